@@ -1,0 +1,1 @@
+"""neuro_platform."""
