@@ -1,0 +1,50 @@
+# The two commands README.md promises: `make demo` and `make test`. Both are idempotent.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+LOGS := $(CURDIR)/.cache/logs
+PACKAGES := neuro-sdk neuro-cli neuro-platform
+export NEURO_TEST_POSTGRES_URL ?= postgresql+asyncpg://neuro:neuro@127.0.0.1:5432/neuro
+
+.PHONY: demo test setup services lint format typecheck pytest demo-stop
+
+## Install what is missing, start the platform in the background, log the CLI in as a demo user.
+demo: setup services
+	@scripts/demo.sh
+
+## Stop the platform the demo started.
+demo-stop:
+	@scripts/demo.sh stop
+
+## Install what is missing, start the services the tests need, run every check.
+test: setup services lint typecheck pytest
+
+setup:
+	@mkdir -p $(LOGS)
+	@echo "installing dependencies (log: $(LOGS)/setup.log)"
+	@scripts/install-deps.sh >$(LOGS)/setup.log 2>&1 || { tail -n 30 $(LOGS)/setup.log; exit 1; }
+	@scripts/setup-interop-venv.sh >>$(LOGS)/setup.log 2>&1 || { tail -n 30 $(LOGS)/setup.log; exit 1; }
+
+services:
+	@scripts/start-services.sh
+	@if [ -x scripts/build-base-images.sh ]; then \
+		echo "building offline job images (log: $(LOGS)/images.log)"; \
+		scripts/build-base-images.sh >$(LOGS)/images.log 2>&1 || { tail -n 30 $(LOGS)/images.log; exit 1; }; \
+	fi
+
+lint:
+	uv run ruff check .
+	uv run ruff format --check .
+
+format:
+	uv run ruff check --fix .
+	uv run ruff format .
+
+typecheck:
+	@for package in $(PACKAGES); do \
+		echo "mypy --strict packages/$$package"; \
+		(cd packages/$$package && uv run mypy --config-file ../../pyproject.toml src tests); \
+	done
+
+pytest:
+	@echo "running tests (log: $(LOGS)/pytest.log)"
+	uv run pytest packages 2>&1 | tee $(LOGS)/pytest.log

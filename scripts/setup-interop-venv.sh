@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the original published client (neuro-cli 22.7.1) into a virtual environment of its own,
+# so interop tests can drive it against our server. Its package is also called neuro_sdk, hence the
+# separate venv. Pins come from the wire spec appendix: without them the CLI fails to import.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+venv="$root/.cache/interop-venv"
+if [ -x "$venv/bin/neuro" ] && "$venv/bin/neuro" --version 2>/dev/null | grep -q 22.7.1; then
+    exit 0
+fi
+rm -rf "$venv"
+python3 -m venv "$venv"
+"$venv/bin/pip" install --quiet --disable-pip-version-check \
+    neuro-cli==22.7.1 neuro-sdk==22.7.1 neuro-config-client==22.7.11 \
+    neuro-admin-client==22.7.2 async-timeout
+"$venv/bin/neuro" --version
