@@ -1,0 +1,154 @@
+"""The one HTTP core every sub-API uses: one aiohttp session, trace headers, and the
+mapping of error statuses to exceptions (wire spec 9) in a single place."""
+
+# The documented API takes aiohttp timeouts as arguments.
+# ruff: noqa: ASYNC109
+
+import errno
+import sys
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager, suppress
+from json import loads as json_loads
+from typing import Any
+
+import aiohttp
+from multidict import CIMultiDict
+from yarl import URL
+
+from ._errors import (
+    AuthenticationError,
+    AuthorizationError,
+    ClientError,
+    IllegalArgumentError,
+    NDJSONError,
+    ResourceNotFound,
+    ServerNotAvailable,
+)
+from ._tracing import trace_headers
+from ._version import __version__
+
+USER_AGENT = f"NeuroCLI/{__version__} ({sys.platform})"
+# A single JSON line (a job list entry, a big directory) can exceed aiohttp's default buffer.
+READ_BUFFER_SIZE = 4 * 2**20
+NDJSON_MIME = "application/x-ndjson"
+
+_STATUS_ERRORS: Mapping[int, type[Exception]] = {
+    400: IllegalArgumentError,
+    401: AuthenticationError,
+    403: AuthorizationError,
+    404: ResourceNotFound,
+    405: ClientError,
+    502: ServerNotAvailable,
+}
+
+Params = Mapping[str, Any] | list[tuple[str, Any]] | None
+
+
+def _errno_from(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        code = getattr(errno, value, None)
+        return code if isinstance(code, int) else None
+    return None
+
+
+def error_from_response(status: int, body: str) -> Exception:
+    """The exception an error answer stands for (wire spec 9)."""
+    message = body
+    payload: object = None
+    with suppress(ValueError):
+        payload = json_loads(body)
+    if isinstance(payload, dict) and "error" in payload:
+        message = str(payload["error"])
+        if status == 400 and "errno" in payload:
+            code = _errno_from(payload["errno"])
+            if code is not None:
+                # OSError's constructor picks FileNotFoundError, FileExistsError, ...
+                return OSError(code, message)
+    error_class = _STATUS_ERRORS.get(status, IllegalArgumentError)
+    return error_class(message)
+
+
+def new_session(timeout: aiohttp.ClientTimeout) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
+        timeout=timeout,
+        headers={"User-Agent": USER_AGENT},
+        read_bufsize=READ_BUFFER_SIZE,
+    )
+
+
+class _Core:
+    """Sends requests through the client's session; knows nothing about tokens."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        return self._session
+
+    @asynccontextmanager
+    async def request(
+        self,
+        method: str,
+        url: URL,
+        *,
+        auth: str | None = None,
+        params: Params = None,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: aiohttp.ClientTimeout | None = None,
+        check: bool = True,
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """Send a request; with ``check`` an error status raises the mapped exception.
+
+        ``auth`` is the whole ``Authorization`` header value (Bearer or Basic).
+        """
+        all_headers: CIMultiDict[str] = CIMultiDict(headers or {})
+        all_headers.update(trace_headers())
+        if auth is not None:
+            all_headers["Authorization"] = auth
+        extra: dict[str, Any] = {}
+        if timeout is not None:
+            extra["timeout"] = timeout
+        async with self._session.request(
+            method, url, params=params, json=json, data=data, headers=all_headers, **extra
+        ) as response:
+            if check and response.status >= 400:
+                raise error_from_response(response.status, await response.text())
+            yield response
+
+    async def stream_json(
+        self,
+        method: str,
+        url: URL,
+        *,
+        auth: str | None = None,
+        params: Params = None,
+        json: Any = None,
+        list_key: str | None = None,
+    ) -> AsyncIterator[Any]:
+        """Yield the objects of an NDJSON answer, or of a plain JSON answer as a fallback.
+
+        A plain answer is either a list or an object holding the list under ``list_key``.
+        """
+        async with self.request(
+            method, url, auth=auth, params=params, json=json, headers={"Accept": NDJSON_MIME}
+        ) as response:
+            if response.content_type.startswith(NDJSON_MIME):
+                async for line in response.content:
+                    if not line.strip():
+                        continue
+                    item = json_loads(line)
+                    if isinstance(item, dict) and "error" in item:
+                        raise NDJSONError(str(item["error"]))
+                    yield item
+                return
+            payload = await response.json()
+            items = payload[list_key] if list_key is not None else payload
+            for item in items:
+                yield item

@@ -1,0 +1,19 @@
+"""Disks API (wire spec 8.2).
+
+The methods and entities come with the disks issue; until then the documented names exist
+as placeholders so the public surface is complete."""
+
+from ._config import Config
+from ._core import _Core
+
+
+class Disks:
+    """Disks API, available on the client."""
+
+    def __init__(self, core: _Core, config: Config) -> None:
+        self._core = core
+        self._config = config
+
+
+class Disk:
+    """Placeholder: defined by the disks issue."""

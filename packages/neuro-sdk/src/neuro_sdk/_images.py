@@ -1,0 +1,45 @@
+"""Images API (wire spec 6).
+
+The methods and entities come with the images issue; until then the documented names exist
+as placeholders so the public surface is complete."""
+
+from abc import ABC
+
+from ._config import Config
+from ._core import _Core
+
+
+class Images:
+    """Images API, available on the client."""
+
+    def __init__(self, core: _Core, config: Config) -> None:
+        self._core = core
+        self._config = config
+
+
+class ImageProgressPull:
+    """Placeholder: defined by the images issue."""
+
+
+class ImageProgressPush:
+    """Placeholder: defined by the images issue."""
+
+
+class ImageProgressStep:
+    """Placeholder: defined by the images issue."""
+
+
+class LocalImage:
+    """Placeholder: defined by the images issue."""
+
+
+class RemoteImage:
+    """Placeholder: defined by the images issue."""
+
+
+class Tag:
+    """Placeholder: defined by the images issue."""
+
+
+class AbstractDockerImageProgress(ABC):  # noqa: B024
+    """Placeholder: the callback methods come with the images issue."""

@@ -1,0 +1,110 @@
+"""Plugins register user-config parameters through the ``neuro_api`` entry-point group."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+
+from ._errors import ConfigError
+
+ENTRY_POINT_GROUP = "neuro_api"
+
+
+@dataclass(frozen=True)
+class _ParamType:
+    """The TOML value type a parameter accepts."""
+
+    item_type: type
+    is_list: bool
+
+    def accepts(self, value: object) -> bool:
+        if self.is_list:
+            return isinstance(value, list) and all(self._accepts_item(item) for item in value)
+        return self._accepts_item(value)
+
+    def _accepts_item(self, value: object) -> bool:
+        # bool is an int in Python but never a valid int or float setting.
+        if isinstance(value, bool):
+            return self.item_type is bool
+        if self.item_type is float:
+            return isinstance(value, int | float)
+        return isinstance(value, self.item_type)
+
+    def describe(self) -> str:
+        name = self.item_type.__name__
+        return f"list of {name}" if self.is_list else name
+
+
+class ConfigBuilder:
+    """Defines the user-config parameters (section, name, type) that are allowed."""
+
+    def __init__(self) -> None:
+        self._params: dict[str, dict[str, _ParamType]] = {}
+
+    @property
+    def params(self) -> Mapping[str, Mapping[str, _ParamType]]:
+        return self._params
+
+    def _define(self, section: str, name: str, param_type: _ParamType) -> None:
+        section_params = self._params.setdefault(section, {})
+        known = section_params.get(name)
+        if known is not None and known != param_type:
+            raise ConfigError(
+                f"Config parameter {section}.{name} is already defined as {known.describe()}"
+            )
+        section_params[name] = param_type
+
+    def define_int(self, section: str, name: str) -> None:
+        self._define(section, name, _ParamType(int, is_list=False))
+
+    def define_bool(self, section: str, name: str) -> None:
+        self._define(section, name, _ParamType(bool, is_list=False))
+
+    def define_float(self, section: str, name: str) -> None:
+        self._define(section, name, _ParamType(float, is_list=False))
+
+    def define_str(self, section: str, name: str) -> None:
+        self._define(section, name, _ParamType(str, is_list=False))
+
+    def define_int_list(self, section: str, name: str) -> None:
+        self._define(section, name, _ParamType(int, is_list=True))
+
+    def define_bool_list(self, section: str, name: str) -> None:
+        self._define(section, name, _ParamType(bool, is_list=True))
+
+    def define_str_list(self, section: str, name: str) -> None:
+        self._define(section, name, _ParamType(str, is_list=True))
+
+    def define_float_list(self, section: str, name: str) -> None:
+        self._define(section, name, _ParamType(float, is_list=True))
+
+
+class PluginManager:
+    """Handed to every ``neuro_api`` entry point so plugins can register features."""
+
+    def __init__(self) -> None:
+        self._config = ConfigBuilder()
+
+    @property
+    def config(self) -> ConfigBuilder:
+        return self._config
+
+
+def _define_builtin_params(builder: ConfigBuilder) -> None:
+    # The documented sections (the ``alias`` section is free-form and checked separately).
+    builder.define_str("job", "ps-format")
+    builder.define_str("job", "top-format")
+    builder.define_str("job", "life-span")
+    builder.define_str("job", "cluster-name")
+    builder.define_str("job", "org-name")
+    builder.define_str_list("storage", "cp-exclude")
+    builder.define_str_list("storage", "cp-exclude-from-files")
+
+
+def load_plugins() -> PluginManager:
+    """A manager with the built-in parameters and those of every installed plugin."""
+    manager = PluginManager()
+    _define_builtin_params(manager.config)
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        plugin = entry_point.load()
+        plugin(manager)
+    return manager

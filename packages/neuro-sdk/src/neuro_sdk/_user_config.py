@@ -1,0 +1,97 @@
+"""User settings: ``<config dir>/user.toml`` merged with the project's ``.neuro.toml``."""
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ._errors import ConfigError
+from ._plugins import ConfigBuilder
+
+GLOBAL_CONFIG_NAME = "user.toml"
+LOCAL_CONFIG_NAME = ".neuro.toml"
+ALIAS_SECTION = "alias"
+# They select the cluster and org for one project, so they make no sense globally.
+LOCAL_ONLY_PARAMS = frozenset({("job", "cluster-name"), ("job", "org-name")})
+NO_ORG = "NO_ORG"
+
+
+def find_project_root(path: Path | None = None) -> Path:
+    """The nearest folder, from ``path`` (default: CWD) upwards, holding ``.neuro.toml``."""
+    start = (path if path is not None else Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / LOCAL_CONFIG_NAME).is_file():
+            return folder
+    raise ConfigError(f"Project root is not found: no {LOCAL_CONFIG_NAME} in {start} or above")
+
+
+def _read_toml(file: Path) -> dict[str, Any]:
+    try:
+        with file.open("rb") as stream:
+            return tomllib.load(stream)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: malformed TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read: {exc}") from exc
+
+
+def _validate(
+    file: Path, content: Mapping[str, Any], builder: ConfigBuilder, *, local: bool
+) -> None:
+    for section, values in content.items():
+        if not isinstance(values, dict):
+            raise ConfigError(f"{file}: '{section}' must be a section")
+        if section == ALIAS_SECTION:
+            for alias, definition in values.items():
+                if not isinstance(definition, dict):
+                    raise ConfigError(f"{file}: alias.{alias} must be a table")
+            continue
+        known = builder.params.get(section)
+        if known is None:
+            raise ConfigError(f"{file}: unknown section '{section}'")
+        for name, value in values.items():
+            param_type = known.get(name)
+            if param_type is None:
+                raise ConfigError(f"{file}: unknown parameter '{section}.{name}'")
+            if not local and (section, name) in LOCAL_ONLY_PARAMS:
+                raise ConfigError(
+                    f"{file}: '{section}.{name}' is allowed only in a project's {LOCAL_CONFIG_NAME}"
+                )
+            if not param_type.accepts(value):
+                raise ConfigError(
+                    f"{file}: '{section}.{name}' must be a {param_type.describe()}, got {value!r}"
+                )
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge section by section; the override wins per key (per alias, for aliases)."""
+    merged = {section: dict(values) for section, values in base.items()}
+    for section, values in override.items():
+        merged.setdefault(section, {}).update(values)
+    return merged
+
+
+def load_user_config(config_dir: Path, builder: ConfigBuilder) -> dict[str, Any]:
+    config: dict[str, Any] = {}
+    global_file = config_dir / GLOBAL_CONFIG_NAME
+    if global_file.is_file():
+        content = _read_toml(global_file)
+        _validate(global_file, content, builder, local=False)
+        config = _merge(config, content)
+    try:
+        local_file = find_project_root() / LOCAL_CONFIG_NAME
+    except ConfigError:
+        return config
+    content = _read_toml(local_file)
+    _validate(local_file, content, builder, local=True)
+    return _merge(config, content)
+
+
+def local_selection(user_config: Mapping[str, Any]) -> tuple[str | None, str | None, bool]:
+    """(cluster override, org override, whether the org is overridden) from ``[job]``."""
+    job = user_config.get("job", {})
+    org_name = job.get("org-name")
+    org_overridden = org_name is not None
+    if org_name == NO_ORG:
+        org_name = None
+    return job.get("cluster-name"), org_name, org_overridden
