@@ -1,1 +1,5 @@
-"""neuro_platform."""
+"""The self-hostable Neuro Platform server."""
+
+from importlib.metadata import version
+
+__version__ = version("neuro-platform")

@@ -1,0 +1,59 @@
+"""Administration that works on the database directly, with or without a running server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from .auth.grants import GrantService
+from .auth.tokens import IssuedToken, TokenCodec, load_or_create_signing_key
+from .auth.users import User, UserNotFoundError, UserService
+from .db.engine import create_engine, create_session_factory
+from .db.migrate import upgrade_to_head
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class Admin:
+    settings: Settings
+    users: UserService
+    grants: GrantService
+    codec: TokenCodec
+
+    async def add_user(self, name: str, password: str) -> User:
+        return await self.users.add(name, password)
+
+    async def list_users(self) -> list[User]:
+        return await self.users.list()
+
+    async def remove_user(self, name: str) -> None:
+        await self.users.remove(name)
+
+    async def issue_token(self, name: str, ttl_s: int | None) -> IssuedToken:
+        if await self.users.get(name) is None:
+            raise UserNotFoundError(f"user {name!r} does not exist")
+        ttl = ttl_s if ttl_s is not None else self.settings.auth.access_token_ttl_s
+        return self.codec.issue(name, timedelta(seconds=ttl))
+
+    async def revoke_refresh_tokens(self, name: str) -> int:
+        return await self.grants.revoke_refresh_tokens(name)
+
+
+@asynccontextmanager
+async def open_admin(settings: Settings) -> AsyncIterator[Admin]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade_to_head(engine)
+        sessions = create_session_factory(engine)
+        codec = TokenCodec(load_or_create_signing_key(settings.signing_key_path))
+        yield Admin(
+            settings=settings,
+            users=UserService(sessions),
+            grants=GrantService(sessions, codec, settings.auth),
+            codec=codec,
+        )
+    finally:
+        await engine.dispose()

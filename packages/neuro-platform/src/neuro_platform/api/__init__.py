@@ -1,0 +1,1 @@
+"""The aiohttp application: HTTP handlers, thin, over the services."""

@@ -1,0 +1,60 @@
+"""Builds the aiohttp application from settings; resources live in cleanup contexts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from ..auth.grants import GrantService
+from ..auth.identity import Authenticator
+from ..auth.tokens import TokenCodec, load_or_create_signing_key
+from ..auth.users import UserService
+from ..db.engine import create_engine, create_session_factory
+from ..db.migrate import upgrade_to_head
+from ..permissions import PermissionRepository, PermissionService
+from ..settings import Settings
+from . import config_handler, oauth_handler, users_handler
+from .errors import error_middleware
+from .keys import AUTHENTICATOR, GRANTS, PERMISSIONS, SESSIONS, SETTINGS, USERS
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[error_middleware])
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(_services)
+
+    # Handlers read services through `request.config_dict`, which sees this app's keys, and
+    # the root middleware wraps the sub-apps' handlers too.
+    api = web.Application()
+    api.add_routes(config_handler.routes)
+    api.add_routes(users_handler.routes)
+    app.add_subapp("/api/v1", api)
+
+    oauth = web.Application()
+    oauth.add_routes(oauth_handler.routes)
+    app.add_subapp("/oauth", oauth)
+    return app
+
+
+async def _services(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade_to_head(engine)
+        sessions = create_session_factory(engine)
+        codec = TokenCodec(load_or_create_signing_key(settings.signing_key_path))
+        users = UserService(sessions)
+        app[SESSIONS] = sessions
+        app[USERS] = users
+        app[GRANTS] = GrantService(sessions, codec, settings.auth)
+        app[AUTHENTICATOR] = Authenticator(codec, users)
+        app[PERMISSIONS] = PermissionService(
+            PermissionRepository(sessions),
+            clusters=[c.name for c in settings.clusters],
+            orgs=settings.all_orgs,
+        )
+        yield
+    finally:
+        await engine.dispose()

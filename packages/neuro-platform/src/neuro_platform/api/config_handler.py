@@ -1,0 +1,93 @@
+"""`GET /api/v1/config` (wire spec 2.1) and `GET /api/v1/ping`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from yarl import URL
+
+from ..presets import Preset
+from ..settings import ClusterSettings, Settings
+from .keys import AUTHENTICATOR, SETTINGS
+
+CLIENT_ID = "neuro-cli"
+CALLBACK_URLS = [f"http://127.0.0.1:{port}" for port in (54540, 54541, 54542)]
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/ping")
+async def ping(request: web.Request) -> web.Response:
+    return web.Response(text="Pong")
+
+
+@routes.get("/config")
+async def get_config(request: web.Request) -> web.Response:
+    settings = request.config_dict[SETTINGS]
+    body: dict[str, Any] = auth_config(settings.public_url)
+    # A bad or expired token is not an error here: the SDK expects `authorized: false`.
+    user = await request.config_dict[AUTHENTICATOR].optional_user(request)
+    body["authorized"] = user is not None
+    if user is not None:
+        # Every user may use every configured cluster: per-cluster access (the original's
+        # `cluster://<name>/access`) comes with the admin API.
+        body["clusters"] = [cluster_json(settings, cluster) for cluster in settings.clusters]
+    return web.json_response(body)
+
+
+def auth_config(base: URL) -> dict[str, Any]:
+    oauth = base / "oauth"
+    return {
+        "auth_url": str(oauth / "authorize"),
+        "token_url": str(oauth / "token"),
+        "logout_url": str(oauth / "logout"),
+        "client_id": CLIENT_ID,
+        "audience": str(base),
+        "headless_callback_url": str(oauth / "show-code"),
+        "callback_urls": CALLBACK_URLS,
+        "success_redirect_url": str(oauth / "login-done"),
+    }
+
+
+def cluster_json(settings: Settings, cluster: ClusterSettings) -> dict[str, Any]:
+    api = settings.public_url / "api" / "v1"
+    # The first cluster is served at the top level; further ones under /clusters/<name>.
+    base = api if cluster is settings.clusters[0] else api / "clusters" / cluster.name
+
+    def url(configured: URL | None, path: str) -> str:
+        return str(configured or base / path)
+
+    return {
+        "name": cluster.name,
+        "registry_url": str(cluster.registry_url or settings.registry_url),
+        "storage_url": url(cluster.storage_url, "storage"),
+        "users_url": str(settings.public_url),
+        "monitoring_url": url(cluster.monitoring_url, "jobs"),
+        "secrets_url": url(cluster.secrets_url, "secrets"),
+        "disks_url": url(cluster.disks_url, "disk"),
+        "buckets_url": url(cluster.buckets_url, "buckets"),
+        "metrics_url": url(None, "metrics"),
+        "orgs": list(cluster.orgs),
+        "resource_presets": [preset_json(p) for p in cluster.presets],
+    }
+
+
+def preset_json(preset: Preset) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": preset.name,
+        "credits_per_hour": str(preset.credits_per_hour),
+        "cpu": preset.cpu,
+        # 22.7 clients read bytes, 22.6 clients read MiB: send both.
+        "memory": preset.memory,
+        "memory_mb": preset.memory_mb,
+        "scheduler_enabled": preset.scheduler_enabled,
+        "preemptible_node": preset.preemptible_node,
+        "is_preemptible": preset.scheduler_enabled,
+        "is_preemptible_node_required": preset.preemptible_node,
+    }
+    if preset.gpu is not None:
+        body["gpu"] = preset.gpu
+    if preset.gpu_model is not None:
+        body["gpu_model"] = preset.gpu_model
+    return body

@@ -1,0 +1,19 @@
+"""Typed application keys: how handlers reach settings and services."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ..auth.grants import GrantService
+from ..auth.identity import Authenticator
+from ..auth.users import UserService
+from ..permissions import PermissionService
+from ..settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
+USERS = web.AppKey("users", UserService)
+GRANTS = web.AppKey("grants", GrantService)
+AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
+PERMISSIONS = web.AppKey("permissions", PermissionService)

@@ -1,0 +1,1 @@
+"""Users, passwords, access tokens and the OAuth2 authorization-code flow."""

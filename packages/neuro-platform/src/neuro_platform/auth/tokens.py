@@ -1,0 +1,81 @@
+"""Access tokens: HS256 JWTs signed with a per-installation secret kept in the data dir."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jwt
+
+ALGORITHM = "HS256"
+USER_CLAIM = "https://platform.neuromation.io/user"
+IDENTITY_CLAIM = "identity"
+REQUIRED_CLAIMS = ["sub", "iat", "exp", "jti"]
+KEY_BYTES = 32  # 256-bit secret, as HS256 wants
+
+
+class InvalidTokenError(Exception):
+    """The token is malformed, forged, expired or uses a refused algorithm."""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+
+
+def load_or_create_signing_key(path: Path) -> bytes:
+    """Reads the key, creating it (mode 0600, atomically) on first start."""
+    try:
+        return bytes.fromhex(path.read_text().strip())
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(KEY_BYTES)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key.hex())
+    try:
+        # link() fails if another process created the key meanwhile; then theirs wins.
+        os.link(temporary, path)
+    except FileExistsError:
+        pass
+    finally:
+        temporary.unlink()
+    return bytes.fromhex(path.read_text().strip())
+
+
+class TokenCodec:
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def issue(self, user_name: str, ttl: timedelta, *, now: datetime | None = None) -> IssuedToken:
+        issued_at = now or datetime.now(UTC)
+        expires_at = issued_at + ttl
+        claims = {
+            "sub": user_name,
+            IDENTITY_CLAIM: user_name,
+            USER_CLAIM: user_name,
+            "iat": issued_at,
+            "exp": expires_at,
+            "jti": uuid.uuid4().hex,
+        }
+        return IssuedToken(jwt.encode(claims, self._key, algorithm=ALGORITHM), expires_at)
+
+    def verify(self, token: str) -> str:
+        """Returns the user name; the algorithm list is pinned so `alg: none` is refused."""
+        try:
+            claims = jwt.decode(
+                token, self._key, algorithms=[ALGORITHM], options={"require": REQUIRED_CLAIMS}
+            )
+        except jwt.PyJWTError as e:
+            raise InvalidTokenError(str(e)) from e
+        user_name = claims.get("sub")
+        if not isinstance(user_name, str) or claims.get(IDENTITY_CLAIM) != user_name:
+            raise InvalidTokenError("token names no consistent user")
+        return user_name

@@ -1,0 +1,149 @@
+"""The `neuro-platform` command: `serve` and `admin ...`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+from aiohttp import web
+
+from . import __version__
+from .admin import Admin, open_admin
+from .api.app import create_app
+from .auth.users import UserError
+from .settings import CommandLineOverrides, Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+
+config_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML configuration file.",
+)
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the database and signing key live (default ~/.local/share/neuro-platform).",
+)
+
+
+def _settings(config_file: Path | None, overrides: CommandLineOverrides) -> Settings:
+    try:
+        return load_settings(config_file, overrides=overrides)
+    except SettingsError as e:
+        raise click.ClickException(str(e)) from e
+
+
+@click.group()
+@click.version_option(__version__, prog_name="neuro-platform")
+def main() -> None:
+    """The self-hostable Neuro Platform server."""
+
+
+@main.command()
+@config_option
+@data_dir_option
+@click.option("--host", help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port to listen on (default 8080).")
+def serve(
+    config_file: Path | None, data_dir: Path | None, host: str | None, port: int | None
+) -> None:
+    """Run the platform server."""
+    settings = _settings(config_file, CommandLineOverrides(data_dir=data_dir, host=host, port=port))
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    click.echo(f"Neuro Platform {__version__}: API at {settings.public_url / 'api' / 'v1'}")
+    web.run_app(
+        create_app(settings),
+        host=settings.server.host,
+        port=settings.server.port,
+        print=None,
+    )
+
+
+@main.group()
+@config_option
+@data_dir_option
+@click.pass_context
+def admin(ctx: click.Context, config_file: Path | None, data_dir: Path | None) -> None:
+    """Manage users and tokens (works on the database directly)."""
+    ctx.obj = _settings(config_file, CommandLineOverrides(data_dir=data_dir))
+
+
+def _run_admin(settings: Settings, action: Callable[[Admin], Awaitable[T]]) -> T:
+    async def run() -> T:
+        async with open_admin(settings) as admin:
+            return await action(admin)
+
+    try:
+        return asyncio.run(run())
+    except UserError as e:
+        raise click.ClickException(str(e)) from e
+
+
+@admin.group()
+def user() -> None:
+    """Add, list and remove users."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="The new user's password (prompted for when omitted).",
+)
+@click.pass_obj
+def user_add(settings: Settings, name: str, password: str) -> None:
+    """Add a user who can log in with NAME and a password."""
+    _run_admin(settings, lambda a: a.add_user(name, password))
+    click.echo(f"Added user {name}")
+
+
+@user.command("list")
+@click.pass_obj
+def user_list(settings: Settings) -> None:
+    """List users, one name per line."""
+    for u in _run_admin(settings, lambda a: a.list_users()):
+        click.echo(u.name)
+
+
+@user.command("remove")
+@click.argument("name")
+@click.pass_obj
+def user_remove(settings: Settings, name: str) -> None:
+    """Remove a user; their tokens stop working at once."""
+    _run_admin(settings, lambda a: a.remove_user(name))
+    click.echo(f"Removed user {name}")
+
+
+@admin.group()
+def token() -> None:
+    """Issue access tokens and revoke refresh tokens."""
+
+
+@token.command("issue")
+@click.argument("name")
+@click.option("--ttl-s", type=click.IntRange(min=1), help="Lifetime in seconds.")
+@click.pass_obj
+def token_issue(settings: Settings, name: str, ttl_s: int | None) -> None:
+    """Print an access token (JWT) for user NAME."""
+    issued = _run_admin(settings, lambda a: a.issue_token(name, ttl_s))
+    click.echo(issued.token)
+
+
+@token.command("revoke-refresh")
+@click.argument("name")
+@click.pass_obj
+def token_revoke_refresh(settings: Settings, name: str) -> None:
+    """Revoke every refresh token of user NAME (they must log in again when it expires)."""
+    count = _run_admin(settings, lambda a: a.revoke_refresh_tokens(name))
+    click.echo(f"Revoked {count} refresh token(s) of {name}")

@@ -1,0 +1,1 @@
+"""Database access: ORM models, the engine factory and alembic migrations."""

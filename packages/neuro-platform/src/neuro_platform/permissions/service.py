@@ -1,0 +1,75 @@
+"""The permission service every platform slice asks before touching a resource."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .actions import Action
+from .repository import PermissionRepository
+from .rules import GrantSet, PermissionTree, owner_roots
+from .uris import ResourceUri, parse_uri
+
+
+@dataclass(frozen=True)
+class Permission:
+    uri: ResourceUri
+    action: Action
+
+    @classmethod
+    def of(cls, uri: str, action: str | Action) -> Permission:
+        return cls(parse_uri(uri), Action(action))
+
+    def to_json(self) -> dict[str, str]:
+        return {"uri": str(self.uri), "action": str(self.action)}
+
+
+class PermissionDeniedError(Exception):
+    """The error middleware answers 403 `{"missing": [...]}` for this."""
+
+    def __init__(self, missing: Sequence[Permission]) -> None:
+        super().__init__(", ".join(f"{p.action} on {p.uri}" for p in missing))
+        self.missing = tuple(missing)
+
+
+class PermissionService:
+    def __init__(
+        self, repository: PermissionRepository, clusters: Iterable[str], orgs: Iterable[str]
+    ) -> None:
+        self._repository = repository
+        self._clusters = tuple(clusters)
+        self._orgs = tuple(orgs)
+
+    async def grant_set(self, user_name: str, schemes: Iterable[str]) -> GrantSet:
+        roles = await self._repository.roles_of(user_name)
+        grants = await self._repository.grants_of(roles, set(schemes))
+        owned: list[ResourceUri] = []
+        for role in roles:  # a member of a role also manages what that role owns
+            owned.extend(owner_roots(role, self._clusters, self._orgs))
+        return GrantSet(grants, owned)
+
+    async def check(self, user_name: str, permissions: Sequence[Permission]) -> list[Permission]:
+        """Returns the permissions the user lacks (empty when everything is allowed)."""
+        grant_set = await self.grant_set(user_name, {p.uri.scheme for p in permissions})
+        return [p for p in permissions if not grant_set.allows(p.uri, p.action)]
+
+    async def require(self, user_name: str, permissions: Sequence[Permission]) -> None:
+        missing = await self.check(user_name, permissions)
+        if missing:
+            raise PermissionDeniedError(missing)
+
+    async def tree(self, user_name: str, prefix: ResourceUri) -> PermissionTree:
+        grant_set = await self.grant_set(user_name, {prefix.scheme})
+        return grant_set.tree(prefix)
+
+    async def grant(self, role_name: str, permission: Permission) -> None:
+        await self._repository.put_grant(role_name, permission.uri, permission.action)
+
+    async def revoke(self, role_name: str, uri: ResourceUri) -> bool:
+        return await self._repository.delete_grant(role_name, uri)
+
+    async def add_to_role(self, member_name: str, role_name: str) -> None:
+        await self._repository.add_membership(member_name, role_name)
+
+    async def remove_from_role(self, member_name: str, role_name: str) -> None:
+        await self._repository.delete_membership(member_name, role_name)

@@ -1,0 +1,50 @@
+"""Resource URIs as permissions see them: a scheme plus path segments.
+
+`storage://default/alice/data/` and `storage://default//alice/data` both normalise to
+`storage://default/alice/data`; `storage:` alone is the root of the scheme. The first segment
+is the cluster (or, for `role:`, the first part of the role name).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+SCHEMES = frozenset(
+    {"storage", "job", "image", "secret", "disk", "blob", "role", "cluster", "token", "flow"}
+)
+# Schemes whose paths are `<cluster>/[<org>/]<owner>/...`: the owner manages that subtree.
+OWNED_RESOURCE_SCHEMES = frozenset({"storage", "job", "image", "secret", "disk", "blob", "flow"})
+
+
+@dataclass(frozen=True, order=True)
+class ResourceUri:
+    scheme: str
+    parts: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.scheme}://{'/'.join(self.parts)}" if self.parts else f"{self.scheme}:"
+
+    @property
+    def depth(self) -> int:
+        return len(self.parts)
+
+    def covers(self, other: ResourceUri) -> bool:
+        """A grant on a folder covers everything below it."""
+        return self.scheme == other.scheme and other.parts[: self.depth] == self.parts
+
+    def child(self, name: str) -> ResourceUri:
+        return ResourceUri(self.scheme, (*self.parts, name))
+
+
+def parse_uri(text: str) -> ResourceUri:
+    scheme, sep, rest = text.partition(":")
+    scheme = scheme.lower()
+    if not sep or scheme not in SCHEMES:
+        raise ValueError(f"unsupported resource URI {text!r}")
+    if rest and not rest.startswith("//"):
+        raise ValueError(f"resource URI {text!r} must look like {scheme}://<cluster>/<path>")
+    parts = tuple(unquote(p) for p in rest[2:].split("/") if p)
+    if any(p in (".", "..") for p in parts):
+        raise ValueError(f"resource URI {text!r} must not contain '.' or '..' segments")
+    return ResourceUri(scheme, parts)

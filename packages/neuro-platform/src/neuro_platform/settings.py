@@ -1,0 +1,349 @@
+"""Server settings: built once at start-up and passed in, never read from the environment later.
+
+Precedence, lowest first: built-in defaults < TOML file < `NEURO_PLATFORM_*` environment
+variables < command-line flags. TOML has no null, so a cluster's `orgs` list spells the
+"no org" entry as `"NO_ORG"` (the same spelling the CLI's user config uses).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from yarl import URL
+
+from .machine import detect_machine, machine_presets
+from .presets import Preset
+
+NO_ORG = "NO_ORG"
+DEFAULT_CLUSTER = "default"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+DEFAULT_REGISTRY_URL = "http://127.0.0.1:5000"
+ENV_PREFIX = "NEURO_PLATFORM_"
+
+# Environment variable suffix -> (TOML section, key, converter).
+_ENV_KEYS: dict[str, tuple[str, str, Callable[[str], Any]]] = {
+    "HOST": ("server", "host", str),
+    "PORT": ("server", "port", int),
+    "PUBLIC_URL": ("server", "public_url", str),
+    "DATA_DIR": ("server", "data_dir", str),
+    "DATABASE_URL": ("database", "url", str),
+    "REGISTRY_URL": ("registry", "url", str),
+    "ACCESS_TOKEN_TTL_S": ("auth", "access_token_ttl_s", int),
+    "REFRESH_TOKEN_TTL_S": ("auth", "refresh_token_ttl_s", int),
+}
+
+
+class SettingsError(ValueError):
+    """The configuration is malformed; the message names the offending key."""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    public_url: URL | None = None
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    access_token_ttl_s: int = 24 * 3600
+    refresh_token_ttl_s: int = 30 * 24 * 3600
+    authorization_code_ttl_s: int = 300
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    name: str
+    orgs: tuple[str | None, ...]
+    presets: tuple[Preset, ...]
+    registry_url: URL | None = None
+    # Service URLs; None means "derive from the public URL" (see api/config_handler.py).
+    storage_url: URL | None = None
+    monitoring_url: URL | None = None
+    secrets_url: URL | None = None
+    disks_url: URL | None = None
+    buckets_url: URL | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    registry_url: URL
+    clusters: tuple[ClusterSettings, ...]
+    server: ServerSettings = ServerSettings()
+    auth: AuthSettings = AuthSettings()
+
+    @property
+    def public_url(self) -> URL:
+        if self.server.public_url is not None:
+            return self.server.public_url
+        return URL.build(scheme="http", host=self.server.host, port=self.server.port)
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.data_dir / "jwt-signing-key"
+
+    def cluster(self, name: str) -> ClusterSettings | None:
+        return next((c for c in self.clusters if c.name == name), None)
+
+    @property
+    def all_orgs(self) -> frozenset[str]:
+        return frozenset(org for c in self.clusters for org in c.orgs if org is not None)
+
+
+@dataclass(frozen=True)
+class CommandLineOverrides:
+    data_dir: Path | None = None
+    host: str | None = None
+    port: int | None = None
+
+
+def default_data_dir(env: Mapping[str, str]) -> Path:
+    xdg = env.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path(env.get("HOME", str(Path.home()))) / ".local" / "share"
+    return base / "neuro-platform"
+
+
+def load_settings(
+    config_file: Path | None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: CommandLineOverrides = CommandLineOverrides(),
+) -> Settings:
+    env = os.environ if env is None else env
+    raw = _read_toml(config_file) if config_file is not None else {}
+    _apply_env(raw, env)
+    _apply_overrides(raw, overrides)
+    return _build(raw, env)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except OSError as e:
+        raise SettingsError(f"cannot read config file {path}: {e.strerror}") from e
+    except tomllib.TOMLDecodeError as e:
+        raise SettingsError(f"config file {path} is not valid TOML: {e}") from e
+
+
+def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
+    for suffix, (section, key, convert) in _ENV_KEYS.items():
+        name = ENV_PREFIX + suffix
+        if name in env:
+            try:
+                value = convert(env[name])
+            except ValueError as e:
+                raise SettingsError(f"environment variable {name}: {e}") from e
+            _section(raw, section)[key] = value
+
+
+def _apply_overrides(raw: dict[str, Any], overrides: CommandLineOverrides) -> None:
+    server = _section(raw, "server")
+    if overrides.data_dir is not None:
+        server["data_dir"] = str(overrides.data_dir)
+    if overrides.host is not None:
+        server["host"] = overrides.host
+    if overrides.port is not None:
+        server["port"] = overrides.port
+
+
+def _section(raw: dict[str, Any], name: str) -> dict[str, Any]:
+    section = raw.setdefault(name, {})
+    if not isinstance(section, dict):
+        raise SettingsError(f"[{name}] must be a table")
+    return section
+
+
+def _build(raw: dict[str, Any], env: Mapping[str, str]) -> Settings:
+    unknown = set(raw) - {"server", "database", "auth", "registry", "clusters"}
+    if unknown:
+        raise SettingsError(f"unknown config section(s): {', '.join(sorted(unknown))}")
+    server = _Table(_section(raw, "server"), "[server]")
+    data_dir = Path(server.text("data_dir", str(default_data_dir(env)))).expanduser()
+    public_url = server.optional_text("public_url")
+    server_settings = ServerSettings(
+        host=server.text("host", DEFAULT_HOST),
+        port=server.integer("port", DEFAULT_PORT, minimum=0, maximum=65535),
+        public_url=_http_url(public_url, "[server] public_url") if public_url else None,
+    )
+    server.reject_unknown()
+
+    database = _Table(_section(raw, "database"), "[database]")
+    database_url = database.text("url", f"sqlite+aiosqlite:///{data_dir / 'platform.db'}")
+    database.reject_unknown()
+
+    auth = _Table(_section(raw, "auth"), "[auth]")
+    auth_settings = AuthSettings(
+        access_token_ttl_s=auth.integer("access_token_ttl_s", AuthSettings.access_token_ttl_s, 1),
+        refresh_token_ttl_s=auth.integer(
+            "refresh_token_ttl_s", AuthSettings.refresh_token_ttl_s, 1
+        ),
+        authorization_code_ttl_s=auth.integer(
+            "authorization_code_ttl_s", AuthSettings.authorization_code_ttl_s, 1
+        ),
+    )
+    auth.reject_unknown()
+
+    registry = _Table(_section(raw, "registry"), "[registry]")
+    registry_url = _http_url(registry.text("url", DEFAULT_REGISTRY_URL), "[registry] url")
+    registry.reject_unknown()
+
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        registry_url=registry_url,
+        clusters=_clusters(raw.get("clusters")),
+        server=server_settings,
+        auth=auth_settings,
+    )
+
+
+def _clusters(value: Any) -> tuple[ClusterSettings, ...]:
+    if value is None:
+        return (
+            ClusterSettings(
+                name=DEFAULT_CLUSTER, orgs=(None,), presets=machine_presets(detect_machine())
+            ),
+        )
+    if not isinstance(value, list) or not value:
+        raise SettingsError("[[clusters]] must be a non-empty array of tables")
+    clusters = tuple(_cluster(item, index) for index, item in enumerate(value))
+    names = [c.name for c in clusters]
+    if len(set(names)) != len(names):
+        raise SettingsError("[[clusters]] names must be unique")
+    return clusters
+
+
+def _cluster(value: Any, index: int) -> ClusterSettings:
+    if not isinstance(value, dict):
+        raise SettingsError(f"clusters[{index}] must be a table")
+    table = _Table(value, f"clusters[{index}]")
+    name = table.text("name", "")
+    if not name:
+        raise SettingsError(f"clusters[{index}] needs a name")
+    orgs_raw = table.get("orgs", [NO_ORG])
+    if (
+        not isinstance(orgs_raw, list)
+        or not orgs_raw
+        or not all(isinstance(o, str) and o for o in orgs_raw)
+    ):
+        raise SettingsError(f"clusters[{index}] orgs must be a non-empty list of names")
+    presets_raw = table.get("presets")
+    if presets_raw is None:
+        presets = machine_presets(detect_machine())
+    elif isinstance(presets_raw, list) and presets_raw:
+        presets = tuple(
+            _preset(p, f"clusters[{index}].presets[{i}]") for i, p in enumerate(presets_raw)
+        )
+    else:
+        raise SettingsError(f"clusters[{index}] presets must be a non-empty array of tables")
+
+    def url(key: str) -> URL | None:
+        text = table.optional_text(key)
+        return _http_url(text, f"clusters[{index}] {key}") if text else None
+
+    cluster = ClusterSettings(
+        name=name,
+        orgs=tuple(None if o == NO_ORG else o for o in orgs_raw),
+        presets=presets,
+        registry_url=url("registry_url"),
+        storage_url=url("storage_url"),
+        monitoring_url=url("monitoring_url"),
+        secrets_url=url("secrets_url"),
+        disks_url=url("disks_url"),
+        buckets_url=url("buckets_url"),
+    )
+    table.reject_unknown()
+    return cluster
+
+
+def _preset(value: Any, where: str) -> Preset:
+    if not isinstance(value, dict):
+        raise SettingsError(f"{where} must be a table")
+    table = _Table(value, where)
+    name = table.text("name", "")
+    if not name:
+        raise SettingsError(f"{where} needs a name")
+    cpu = table.get("cpu")
+    if not isinstance(cpu, int | float) or isinstance(cpu, bool) or cpu < 0.1:
+        raise SettingsError(f"{where} cpu must be a number >= 0.1")
+    credits = table.get("credits_per_hour", "0")
+    try:
+        credits_per_hour = Decimal(str(credits))
+    except InvalidOperation as e:
+        raise SettingsError(f"{where} credits_per_hour must be a decimal number") from e
+    gpu = table.get("gpu")
+    if gpu is not None and (not isinstance(gpu, int) or isinstance(gpu, bool) or gpu < 1):
+        raise SettingsError(f"{where} gpu must be a positive integer")
+    preset = Preset(
+        name=name,
+        cpu=float(cpu),
+        memory=table.integer("memory", 0, minimum=16 * 1024**2),
+        gpu=gpu,
+        gpu_model=table.optional_text("gpu_model"),
+        credits_per_hour=credits_per_hour,
+        scheduler_enabled=table.boolean("scheduler_enabled", False),
+        preemptible_node=table.boolean("preemptible_node", False),
+    )
+    table.reject_unknown()
+    return preset
+
+
+def _http_url(text: str, where: str) -> URL:
+    url = URL(text)
+    if url.scheme not in ("http", "https") or not url.host:
+        raise SettingsError(f"{where} must be an http(s) URL, got {text!r}")
+    return url
+
+
+class _Table:
+    """Typed access to one TOML table that remembers which keys were read."""
+
+    def __init__(self, data: dict[str, Any], where: str) -> None:
+        self._data = data
+        self._where = where
+        self._seen: set[str] = set()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._seen.add(key)
+        return self._data.get(key, default)
+
+    def text(self, key: str, default: str) -> str:
+        value = self.get(key, default)
+        if not isinstance(value, str):
+            raise SettingsError(f"{self._where} {key} must be a string")
+        return value
+
+    def optional_text(self, key: str) -> str | None:
+        value = self.get(key)
+        if value is not None and not isinstance(value, str):
+            raise SettingsError(f"{self._where} {key} must be a string")
+        return value
+
+    def integer(self, key: str, default: int, minimum: int, maximum: int | None = None) -> int:
+        value = self.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise SettingsError(f"{self._where} {key} must be an integer")
+        if value < minimum or (maximum is not None and value > maximum):
+            raise SettingsError(f"{self._where} {key} is out of range: {value}")
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.get(key, default)
+        if not isinstance(value, bool):
+            raise SettingsError(f"{self._where} {key} must be true or false")
+        return value
+
+    def reject_unknown(self) -> None:
+        unknown = set(self._data) - self._seen
+        if unknown:
+            raise SettingsError(f"{self._where}: unknown key(s) {', '.join(sorted(unknown))}")

@@ -1,0 +1,24 @@
+"""pytest fixtures; other packages import them into their conftest:
+
+from neuro_platform.testing.fixtures import platform_server  # noqa: F401
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .server import PlatformServer, running_platform
+
+USERS = {"alice": "alice-password", "bob": "bob-password"}
+
+
+@pytest.fixture
+def platform_server(tmp_path: Path) -> Iterator[PlatformServer]:
+    """A fresh server with users alice/alice-password and bob/bob-password."""
+    with running_platform(tmp_path) as server:
+        for name, password in USERS.items():
+            server.create_user(name, password)
+        yield server

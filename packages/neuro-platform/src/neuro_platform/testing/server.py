@@ -1,0 +1,146 @@
+"""`running_platform`: our server on a free loopback port, in a subprocess of its own."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+import yarl
+
+STARTUP_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 10.0
+POLL_INTERVAL_S = 0.05
+
+
+class PlatformStartError(RuntimeError):
+    pass
+
+
+@dataclass
+class PlatformServer:
+    base_url: yarl.URL
+    api_url: yarl.URL
+    data_dir: Path
+    config_file: Path
+
+    def create_user(self, name: str, password: str) -> None:
+        self.admin("user", "add", name, "--password", password)
+
+    def issue_token(self, name: str, *, ttl_s: int | None = None) -> str:
+        ttl = ["--ttl-s", str(ttl_s)] if ttl_s is not None else []
+        return self.admin("token", "issue", name, *ttl).strip()
+
+    def admin(self, *args: str) -> str:
+        """Runs `neuro-platform admin ARGS` against this server's data; returns its stdout."""
+        result = subprocess.run(
+            [
+                *_command(),
+                "admin",
+                "--config",
+                str(self.config_file),
+                "--data-dir",
+                str(self.data_dir),
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            env=_clean_env(),
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"neuro-platform admin {' '.join(args)} failed: {result.stderr}")
+        return result.stdout
+
+
+@contextlib.contextmanager
+def running_platform(
+    tmp_path: Path,
+    *,
+    config: Mapping[str, Any] | None = None,
+    database_url: str | None = None,
+) -> Iterator[PlatformServer]:
+    port = _free_port()
+    data_dir = tmp_path / "platform-data"
+    config_file = tmp_path / "platform.toml"
+    settings: dict[str, Any] = {"server": {"host": "127.0.0.1", "port": port}}
+    if database_url is not None:
+        settings["database"] = {"url": database_url}
+    _deep_merge(settings, config or {})
+    config_file.write_text(tomli_w.dumps(settings))
+    log_path = tmp_path / "platform.log"
+    base_url = yarl.URL.build(scheme="http", host="127.0.0.1", port=port)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*_command(), "serve", "--config", str(config_file), "--data-dir", str(data_dir)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=_clean_env(),
+        )
+    try:
+        _wait_until_ready(process, base_url / "api/v1/ping", log_path)
+        yield PlatformServer(base_url, base_url / "api/v1", data_dir, config_file)
+    except BaseException:
+        sys.stderr.write(f"--- platform server log ({log_path}) ---\n{log_path.read_text()}\n")
+        raise
+    finally:
+        _stop(process)
+
+
+def _command() -> list[str]:
+    return [sys.executable, "-m", "neuro_platform"]
+
+
+def _clean_env() -> dict[str, str]:
+    # The test's settings must come from the config file alone.
+    return {k: v for k, v in os.environ.items() if not k.startswith("NEURO_PLATFORM_")}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], ping: yarl.URL, log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise PlatformStartError(f"platform server exited with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(str(ping), timeout=1) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(POLL_INTERVAL_S)
+    raise PlatformStartError(f"platform server did not answer {ping} in {STARTUP_TIMEOUT_S} s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _deep_merge(target: dict[str, Any], overrides: Mapping[str, Any]) -> None:
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            _deep_merge(target[key], value)
+        else:
+            target[key] = value
