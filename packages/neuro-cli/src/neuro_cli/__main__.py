@@ -1,0 +1,3 @@
+from neuro_cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""One module per command group; ``neuro_cli.main`` assembles the tree."""

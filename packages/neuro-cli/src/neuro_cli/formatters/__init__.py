@@ -1,0 +1,1 @@
+"""Turning SDK objects into rich renderables; commands never format output themselves."""

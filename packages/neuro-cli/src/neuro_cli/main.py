@@ -1,0 +1,140 @@
+"""The ``neuro`` entry point: global options, the command tree and error reporting."""
+
+import logging
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from neuro_cli import __version__
+from neuro_cli.commands.auth import login, logout
+from neuro_cli.commands.config import config
+from neuro_cli.console import COLOR_MODES, ColorMode
+from neuro_cli.errors import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    UserError,
+    describe_error,
+    error_line,
+)
+from neuro_cli.logs import setup_logging
+from neuro_cli.root import GlobalOptions, Root
+
+log = logging.getLogger(__name__)
+
+
+class NeuroGroup(click.Group):
+    """The root group: owns how every failure is reported and what exit code it gets."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.UsageError, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            # Here the -v count is known (the root callback has run), so this is where
+            # a failure becomes either a traceback or a single line.
+            log.debug("Command failed", exc_info=True)
+            root = ctx.find_object(Root)
+            if root is not None and root.options.verbosity > 0:
+                click.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
+            if isinstance(exc, click.ClickException):
+                raise
+            raise UserError(describe_error(exc)) from exc
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            click.echo(error_line(exc.format_message()) + hint, err=True)
+            code = EXIT_USAGE
+        except click.ClickException as exc:
+            exc.show()
+            code = exc.exit_code
+        except click.Abort as exc:
+            if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+                code = EXIT_INTERRUPTED
+            else:
+                click.echo(error_line("Aborted"), err=True)
+                code = EXIT_ERROR
+        else:
+            # standalone_mode=False returns the exit code of ctx.exit() (--help,
+            # --version) or the command's return value (None) on success.
+            code = result if isinstance(result, int) else 0
+        if standalone_mode:
+            raise SystemExit(code)
+        return code
+
+
+@click.group(cls=NeuroGroup)
+@click.option(
+    "--neuromation-config",
+    "config_path",
+    envvar="NEUROMATION_CONFIG",
+    type=click.Path(path_type=Path, dir_okay=True, file_okay=True),
+    help="Path to the config directory (default ~/.neuro).",
+)
+@click.option("-v", "--verbose", count=True, help="Give more output; repeatable.")
+@click.option("-q", "--quiet", count=True, help="Give less output; repeatable.")
+@click.option(
+    "--color",
+    type=click.Choice(COLOR_MODES),
+    default="auto",
+    show_default=True,
+    help="Color mode.",
+)
+@click.option(
+    "--skip-stats",
+    is_flag=True,
+    help="Accepted for compatibility; this CLI sends no usage statistics anyway.",
+)
+@click.option(
+    "--disable-pypi-version-check",
+    is_flag=True,
+    envvar="NEURO_CLI_DISABLE_PYPI_VERSION_CHECK",
+    help="Accepted for compatibility; this CLI never checks PyPI for updates.",
+)
+@click.version_option(
+    __version__, prog_name="Neuro Platform Client", message="%(prog)s %(version)s"
+)
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    config_path: Path | None,
+    verbose: int,
+    quiet: int,
+    color: ColorMode,
+    skip_stats: bool,
+    disable_pypi_version_check: bool,
+) -> None:
+    """Neuro Platform command line interface."""
+    options = GlobalOptions(
+        config_path=config_path.expanduser() if config_path else None,
+        verbosity=verbose - quiet,
+        color=color,
+    )
+    root = Root.create(options)
+    ctx.obj = root
+    ctx.call_on_close(setup_logging(options.verbosity, root.factory.path))
+    log.debug("neuro %s, config %s", ctx.invoked_subcommand, root.factory.path)
+
+
+cli.add_command(config)
+cli.add_command(login)
+cli.add_command(logout)
+
+
+def main(args: Sequence[str] | None = None) -> NoReturn:
+    cli.main(args=args, prog_name="neuro")
+    raise AssertionError("NeuroGroup.main always exits in standalone mode")

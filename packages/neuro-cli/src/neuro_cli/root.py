@@ -1,0 +1,66 @@
+"""What every command receives: the global options, the console and the SDK factory."""
+
+import contextlib
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console, RenderableType
+
+import neuro_sdk
+from neuro_cli.console import ColorMode, make_console
+from neuro_cli.errors import NotLoggedInError
+
+
+@dataclass(frozen=True)
+class GlobalOptions:
+    config_path: Path | None  # None: NEUROMATION_CONFIG or the SDK's default
+    verbosity: int  # count of -v minus count of -q
+    color: ColorMode
+
+
+@dataclass(frozen=True)
+class Root:
+    options: GlobalOptions
+    console: Console
+    factory: neuro_sdk.Factory
+
+    @classmethod
+    def create(cls, options: GlobalOptions) -> "Root":
+        return cls(
+            options=options,
+            console=make_console(options.color),
+            factory=neuro_sdk.Factory(options.config_path),
+        )
+
+    @property
+    def quiet(self) -> bool:
+        return self.options.verbosity < 0
+
+    @property
+    def stdin_is_tty(self) -> bool:
+        return sys.stdin.isatty()
+
+    def print(self, renderable: RenderableType, *, soft_wrap: bool = False) -> None:
+        """Print what the user asked for; shown even with -q."""
+        self.console.print(renderable, soft_wrap=soft_wrap, markup=False)
+
+    def info(self, renderable: RenderableType) -> None:
+        """Print a progress or confirmation message; -q silences it."""
+        if not self.quiet:
+            self.console.print(renderable, soft_wrap=True, markup=False)
+
+    @contextlib.asynccontextmanager
+    async def client(self) -> AsyncIterator[neuro_sdk.Client]:
+        try:
+            client = await self.factory.get()
+        except neuro_sdk.ConfigError as exc:
+            # A broken config deserves the SDK's own words; a missing one, a hint.
+            if self.factory.is_config_present:
+                raise
+            raise NotLoggedInError() from exc
+        try:
+            yield client
+        finally:
+            await client.close()
