@@ -1,0 +1,17 @@
+"""The job runtime: an engine-independent interface and its Docker Engine implementation."""
+
+from .base import Orchestrator as Orchestrator
+from .docker import DockerOrchestrator as DockerOrchestrator
+from .errors import ContainerCannotRunError as ContainerCannotRunError
+from .errors import ContainerNotFoundError as ContainerNotFoundError
+from .errors import ContainerNotRunningError as ContainerNotRunningError
+from .errors import ImagePullError as ImagePullError
+from .errors import InvalidImageNameError as InvalidImageNameError
+from .errors import OrchestratorError as OrchestratorError
+from .reasons import JobReason as JobReason
+from .spec import BindMount as BindMount
+from .spec import ContainerSpec as ContainerSpec
+from .spec import VolumeMount as VolumeMount
+from .state import ContainerPhase as ContainerPhase
+from .state import ContainerState as ContainerState
+from .state import ContainerStats as ContainerStats

@@ -1,0 +1,107 @@
+"""The job runtime interface: the scheduler and the jobs service speak only to this.
+
+One implementation per engine (Docker now; Slurm or Kubernetes could follow). Every method
+addresses a container by the job id it runs, so a restarted platform finds its containers
+again from the ids in its database, and `list_managed` finds the ones it may have lost.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from .spec import ContainerSpec
+from .state import ContainerState, ContainerStats
+
+
+class Orchestrator(abc.ABC):
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Release the connection to the engine; containers keep running."""
+
+    @abc.abstractmethod
+    async def pull(self, image: str) -> None:
+        """Make `image` available locally, fetching it only when it is missing.
+
+        Raises InvalidImageNameError for a malformed reference and ImagePullError when the
+        image cannot be fetched.
+        """
+
+    @abc.abstractmethod
+    async def start(self, spec: ContainerSpec) -> ContainerState:
+        """Create and start the job's container, pulling its image when missing.
+
+        Idempotent per job id: when the container exists already it is left as it is (started
+        if it was only created) and its state returned. A container the engine cannot run
+        (missing executable, bad working directory) comes back EXITED with reason
+        ContainerCannotRun rather than raising.
+        """
+
+    @abc.abstractmethod
+    async def state(self, job_id: str) -> ContainerState:
+        """Raises ContainerNotFoundError when the job has no container."""
+
+    @abc.abstractmethod
+    async def wait(self, job_id: str) -> ContainerState:
+        """Block until the job's container has exited; return its final state."""
+
+    @abc.abstractmethod
+    async def list_managed(self) -> list[ContainerState]:
+        """The containers this platform instance owns, running or finished."""
+
+    @abc.abstractmethod
+    async def stop(self, job_id: str, *, timeout_s: float = 10.0) -> None:
+        """Ask the job to stop (SIGTERM), killing it after `timeout_s`. No-op when stopped."""
+
+    @abc.abstractmethod
+    async def kill(self, job_id: str, *, signal: str = "SIGKILL") -> None:
+        """Send `signal` to the job. Raises ContainerNotRunningError when it has exited."""
+
+    @abc.abstractmethod
+    async def remove(self, job_id: str) -> None:
+        """Delete the job's container (killing it first). No-op when it is already gone."""
+
+    @abc.abstractmethod
+    def logs(
+        self,
+        job_id: str,
+        *,
+        since: datetime | None = None,
+        timestamps: bool = False,
+        follow: bool = False,
+    ) -> AsyncIterator[bytes]:
+        """The job's output (stdout and stderr interleaved) as raw byte chunks.
+
+        With `timestamps` every line starts with an RFC 3339 timestamp and a space. With
+        `follow` the iterator ends only when the container exits.
+        """
+
+    @abc.abstractmethod
+    async def stats(self, job_id: str) -> ContainerStats | None:
+        """A resource usage sample; None when the container is not running."""
+
+    @abc.abstractmethod
+    async def ip_address(self, job_id: str) -> str | None:
+        """The container's address reachable from the platform host; None when not running."""
+
+    @abc.abstractmethod
+    async def ensure_network(self, name: str) -> None:
+        """Create the network of a cluster (jobs on it reach each other by hostname)."""
+
+    @abc.abstractmethod
+    async def remove_network(self, name: str) -> None:
+        """Delete a network made by `ensure_network`. No-op when it is gone."""

@@ -1,0 +1,268 @@
+"""The job runtime on a local Docker Engine (API 1.41, Debian's docker.io 20.10), via aiodocker."""
+
+from __future__ import annotations
+
+import math
+import signal as signals
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import aiodocker
+from aiodocker.containers import DockerContainer
+from aiodocker.exceptions import DockerError
+
+from . import docker_logs
+from .base import Orchestrator
+from .docker_config import create_config
+from .docker_state import state_from_inspect, stats_from_sample
+from .errors import (
+    ContainerCannotRunError,
+    ContainerNotFoundError,
+    ContainerNotRunningError,
+    ImagePullError,
+    InvalidImageNameError,
+    OrchestratorError,
+)
+from .naming import LABEL_INSTANCE, LABEL_JOB_ID, check_name_part, container_name
+from .spec import ContainerSpec
+from .state import ContainerPhase, ContainerState, ContainerStats
+
+API_VERSION = "v1.41"
+_NOT_FOUND = 404
+_CONFLICT = 409
+# Characters that would change the meaning of the engine URL an image name is put into.
+_URL_UNSAFE = frozenset(" \t\n\r?#%")
+
+
+class DockerOrchestrator(Orchestrator):
+    """Runs each job as one container named after its job id.
+
+    `instance` names this platform installation: it is part of every container name and
+    label, and `list_managed` returns only its containers.
+    """
+
+    def __init__(self, *, instance: str, docker_url: str | None = None) -> None:
+        self._instance = check_name_part("instance", instance)
+        self._docker = aiodocker.Docker(url=docker_url, api_version=API_VERSION)
+
+    async def close(self) -> None:
+        await self._docker.close()
+
+    # -- images ------------------------------------------------------------------------------
+
+    async def pull(self, image: str) -> None:
+        if not image or _URL_UNSAFE.intersection(image):
+            raise InvalidImageNameError(f"Invalid image name {image!r}")
+        try:
+            await self._docker.images.inspect(image)
+            return
+        except DockerError as error:
+            if error.status != _NOT_FOUND:
+                raise _image_error(image, error) from error
+        try:
+            await self._docker.images.pull(image)
+        except DockerError as error:
+            raise _image_error(image, error) from error
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self, spec: ContainerSpec) -> ContainerState:
+        name = container_name(self._instance, spec.job_id)
+        container = await self._find(name)
+        if container is None:
+            await self.pull(spec.image)
+            container = await self._create(spec, name)
+        info = await container.show()
+        if info["State"]["Status"] == "created" and not info["State"].get("Error"):
+            try:
+                await container.start()
+            except DockerError as error:
+                info = await container.show()
+                if not info["State"].get("Error"):
+                    raise ContainerCannotRunError(error.message) from error
+            else:
+                info = await container.show()
+        return state_from_inspect(spec.job_id, info)
+
+    async def _create(self, spec: ContainerSpec, name: str) -> DockerContainer:
+        try:
+            return await self._docker.containers.create(
+                create_config(spec, self._instance), name=name
+            )
+        except DockerError as error:
+            if error.status == _CONFLICT:  # a concurrent start() created it first
+                return await self._docker.containers.get(name)
+            if 400 <= error.status < 500:  # bad mount, unknown network, invalid option...
+                raise ContainerCannotRunError(error.message) from error
+            raise OrchestratorError(error.message) from error
+
+    async def state(self, job_id: str) -> ContainerState:
+        return state_from_inspect(job_id, await self._inspect(job_id))
+
+    async def wait(self, job_id: str) -> ContainerState:
+        container = self._container(job_id)
+        try:
+            await container.wait()
+        except DockerError as error:
+            raise _container_error(job_id, error) from error
+        return await self.state(job_id)
+
+    async def list_managed(self) -> list[ContainerState]:
+        summaries = await self._docker.containers.list(
+            all=True, filters={"label": [f"{LABEL_INSTANCE}={self._instance}"]}
+        )
+        states = []
+        for summary in summaries:
+            job_id = summary["Labels"].get(LABEL_JOB_ID)
+            if not job_id:
+                continue
+            try:
+                states.append(state_from_inspect(job_id, await summary.show()))
+            except DockerError as error:
+                if error.status != _NOT_FOUND:  # removed since the listing: not ours to report
+                    raise OrchestratorError(error.message) from error
+        return states
+
+    async def stop(self, job_id: str, *, timeout_s: float = 10.0) -> None:
+        try:
+            await self._container(job_id).stop(t=math.ceil(timeout_s))
+        except DockerError as error:
+            raise _container_error(job_id, error) from error
+
+    async def kill(self, job_id: str, *, signal: str = "SIGKILL") -> None:
+        signal_name = _signal_name(signal)
+        try:
+            await self._container(job_id).kill(signal=signal_name)
+        except DockerError as error:
+            if error.status == _CONFLICT:
+                raise ContainerNotRunningError(f"Job {job_id} is not running") from error
+            raise _container_error(job_id, error) from error
+
+    async def remove(self, job_id: str) -> None:
+        try:
+            await self._container(job_id).delete(force=True, v=True)
+        except DockerError as error:
+            if error.status != _NOT_FOUND:
+                raise OrchestratorError(error.message) from error
+
+    # -- observation -------------------------------------------------------------------------
+
+    async def logs(
+        self,
+        job_id: str,
+        *,
+        since: datetime | None = None,
+        timestamps: bool = False,
+        follow: bool = False,
+    ) -> AsyncIterator[bytes]:
+        info = await self._inspect(job_id)
+        params: dict[str, Any] = {
+            "stdout": True,
+            "stderr": True,
+            "follow": follow,
+            "timestamps": timestamps,
+        }
+        if since is not None:
+            params["since"] = f"{since.timestamp():.6f}"
+        # aiodocker's public log() decodes text; see docker_logs for why bytes are read here.
+        async with self._docker._query(
+            f"containers/{info['Id']}/logs", params=params, timeout=None
+        ) as response:
+            split = docker_logs.raw if info["Config"]["Tty"] else docker_logs.demultiplexed
+            async for chunk in split(response.content):
+                yield chunk
+
+    async def stats(self, job_id: str) -> ContainerStats | None:
+        info = await self._inspect(job_id)
+        if state_from_inspect(job_id, info).phase is not ContainerPhase.RUNNING:
+            return None
+        # One answer carries two samples a second apart, enough to compute a CPU rate.
+        samples = await self._docker.containers.container(info["Id"]).stats(stream=False)
+        if not samples or not samples[0].get("cpu_stats", {}).get("cpu_usage"):
+            return None
+        return stats_from_sample(samples[0])
+
+    async def ip_address(self, job_id: str) -> str | None:
+        info = await self._inspect(job_id)
+        if not info["State"].get("Running"):
+            return None
+        settings = info.get("NetworkSettings") or {}
+        for network in (settings.get("Networks") or {}).values():
+            if network.get("IPAddress"):
+                return str(network["IPAddress"])
+        return settings.get("IPAddress") or None
+
+    # -- networks ----------------------------------------------------------------------------
+
+    async def ensure_network(self, name: str) -> None:
+        check_name_part("network name", name)
+        try:
+            await self._docker.networks.get(name)
+            return
+        except DockerError as error:
+            if error.status != _NOT_FOUND:
+                raise OrchestratorError(error.message) from error
+        try:
+            await self._docker.networks.create(
+                {
+                    "Name": name,
+                    "Driver": "bridge",
+                    "CheckDuplicate": True,
+                    "Labels": {LABEL_INSTANCE: self._instance},
+                }
+            )
+        except DockerError as error:
+            if error.status != _CONFLICT:  # created concurrently: fine
+                raise OrchestratorError(error.message) from error
+
+    async def remove_network(self, name: str) -> None:
+        check_name_part("network name", name)
+        try:
+            network = await self._docker.networks.get(name)
+            await network.delete()
+        except DockerError as error:
+            if error.status != _NOT_FOUND:
+                raise OrchestratorError(error.message) from error
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _container(self, job_id: str) -> DockerContainer:
+        return self._docker.containers.container(container_name(self._instance, job_id))
+
+    async def _find(self, name: str) -> DockerContainer | None:
+        try:
+            return await self._docker.containers.get(name)
+        except DockerError as error:
+            if error.status == _NOT_FOUND:
+                return None
+            raise OrchestratorError(error.message) from error
+
+    async def _inspect(self, job_id: str) -> dict[str, Any]:
+        try:
+            return await self._container(job_id).show()
+        except DockerError as error:
+            raise _container_error(job_id, error) from error
+
+
+def _image_error(image: str, error: DockerError) -> OrchestratorError:
+    if error.status == 400 or "invalid reference format" in error.message:
+        return InvalidImageNameError(f"Invalid image name {image!r}: {error.message}")
+    return ImagePullError(f"Cannot pull image {image!r}: {error.message}")
+
+
+def _container_error(job_id: str, error: DockerError) -> OrchestratorError:
+    if error.status == _NOT_FOUND:
+        return ContainerNotFoundError(f"No container for job {job_id}")
+    return OrchestratorError(error.message)
+
+
+def _signal_name(signal: str) -> str:
+    """Accept "SIGTERM", "TERM" or "15"; refuse anything the host does not know."""
+    try:
+        if signal.isdigit():
+            return signals.Signals(int(signal)).name
+        name = signal.upper()
+        return signals.Signals[name if name.startswith("SIG") else f"SIG{name}"].name
+    except (KeyError, ValueError):
+        raise ValueError(f"Unknown signal {signal!r}") from None

@@ -1,0 +1,41 @@
+"""Errors of the job runtime, each carrying the job reason (wire spec 3.5) it stands for.
+
+OrchestratorError                 reason Error: the engine failed unexpectedly
+├── ImagePullError                reason ErrImagePull: unknown image or unreachable registry
+├── InvalidImageNameError         reason InvalidImageName: a malformed image reference
+├── ContainerCannotRunError       reason ContainerCannotRun: the engine refused the container
+├── ContainerNotFoundError        reason NotFound: no container for this job (also a LookupError)
+└── ContainerNotRunningError      reason NotFound: the job's container is not running
+"""
+
+from __future__ import annotations
+
+from .reasons import JobReason
+
+
+class OrchestratorError(Exception):
+    reason: JobReason = JobReason.ERROR
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ImagePullError(OrchestratorError):
+    reason = JobReason.ERR_IMAGE_PULL
+
+
+class InvalidImageNameError(OrchestratorError):
+    reason = JobReason.INVALID_IMAGE_NAME
+
+
+class ContainerCannotRunError(OrchestratorError):
+    reason = JobReason.CONTAINER_CANNOT_RUN
+
+
+class ContainerNotFoundError(OrchestratorError, LookupError):
+    reason = JobReason.NOT_FOUND
+
+
+class ContainerNotRunningError(OrchestratorError):
+    reason = JobReason.NOT_FOUND
