@@ -59,7 +59,7 @@ def _validate(
                 )
             if not param_type.accepts(value):
                 raise ConfigError(
-                    f"{file}: '{section}.{name}' must be a {param_type.describe()}, got {value!r}"
+                    f"{file}: '{section}.{name}' expects {param_type.describe()}, got {value!r}"
                 )
 
 

@@ -1,0 +1,157 @@
+"""The HTTP core: status → exception mapping (wire spec 9), trace headers, NDJSON streams.
+
+A tiny aiohttp server stands in for "any platform service" here; it only answers
+fixed statuses and bodies, so nothing of our real server is being imitated.
+"""
+
+import json
+import re
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from yarl import URL
+
+from neuro_sdk import (
+    AuthenticationError,
+    AuthorizationError,
+    ClientError,
+    IllegalArgumentError,
+    NDJSONError,
+    ResourceNotFound,
+    ServerNotAvailable,
+)
+from neuro_sdk._core import USER_AGENT, _Core, new_session
+from neuro_sdk._version import __version__
+
+
+async def answer(request: web.Request) -> web.Response:
+    """Answer with the status and body the query asks for, echoing the request headers."""
+    status = int(request.query["status"])
+    body = request.query.get("body", "")
+    return web.Response(status=status, text=body, headers={"X-Seen-B3": request.headers["b3"]})
+
+
+async def ndjson(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
+    await response.prepare(request)
+    for line in request.query.getall("line"):
+        await response.write(line.encode() + b"\n")
+    await response.write_eof()
+    return response
+
+
+async def plain_json(request: web.Request) -> web.Response:
+    return web.json_response({"items": [{"n": 1}, {"n": 2}]})
+
+
+async def echo_headers(request: web.Request) -> web.Response:
+    return web.json_response(dict(request.headers))
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[URL]:
+    app = web.Application()
+    app.router.add_get("/answer", answer)
+    app.router.add_get("/ndjson", ndjson)
+    app.router.add_get("/json", plain_json)
+    app.router.add_get("/headers", echo_headers)
+    async with TestServer(app, host="127.0.0.1") as test_server:
+        yield test_server.make_url("/")
+
+
+@pytest.fixture
+async def core() -> AsyncIterator[_Core]:
+    async with new_session(aiohttp.ClientTimeout(total=30)) as session:
+        yield _Core(session)
+
+
+@pytest.mark.parametrize(
+    ("status", "error_class"),
+    [
+        (400, IllegalArgumentError),
+        (401, AuthenticationError),
+        (403, AuthorizationError),
+        (404, ResourceNotFound),
+        (405, ClientError),
+        (409, IllegalArgumentError),
+        (422, IllegalArgumentError),
+        (500, IllegalArgumentError),
+        (502, ServerNotAvailable),
+        (503, IllegalArgumentError),
+    ],
+)
+async def test_error_status_maps_to_documented_exception(
+    core: _Core, server: URL, status: int, error_class: type[Exception]
+) -> None:
+    url = (server / "answer").with_query(status=status, body=json.dumps({"error": "it broke"}))
+    with pytest.raises(error_class, match=r"^it broke$") as caught:
+        async with core.request("GET", url):
+            pass
+    # 405 is a plain ClientError, not one of its auth subclasses.
+    assert type(caught.value) is error_class
+
+
+async def test_non_json_error_body_is_the_message(core: _Core, server: URL) -> None:
+    url = (server / "answer").with_query(status=404, body="no such thing")
+    with pytest.raises(ResourceNotFound, match=r"^no such thing$"):
+        async with core.request("GET", url):
+            pass
+
+
+@pytest.mark.parametrize(
+    ("errno_value", "error_class"),
+    [("ENOENT", FileNotFoundError), ("EEXIST", FileExistsError), (21, IsADirectoryError)],
+)
+async def test_400_with_errno_becomes_os_error(
+    core: _Core, server: URL, errno_value: object, error_class: type[OSError]
+) -> None:
+    body = json.dumps({"error": "storage says no", "errno": errno_value})
+    url = (server / "answer").with_query(status=400, body=body)
+    with pytest.raises(error_class, match="storage says no"):
+        async with core.request("GET", url):
+            pass
+
+
+async def test_unchecked_request_leaves_the_status_to_the_caller(core: _Core, server: URL) -> None:
+    url = (server / "answer").with_query(status=500, body="x")
+    async with core.request("GET", url, check=False) as response:
+        assert response.status == 500
+
+
+async def test_requests_carry_user_agent_and_trace_headers(core: _Core, server: URL) -> None:
+    async with core.request("GET", server / "headers", auth="Bearer abc") as response:
+        headers = await response.json()
+    assert headers["User-Agent"] == USER_AGENT
+    assert __version__ in USER_AGENT
+    assert headers["Authorization"] == "Bearer abc"
+    trace_id, span_id = headers["b3"].split("-")
+    assert re.fullmatch("[0-9a-f]{32}", trace_id)
+    assert re.fullmatch("[0-9a-f]{16}", span_id)
+    assert headers["sentry-trace"] == f"{trace_id}-{span_id}-"
+
+
+async def test_ndjson_stream_yields_objects_and_raises_in_band_errors(
+    core: _Core, server: URL
+) -> None:
+    url = (server / "ndjson").with_query([("line", '{"n": 1}'), ("line", '{"n": 2}')])
+    assert [item async for item in core.stream_json("GET", url)] == [{"n": 1}, {"n": 2}]
+
+    lines = [("line", '{"n": 1}'), ("line", '{"error": "disk full"}')]
+    failing = (server / "ndjson").with_query(lines)
+    seen: list[object] = []
+
+    async def consume() -> None:
+        async for item in core.stream_json("GET", failing):
+            seen.append(item)
+
+    with pytest.raises(NDJSONError, match="disk full"):
+        await consume()
+    assert seen == [{"n": 1}]
+
+
+async def test_stream_falls_back_to_plain_json(core: _Core, server: URL) -> None:
+    items = [item async for item in core.stream_json("GET", server / "json", list_key="items")]
+    assert items == [{"n": 1}, {"n": 2}]
