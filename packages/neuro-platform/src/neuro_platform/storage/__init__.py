@@ -1,0 +1,1 @@
+"""Storage: the files of each cluster, served per wire spec section 5."""

@@ -1,0 +1,159 @@
+"""The storage filesystem as the event loop sees it: async, streaming, bounded memory.
+
+Every blocking call of `anchored.py` runs in a worker thread. File content moves in blocks
+of `BLOCK_SIZE`, so a 10 GiB file costs a few MiB of memory per transfer, and directory
+listings and recursive removals are handed over in batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import itertools
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from .anchored import AnchoredTree, GuardedFd
+from .entries import DiskUsage, FileInfo, RemovedEntry
+from .errors import StorageError
+from .paths import StoragePath
+
+BLOCK_SIZE = 1024 * 1024  # the SDK uploads in 1 MiB chunks too
+LISTING_BATCH = 256
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class OpenedFile:
+    info: FileInfo
+    _file: GuardedFd
+
+    async def read(self, start: int, end: int) -> AsyncIterator[bytes]:
+        """Bytes `start`..`end` (exclusive); stops early if the file shrinks meanwhile."""
+        position = start
+        while position < end:
+            block = await asyncio.to_thread(
+                self._file.pread, min(BLOCK_SIZE, end - position), position
+            )
+            if not block:
+                return
+            position += len(block)
+            yield block
+
+
+class LocalFilesystem:
+    def __init__(self, root: Path) -> None:
+        self._tree = AnchoredTree(root)
+
+    @property
+    def root(self) -> Path:
+        return self._tree.root
+
+    async def ensure_root(self) -> None:
+        await asyncio.to_thread(self._tree.ensure_root)
+
+    async def stat(self, path: StoragePath) -> FileInfo:
+        return await asyncio.to_thread(self._tree.stat, path)
+
+    async def list(self, path: StoragePath) -> AsyncIterator[FileInfo]:
+        async for info in _iterate_in_thread(self._tree.iter_dir(path)):
+            yield info
+
+    async def mkdirs(self, path: StoragePath) -> None:
+        await asyncio.to_thread(self._tree.mkdirs, path)
+
+    async def create(self, path: StoragePath, content: AsyncIterable[bytes]) -> int:
+        """Writes a new file atomically; returns its size.
+
+        If `content` fails (the client went away) or anything else goes wrong, the
+        temporary file is removed and whatever was at `path` before is untouched.
+        """
+        upload = await asyncio.to_thread(self._tree.start_upload, path)
+        try:
+            async for block in _blocks(content):
+                await asyncio.to_thread(upload.write, block)
+            await asyncio.to_thread(upload.commit)
+        finally:
+            # A no-op after commit. Shielded so a cancelled request still cleans up.
+            await asyncio.shield(asyncio.to_thread(upload.discard))
+        return upload.size
+
+    async def write(
+        self, path: StoragePath, offset: int, length: int, content: AsyncIterable[bytes]
+    ) -> None:
+        """Writes exactly `length` bytes at `offset` into an existing file."""
+        file, _ = await asyncio.to_thread(self._tree.open_for_writing, path)
+
+        def write_block(block: bytearray, position: int) -> None:
+            try:
+                file.pwrite_all(block, position)
+            except OSError as e:
+                raise StorageError.from_os_error(e, str(path)) from None
+
+        try:
+            position = offset
+            async for block in _blocks(content):
+                if position + len(block) > offset + length:
+                    raise StorageError(
+                        errno.EINVAL, "Body is longer than its Content-Range", str(path)
+                    )
+                await asyncio.to_thread(write_block, block, position)
+                position += len(block)
+            if position != offset + length:
+                raise StorageError(
+                    errno.EINVAL, "Body is shorter than its Content-Range", str(path)
+                )
+        finally:
+            await asyncio.shield(asyncio.to_thread(file.close))
+
+    @asynccontextmanager
+    async def open(self, path: StoragePath) -> AsyncIterator[OpenedFile]:
+        file, info = await asyncio.to_thread(self._tree.open_for_reading, path)
+        try:
+            yield OpenedFile(info, file)
+        finally:
+            await asyncio.shield(asyncio.to_thread(file.close))
+
+    async def remove(self, path: StoragePath, *, recursive: bool) -> AsyncIterator[RemovedEntry]:
+        async for entry in _iterate_in_thread(self._tree.remove(path, recursive=recursive)):
+            yield entry
+
+    async def rename(self, source: StoragePath, destination: StoragePath) -> None:
+        await asyncio.to_thread(self._tree.rename, source, destination)
+
+    async def disk_usage(self) -> DiskUsage:
+        return await asyncio.to_thread(self._tree.disk_usage)
+
+
+async def _blocks(content: AsyncIterable[bytes]) -> AsyncIterator[bytearray]:
+    """Re-chunks a body into blocks of about BLOCK_SIZE: fewer thread hops per byte."""
+    buffer = bytearray()
+    async for chunk in content:
+        buffer += chunk
+        if len(buffer) >= BLOCK_SIZE:
+            yield buffer
+            buffer = bytearray()
+    if buffer:
+        yield buffer
+
+
+async def _iterate_in_thread(iterator: Iterator[T]) -> AsyncIterator[T]:
+    def next_batch() -> list[T]:
+        return list(itertools.islice(iterator, LISTING_BATCH))
+
+    try:
+        while batch := await asyncio.to_thread(next_batch):
+            for item in batch:
+                yield item
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            # ValueError "generator already executing": a cancelled batch still runs in its
+            # thread; the generator closes its fds when it is collected afterwards.
+            with contextlib.suppress(ValueError):
+                await asyncio.to_thread(close)
