@@ -9,6 +9,7 @@ import jwt
 import pytest
 from yarl import URL
 
+from neuro_platform.testing.fixtures import platform_server  # noqa: F401
 from neuro_sdk._auth_token import _AuthToken
 from neuro_sdk._cluster import Cluster, Preset
 from neuro_sdk._config_db import _ConfigData
