@@ -14,6 +14,7 @@ from ..db.engine import create_engine, create_session_factory
 from ..db.migrate import upgrade_to_head
 from ..permissions import PermissionRepository, PermissionService
 from ..settings import Settings
+from ..storage.app import mount_storage
 from . import config_handler, oauth_handler, users_handler
 from .errors import error_middleware
 from .keys import AUTHENTICATOR, GRANTS, PERMISSIONS, SESSIONS, SETTINGS, USERS
@@ -29,6 +30,7 @@ def create_app(settings: Settings) -> web.Application:
     api = web.Application()
     api.add_routes(config_handler.routes)
     api.add_routes(users_handler.routes)
+    mount_storage(api, settings)
     app.add_subapp("/api/v1", api)
 
     oauth = web.Application()

@@ -1,0 +1,61 @@
+"""The storage sub-application of each cluster and where it is mounted.
+
+The first cluster's storage is served at `/api/v1/storage`, further clusters' at
+`/api/v1/clusters/<name>/storage` (the URLs `/config` advertises). Each cluster's files live
+in their own root, `<data-dir>/storage/<cluster>`, laid out as the storage URIs are:
+`/<user>/...` for homes and `/<org>/<user>/...` inside org folders.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from ..settings import Settings
+from .anchored import DestinationError
+from .errors import StorageError
+from .filesystem import LocalFilesystem
+from .handlers import handle, storage_error_response
+from .keys import STORAGE_CLUSTER, STORAGE_FILESYSTEM
+
+
+def storage_root(settings: Settings, cluster_name: str) -> Path:
+    """Where a cluster's storage lives on this machine (job volumes mount from here too)."""
+    return settings.data_dir / "storage" / cluster_name
+
+
+def mount_storage(api: web.Application, settings: Settings) -> None:
+    """Adds every cluster's storage sub-application to the `/api/v1` application."""
+    for index, cluster in enumerate(settings.clusters):
+        prefix = "/storage" if index == 0 else f"/clusters/{cluster.name}/storage"
+        api.add_subapp(
+            prefix, create_storage_app(cluster.name, storage_root(settings, cluster.name))
+        )
+
+
+def create_storage_app(cluster_name: str, root: Path) -> web.Application:
+    app = web.Application(middlewares=[_storage_error_middleware])
+    app[STORAGE_CLUSTER] = cluster_name
+    app[STORAGE_FILESYSTEM] = LocalFilesystem(root)
+    app.on_startup.append(_create_root)
+    # The bare prefix is the storage root itself (`storage:/`).
+    app.router.add_route("*", "", handle)
+    app.router.add_route("*", "/{path:.*}", handle)
+    return app
+
+
+async def _create_root(app: web.Application) -> None:
+    await app[STORAGE_FILESYSTEM].ensure_root()
+
+
+@web.middleware
+async def _storage_error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except DestinationError as e:
+        # A missing destination parent is a bad argument to RENAME, not a missing resource.
+        return storage_error_response(e, status=400)
+    except StorageError as e:
+        return storage_error_response(e)

@@ -1,0 +1,301 @@
+"""HTTP handlers of the storage service (wire spec §5): parse the request, call the service,
+shape the answer. The operation comes from `?op=<OP>` (or a bare `?<OP>` key), defaulting by
+method: GET→OPEN, PUT→CREATE, PATCH→WRITE, POST→RENAME, DELETE→DELETE.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from email.utils import formatdate
+from typing import Any
+
+from aiohttp import hdrs, web
+
+from ..api.keys import AUTHENTICATOR, PERMISSIONS
+from ..permissions.actions import Action
+from .entries import FileInfo, FileType, RemovedEntry
+from .errors import StorageError
+from .filesystem import BLOCK_SIZE
+from .keys import STORAGE_CLUSTER, STORAGE_FILESYSTEM
+from .paths import StoragePath
+from .ranges import RangeNotSatisfiableError, resolve_range
+from .service import StorageService, VisibleFile
+
+NDJSON = "application/x-ndjson"
+NDJSON_FLUSH_BYTES = 64 * 1024
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+_CONDITIONAL_HEADERS = (
+    hdrs.IF_MATCH,
+    hdrs.IF_NONE_MATCH,
+    hdrs.IF_RANGE,
+    hdrs.IF_UNMODIFIED_SINCE,
+)
+
+Handler = Callable[[web.Request, StorageService, str, StoragePath], Awaitable[web.StreamResponse]]
+
+
+async def handle(request: web.Request) -> web.StreamResponse:
+    """The single entry point of every storage URL."""
+    operation = _operation(request)
+    handler = _HANDLERS.get((request.method, operation))
+    if handler is None:
+        raise web.HTTPBadRequest(
+            reason=f"Operation {operation} is not supported for {request.method}"
+        )
+    user = await request.config_dict[AUTHENTICATOR].required_user(request)
+    path = StoragePath.parse(request.match_info.get("path", ""))
+    service = StorageService(
+        request.app[STORAGE_CLUSTER],
+        request.app[STORAGE_FILESYSTEM],
+        request.config_dict[PERMISSIONS],
+    )
+    return await handler(request, service, user, path)
+
+
+_DEFAULT_OPERATIONS = {
+    "GET": "OPEN",
+    "HEAD": "OPEN",
+    "PUT": "CREATE",
+    "PATCH": "WRITE",
+    "POST": "RENAME",
+    "DELETE": "DELETE",
+}
+_OPERATIONS = {"OPEN", "LISTSTATUS", "GETFILESTATUS", "GETDISKUSAGE", "MKDIRS", "CREATE"} | {
+    "WRITE",
+    "RENAME",
+    "DELETE",
+}
+
+
+def _operation(request: web.Request) -> str:
+    if "op" in request.query:
+        return request.query["op"].upper()
+    for key in request.query:
+        if key.upper() in _OPERATIONS:
+            return key.upper()
+    return _DEFAULT_OPERATIONS.get(request.method, "")
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+async def get_file_status(
+    request: web.Request, service: StorageService, user: str, path: StoragePath
+) -> web.StreamResponse:
+    visible = await service.stat(user, path)
+    return web.json_response({"FileStatus": _file_status(visible, str(path))})
+
+
+async def list_status(
+    request: web.Request, service: StorageService, user: str, path: StoragePath
+) -> web.StreamResponse:
+    directory = await service.stat(user, path)
+    if directory.info.type is not FileType.DIRECTORY:
+        raise StorageError(errno.ENOTDIR, "Not a directory", str(path))
+    entries = service.list(user, path)
+    if not _wants_ndjson(request):
+        statuses = [_file_status(v, v.info.name) async for v in entries]
+        return web.json_response({"FileStatuses": {"FileStatus": statuses}})
+    return await _stream_ndjson(
+        request, ({"FileStatus": _file_status(v, v.info.name)} async for v in entries)
+    )
+
+
+async def open_file(
+    request: web.Request, service: StorageService, user: str, path: StoragePath
+) -> web.StreamResponse:
+    async with service.open(user, path) as (opened, action):
+        info = opened.info
+        headers = _file_headers(info, action)
+        try:
+            requested = request.http_range if hdrs.RANGE in request.headers else None
+            span = resolve_range(requested, info.length)
+        except (ValueError, RangeNotSatisfiableError):
+            headers[hdrs.CONTENT_RANGE] = f"bytes */{info.length}"
+            return web.Response(status=416, headers=headers)
+        status = 200
+        if span.partial:
+            status = 206
+            headers[hdrs.CONTENT_RANGE] = f"bytes {span.start}-{span.end - 1}/{info.length}"
+        response = web.StreamResponse(status=status, headers=headers)
+        response.content_type = "application/octet-stream"
+        response.content_length = span.end - span.start
+        await response.prepare(request)
+        if request.method != "HEAD":
+            async for block in opened.read(span.start, span.end):
+                await response.write(block)
+        await response.write_eof()
+        return response
+
+
+async def head_status(
+    request: web.Request, service: StorageService, user: str, path: StoragePath
+) -> web.StreamResponse:
+    """HEAD of a directory (or anything not a file) answers its headers without a body."""
+    visible = await service.stat(user, path)
+    if visible.info.type is FileType.FILE:
+        return await open_file(request, service, user, path)
+    return web.Response(headers=_file_headers(visible.info, visible.action))
+
+
+async def get_disk_usage(
+    request: web.Request, service: StorageService, user: str, path: StoragePath
+) -> web.StreamResponse:
+    usage = await service.disk_usage(user, path)
+    return web.json_response({"total": usage.total, "used": usage.used, "free": usage.free})
+
+
+# -- changing ----------------------------------------------------------------------------
+
+
+async def make_directories(
+    request: web.Request, service: StorageService, user: str, path: StoragePath
+) -> web.StreamResponse:
+    await service.mkdirs(user, path)
+    return web.Response(status=201)
+
+
+async def create_file(
+    request: web.Request, service: StorageService, user: str, path: StoragePath
+) -> web.StreamResponse:
+    await service.create(user, path, request.content.iter_chunked(BLOCK_SIZE))
+    return web.Response(status=201)
+
+
+async def write_file(
+    request: web.Request, service: StorageService, user: str, path: StoragePath
+) -> web.StreamResponse:
+    refused = [name for name in _CONDITIONAL_HEADERS if name in request.headers]
+    if refused:
+        raise web.HTTPBadRequest(reason=f"Conditional WRITE is not supported: {', '.join(refused)}")
+    if request.content_type != "application/octet-stream":
+        raise web.HTTPBadRequest(reason="WRITE needs Content-Type: application/octet-stream")
+    match = _CONTENT_RANGE.fullmatch(request.headers.get(hdrs.CONTENT_RANGE, ""))
+    if match is None or int(match[2]) < int(match[1]):
+        raise web.HTTPBadRequest(reason="WRITE needs Content-Range: bytes <start>-<end>/*")
+    start, end = int(match[1]), int(match[2])
+    await service.write(
+        user, path, start, end - start + 1, request.content.iter_chunked(BLOCK_SIZE)
+    )
+    return web.Response(status=200)
+
+
+async def delete(
+    request: web.Request, service: StorageService, user: str, path: StoragePath
+) -> web.StreamResponse:
+    recursive = request.query.get("recursive", "false").lower() in ("true", "1", "yes")
+    removed = service.remove(user, path, recursive=recursive)
+    if not _wants_ndjson(request):
+        async for _ in removed:
+            pass
+        return web.Response(status=204)
+    return await _stream_ndjson(request, (_removed_json(entry) async for entry in removed))
+
+
+async def rename(
+    request: web.Request, service: StorageService, user: str, path: StoragePath
+) -> web.StreamResponse:
+    destination = request.query.get("destination")
+    if not destination:
+        raise StorageError(errno.EINVAL, "RENAME needs a destination", str(path))
+    await service.rename(user, path, StoragePath.parse(destination))
+    return web.Response(status=204)
+
+
+_HANDLERS: dict[tuple[str, str], Handler] = {
+    ("GET", "OPEN"): open_file,
+    ("HEAD", "OPEN"): head_status,
+    ("GET", "LISTSTATUS"): list_status,
+    ("GET", "GETFILESTATUS"): get_file_status,
+    ("HEAD", "GETFILESTATUS"): head_status,
+    ("GET", "GETDISKUSAGE"): get_disk_usage,
+    ("PUT", "MKDIRS"): make_directories,
+    ("POST", "MKDIRS"): make_directories,
+    ("PUT", "CREATE"): create_file,
+    ("POST", "CREATE"): create_file,
+    ("PATCH", "WRITE"): write_file,
+    ("POST", "RENAME"): rename,
+    ("DELETE", "DELETE"): delete,
+}
+
+
+# -- answers -----------------------------------------------------------------------------
+
+
+def storage_error_response(error: StorageError, *, status: int | None = None) -> web.Response:
+    if status is None:
+        status = 404 if error.code == errno.ENOENT else 400
+    return web.json_response({"error": error.text, "errno": error.errno_name}, status=status)
+
+
+def _wants_ndjson(request: web.Request) -> bool:
+    return NDJSON in request.headers.get(hdrs.ACCEPT, "")
+
+
+async def _stream_ndjson(
+    request: web.Request, items: AsyncIterator[dict[str, Any]]
+) -> web.StreamResponse:
+    # Fetch the first item before answering, so errors at the start (not found, refused)
+    # still get their proper status; later errors can only be reported in-band.
+    try:
+        first = await anext(items)
+    except StopAsyncIteration:
+        first = None
+    response = web.StreamResponse(status=200)
+    response.content_type = NDJSON
+    await response.prepare(request)
+    buffer = bytearray()
+    try:
+        if first is not None:
+            buffer += _ndjson_line(first)
+            async for item in items:
+                buffer += _ndjson_line(item)
+                if len(buffer) >= NDJSON_FLUSH_BYTES:
+                    await response.write(bytes(buffer))
+                    buffer.clear()
+    except StorageError as e:
+        buffer += _ndjson_line({"error": e.text, "errno": e.errno_name})
+    await response.write(bytes(buffer))
+    await response.write_eof()
+    return response
+
+
+def _ndjson_line(item: dict[str, Any]) -> bytes:
+    return json.dumps(item, ensure_ascii=False).encode() + b"\r\n"
+
+
+def _file_status(visible: VisibleFile, path: str) -> dict[str, Any]:
+    info = visible.info
+    status: dict[str, Any] = {
+        "path": path,
+        "length": info.length,
+        "modificationTime": info.modification_time,
+        "permission": _wire_action(visible.action),
+        "type": str(info.type),
+    }
+    if info.target is not None:
+        status["target"] = info.target
+    return status
+
+
+def _wire_action(action: Action) -> str:
+    # Clients know read/write/manage only; `list` means "visible", which reads as read.
+    return str(action) if action in (Action.WRITE, Action.MANAGE) else str(Action.READ)
+
+
+def _removed_json(entry: RemovedEntry) -> dict[str, Any]:
+    return {"path": entry.path, "is_dir": entry.is_dir}
+
+
+def _file_headers(info: FileInfo, action: Action) -> dict[str, str]:
+    return {
+        hdrs.LAST_MODIFIED: formatdate(info.modification_time, usegmt=True),
+        "X-File-Type": str(info.type),
+        "X-File-Permission": _wire_action(action),
+        "X-File-Length": str(info.length),
+        "Accept-Range": "bytes",  # the spelling the original service used
+        hdrs.ACCEPT_RANGES: "bytes",
+    }

@@ -1,0 +1,132 @@
+"""Storage domain rules: who may do what to which path of one cluster's storage.
+
+Every operation is checked against `storage://<cluster>/<path>`: reads (OPEN, LISTSTATUS,
+GETFILESTATUS, GETDISKUSAGE) need `read`, mutations need `write` (RENAME on both ends).
+Listings use the permission tree, so a directory the caller can only `list` (because
+something below it is shared with them) shows just the children on the way to what they hold.
+A caller's own home (`/<user>`) springs into existence on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from ..permissions import Permission, PermissionDeniedError, PermissionService, PermissionTree
+from ..permissions.actions import Action
+from ..permissions.uris import ResourceUri
+from .entries import DiskUsage, FileInfo, RemovedEntry
+from .filesystem import LocalFilesystem, OpenedFile
+from .paths import StoragePath
+
+STORAGE_SCHEME = "storage"
+
+
+@dataclass(frozen=True)
+class VisibleFile:
+    """A file as one caller sees it: its metadata and the action they hold on it."""
+
+    info: FileInfo
+    action: Action
+
+
+class StorageService:
+    def __init__(
+        self, cluster_name: str, filesystem: LocalFilesystem, permissions: PermissionService
+    ) -> None:
+        self._cluster_name = cluster_name
+        self._filesystem = filesystem
+        self._permissions = permissions
+
+    def uri(self, path: StoragePath) -> ResourceUri:
+        return ResourceUri(STORAGE_SCHEME, (self._cluster_name, *path.parts))
+
+    async def stat(self, user: str, path: StoragePath) -> VisibleFile:
+        await self._ensure_home(user, path)
+        action = await self._action(user, path, Action.LIST)
+        return VisibleFile(await self._filesystem.stat(path), action)
+
+    async def list(self, user: str, path: StoragePath) -> AsyncIterator[VisibleFile]:
+        await self._ensure_home(user, path)
+        tree = await self._permissions.tree(user, self.uri(path))
+        if not tree.action.satisfies(Action.LIST):
+            raise PermissionDeniedError([Permission(self.uri(path), Action.READ)])
+        async for info in self._filesystem.list(path):
+            action = _child_action(tree, info.name)
+            if action is not None:
+                yield VisibleFile(info, action)
+
+    async def mkdirs(self, user: str, path: StoragePath) -> None:
+        await self._require(user, Action.WRITE, path)
+        await self._filesystem.mkdirs(path)
+
+    async def create(self, user: str, path: StoragePath, content: AsyncIterable[bytes]) -> int:
+        await self._require(user, Action.WRITE, path)
+        return await self._filesystem.create(path, content)
+
+    async def write(
+        self,
+        user: str,
+        path: StoragePath,
+        offset: int,
+        length: int,
+        content: AsyncIterable[bytes],
+    ) -> None:
+        await self._require(user, Action.WRITE, path)
+        await self._filesystem.write(path, offset, length, content)
+
+    @asynccontextmanager
+    async def open(self, user: str, path: StoragePath) -> AsyncIterator[tuple[OpenedFile, Action]]:
+        action = await self._action(user, path, Action.READ)
+        async with self._filesystem.open(path) as opened:
+            yield opened, action
+
+    async def remove(
+        self, user: str, path: StoragePath, *, recursive: bool
+    ) -> AsyncIterator[RemovedEntry]:
+        await self._require(user, Action.WRITE, path)
+        async for entry in self._filesystem.remove(path, recursive=recursive):
+            yield entry
+
+    async def rename(self, user: str, source: StoragePath, destination: StoragePath) -> None:
+        await self._require(user, Action.WRITE, source, destination)
+        await self._filesystem.rename(source, destination)
+
+    async def disk_usage(self, user: str, path: StoragePath) -> DiskUsage:
+        await self._ensure_home(user, path)
+        await self._action(user, path, Action.LIST)
+        return await self._filesystem.disk_usage()
+
+    async def _require(self, user: str, action: Action, *paths: StoragePath) -> None:
+        await self._permissions.require(user, [Permission(self.uri(p), action) for p in paths])
+
+    async def _action(self, user: str, path: StoragePath, required: Action) -> Action:
+        """The caller's action on `path`, which must satisfy `required`.
+
+        `list` is enough to see a path's metadata: it is what lets a listing show the path.
+        Refusals always name `read`, the action a client would ask to be granted.
+        """
+        grants = await self._permissions.grant_set(user, {STORAGE_SCHEME})
+        action = grants.action_on(self.uri(path))
+        if action is None or not action.satisfies(required):
+            raise PermissionDeniedError([Permission(self.uri(path), Action.READ)])
+        return action
+
+    async def _ensure_home(self, user: str, path: StoragePath) -> None:
+        # For requests on the caller's home or above it (`ls`, `ls storage:/`, `df`): a
+        # fresh user sees an empty home instead of "not found". Paths inside a missing
+        # home are rightly missing themselves.
+        home = StoragePath(tuple(user.split("/")))
+        if home.is_within(path):
+            await self._filesystem.mkdirs(home)
+
+
+def _child_action(tree: PermissionTree, name: str) -> Action | None:
+    """What the caller holds on a listed child, or None when they may not see it."""
+    child = tree.children.get(name)
+    if child is not None:
+        return child.action if child.action.satisfies(Action.LIST) else None
+    # No grant below the listed directory names this child: it inherits the directory's
+    # own action, which must be more than `list` to reveal children nobody shared.
+    return tree.action if tree.action.satisfies(Action.READ) else None
