@@ -163,11 +163,11 @@ async def _callback_server(
     """Listen on the first callback URL whose port is free; yield that URL."""
     app = web.Application()
     app.router.add_get("/", receiver.handle)
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0)
     await runner.setup()
     try:
         for url in callback_urls:
-            site = web.TCPSite(runner, url.host, url.port, shutdown_timeout=0)
+            site = web.TCPSite(runner, url.host, url.port)
             try:
                 await site.start()
             except OSError:
