@@ -18,7 +18,5 @@ USERS = {"alice": "alice-password", "bob": "bob-password"}
 @pytest.fixture
 def platform_server(tmp_path: Path) -> Iterator[PlatformServer]:
     """A fresh server with users alice/alice-password and bob/bob-password."""
-    with running_platform(tmp_path) as server:
-        for name, password in USERS.items():
-            server.create_user(name, password)
+    with running_platform(tmp_path, users=USERS) as server:
         yield server

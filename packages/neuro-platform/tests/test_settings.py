@@ -1,0 +1,123 @@
+"""Settings precedence: defaults < TOML file < NEURO_PLATFORM_* environment < flags."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from yarl import URL
+
+from neuro_platform.settings import (
+    CommandLineOverrides,
+    SettingsError,
+    load_settings,
+)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "platform.toml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_use_xdg_data_dir_sqlite_and_loopback(tmp_path: Path) -> None:
+    settings = load_settings(None, env={"XDG_DATA_HOME": str(tmp_path)})
+    assert settings.data_dir == tmp_path / "neuro-platform"
+    assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path}/neuro-platform/platform.db"
+    assert settings.public_url == URL("http://127.0.0.1:8080")
+    assert [c.name for c in settings.clusters] == ["default"]
+    assert settings.clusters[0].orgs == (None,)
+    assert [p.name for p in settings.clusters[0].presets][:3] == [
+        "cpu-small",
+        "cpu-medium",
+        "cpu-large",
+    ]
+
+
+def test_toml_then_env_then_flags_take_precedence(tmp_path: Path) -> None:
+    config = write(
+        tmp_path,
+        """
+[server]
+host = "0.0.0.0"
+port = 9000
+data_dir = "/from/toml"
+public_url = "https://neuro.example.org"
+[database]
+url = "postgresql+asyncpg://u:p@db/neuro"
+[auth]
+access_token_ttl_s = 60
+""",
+    )
+    from_toml = load_settings(config, env={})
+    assert from_toml.server.port == 9000
+    assert from_toml.data_dir == Path("/from/toml")
+    assert from_toml.database_url == "postgresql+asyncpg://u:p@db/neuro"
+    assert from_toml.auth.access_token_ttl_s == 60
+    assert from_toml.public_url == URL("https://neuro.example.org")
+
+    env = {"NEURO_PLATFORM_PORT": "9100", "NEURO_PLATFORM_DATA_DIR": "/from/env"}
+    from_env = load_settings(config, env=env)
+    assert (from_env.server.port, from_env.data_dir) == (9100, Path("/from/env"))
+    assert from_env.server.host == "0.0.0.0"
+
+    flags = CommandLineOverrides(data_dir=Path("/from/flag"), port=9200)
+    from_flags = load_settings(config, env=env, overrides=flags)
+    assert (from_flags.server.port, from_flags.data_dir) == (9200, Path("/from/flag"))
+
+
+def test_clusters_orgs_and_presets_from_toml(tmp_path: Path) -> None:
+    config = write(
+        tmp_path,
+        """
+[[clusters]]
+name = "main"
+orgs = ["NO_ORG", "acme"]
+[[clusters.presets]]
+name = "gpu"
+cpu = 8
+memory = 34359738368
+gpu = 1
+gpu_model = "nvidia-a100"
+credits_per_hour = "2.5"
+""",
+    )
+    [cluster] = load_settings(config, env={}).clusters
+    assert cluster.orgs == (None, "acme")
+    [preset] = cluster.presets
+    assert (preset.cpu, preset.memory_mb, preset.gpu, preset.gpu_model) == (
+        8.0,
+        32768,
+        1,
+        "nvidia-a100",
+    )
+    assert preset.credits_per_hour == Decimal("2.5")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[server\nport = 1", "not valid TOML"),
+        ("[server]\nport = 'eighty'", "[server] port must be an integer"),
+        ("[server]\nprot = 80", "unknown key(s) prot"),
+        ("[sever]\nport = 80", "unknown config section(s): sever"),
+        ("[[clusters]]\nname = 'a'\n[[clusters.presets]]\nname = 'p'\ncpu = 0", "cpu must be"),
+        ("[[clusters]]\nname = 'a'\n[[clusters]]\nname = 'a'", "names must be unique"),
+        ("[registry]\nurl = 'ftp://x'", "must be an http(s) URL"),
+    ],
+)
+def test_malformed_config_names_the_problem(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        load_settings(write(tmp_path, text), env={})
+
+
+def test_malformed_environment_value_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="NEURO_PLATFORM_PORT"):
+        load_settings(None, env={"NEURO_PLATFORM_PORT": "http"})
+
+
+def test_missing_config_file_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="cannot read config file"):
+        load_settings(tmp_path / "absent.toml", env={})
