@@ -8,6 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+import neuro_sdk
 from neuro_sdk import Client, ConfigError, Factory
 from neuro_sdk._config_db import load_config_data, save_config_data
 
@@ -131,3 +132,17 @@ async def test_close_is_idempotent(client_for: GetClient) -> None:
 async def test_get_without_config_asks_to_login(config_dir: Path) -> None:
     with pytest.raises(ConfigError, match="Please login"):
         await Factory(config_dir).get(timeout=aiohttp.ClientTimeout(total=5))
+
+
+async def test_get_can_be_awaited_as_well_as_entered(
+    config_dir: Path, make_config_data: MakeConfigData
+) -> None:
+    save_config_data(config_dir, make_config_data())
+    client = await neuro_sdk.get(path=config_dir)
+    try:
+        assert client.username == "alice"
+    finally:
+        await client.close()
+    async with neuro_sdk.get(path=config_dir) as entered:
+        assert entered.config.cluster_name == "default"
+    assert entered.closed

@@ -2,6 +2,7 @@
 
 import asyncio
 import base64
+import dataclasses
 import json
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from yarl import URL
 import neuro_sdk
 from neuro_platform.testing.server import PlatformServer, running_platform
 from neuro_sdk import AuthError, ConfigError, Factory
-from neuro_sdk._config_db import load_config_data
+from neuro_sdk._config_db import load_config_data, save_config_data
 
 TWO_CLUSTERS = {
     "clusters": [
@@ -154,4 +155,22 @@ async def test_logout_removes_the_config(platform_server: PlatformServer, config
     await neuro_sdk.logout(path=config_dir, show_browser_cb=show_browser)
     assert opened == [(platform_server.base_url / "oauth/logout").with_query(client_id="neuro-cli")]
     with pytest.raises(ConfigError, match="Please login"):
+        await Factory(config_dir).get()
+
+
+async def test_config_of_another_sdk_version_is_checked_against_the_server(
+    platform_server: PlatformServer, config_dir: Path
+) -> None:
+    await Factory(config_dir).login_with_token(
+        platform_server.issue_token("alice"), url=platform_server.api_url
+    )
+    stored = load_config_data(config_dir)
+    save_config_data(config_dir, dataclasses.replace(stored, version="22.6.3"))
+    async with neuro_sdk.get(path=config_dir) as client:
+        assert client.username == "alice"
+    assert load_config_data(config_dir).version == neuro_sdk.__version__
+
+    # An older SDK saw other clusters: the user must log in again.
+    save_config_data(config_dir, dataclasses.replace(stored, version="22.6.3", clusters={}))
+    with pytest.raises(ConfigError, match="Please logout and login again"):
         await Factory(config_dir).get()
