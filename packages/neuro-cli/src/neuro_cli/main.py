@@ -77,7 +77,7 @@ class NeuroGroup(click.Group):
         return code
 
 
-@click.group(cls=NeuroGroup)
+@click.group(cls=NeuroGroup, name="neuro")
 @click.option(
     "--neuromation-config",
     "config_path",
