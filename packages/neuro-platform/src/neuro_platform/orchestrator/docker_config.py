@@ -65,6 +65,10 @@ def _host_config(spec: ContainerSpec) -> dict[str, Any]:
         # Restarts are the scheduler's decision (restart policies are counted in the DB).
         "RestartPolicy": {"Name": "no"},
         "Mounts": _mounts(spec),
+        # The "local" driver keeps output as bytes (json-file turns invalid UTF-8 into U+FFFD)
+        # and bounds the disk a chatty job can fill (5 compressed files of 20 MB); complete
+        # logs are the log archiver's job, which follows the stream while the job runs.
+        "LogConfig": {"Type": "local", "Config": {}},
     }
     shm_size = _shm_size(spec)
     if shm_size is not None:

@@ -1,0 +1,42 @@
+"""Helpers for tests that run real jobs on the local dockerd (this package's and later ones').
+
+Only for the development workspace: the image builder is the repository's script.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from .base import Orchestrator
+from .naming import LABEL_INSTANCE
+
+REPO_ROOT = Path(__file__).resolve().parents[5]
+BUILD_BASE_IMAGES = REPO_ROOT / "scripts" / "build-base-images.sh"
+BUSYBOX_IMAGE = "neuro-base/busybox:latest"  # ~2 MB, starts in a blink: use it by default
+DEBIAN_IMAGE = "neuro-base/debian:bookworm"  # python3 and working DNS: for network tests
+
+
+def build_base_image(kind: str) -> str:
+    """Build `busybox` or `debian` offline unless dockerd has it already; return its name."""
+    result = subprocess.run([str(BUILD_BASE_IMAGES), kind], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"{BUILD_BASE_IMAGES} {kind} failed:\n{result.stdout}{result.stderr}")
+    return {"busybox": BUSYBOX_IMAGE, "debian": DEBIAN_IMAGE}[kind]
+
+
+def remove_instance_containers(instance: str) -> None:
+    """Force-remove every container of a platform instance (a test session's safety net)."""
+    listed = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"label={LABEL_INSTANCE}={instance}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    if ids := listed.stdout.split():
+        subprocess.run(["docker", "rm", "-f", *ids], capture_output=True, check=True)
+
+
+async def collect_logs(orchestrator: Orchestrator, job_id: str, **options: Any) -> bytes:
+    return b"".join([chunk async for chunk in orchestrator.logs(job_id, **options)])
