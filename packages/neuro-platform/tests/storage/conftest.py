@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -43,7 +44,8 @@ class StorageUser:
         return response
 
     async def put(self, path: str, data: bytes) -> aiohttp.ClientResponse:
-        return await self.request("PUT", path, "CREATE", data=data)
+        # A file object streams; aiohttp warns about large raw bytes bodies.
+        return await self.request("PUT", path, "CREATE", data=io.BytesIO(data))
 
     async def read(self, path: str, headers: dict[str, str] | None = None) -> bytes:
         response = await self.request("GET", path, "OPEN", headers=headers)
