@@ -53,7 +53,11 @@ def _nvidia_gpu_models() -> tuple[str, ...]:
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return ()
-    # Lines look like "GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-...)".
+    return parse_gpu_listing(listing)
+
+
+def parse_gpu_listing(listing: str) -> tuple[str, ...]:
+    """GPU models from `nvidia-smi -L`: lines like "GPU 0: NVIDIA H100 80GB HBM3 (UUID: ...)"."""
     return tuple(re.findall(r"^GPU \d+: (.+?) \(UUID", listing, re.MULTILINE))
 
 
