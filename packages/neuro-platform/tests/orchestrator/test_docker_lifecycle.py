@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
@@ -160,3 +161,17 @@ async def test_job_ids_that_would_escape_the_engine_api_are_refused(
         await orchestrator.start(make_spec("true", job_id="../images/x"))
     with pytest.raises(ValueError, match="Invalid job id"):
         await orchestrator.state("job/../../info")
+
+
+@pytest.mark.skipif(shutil.which("nvidia-smi") is not None, reason="this machine has GPUs")
+async def test_gpu_job_on_a_machine_without_gpus_cannot_run(
+    orchestrator: DockerOrchestrator, make_spec: SpecFactory
+) -> None:
+    spec = make_spec("true", gpu=1, gpu_model="nvidia-tesla-k80")
+
+    state = await orchestrator.start(spec)
+
+    assert state.phase is ContainerPhase.EXITED
+    assert state.reason is JobReason.CONTAINER_CANNOT_RUN
+    assert state.message is not None
+    assert "gpu" in state.message

@@ -49,6 +49,20 @@ async def test_logs_since_skip_earlier_lines(
     assert later == b"late\n"
 
 
+async def test_logs_since_a_lines_own_timestamp_include_that_line(
+    orchestrator: DockerOrchestrator, make_spec: SpecFactory
+) -> None:
+    # How a log reader resumes after a break: from the last timestamp it has seen.
+    spec = make_spec("sh", "-c", "for i in 1 2 3 4 5 6 7 8; do echo line $i; done")
+    await orchestrator.start(spec)
+    await orchestrator.wait(spec.job_id)
+    lines = _timestamped_lines(await collect_logs(orchestrator, spec.job_id, timestamps=True))
+
+    for stamp, text in lines:
+        resumed = await collect_logs(orchestrator, spec.job_id, since=stamp)
+        assert text + b"\n" in resumed.splitlines(keepends=True)
+
+
 async def test_follow_streams_until_the_job_exits(
     orchestrator: DockerOrchestrator, make_spec: SpecFactory
 ) -> None:

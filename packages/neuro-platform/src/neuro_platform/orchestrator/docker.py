@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import signal as signals
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import aiodocker
@@ -29,6 +29,7 @@ from .spec import ContainerSpec
 from .state import ContainerPhase, ContainerState, ContainerStats
 
 API_VERSION = "v1.41"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NOT_FOUND = 404
 _CONFLICT = 409
 # Characters that would change the meaning of the engine URL an image name is put into.
@@ -164,7 +165,7 @@ class DockerOrchestrator(Orchestrator):
             "timestamps": timestamps,
         }
         if since is not None:
-            params["since"] = f"{since.timestamp():.6f}"
+            params["since"] = _unix_time(since)
         # aiodocker's public log() decodes text; see docker_logs for why bytes are read here.
         async with self._docker._query(
             f"containers/{info['Id']}/logs", params=params, timeout=None
@@ -255,6 +256,16 @@ def _container_error(job_id: str, error: DockerError) -> OrchestratorError:
     if error.status == _NOT_FOUND:
         return ContainerNotFoundError(f"No container for job {job_id}")
     return OrchestratorError(error.message)
+
+
+def _unix_time(moment: datetime) -> str:
+    """Seconds since the epoch, exact to the microsecond (a float would round some up).
+
+    Resuming a log stream at a line's own timestamp must include that line. Naive datetimes
+    are taken as local time.
+    """
+    delta = moment.astimezone(UTC) - _EPOCH
+    return f"{delta.days * 86400 + delta.seconds}.{delta.microseconds:06d}"
 
 
 def _signal_name(signal: str) -> str:
