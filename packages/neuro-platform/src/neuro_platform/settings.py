@@ -37,6 +37,7 @@ _ENV_KEYS: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "REGISTRY_URL": ("registry", "url", str),
     "ACCESS_TOKEN_TTL_S": ("auth", "access_token_ttl_s", int),
     "REFRESH_TOKEN_TTL_S": ("auth", "refresh_token_ttl_s", int),
+    "STORAGE_ROOT": ("storage", "root", str),
 }
 
 
@@ -56,6 +57,12 @@ class AuthSettings:
     access_token_ttl_s: int = 24 * 3600
     refresh_token_ttl_s: int = 30 * 24 * 3600
     authorization_code_ttl_s: int = 300
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    # Each cluster's files live in `<root>/<cluster>`; None means `<data-dir>/storage`.
+    root: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,7 @@ class Settings:
     clusters: tuple[ClusterSettings, ...]
     server: ServerSettings = ServerSettings()
     auth: AuthSettings = AuthSettings()
+    storage: StorageSettings = StorageSettings()
 
     @property
     def public_url(self) -> URL:
@@ -164,7 +172,7 @@ def _section(raw: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def _build(raw: dict[str, Any], env: Mapping[str, str]) -> Settings:
-    unknown = set(raw) - {"server", "database", "auth", "registry", "clusters"}
+    unknown = set(raw) - {"server", "database", "auth", "registry", "clusters", "storage"}
     if unknown:
         raise SettingsError(f"unknown config section(s): {', '.join(sorted(unknown))}")
     server = _Table(_section(raw, "server"), "[server]")
@@ -197,6 +205,10 @@ def _build(raw: dict[str, Any], env: Mapping[str, str]) -> Settings:
     registry_url = _http_url(registry.text("url", DEFAULT_REGISTRY_URL), "[registry] url")
     registry.reject_unknown()
 
+    storage = _Table(_section(raw, "storage"), "[storage]")
+    storage_root = storage.optional_text("root")
+    storage.reject_unknown()
+
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -204,6 +216,7 @@ def _build(raw: dict[str, Any], env: Mapping[str, str]) -> Settings:
         clusters=_clusters(raw.get("clusters")),
         server=server_settings,
         auth=auth_settings,
+        storage=StorageSettings(root=Path(storage_root).expanduser() if storage_root else None),
     )
 
 

@@ -2,7 +2,8 @@
 
 The first cluster's storage is served at `/api/v1/storage`, further clusters' at
 `/api/v1/clusters/<name>/storage` (the URLs `/config` advertises). Each cluster's files live
-in their own root, `<data-dir>/storage/<cluster>`, laid out as the storage URIs are:
+in their own root, `<storage root>/<cluster>` (`[storage] root`, by default
+`<data-dir>/storage`), laid out as the storage URIs are:
 `/<user>/...` for homes and `/<org>/<user>/...` inside org folders.
 """
 
@@ -23,7 +24,7 @@ from .keys import STORAGE_CLUSTER, STORAGE_FILESYSTEM
 
 def storage_root(settings: Settings, cluster_name: str) -> Path:
     """Where a cluster's storage lives on this machine (job volumes mount from here too)."""
-    return settings.data_dir / "storage" / cluster_name
+    return (settings.storage.root or settings.data_dir / "storage") / cluster_name
 
 
 def mount_storage(api: web.Application, settings: Settings) -> None:
