@@ -91,6 +91,16 @@ async def test_file_status_gives_the_absolute_path_and_listing_the_names(
     assert statuses["dir with spaces"]["type"] == "DIRECTORY"
     assert statuses["пустой файл.txt"]["length"] == 0
     assert await alice.names("alice/data") == sorted(statuses)
+    # The op may also come as a bare query key.
+    bare_op = await alice.session.get(
+        alice.url("alice/data").with_query("LISTSTATUS"), headers=alice.auth
+    )
+    assert len((await bare_op.json())["FileStatuses"]["FileStatus"]) == 3
+
+    head = await alice.session.head(alice.url("alice/data/日本 語.md"), headers=alice.auth)
+    assert (head.status, head.headers["X-File-Length"], await head.read()) == (200, "5", b"")
+    head_dir = await alice.session.head(alice.url("alice/data"), headers=alice.auth)
+    assert head_dir.headers["X-File-Type"] == "DIRECTORY"
     assert await alice.read("alice/data/пустой файл.txt") == b""
 
 

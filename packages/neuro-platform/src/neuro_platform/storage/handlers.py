@@ -18,7 +18,6 @@ from ..api.keys import AUTHENTICATOR, PERMISSIONS
 from ..permissions.actions import Action
 from .entries import FileInfo, FileType, RemovedEntry
 from .errors import StorageError
-from .filesystem import BLOCK_SIZE
 from .keys import STORAGE_CLUSTER, STORAGE_FILESYSTEM
 from .paths import StoragePath
 from .ranges import RangeNotSatisfiableError, resolve_range
@@ -161,7 +160,7 @@ async def make_directories(
 async def create_file(
     request: web.Request, service: StorageService, user: str, path: StoragePath
 ) -> web.StreamResponse:
-    await service.create(user, path, request.content.iter_chunked(BLOCK_SIZE))
+    await service.create(user, path, request.content.iter_any())
     return web.Response(status=201)
 
 
@@ -177,9 +176,7 @@ async def write_file(
     if match is None or int(match[2]) < int(match[1]):
         raise web.HTTPBadRequest(reason="WRITE needs Content-Range: bytes <start>-<end>/*")
     start, end = int(match[1]), int(match[2])
-    await service.write(
-        user, path, start, end - start + 1, request.content.iter_chunked(BLOCK_SIZE)
-    )
+    await service.write(user, path, start, end - start + 1, request.content.iter_any())
     return web.Response(status=200)
 
 
