@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from .auth.grants import GrantService
 from .auth.tokens import IssuedToken, TokenCodec, load_or_create_signing_key
@@ -13,6 +15,8 @@ from .auth.users import User, UserNotFoundError, UserService
 from .db.engine import create_engine, create_session_factory
 from .db.migrate import upgrade_to_head
 from .settings import Settings
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -57,3 +61,13 @@ async def open_admin(settings: Settings) -> AsyncIterator[Admin]:
         )
     finally:
         await engine.dispose()
+
+
+def run_admin(settings: Settings, action: Callable[[Admin], Awaitable[T]]) -> T:
+    """Runs one administrative action on a fresh event loop (the CLI's and tests' entry)."""
+
+    async def run() -> T:
+        async with open_admin(settings) as admin:
+            return await action(admin)
+
+    return asyncio.run(run())

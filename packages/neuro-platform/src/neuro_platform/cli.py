@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -12,7 +11,7 @@ import click
 from aiohttp import web
 
 from . import __version__
-from .admin import Admin, open_admin
+from .admin import Admin, run_admin
 from .api.app import create_app
 from .auth.users import UserError
 from .settings import CommandLineOverrides, Settings, SettingsError, load_settings
@@ -77,12 +76,8 @@ def admin(ctx: click.Context, config_file: Path | None, data_dir: Path | None) -
 
 
 def _run_admin(settings: Settings, action: Callable[[Admin], Awaitable[T]]) -> T:
-    async def run() -> T:
-        async with open_admin(settings) as admin:
-            return await action(admin)
-
     try:
-        return asyncio.run(run())
+        return run_admin(settings, action)
     except UserError as e:
         raise click.ClickException(str(e)) from e
 

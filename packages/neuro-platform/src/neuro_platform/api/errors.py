@@ -29,10 +29,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if e.status < 400 or e.content_type == "application/json":
             raise
         response = _json_error(e.status, e.reason if e.text is None else _plain(e))
-        # Keep headers such as Allow on 405 answers.
-        for name in ("Allow",):
-            if name in e.headers:
-                response.headers[name] = e.headers[name]
+        if "Allow" in e.headers:  # 405 answers must say what is allowed
+            response.headers["Allow"] = e.headers["Allow"]
     except NotAuthenticatedError as e:
         response = _json_error(401, str(e))
     except PermissionDeniedError as e:

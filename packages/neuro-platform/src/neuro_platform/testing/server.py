@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
@@ -21,7 +20,7 @@ from typing import Any, TypeVar
 import tomli_w
 import yarl
 
-from ..admin import Admin, open_admin
+from ..admin import Admin, run_admin
 from ..settings import CommandLineOverrides, Settings, load_settings
 
 T = TypeVar("T")
@@ -119,13 +118,9 @@ def running_platform(
 
 
 def _run_admin(settings: Settings, action: Callable[[Admin], Awaitable[T]]) -> T:
-    async def run() -> T:
-        async with open_admin(settings) as admin:
-            return await action(admin)
-
     # A thread of its own, because async tests call this while their event loop runs.
     with ThreadPoolExecutor(max_workers=1) as executor:
-        return executor.submit(asyncio.run, run()).result()
+        return executor.submit(run_admin, settings, action).result()
 
 
 def _command() -> list[str]:
