@@ -1,65 +1,262 @@
-"""Storage API (wire spec 5).
+"""Storage API (wire spec 5): ``Client.storage``.
 
-The methods and entities come with the storage issue; until then the documented names exist
-as placeholders so the public surface is complete."""
+This module is the documented facade; the requests live in ``_storage_remote``, the
+transfers in ``_transfer``, glob in ``_storage_glob`` and the entities in
+``_storage_entities``.
+"""
 
-from abc import ABC
+import errno
+from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Set as AbstractSet
+from contextlib import asynccontextmanager
+
+from yarl import URL
 
 from ._config import Config
 from ._core import _Core
+from ._storage_entities import (
+    AbstractDeleteProgress,
+    AbstractFileProgress,
+    AbstractRecursiveFileProgress,
+    DiskUsageInfo,
+    FileStatus,
+    FileStatusType,
+    StorageProgressComplete,
+    StorageProgressDelete,
+    StorageProgressEnterDir,
+    StorageProgressFail,
+    StorageProgressLeaveDir,
+    StorageProgressStart,
+    StorageProgressStep,
+)
+from ._storage_glob import Globber
+from ._storage_remote import RemoteStorage
+from ._transfer import NO_PROGRESS, Transfers, TransferSettings, resume_offset
+from ._url_utils import local_uri_to_path
+
+__all__ = [
+    "AbstractDeleteProgress",
+    "AbstractFileProgress",
+    "AbstractRecursiveFileProgress",
+    "DiskUsageInfo",
+    "FileStatus",
+    "FileStatusType",
+    "Storage",
+    "StorageProgressComplete",
+    "StorageProgressDelete",
+    "StorageProgressEnterDir",
+    "StorageProgressFail",
+    "StorageProgressLeaveDir",
+    "StorageProgressStart",
+    "StorageProgressStep",
+]
 
 
 class Storage:
-    """Storage API, available on the client."""
+    """Storage subsystem, available as ``Client.storage``."""
 
     def __init__(self, core: _Core, config: Config) -> None:
-        self._core = core
         self._config = config
+        self._remote = RemoteStorage(core, config)
+        self._transfers = Transfers(self._remote, TransferSettings())
+        self._globber = Globber(self._remote.list, self._remote.stat_or_none)
+
+    # -- remote filesystem operations --------------------------------------------------------
+
+    @asynccontextmanager
+    async def glob(self, uri: URL, *, dironly: bool = False) -> AsyncIterator[AsyncIterator[URL]]:
+        yield self._globber.glob(self._remote.normalize(uri), dironly=dironly)
+
+    @asynccontextmanager
+    async def list(self, uri: URL) -> AsyncIterator[AsyncIterator[FileStatus]]:
+        statuses = self._remote.list(self._remote.normalize(uri))
+        try:
+            yield statuses
+        finally:
+            await statuses.aclose()
+
+    async def mkdir(self, uri: URL, *, parents: bool = False, exist_ok: bool = False) -> None:
+        uri = self._remote.normalize(uri)
+        if not exist_ok and await self._remote.stat_or_none(uri) is not None:
+            raise FileExistsError(errno.EEXIST, "File exists", str(uri))
+        if not parents:
+            parent = uri.parent
+            status = await self._remote.stat_or_none(parent)
+            if status is None:
+                raise FileNotFoundError(errno.ENOENT, "No such directory", str(parent))
+            if not status.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(parent))
+        await self._remote.mkdirs(uri)
+
+    async def mv(self, src: URL, dst: URL) -> None:
+        await self._remote.rename(self._remote.normalize(src), self._remote.normalize(dst))
+
+    async def rm(
+        self,
+        uri: URL,
+        *,
+        recursive: bool = False,
+        progress: AbstractDeleteProgress | None = None,
+    ) -> None:
+        async for removed, is_dir in self._remote.delete(
+            self._remote.normalize(uri), recursive=recursive
+        ):
+            if progress is not None:
+                progress.delete(StorageProgressDelete(removed, is_dir))
+
+    async def stat(self, uri: URL) -> FileStatus:
+        return await self._remote.stat(self._remote.normalize(uri))
+
+    async def disk_usage(
+        self, cluster_name: str | None = None, org_name: str | None = None
+    ) -> DiskUsageInfo:
+        cluster_name = cluster_name or self._config.cluster_name
+        if org_name is None:
+            org_name = self._config.org_name
+        home = f"/{org_name}/{self._config.username}" if org_name else f"/{self._config.username}"
+        uri = URL.build(scheme="storage", host=cluster_name, path=home)
+        return await self._remote.disk_usage(uri, cluster_name, org_name)
+
+    # -- file operations -------------------------------------------------------------------
+
+    async def create(self, uri: URL, data: AsyncIterator[bytes]) -> None:
+        await self._remote.create(self._remote.normalize(uri), data)
+
+    async def write(self, uri: URL, data: bytes, offset: int) -> None:
+        if not data:
+            raise ValueError("write() needs non-empty data")
+        await self._remote.write(self._remote.normalize(uri), offset, len(data), data)
+
+    @asynccontextmanager
+    async def open(
+        self, uri: URL, offset: int = 0, size: int | None = None
+    ) -> AsyncIterator[AsyncIterator[bytes]]:
+        if size == 0:
+            yield _empty()
+            return
+        async with self._remote.open(self._remote.normalize(uri), offset, size) as (_, stream):
+            yield stream.iter_chunked(self._transfers.settings.block_size)
+
+    # -- copy operations -------------------------------------------------------------------
+
+    async def upload_file(
+        self,
+        src: URL,
+        dst: URL,
+        *,
+        update: bool = False,
+        continue_: bool = False,
+        progress: AbstractFileProgress | None = None,
+    ) -> None:
+        path = local_uri_to_path(src)
+        info = path.stat()
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "Is a directory, use recursive copy", str(path))
+        dst = self._remote.normalize(dst)
+        remote = await self._remote.stat_or_none(dst)
+        if remote is not None and remote.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "Is a directory", str(dst))
+        if remote is None:
+            parent = await self._remote.stat_or_none(dst.parent)
+            if parent is None:
+                raise FileNotFoundError(errno.ENOENT, "No such directory", str(dst.parent))
+            if not parent.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(dst.parent))
+        offset = resume_offset(
+            src_size=info.st_size,
+            src_mtime=info.st_mtime,
+            dst_size=remote.size if remote is not None else None,
+            dst_mtime=(
+                remote.modification_time - self._remote.time_diff if remote is not None else None
+            ),
+            update=update,
+            continue_=continue_,
+        )
+        if offset is not None:
+            await self._transfers.upload(
+                path, dst, size=info.st_size, offset=offset, progress=progress or NO_PROGRESS
+            )
+
+    async def download_file(
+        self,
+        src: URL,
+        dst: URL,
+        *,
+        update: bool = False,
+        continue_: bool = False,
+        progress: AbstractFileProgress | None = None,
+    ) -> None:
+        src = self._remote.normalize(src)
+        path = local_uri_to_path(dst)
+        remote = await self._remote.stat(src)
+        if remote.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "Is a directory, use recursive copy", str(src))
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
+        local = path.stat() if path.exists() else None
+        offset = resume_offset(
+            src_size=remote.size,
+            src_mtime=remote.modification_time - self._remote.time_diff,
+            dst_size=local.st_size if local is not None else None,
+            dst_mtime=local.st_mtime if local is not None else None,
+            update=update,
+            continue_=continue_,
+        )
+        if offset is not None:
+            await self._transfers.download(
+                src, path, size=remote.size, offset=offset, progress=progress or NO_PROGRESS
+            )
+
+    async def upload_dir(
+        self,
+        src: URL,
+        dst: URL,
+        *,
+        update: bool = False,
+        continue_: bool = False,
+        filter: Callable[[str], Awaitable[bool]] | None = None,
+        ignore_file_names: AbstractSet[str] = frozenset(),
+        progress: AbstractRecursiveFileProgress | None = None,
+    ) -> None:
+        path = local_uri_to_path(src)
+        if not path.exists():
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(path))
+        if not path.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(path))
+        await self._transfers.upload_tree(
+            path,
+            self._remote.normalize(dst),
+            update=update,
+            continue_=continue_,
+            filter=filter,
+            ignore_file_names=frozenset(ignore_file_names),
+            progress=progress or NO_PROGRESS,
+        )
+
+    async def download_dir(
+        self,
+        src: URL,
+        dst: URL,
+        *,
+        update: bool = False,
+        continue_: bool = False,
+        filter: Callable[[str], Awaitable[bool]] | None = None,
+        progress: AbstractRecursiveFileProgress | None = None,
+    ) -> None:
+        src = self._remote.normalize(src)
+        remote = await self._remote.stat(src)
+        if not remote.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(src))
+        await self._transfers.download_tree(
+            src,
+            local_uri_to_path(dst),
+            update=update,
+            continue_=continue_,
+            filter=filter,
+            progress=progress or NO_PROGRESS,
+        )
 
 
-class FileStatus:
-    """Placeholder: defined by the storage issue."""
-
-
-class StorageProgressStart:
-    """Placeholder: defined by the storage issue."""
-
-
-class StorageProgressStep:
-    """Placeholder: defined by the storage issue."""
-
-
-class StorageProgressComplete:
-    """Placeholder: defined by the storage issue."""
-
-
-class StorageProgressEnterDir:
-    """Placeholder: defined by the storage issue."""
-
-
-class StorageProgressLeaveDir:
-    """Placeholder: defined by the storage issue."""
-
-
-class StorageProgressFail:
-    """Placeholder: defined by the storage issue."""
-
-
-class StorageProgressDelete:
-    """Placeholder: defined by the storage issue."""
-
-
-class DiskUsageInfo:
-    """Placeholder: defined by the storage issue."""
-
-
-class AbstractFileProgress(ABC):  # noqa: B024
-    """Placeholder: the callback methods come with the storage issue."""
-
-
-class AbstractRecursiveFileProgress(ABC):  # noqa: B024
-    """Placeholder: the callback methods come with the storage issue."""
-
-
-class AbstractDeleteProgress(ABC):  # noqa: B024
-    """Placeholder: the callback methods come with the storage issue."""
+async def _empty() -> AsyncIterator[bytes]:
+    return
+    yield  # an async generator that yields nothing

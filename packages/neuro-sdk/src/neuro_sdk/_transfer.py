@@ -1,0 +1,391 @@
+"""Uploads and downloads of files and directory trees, fast and resumable.
+
+* Small files travel concurrently (at most ``concurrency`` requests of one transfer at a
+  time, all on the client's one session); a big file streams in chunks, so memory stays
+  bounded whatever its size.
+* An upload is a CREATE of the first chunk followed by WRITEs at increasing offsets, one
+  after another: the remote file is always a prefix of the local one, which is what lets
+  ``continue_`` (and a retry) carry on from its end. A download reads with ``Range`` from
+  the local file's current size.
+* A network error or a 502/503 answer repeats only the failed request (an upload's
+  current chunk, a download's rest of the file), up to ``max_attempts`` times.
+"""
+
+import asyncio
+import logging
+import os
+import stat as stat_module
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, TypeVar
+
+import aiohttp
+from yarl import URL
+
+from ._file_filter import IgnoreRules
+from ._storage_entities import (
+    AbstractFileProgress,
+    AbstractRecursiveFileProgress,
+    FileStatus,
+    StorageProgressComplete,
+    StorageProgressEnterDir,
+    StorageProgressFail,
+    StorageProgressLeaveDir,
+    StorageProgressStart,
+    StorageProgressStep,
+)
+from ._storage_remote import RemoteStorage, TransientServerError
+from ._url_utils import local_path_to_uri
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Filter = Callable[[str], Awaitable[bool]]
+
+MAX_RETRY_DELAY_S = 5.0
+
+
+@dataclass(frozen=True)
+class TransferSettings:
+    first_chunk_size: int = 2**20  # the CREATE body: files up to this size take one request
+    write_chunk_size: int = 16 * 2**20  # each later WRITE body, streamed from disk
+    block_size: int = 2**20  # local reads and writes
+    concurrency: int = 32  # requests in flight within one directory transfer
+    max_attempts: int = 10
+    retry_delay_s: float = 0.1  # doubled after each failed attempt
+
+
+class _NoProgress(AbstractRecursiveFileProgress):
+    def start(self, data: StorageProgressStart) -> None:
+        pass
+
+    def step(self, data: StorageProgressStep) -> None:
+        pass
+
+    def complete(self, data: StorageProgressComplete) -> None:
+        pass
+
+    def enter(self, data: StorageProgressEnterDir) -> None:
+        pass
+
+    def leave(self, data: StorageProgressLeaveDir) -> None:
+        pass
+
+    def fail(self, data: StorageProgressFail) -> None:
+        pass
+
+
+NO_PROGRESS = _NoProgress()
+
+
+def resume_offset(
+    *,
+    src_size: int,
+    src_mtime: float,
+    dst_size: int | None,
+    dst_mtime: float | None,
+    update: bool,
+    continue_: bool,
+) -> int | None:
+    """Where to start copying a file: None skips it, 0 copies it whole.
+
+    The server keeps modification times in whole seconds, so times are compared in whole
+    seconds: a destination written in the same second as the source counts as newer.
+    """
+    if dst_size is None or dst_mtime is None:
+        return 0
+    destination_is_newer = int(dst_mtime) >= int(src_mtime)
+    if update and destination_is_newer:
+        return None
+    if continue_ and destination_is_newer and dst_size <= src_size:
+        return None if dst_size == src_size else dst_size
+    return 0
+
+
+async def run_all(coroutines: list[Coroutine[Any, Any, None]]) -> None:
+    """Runs the coroutines together; the first failure cancels the rest and is raised as is."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            for coroutine in coroutines:
+                group.create_task(coroutine)
+    except BaseExceptionGroup as errors:
+        # Callers expect the documented exceptions (FileNotFoundError...), not a group.
+        raise _first_leaf(errors) from None
+
+
+def _first_leaf(errors: BaseExceptionGroup[BaseException]) -> BaseException:
+    first = errors.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
+
+
+class Transfers:
+    def __init__(self, remote: RemoteStorage, settings: TransferSettings) -> None:
+        self._remote = remote
+        self.settings = settings
+
+    async def retrying(self, action: Callable[[], Awaitable[T]], what: str) -> T:
+        attempt = 1
+        while True:
+            try:
+                return await action()
+            except (aiohttp.ClientError, TransientServerError) as error:
+                if attempt >= self.settings.max_attempts:
+                    if isinstance(error, TransientServerError):
+                        raise error.error from None
+                    raise
+                delay = min(self.settings.retry_delay_s * 2 ** (attempt - 1), MAX_RETRY_DELAY_S)
+                log.info("%s failed (%r); retrying in %.1f s", what, error, delay)
+                await asyncio.sleep(delay)
+                attempt += 1
+
+    # -- one file --------------------------------------------------------------------------
+
+    async def upload(
+        self, src: Path, dst: URL, *, size: int, offset: int, progress: AbstractFileProgress
+    ) -> None:
+        src_uri = local_path_to_uri(src)
+        progress.start(StorageProgressStart(src_uri, dst, size))
+        position = offset
+        if offset == 0:
+            first = await asyncio.to_thread(_read_range, src, 0, self.settings.first_chunk_size)
+            await self.retrying(lambda: self._remote.create(dst, first), f"Upload of {src}")
+            position = len(first)
+            progress.step(StorageProgressStep(src_uri, dst, position, size))
+        while position < size:
+            length = min(self.settings.write_chunk_size, size - position)
+            await self._write_chunk(src, dst, position, length)
+            position += length
+            progress.step(StorageProgressStep(src_uri, dst, position, size))
+        progress.complete(StorageProgressComplete(src_uri, dst, size))
+
+    async def _write_chunk(self, src: Path, dst: URL, start: int, length: int) -> None:
+        # Each attempt reads the chunk from disk anew: nothing big is kept in memory.
+        await self.retrying(
+            lambda: self._remote.write(dst, start, length, self._read_blocks(src, start, length)),
+            f"Upload of {src}",
+        )
+
+    async def _read_blocks(self, path: Path, start: int, length: int) -> AsyncIterator[bytes]:
+        file = await asyncio.to_thread(path.open, "rb")
+        try:
+            await asyncio.to_thread(file.seek, start)
+            remaining = length
+            while remaining > 0:
+                block = await asyncio.to_thread(file.read, min(self.settings.block_size, remaining))
+                if not block:
+                    raise OSError(f"{path} became shorter while it was uploaded")
+                remaining -= len(block)
+                yield block
+        finally:
+            await asyncio.to_thread(file.close)
+
+    async def download(
+        self, src: URL, dst: Path, *, size: int, offset: int, progress: AbstractFileProgress
+    ) -> None:
+        dst_uri = local_path_to_uri(dst)
+        progress.start(StorageProgressStart(src, dst_uri, size))
+        file = await asyncio.to_thread(_open_for_download, dst, offset)
+        try:
+            position = offset
+            total = size
+            attempt = 1
+            while position < total or position == 0:
+                try:
+                    async with self._remote.open(src, position) as (span, stream):
+                        total = span.total
+                        async for chunk in stream.iter_chunked(self.settings.block_size):
+                            await asyncio.to_thread(file.write, chunk)
+                            position += len(chunk)
+                            attempt = 1  # progress was made: the next failure starts afresh
+                            progress.step(StorageProgressStep(src, dst_uri, position, total))
+                    if position < total:
+                        raise aiohttp.ClientPayloadError("The answer ended before the file")
+                    break
+                except (aiohttp.ClientError, TransientServerError) as error:
+                    if attempt >= self.settings.max_attempts:
+                        if isinstance(error, TransientServerError):
+                            raise error.error from None
+                        raise
+                    delay = min(self.settings.retry_delay_s * 2 ** (attempt - 1), MAX_RETRY_DELAY_S)
+                    log.info("Download of %s failed at %d (%r); resuming", src, position, error)
+                    await asyncio.sleep(delay)
+                    attempt += 1
+        finally:
+            await asyncio.to_thread(file.close)
+        progress.complete(StorageProgressComplete(src, dst_uri, total))
+
+    # -- directory trees --------------------------------------------------------------------
+
+    async def upload_tree(
+        self,
+        src: Path,
+        dst: URL,
+        *,
+        update: bool,
+        continue_: bool,
+        filter: Filter | None,
+        ignore_file_names: frozenset[str],
+        progress: AbstractRecursiveFileProgress,
+    ) -> None:
+        slots = asyncio.Semaphore(self.settings.concurrency)
+
+        async def upload_file(
+            path: Path, info: os.stat_result, target: URL, remote: FileStatus | None
+        ) -> None:
+            offset = resume_offset(
+                src_size=info.st_size,
+                src_mtime=info.st_mtime,
+                dst_size=remote.size if remote is not None and remote.is_file() else None,
+                dst_mtime=(
+                    remote.modification_time - self._remote.time_diff
+                    if remote is not None and remote.is_file()
+                    else None
+                ),
+                update=update,
+                continue_=continue_,
+            )
+            if offset is None:
+                return
+            async with slots:
+                await self.upload(path, target, size=info.st_size, offset=offset, progress=progress)
+
+        async def upload_dir(
+            directory: Path, target: URL, relative: str, rules: IgnoreRules
+        ) -> None:
+            src_uri = local_path_to_uri(directory)
+            progress.enter(StorageProgressEnterDir(src_uri, target))
+            async with slots:
+                await self.retrying(lambda: self._remote.mkdirs(target), f"mkdir {target}")
+            existing: dict[str, FileStatus] = {}
+            if update or continue_:
+                async with slots:
+                    existing = {s.name: s async for s in self._remote.list(target)}
+            entries = await asyncio.to_thread(_scan_local, directory)
+            rules = await asyncio.to_thread(rules.entering, directory, relative, ignore_file_names)
+            jobs: list[Coroutine[Any, Any, None]] = []
+            for name, info in entries:
+                child_relative = f"{relative}/{name}" if relative else name
+                child, child_target = directory / name, target / name
+                is_dir = stat_module.S_ISDIR(info.st_mode)
+                if rules.is_ignored(child_relative, is_dir=is_dir):
+                    continue
+                if filter is not None and not await filter(child_relative):
+                    continue
+                if is_dir:
+                    jobs.append(upload_dir(child, child_target, child_relative, rules))
+                elif stat_module.S_ISREG(info.st_mode):
+                    jobs.append(upload_file(child, info, child_target, existing.get(name)))
+                else:
+                    progress.fail(
+                        StorageProgressFail(
+                            local_path_to_uri(child), child_target, "Cannot upload special file"
+                        )
+                    )
+            await run_all(jobs)
+            progress.leave(StorageProgressLeaveDir(src_uri, target))
+
+        await upload_dir(src, dst, "", IgnoreRules())
+
+    async def download_tree(
+        self,
+        src: URL,
+        dst: Path,
+        *,
+        update: bool,
+        continue_: bool,
+        filter: Filter | None,
+        progress: AbstractRecursiveFileProgress,
+    ) -> None:
+        slots = asyncio.Semaphore(self.settings.concurrency)
+
+        async def download_file(status: FileStatus, target: Path) -> None:
+            local = await asyncio.to_thread(_stat_or_none, target)
+            offset = resume_offset(
+                src_size=status.size,
+                src_mtime=status.modification_time - self._remote.time_diff,
+                dst_size=local.st_size if local is not None else None,
+                dst_mtime=local.st_mtime if local is not None else None,
+                update=update,
+                continue_=continue_,
+            )
+            if offset is None:
+                return
+            async with slots:
+                await self.download(
+                    status.uri, target, size=status.size, offset=offset, progress=progress
+                )
+
+        async def download_dir(directory: URL, target: Path, relative: str) -> None:
+            target_uri = local_path_to_uri(target)
+            progress.enter(StorageProgressEnterDir(directory, target_uri))
+            await asyncio.to_thread(target.mkdir, parents=True, exist_ok=True)
+
+            async def listing() -> list[FileStatus]:
+                return [status async for status in self._remote.list(directory)]
+
+            async with slots:
+                entries = await self.retrying(listing, f"Listing of {directory}")
+            jobs: list[Coroutine[Any, Any, None]] = []
+            for status in entries:
+                child_relative = f"{relative}/{status.name}" if relative else status.name
+                if filter is not None and not await filter(child_relative):
+                    continue
+                child_target = target / status.name
+                if status.is_dir():
+                    jobs.append(download_dir(status.uri, child_target, child_relative))
+                elif status.is_file():
+                    jobs.append(download_file(status, child_target))
+                else:
+                    progress.fail(
+                        StorageProgressFail(
+                            status.uri,
+                            local_path_to_uri(child_target),
+                            f"Cannot download {status.type.lower()} {status.name}",
+                        )
+                    )
+            await run_all(jobs)
+            progress.leave(StorageProgressLeaveDir(directory, target_uri))
+
+        await download_dir(src, dst, "")
+
+
+def _read_range(path: Path, start: int, length: int) -> bytes:
+    with path.open("rb") as file:
+        file.seek(start)
+        return file.read(length)
+
+
+def _open_for_download(path: Path, offset: int) -> BinaryIO:
+    if offset == 0:
+        return path.open("wb")
+    file = path.open("r+b")
+    file.seek(offset)
+    file.truncate()
+    return file
+
+
+def _stat_or_none(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except FileNotFoundError:
+        return None
+
+
+def _scan_local(directory: Path) -> list[tuple[str, os.stat_result]]:
+    """The entries of a directory, sorted, with their stat.
+
+    Symlinks to files are followed; a symlink to a directory keeps its own stat (so it is
+    reported as a special file), since following those can loop forever.
+    """
+    entries = []
+    with os.scandir(directory) as scan:
+        for entry in scan:
+            try:
+                info = entry.stat(follow_symlinks=True)
+                if entry.is_symlink() and stat_module.S_ISDIR(info.st_mode):
+                    info = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # a dangling symlink, or removed meanwhile
+            entries.append((entry.name, info))
+    return sorted(entries)
