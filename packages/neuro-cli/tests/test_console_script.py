@@ -138,6 +138,17 @@ def test_login_headless_empty_code_cancels(
     assert not (config_dir / "db").exists()
 
 
+def test_login_headless_end_of_input_aborts(
+    start_neuro: Callable[..., NeuroProcess], platform_server: PlatformServer
+) -> None:
+    neuro = start_neuro("config", "login-headless", str(platform_server.api_url))
+
+    returncode, _, stderr = neuro.finish("")
+
+    assert returncode == 1
+    assert stderr == "ERROR: Aborted\n"
+
+
 def test_login_without_a_browser_falls_back_to_headless(
     start_neuro: Callable[..., NeuroProcess],
     platform_server: PlatformServer,
@@ -189,5 +200,7 @@ def test_ctrl_c_at_the_code_prompt_exits_130(
     returncode, _, stderr = neuro.finish()
 
     assert returncode == 130
-    assert "Traceback" not in stderr
+    # Nothing but the newline that ends the interrupted prompt line: no traceback, no
+    # complaint from a thread still waiting for input.
+    assert stderr == "\n"
     assert not (config_dir / "db").exists()
