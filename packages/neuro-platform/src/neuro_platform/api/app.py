@@ -12,12 +12,12 @@ from ..auth.tokens import TokenCodec, load_or_create_signing_key
 from ..auth.users import UserService
 from ..db.engine import create_engine, create_session_factory
 from ..db.migrate import upgrade_to_head
-from ..permissions import PermissionRepository, PermissionService
+from ..permissions import PermissionRepository, PermissionService, SharingService
 from ..settings import Settings
 from ..storage.app import mount_storage
 from . import config_handler, oauth_handler, users_handler
 from .errors import error_middleware
-from .keys import AUTHENTICATOR, GRANTS, PERMISSIONS, SESSIONS, SETTINGS, USERS
+from .keys import AUTHENTICATOR, GRANTS, PERMISSIONS, SESSIONS, SETTINGS, SHARING, USERS
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -52,11 +52,13 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         app[USERS] = users
         app[GRANTS] = GrantService(sessions, codec, settings.auth)
         app[AUTHENTICATOR] = Authenticator(codec, users)
+        permission_repository = PermissionRepository(sessions)
         app[PERMISSIONS] = PermissionService(
-            PermissionRepository(sessions),
+            permission_repository,
             clusters=[c.name for c in settings.clusters],
             orgs=settings.all_orgs,
         )
+        app[SHARING] = SharingService(app[PERMISSIONS], permission_repository)
         yield
     finally:
         await engine.dispose()

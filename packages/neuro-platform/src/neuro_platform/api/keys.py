@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ..auth.grants import GrantService
 from ..auth.identity import Authenticator
 from ..auth.users import UserService
-from ..permissions import PermissionService
+from ..permissions import PermissionService, SharingService
 from ..settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -17,3 +17,4 @@ USERS = web.AppKey("users", UserService)
 GRANTS = web.AppKey("grants", GrantService)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 PERMISSIONS = web.AppKey("permissions", PermissionService)
+SHARING = web.AppKey("sharing", SharingService)

@@ -83,3 +83,15 @@ class RoleMembershipRow(Base):
 
     member_name: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
     role_name: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+
+
+class RoleRow(Base):
+    """A role created through the users API (`POST /users`), e.g. `alice/team`.
+
+    Roles are not accounts: nobody logs in as one. They hold grants and members."""
+
+    __tablename__ = "roles"
+
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    created_by: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

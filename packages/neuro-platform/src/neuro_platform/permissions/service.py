@@ -43,10 +43,13 @@ class PermissionService:
     async def grant_set(self, user_name: str, schemes: Iterable[str]) -> GrantSet:
         roles = await self._repository.roles_of(user_name)
         grants = await self._repository.grants_of(roles, set(schemes))
-        owned: list[ResourceUri] = []
-        for role in roles:  # a member of a role also manages what that role owns
-            owned.extend(owner_roots(role, self._clusters, self._orgs))
-        return GrantSet(grants, owned)
+        # Only the user's own trees are owned. A role's members get the role's grants, not
+        # its trees: a member of `alice/team` must not manage `storage://c/alice/team` (a
+        # folder in alice's home) nor `role://alice/team` (and so its membership).
+        return GrantSet(grants, self.owned_roots(user_name))
+
+    def owned_roots(self, user_name: str) -> tuple[ResourceUri, ...]:
+        return owner_roots(user_name, self._clusters, self._orgs)
 
     async def check(self, user_name: str, permissions: Sequence[Permission]) -> list[Permission]:
         """Returns the permissions the user lacks (empty when everything is allowed)."""
