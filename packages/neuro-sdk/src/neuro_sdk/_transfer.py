@@ -16,7 +16,7 @@ import logging
 import os
 import stat as stat_module
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
@@ -130,14 +130,8 @@ class Transfers:
             try:
                 return await action()
             except (aiohttp.ClientError, TransientServerError) as error:
-                if attempt >= self.settings.max_attempts:
-                    if isinstance(error, TransientServerError):
-                        raise error.error from None
-                    raise
-                delay = min(self.settings.retry_delay_s * 2 ** (attempt - 1), MAX_RETRY_DELAY_S)
-                log.info("%s failed (%r); retrying in %.1f s", what, error, delay)
-                await asyncio.sleep(delay)
                 attempt += 1
+                await self._pause_or_give_up(error, attempt, what)
 
     # -- one file --------------------------------------------------------------------------
 
@@ -185,35 +179,52 @@ class Transfers:
     ) -> None:
         dst_uri = local_path_to_uri(dst)
         progress.start(StorageProgressStart(src, dst_uri, size))
-        file = await asyncio.to_thread(_open_for_download, dst, offset)
+        sink = _Sink(await asyncio.to_thread(_open_for_download, dst, offset), offset)
+        total = size
         try:
-            position = offset
-            total = size
             attempt = 1
-            while position < total or position == 0:
+            while not (0 < total <= sink.position):
+                before = sink.position
                 try:
-                    async with self._remote.open(src, position) as (span, stream):
-                        total = span.total
-                        async for chunk in stream.iter_chunked(self.settings.block_size):
-                            await asyncio.to_thread(file.write, chunk)
-                            position += len(chunk)
-                            attempt = 1  # progress was made: the next failure starts afresh
-                            progress.step(StorageProgressStep(src, dst_uri, position, total))
-                    if position < total:
-                        raise aiohttp.ClientPayloadError("The answer ended before the file")
+                    total = await self._receive(src, sink, progress, dst_uri)
                     break
                 except (aiohttp.ClientError, TransientServerError) as error:
-                    if attempt >= self.settings.max_attempts:
-                        if isinstance(error, TransientServerError):
-                            raise error.error from None
-                        raise
-                    delay = min(self.settings.retry_delay_s * 2 ** (attempt - 1), MAX_RETRY_DELAY_S)
-                    log.info("Download of %s failed at %d (%r); resuming", src, position, error)
-                    await asyncio.sleep(delay)
-                    attempt += 1
+                    # Bytes that arrived before the failure count: a cut costs nothing twice.
+                    attempt = 1 if sink.position > before else attempt + 1
+                    await self._pause_or_give_up(error, attempt, f"Download of {src}")
         finally:
-            await asyncio.to_thread(file.close)
+            await asyncio.to_thread(sink.file.close)
         progress.complete(StorageProgressComplete(src, dst_uri, total))
+
+    async def _receive(
+        self, src: URL, sink: "_Sink", progress: AbstractFileProgress, dst_uri: URL
+    ) -> int:
+        """Reads the file from the sink's position to its end; returns the file's size."""
+        async with self._remote.open(src, sink.position) as (span, stream):
+            reported = sink.position
+            try:
+                async for chunk in stream.iter_any():
+                    sink.pending += chunk
+                    if len(sink.pending) >= self.settings.block_size:
+                        await sink.flush()
+                        reported = sink.position
+                        progress.step(StorageProgressStep(src, dst_uri, reported, span.total))
+            finally:
+                await sink.flush()
+            if sink.position < span.total:
+                raise aiohttp.ClientPayloadError("The answer ended before the end of the file")
+            if sink.position != reported:
+                progress.step(StorageProgressStep(src, dst_uri, sink.position, span.total))
+            return span.total
+
+    async def _pause_or_give_up(self, error: Exception, attempt: int, what: str) -> None:
+        if attempt > self.settings.max_attempts:
+            if isinstance(error, TransientServerError):
+                raise error.error from None
+            raise error
+        delay = min(self.settings.retry_delay_s * 2 ** (attempt - 2), MAX_RETRY_DELAY_S)
+        log.info("%s failed (%r); resuming in %.1f s", what, error, delay)
+        await asyncio.sleep(delay)
 
     # -- directory trees --------------------------------------------------------------------
 
@@ -348,6 +359,21 @@ class Transfers:
             progress.leave(StorageProgressLeaveDir(directory, target_uri))
 
         await download_dir(src, dst, "")
+
+
+@dataclass
+class _Sink:
+    """A local file being downloaded: bytes received are written in blocks."""
+
+    file: BinaryIO
+    position: int
+    pending: bytearray = field(default_factory=bytearray)
+
+    async def flush(self) -> None:
+        if self.pending:
+            data, self.pending = bytes(self.pending), bytearray()
+            await asyncio.to_thread(self.file.write, data)
+            self.position += len(data)
 
 
 def _read_range(path: Path, start: int, length: int) -> bytes:

@@ -20,7 +20,9 @@ SMALL_CHUNKS = TransferSettings(
 
 @pytest.fixture(scope="module")
 def storage_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
-    with running_platform(tmp_path_factory.mktemp("server"), users={"alice": "alice-password"}) as server:
+    with running_platform(
+        tmp_path_factory.mktemp("server"), users={"alice": "alice-password"}
+    ) as server:
         yield server
 
 
@@ -30,9 +32,7 @@ def use_small_chunks(client: neuro_sdk.Client) -> None:
 
 
 @pytest.fixture
-async def client(
-    storage_server: PlatformServer, tmp_path: Path
-) -> AsyncIterator[neuro_sdk.Client]:
+async def client(storage_server: PlatformServer, tmp_path: Path) -> AsyncIterator[neuro_sdk.Client]:
     config_dir = tmp_path / "neuro-config"
     token = storage_server.issue_token("alice")
     await neuro_sdk.login_with_token(token, url=storage_server.api_url, path=config_dir)

@@ -17,7 +17,9 @@ async def _chunks(*parts: bytes) -> AsyncIterator[bytes]:
         yield part
 
 
-async def _read(client: neuro_sdk.Client, uri: URL, offset: int = 0, size: int | None = None) -> bytes:
+async def _read(
+    client: neuro_sdk.Client, uri: URL, offset: int = 0, size: int | None = None
+) -> bytes:
     async with client.storage.open(uri, offset, size) as content:
         return b"".join([chunk async for chunk in content])
 
@@ -49,7 +51,8 @@ async def test_stat_and_list_report_documented_fields(
     await client.storage.create(remote_dir / "a file.txt", _chunks(b"12345"))
 
     status = await client.storage.stat(remote_dir / "a file.txt")
-    assert status.is_file() and not status.is_dir()
+    assert status.is_file()
+    assert not status.is_dir()
     assert status.type is FileStatusType.FILE
     assert status.size == 5
     assert status.name == "a file.txt"
@@ -129,7 +132,9 @@ async def test_rm_recursive_reports_every_entry_children_first(
         await client.storage.rm(remote_dir / "tree")
 
 
-async def test_errors_are_the_documented_oserrors(client: neuro_sdk.Client, remote_dir: URL) -> None:
+async def test_errors_are_the_documented_oserrors(
+    client: neuro_sdk.Client, remote_dir: URL
+) -> None:
     await client.storage.mkdir(remote_dir, parents=True)
     await client.storage.create(remote_dir / "file", _chunks(b"x"))
     with pytest.raises(NotADirectoryError) as not_dir:

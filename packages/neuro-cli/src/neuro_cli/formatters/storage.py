@@ -1,0 +1,186 @@
+"""How storage listings, trees, disk usage and transfer progress look on the console."""
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rich.console import Console, Group, RenderableType
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+from rich.text import Text
+from yarl import URL
+
+import neuro_sdk
+
+_TYPE_LETTERS = {"DIRECTORY": "d", "FILE": "-", "SYMLINK": "l"}
+_PERMISSION_LETTERS = {"read": "r", "write": "w", "manage": "m"}
+_SIZE_UNITS = ("", "K", "M", "G", "T", "P")
+
+
+def human_size(size: int) -> str:
+    """1023 -> "1023", 1536 -> "1.5K", 10 MiB -> "10M" (powers of 1024, like ls -h)."""
+    value = float(size)
+    for unit in _SIZE_UNITS:
+        if value < 1024 or unit == _SIZE_UNITS[-1]:
+            if not unit:
+                return str(size)
+            return f"{value:.1f}{unit}" if value < 10 else f"{value:.0f}{unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def format_time(timestamp: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
+
+
+def format_short_listing(statuses: Sequence[neuro_sdk.FileStatus]) -> RenderableType:
+    return Text("\n".join(status.name for status in statuses))
+
+
+def format_long_listing(
+    statuses: Sequence[neuro_sdk.FileStatus], *, human_readable: bool
+) -> RenderableType:
+    """One row per entry: type and permission letters, size, modification time, name."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column()
+    table.add_column(justify="right")
+    table.add_column()
+    table.add_column()
+    for status in statuses:
+        mode = _TYPE_LETTERS.get(status.type.value, "?") + _PERMISSION_LETTERS.get(
+            status.permission.value, "?"
+        )
+        size = human_size(status.size) if human_readable else str(status.size)
+        table.add_row(mode, size, format_time(status.modification_time), status.name)
+    return table
+
+
+@dataclass(frozen=True)
+class TreeNode:
+    status: neuro_sdk.FileStatus
+    children: tuple["TreeNode", ...] = ()
+
+
+def format_tree(
+    root: URL, nodes: Sequence[TreeNode], *, sizes: bool, human_readable: bool
+) -> RenderableType:
+    lines = [str(root)]
+    counts = {"dirs": 0, "files": 0}
+
+    def label(status: neuro_sdk.FileStatus) -> str:
+        if not sizes:
+            return status.name
+        size = human_size(status.size) if human_readable else str(status.size)
+        return f"[{size:>6}]  {status.name}"
+
+    def walk(children: Sequence[TreeNode], prefix: str) -> None:
+        for index, node in enumerate(children):
+            last = index == len(children) - 1
+            lines.append(prefix + ("└── " if last else "├── ") + label(node.status))
+            counts["dirs" if node.status.is_dir() else "files"] += 1
+            walk(node.children, prefix + ("    " if last else "│   "))
+
+    walk(nodes, "")
+    lines.append("")
+    lines.append(f"{counts['dirs']} directories, {counts['files']} files")
+    return Text("\n".join(lines))
+
+
+def format_disk_usage(usage: neuro_sdk.DiskUsageInfo, *, human_readable: bool) -> RenderableType:
+    def size(value: int) -> str:
+        return human_size(value) if human_readable else str(value)
+
+    table = Table(box=None, show_edge=False)
+    for column in ("Cluster", "Org", "Total", "Used", "Free", "Use%"):
+        table.add_column(column, justify="left" if column in ("Cluster", "Org") else "right")
+    percent = f"{100 * usage.used / usage.total:.0f}%" if usage.total else "-"
+    table.add_row(
+        usage.cluster_name,
+        usage.org_name or "NO_ORG",
+        size(usage.total),
+        size(usage.used),
+        size(usage.free),
+        percent,
+    )
+    return table
+
+
+def format_uris(uris: Iterable[URL]) -> RenderableType:
+    return Text("\n".join(str(uri) for uri in uris))
+
+
+def format_removed(event: neuro_sdk.StorageProgressDelete) -> str:
+    kind = "directory" if event.is_dir else "file"
+    return f"removed {kind} '{event.uri}'"
+
+
+class TransferProgressBar(neuro_sdk.AbstractRecursiveFileProgress):
+    """One rich bar for a whole copy: files done, bytes, speed and time left.
+
+    The total grows as files start (a recursive copy does not know its size up front).
+    """
+
+    def __init__(self, console: Console) -> None:
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self._task: TaskID = self._progress.add_task("", total=0)
+        self._files_started = 0
+        self._files_done = 0
+        self._current: dict[tuple[URL, URL], int] = {}
+        self._console = console
+
+    def __enter__(self) -> "TransferProgressBar":
+        self._progress.start()
+        self._describe()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._progress.stop()
+
+    def _describe(self) -> None:
+        description = f"{self._files_done}/{self._files_started} files"
+        self._progress.update(self._task, description=description)
+
+    def start(self, data: neuro_sdk.StorageProgressStart) -> None:
+        self._files_started += 1
+        self._current[(data.src, data.dst)] = 0
+        total = self._progress.tasks[0].total or 0
+        self._progress.update(self._task, total=total + data.size)
+        self._describe()
+
+    def step(self, data: neuro_sdk.StorageProgressStep) -> None:
+        key = (data.src, data.dst)
+        delta = data.current - self._current.get(key, 0)
+        self._current[key] = data.current
+        self._progress.advance(self._task, delta)
+
+    def complete(self, data: neuro_sdk.StorageProgressComplete) -> None:
+        self._current.pop((data.src, data.dst), None)
+        self._files_done += 1
+        self._describe()
+
+    def enter(self, data: neuro_sdk.StorageProgressEnterDir) -> None:
+        pass
+
+    def leave(self, data: neuro_sdk.StorageProgressLeaveDir) -> None:
+        pass
+
+    def fail(self, data: neuro_sdk.StorageProgressFail) -> None:
+        self._progress.console.print(
+            Group(Text(f"WARNING: {data.src} -> {data.dst}: {data.message}")), markup=False
+        )

@@ -1,0 +1,188 @@
+"""Transfers that survive faults: a killed client continued later, and connections cut
+mid-transfer by a TCP proxy in front of the real server (a fault injector, not a fake)."""
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import sys
+import textwrap
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from yarl import URL
+
+import neuro_sdk
+from neuro_platform.testing.server import PlatformServer, running_platform
+from neuro_sdk._transfer import Transfers, TransferSettings
+
+KILLED_UPLOAD = textwrap.dedent(
+    """
+    import asyncio, sys, time
+    from pathlib import Path
+    from yarl import URL
+    import neuro_sdk
+    from neuro_sdk._transfer import Transfers, TransferSettings
+
+    config, source, target, stop_at = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+
+    class FreezeMidway(neuro_sdk.AbstractFileProgress):
+        def start(self, data): pass
+        def complete(self, data): pass
+        def step(self, data):
+            if data.current >= stop_at:
+                print("FROZEN", data.current, flush=True)
+                time.sleep(3600)  # the parent kills us here
+
+    async def main():
+        async with neuro_sdk.get(path=Path(config)) as client:
+            settings = TransferSettings(first_chunk_size=65536, write_chunk_size=65536)
+            client.storage._transfers = Transfers(client.storage._remote, settings)
+            await client.storage.upload_file(URL(source), URL(target), progress=FreezeMidway())
+
+    asyncio.run(main())
+    """
+)
+
+
+async def test_upload_killed_midway_is_continued_to_an_identical_file(
+    client: neuro_sdk.Client, remote_dir: URL, tmp_path: Path
+) -> None:
+    data = os.urandom(1_500_000)
+    source = tmp_path / "big.bin"
+    source.write_bytes(data)
+    os.utime(source, (time.time() - 60, time.time() - 60))
+    await client.storage.mkdir(remote_dir, parents=True)
+    target = (await client.storage.stat(remote_dir)).uri / "big.bin"
+    script = tmp_path / "upload.py"
+    script.write_text(KILLED_UPLOAD)
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(script),
+        str(tmp_path / "neuro-config"),
+        source.as_uri(),
+        str(target),
+        "600000",
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        line = await process.stdout.readline()
+        assert line.startswith(b"FROZEN"), line
+    finally:
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+
+    partial = (await client.storage.stat(target)).size
+    assert 600_000 <= partial < len(data)
+    await client.storage.upload_file(URL(source.as_uri()), target, continue_=True)
+
+    async with client.storage.open(target) as content:
+        assert b"".join([chunk async for chunk in content]) == data
+
+
+class CuttingProxy:
+    """Forwards TCP to the server; cuts the first ``cuts`` connections once ``limit`` bytes
+    have passed in the watched direction ("up": client to server, "down": the reverse)."""
+
+    def __init__(self, listener: socket.socket) -> None:
+        self.listener = listener
+        self.target_port = 0
+        self.limit = 0
+        self.cuts_left = 0
+        self.direction = "down"
+        self.bytes = {"up": 0, "down": 0}
+        self.cuts_done = 0
+
+    def arm(self, *, direction: str, limit: int, cuts: int) -> None:
+        self.direction, self.limit, self.cuts_left = direction, limit, cuts
+        self.bytes = {"up": 0, "down": 0}
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        watched = {"count": 0}
+
+        async def pump(
+            src: asyncio.StreamReader, dst: asyncio.StreamWriter, direction: str
+        ) -> None:
+            with contextlib.suppress(ConnectionError):
+                while chunk := await src.read(65536):
+                    if direction == self.direction and self.cuts_left > 0:
+                        if watched["count"] + len(chunk) >= self.limit:
+                            self.cuts_left -= 1
+                            self.cuts_done += 1
+                            writer.transport.abort()
+                            up_writer.transport.abort()
+                            return
+                        watched["count"] += len(chunk)
+                    self.bytes[direction] += len(chunk)
+                    dst.write(chunk)
+                    await dst.drain()
+            dst.close()
+
+        await asyncio.gather(pump(reader, up_writer, "up"), pump(up_reader, writer, "down"))
+
+    @contextlib.asynccontextmanager
+    async def serving(self) -> AsyncIterator[None]:
+        server = await asyncio.start_server(self.handle, sock=self.listener)
+        async with server:
+            yield
+
+
+@pytest.fixture
+def proxied_server(tmp_path: Path) -> Iterator[tuple[PlatformServer, CuttingProxy]]:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    proxy = CuttingProxy(listener)
+    public_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    config = {"server": {"public_url": public_url}}
+    (tmp_path / "server").mkdir()
+    with running_platform(
+        tmp_path / "server", config=config, users={"alice": "alice-password"}
+    ) as server:
+        proxy.target_port = server.base_url.port or 0
+        yield server, proxy
+
+
+@pytest.fixture
+async def proxied_client(
+    proxied_server: tuple[PlatformServer, CuttingProxy], tmp_path: Path
+) -> AsyncIterator[tuple[neuro_sdk.Client, CuttingProxy]]:
+    server, proxy = proxied_server
+    async with proxy.serving():
+        config_dir = tmp_path / "proxied-config"
+        await neuro_sdk.login_with_token(
+            server.issue_token("alice"), url=server.api_url, path=config_dir
+        )
+        async with neuro_sdk.get(path=config_dir) as client:
+            assert client.config.storage_url.port != server.base_url.port, "goes via the proxy"
+            settings = TransferSettings(
+                first_chunk_size=256 * 1024, write_chunk_size=256 * 1024, retry_delay_s=0.01
+            )
+            client.storage._transfers = Transfers(client.storage._remote, settings)
+            yield client, proxy
+
+
+async def test_cut_connections_resume_uploads_and_downloads(
+    proxied_client: tuple[neuro_sdk.Client, CuttingProxy], tmp_path: Path
+) -> None:
+    client, proxy = proxied_client
+    data = os.urandom(3 * 2**20 + 12345)
+    source = tmp_path / "source.bin"
+    source.write_bytes(data)
+
+    proxy.arm(direction="up", limit=100_000, cuts=3)
+    await client.storage.upload_file(URL(source.as_uri()), URL("storage:cut.bin"))
+    assert proxy.cuts_done == 3
+    proxy.arm(direction="down", limit=1_000_000, cuts=2)
+    target = tmp_path / "target.bin"
+    await client.storage.download_file(URL("storage:cut.bin"), URL(target.as_uri()))
+
+    assert proxy.cuts_done == 5
+    assert target.read_bytes() == data
+    # Resumed, not restarted: restarting would have moved 1 + 1 + 3 MiB.
+    assert proxy.bytes["down"] < len(data) * 1.5
