@@ -9,8 +9,11 @@ from typing import Any, NoReturn
 import click
 
 from neuro_cli import __version__
+from neuro_cli.commands.acl import acl, share
 from neuro_cli.commands.auth import login, logout
 from neuro_cli.commands.config import config
+from neuro_cli.commands.storage import SHORTCUTS as STORAGE_SHORTCUTS
+from neuro_cli.commands.storage import storage
 from neuro_cli.console import COLOR_MODES, ColorMode
 from neuro_cli.errors import (
     EXIT_ERROR,
@@ -130,9 +133,14 @@ def cli(
     log.debug("neuro %s, config %s", ctx.invoked_subcommand, root.factory.path)
 
 
+cli.add_command(acl)
 cli.add_command(config)
 cli.add_command(login)
 cli.add_command(logout)
+cli.add_command(share)
+cli.add_command(storage)
+for shortcut in STORAGE_SHORTCUTS:
+    cli.add_command(shortcut)
 
 
 def main(args: Sequence[str] | None = None) -> NoReturn:
