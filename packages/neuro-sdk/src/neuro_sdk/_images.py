@@ -7,6 +7,8 @@ from abc import ABC
 
 from ._config import Config
 from ._core import _Core
+from ._images_refs import LocalImage as LocalImage
+from ._images_refs import RemoteImage as RemoteImage
 
 
 class Images:
@@ -26,14 +28,6 @@ class ImageProgressPush:
 
 
 class ImageProgressStep:
-    """Placeholder: defined by the images issue."""
-
-
-class LocalImage:
-    """Placeholder: defined by the images issue."""
-
-
-class RemoteImage:
     """Placeholder: defined by the images issue."""
 
 

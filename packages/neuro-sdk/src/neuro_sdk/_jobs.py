@@ -1,116 +1,319 @@
-"""Jobs API: start, list, kill, logs (wire spec 3 and 4).
+"""Jobs API (wire spec 3 and 4): ``Client.jobs``.
 
-The methods and entities come with the jobs issue; until then the documented names exist
-as placeholders so the public surface is complete."""
+This module is the documented facade: entities live in ``_jobs_entities``, the JSON in
+``_jobs_wire`` and the monitoring streams in ``_jobs_monitor``.
+"""
 
-import enum
-from abc import ABC
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from yarl import URL
 
 from ._config import Config
 from ._core import _Core
+from ._images_refs import RemoteImage
+from ._jobs_entities import (
+    Container,
+    DiskVolume,
+    HTTPPort,
+    JobDescription,
+    JobDescriptionInternal,
+    JobPriority,
+    JobRestartPolicy,
+    JobStatus,
+    JobStatusHistory,
+    JobStatusItem,
+    JobTelemetry,
+    Message,
+    Resources,
+    SecretFile,
+    StdStream,
+    Volume,
+)
+from ._jobs_monitor import log_query, stream_logs, stream_telemetry
+from ._jobs_wire import ContainerSerializer, job_fields, job_from_api
+from ._parser import image_ref_parser
+
+__all__ = [
+    "Container",
+    "DiskVolume",
+    "HTTPPort",
+    "JobDescription",
+    "JobDescriptionInternal",
+    "JobPriority",
+    "JobRestartPolicy",
+    "JobStatus",
+    "JobStatusHistory",
+    "JobStatusItem",
+    "JobTelemetry",
+    "Jobs",
+    "Message",
+    "Resources",
+    "SecretFile",
+    "StdStream",
+    "Volume",
+]
+
+
+# The list filters (repeatable keys); the method named ``list`` hides the builtin in the class.
+Params = list[tuple[str, str]]
+
+
+def _iso(value: datetime) -> str:
+    # A naive datetime is local time (documented); astimezone() reads it so.
+    return value.astimezone(UTC).isoformat()
 
 
 class Jobs:
-    """Jobs API: start, list, kill, logs, available on the client."""
+    """Jobs subsystem, available as ``Client.jobs``."""
 
     def __init__(self, core: _Core, config: Config) -> None:
         self._core = core
         self._config = config
 
-
-class Container:
-    """Placeholder: defined by the jobs issue."""
-
-
-class HTTPPort:
-    """Placeholder: defined by the jobs issue."""
-
-
-class JobDescription:
-    """Placeholder: defined by the jobs issue."""
-
-
-class JobStatusItem:
-    """Placeholder: defined by the jobs issue."""
-
-
-class JobStatusHistory:
-    """Placeholder: defined by the jobs issue."""
-
-
-class JobTelemetry:
-    """Placeholder: defined by the jobs issue."""
-
-
-class Message:
-    """Placeholder: defined by the jobs issue."""
-
-
-class Resources:
-    """Placeholder: defined by the jobs issue."""
-
-
-class Volume:
-    """Placeholder: defined by the jobs issue."""
-
-
-class SecretFile:
-    """Placeholder: defined by the jobs issue."""
-
-
-class DiskVolume:
-    """Placeholder: defined by the jobs issue."""
-
-
-class StdStream(ABC):  # noqa: B024
-    """Placeholder: the callback methods come with the jobs issue."""
-
-
-class JobStatus(enum.StrEnum):
-    """The state of a job; ``UNKNOWN`` stands for a status this SDK does not know."""
-
-    PENDING = "pending"
-    SUSPENDED = "suspended"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    UNKNOWN = "unknown"
-
     @property
-    def is_pending(self) -> bool:
-        return self in (JobStatus.PENDING, JobStatus.SUSPENDED)
+    def _jobs_url(self) -> URL:
+        return self._config.api_url / "jobs"
 
-    @property
-    def is_running(self) -> bool:
-        return self is JobStatus.RUNNING
+    def _monitoring_url(self, cluster_name: str | None) -> URL:
+        name = cluster_name or self._config.cluster_name
+        cluster = self._config.clusters.get(name)
+        if cluster is None:
+            raise ValueError(f"Unknown cluster {name!r}")
+        return cluster.monitoring_url
 
-    @property
-    def is_finished(self) -> bool:
-        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+    def _serializer(self, cluster_name: str, org_name: str | None) -> ContainerSerializer:
+        return ContainerSerializer(
+            cluster=cluster_name, username=self._config.username, org=org_name
+        )
 
-    @classmethod
-    def items(cls) -> set["JobStatus"]:
-        return {status for status in cls if status is not cls.UNKNOWN}
+    def _job(self, payload: Any) -> JobDescription:
+        return job_from_api(payload, image_ref_parser(self._config))
 
-    @classmethod
-    def active_items(cls) -> set["JobStatus"]:
-        return {status for status in cls.items() if not status.is_finished}
+    async def _create(self, url: URL, body: Mapping[str, Any]) -> JobDescription:
+        auth = await self._config._api_auth()
+        async with self._core.request("POST", url, auth=auth, json=body) as response:
+            return self._job(await response.json())
 
-    @classmethod
-    def finished_items(cls) -> set["JobStatus"]:
-        return {status for status in cls.items() if status.is_finished}
+    # -- creating ----------------------------------------------------------------------------
 
+    async def start(
+        self,
+        *,
+        image: RemoteImage,
+        preset_name: str,
+        cluster_name: str | None = None,
+        org_name: str | None = None,
+        entrypoint: str | None = None,
+        command: str | None = None,
+        working_dir: str | None = None,
+        http: HTTPPort | None = None,
+        env: Mapping[str, str] | None = None,
+        volumes: Sequence[Volume] = (),
+        secret_env: Mapping[str, URL] | None = None,
+        secret_files: Sequence[SecretFile] = (),
+        disk_volumes: Sequence[DiskVolume] = (),
+        tty: bool = False,
+        shm: bool = False,
+        name: str | None = None,
+        tags: Sequence[str] = (),
+        description: str | None = None,
+        pass_config: bool = False,
+        wait_for_jobs_quota: bool = False,
+        schedule_timeout: float | None = None,
+        restart_policy: JobRestartPolicy = JobRestartPolicy.NEVER,
+        life_span: float | None = None,
+        privileged: bool = False,
+        priority: JobPriority | None = None,
+    ) -> JobDescription:
+        """Start a job on a preset (the flat ``?from_preset`` body of spec 3.1)."""
+        cluster = cluster_name or self._config.cluster_name
+        org = org_name if org_name is not None else self._config.org_name
+        body = job_fields(
+            cluster_name=cluster,
+            org_name=org,
+            pass_config=pass_config,
+            name=name,
+            preset_name=preset_name,
+            tags=tags,
+            description=description,
+            schedule_timeout=schedule_timeout,
+            restart_policy=restart_policy,
+            life_span=life_span,
+            wait_for_jobs_quota=wait_for_jobs_quota,
+            privileged=privileged,
+            priority=priority,
+        )
+        body |= self._serializer(cluster, org).container_fields(
+            image=image,
+            entrypoint=entrypoint,
+            command=command,
+            working_dir=working_dir,
+            http=http,
+            env=env,
+            volumes=volumes,
+            secret_env=secret_env,
+            secret_files=secret_files,
+            disk_volumes=disk_volumes,
+            tty=tty,
+        )
+        if shm:
+            # The only resource a preset-based job may ask for on its own.
+            body["resources"] = {"shm": True}
+        return await self._create(self._jobs_url.with_query("from_preset"), body)
 
-class JobRestartPolicy(enum.StrEnum):
-    NEVER = "never"
-    ON_FAILURE = "on-failure"
-    ALWAYS = "always"
+    async def run(
+        self,
+        container: Container,
+        *,
+        name: str | None = None,
+        tags: Sequence[str] = (),
+        description: str | None = None,
+        scheduler_enabled: bool = False,
+        pass_config: bool = False,
+        wait_for_jobs_quota: bool = False,
+        schedule_timeout: float | None = None,
+        life_span: float | None = None,
+        priority: JobPriority | None = None,
+    ) -> JobDescription:
+        """Start a job from explicit resources (the older ``container`` shape)."""
+        cluster = self._config.cluster_name
+        org = self._config.org_name
+        body = job_fields(
+            cluster_name=cluster,
+            org_name=org,
+            pass_config=pass_config,
+            name=name,
+            tags=tags,
+            description=description,
+            schedule_timeout=schedule_timeout,
+            life_span=life_span,
+            wait_for_jobs_quota=wait_for_jobs_quota,
+            priority=priority,
+        )
+        body["scheduler_enabled"] = scheduler_enabled
+        body["container"] = self._serializer(cluster, org).container(container)
+        return await self._create(self._jobs_url, body)
 
+    # -- reading -----------------------------------------------------------------------------
 
-class JobPriority(enum.IntEnum):
-    """Ordered, so that priorities compare; the wire form is the lower-case name."""
+    async def status(self, id: str) -> JobDescription:
+        auth = await self._config._api_auth()
+        async with self._core.request("GET", self._jobs_url / id, auth=auth) as response:
+            return self._job(await response.json())
 
-    LOW = 1
-    NORMAL = 2
-    HIGH = 3
+    @asynccontextmanager
+    async def list(
+        self,
+        *,
+        statuses: Iterable[JobStatus] = (),
+        name: str | None = None,
+        tags: Sequence[str] = (),
+        owners: Iterable[str] = (),
+        since: datetime | None = None,
+        until: datetime | None = None,
+        reverse: bool = False,
+        limit: int | None = None,
+        cluster_name: str | None = None,
+    ) -> AsyncIterator[AsyncIterator[JobDescription]]:
+        params: Params = [("status", str(status)) for status in statuses]
+        if name:
+            params.append(("name", name))
+        params.extend(("owner", owner) for owner in owners)
+        params.extend(("tag", tag) for tag in tags)
+        if since is not None:
+            params.append(("since", _iso(since)))
+        if until is not None:
+            params.append(("until", _iso(until)))
+        params.append(("cluster_name", cluster_name or self._config.cluster_name))
+        if reverse:
+            params.append(("reverse", "1"))
+        if limit is not None:
+            params.append(("limit", str(limit)))
+        # What 22.x sends: hide jobs the platform is dropping.
+        params += [("being_dropped", "False"), ("logs_removed", "False")]
+        jobs = self._iterate(params)
+        try:
+            yield jobs
+        finally:
+            await jobs.aclose()
+
+    async def _iterate(self, params: "Params") -> AsyncGenerator[JobDescription]:
+        auth = await self._config._api_auth()
+        images = image_ref_parser(self._config)
+        async for payload in self._core.stream_json(
+            "GET", self._jobs_url, auth=auth, params=params, list_key="jobs"
+        ):
+            yield job_from_api(payload, images)
+
+    # -- changing ----------------------------------------------------------------------------
+
+    async def kill(self, id: str) -> None:
+        auth = await self._config._api_auth()
+        async with self._core.request("DELETE", self._jobs_url / id, auth=auth):
+            pass
+
+    async def bump_life_span(self, id: str, additional_life_span: float) -> None:
+        minutes = int(additional_life_span // 60)
+        if minutes < 1:
+            raise ValueError("The life span can only be bumped by a minute or more")
+        auth = await self._config._api_auth()
+        async with self._core.request(
+            "PUT",
+            self._jobs_url / id / "max_run_time_minutes",
+            auth=auth,
+            json={"additional_max_run_time_minutes": minutes},
+        ):
+            pass
+
+    async def send_signal(self, id: str, *, cluster_name: str | None = None) -> None:
+        auth = await self._config._api_auth()
+        url = self._monitoring_url(cluster_name) / id / "kill"
+        async with self._core.request("POST", url, auth=auth):
+            pass
+
+    async def get_capacity(self, *, cluster_name: str | None = None) -> Mapping[str, int]:
+        auth = await self._config._api_auth()
+        url = self._monitoring_url(cluster_name) / "capacity"
+        async with self._core.request("GET", url, auth=auth) as response:
+            payload = await response.json()
+        return {str(name): int(count) for name, count in payload.items()}
+
+    # -- streams -----------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def monitor(
+        self,
+        id: str,
+        *,
+        cluster_name: str | None = None,
+        since: datetime | None = None,
+        timestamps: bool = False,
+        separator: str | None = None,
+        debug: bool = False,
+    ) -> AsyncIterator[AsyncIterator[bytes]]:
+        """The job's output as byte chunks, archived output first, then live."""
+        url = self._monitoring_url(cluster_name)
+        auth = await self._config._api_auth()
+        chunks = stream_logs(
+            self._core, url, id, auth, log_query(since, timestamps, separator, debug)
+        )
+        try:
+            yield chunks
+        finally:
+            await chunks.aclose()
+
+    @asynccontextmanager
+    async def top(
+        self, id: str, *, cluster_name: str | None = None
+    ) -> AsyncIterator[AsyncIterator[JobTelemetry]]:
+        """Telemetry about every second while the job runs."""
+        url = self._monitoring_url(cluster_name)
+        auth = await self._config._api_auth()
+        frames = stream_telemetry(self._core, url, id, auth)
+        try:
+            yield frames
+        finally:
+            await frames.aclose()

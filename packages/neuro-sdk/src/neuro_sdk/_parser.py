@@ -1,8 +1,54 @@
-"""Helpers that parse the CLI's textual definitions (volumes, env, images...).
+"""Helpers that parse the CLI's textual definitions (images, env; volumes come later)."""
 
-The methods come with the jobs issue; the documented names exist now."""
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from yarl import URL
 
 from ._config import Config
+from ._images_refs import ImageRefParser, LocalImage, RemoteImage, parse_local_image
+from ._jobs_wire import normalize_user_uri
+
+SECRET_SCHEME = "secret"
+
+
+@dataclass(frozen=True)
+class EnvParseResult:
+    env: dict[str, str] = field(default_factory=dict)
+    secret_env: dict[str, URL] = field(default_factory=dict)
+
+
+class VolumeParseResult:
+    """Placeholder: defined by the volumes issue."""
+
+
+def image_ref_parser(config: Config, cluster_name: str | None = None) -> ImageRefParser:
+    """Image parsing in the context of ``cluster_name`` (default: the current cluster)."""
+    clusters = config.clusters
+    cluster = cluster_name or config.cluster_name
+    if cluster not in clusters:
+        raise ValueError(f"Unknown cluster {cluster!r}")
+    hosts = {
+        name: item.registry_url.host_port_subcomponent or "" for name, item in clusters.items()
+    }
+    return ImageRefParser(
+        cluster_name=cluster,
+        username=config.username,
+        org_name=config.org_name,
+        registry_host=hosts[cluster],
+        registry_hosts=hosts,
+        cluster_orgs={name: item.orgs for name, item in clusters.items()},
+    )
+
+
+def _env_file_lines(path: str) -> Iterator[str]:
+    # utf-8-sig: editors on some systems start files with a byte order mark.
+    for raw in Path(path).read_text(encoding="utf-8-sig").splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            yield line
 
 
 class Parser:
@@ -11,10 +57,49 @@ class Parser:
     def __init__(self, config: Config) -> None:
         self._config = config
 
+    def local_image(self, image: str) -> LocalImage:
+        """``name[:tag]`` of the local Docker Engine; raises ValueError when malformed."""
+        return parse_local_image(image)
 
-class EnvParseResult:
-    """Placeholder: defined by the jobs issue."""
+    def remote_image(self, image: str, *, cluster_name: str | None = None) -> RemoteImage:
+        """``name[:tag]`` (Docker Hub or another registry) or ``image:name[:tag]`` (ours)."""
+        return image_ref_parser(self._config, cluster_name).parse_remote(image)
 
+    def envs(
+        self,
+        env: Sequence[str],
+        env_file: Sequence[str] = (),
+        cluster_name: str | None = None,
+    ) -> EnvParseResult:
+        """``NAME=VALUE`` or ``NAME`` (this process's value, default empty) items.
 
-class VolumeParseResult:
-    """Placeholder: defined by the jobs issue."""
+        Files come first, so ``env`` items override them; a value starting with
+        ``secret:`` is a secret URI and goes to ``secret_env`` instead.
+        """
+        lines = [line for path in env_file for line in _env_file_lines(path)]
+        lines.extend(env)
+        values: dict[str, str] = {}
+        for line in lines:
+            name, sep, value = line.partition("=")
+            name = name.strip()
+            if not name:
+                raise ValueError(f"Invalid environment variable definition {line!r}")
+            values[name] = value if sep else os.environ.get(name, "")
+        secrets = {
+            name: self._secret_uri(value, cluster_name)
+            for name, value in values.items()
+            if value.startswith(f"{SECRET_SCHEME}:")
+        }
+        plain = {name: value for name, value in values.items() if name not in secrets}
+        return EnvParseResult(env=plain, secret_env=secrets)
+
+    def _secret_uri(self, text: str, cluster_name: str | None) -> URL:
+        uri = URL(text)
+        if not uri.path.strip("/"):
+            raise ValueError(f"Invalid secret URI {text!r}: the secret key is missing")
+        return normalize_user_uri(
+            uri,
+            cluster=cluster_name or self._config.cluster_name,
+            username=self._config.username,
+            org=self._config.org_name,
+        )
