@@ -7,6 +7,7 @@ variables < command-line flags. TOML has no null, so a cluster's `orgs` list spe
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -66,6 +67,31 @@ class StorageSettings:
 
 
 @dataclass(frozen=True)
+class NodeSettings:
+    """What the one job node (this machine's dockerd) offers; None means "detect"."""
+
+    cpu: float | None = None
+    memory: int | None = None  # bytes
+    gpu: int | None = None
+
+
+@dataclass(frozen=True)
+class JobsSettings:
+    # Jobs a user may have pending or running at once; None means no limit.
+    max_running_jobs_per_user: int | None = None
+    # Names this installation's containers on the engine; None derives it from the data dir,
+    # so two installations (or test servers) on one dockerd never adopt each other's jobs.
+    orchestrator_instance: str | None = None
+    docker_url: str | None = None
+    # How often the scheduler looks at containers when nothing wakes it earlier.
+    poll_interval_s: float = 1.0
+    # The length of one minute of `max_run_time_minutes`; tests and demos shorten it.
+    life_span_minute_s: float = 60.0
+    # Where finished runs' output is kept; None means `<data-dir>/job-logs`.
+    log_archive_dir: Path | None = None
+
+
+@dataclass(frozen=True)
 class ClusterSettings:
     name: str
     orgs: tuple[str | None, ...]
@@ -88,6 +114,19 @@ class Settings:
     server: ServerSettings = ServerSettings()
     auth: AuthSettings = AuthSettings()
     storage: StorageSettings = StorageSettings()
+    jobs: JobsSettings = JobsSettings()
+    node: NodeSettings = NodeSettings()
+
+    @property
+    def orchestrator_instance(self) -> str:
+        if self.jobs.orchestrator_instance is not None:
+            return self.jobs.orchestrator_instance
+        digest = hashlib.sha256(str(self.data_dir.resolve()).encode()).hexdigest()
+        return f"p{digest[:12]}"
+
+    @property
+    def log_archive_dir(self) -> Path:
+        return self.jobs.log_archive_dir or self.data_dir / "job-logs"
 
     @property
     def public_url(self) -> URL:
@@ -172,7 +211,16 @@ def _section(raw: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def _build(raw: dict[str, Any], env: Mapping[str, str]) -> Settings:
-    unknown = set(raw) - {"server", "database", "auth", "registry", "clusters", "storage"}
+    unknown = set(raw) - {
+        "server",
+        "database",
+        "auth",
+        "registry",
+        "clusters",
+        "storage",
+        "jobs",
+        "node",
+    }
     if unknown:
         raise SettingsError(f"unknown config section(s): {', '.join(sorted(unknown))}")
     server = _Table(_section(raw, "server"), "[server]")
@@ -217,7 +265,40 @@ def _build(raw: dict[str, Any], env: Mapping[str, str]) -> Settings:
         server=server_settings,
         auth=auth_settings,
         storage=StorageSettings(root=Path(storage_root).expanduser() if storage_root else None),
+        jobs=_jobs(_Table(_section(raw, "jobs"), "[jobs]")),
+        node=_node(_Table(_section(raw, "node"), "[node]")),
     )
+
+
+def _jobs(table: _Table) -> JobsSettings:
+    quota = table.get("max_running_jobs_per_user")
+    if quota is not None and (not isinstance(quota, int) or isinstance(quota, bool) or quota < 1):
+        raise SettingsError("[jobs] max_running_jobs_per_user must be a positive integer")
+    archive = table.optional_text("log_archive_dir")
+    jobs = JobsSettings(
+        max_running_jobs_per_user=quota,
+        orchestrator_instance=table.optional_text("orchestrator_instance"),
+        docker_url=table.optional_text("docker_url"),
+        poll_interval_s=table.number("poll_interval_s", JobsSettings.poll_interval_s, 0.05),
+        life_span_minute_s=table.number("life_span_minute_s", JobsSettings.life_span_minute_s, 0.1),
+        log_archive_dir=Path(archive).expanduser() if archive else None,
+    )
+    table.reject_unknown()
+    return jobs
+
+
+def _node(table: _Table) -> NodeSettings:
+    cpu = table.get("cpu")
+    if cpu is not None and (not isinstance(cpu, int | float) or isinstance(cpu, bool) or cpu <= 0):
+        raise SettingsError("[node] cpu must be a positive number")
+    memory = table.get("memory")
+    if memory is not None:
+        memory = table.integer("memory", 0, minimum=16 * 1024**2)
+    gpu = table.get("gpu")
+    if gpu is not None:
+        gpu = table.integer("gpu", 0, minimum=0)
+    table.reject_unknown()
+    return NodeSettings(cpu=None if cpu is None else float(cpu), memory=memory, gpu=gpu)
 
 
 def _clusters(value: Any) -> tuple[ClusterSettings, ...]:
@@ -349,6 +430,12 @@ class _Table:
         if value < minimum or (maximum is not None and value > maximum):
             raise SettingsError(f"{self._where} {key} is out of range: {value}")
         return value
+
+    def number(self, key: str, default: float, minimum: float) -> float:
+        value = self.get(key, default)
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < minimum:
+            raise SettingsError(f"{self._where} {key} must be a number >= {minimum}")
+        return float(value)
 
     def boolean(self, key: str, default: bool) -> bool:
         value = self.get(key, default)

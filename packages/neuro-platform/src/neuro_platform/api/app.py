@@ -12,6 +12,7 @@ from ..auth.tokens import TokenCodec, load_or_create_signing_key
 from ..auth.users import UserService
 from ..db.engine import create_engine, create_session_factory
 from ..db.migrate import upgrade_to_head
+from ..jobs.app import create_jobs_app, jobs_context
 from ..permissions import PermissionRepository, PermissionService, SharingService
 from ..settings import Settings
 from ..storage.app import mount_storage
@@ -30,6 +31,7 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_services)
+    app.cleanup_ctx.append(jobs_context)
 
     # Handlers read services through `request.config_dict`, which sees this app's keys, and
     # the root middleware wraps the sub-apps' handlers too.
@@ -37,6 +39,7 @@ def create_app(settings: Settings) -> web.Application:
     api.add_routes(config_handler.routes)
     api.add_routes(users_handler.routes)
     mount_storage(api, settings)
+    api.add_subapp("/jobs", create_jobs_app())
     app.add_subapp("/api/v1", api)
 
     oauth = web.Application()

@@ -95,3 +95,8 @@ class RoleRow(Base):
     name: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
     created_by: Mapped[str] = mapped_column(String(NAME_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# Slices with tables of their own define their models beside their code; importing them here
+# puts them on `Base.metadata`, which the migrations are checked against.
+from ..jobs import models as _jobs_models  # noqa: E402, F401

@@ -1,0 +1,118 @@
+"""The jobs sub-application (`/api/v1/jobs`: jobs API and monitoring) and its services.
+
+`jobs_context` runs after the core services (sessions, permissions) exist: it connects to
+the orchestrator, prepares each cluster's network and runs the scheduler for the app's life.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Mapping
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from ..api.keys import AUTHENTICATOR, PERMISSIONS, SESSIONS, SETTINGS, USERS
+from ..auth.tokens import TokenCodec, load_or_create_signing_key
+from ..monitoring import handlers as monitoring_handlers
+from ..orchestrator import (
+    ContainerNotFoundError,
+    ContainerNotRunningError,
+    DockerOrchestrator,
+)
+from ..permissions import PermissionDeniedError
+from ..settings import Settings
+from ..storage.app import storage_root
+from . import handlers
+from .capacity import NodeResources
+from .job_tokens import JobScopedAuthenticator, JobTokenIssuer
+from .keys import JOBS, LOG_ARCHIVE, ORCHESTRATOR, SCHEDULER
+from .log_archive import LogArchive
+from .repository import JobRepository
+from .scheduler import Scheduler
+from .service import JobLookupError, JobsService
+
+
+def create_jobs_app() -> web.Application:
+    app = web.Application(middlewares=[_jobs_error_middleware])
+    # Fixed paths first, so `capacity` is not taken for a job id.
+    app.add_routes(monitoring_handlers.fixed_routes)
+    app.add_routes(handlers.routes)
+    app.add_routes(monitoring_handlers.routes)
+    return app
+
+
+def network_name(settings: Settings, cluster: str) -> str:
+    return f"neuro-{settings.orchestrator_instance}-{cluster}"
+
+
+async def jobs_context(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    repository = JobRepository(app[SESSIONS])
+    signing_key = load_or_create_signing_key(settings.signing_key_path)
+    # Job tokens stop working when their job ends: the authenticator must know the jobs.
+    app[AUTHENTICATOR] = JobScopedAuthenticator(TokenCodec(signing_key), app[USERS], repository)
+    async with DockerOrchestrator(
+        instance=settings.orchestrator_instance, docker_url=settings.jobs.docker_url
+    ) as orchestrator:
+        for cluster in settings.clusters:
+            await orchestrator.ensure_network(network_name(settings, cluster.name))
+        archive = LogArchive(settings.log_archive_dir)
+        scheduler = Scheduler(
+            repository=repository,
+            orchestrator=orchestrator,
+            archive=archive,
+            tokens=JobTokenIssuer(signing_key, settings.public_url / "api" / "v1"),
+            node=NodeResources.from_settings(settings.node),
+            quota=settings.jobs.max_running_jobs_per_user,
+            poll_interval_s=settings.jobs.poll_interval_s,
+            life_span_minute_s=settings.jobs.life_span_minute_s,
+            network_of=lambda cluster: network_name(settings, cluster),
+            storage_root_of=lambda cluster: storage_root(settings, cluster),
+        )
+        app[ORCHESTRATOR] = orchestrator
+        app[LOG_ARCHIVE] = archive
+        app[SCHEDULER] = scheduler
+        app[JOBS] = JobsService(
+            repository, app[PERMISSIONS], settings, scheduler.node, scheduler.wake
+        )
+        task = asyncio.create_task(scheduler.run(), name="job-scheduler")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await scheduler.close()
+
+
+@web.middleware
+async def _jobs_error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Job lookups answer 404; websocket handshakes also carry the error in `X-Error`
+    (wire spec 1), which is all a websocket client gets to see."""
+    try:
+        return await handler(request)
+    except (JobLookupError, ContainerNotFoundError, ContainerNotRunningError) as e:
+        raise _json_http_error(web.HTTPNotFound, {"error": str(e)}) from e
+    except PermissionDeniedError as e:
+        if not _is_websocket(request):
+            raise
+        body = {"missing": [p.to_json() for p in e.missing]}
+        raise _json_http_error(web.HTTPForbidden, body) from e
+    except ValueError as e:
+        if not _is_websocket(request):
+            raise
+        raise _json_http_error(web.HTTPBadRequest, {"error": str(e)}) from e
+
+
+def _is_websocket(request: web.Request) -> bool:
+    return request.headers.get("Upgrade", "").lower() == "websocket"
+
+
+def _json_http_error(
+    kind: type[web.HTTPException], body: Mapping[str, object]
+) -> web.HTTPException:
+    text = json.dumps(body)
+    return kind(text=text, content_type="application/json", headers={"X-Error": text})

@@ -1,0 +1,180 @@
+"""The job entity and its parts, as the service and the scheduler see them (wire spec 3.5)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+MIB = 1024**2
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    SUSPENDED = "suspended"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_finished(self) -> bool:
+        return self in FINISHED_STATUSES
+
+
+FINISHED_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
+ACTIVE_STATUSES = frozenset(set(JobStatus) - FINISHED_STATUSES)
+
+
+class JobPriority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+
+    @property
+    def rank(self) -> int:
+        """Higher starts first; stored in the DB so the scheduler can order by it."""
+        return {JobPriority.LOW: 0, JobPriority.NORMAL: 1, JobPriority.HIGH: 2}[self]
+
+    @classmethod
+    def from_rank(cls, rank: int) -> JobPriority:
+        return next(p for p in cls if p.rank == rank)
+
+
+class RestartPolicy(StrEnum):
+    NEVER = "never"
+    ON_FAILURE = "on-failure"
+    ALWAYS = "always"
+
+
+@dataclass(frozen=True)
+class StatusItem:
+    status: JobStatus
+    transition_time: datetime
+    reason: str | None = None
+    description: str | None = None
+    exit_code: int | None = None
+
+
+@dataclass(frozen=True)
+class HttpPort:
+    port: int
+    requires_auth: bool = True
+    health_check_path: str = "/"
+
+
+@dataclass(frozen=True)
+class StorageVolume:
+    src_storage_uri: str
+    dst_path: str
+    read_only: bool = True
+
+
+@dataclass(frozen=True)
+class Resources:
+    cpu: float
+    memory: int  # bytes
+    gpu: int = 0
+    gpu_model: str | None = None
+    shm: bool = False
+
+    @property
+    def memory_mb(self) -> int:
+        return self.memory // MIB
+
+
+@dataclass(frozen=True)
+class Container:
+    image: str
+    resources: Resources
+    entrypoint: str | None = None
+    command: str | None = None
+    working_dir: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    volumes: tuple[StorageVolume, ...] = ()
+    http: HttpPort | None = None
+    tty: bool = False
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    owner: str
+    cluster_name: str
+    org_name: str | None
+    container: Container
+    created_at: datetime
+    statuses: tuple[StatusItem, ...]
+    name: str | None = None
+    description: str | None = None
+    tags: tuple[str, ...] = ()
+    preset_name: str | None = None
+    scheduler_enabled: bool = False
+    preemptible_node: bool = False
+    pass_config: bool = False
+    privileged: bool = False
+    restart_policy: RestartPolicy = RestartPolicy.NEVER
+    priority: JobPriority = JobPriority.NORMAL
+    schedule_timeout: float | None = None
+    max_run_time_minutes: int | None = None
+    wait_for_jobs_quota: bool = False
+    restarts: int = 0
+    materialized: bool = False
+
+    @property
+    def current(self) -> StatusItem:
+        return self.statuses[-1]
+
+    @property
+    def status(self) -> JobStatus:
+        return self.current.status
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status.is_finished
+
+    @property
+    def uri(self) -> str:
+        org = f"{self.org_name}/" if self.org_name else ""
+        return f"job://{self.cluster_name}/{org}{self.owner}/{self.id}"
+
+    @property
+    def named_uri(self) -> str | None:
+        if self.name is None:
+            return None
+        org = f"{self.org_name}/" if self.org_name else ""
+        return f"job://{self.cluster_name}/{org}{self.owner}/{self.name}"
+
+    @property
+    def base_owner(self) -> str:
+        # Service accounts are `owner/service-accounts/x`; host names use the first part.
+        return self.owner.split("/")[0]
+
+    @property
+    def started_at(self) -> datetime | None:
+        return next(
+            (s.transition_time for s in self.statuses if s.status is JobStatus.RUNNING), None
+        )
+
+    @property
+    def finished_at(self) -> datetime | None:
+        return self.current.transition_time if self.is_finished else None
+
+    @property
+    def exit_code(self) -> int | None:
+        return self.current.exit_code
+
+    def run_time(self, now: datetime) -> timedelta:
+        """Time spent running, over all runs (suspended time does not count)."""
+        total = timedelta()
+        for item, following in zip(self.statuses, (*self.statuses[1:], None), strict=True):
+            if item.status is JobStatus.RUNNING:
+                end = following.transition_time if following is not None else now
+                total += end - item.transition_time
+        return total
+
+    def with_status(self, item: StatusItem) -> Job:
+        if item.status is self.status and item.reason == self.current.reason:
+            return self
+        return replace(self, statuses=(*self.statuses, item))

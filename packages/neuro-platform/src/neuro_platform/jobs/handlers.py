@@ -1,0 +1,138 @@
+"""HTTP handlers of `API/jobs` (wire spec 3.1-3.3): parse, call the service, shape the answer."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from ..api.keys import AUTHENTICATOR, SETTINGS
+from .entities import Job, JobStatus
+from .keys import JOBS
+from .repository import JobQuery
+from .service import JobFilter
+from .submission import parse_submission
+from .views import job_json
+
+NDJSON = "application/x-ndjson"
+
+routes = web.RouteTableDef()
+
+
+@routes.post("")
+async def create_job(request: web.Request) -> web.Response:
+    user = await request.config_dict[AUTHENTICATOR].required_user(request)
+    body = await request.json()
+    submission = parse_submission(
+        body,
+        from_preset="from_preset" in request.query,
+        clusters=request.config_dict[SETTINGS].clusters,
+    )
+    job = await request.config_dict[JOBS].submit(user, submission)
+    return web.json_response(_json(request, job), status=202)
+
+
+@routes.get("")
+async def list_jobs(request: web.Request) -> web.StreamResponse:
+    user = await request.config_dict[AUTHENTICATOR].required_user(request)
+    job_filter = _job_filter(request)
+    jobs = [] if job_filter is None else await request.config_dict[JOBS].list(user, job_filter)
+    if NDJSON not in request.headers.get("Accept", ""):
+        return web.json_response({"jobs": [_json(request, job) for job in jobs]})
+    response = web.StreamResponse(headers={"Content-Type": NDJSON})
+    await response.prepare(request)
+    for job in jobs:
+        await response.write(json.dumps(_json(request, job)).encode() + b"\n")
+    await response.write_eof()
+    return response
+
+
+@routes.get("/{id}")
+async def get_job(request: web.Request) -> web.Response:
+    user = await request.config_dict[AUTHENTICATOR].required_user(request)
+    job = await request.config_dict[JOBS].get(user, request.match_info["id"])
+    return web.json_response(_json(request, job))
+
+
+@routes.delete("/{id}")
+async def kill_job(request: web.Request) -> web.Response:
+    user = await request.config_dict[AUTHENTICATOR].required_user(request)
+    await request.config_dict[JOBS].kill(user, request.match_info["id"])
+    return web.Response(status=204)
+
+
+@routes.put("/{id}/max_run_time_minutes")
+async def bump_life_span(request: web.Request) -> web.Response:
+    user = await request.config_dict[AUTHENTICATOR].required_user(request)
+    body = await request.json()
+    if not isinstance(body, dict):
+        raise ValueError("The request body must be a JSON object")
+    await request.config_dict[JOBS].bump_life_span(
+        user,
+        request.match_info["id"],
+        additional=body.get("additional_max_run_time_minutes"),
+        absolute=body.get("max_run_time_minutes"),
+    )
+    return web.Response(status=204)
+
+
+def _json(request: web.Request, job: Job) -> dict[str, Any]:
+    service = request.config_dict[JOBS]
+    return job_json(
+        job,
+        public_url=request.config_dict[SETTINGS].public_url,
+        now=datetime.now(UTC),
+        credits_per_hour=service.credits_per_hour(job),
+    )
+
+
+def _job_filter(request: web.Request) -> JobFilter | None:
+    """None when the query cannot match anything."""
+    query = request.query
+    if _boolean(query, "being_dropped") or _boolean(query, "logs_removed"):
+        return None  # jobs are never dropped here, and their logs are kept
+    try:
+        statuses = [JobStatus(s) for s in query.getall("status", [])]
+    except ValueError:
+        raise ValueError(f"status must be one of: {', '.join(JobStatus)}") from None
+    limit = query.get("limit")
+    if limit is not None and (not limit.isdigit() or int(limit) < 1):
+        raise ValueError("limit must be a positive integer")
+    return JobFilter(
+        JobQuery(
+            statuses=statuses,
+            owners=query.getall("owner", []),
+            name=query.get("name") or None,
+            cluster_name=query.get("cluster_name") or None,
+            org_name=_org(query.get("org_name")),
+            filter_org="org_name" in query,
+            since=_datetime(query.get("since"), "since"),
+            until=_datetime(query.get("until"), "until"),
+            reverse=_boolean(query, "reverse"),
+        ),
+        tags=frozenset(query.getall("tag", [])),
+        limit=int(limit) if limit is not None else None,
+    )
+
+
+def _org(value: str | None) -> str | None:
+    return None if value in (None, "", "NO_ORG") else value
+
+
+def _boolean(query: Any, key: str) -> bool:
+    value = str(query.get(key, "0")).lower()
+    if value not in ("0", "1", "false", "true"):
+        raise ValueError(f"{key} must be one of 0, 1, false, true")
+    return value in ("1", "true")
+
+
+def _datetime(value: str | None, key: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{key} must be an ISO 8601 date and time") from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

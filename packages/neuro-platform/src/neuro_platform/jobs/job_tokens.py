@@ -1,0 +1,73 @@
+"""Tokens handed to jobs started with `pass_config` (wire spec 2.5), valid only while the job is.
+
+A job token acts as the job's owner (the SDK inside the job calls the API as them) but carries
+the job id in a claim; `JobScopedAuthenticator` refuses it once that job has finished, so a
+token copied out of a job stops working when the job ends.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from yarl import URL
+
+from ..auth.identity import Authenticator, NotAuthenticatedError
+from ..auth.tokens import ALGORITHM, IDENTITY_CLAIM, USER_CLAIM, TokenCodec
+from ..auth.users import UserService
+from .entities import Job
+from .repository import JobNotFoundError, JobRepository
+
+JOB_CLAIM = "https://platform.neuromation.io/job"
+# A job may run for weeks; its token ends earlier only when the job does.
+JOB_TOKEN_TTL = timedelta(days=365)
+
+
+class JobTokenIssuer:
+    def __init__(self, signing_key: bytes, api_url: URL) -> None:
+        self._key = signing_key
+        self._api_url = api_url
+
+    def token(self, job: Job) -> str:
+        now = datetime.now(UTC)
+        claims = {
+            "sub": job.owner,
+            IDENTITY_CLAIM: job.owner,
+            USER_CLAIM: job.owner,
+            JOB_CLAIM: job.id,
+            "iat": now,
+            "exp": now + JOB_TOKEN_TTL,
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM)
+
+    def passed_config(self, job: Job) -> str:
+        """The value of NEURO_PASSED_CONFIG: base64 of the JSON the SDK logs in with."""
+        config = {
+            "token": self.token(job),
+            "cluster": job.cluster_name,
+            "org_name": job.org_name,
+            "url": str(self._api_url),
+        }
+        return base64.b64encode(json.dumps(config).encode()).decode()
+
+
+class JobScopedAuthenticator(Authenticator):
+    def __init__(self, codec: TokenCodec, users: UserService, jobs: JobRepository) -> None:
+        super().__init__(codec, users)
+        self._jobs = jobs
+
+    async def user_of(self, token: str) -> str:
+        user = await super().user_of(token)  # the signature is checked here
+        job_id = jwt.decode(token, options={"verify_signature": False}).get(JOB_CLAIM)
+        if job_id is not None:
+            try:
+                job = await self._jobs.get(str(job_id))
+            except JobNotFoundError:
+                raise NotAuthenticatedError("the token's job does not exist") from None
+            if job.is_finished:
+                raise NotAuthenticatedError("the token's job has finished")
+        return user

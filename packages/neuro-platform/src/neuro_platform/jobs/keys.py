@@ -1,0 +1,15 @@
+"""Typed application keys of the jobs slice (set by `jobs.app.jobs_context`)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..orchestrator import Orchestrator
+from .log_archive import LogArchive
+from .scheduler import Scheduler
+from .service import JobsService
+
+JOBS = web.AppKey("jobs", JobsService)
+SCHEDULER = web.AppKey("scheduler", Scheduler)
+ORCHESTRATOR = web.AppKey("orchestrator", Orchestrator)
+LOG_ARCHIVE = web.AppKey("log_archive", LogArchive)

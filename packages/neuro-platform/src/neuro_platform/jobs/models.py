@@ -1,0 +1,36 @@
+"""The jobs table (migration `0003_jobs`): all of the scheduler's state lives here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db.models import NAME_LENGTH, Base, UTCDateTime
+
+
+class JobRow(Base):
+    """Columns for what listings filter and the scheduler orders by; JSON for the rest.
+
+    `request` holds the submitted job (container, resources, options) as `jobs.codec`
+    encodes it; `statuses` the transition list of wire spec 3.5.
+    """
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(NAME_LENGTH), index=True)
+    cluster_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    org_name: Mapped[str | None] = mapped_column(String(NAME_LENGTH), nullable=True)
+    name: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    priority: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    statuses: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    restarts: Mapped[int] = mapped_column(Integer)
+    max_run_time_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # True while a container may exist for the job: the scheduler still has to clean it up.
+    materialized: Mapped[bool] = mapped_column(Boolean)

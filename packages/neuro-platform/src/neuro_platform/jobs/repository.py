@@ -1,0 +1,190 @@
+"""Jobs in the database. Every change of a job goes through `update`, one transaction each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from .codec import decode_container, decode_status, encode_options, encode_status
+from .entities import ACTIVE_STATUSES, Job, JobPriority, JobStatus, RestartPolicy
+from .models import JobRow
+
+
+class JobNotFoundError(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class JobQuery:
+    """What the database can narrow by; the service filters the rest (tags, permissions)."""
+
+    statuses: Collection[JobStatus] = ()
+    owners: Collection[str] = ()
+    name: str | None = None
+    cluster_name: str | None = None
+    org_name: str | None = None
+    filter_org: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+    reverse: bool = False
+
+
+class JobRepository:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def insert(self, job: Job) -> None:
+        async with self._sessions.begin() as session:
+            session.add(_to_row(job))
+
+    async def get(self, job_id: str) -> Job:
+        async with self._sessions() as session:
+            row = await session.get(JobRow, job_id)
+            if row is None:
+                raise JobNotFoundError(job_id)
+            return _from_row(row)
+
+    async def find_by_name(self, owner: str, name: str) -> Job | None:
+        """The owner's newest job of that name (names may repeat once a job has finished)."""
+        async with self._sessions() as session:
+            row = await session.scalar(
+                select(JobRow)
+                .where(JobRow.owner == owner, JobRow.name == name)
+                .order_by(JobRow.created_at.desc())
+                .limit(1)
+            )
+            return None if row is None else _from_row(row)
+
+    async def active_with_name(self, owner: str, name: str) -> Job | None:
+        async with self._sessions() as session:
+            row = await session.scalar(
+                select(JobRow).where(
+                    JobRow.owner == owner,
+                    JobRow.name == name,
+                    JobRow.status.in_([str(s) for s in ACTIVE_STATUSES]),
+                )
+            )
+            return None if row is None else _from_row(row)
+
+    async def find(self, query: JobQuery) -> list[Job]:
+        statement = select(JobRow)
+        if query.statuses:
+            statement = statement.where(JobRow.status.in_([str(s) for s in query.statuses]))
+        if query.owners:
+            statement = statement.where(JobRow.owner.in_(list(query.owners)))
+        if query.name is not None:
+            statement = statement.where(JobRow.name == query.name)
+        if query.cluster_name is not None:
+            statement = statement.where(JobRow.cluster_name == query.cluster_name)
+        if query.filter_org:
+            statement = statement.where(
+                JobRow.org_name.is_(None)
+                if query.org_name is None
+                else JobRow.org_name == query.org_name
+            )
+        if query.since is not None:
+            statement = statement.where(JobRow.created_at >= query.since)
+        if query.until is not None:
+            statement = statement.where(JobRow.created_at <= query.until)
+        order = (
+            (JobRow.created_at.desc(), JobRow.id.desc())
+            if query.reverse
+            else (
+                JobRow.created_at,
+                JobRow.id,
+            )
+        )
+        async with self._sessions() as session:
+            rows = await session.scalars(statement.order_by(*order))
+            return [_from_row(row) for row in rows]
+
+    async def scheduling_queue(self) -> list[Job]:
+        """Jobs the scheduler must look at: active ones and finished ones with a container."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(JobRow)
+                .where(
+                    JobRow.status.in_([str(s) for s in ACTIVE_STATUSES])
+                    | JobRow.materialized.is_(True)
+                )
+                .order_by(JobRow.priority.desc(), JobRow.created_at, JobRow.id)
+            )
+            return [_from_row(row) for row in rows]
+
+    async def update(self, job_id: str, change: Callable[[Job], Job]) -> Job:
+        """Applies `change` to the stored job under a row lock; returns the new job.
+
+        The lock (a no-op on SQLite, whose writers are serialised anyway) keeps the API and
+        the scheduler from overwriting each other's transitions.
+        """
+        async with self._sessions.begin() as session:
+            row = await session.get(JobRow, job_id, with_for_update=True)
+            if row is None:
+                raise JobNotFoundError(job_id)
+            job = change(_from_row(row))
+            _copy_into(row, job)
+            return job
+
+
+def _to_row(job: Job) -> JobRow:
+    row = JobRow(id=job.id, created_at=job.created_at)
+    _copy_into(row, job)
+    return row
+
+
+def _copy_into(row: JobRow, job: Job) -> None:
+    row.owner = job.owner
+    row.cluster_name = job.cluster_name
+    row.org_name = job.org_name
+    row.name = job.name
+    row.status = str(job.status)
+    row.priority = job.priority.rank
+    row.request = encode_options(
+        container=job.container,
+        description=job.description,
+        tags=job.tags,
+        preset_name=job.preset_name,
+        scheduler_enabled=job.scheduler_enabled,
+        preemptible_node=job.preemptible_node,
+        pass_config=job.pass_config,
+        privileged=job.privileged,
+        restart_policy=job.restart_policy,
+        schedule_timeout=job.schedule_timeout,
+        wait_for_jobs_quota=job.wait_for_jobs_quota,
+    )
+    row.statuses = [encode_status(s) for s in job.statuses]
+    row.restarts = job.restarts
+    row.max_run_time_minutes = job.max_run_time_minutes
+    row.materialized = job.materialized
+
+
+def _from_row(row: JobRow) -> Job:
+    request = row.request
+    return Job(
+        id=row.id,
+        owner=row.owner,
+        cluster_name=row.cluster_name,
+        org_name=row.org_name,
+        name=row.name,
+        container=decode_container(request["container"]),
+        created_at=row.created_at,
+        statuses=tuple(decode_status(s) for s in row.statuses),
+        description=request.get("description"),
+        tags=tuple(request.get("tags") or ()),
+        preset_name=request.get("preset_name"),
+        scheduler_enabled=request["scheduler_enabled"],
+        preemptible_node=request["preemptible_node"],
+        pass_config=request["pass_config"],
+        privileged=request["privileged"],
+        restart_policy=RestartPolicy(request["restart_policy"]),
+        priority=JobPriority.from_rank(row.priority),
+        schedule_timeout=request.get("schedule_timeout"),
+        max_run_time_minutes=row.max_run_time_minutes,
+        wait_for_jobs_quota=request["wait_for_jobs_quota"],
+        restarts=row.restarts,
+        materialized=row.materialized,
+    )

@@ -1,0 +1,367 @@
+"""The scheduler: a background task that turns job records into containers and back.
+
+All of its state is in the jobs table, so it can stop at any point and resume: each pass
+("tick") reads the jobs that need attention and reconciles them with what the orchestrator
+reports. A pass:
+
+1. collects finished jobs that still have a container (killed, ended, failed to start):
+   stop it, archive its output, remove it;
+2. checks running jobs: an exited container ends the job or restarts it (restart policy);
+   a job past its life span is cancelled (LifeSpanEnded); a vanished container fails the job;
+3. places waiting jobs (pending, suspended) in priority order, then submission order, while
+   the node has room: a job over its owner's quota waits (QuotaExhausted), a job waiting
+   longer than its `schedule_timeout` fails, and a non-preemptible job that does not fit
+   suspends preemptible ones to make room (they resume when room comes back).
+
+A pass runs every `poll_interval_s`, and at once when the API or a container exit wakes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shlex
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path, PurePosixPath
+
+from ..orchestrator import (
+    BindMount,
+    ContainerNotFoundError,
+    ContainerPhase,
+    ContainerSpec,
+    ContainerState,
+    JobReason,
+    Orchestrator,
+    OrchestratorError,
+)
+from ..permissions.uris import parse_uri
+from .capacity import NodeResources
+from .entities import Job, JobStatus, RestartPolicy, StatusItem
+from .job_tokens import JobTokenIssuer
+from .log_archive import LogArchive
+from .repository import JobQuery, JobRepository
+from .submission import PASSED_CONFIG_ENV
+from .views import internal_hostnames
+
+log = logging.getLogger(__name__)
+
+STOP_GRACE_S = 5.0
+PREEMPTED = "Preempted"
+
+
+class Scheduler:
+    def __init__(
+        self,
+        *,
+        repository: JobRepository,
+        orchestrator: Orchestrator,
+        archive: LogArchive,
+        tokens: JobTokenIssuer,
+        node: NodeResources,
+        quota: int | None,
+        poll_interval_s: float,
+        life_span_minute_s: float,
+        network_of: Callable[[str], str],
+        storage_root_of: Callable[[str], Path],
+    ) -> None:
+        self._repository = repository
+        self._orchestrator = orchestrator
+        self._archive = archive
+        self._tokens = tokens
+        self._node = node
+        self._quota = quota
+        self._poll_interval_s = poll_interval_s
+        self._life_span_minute = timedelta(seconds=life_span_minute_s)
+        self._network_of = network_of
+        self._storage_root_of = storage_root_of
+        self._wake = asyncio.Event()
+        self._watchers: dict[str, asyncio.Task[None]] = {}
+
+    @property
+    def node(self) -> NodeResources:
+        return self._node
+
+    async def free_resources(self) -> NodeResources:
+        running = await self._repository.find(JobQuery(statuses=[JobStatus.RUNNING]))
+        return self._node.minus(j.container.resources for j in running)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        await self._remove_orphans()
+        while True:
+            self._wake.clear()
+            try:
+                await self.tick()
+            except Exception:  # one bad pass must not stop scheduling for good
+                log.exception("scheduler pass failed")
+            try:
+                async with asyncio.timeout(self._poll_interval_s):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+
+    async def close(self) -> None:
+        for task in self._watchers.values():
+            task.cancel()
+        await asyncio.gather(*self._watchers.values(), return_exceptions=True)
+
+    async def tick(self) -> None:
+        now = datetime.now(UTC)
+        queue = await self._repository.scheduling_queue()
+        await asyncio.gather(*(self._collect(j) for j in queue if j.is_finished))
+        running = [j for j in queue if j.status is JobStatus.RUNNING]
+        still_running = [
+            job
+            for job in await asyncio.gather(*(self._check_running(j, now) for j in running))
+            if job is not None
+        ]
+        waiting = [j for j in queue if j.status in (JobStatus.PENDING, JobStatus.SUSPENDED)]
+        await self._place(waiting, still_running, now)
+
+    # -- running jobs --------------------------------------------------------------------
+
+    async def _check_running(self, job: Job, now: datetime) -> Job | None:
+        """Returns the job when it still holds node resources after this check."""
+        try:
+            state = await self._orchestrator.state(job.id)
+        except ContainerNotFoundError:
+            await self._end(job, JobStatus.FAILED, JobReason.NOT_FOUND, "The container is gone")
+            return None
+        if state.is_finished:
+            return await self._on_exit(job, state)
+        limit = job.max_run_time_minutes
+        if limit is not None and job.run_time(now) >= limit * self._life_span_minute:
+            await self._end(
+                job,
+                JobStatus.CANCELLED,
+                JobReason.LIFE_SPAN_ENDED,
+                f"The job ran out of its life span of {limit} minute(s)",
+            )
+            return None
+        self._watch(job.id)
+        return job
+
+    async def _on_exit(self, job: Job, state: ContainerState) -> Job | None:
+        policy = job.restart_policy
+        if policy is RestartPolicy.ALWAYS or (
+            policy is RestartPolicy.ON_FAILURE and state.exit_code != 0
+        ):
+            await self._archive.append_run(self._orchestrator, job.id)
+            await self._orchestrator.remove(job.id)
+            restarted = await self._repository.update(
+                job.id, lambda j: j if j.is_finished else replace(j, restarts=j.restarts + 1)
+            )
+            if restarted.is_finished:
+                return None
+            await self._start(restarted)
+            return restarted
+        status = JobStatus.SUCCEEDED if state.exit_code == 0 else JobStatus.FAILED
+        await self._end(
+            job, status, state.reason or JobReason.ERROR, state.message, state.exit_code
+        )
+        return None
+
+    async def _end(
+        self,
+        job: Job,
+        status: JobStatus,
+        reason: str,
+        description: str | None,
+        exit_code: int | None = None,
+    ) -> None:
+        now = datetime.now(UTC)
+        item = StatusItem(status, now, reason=reason, description=description, exit_code=exit_code)
+        ended = await self._repository.update(
+            job.id, lambda j: j if j.is_finished else j.with_status(item)
+        )
+        await self._collect(ended)
+
+    async def _collect(self, job: Job) -> None:
+        """Stops and removes a finished (or suspended) job's container, keeping its output."""
+        if not job.materialized:
+            return
+        try:
+            await self._orchestrator.stop(job.id, timeout_s=STOP_GRACE_S)
+        except ContainerNotFoundError:
+            pass
+        except OrchestratorError:
+            log.exception("stopping the container of %s failed", job.id)
+        await self._archive.append_run(self._orchestrator, job.id)
+        await self._orchestrator.remove(job.id)
+        await self._repository.update(job.id, lambda j: replace(j, materialized=False))
+
+    def _watch(self, job_id: str) -> None:
+        """Wakes the scheduler the moment the job's container exits, not a poll later."""
+        if job_id in self._watchers:
+            return
+
+        async def watch() -> None:
+            with contextlib.suppress(OrchestratorError):
+                await self._orchestrator.wait(job_id)
+            self.wake()
+
+        task = asyncio.create_task(watch())
+        self._watchers[job_id] = task
+        task.add_done_callback(lambda _: self._watchers.pop(job_id, None))
+
+    # -- placement -----------------------------------------------------------------------
+
+    async def _place(self, waiting: Sequence[Job], running: list[Job], now: datetime) -> None:
+        free = self._node.minus(j.container.resources for j in running)
+        per_owner = Counter(j.owner for j in running)
+        blocked = False  # a job that waits for room keeps the later (lower) ones waiting
+        to_start: list[Job] = []
+        for job in waiting:
+            if (
+                job.status is JobStatus.PENDING
+                and job.schedule_timeout is not None
+                and now - job.created_at > timedelta(seconds=job.schedule_timeout)
+            ):
+                await self._end(
+                    job,
+                    JobStatus.FAILED,
+                    JobReason.CLUSTER_SCALE_UP_FAILED,
+                    f"No room for the job within its schedule timeout of {job.schedule_timeout} s",
+                )
+                continue
+            if not self._node.fits(job.container.resources):  # e.g. the node config shrank
+                await self._end(
+                    job,
+                    JobStatus.FAILED,
+                    JobReason.CLUSTER_SCALE_UP_FAILED,
+                    "The job needs more resources than the node has",
+                )
+                continue
+            if self._quota is not None and per_owner[job.owner] >= self._quota:
+                await self._note_waiting(job, JobReason.QUOTA_EXHAUSTED)
+                continue
+            resources = job.container.resources
+            if blocked and not job.scheduler_enabled:
+                await self._note_waiting(job, JobReason.SCHEDULING)
+                continue
+            if not free.fits(resources) and not job.scheduler_enabled:
+                victims = _preemption_victims(job, running, free)
+                if victims:
+                    await asyncio.gather(*(self._suspend(v) for v in victims))
+                    for victim in victims:
+                        running.remove(victim)
+                        per_owner[victim.owner] -= 1
+                    free = free.plus(v.container.resources for v in victims)
+            if free.fits(resources):
+                free = free.minus([resources])
+                per_owner[job.owner] += 1
+                running.append(job)
+                to_start.append(job)
+            elif not job.scheduler_enabled:
+                blocked = True
+                await self._note_waiting(job, JobReason.SCHEDULING)
+        await asyncio.gather(*(self._start(job) for job in to_start))
+
+    async def _note_waiting(self, job: Job, reason: str) -> None:
+        if job.status is JobStatus.PENDING and job.current.reason != reason:
+            item = StatusItem(JobStatus.PENDING, datetime.now(UTC), reason=reason)
+            await self._repository.update(
+                job.id, lambda j: j.with_status(item) if j.status is JobStatus.PENDING else j
+            )
+
+    async def _suspend(self, job: Job) -> None:
+        item = StatusItem(
+            JobStatus.SUSPENDED,
+            datetime.now(UTC),
+            reason=PREEMPTED,
+            description="Suspended to make room for a non-preemptible job",
+        )
+        suspended = await self._repository.update(
+            job.id, lambda j: j.with_status(item) if j.status is JobStatus.RUNNING else j
+        )
+        await self._collect(suspended)
+
+    async def _start(self, job: Job) -> None:
+        marked = await self._repository.update(
+            job.id, lambda j: j if j.is_finished else replace(j, materialized=True)
+        )
+        if marked.is_finished:
+            return
+        try:
+            state = await self._orchestrator.start(self._container_spec(marked))
+        except OrchestratorError as error:
+            await self._end(marked, JobStatus.FAILED, error.reason, error.message)
+            return
+        if state.phase is ContainerPhase.EXITED and state.reason is JobReason.CONTAINER_CANNOT_RUN:
+            await self._end(marked, JobStatus.FAILED, state.reason, state.message, state.exit_code)
+            return
+        item = StatusItem(JobStatus.RUNNING, state.started_at or datetime.now(UTC))
+        await self._repository.update(job.id, lambda j: j if j.is_finished else j.with_status(item))
+        self._watch(job.id)
+
+    def _container_spec(self, job: Job) -> ContainerSpec:
+        c = job.container
+        env = dict(c.env)
+        if job.pass_config:
+            env[PASSED_CONFIG_ENV] = self._tokens.passed_config(job)
+        return ContainerSpec(
+            job_id=job.id,
+            owner=job.owner,
+            image=c.image,
+            cpu=c.resources.cpu,
+            memory=c.resources.memory,
+            entrypoint=tuple(shlex.split(c.entrypoint)) if c.entrypoint else None,
+            command=tuple(shlex.split(c.command)) if c.command else None,
+            env=env,
+            working_dir=c.working_dir,
+            shm=c.resources.shm,
+            gpu=c.resources.gpu,
+            gpu_model=c.resources.gpu_model,
+            tty=c.tty,
+            privileged=job.privileged,
+            bind_mounts=tuple(
+                BindMount(
+                    host_path=self._storage_path(job.cluster_name, v.src_storage_uri),
+                    container_path=PurePosixPath(v.dst_path),
+                    read_only=v.read_only,
+                )
+                for v in c.volumes
+            ),
+            network=self._network_of(job.cluster_name),
+            hostname=job.id,
+            network_aliases=internal_hostnames(job),
+        )
+
+    def _storage_path(self, cluster: str, uri: str) -> Path:
+        # parse_uri refuses '.' and '..', so the path stays inside the cluster's storage.
+        parts = parse_uri(uri).parts[1:]
+        path = self._storage_root_of(cluster).joinpath(*parts)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    async def _remove_orphans(self) -> None:
+        """Containers of this instance whose job is gone from the database (or never got
+        recorded as started) are removed; every other container is adopted by the passes."""
+        queue = {job.id: job for job in await self._repository.scheduling_queue()}
+        for state in await self._orchestrator.list_managed():
+            job = queue.get(state.job_id)
+            if job is None or not job.materialized:
+                await self._orchestrator.remove(state.job_id)
+
+
+def _preemption_victims(job: Job, running: Sequence[Job], free: NodeResources) -> list[Job]:
+    """Preemptible running jobs to suspend, lowest priority and newest first, or [] when
+    suspending all of them would still not make room."""
+    candidates = sorted(
+        (j for j in running if j.scheduler_enabled),
+        key=lambda j: (j.priority.rank, -j.created_at.timestamp()),
+    )
+    victims: list[Job] = []
+    room = free
+    for candidate in candidates:
+        if room.fits(job.container.resources):
+            break
+        victims.append(candidate)
+        room = room.plus([candidate.container.resources])
+    return victims if room.fits(job.container.resources) else []

@@ -1,0 +1,199 @@
+"""The jobs service: domain rules of wire spec 3 (submit, list, get, kill, life span).
+
+It records decisions in the database and wakes the scheduler; only the scheduler talks to the
+orchestrator, so every effect on containers survives a platform restart.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from ..orchestrator import JobReason
+from ..permissions import Permission, PermissionDeniedError, PermissionService
+from ..permissions.actions import Action
+from ..permissions.uris import parse_uri
+from ..settings import Settings
+from .capacity import NodeResources
+from .entities import ACTIVE_STATUSES, MIB, Job, JobStatus, StatusItem
+from .repository import JobNotFoundError, JobQuery, JobRepository
+from .submission import Submission, SubmissionError
+
+
+class JobLookupError(LookupError):
+    """No such job, or none the caller may see: 404 either way, so ids do not leak."""
+
+
+class QuotaExceededError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    query: JobQuery
+    tags: frozenset[str] = frozenset()
+    limit: int | None = None
+
+
+class JobsService:
+    def __init__(
+        self,
+        repository: JobRepository,
+        permissions: PermissionService,
+        settings: Settings,
+        node: NodeResources,
+        wake_scheduler: Callable[[], None],
+    ) -> None:
+        self._node = node
+        self._repository = repository
+        self._permissions = permissions
+        self._settings = settings
+        self._wake_scheduler = wake_scheduler
+
+    async def submit(self, user: str, submission: Submission) -> Job:
+        org = f"{submission.org_name}/" if submission.org_name else ""
+        await self._permissions.require(
+            user,
+            [Permission.of(f"job://{submission.cluster_name}/{org}{user}", Action.WRITE)]
+            + [
+                Permission.of(v.src_storage_uri, Action.READ if v.read_only else Action.WRITE)
+                for v in submission.container.volumes
+            ],
+        )
+        if not self._node.fits(submission.container.resources):
+            raise SubmissionError(
+                f"The job needs more than the node has (cpu {self._node.cpu}, memory "
+                f"{self._node.memory // MIB} MiB, gpu {self._node.gpu}): it could never start"
+            )
+        for volume in submission.container.volumes:
+            if parse_uri(volume.src_storage_uri).parts[:1] != (submission.cluster_name,):
+                raise SubmissionError("volumes must be in the job's cluster")
+        if submission.name is not None and await self._repository.active_with_name(
+            user, submission.name
+        ):
+            raise SubmissionError(f"You already have a running job named {submission.name!r}")
+        quota = self._settings.jobs.max_running_jobs_per_user
+        if quota is not None and not submission.wait_for_jobs_quota:
+            active = await self._repository.find(JobQuery(statuses=ACTIVE_STATUSES, owners=[user]))
+            if len(active) >= quota:
+                raise QuotaExceededError(
+                    f"Running jobs quota exceeded: {user} may run {quota} job(s) at once"
+                )
+        now = datetime.now(UTC)
+        job = Job(
+            id=f"job-{uuid.uuid4()}",
+            owner=user,
+            cluster_name=submission.cluster_name,
+            org_name=submission.org_name,
+            container=submission.container,
+            created_at=now,
+            statuses=(StatusItem(JobStatus.PENDING, now, reason=JobReason.CREATING),),
+            name=submission.name,
+            description=submission.description,
+            tags=submission.tags,
+            preset_name=submission.preset_name,
+            scheduler_enabled=submission.scheduler_enabled,
+            preemptible_node=submission.preemptible_node,
+            pass_config=submission.pass_config,
+            privileged=submission.privileged,
+            restart_policy=submission.restart_policy,
+            priority=submission.priority,
+            schedule_timeout=submission.schedule_timeout,
+            max_run_time_minutes=submission.max_run_time_minutes,
+            wait_for_jobs_quota=submission.wait_for_jobs_quota,
+        )
+        await self._repository.insert(job)
+        self._wake_scheduler()
+        return job
+
+    async def list(self, user: str, job_filter: JobFilter) -> list[Job]:
+        grants = await self._permissions.grant_set(user, {"job"})
+        found = []
+        for job in await self._repository.find(job_filter.query):
+            if not job_filter.tags <= set(job.tags):
+                continue
+            if not any(
+                grants.allows(parse_uri(uri), Action.READ)
+                for uri in (job.uri, job.named_uri)
+                if uri is not None
+            ):
+                continue
+            found.append(job)
+            if job_filter.limit is not None and len(found) >= job_filter.limit:
+                break
+        return found
+
+    async def get(self, user: str, id_or_name: str, action: Action = Action.READ) -> Job:
+        """The job by id, or the caller's newest job of that name; `action` is required."""
+        job = await self._find(user, id_or_name)
+        uris = [uri for uri in (job.uri, job.named_uri) if uri is not None]
+        missing = await self._permissions.check(user, [Permission.of(u, action) for u in uris])
+        if len(missing) == len(uris):  # a grant on the id or on the name is enough
+            raise PermissionDeniedError(missing[:1])
+        return job
+
+    async def kill(self, user: str, id_or_name: str) -> Job:
+        job = await self.get(user, id_or_name, Action.WRITE)
+        return await self.finish(job.id, JobStatus.CANCELLED, JobReason.USER_REQUESTED)
+
+    async def finish(
+        self, job_id: str, status: JobStatus, reason: str, description: str | None = None
+    ) -> Job:
+        """Records the end of a job; the scheduler then stops and removes its container."""
+        now = datetime.now(UTC)
+
+        def change(job: Job) -> Job:
+            if job.is_finished:
+                return job
+            return job.with_status(StatusItem(status, now, reason=reason, description=description))
+
+        job = await self._repository.update(job_id, change)
+        self._wake_scheduler()
+        return job
+
+    async def bump_life_span(
+        self, user: str, id_or_name: str, *, additional: int | None, absolute: int | None
+    ) -> Job:
+        if (additional is None) == (absolute is None):
+            raise ValueError(
+                "Exactly one of additional_max_run_time_minutes and max_run_time_minutes is needed"
+            )
+        for value in (additional, absolute):
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError("minutes must be a positive integer")
+        job = await self.get(user, id_or_name, Action.WRITE)
+        if job.is_finished:
+            raise ValueError(f"Job {job.id} has finished")
+
+        def change(current: Job) -> Job:
+            if absolute is not None:
+                return replace(current, max_run_time_minutes=absolute)
+            base = current.max_run_time_minutes
+            if base is None:  # an unlimited job stays unlimited
+                return current
+            return replace(current, max_run_time_minutes=base + (additional or 0))
+
+        updated = await self._repository.update(job.id, change)
+        self._wake_scheduler()
+        return updated
+
+    def credits_per_hour(self, job: Job) -> Decimal:
+        cluster = self._settings.cluster(job.cluster_name)
+        if cluster is None or job.preset_name is None:
+            return Decimal("0")
+        preset = next((p for p in cluster.presets if p.name == job.preset_name), None)
+        return preset.credits_per_hour if preset is not None else Decimal("0")
+
+    async def _find(self, user: str, id_or_name: str) -> Job:
+        if id_or_name.startswith("job-"):
+            try:
+                return await self._repository.get(id_or_name)
+            except JobNotFoundError:
+                pass
+        job = await self._repository.find_by_name(user, id_or_name)
+        if job is None:
+            raise JobLookupError(f"Job {id_or_name!r} not found")
+        return job

@@ -1,0 +1,139 @@
+"""The job object of wire spec 3.5, and the host names and URLs a job is reachable at."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from yarl import URL
+
+from .entities import Job, StatusItem
+
+# Jobs reach each other on their cluster's engine network under these names.
+INTERNAL_DOMAIN = "jobs.internal"
+# The reverse proxy serves a job's HTTP port under `<public url>/jobs-http/<host label>/`.
+HTTP_PROXY_PREFIX = "jobs-http"
+
+
+def named_label(job: Job) -> str | None:
+    return None if job.name is None else f"{job.name}--{job.base_owner}"
+
+
+def internal_hostnames(job: Job) -> tuple[str, ...]:
+    names = [f"{job.id}.{INTERNAL_DOMAIN}"]
+    if (label := named_label(job)) is not None:
+        names.append(f"{label}.{INTERNAL_DOMAIN}")
+    return tuple(names)
+
+
+def http_url(public_url: URL, label: str) -> URL:
+    return public_url / HTTP_PROXY_PREFIX / label / ""
+
+
+def job_json(
+    job: Job, *, public_url: URL, now: datetime, credits_per_hour: Decimal
+) -> dict[str, Any]:
+    container = job.container
+    resources = container.resources
+    resources_json: dict[str, Any] = {
+        "cpu": resources.cpu,
+        "memory": resources.memory,
+        "memory_mb": resources.memory_mb,
+        "shm": resources.shm,
+    }
+    if resources.gpu:
+        resources_json["gpu"] = resources.gpu
+    if resources.gpu_model:
+        resources_json["gpu_model"] = resources.gpu_model
+    container_json: dict[str, Any] = {
+        "image": container.image,
+        "env": dict(container.env),
+        "volumes": [
+            {"src_storage_uri": v.src_storage_uri, "dst_path": v.dst_path, "read_only": v.read_only}
+            for v in container.volumes
+        ],
+        "resources": resources_json,
+    }
+    for key in ("command", "entrypoint", "working_dir"):
+        if (value := getattr(container, key)) is not None:
+            container_json[key] = value
+    if container.tty:
+        container_json["tty"] = True
+    if container.http is not None:
+        container_json["http"] = {
+            "port": container.http.port,
+            "health_check_path": container.http.health_check_path,
+            "requires_auth": container.http.requires_auth,
+        }
+
+    run_hours = Decimal(job.run_time(now).total_seconds()) / 3600
+    body: dict[str, Any] = {
+        "id": job.id,
+        "owner": job.owner,
+        "cluster_name": job.cluster_name,
+        "uri": job.uri,
+        "status": str(job.status),
+        "statuses": [_status_json(s) for s in job.statuses],
+        "history": _history_json(job, now),
+        "container": container_json,
+        "scheduler_enabled": job.scheduler_enabled,
+        "preemptible_node": job.preemptible_node,
+        "is_preemptible": job.scheduler_enabled,
+        "is_preemptible_node_required": job.preemptible_node,
+        "pass_config": job.pass_config,
+        "privileged": job.privileged,
+        "restart_policy": str(job.restart_policy),
+        "priority": str(job.priority),
+        "materialized": job.materialized,
+        "being_dropped": False,
+        "logs_removed": False,
+        "total_price_credits": str(round(run_hours * credits_per_hour, 6)),
+        "price_credits_per_hour": str(credits_per_hour),
+        "internal_hostname": internal_hostnames(job)[0],
+    }
+    if job.org_name is not None:
+        body["org_name"] = job.org_name
+    for key in ("name", "preset_name", "description", "schedule_timeout", "max_run_time_minutes"):
+        if (value := getattr(job, key)) is not None:
+            body[key] = value
+    if job.tags:
+        body["tags"] = list(job.tags)
+    if (label := named_label(job)) is not None:
+        body["internal_hostname_named"] = f"{label}.{INTERNAL_DOMAIN}"
+    if container.http is not None:
+        body["http_url"] = str(http_url(public_url, job.id))
+        if label is not None:
+            body["http_url_named"] = str(http_url(public_url, label))
+    return body
+
+
+def _status_json(item: StatusItem) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "status": str(item.status),
+        "transition_time": item.transition_time.isoformat(),
+        "reason": item.reason,
+        "description": item.description,
+    }
+    if item.exit_code is not None:
+        body["exit_code"] = item.exit_code
+    return body
+
+
+def _history_json(job: Job, now: datetime) -> dict[str, Any]:
+    current = job.current
+    history: dict[str, Any] = {
+        "status": str(current.status),
+        "reason": current.reason or "",
+        "description": current.description or "",
+        "created_at": job.created_at.isoformat(),
+        "run_time_seconds": job.run_time(now).total_seconds(),
+        "restarts": job.restarts,
+    }
+    if (started_at := job.started_at) is not None:
+        history["started_at"] = started_at.isoformat()
+    if (finished_at := job.finished_at) is not None:
+        history["finished_at"] = finished_at.isoformat()
+    if current.exit_code is not None:
+        history["exit_code"] = current.exit_code
+    return history

@@ -1,0 +1,1 @@
+"""Monitoring (wire spec 4, under `monitoring_url`): logs, top, signals and node capacity."""
