@@ -26,25 +26,36 @@ class NeuroProcess:
             text=True,
             env=env,
         )
+        self.transcript: list[str] = []
 
     def read_until(self, prefix: str) -> str:
         """Read stdout lines up to and including the first one starting with ``prefix``."""
         assert self.process.stdout is not None
-        seen = []
         while line := self.process.stdout.readline():
-            seen.append(line)
+            self.transcript.append(line)
             if line.startswith(prefix):
                 return line
-        raise AssertionError(f"neuro ended before printing {prefix!r}; printed: {seen}")
+        raise AssertionError(f"neuro ended before printing {prefix!r}: {self.transcript}")
 
     def finish(self, stdin: str = "") -> tuple[int, str, str]:
-        stdout, stderr = self.process.communicate(stdin, timeout=60)
-        return self.process.returncode, stdout, stderr
+        """Type ``stdin``, close it, wait; returns the exit code, all stdout and stderr."""
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        assert self.process.stderr is not None
+        self.process.stdin.write(stdin)
+        self.process.stdin.close()
+        # Through the same reader as read_until: it may hold output read ahead.
+        self.transcript.append(self.process.stdout.read())
+        stderr = self.process.stderr.read()
+        return self.process.wait(timeout=60), "".join(self.transcript), stderr
 
     def kill(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
-        self.process.communicate()
+        self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if pipe is not None:
+                pipe.close()
 
 
 @pytest.fixture
@@ -120,7 +131,7 @@ def test_login_headless_with_the_code_from_the_page(
     returncode, stdout, stderr = neuro.finish(code + "\n")
 
     assert returncode == 0, stderr
-    assert stdout.startswith("Code (empty for exit)-> ")
+    assert "\nCode (empty for exit)-> Logged into " in stdout
     assert f"Logged into {platform_server.api_url} as alice" in stdout
     assert run_neuro(start_neuro, "config", "show")[1].count("alice") == 1
 
