@@ -13,7 +13,9 @@ from ..auth.users import UserService
 from ..db.engine import create_engine, create_session_factory
 from ..db.migrate import upgrade_to_head
 from ..jobs.app import create_jobs_app, jobs_context
+from ..jobs.views import HTTP_PROXY_PREFIX
 from ..permissions import PermissionRepository, PermissionService, SharingService
+from ..proxy.app import create_proxy_app
 from ..settings import Settings
 from ..storage.app import mount_storage
 from . import config_handler, oauth_handler, users_handler
@@ -41,6 +43,7 @@ def create_app(settings: Settings) -> web.Application:
     mount_storage(api, settings)
     api.add_subapp("/jobs", create_jobs_app())
     app.add_subapp("/api/v1", api)
+    app.add_subapp(f"/{HTTP_PROXY_PREFIX}", create_proxy_app())
 
     oauth = web.Application()
     oauth.add_routes(oauth_handler.routes)

@@ -1,7 +1,8 @@
 """The jobs sub-application (`/api/v1/jobs`: jobs API and monitoring) and its services.
 
 `jobs_context` runs after the core services (sessions, permissions) exist: it connects to
-the orchestrator, prepares each cluster's network and runs the scheduler for the app's life.
+the orchestrator and runs the scheduler for the app's life. Nothing here needs the engine to
+start, so a platform without dockerd still serves everything but jobs.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator, Mapping
 
 from aiohttp import web
@@ -21,6 +23,7 @@ from ..orchestrator import (
     ContainerNotFoundError,
     ContainerNotRunningError,
     DockerOrchestrator,
+    OrchestratorError,
 )
 from ..permissions import PermissionDeniedError
 from ..settings import Settings
@@ -33,6 +36,8 @@ from .log_archive import LogArchive
 from .repository import JobRepository
 from .scheduler import Scheduler
 from .service import JobLookupError, JobsService
+
+log = logging.getLogger(__name__)
 
 
 def create_jobs_app() -> web.Application:
@@ -57,8 +62,6 @@ async def jobs_context(app: web.Application) -> AsyncIterator[None]:
     async with DockerOrchestrator(
         instance=settings.orchestrator_instance, docker_url=settings.jobs.docker_url
     ) as orchestrator:
-        for cluster in settings.clusters:
-            await orchestrator.ensure_network(network_name(settings, cluster.name))
         archive = LogArchive(settings.log_archive_dir)
         scheduler = Scheduler(
             repository=repository,
@@ -86,6 +89,21 @@ async def jobs_context(app: web.Application) -> AsyncIterator[None]:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             await scheduler.close()
+            await _remove_idle_networks(orchestrator, settings)
+
+
+async def _remove_idle_networks(orchestrator: DockerOrchestrator, settings: Settings) -> None:
+    """A network with jobs on it stays (they keep running); an idle one goes, so servers that
+    come and go (tests) do not use up the engine's address pools."""
+    try:
+        if any(not s.is_finished for s in await orchestrator.list_managed()):
+            return
+    except Exception:  # the engine is unreachable: nothing to tidy up
+        log.warning("could not list containers at shutdown", exc_info=True)
+        return
+    for cluster in settings.clusters:
+        with contextlib.suppress(OrchestratorError):
+            await orchestrator.remove_network(network_name(settings, cluster.name))
 
 
 @web.middleware

@@ -80,6 +80,7 @@ class Scheduler:
         self._storage_root_of = storage_root_of
         self._wake = asyncio.Event()
         self._watchers: dict[str, asyncio.Task[None]] = {}
+        self._networks: set[str] = set()  # made on first use, not at start-up
 
     @property
     def node(self) -> NodeResources:
@@ -93,7 +94,10 @@ class Scheduler:
         self._wake.set()
 
     async def run(self) -> None:
-        await self._remove_orphans()
+        try:
+            await self._remove_orphans()
+        except Exception:  # the engine may be down: passes retry everything else
+            log.exception("looking for orphaned containers failed")
         while True:
             self._wake.clear()
             try:
@@ -289,7 +293,11 @@ class Scheduler:
         if marked.is_finished:
             return
         try:
-            state = await self._orchestrator.start(self._container_spec(marked))
+            spec = self._container_spec(marked)
+            if spec.network is not None and spec.network not in self._networks:
+                await self._orchestrator.ensure_network(spec.network)
+                self._networks.add(spec.network)
+            state = await self._orchestrator.start(spec)
         except OrchestratorError as error:
             await self._end(marked, JobStatus.FAILED, error.reason, error.message)
             return

@@ -135,6 +135,26 @@ class JobsService:
             raise PermissionDeniedError(missing[:1])
         return job
 
+    async def by_host_label(self, label: str) -> Job:
+        """The job behind `<job id>` or `<name>--<owner>` (host names and proxy paths)."""
+        if label.startswith("job-"):
+            try:
+                return await self._repository.get(label)
+            except JobNotFoundError:
+                raise JobLookupError(f"Job {label!r} not found") from None
+        name, sep, owner = label.partition("--")
+        job = await self._repository.find_by_name(owner, name) if sep else None
+        if job is None:
+            raise JobLookupError(f"Job {label!r} not found")
+        return job
+
+    async def current(self, job: Job) -> Job:
+        """The job as stored now (no permission check: the caller has already seen it)."""
+        try:
+            return await self._repository.get(job.id)
+        except JobNotFoundError:
+            raise JobLookupError(f"Job {job.id!r} not found") from None
+
     async def kill(self, user: str, id_or_name: str) -> Job:
         job = await self.get(user, id_or_name, Action.WRITE)
         return await self.finish(job.id, JobStatus.CANCELLED, JobReason.USER_REQUESTED)

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import secrets
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime
+
 from aiohttp import web
 
 from ..api.keys import AUTHENTICATOR, SETTINGS
-from ..jobs.keys import SCHEDULER
+from ..jobs.entities import MIB, Job, JobStatus
+from ..jobs.keys import JOBS, LOG_ARCHIVE, ORCHESTRATOR, SCHEDULER
+from ..orchestrator import ContainerNotFoundError
+from ..permissions.actions import Action
+from .logs import LogOptions, job_logs
+
+WS_HEARTBEAT_S = 30.0
 
 fixed_routes = web.RouteTableDef()
 routes = web.RouteTableDef()
@@ -19,3 +32,108 @@ async def capacity(request: web.Request) -> web.Response:
     free = await request.config_dict[SCHEDULER].free_resources()
     cluster = request.config_dict[SETTINGS].clusters[0]
     return web.json_response({p.name: free.how_many(p) for p in cluster.presets})
+
+
+@routes.get("/{id}/log_ws")
+async def log_ws(request: web.Request) -> web.WebSocketResponse:
+    job = await _job(request, Action.READ)
+    options = _log_options(request)
+    ws = web.WebSocketResponse(heartbeat=WS_HEARTBEAT_S)
+    await ws.prepare(request)
+    async for chunk in _logs(request, job, options):
+        if ws.closed:
+            break
+        await ws.send_bytes(chunk)
+    await ws.close()
+    return ws
+
+
+@routes.get("/{id}/log")
+async def log_http(request: web.Request) -> web.StreamResponse:
+    job = await _job(request, Action.READ)
+    options = _log_options(request)
+    separator = options.separator or f"=== Live logs ==={secrets.token_hex(16)}"
+    options = replace(options, separator=separator)
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/plain; charset=utf-8", "X-Separator": separator}
+    )
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    async for chunk in _logs(request, job, options):
+        await response.write(chunk)
+    await response.write_eof()
+    return response
+
+
+@routes.get("/{id}/top")
+async def top(request: web.Request) -> web.WebSocketResponse:
+    """One usage sample (about a second apart) per text frame while the job runs."""
+    job = await _job(request, Action.READ)
+    orchestrator = request.config_dict[ORCHESTRATOR]
+    ws = web.WebSocketResponse(heartbeat=WS_HEARTBEAT_S)
+    await ws.prepare(request)
+    jobs = request.config_dict[JOBS]
+    while not ws.closed:
+        job = await jobs.current(job)
+        if job.status is not JobStatus.RUNNING:
+            break
+        try:
+            stats = await orchestrator.stats(job.id)
+        except ContainerNotFoundError:
+            break
+        if stats is None:
+            break
+        await ws.send_str(
+            json.dumps(
+                {
+                    "cpu": round(stats.cpu, 4),
+                    "memory": stats.memory_bytes // MIB,
+                    "memory_bytes": stats.memory_bytes,
+                    "timestamp": time.time(),
+                }
+            )
+        )
+    await ws.close()
+    return ws
+
+
+@routes.post("/{id}/kill")
+async def send_signal(request: web.Request) -> web.Response:
+    """Signals the job's container (SIGKILL unless `?signal=` names another)."""
+    job = await _job(request, Action.WRITE)
+    signal = request.query.get("signal", "SIGKILL")
+    await request.config_dict[ORCHESTRATOR].kill(job.id, signal=signal)
+    return web.Response(status=204)
+
+
+async def _job(request: web.Request, action: Action) -> Job:
+    user = await request.config_dict[AUTHENTICATOR].required_user(request)
+    return await request.config_dict[JOBS].get(user, request.match_info["id"], action)
+
+
+def _logs(request: web.Request, job: Job, options: LogOptions) -> AsyncIterator[bytes]:
+    return job_logs(
+        job,
+        options,
+        jobs=request.config_dict[JOBS],
+        archive=request.config_dict[LOG_ARCHIVE],
+        orchestrator=request.config_dict[ORCHESTRATOR],
+    )
+
+
+def _log_options(request: web.Request) -> LogOptions:
+    query = request.query
+    since = query.get("since")
+    parsed_since = None
+    if since:
+        try:
+            parsed_since = datetime.fromisoformat(since)
+        except ValueError:
+            raise ValueError("since must be an ISO 8601 date and time") from None
+        if parsed_since.tzinfo is None:
+            parsed_since = parsed_since.replace(tzinfo=UTC)
+    return LogOptions(
+        since=parsed_since,
+        timestamps=query.get("timestamps", "").lower() in ("1", "true"),
+        separator=query.get("separator") or None,
+    )

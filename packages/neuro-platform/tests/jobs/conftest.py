@@ -1,0 +1,108 @@
+"""Fixtures for the jobs tests: our real server on loopback running real busybox containers.
+
+Each server gets its own orchestrator instance name, so its containers are labelled apart
+from every other server's on this dockerd and can all be removed when the test ends (the
+platform itself leaves jobs running when it stops: that is what re-adoption is for).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from neuro_platform.orchestrator.testing import build_base_image, remove_instance_containers
+from neuro_platform.testing import PlatformServer, running_platform
+from neuro_platform.testing.fixtures import USERS
+
+from .client import JobsClient
+
+MIB = 1024**2
+# A node with room for exactly two `small` jobs, so tests can fill it up.
+TINY_NODE = {"cpu": 1.0, "memory": 512 * MIB, "gpu": 0}
+PRESETS = [
+    {"name": "small", "cpu": 0.5, "memory": 64 * MIB},
+    {"name": "half", "cpu": 0.5, "memory": 256 * MIB},
+    {"name": "spot", "cpu": 0.5, "memory": 256 * MIB, "scheduler_enabled": True},
+]
+
+ServerFactory = Callable[..., AbstractContextManager[PlatformServer]]
+
+
+@pytest.fixture(scope="session")
+def busybox_image() -> str:
+    return build_base_image("busybox")
+
+
+def jobs_config(instance: str, **jobs: Any) -> dict[str, Any]:
+    return {
+        "jobs": {"orchestrator_instance": instance, "poll_interval_s": 0.2, **jobs},
+        "node": TINY_NODE,
+        "clusters": [{"name": "default", "presets": PRESETS}],
+    }
+
+
+@pytest.fixture
+def make_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerFactory]:
+    """`with make_server(**jobs_settings) as server:` a fresh server with alice and bob."""
+    instances: list[str] = []
+
+    @contextmanager
+    def make(
+        *, instance: str | None = None, tmp_path: Path | None = None, **jobs: Any
+    ) -> Iterator[PlatformServer]:
+        name = instance or f"test-{uuid.uuid4().hex[:12]}"
+        instances.append(name)
+        directory = tmp_path or tmp_path_factory.mktemp("platform")
+        with running_platform(directory, config=jobs_config(name, **jobs), users=USERS) as server:
+            yield server
+
+    yield make
+    for name in instances:
+        remove_instance_containers(name)
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
+    """One server for the tests that only create and watch their own jobs."""
+    instance = f"test-{uuid.uuid4().hex[:12]}"
+    try:
+        with running_platform(
+            tmp_path_factory.mktemp("shared"),
+            config=jobs_config(instance, life_span_minute_s=1.0),
+            users=USERS,
+        ) as server:
+            yield server
+    finally:
+        remove_instance_containers(instance)
+
+
+async def _client(server: PlatformServer, user: str) -> AsyncIterator[JobsClient]:
+    async with JobsClient(server, user) as client:
+        yield client
+
+
+@pytest.fixture
+async def alice(shared_server: PlatformServer, busybox_image: str) -> AsyncIterator[JobsClient]:
+    async for client in _client(shared_server, "alice"):
+        yield client
+
+
+@pytest.fixture
+async def bob(shared_server: PlatformServer) -> AsyncIterator[JobsClient]:
+    async for client in _client(shared_server, "bob"):
+        yield client
+
+
+def busybox_job(command: str, **fields: Any) -> Mapping[str, Any]:
+    """A `?from_preset` body for a busybox job running `sh -c COMMAND`."""
+    return {
+        "image": "neuro-base/busybox:latest",
+        "command": f"sh -c '{command}'",
+        "preset_name": "small",
+        **fields,
+    }
