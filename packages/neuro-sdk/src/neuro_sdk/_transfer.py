@@ -142,7 +142,7 @@ class Transfers:
         progress.start(StorageProgressStart(src_uri, dst, size))
         position = offset
         if offset == 0:
-            first = await asyncio.to_thread(_read_range, src, 0, self.settings.first_chunk_size)
+            first = await _blocking_io(size, _read_range, src, 0, self.settings.first_chunk_size)
             await self.retrying(lambda: self._remote.create(dst, first), f"Upload of {src}")
             position = len(first)
             progress.step(StorageProgressStep(src_uri, dst, position, size))
@@ -179,7 +179,7 @@ class Transfers:
     ) -> None:
         dst_uri = local_path_to_uri(dst)
         progress.start(StorageProgressStart(src, dst_uri, size))
-        sink = _Sink(await asyncio.to_thread(_open_for_download, dst, offset), offset)
+        sink = _Sink(await _blocking_io(size, _open_for_download, dst, offset), offset)
         total = size
         try:
             attempt = 1
@@ -193,7 +193,7 @@ class Transfers:
                     attempt = 1 if sink.position > before else attempt + 1
                     await self._pause_or_give_up(error, attempt, f"Download of {src}")
         finally:
-            await asyncio.to_thread(sink.file.close)
+            await _blocking_io(size, sink.file.close)
         progress.complete(StorageProgressComplete(src, dst_uri, total))
 
     async def _receive(
@@ -372,8 +372,19 @@ class _Sink:
     async def flush(self) -> None:
         if self.pending:
             data, self.pending = bytes(self.pending), bytearray()
-            await asyncio.to_thread(self.file.write, data)
+            await _blocking_io(len(data), self.file.write, data)
             self.position += len(data)
+
+
+# Below this many bytes a local read or write costs less than a hop to a worker thread;
+# thousands of small files then spend their CPU on the transfer, not on thread handoffs.
+INLINE_IO_LIMIT = 256 * 1024
+
+
+async def _blocking_io(size: int, function: Callable[..., T], *args: Any) -> T:
+    if size <= INLINE_IO_LIMIT:
+        return function(*args)
+    return await asyncio.to_thread(function, *args)
 
 
 def _read_range(path: Path, start: int, length: int) -> bytes:
