@@ -340,12 +340,14 @@ def job_from_api(payload: JSON, images: ImageRefParser) -> JobDescription:
 
 
 def telemetry_from_api(payload: JSON) -> JobTelemetry:
-    """A ``top`` frame (spec 4); 22.6 reads MiB fields, bytes are the fallback."""
-    memory = payload.get("memory")
-    if memory is None:
+    """A ``top`` frame (spec 4). ``memory`` (MiB) is what 22.6 reads, but it is a whole
+    number: the exact ``memory_bytes`` wins when the server sends it."""
+    if payload.get("memory_bytes") is not None:
         memory = payload["memory_bytes"] / MIB
+    else:
+        memory = payload["memory"]
     gpu_memory = payload.get("gpu_memory")
-    if gpu_memory is None and payload.get("gpu_memory_bytes") is not None:
+    if payload.get("gpu_memory_bytes") is not None:
         gpu_memory = payload["gpu_memory_bytes"] / MIB
     return JobTelemetry(
         cpu=payload["cpu"],

@@ -277,12 +277,12 @@ def test_resources_documented_constructor() -> None:
     assert (resources.gpu, resources.gpu_model, resources.shm) == (None, None, True)
 
 
-def test_telemetry_in_megabytes_with_bytes_fallback() -> None:
+def test_telemetry_in_megabytes_exact_from_bytes() -> None:
     both = telemetry_from_api(
         {
             "cpu": 0.25,
             "memory": 64,
-            "memory_bytes": 64 * 2**20,
+            "memory_bytes": 64 * 2**20 + 2**19,
             "timestamp": 1700000000.5,
             "gpu_duty_cycle": 40,
             "gpu_memory": 1024,
@@ -290,7 +290,11 @@ def test_telemetry_in_megabytes_with_bytes_fallback() -> None:
     )
     bytes_only = telemetry_from_api({"cpu": 1.0, "memory_bytes": 3 * 2**19, "timestamp": 1.0})
 
-    assert (both.cpu, both.memory, both.timestamp) == (0.25, 64.0, 1700000000.5)
+    mib_only = telemetry_from_api({"cpu": 1.0, "memory": 12, "timestamp": 1.0})
+
+    # The whole-MiB field would say 64; the bytes are exact.
+    assert (both.cpu, both.memory, both.timestamp) == (0.25, 64.5, 1700000000.5)
+    assert mib_only.memory == 12.0
     assert (both.gpu_duty_cycle, both.gpu_memory) == (40, 1024)
     assert bytes_only.memory == 1.5
     assert bytes_only.memory_bytes == 3 * 2**19

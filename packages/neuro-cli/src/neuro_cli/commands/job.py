@@ -1,0 +1,504 @@
+"""``neuro job``: run, ls, status, logs, kill, top, bump-life-span (run/ps/status/logs/kill/top
+are also top-level shortcuts).
+
+JOB arguments are a job id (``job-<uuid>``), a job name (of the current user) or a
+``job:`` URI (``job:NAME``, ``job:/OWNER/NAME``, ``job://CLUSTER/[ORG/]OWNER/NAME``).
+"""
+
+import asyncio
+import re
+import shlex
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import click
+from rich.live import Live
+from yarl import URL
+
+import neuro_sdk
+from neuro_cli.browser import open_browser_if_possible
+from neuro_cli.errors import EXIT_ERROR, UserError, error_line
+from neuro_cli.formatters.jobs import (
+    DEFAULT_PS_COLUMNS,
+    format_detached_hints,
+    format_job_started,
+    format_job_status,
+    format_jobs,
+    format_telemetry,
+    parse_ps_format,
+)
+from neuro_cli.root import Root
+from neuro_cli.runner import async_command
+
+# What 22.x passes, so that the archived and live parts of a log are told apart.
+LOG_SEPARATOR = "<================ Live logs ==============>"
+JOB_ID_RE = re.compile(r"job-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+DURATION_RE = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+ME = "ME"  # the literal `--owner` takes for "the current user"
+POLL_FIRST_S = 0.2
+POLL_MAX_S = 1.0
+STATUS_CHOICES = [str(status) for status in sorted(neuro_sdk.JobStatus.items())]
+
+
+def parse_duration(text: str) -> float:
+    """``1d2h3m4s`` (any part may be left out) or plain seconds → seconds."""
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    match = DURATION_RE.fullmatch(text)
+    if not text or match is None:
+        raise click.BadParameter(f"{text!r} is not a duration like 1d2h3m4s")
+    days, hours, minutes, seconds = (int(group or 0) for group in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds).total_seconds()
+
+
+def parse_moment(text: str, now: datetime | None = None) -> datetime:
+    """An ISO date/time (naive = local time) or a duration meaning "that long ago"."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        ago = parse_duration(text)
+    except click.BadParameter:
+        raise click.BadParameter(
+            f"{text!r} is neither a date/time like 2024-03-01T10:00 nor a duration like 1d2h"
+        ) from None
+    return (now or datetime.now(UTC)) - timedelta(seconds=ago)
+
+
+class DurationType(click.ParamType[float]):
+    name = "duration"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            return parse_duration(str(value))
+        except click.BadParameter as exc:
+            self.fail(exc.message, param, ctx)
+
+
+class MomentType(click.ParamType[datetime]):
+    name = "datetime"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return parse_moment(str(value))
+        except click.BadParameter as exc:
+            self.fail(exc.message, param, ctx)
+
+
+DURATION = DurationType()
+MOMENT = MomentType()
+
+
+async def resolve_job(client: neuro_sdk.Client, text: str) -> str:
+    """The job id that a JOB argument means."""
+    owner = client.username
+    name = text
+    if text.startswith("job:"):
+        uri = URL(text)
+        parts = [part for part in uri.path.split("/") if part]
+        if not parts:
+            raise UserError(f"Invalid job URI {text!r}")
+        name = parts[-1]
+        if len(parts) > 1:
+            owner = parts[-2]
+    if JOB_ID_RE.fullmatch(name):
+        return name
+    async with client.jobs.list(name=name, owners=[owner], reverse=True, limit=1) as jobs:
+        async for job in jobs:
+            return job.id
+    raise UserError(f"Job {text!r} is not found")
+
+
+def write_output(chunk: bytes) -> None:
+    # Job output is bytes in whatever encoding the job used: pass it through untouched.
+    # Text printed before (through rich) must come out first.
+    sys.stdout.flush()
+    sys.stdout.buffer.write(chunk)
+    sys.stdout.buffer.flush()
+
+
+async def stream_logs(
+    root: Root,
+    client: neuro_sdk.Client,
+    job_id: str,
+    *,
+    since: datetime | None = None,
+    timestamps: bool = False,
+) -> None:
+    async with client.jobs.monitor(
+        job_id,
+        since=since,
+        timestamps=timestamps,
+        separator=LOG_SEPARATOR,
+        debug=root.options.verbosity >= 2,
+    ) as chunks:
+        async for chunk in chunks:
+            write_output(chunk)
+
+
+async def wait_while(
+    client: neuro_sdk.Client,
+    job: neuro_sdk.JobDescription,
+    keep_waiting: Callable[[neuro_sdk.JobStatus], bool],
+) -> neuro_sdk.JobDescription:
+    """Poll the job while ``keep_waiting(status)`` holds, backing off up to a second."""
+    delay = POLL_FIRST_S
+    while keep_waiting(job.status):
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, POLL_MAX_S)
+        job = await client.jobs.status(job.id)
+    return job
+
+
+def job_exit_code(job: neuro_sdk.JobDescription) -> int:
+    if job.history.exit_code is not None:
+        return job.history.exit_code
+    return 0 if job.status is neuro_sdk.JobStatus.SUCCEEDED else EXIT_ERROR
+
+
+@click.group()
+def job() -> None:
+    """Job operations."""
+
+
+# -- run ---------------------------------------------------------------------------------------
+
+
+# Everything after IMAGE belongs to the job's command, options included (as in 22.x).
+@job.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("image")
+@click.argument("cmd", nargs=-1, type=click.UNPROCESSED)
+@click.option("-s", "--preset", help="Resource preset (default: the cluster's first one).")
+@click.option("-n", "--name", help="Job name: lower-case letters, digits and dashes.")
+@click.option("--tag", "tags", multiple=True, help="Tag the job; repeatable.")
+@click.option("-d", "--description", help="Free-form description of the job.")
+@click.option("-e", "--env", multiple=True, help="VAR=VALUE or VAR (from this shell).")
+@click.option("--env-file", multiple=True, help="A file of VAR=VALUE lines; repeatable.")
+@click.option("--http-port", type=int, help="Expose this port of the job over HTTP.")
+@click.option(
+    "--http-auth/--no-http-auth",
+    default=True,
+    show_default=True,
+    help="Require a platform token for the job's HTTP URL.",
+)
+@click.option("--entrypoint", help="Override the image's ENTRYPOINT.")
+@click.option("--workdir", help="Working directory inside the container.")
+@click.option(
+    "--life-span",
+    type=DURATION,
+    help="Run time limit like 1d2h3m, 0 for none (default: config job.life-span, else 1d).",
+)
+@click.option("--schedule-timeout", type=DURATION, help="How long the job may wait for a node.")
+@click.option(
+    "--restart",
+    type=click.Choice([str(policy) for policy in neuro_sdk.JobRestartPolicy]),
+    default="never",
+    show_default=True,
+    help="Restart the job when it exits.",
+)
+@click.option(
+    "--priority",
+    type=click.Choice(["low", "normal", "high"]),
+    help="Start order among waiting jobs.",
+)
+@click.option(
+    "--wait-for-seat/--no-wait-for-seat",
+    default=False,
+    help="Wait for a free seat of the running-jobs quota instead of failing.",
+)
+@click.option("--pass-config/--no-pass-config", default=False, help="Log the job in as you.")
+@click.option(
+    "--wait-start/--no-wait-start",
+    default=True,
+    show_default=True,
+    help="Wait for the job to start; --no-wait-start implies --detach.",
+)
+@click.option("--detach", is_flag=True, help="Do not follow the job's output.")
+@click.option("--extshm/--no-extshm", default=True, show_default=True, help="Large /dev/shm.")
+@click.option("--privileged", is_flag=True, help="Run the container in privileged mode.")
+@click.option(
+    "--preemptible/--non-preemptible",
+    default=None,
+    help="Require the preset to be preemptible (or not).",
+)
+@click.option("--browse", is_flag=True, help="Open the job's HTTP URL in a browser.")
+@click.pass_obj
+@async_command
+async def run(
+    root: Root,
+    image: str,
+    cmd: Sequence[str],
+    preset: str | None,
+    name: str | None,
+    tags: Sequence[str],
+    description: str | None,
+    env: Sequence[str],
+    env_file: Sequence[str],
+    http_port: int | None,
+    http_auth: bool,
+    entrypoint: str | None,
+    workdir: str | None,
+    life_span: float | None,
+    schedule_timeout: float | None,
+    restart: str,
+    priority: str | None,
+    wait_for_seat: bool,
+    pass_config: bool,
+    wait_start: bool,
+    detach: bool,
+    extshm: bool,
+    privileged: bool,
+    preemptible: bool | None,
+    browse: bool,
+) -> None:
+    """Run a job from IMAGE, with CMD as its command.
+
+    By default the job's output is followed until it ends, and the job's exit code
+    becomes this command's. Put `--` before CMD when it has options of its own:
+
+        neuro run neuro-base/busybox:latest -- sh -c 'echo hello'
+    """
+    async with root.client() as client:
+        preset_name = _choose_preset(client, preset, preemptible)
+        remote_image = client.parse.remote_image(image)
+        envs = client.parse.envs(env, env_file)
+        if life_span is None:
+            life_span = await _default_life_span(client)
+        submitted = await client.jobs.start(
+            image=remote_image,
+            preset_name=preset_name,
+            command=" ".join(_quote(arg) for arg in cmd) or None,
+            entrypoint=entrypoint,
+            working_dir=workdir,
+            http=neuro_sdk.HTTPPort(http_port, http_auth) if http_port else None,
+            env=envs.env,
+            secret_env=envs.secret_env,
+            shm=extshm,
+            name=name,
+            tags=tags,
+            description=description,
+            pass_config=pass_config,
+            wait_for_jobs_quota=wait_for_seat,
+            schedule_timeout=schedule_timeout,
+            restart_policy=neuro_sdk.JobRestartPolicy(restart),
+            life_span=life_span or None,
+            privileged=privileged,
+            priority=neuro_sdk.JobPriority[priority.upper()] if priority else None,
+        )
+        if detach or not wait_start:
+            root.info(format_detached_hints(submitted))
+            return
+        root.info(format_job_started(submitted))
+        started = await wait_while(client, submitted, lambda status: status.is_pending)
+        root.info(format_job_started(started))
+        if browse and started.container.http is not None:
+            await open_browser_if_possible(started.http_url)
+        if started.status.is_running or started.history.started_at is not None:
+            await stream_logs(root, client, started.id)
+        finished = await wait_while(client, started, lambda status: not status.is_finished)
+        if finished.status is not neuro_sdk.JobStatus.SUCCEEDED:
+            reason = finished.history.reason or finished.status
+            detail = f": {finished.history.description}" if finished.history.description else ""
+            message = f"Job {finished.id} {finished.status} ({reason}){detail}"
+            click.echo(error_line(message), err=True)
+        code = job_exit_code(finished)
+    if code:
+        raise click.exceptions.Exit(code)
+
+
+def _quote(arg: str) -> str:
+    # The server splits the command with shlex: keep each argument one word.
+    return shlex.quote(arg)
+
+
+def _choose_preset(client: neuro_sdk.Client, preset: str | None, preemptible: bool | None) -> str:
+    presets = client.presets
+    if not presets:
+        raise UserError(f"Cluster {client.config.cluster_name} offers no presets")
+    name = preset or next(iter(presets))
+    chosen = presets.get(name)
+    if chosen is None:
+        raise UserError(f"Preset {name!r} is not known; choose one of: {', '.join(presets)}")
+    if preemptible is not None and chosen.scheduler_enabled != preemptible:
+        wanted = "preemptible" if preemptible else "non-preemptible"
+        raise UserError(f"Preset {name!r} is not {wanted}")
+    return name
+
+
+async def _default_life_span(client: neuro_sdk.Client) -> float:
+    configured = (await client.config.get_user_config()).get("job", {}).get("life-span")
+    if configured is None:
+        return timedelta(days=1).total_seconds()
+    try:
+        return parse_duration(configured)
+    except click.BadParameter as exc:
+        raise UserError(f"job.life-span in the user config: {exc.message}") from None
+
+
+# -- ps / status / logs ------------------------------------------------------------------------
+
+
+@job.command(name="ls")
+@click.option(
+    "-s",
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice([*STATUS_CHOICES, "all"]),
+    help="Only jobs in this status; repeatable (default: pending, suspended, running).",
+)
+@click.option("-n", "--name", help="Only jobs with this name.")
+@click.option("-t", "--tag", "tags", multiple=True, help="Only jobs with all these tags.")
+@click.option("-o", "--owner", "owners", multiple=True, help=f"Only jobs of this user ({ME}: you).")
+@click.option("--since", type=MOMENT, help="Created at or after: a date/time or an age (1d).")
+@click.option("--until", type=MOMENT, help="Created at or before: a date/time or an age.")
+@click.option("--recent-first/--recent-last", default=False, help="Order by creation time.")
+@click.option("-a", "--all", "all_statuses", is_flag=True, help="Jobs in every status.")
+@click.option(
+    "--format",
+    "format_spec",
+    help="Columns, e.g. 'id name status' (default: config job.ps-format).",
+)
+@click.option("-w", "--wide", is_flag=True, help="Do not cut long columns.")
+@click.pass_obj
+@async_command
+async def ls(
+    root: Root,
+    statuses: Sequence[str],
+    name: str | None,
+    tags: Sequence[str],
+    owners: Sequence[str],
+    since: datetime | None,
+    until: datetime | None,
+    recent_first: bool,
+    all_statuses: bool,
+    format_spec: str | None,
+    wide: bool,
+) -> None:
+    """List jobs."""
+    async with root.client() as client:
+        if format_spec is None:
+            format_spec = (await client.config.get_user_config()).get("job", {}).get("ps-format")
+        try:
+            columns = parse_ps_format(format_spec) if format_spec else DEFAULT_PS_COLUMNS
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--format") from None
+        wanted: set[neuro_sdk.JobStatus] = set()
+        if not all_statuses and "all" not in statuses:
+            wanted = {neuro_sdk.JobStatus(status) for status in statuses}
+            wanted = wanted or neuro_sdk.JobStatus.active_items()
+        owner_names = [client.username if owner == ME else owner for owner in owners]
+        async with client.jobs.list(
+            statuses=sorted(wanted),
+            name=name,
+            tags=tags,
+            owners=owner_names,
+            since=since,
+            until=until,
+            reverse=recent_first,
+        ) as found:
+            jobs = [job async for job in found]
+        root.print(format_jobs(jobs, columns=columns, wide=wide, tz=_local_tz()))
+
+
+@job.command()
+@click.argument("job_ref", metavar="JOB")
+@click.pass_obj
+@async_command
+async def status(root: Root, job_ref: str) -> None:
+    """Show the status and details of JOB."""
+    async with root.client() as client:
+        description = await client.jobs.status(await resolve_job(client, job_ref))
+        root.print(format_job_status(description, tz=_local_tz()))
+
+
+@job.command()
+@click.argument("job_ref", metavar="JOB")
+@click.option("--since", type=MOMENT, help="Only lines from then on: a date/time or an age.")
+@click.option("--timestamps", is_flag=True, help="Start each line with its time.")
+@click.pass_obj
+@async_command
+async def logs(root: Root, job_ref: str, since: datetime | None, timestamps: bool) -> None:
+    """Print the output of JOB; follows it while the job runs."""
+    async with root.client() as client:
+        job_id = await resolve_job(client, job_ref)
+        await stream_logs(root, client, job_id, since=since, timestamps=timestamps)
+
+
+# -- kill / top / bump-life-span --------------------------------------------------------------
+
+
+@job.command()
+@click.argument("job_refs", metavar="JOB...", nargs=-1, required=True)
+@click.pass_obj
+@async_command
+async def kill(root: Root, job_refs: Sequence[str]) -> None:
+    """Kill each JOB; prints the ids of the killed ones."""
+    failed = 0
+    async with root.client() as client:
+        for job_ref in job_refs:
+            try:
+                job_id = await resolve_job(client, job_ref)
+                await client.jobs.kill(job_id)
+            except (neuro_sdk.NeuroError, ValueError) as exc:
+                failed += 1
+                click.echo(error_line(f"Cannot kill job {job_ref}: {exc}"), err=True)
+            else:
+                root.print(job_id)
+    if failed:
+        raise click.exceptions.Exit(EXIT_ERROR)
+
+
+@job.command()
+@click.argument("job_ref", metavar="JOB")
+@click.pass_obj
+@async_command
+async def top(root: Root, job_ref: str) -> None:
+    """Show the CPU, memory and GPU use of JOB while it runs."""
+    async with root.client() as client:
+        job_id = await resolve_job(client, job_ref)
+        async with client.jobs.top(job_id) as samples:
+            if root.console.is_terminal:
+                with Live(console=root.console, auto_refresh=False) as live:
+                    async for sample in samples:
+                        live.update(format_telemetry(job_id, sample), refresh=True)
+            else:
+                # Piped output gets one table per sample, so that nothing is lost.
+                async for sample in samples:
+                    root.print(format_telemetry(job_id, sample))
+
+
+@job.command(name="bump-life-span")
+@click.argument("job_ref", metavar="JOB")
+@click.argument("additional", metavar="TIMEDELTA", type=DURATION)
+@click.pass_obj
+@async_command
+async def bump_life_span(root: Root, job_ref: str, additional: float) -> None:
+    """Give JOB TIMEDELTA (like 1h30m) more run time."""
+    async with root.client() as client:
+        job_id = await resolve_job(client, job_ref)
+        await client.jobs.bump_life_span(job_id, additional)
+        root.info(f"The life span of {job_id} is increased")
+
+
+def _local_tz() -> Any:
+    return datetime.now().astimezone().tzinfo
+
+
+# The same commands under the names users know from the top level.
+ps = click.Command(
+    "ps", callback=ls.callback, params=ls.params, help=ls.help, short_help=ls.short_help
+)
+SHORTCUTS: tuple[click.Command, ...] = (run, ps, status, logs, kill, top)

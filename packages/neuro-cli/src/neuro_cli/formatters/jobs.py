@@ -1,0 +1,241 @@
+"""Output of the job commands: the ``ps`` table, ``status``, ``top`` and run summaries.
+
+Times are shown in the ``tz`` the caller gives (the commands pass local time; tests pass
+UTC so that snapshots do not depend on the machine).
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from rich import box
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+
+import neuro_sdk
+from neuro_cli.formatters.units import format_cpu, format_memory_mb
+
+STATUS_STYLES = {
+    neuro_sdk.JobStatus.PENDING: "cyan",
+    neuro_sdk.JobStatus.SUSPENDED: "magenta",
+    neuro_sdk.JobStatus.RUNNING: "blue",
+    neuro_sdk.JobStatus.SUCCEEDED: "green",
+    neuro_sdk.JobStatus.FAILED: "red",
+    neuro_sdk.JobStatus.CANCELLED: "yellow",
+    neuro_sdk.JobStatus.UNKNOWN: "dim",
+}
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def format_time(value: datetime | None, tz: tzinfo | None) -> str:
+    return value.astimezone(tz).strftime(TIME_FORMAT) if value is not None else ""
+
+
+def format_duration(seconds: float) -> str:
+    """``1d2h3m4s`` style, the form ``--life-span`` accepts."""
+    total = int(seconds)
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, total = divmod(total, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts) or "0s"
+
+
+def status_text(job: neuro_sdk.JobDescription) -> Text:
+    reason = f" ({job.history.reason})" if job.history.reason else ""
+    return Text(f"{job.status}{reason}", style=STATUS_STYLES[job.status])
+
+
+def _when(job: neuro_sdk.JobDescription) -> datetime | None:
+    history = job.history
+    if job.status.is_finished:
+        return history.finished_at
+    if job.status.is_running:
+        return history.started_at
+    return history.created_at
+
+
+def _command(job: neuro_sdk.JobDescription) -> str:
+    parts = [job.container.entrypoint, job.container.command]
+    return " ".join(part for part in parts if part)
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    # Narrow columns never shrink; the wide ones are cut with an ellipsis unless --wide.
+    wide: bool = False
+
+
+# The ids ``--format`` and ``job.ps-format`` accept, in the default order.
+COLUMNS: dict[str, Column] = {
+    "id": Column("ID"),
+    "name": Column("NAME"),
+    "status": Column("STATUS"),
+    "when": Column("WHEN"),
+    "image": Column("IMAGE", wide=True),
+    "owner": Column("OWNER"),
+    "cluster": Column("CLUSTER"),
+    "org": Column("ORG"),
+    "preset": Column("PRESET"),
+    "tags": Column("TAGS", wide=True),
+    "description": Column("DESCRIPTION", wide=True),
+    "command": Column("COMMAND", wide=True),
+    "life_span": Column("LIFE-SPAN"),
+    "http_url": Column("HTTP-URL", wide=True),
+}
+DEFAULT_PS_COLUMNS = ("id", "name", "status", "when", "image", "owner", "command")
+
+
+def parse_ps_format(text: str) -> tuple[str, ...]:
+    """``"id name status"`` or ``"id,name,status"`` → column ids; unknown ids are errors."""
+    columns = tuple(part.lower() for part in text.replace(",", " ").split())
+    unknown = [column for column in columns if column not in COLUMNS]
+    if unknown or not columns:
+        raise ValueError(
+            f"Unknown ps format column(s) {', '.join(unknown) or '(none given)'}; "
+            f"known: {', '.join(COLUMNS)}"
+        )
+    return columns
+
+
+def _cell(job: neuro_sdk.JobDescription, column: str, tz: tzinfo | None) -> str | Text:
+    if column == "status":
+        return status_text(job)
+    values: dict[str, str] = {
+        "id": job.id,
+        "name": job.name or "",
+        "when": format_time(_when(job), tz),
+        "image": str(job.container.image),
+        "owner": job.owner,
+        "cluster": job.cluster_name,
+        "org": job.org_name or "",
+        "preset": job.preset_name or "",
+        "tags": ", ".join(job.tags),
+        "description": job.description or "",
+        "command": _command(job),
+        "life_span": format_duration(job.life_span) if job.life_span else "no limit",
+        "http_url": str(job.http_url) if job.http_url.host else "",
+    }
+    return values[column]
+
+
+def format_jobs(
+    jobs: Iterable[neuro_sdk.JobDescription],
+    *,
+    columns: Sequence[str] = DEFAULT_PS_COLUMNS,
+    wide: bool = False,
+    tz: tzinfo | None = None,
+) -> Table:
+    """``neuro ps``."""
+    table = Table(box=box.SIMPLE_HEAVY, show_edge=False)
+    for column_id in columns:
+        column = COLUMNS[column_id]
+        if column.wide and not wide:
+            table.add_column(column.title, overflow="ellipsis", no_wrap=True, ratio=1)
+        else:
+            table.add_column(column.title, no_wrap=True, overflow="fold")
+    for job in jobs:
+        table.add_row(*(_cell(job, column, tz) for column in columns))
+    return table
+
+
+def format_job_status(job: neuro_sdk.JobDescription, *, tz: tzinfo | None = None) -> Table:
+    """``neuro status``: every detail of one job, one per line."""
+    table = Table(box=None, show_header=False, show_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    container = job.container
+    resources = container.resources
+    history = job.history
+
+    def row(label: str, value: str | Text | None) -> None:
+        if value:
+            table.add_row(label, value)
+
+    row("Job", job.id)
+    row("Name", job.name)
+    row("Owner", job.owner)
+    row("Cluster", job.cluster_name)
+    row("Org", job.org_name)
+    row("Description", job.description)
+    row("Tags", ", ".join(job.tags))
+    row("Status", status_text(job))
+    row("Status description", history.description)
+    row("Image", str(container.image))
+    row("Entrypoint", container.entrypoint)
+    row("Command", container.command)
+    row("Working dir", container.working_dir)
+    row("Preset", job.preset_name)
+    gpu = f", {resources.gpu} x {resources.gpu_model or 'GPU'}" if resources.gpu else ""
+    row(
+        "Resources",
+        f"{format_cpu(resources.cpu)} CPU, {format_memory_mb(resources.memory_mb)}{gpu}"
+        + (", extended /dev/shm" if resources.shm else ""),
+    )
+    row("Priority", job.priority.name.lower())
+    row("Restart policy", str(job.restart_policy))
+    row("Life span", format_duration(job.life_span) if job.life_span else "no limit")
+    row("Schedule timeout", format_duration(job.schedule_timeout) if job.schedule_timeout else "")
+    row("Preemptible", "yes" if job.scheduler_enabled else "")
+    row("Privileged", "yes" if job.privileged else "")
+    row("TTY", "yes" if container.tty else "")
+    if container.http is not None:
+        auth = "with auth" if container.http.requires_auth else "without auth"
+        row("Http URL", f"{job.http_url} (port {container.http.port}, {auth})")
+    row("Internal hostname", job.internal_hostname)
+    row("Internal hostname named", job.internal_hostname_named)
+    for name, value in sorted(container.env.items()):
+        row(f"Env {name}", value)
+    row("Created", format_time(history.created_at, tz))
+    row("Started", format_time(history.started_at, tz))
+    row("Finished", format_time(history.finished_at, tz))
+    row("Restarts", str(history.restarts) if history.restarts else "")
+    if history.exit_code is not None:
+        table.add_row("Exit code", str(history.exit_code))
+    return table
+
+
+def format_job_started(job: neuro_sdk.JobDescription) -> Text:
+    """What ``neuro run`` says once the job is submitted."""
+    name = f", name {job.name}" if job.name else ""
+    return Text.assemble("Job ID: ", Text(job.id, style="bold"), name, " ", status_text(job))
+
+
+def format_detached_hints(job: neuro_sdk.JobDescription) -> RenderableType:
+    ref = job.name or job.id
+    lines = [
+        format_job_started(job),
+        Text(f"  neuro status {ref}   # the job's status"),
+        Text(f"  neuro logs {ref}     # its output"),
+        Text(f"  neuro kill {ref}     # stop it"),
+    ]
+    if job.container.http is not None:
+        lines.append(Text(f"Http URL: {job.http_url}"))
+    table = Table.grid()
+    table.add_column()
+    for line in lines:
+        table.add_row(line)
+    return table
+
+
+def format_telemetry(
+    job_id: str, telemetry: neuro_sdk.JobTelemetry, *, tz: tzinfo | None = None
+) -> Table:
+    """One ``neuro top`` sample."""
+    table = Table(box=box.SIMPLE_HEAVY, show_edge=False)
+    for title in ("JOB", "TIME", "CPU", "MEMORY (MB)", "GPU (%)", "GPU MEMORY (MB)"):
+        table.add_column(title, justify="left" if title in ("JOB", "TIME") else "right")
+    moment = datetime.fromtimestamp(telemetry.timestamp, tz)
+    has_gpu = telemetry.gpu_duty_cycle is not None
+    table.add_row(
+        job_id,
+        moment.strftime(TIME_FORMAT),
+        f"{telemetry.cpu:.3f}",
+        f"{telemetry.memory:.1f}",
+        str(telemetry.gpu_duty_cycle) if has_gpu else "0",
+        f"{telemetry.gpu_memory:.1f}" if telemetry.gpu_memory is not None else "0",
+    )
+    return table
