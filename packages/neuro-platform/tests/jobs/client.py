@@ -79,6 +79,13 @@ class JobsClient:
                 raise AssertionError(f"job ended as {job['status']}: {job['history']}")
             await asyncio.sleep(POLL_S)
 
+    async def wait_for_reason(self, job_id: str, reason: str) -> dict[str, Any]:
+        while True:
+            job = await self.get(job_id)
+            if job["history"]["reason"] == reason:
+                return job
+            await asyncio.sleep(POLL_S)
+
     async def logs(self, job_id: str, **params: str) -> bytes:
         chunks = []
         async with self.session.ws_connect(self.jobs_url / job_id / "log_ws", params=params) as ws:

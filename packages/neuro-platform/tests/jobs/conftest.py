@@ -53,12 +53,18 @@ def make_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerFact
 
     @contextmanager
     def make(
-        *, instance: str | None = None, tmp_path: Path | None = None, **jobs: Any
+        *,
+        instance: str | None = None,
+        tmp_path: Path | None = None,
+        restart: bool = False,
+        **jobs: Any,
     ) -> Iterator[PlatformServer]:
+        """`restart=True` starts a server again on the data of an earlier one."""
         name = instance or f"test-{uuid.uuid4().hex[:12]}"
         instances.append(name)
         directory = tmp_path or tmp_path_factory.mktemp("platform")
-        with running_platform(directory, config=jobs_config(name, **jobs), users=USERS) as server:
+        users = None if restart else USERS
+        with running_platform(directory, config=jobs_config(name, **jobs), users=users) as server:
             yield server
 
     yield make

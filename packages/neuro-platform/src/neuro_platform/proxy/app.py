@@ -11,12 +11,14 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler
 from multidict import CIMultiDict
 
 from ..api.keys import AUTHENTICATOR
 from ..auth.identity import TOKEN_QUERY_PARAMETER, NotAuthenticatedError, request_token
 from ..jobs.entities import Job, JobStatus
 from ..jobs.keys import JOBS, ORCHESTRATOR
+from ..jobs.service import JobLookupError
 from ..permissions.actions import Action
 
 PROXY_SESSION = web.AppKey("proxy_session", aiohttp.ClientSession)
@@ -39,11 +41,19 @@ _HOP_BY_HOP = frozenset(
 
 
 def create_proxy_app() -> web.Application:
-    app = web.Application()
+    app = web.Application(middlewares=[_not_found_middleware])
     app.cleanup_ctx.append(_client_session)
     app.router.add_route("*", "/{label}", _add_slash)
     app.router.add_route("*", "/{label}/{path:.*}", proxy)
     return app
+
+
+@web.middleware
+async def _not_found_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except JobLookupError as e:
+        raise web.HTTPNotFound(reason=str(e)) from e
 
 
 async def _client_session(app: web.Application) -> AsyncIterator[None]:
