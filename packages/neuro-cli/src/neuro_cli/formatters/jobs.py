@@ -86,6 +86,7 @@ COLUMNS: dict[str, Column] = {
     "life_span": Column("LIFE-SPAN"),
     "http_url": Column("HTTP-URL", wide=True),
 }
+WIDE_COLUMN_MAX = 30
 DEFAULT_PS_COLUMNS = ("id", "name", "status", "when", "image", "owner", "command")
 
 
@@ -129,22 +130,31 @@ def format_jobs(
     wide: bool = False,
     tz: tzinfo | None = None,
 ) -> Table:
-    """``neuro ps``."""
+    """``neuro ps``: ids and other short columns are never cut, long ones are unless
+    ``wide``."""
+    jobs = list(jobs)
+    rows = [[_cell(job, column, tz) for column in columns] for job in jobs]
     table = Table(box=box.SIMPLE_HEAVY, show_edge=False)
-    for column_id in columns:
+    for index, column_id in enumerate(columns):
         column = COLUMNS[column_id]
-        if column.wide and not wide:
-            table.add_column(column.title, overflow="ellipsis", no_wrap=True, ratio=1)
+        if column.wide:
+            table.add_column(
+                column.title,
+                no_wrap=not wide,
+                overflow="fold" if wide else "ellipsis",
+                max_width=None if wide else WIDE_COLUMN_MAX,
+            )
         else:
-            table.add_column(column.title, no_wrap=True, overflow="fold")
-    for job in jobs:
-        table.add_row(*(_cell(job, column, tz) for column in columns))
+            longest = max((len(str(row[index])) for row in rows), default=0)
+            table.add_column(column.title, no_wrap=True, min_width=max(longest, len(column.title)))
+    for row in rows:
+        table.add_row(*row)
     return table
 
 
 def format_job_status(job: neuro_sdk.JobDescription, *, tz: tzinfo | None = None) -> Table:
     """``neuro status``: every detail of one job, one per line."""
-    table = Table(box=None, show_header=False, show_edge=False)
+    table = Table.grid(padding=(0, 3))
     table.add_column(style="bold")
     table.add_column()
     container = job.container
