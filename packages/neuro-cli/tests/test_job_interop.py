@@ -1,0 +1,87 @@
+"""The original ``neuro-cli==22.7.1`` runs, lists, inspects, reads and kills jobs on our server."""
+
+import os
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from neuro_platform.testing.server import PlatformServer, running_platform
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+ORIGINAL_NEURO = REPO_ROOT / ".cache" / "interop-venv" / "bin" / "neuro"
+BUSYBOX = "neuro-base/busybox:latest"
+
+pytestmark = [
+    pytest.mark.interop,
+    pytest.mark.skipif(
+        not ORIGINAL_NEURO.exists(),
+        reason=f"{ORIGINAL_NEURO} is missing; scripts/setup-interop-venv.sh makes it",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def jobs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
+    config = {"jobs": {"orchestrator_instance": "interop-jobs-tests"}}
+    with running_platform(
+        tmp_path_factory.mktemp("server"), users={"alice": "alice-password"}, config=config
+    ) as server:
+        yield server
+
+
+def original(config_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEURO")}
+    env |= {
+        "NEURO_CLI_DISABLE_PYPI_VERSION_CHECK": "1",
+        "NEUROMATION_CONFIG": str(config_dir),
+        "COLUMNS": "200",
+    }
+    return subprocess.run(
+        [str(ORIGINAL_NEURO), "--skip-stats", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+
+
+def test_original_cli_runs_and_manages_jobs(jobs_server: PlatformServer, tmp_path: Path) -> None:
+    config_dir = tmp_path / "original"
+    token = jobs_server.issue_token("alice")
+    login = original(config_dir, "config", "login-with-token", token, str(jobs_server.api_url))
+    assert login.returncode == 0, login.stderr
+
+    run = original(config_dir, "run", "--no-tty", "-n", "interop-echo", BUSYBOX, "--", "echo", "hi")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "hi" in run.stdout
+
+    logs = original(config_dir, "logs", "interop-echo")
+    assert logs.returncode == 0, logs.stderr
+    assert logs.stdout.strip() == "hi"
+
+    status = original(config_dir, "status", "interop-echo")
+    assert status.returncode == 0, status.stderr
+    assert "succeeded" in status.stdout
+
+    detached = original(
+        config_dir, "run", "--no-tty", "--detach", "-n", "interop-sleep", BUSYBOX, "sleep", "600"
+    )
+    assert detached.returncode == 0, detached.stdout + detached.stderr
+    job_id = re.search(r"job-[0-9a-f-]{36}", detached.stdout)
+    assert job_id is not None, detached.stdout
+
+    ps = original(config_dir, "ps")
+    assert ps.returncode == 0, ps.stderr
+    assert job_id.group() in ps.stdout
+
+    kill = original(config_dir, "kill", "interop-sleep")
+    assert kill.returncode == 0, kill.stderr
+    assert job_id.group() in kill.stdout
+    # No deadline of our own: the per-test timeout covers a job that never gets cancelled.
+    while "cancelled" not in original(config_dir, "status", job_id.group()).stdout:
+        time.sleep(0.5)
