@@ -65,7 +65,8 @@ class NeuroGroup(click.Group):
             click.echo(error_line(exc.format_message()) + hint, err=True)
             code = EXIT_USAGE
         except click.ClickException as exc:
-            exc.show()
+            # Any command's ClickException, not only UserError, gets the one-line form.
+            click.echo(error_line(exc.format_message()), err=True)
             code = exc.exit_code
         except click.Abort as exc:
             if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
