@@ -87,6 +87,7 @@ def running_platform(
     users: Mapping[str, str] | None = None,
 ) -> Iterator[PlatformServer]:
     """`users` (name -> password) are created before the server starts, which is quicker."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     data_dir = tmp_path / "platform-data"
     config_file = tmp_path / "platform.toml"
