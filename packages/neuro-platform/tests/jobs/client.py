@@ -79,6 +79,21 @@ class JobsClient:
                 raise AssertionError(f"job ended as {job['status']}: {job['history']}")
             await asyncio.sleep(POLL_S)
 
+    async def wait_for_restarts(self, job_id: str, count: int) -> dict[str, Any]:
+        while True:
+            job = await self.get(job_id)
+            if job["history"]["restarts"] >= count:
+                return job
+            await asyncio.sleep(POLL_S)
+
+    async def wait_until_collected(self, job_id: str) -> dict[str, Any]:
+        """Until the finished job's container is gone (its output archived)."""
+        while True:
+            job = await self.get(job_id)
+            if not job["materialized"]:
+                return job
+            await asyncio.sleep(POLL_S)
+
     async def wait_for_reason(self, job_id: str, reason: str) -> dict[str, Any]:
         while True:
             job = await self.get(job_id)

@@ -27,7 +27,7 @@ async def test_priority_then_submission_order_on_a_full_node(
             normal = await alice.submit(busybox_job("sleep 300", preset_name="half"))
             high = await alice.submit(busybox_job("sleep 300", preset_name="half", priority="high"))
             assert (await alice.wait_for(low["id"], ["pending"]))["history"]["reason"]
-            started = []
+            started: list[str] = []
             for blocker in blockers:
                 await alice.kill(blocker["id"])
                 running = await _wait_for_one_running(alice, [low, normal, high], started)
@@ -108,12 +108,10 @@ async def test_restart_policies_count_restarts_and_keep_every_run_output(
             )
             succeeding = await alice.submit(busybox_job("echo once", restart_policy="on-failure"))
             always = await alice.submit(busybox_job("echo again", restart_policy="always"))
-            while (await alice.get(failing["id"]))["history"]["restarts"] < 2:
-                await asyncio.sleep(0.1)
+            await alice.wait_for_restarts(failing["id"], 2)
             done = await alice.wait_for(succeeding["id"], ["succeeded"])
             assert done["history"]["restarts"] == 0
-            while (await alice.get(always["id"]))["history"]["restarts"] < 1:
-                await asyncio.sleep(0.1)
+            await alice.wait_for_restarts(always["id"], 1)
             assert (await alice.get(always["id"]))["status"] == "running"
             await alice.kill(always["id"])
             await alice.kill(failing["id"])
