@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import time
@@ -40,10 +41,14 @@ async def log_ws(request: web.Request) -> web.WebSocketResponse:
     options = _log_options(request)
     ws = web.WebSocketResponse(heartbeat=WS_HEARTBEAT_S)
     await ws.prepare(request)
-    async for chunk in _logs(request, job, options):
-        if ws.closed:
-            break
-        await ws.send_bytes(chunk)
+    client_left = asyncio.ensure_future(ws.receive())
+    try:
+        async for chunk in _logs(request, job, options):
+            if client_left.done():
+                break
+            await ws.send_bytes(chunk)
+    finally:
+        client_left.cancel()
     await ws.close()
     return ws
 
@@ -70,29 +75,34 @@ async def top(request: web.Request) -> web.WebSocketResponse:
     """One usage sample (about a second apart) per text frame while the job runs."""
     job = await _job(request, Action.READ)
     orchestrator = request.config_dict[ORCHESTRATOR]
+    jobs = request.config_dict[JOBS]
     ws = web.WebSocketResponse(heartbeat=WS_HEARTBEAT_S)
     await ws.prepare(request)
-    jobs = request.config_dict[JOBS]
-    while not ws.closed:
-        job = await jobs.current(job)
-        if job.status is not JobStatus.RUNNING:
-            break
-        try:
-            stats = await orchestrator.stats(job.id)
-        except ContainerNotFoundError:
-            break
-        if stats is None:
-            break
-        await ws.send_str(
-            json.dumps(
-                {
-                    "cpu": round(stats.cpu, 4),
-                    "memory": stats.memory_bytes // MIB,
-                    "memory_bytes": stats.memory_bytes,
-                    "timestamp": time.time(),
-                }
+    # The client only ever closes: reading its close frame is how its leaving is noticed.
+    client_left = asyncio.ensure_future(ws.receive())
+    try:
+        while not client_left.done():
+            job = await jobs.current(job)
+            if job.status is not JobStatus.RUNNING:
+                break
+            try:
+                stats = await orchestrator.stats(job.id)
+            except ContainerNotFoundError:
+                break
+            if stats is None or client_left.done():
+                break
+            await ws.send_str(
+                json.dumps(
+                    {
+                        "cpu": round(stats.cpu, 4),
+                        "memory": stats.memory_bytes // MIB,
+                        "memory_bytes": stats.memory_bytes,
+                        "timestamp": time.time(),
+                    }
+                )
             )
-        )
+    finally:
+        client_left.cancel()
     await ws.close()
     return ws
 
