@@ -92,6 +92,16 @@ class JobsSettings:
 
 
 @dataclass(frozen=True)
+class DisksSettings:
+    # Where disk images and their mount points live; None means `<data-dir>/disks`.
+    root: Path | None = None
+    # The most bytes of disks one user may hold per cluster; None means no limit.
+    max_total_bytes_per_user: int | None = None
+    # How often used_bytes is refreshed and unused disks past their life span are deleted.
+    refresh_interval_s: float = 60.0
+
+
+@dataclass(frozen=True)
 class ClusterSettings:
     name: str
     orgs: tuple[str | None, ...]
@@ -116,6 +126,7 @@ class Settings:
     storage: StorageSettings = StorageSettings()
     jobs: JobsSettings = JobsSettings()
     node: NodeSettings = NodeSettings()
+    disks: DisksSettings = DisksSettings()
 
     @property
     def orchestrator_instance(self) -> str:
@@ -220,6 +231,7 @@ def _build(raw: dict[str, Any], env: Mapping[str, str]) -> Settings:
         "storage",
         "jobs",
         "node",
+        "disks",
     }
     if unknown:
         raise SettingsError(f"unknown config section(s): {', '.join(sorted(unknown))}")
@@ -267,7 +279,24 @@ def _build(raw: dict[str, Any], env: Mapping[str, str]) -> Settings:
         storage=StorageSettings(root=Path(storage_root).expanduser() if storage_root else None),
         jobs=_jobs(_Table(_section(raw, "jobs"), "[jobs]")),
         node=_node(_Table(_section(raw, "node"), "[node]")),
+        disks=_disks(_Table(_section(raw, "disks"), "[disks]")),
     )
+
+
+def _disks(table: _Table) -> DisksSettings:
+    limit = table.get("max_total_bytes_per_user")
+    if limit is not None:
+        limit = table.integer("max_total_bytes_per_user", 0, minimum=1)
+    root = table.optional_text("root")
+    disks = DisksSettings(
+        root=Path(root).expanduser() if root else None,
+        max_total_bytes_per_user=limit,
+        refresh_interval_s=table.number(
+            "refresh_interval_s", DisksSettings.refresh_interval_s, 0.05
+        ),
+    )
+    table.reject_unknown()
+    return disks
 
 
 def _jobs(table: _Table) -> JobsSettings:

@@ -12,10 +12,13 @@ from ..auth.tokens import TokenCodec, load_or_create_signing_key
 from ..auth.users import UserService
 from ..db.engine import create_engine, create_session_factory
 from ..db.migrate import upgrade_to_head
+from ..disks.app import disks_context, mount_disks
 from ..jobs.app import create_jobs_app, jobs_context
 from ..jobs.views import HTTP_PROXY_PREFIX
 from ..permissions import PermissionRepository, PermissionService, SharingService
 from ..proxy.app import create_proxy_app
+from ..secrets.app import mount_secrets, secrets_context
+from ..service_accounts.app import create_service_accounts_app, service_accounts_context
 from ..settings import Settings
 from ..storage.app import mount_storage
 from . import config_handler, oauth_handler, users_handler
@@ -33,6 +36,10 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_services)
+    # Before jobs_context: jobs read secrets and disks, and rebuild the authenticator.
+    app.cleanup_ctx.append(service_accounts_context)
+    app.cleanup_ctx.append(secrets_context)
+    app.cleanup_ctx.append(disks_context)
     app.cleanup_ctx.append(jobs_context)
 
     # Handlers read services through `request.config_dict`, which sees this app's keys, and
@@ -41,6 +48,9 @@ def create_app(settings: Settings) -> web.Application:
     api.add_routes(config_handler.routes)
     api.add_routes(users_handler.routes)
     mount_storage(api, settings)
+    mount_secrets(api, settings)
+    mount_disks(api, settings)
+    api.add_subapp("/service_accounts", create_service_accounts_app())
     api.add_subapp("/jobs", create_jobs_app())
     app.add_subapp("/api/v1", api)
     app.add_subapp(f"/{HTTP_PROXY_PREFIX}", create_proxy_app())

@@ -50,6 +50,12 @@ def load_or_create_signing_key(path: Path) -> bytes:
     return bytes.fromhex(path.read_text().strip())
 
 
+@dataclass(frozen=True)
+class VerifiedToken:
+    user_name: str
+    token_id: str  # the `jti` claim: what a revocation names
+
+
 class TokenCodec:
     def __init__(self, key: bytes) -> None:
         self._key = key
@@ -69,6 +75,9 @@ class TokenCodec:
 
     def verify(self, token: str) -> str:
         """Returns the user name; the algorithm list is pinned so `alg: none` is refused."""
+        return self.verify_claims(token).user_name
+
+    def verify_claims(self, token: str) -> VerifiedToken:
         try:
             claims = jwt.decode(
                 token, self._key, algorithms=[ALGORITHM], options={"require": REQUIRED_CLAIMS}
@@ -78,4 +87,4 @@ class TokenCodec:
         user_name = claims.get("sub")
         if not isinstance(user_name, str) or claims.get(IDENTITY_CLAIM) != user_name:
             raise InvalidTokenError("token names no consistent user")
-        return user_name
+        return VerifiedToken(user_name, str(claims["jti"]))

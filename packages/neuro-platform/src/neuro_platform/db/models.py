@@ -99,4 +99,7 @@ class RoleRow(Base):
 
 # Slices with tables of their own define their models beside their code; importing them here
 # puts them on `Base.metadata`, which the migrations are checked against.
+from ..disks import models as _disks_models  # noqa: E402, F401
 from ..jobs import models as _jobs_models  # noqa: E402, F401
+from ..secrets import models as _secrets_models  # noqa: E402, F401
+from ..service_accounts import models as _service_accounts_models  # noqa: E402, F401

@@ -58,7 +58,9 @@ async def jobs_context(app: web.Application) -> AsyncIterator[None]:
     repository = JobRepository(app[SESSIONS])
     signing_key = load_or_create_signing_key(settings.signing_key_path)
     # Job tokens stop working when their job ends: the authenticator must know the jobs.
-    app[AUTHENTICATOR] = JobScopedAuthenticator(TokenCodec(signing_key), app[USERS], repository)
+    app[AUTHENTICATOR] = JobScopedAuthenticator(
+        TokenCodec(signing_key), app[USERS], repository, app[AUTHENTICATOR].role_tokens
+    )
     async with DockerOrchestrator(
         instance=settings.orchestrator_instance, docker_url=settings.jobs.docker_url
     ) as orchestrator:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from yarl import URL
 
-from ..auth.identity import Authenticator, NotAuthenticatedError
+from ..auth.identity import Authenticator, NotAuthenticatedError, RoleTokens
 from ..auth.tokens import ALGORITHM, IDENTITY_CLAIM, USER_CLAIM, TokenCodec
 from ..auth.users import UserService
 from .entities import Job
@@ -56,8 +56,14 @@ class JobTokenIssuer:
 
 
 class JobScopedAuthenticator(Authenticator):
-    def __init__(self, codec: TokenCodec, users: UserService, jobs: JobRepository) -> None:
-        super().__init__(codec, users)
+    def __init__(
+        self,
+        codec: TokenCodec,
+        users: UserService,
+        jobs: JobRepository,
+        role_tokens: RoleTokens | None = None,
+    ) -> None:
+        super().__init__(codec, users, role_tokens)
         self._jobs = jobs
 
     async def user_of(self, token: str) -> str:
