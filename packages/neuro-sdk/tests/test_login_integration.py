@@ -81,7 +81,7 @@ async def test_tampered_token_is_refused(platform_server: PlatformServer, config
 
 
 async def test_unsigned_token_is_refused(platform_server: PlatformServer, config_dir: Path) -> None:
-    unsigned = jwt.encode({"identity": "alice", "sub": "alice"}, None, algorithm="none")
+    unsigned = jwt.encode({"identity": "alice", "sub": "alice"}, "", algorithm="none")
     with pytest.raises(AuthError, match="Cannot authorize user"):
         await Factory(config_dir).login_with_token(unsigned, url=platform_server.api_url)
     assert not Factory(config_dir).is_config_present

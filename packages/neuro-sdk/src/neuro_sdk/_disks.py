@@ -1,19 +1,135 @@
-"""Disks API (wire spec 8.2).
+"""Disks API (wire spec 8.2): persistent disks that jobs mount."""
 
-The methods and entities come with the disks issue; until then the documented names exist
-as placeholders so the public surface is complete."""
+import enum
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from yarl import URL
 
 from ._config import Config
 from ._core import _Core
 
 
+@dataclass(frozen=True)
+class Disk:
+    """A persistent disk; ``used_bytes`` is refreshed periodically by the platform."""
+
+    id: str
+    storage: int
+    owner: str
+    status: "Disk.Status"
+    cluster_name: str
+    created_at: datetime
+    org_name: str | None = None
+    name: str | None = None
+    used_bytes: int | None = None
+    last_usage: datetime | None = None
+    timeout_unused: timedelta | None = None
+
+    class Status(enum.Enum):
+        PENDING = "Pending"
+        READY = "Ready"
+        BROKEN = "Broken"
+
+    @property
+    def uri(self) -> URL:
+        org = f"{self.org_name}/" if self.org_name else ""
+        return URL(f"disk://{self.cluster_name}/{org}{self.owner}/{self.id}")
+
+
 class Disks:
-    """Disks API, available on the client."""
+    """Disks API, available as ``Client.disks``."""
 
     def __init__(self, core: _Core, config: Config) -> None:
         self._core = core
         self._config = config
 
+    @asynccontextmanager
+    async def list(self, cluster_name: str | None = None) -> AsyncIterator[AsyncIterator[Disk]]:
+        disks = self._iterate(cluster_name or self._config.cluster_name)
+        try:
+            yield disks
+        finally:
+            await disks.aclose()
 
-class Disk:
-    """Placeholder: defined by the disks issue."""
+    async def create(
+        self,
+        storage: int,
+        life_span: timedelta | None = None,
+        name: str | None = None,
+        cluster_name: str | None = None,
+        org_name: str | None = None,
+    ) -> Disk:
+        """A new disk of ``storage`` bytes, deleted after ``life_span`` without use."""
+        cluster = cluster_name or self._config.cluster_name
+        body = {
+            "storage": storage,
+            "life_span": None if life_span is None else life_span.total_seconds(),
+            "name": name,
+            "org_name": org_name or self._config.org_name,
+        }
+        async with self._core.request(
+            "POST", self._url(cluster), json=body, auth=await self._config._api_auth()
+        ) as response:
+            return _disk_from_api(await response.json(), cluster)
+
+    async def get(self, disk_id_or_name: str, cluster_name: str | None = None) -> Disk:
+        cluster = cluster_name or self._config.cluster_name
+        url, params = self._disk_url(cluster, disk_id_or_name)
+        async with self._core.request(
+            "GET", url, params=params, auth=await self._config._api_auth()
+        ) as response:
+            return _disk_from_api(await response.json(), cluster)
+
+    async def rm(self, disk_id_or_name: str, cluster_name: str | None = None) -> None:
+        cluster = cluster_name or self._config.cluster_name
+        url, params = self._disk_url(cluster, disk_id_or_name)
+        async with self._core.request(
+            "DELETE", url, params=params, auth=await self._config._api_auth()
+        ):
+            pass
+
+    async def _iterate(self, cluster_name: str) -> AsyncGenerator[Disk]:
+        async with self._core.request(
+            "GET", self._url(cluster_name), auth=await self._config._api_auth()
+        ) as response:
+            payload = await response.json()
+        for item in payload:
+            yield _disk_from_api(item, cluster_name)
+
+    def _disk_url(self, cluster_name: str, id_or_name: str) -> tuple[URL, dict[str, str]]:
+        # "owner/name" names another user's disk (one shared with the caller).
+        owner, sep, name = id_or_name.rpartition("/")
+        if not name:
+            raise ValueError(f"Invalid disk id or name {id_or_name!r}")
+        return self._url(cluster_name) / name, ({"owner": owner} if sep else {})
+
+    def _url(self, cluster_name: str) -> URL:
+        cluster = self._config.clusters.get(cluster_name)
+        if cluster is None:
+            raise ValueError(f"Unknown cluster {cluster_name!r}")
+        return cluster.disks_url
+
+
+def _time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _disk_from_api(item: dict[str, Any], cluster_name: str) -> Disk:
+    life_span = item.get("life_span")
+    return Disk(
+        id=item["id"],
+        storage=item["storage"],
+        owner=item["owner"],
+        status=Disk.Status(item["status"]),
+        cluster_name=cluster_name,
+        created_at=datetime.fromisoformat(item["created_at"]),
+        org_name=item.get("org_name"),
+        name=item.get("name"),
+        used_bytes=item.get("used_bytes"),
+        last_usage=_time(item.get("last_usage")),
+        timeout_unused=None if life_span is None else timedelta(seconds=life_span),
+    )

@@ -1,0 +1,91 @@
+"""``Client.secrets``, ``Client.disks`` and ``Client.service_accounts`` on our real server."""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from yarl import URL
+
+import neuro_sdk
+from neuro_platform.testing.server import PlatformServer
+from neuro_sdk import AuthenticationError, Disk, IllegalArgumentError, ResourceNotFound
+
+MIB = 1024**2
+ClientOf = Callable[[str], Awaitable[neuro_sdk.Client]]
+
+
+@pytest.fixture
+async def client_of(platform_server: PlatformServer, tmp_path: Path) -> AsyncIterator[ClientOf]:
+    clients: list[neuro_sdk.Client] = []
+
+    async def make(name: str) -> neuro_sdk.Client:
+        config_dir = tmp_path / f"config-{name}"
+        token = platform_server.issue_token(name)
+        await neuro_sdk.login_with_token(token, url=platform_server.api_url, path=config_dir)
+        client = await neuro_sdk.get(path=config_dir)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()
+
+
+async def test_secrets_add_list_rm(client_of: ClientOf) -> None:
+    alice = await client_of("alice")
+    await alice.secrets.add("token", b"\x00binary\xff")
+    await alice.secrets.add("token", b"replaced")  # adding again replaces the value
+    async with alice.secrets.list() as secrets:
+        listed = [s async for s in secrets]
+    assert [(s.key, s.owner, s.cluster_name, s.org_name) for s in listed] == [
+        ("token", "alice", "default", None)
+    ]
+    assert listed[0].uri == URL("secret://default/alice/token")
+    await alice.secrets.rm("token")
+    with pytest.raises(ResourceNotFound):
+        await alice.secrets.rm("token")
+    with pytest.raises(IllegalArgumentError):
+        await alice.secrets.add("bad key", b"x")
+
+
+async def test_disks_create_get_list_rm(client_of: ClientOf) -> None:
+    alice = await client_of("alice")
+    disk = await alice.disks.create(8 * MIB, timedelta(hours=1), "scratch")
+    assert disk.status is Disk.Status.READY
+    assert disk.storage == 8 * MIB
+    assert disk.timeout_unused == timedelta(hours=1)
+    assert disk.uri == URL(f"disk://default/alice/{disk.id}")
+    assert (await alice.disks.get("scratch")).id == disk.id
+    assert (await alice.disks.get(disk.id)).name == "scratch"
+    async with alice.disks.list() as disks:
+        assert [d.id async for d in disks] == [disk.id]
+    await alice.disks.rm("scratch")
+    with pytest.raises(ResourceNotFound):
+        await alice.disks.get(disk.id)
+
+
+async def test_service_account_token_logs_in_until_removed(
+    client_of: ClientOf, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = await client_of("alice")
+    account, token = await alice.service_accounts.create("robot")
+    assert account.role == "alice/service-accounts/robot"
+    assert account.default_cluster == "default"
+    assert await alice.service_accounts.get("robot") == account
+    async with alice.service_accounts.list() as accounts:
+        assert [a async for a in accounts] == [account]
+
+    # The token is a passed config: a fresh environment logs in with it alone.
+    monkeypatch.setenv(neuro_sdk.PASS_CONFIG_ENV_NAME, token)
+    robot = await neuro_sdk.get(path=tmp_path / "robot-config")
+    try:
+        assert robot.config.username == "alice/service-accounts/robot"
+        async with robot.jobs.list() as jobs:
+            assert [j async for j in jobs] == []
+        await alice.service_accounts.rm(account.id)
+        with pytest.raises(AuthenticationError):
+            async with robot.jobs.list() as jobs:
+                [j async for j in jobs]
+    finally:
+        await robot.close()
