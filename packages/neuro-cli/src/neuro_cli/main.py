@@ -12,8 +12,11 @@ from neuro_cli import __version__
 from neuro_cli.commands.acl import acl, share
 from neuro_cli.commands.auth import login, logout
 from neuro_cli.commands.config import config
+from neuro_cli.commands.disk import disk
 from neuro_cli.commands.job import SHORTCUTS as JOB_SHORTCUTS
 from neuro_cli.commands.job import job
+from neuro_cli.commands.secret import secret
+from neuro_cli.commands.service_account import service_account
 from neuro_cli.commands.storage import SHORTCUTS as STORAGE_SHORTCUTS
 from neuro_cli.commands.storage import storage
 from neuro_cli.console import COLOR_MODES, ColorMode
@@ -138,9 +141,12 @@ def cli(
 
 cli.add_command(acl)
 cli.add_command(config)
+cli.add_command(disk)
 cli.add_command(job)
 cli.add_command(login)
 cli.add_command(logout)
+cli.add_command(secret)
+cli.add_command(service_account)
 cli.add_command(share)
 cli.add_command(storage)
 for shortcut in (*STORAGE_SHORTCUTS, *JOB_SHORTCUTS):
