@@ -1,7 +1,7 @@
-"""Helpers that parse the CLI's textual definitions (images, env; volumes come later)."""
+"""Helpers that parse the CLI's textual definitions: images, env, volumes and URIs."""
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,7 +9,18 @@ from yarl import URL
 
 from ._config import Config
 from ._images_refs import ImageRefParser, LocalImage, RemoteImage, parse_local_image
+from ._jobs_entities import DiskVolume, SecretFile, Volume
 from ._jobs_wire import normalize_user_uri
+from ._uri_parsing import (
+    UriContext,
+    parse_disk_volume,
+    parse_secret_file,
+    parse_volume,
+    str_to_uri,
+    uri_to_path,
+)
+from ._uri_parsing import normalize_uri as _normalize_uri
+from ._url_utils import local_path_to_uri
 
 SECRET_SCHEME = "secret"
 
@@ -20,8 +31,13 @@ class EnvParseResult:
     secret_env: dict[str, URL] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
 class VolumeParseResult:
-    """Placeholder: defined by the volumes issue."""
+    """``--volume`` definitions split by kind (see ``Parser.volumes``)."""
+
+    volumes: Sequence[Volume]
+    secret_files: Sequence[SecretFile]
+    disk_volumes: Sequence[DiskVolume]
 
 
 def image_ref_parser(config: Config, cluster_name: str | None = None) -> ImageRefParser:
@@ -102,4 +118,70 @@ class Parser:
             cluster=cluster_name or self._config.cluster_name,
             username=self._config.username,
             org=self._config.org_name,
+        )
+
+    # URIs and volumes (reference: Parser). The logic lives in _uri_parsing.
+
+    def _uri_context(self, cluster_name: str | None) -> UriContext:
+        return UriContext(
+            cluster=cluster_name or self._config.cluster_name,
+            username=self._config.username,
+            org=self._config.org_name,
+        )
+
+    def volume(self, volume: str, cluster_name: str | None = None) -> Volume:
+        """``STORAGE_URI:/CONTAINER/PATH[:ro]``; writable unless ``ro`` is given."""
+        return parse_volume(volume, self._uri_context(cluster_name))
+
+    def volumes(self, volume: Sequence[str], cluster_name: str | None = None) -> VolumeParseResult:
+        """Storage (``storage:...:/path[:ro]``), secret (``secret:KEY:/path``) and disk
+        (``disk:NAME:/path[:ro]``) definitions, each into its own list."""
+        context = self._uri_context(cluster_name)
+        volumes: list[Volume] = []
+        secret_files: list[SecretFile] = []
+        disk_volumes: list[DiskVolume] = []
+        for item in volume:
+            if item.startswith("secret:"):
+                secret_files.append(parse_secret_file(item, context))
+            elif item.startswith("disk:"):
+                disk_volumes.append(parse_disk_volume(item, context))
+            else:
+                volumes.append(parse_volume(item, context))
+        return VolumeParseResult(volumes, secret_files, disk_volumes)
+
+    def uri_to_str(self, uri: URL) -> str:
+        return str(uri)
+
+    def str_to_uri(
+        self,
+        uri: str,
+        *,
+        allowed_schemes: Iterable[str] = (),
+        cluster_name: str | None = None,
+        short: bool = False,
+    ) -> URL:
+        """A URI (``storage:folder``) or a local path, normalised (see ``normalize_uri``)."""
+        return str_to_uri(
+            uri, self._uri_context(cluster_name), allowed_schemes=allowed_schemes, short=short
+        )
+
+    def uri_to_path(self, uri: URL, *, cluster_name: str | None = None) -> Path:
+        """The local path of a ``file:`` URI; ValueError for any other scheme."""
+        return uri_to_path(uri)
+
+    def path_to_uri(self, path: Path) -> URL:
+        return local_path_to_uri(path)
+
+    def normalize_uri(
+        self,
+        uri: URL,
+        *,
+        allowed_schemes: Iterable[str] = (),
+        cluster_name: str | None = None,
+        short: bool = False,
+    ) -> URL:
+        """Long form ``scheme://cluster/[org/]user/path``; with ``short``, ``scheme:path``
+        where cluster, org and user are the current ones."""
+        return _normalize_uri(
+            uri, self._uri_context(cluster_name), allowed_schemes=allowed_schemes, short=short
         )
