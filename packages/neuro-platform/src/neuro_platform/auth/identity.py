@@ -9,6 +9,7 @@ from aiohttp import web
 from ..permissions.cache import PrincipalCache
 from .tokens import InvalidTokenError, TokenCodec
 from .users import UserService
+from .verified_tokens import VerifiedTokens
 
 TOKEN_QUERY_PARAMETER = "neuro-auth-token"
 
@@ -36,7 +37,7 @@ class Authenticator:
     def __init__(
         self, codec: TokenCodec, users: UserService, role_tokens: RoleTokens | None = None
     ) -> None:
-        self._codec = codec
+        self._verified_tokens = VerifiedTokens(codec)
         self._users = users
         # Only "exists" is remembered: a user added elsewhere must not wait out a cached "no".
         # See `permissions/cache.py` for when a removal is noticed.
@@ -45,7 +46,7 @@ class Authenticator:
 
     async def user_of(self, token: str) -> str:
         try:
-            verified = self._codec.verify_claims(token)
+            verified = self._verified_tokens.verify(token)
         except InvalidTokenError as e:
             raise NotAuthenticatedError(f"invalid token: {e}") from e
         user_name = verified.user_name

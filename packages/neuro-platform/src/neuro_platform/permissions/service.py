@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .actions import Action
+from .cache import PrincipalCache
 from .repository import PermissionRepository
 from .rules import GrantSet, PermissionTree, owner_roots
 from .uris import ResourceUri, parse_uri
@@ -39,10 +40,17 @@ class PermissionService:
         self._repository = repository
         self._clusters = tuple(clusters)
         self._orgs = tuple(orgs)
+        # Asked before every request that touches a resource; see `cache.py` for why the
+        # answers may be reused and for how long.
+        self._grant_sets: PrincipalCache[tuple[str, frozenset[str]], GrantSet] = PrincipalCache()
 
     async def grant_set(self, user_name: str, schemes: Iterable[str]) -> GrantSet:
+        key = (user_name, frozenset(schemes))
+        return await self._grant_sets.get(key, lambda: self._load_grant_set(*key))
+
+    async def _load_grant_set(self, user_name: str, schemes: frozenset[str]) -> GrantSet:
         roles = await self._repository.roles_of(user_name)
-        grants = await self._repository.grants_of(roles, set(schemes))
+        grants = await self._repository.grants_of(roles, schemes)
         # Only the user's own trees are owned. A role's members get the role's grants, not
         # its trees: a member of `alice/team` must not manage `storage://c/alice/team` (a
         # folder in alice's home) nor `role://alice/team` (and so its membership).
