@@ -19,6 +19,7 @@ from aiohttp.typedefs import Handler
 from ..api.keys import AUTHENTICATOR, PERMISSIONS, SESSIONS, SETTINGS, USERS
 from ..auth.tokens import TokenCodec, load_or_create_signing_key
 from ..monitoring import handlers as monitoring_handlers
+from ..monitoring import interactive, port_forward
 from ..orchestrator import (
     ContainerNotFoundError,
     ContainerNotRunningError,
@@ -46,6 +47,8 @@ def create_jobs_app() -> web.Application:
     app.add_routes(monitoring_handlers.fixed_routes)
     app.add_routes(handlers.routes)
     app.add_routes(monitoring_handlers.routes)
+    app.add_routes(interactive.routes)
+    app.add_routes(port_forward.routes)
     return app
 
 

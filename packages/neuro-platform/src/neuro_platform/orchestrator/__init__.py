@@ -8,6 +8,9 @@ from .errors import ContainerNotRunningError as ContainerNotRunningError
 from .errors import ImagePullError as ImagePullError
 from .errors import InvalidImageNameError as InvalidImageNameError
 from .errors import OrchestratorError as OrchestratorError
+from .interactive import InteractiveSession as InteractiveSession
+from .interactive import Output as Output
+from .interactive import StreamOptions as StreamOptions
 from .reasons import JobReason as JobReason
 from .spec import BindMount as BindMount
 from .spec import ContainerSpec as ContainerSpec

@@ -8,11 +8,13 @@ again from the ids in its database, and `list_managed` finds the ones it may hav
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from types import TracebackType
 from typing import Self
 
+from .interactive import InteractiveSession, StreamOptions
 from .spec import ContainerSpec
 from .state import ContainerState, ContainerStats
 
@@ -97,6 +99,25 @@ class Orchestrator(abc.ABC):
     @abc.abstractmethod
     async def ip_address(self, job_id: str) -> str | None:
         """The container's address reachable from the platform host; None when not running."""
+
+    @abc.abstractmethod
+    def exec(
+        self, job_id: str, command: Sequence[str], options: StreamOptions
+    ) -> AbstractAsyncContextManager[InteractiveSession]:
+        """Run `command` in the job's container, connected to the streams `options` names.
+
+        Raises ContainerNotFoundError / ContainerNotRunningError before yielding; a command
+        the container cannot run yields a session whose exit code says so (126/127).
+        """
+
+    @abc.abstractmethod
+    def attach(
+        self, job_id: str, options: StreamOptions
+    ) -> AbstractAsyncContextManager[InteractiveSession]:
+        """Connect to the job's own streams (stdin only reaches a job started with a tty).
+
+        Raises ContainerNotFoundError / ContainerNotRunningError before yielding.
+        """
 
     @abc.abstractmethod
     async def ensure_network(self, name: str) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import signal as signals
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from aiodocker.exceptions import DockerError
 from . import docker_logs
 from .base import Orchestrator
 from .docker_config import create_config
+from .docker_interactive import attach_session, exec_session
 from .docker_state import state_from_inspect, stats_from_sample
 from .errors import (
     ContainerCannotRunError,
@@ -24,6 +26,7 @@ from .errors import (
     InvalidImageNameError,
     OrchestratorError,
 )
+from .interactive import InteractiveSession, StreamOptions
 from .naming import LABEL_INSTANCE, LABEL_JOB_ID, check_name_part, container_name
 from .spec import ContainerSpec
 from .state import ContainerPhase, ContainerState, ContainerStats
@@ -193,6 +196,18 @@ class DockerOrchestrator(Orchestrator):
             if network.get("IPAddress"):
                 return str(network["IPAddress"])
         return settings.get("IPAddress") or None
+
+    # -- interaction -------------------------------------------------------------------------
+
+    def exec(
+        self, job_id: str, command: Sequence[str], options: StreamOptions
+    ) -> AbstractAsyncContextManager[InteractiveSession]:
+        return exec_session(self._container(job_id), job_id, command, options)
+
+    def attach(
+        self, job_id: str, options: StreamOptions
+    ) -> AbstractAsyncContextManager[InteractiveSession]:
+        return attach_session(self._container(job_id), job_id, options)
 
     # -- networks ----------------------------------------------------------------------------
 

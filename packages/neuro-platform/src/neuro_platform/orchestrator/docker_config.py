@@ -87,6 +87,8 @@ def create_config(spec: ContainerSpec, instance: str) -> dict[str, Any]:
         "Image": spec.image,
         "Env": [f"{name}={value}" for name, value in spec.env.items()],
         "Tty": spec.tty,
+        # A terminal job is one a user attaches to and types into: keep its stdin open.
+        "OpenStdin": spec.tty,
         "Labels": container_labels(spec, instance),
         "HostConfig": _host_config(spec),
     }
