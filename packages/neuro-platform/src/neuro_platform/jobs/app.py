@@ -18,6 +18,7 @@ from aiohttp.typedefs import Handler
 
 from ..api.keys import AUTHENTICATOR, PERMISSIONS, SESSIONS, SETTINGS, USERS
 from ..auth.tokens import TokenCodec, load_or_create_signing_key
+from ..disks.keys import DISKS
 from ..monitoring import handlers as monitoring_handlers
 from ..monitoring import interactive, port_forward
 from ..orchestrator import (
@@ -27,16 +28,19 @@ from ..orchestrator import (
     OrchestratorError,
 )
 from ..permissions import PermissionDeniedError
+from ..secrets.keys import SECRETS
 from ..settings import Settings
 from ..storage.app import storage_root
 from . import handlers
 from .capacity import NodeResources
+from .job_mounts import JobMounts
 from .job_tokens import JobScopedAuthenticator, JobTokenIssuer
 from .keys import JOBS, LOG_ARCHIVE, ORCHESTRATOR, SCHEDULER
 from .log_archive import LogArchive
 from .repository import JobRepository
 from .scheduler import Scheduler
 from .service import JobLookupError, JobsService
+from .volume_access import VolumeAccess
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +83,16 @@ async def jobs_context(app: web.Application) -> AsyncIterator[None]:
             life_span_minute_s=settings.jobs.life_span_minute_s,
             network_of=lambda cluster: network_name(settings, cluster),
             storage_root_of=lambda cluster: storage_root(settings, cluster),
+            mounts=JobMounts(app[SECRETS], app[DISKS], settings.data_dir / "job-secrets"),
         )
         app[ORCHESTRATOR] = orchestrator
         app[LOG_ARCHIVE] = archive
         app[SCHEDULER] = scheduler
+        volume_access = VolumeAccess(repository, app[SECRETS], app[DISKS])
+        # Disk GC and `disk rm` must leave alone the disks that unfinished jobs hold.
+        app[DISKS].in_use = volume_access.in_use
         app[JOBS] = JobsService(
-            repository, app[PERMISSIONS], settings, scheduler.node, scheduler.wake
+            repository, app[PERMISSIONS], settings, scheduler.node, scheduler.wake, volume_access
         )
         task = asyncio.create_task(scheduler.run(), name="job-scheduler")
         try:

@@ -7,10 +7,12 @@ from typing import Any
 
 from .entities import (
     Container,
+    DiskVolume,
     HttpPort,
     JobStatus,
     Resources,
     RestartPolicy,
+    SecretVolume,
     StatusItem,
     StorageVolume,
 )
@@ -48,6 +50,20 @@ def encode_container(container: Container) -> dict[str, Any]:
             {"src_storage_uri": v.src_storage_uri, "dst_path": v.dst_path, "read_only": v.read_only}
             for v in container.volumes
         ],
+        "secret_env": dict(container.secret_env),
+        "secret_volumes": [
+            {"src_secret_uri": v.src_secret_uri, "dst_path": v.dst_path}
+            for v in container.secret_volumes
+        ],
+        "disk_volumes": [
+            {
+                "src_disk_uri": v.src_disk_uri,
+                "dst_path": v.dst_path,
+                "read_only": v.read_only,
+                "disk_id": v.disk_id,
+            }
+            for v in container.disk_volumes
+        ],
         "http": None
         if container.http is None
         else {
@@ -76,6 +92,9 @@ def decode_container(data: dict[str, Any]) -> Container:
         working_dir=data.get("working_dir"),
         env=dict(data.get("env") or {}),
         volumes=tuple(StorageVolume(**v) for v in data.get("volumes") or ()),
+        secret_env=dict(data.get("secret_env") or {}),
+        secret_volumes=tuple(SecretVolume(**v) for v in data.get("secret_volumes") or ()),
+        disk_volumes=tuple(DiskVolume(**v) for v in data.get("disk_volumes") or ()),
         http=None if http is None else HttpPort(**http),
         tty=bool(data.get("tty")),
         resources=Resources(

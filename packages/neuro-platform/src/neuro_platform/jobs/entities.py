@@ -72,6 +72,23 @@ class StorageVolume:
 
 
 @dataclass(frozen=True)
+class SecretVolume:
+    """A secret's value as a read-only file in the container (written at container start)."""
+
+    src_secret_uri: str
+    dst_path: str
+
+
+@dataclass(frozen=True)
+class DiskVolume:
+    src_disk_uri: str
+    dst_path: str
+    read_only: bool = True
+    # Resolved at submission: a name may later point at another disk, the id never does.
+    disk_id: str = ""
+
+
+@dataclass(frozen=True)
 class Resources:
     cpu: float
     memory: int  # bytes
@@ -93,6 +110,10 @@ class Container:
     working_dir: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     volumes: tuple[StorageVolume, ...] = ()
+    # Variable name -> secret URI; values are looked up only when the container starts.
+    secret_env: Mapping[str, str] = field(default_factory=dict)
+    secret_volumes: tuple[SecretVolume, ...] = ()
+    disk_volumes: tuple[DiskVolume, ...] = ()
     http: HttpPort | None = None
     tty: bool = False
 

@@ -41,6 +41,7 @@ from ..orchestrator import (
 from ..permissions.uris import parse_uri
 from .capacity import NodeResources
 from .entities import Job, JobStatus, RestartPolicy, StatusItem
+from .job_mounts import JobMounts
 from .job_tokens import JobTokenIssuer
 from .log_archive import LogArchive
 from .repository import JobQuery, JobRepository
@@ -67,7 +68,9 @@ class Scheduler:
         life_span_minute_s: float,
         network_of: Callable[[str], str],
         storage_root_of: Callable[[str], Path],
+        mounts: JobMounts,
     ) -> None:
+        self._mounts = mounts
         self._repository = repository
         self._orchestrator = orchestrator
         self._archive = archive
@@ -198,6 +201,7 @@ class Scheduler:
             log.exception("stopping the container of %s failed", job.id)
         await self._archive.append_run(self._orchestrator, job.id)
         await self._orchestrator.remove(job.id)
+        self._mounts.release(job.id)
         await self._repository.update(job.id, lambda j: replace(j, materialized=False))
 
     def _watch(self, job_id: str) -> None:
@@ -293,7 +297,7 @@ class Scheduler:
         if marked.is_finished:
             return
         try:
-            spec = self._container_spec(marked)
+            spec = await self._with_mounts(self._container_spec(marked), marked)
             if spec.network is not None and spec.network not in self._networks:
                 await self._orchestrator.ensure_network(spec.network)
                 self._networks.add(spec.network)
@@ -341,6 +345,15 @@ class Scheduler:
             network_aliases=internal_hostnames(job),
         )
 
+    async def _with_mounts(self, spec: ContainerSpec, job: Job) -> ContainerSpec:
+        """Adds secrets and disks, read now: a secret removed since submission fails the start."""
+        prepared = await self._mounts.prepare(job)
+        return replace(
+            spec,
+            env={**spec.env, **prepared.env},
+            bind_mounts=(*spec.bind_mounts, *prepared.bind_mounts),
+        )
+
     def _storage_path(self, cluster: str, uri: str) -> Path:
         # parse_uri refuses '.' and '..', so the path stays inside the cluster's storage.
         parts = parse_uri(uri).parts[1:]
@@ -352,6 +365,7 @@ class Scheduler:
         """Containers of this instance whose job is gone from the database (or never got
         recorded as started) are removed; every other container is adopted by the passes."""
         queue = {job.id: job for job in await self._repository.scheduling_queue()}
+        self._mounts.release_all_except({j.id for j in queue.values() if j.materialized})
         for state in await self._orchestrator.list_managed():
             job = queue.get(state.job_id)
             if job is None or not job.materialized:

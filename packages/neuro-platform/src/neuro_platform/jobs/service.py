@@ -21,6 +21,7 @@ from .capacity import NodeResources
 from .entities import ACTIVE_STATUSES, MIB, Job, JobStatus, StatusItem
 from .repository import JobNotFoundError, JobQuery, JobRepository
 from .submission import Submission, SubmissionError
+from .volume_access import VolumeAccess
 
 
 class JobLookupError(LookupError):
@@ -46,7 +47,9 @@ class JobsService:
         settings: Settings,
         node: NodeResources,
         wake_scheduler: Callable[[], None],
+        volume_access: VolumeAccess,
     ) -> None:
+        self._volume_access = volume_access
         self._node = node
         self._repository = repository
         self._permissions = permissions
@@ -62,6 +65,9 @@ class JobsService:
                 Permission.of(v.src_storage_uri, Action.READ if v.read_only else Action.WRITE)
                 for v in submission.container.volumes
             ],
+        )
+        container = await self._volume_access.resolve(
+            user, submission.cluster_name, submission.container
         )
         if not self._node.fits(submission.container.resources):
             raise SubmissionError(
@@ -88,7 +94,7 @@ class JobsService:
             owner=user,
             cluster_name=submission.cluster_name,
             org_name=submission.org_name,
-            container=submission.container,
+            container=container,
             created_at=now,
             statuses=(StatusItem(JobStatus.PENDING, now, reason=JobReason.CREATING),),
             name=submission.name,
@@ -105,7 +111,8 @@ class JobsService:
             max_run_time_minutes=submission.max_run_time_minutes,
             wait_for_jobs_quota=submission.wait_for_jobs_quota,
         )
-        await self._repository.insert(job)
+        async with self._volume_access.claiming(container):
+            await self._repository.insert(job)
         self._wake_scheduler()
         return job
 

@@ -18,10 +18,12 @@ from ..settings import ClusterSettings
 from .entities import (
     MIB,
     Container,
+    DiskVolume,
     HttpPort,
     JobPriority,
     Resources,
     RestartPolicy,
+    SecretVolume,
     StorageVolume,
 )
 
@@ -144,9 +146,16 @@ def _container(raw: Mapping[str, Any], resources: Resources) -> Container:
         isinstance(k, str) and k and "=" not in k and isinstance(v, str) for k, v in env.items()
     ):
         raise SubmissionError("env must map variable names to strings")
-    for key in ("secret_env", "secret_volumes", "disk_volumes"):
-        if raw.get(key):
-            raise SubmissionError(f"{key} is not supported by this platform yet")
+    volumes = _volumes(raw.get("volumes"))
+    secret_volumes = _secret_volumes(raw.get("secret_volumes"))
+    disk_volumes = _disk_volumes(raw.get("disk_volumes"))
+    destinations = [
+        *(v.dst_path for v in volumes),
+        *(v.dst_path for v in secret_volumes),
+        *(v.dst_path for v in disk_volumes),
+    ]
+    if len(set(destinations)) != len(destinations):
+        raise SubmissionError("volume dst_path values must be unique")
     return Container(
         image=image.strip(),
         resources=resources,
@@ -154,7 +163,10 @@ def _container(raw: Mapping[str, Any], resources: Resources) -> Container:
         command=_shell_words(raw, "command"),
         working_dir=working_dir,
         env=dict(env),
-        volumes=_volumes(raw.get("volumes")),
+        volumes=volumes,
+        secret_env=_secret_env(raw.get("secret_env"), env),
+        secret_volumes=secret_volumes,
+        disk_volumes=disk_volumes,
         http=_http(raw.get("http")),
         tty=_flag(raw, "tty"),
     )
@@ -219,10 +231,59 @@ def _volumes(raw: Any) -> tuple[StorageVolume, ...]:
         if not isinstance(dst, str) or not dst.startswith("/"):
             raise SubmissionError("volume dst_path must be an absolute path")
         volumes.append(StorageVolume(src, dst, _flag(item, "read_only", True)))
-    destinations = [v.dst_path for v in volumes]
-    if len(set(destinations)) != len(destinations):
-        raise SubmissionError("volume dst_path values must be unique")
     return tuple(volumes)
+
+
+def _secret_env(raw: Any, env: Mapping[str, str]) -> dict[str, str]:
+    if not raw:
+        return {}
+    if not isinstance(raw, Mapping) or not all(
+        isinstance(k, str) and k and "=" not in k and isinstance(v, str) for k, v in raw.items()
+    ):
+        raise SubmissionError("secret_env must map variable names to secret:// URIs")
+    for name, uri in raw.items():
+        if not uri.startswith("secret://"):
+            raise SubmissionError(f"secret_env {name}: {uri!r} is not a secret:// URI")
+        if name in env:
+            raise SubmissionError(f"{name} is set both in env and in secret_env")
+    return dict(raw)
+
+
+def _secret_volumes(raw: Any) -> tuple[SecretVolume, ...]:
+    items = _objects(raw, "secret_volumes")
+    volumes = []
+    for item in items:
+        src = item.get("src_secret_uri")
+        if not isinstance(src, str) or not src.startswith("secret://"):
+            raise SubmissionError("secret volume src_secret_uri must be a secret:// URI")
+        volumes.append(SecretVolume(src, _dst_path(item)))
+    return tuple(volumes)
+
+
+def _disk_volumes(raw: Any) -> tuple[DiskVolume, ...]:
+    items = _objects(raw, "disk_volumes")
+    volumes = []
+    for item in items:
+        src = item.get("src_disk_uri")
+        if not isinstance(src, str) or not src.startswith("disk://"):
+            raise SubmissionError("disk volume src_disk_uri must be a disk:// URI")
+        volumes.append(DiskVolume(src, _dst_path(item), _flag(item, "read_only", True)))
+    return tuple(volumes)
+
+
+def _objects(raw: Any, key: str) -> list[Mapping[str, Any]]:
+    if not raw:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(v, Mapping) for v in raw):
+        raise SubmissionError(f"{key} must be a list of objects")
+    return raw
+
+
+def _dst_path(item: Mapping[str, Any]) -> str:
+    dst = item.get("dst_path")
+    if not isinstance(dst, str) or not dst.startswith("/") or dst.rstrip("/") == "":
+        raise SubmissionError("volume dst_path must be an absolute path")
+    return dst
 
 
 def _name(value: Any) -> str | None:

@@ -55,6 +55,19 @@ def job_json(
         ],
         "resources": resources_json,
     }
+    # URIs only: secret values never leave the server through the API.
+    if container.secret_env:
+        container_json["secret_env"] = dict(container.secret_env)
+    if container.secret_volumes:
+        container_json["secret_volumes"] = [
+            {"src_secret_uri": v.src_secret_uri, "dst_path": v.dst_path}
+            for v in container.secret_volumes
+        ]
+    if container.disk_volumes:
+        container_json["disk_volumes"] = [
+            {"src_disk_uri": v.src_disk_uri, "dst_path": v.dst_path, "read_only": v.read_only}
+            for v in container.disk_volumes
+        ]
     for key in ("command", "entrypoint", "working_dir"):
         if (value := getattr(container, key)) is not None:
             container_json[key] = value

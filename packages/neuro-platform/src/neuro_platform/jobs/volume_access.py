@@ -1,0 +1,93 @@
+"""Submission-time checks of the secrets and disks a job asks for (wire spec 3.1).
+
+Read on each secret; read on a read-only disk, write on a writable one (403 otherwise); every
+secret and disk must exist in the job's cluster. A disk that an unfinished job holds
+read-write cannot be claimed read-write by another job: two writers would corrupt its
+filesystem.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Collection
+from contextlib import asynccontextmanager
+from dataclasses import replace
+
+from ..disks.service import DiskNotFoundError, DisksService
+from ..permissions.uris import parse_uri
+from ..secrets.service import SecretNotFoundError, SecretsService
+from .entities import ACTIVE_STATUSES, Container
+from .repository import JobQuery, JobRepository
+from .submission import SubmissionError
+
+
+class DiskInUseError(SubmissionError):
+    """A read-write claim on a disk another unfinished job writes to."""
+
+
+class VolumeAccess:
+    def __init__(
+        self, repository: JobRepository, secrets: SecretsService, disks: DisksService
+    ) -> None:
+        self._repository = repository
+        self._secrets = secrets
+        self._disks = disks
+        # Checking for a writer and recording the new job are one step, so two submissions
+        # racing for the same disk cannot both win.
+        self._claims = asyncio.Lock()
+
+    async def resolve(self, user: str, cluster_name: str, container: Container) -> Container:
+        """The container with its disks resolved to ids, once the user may use everything."""
+        secret_uris = sorted(
+            {*container.secret_env.values(), *(v.src_secret_uri for v in container.secret_volumes)}
+        )
+        for uri in secret_uris:
+            _require_cluster(uri, cluster_name)
+        if secret_uris:
+            try:
+                await self._secrets.require_readable(user, secret_uris)
+            except SecretNotFoundError as e:
+                raise SubmissionError(str(e)) from e
+        disks = []
+        for volume in container.disk_volumes:
+            _require_cluster(volume.src_disk_uri, cluster_name)
+            try:
+                disk = await self._disks.for_job(user, volume.src_disk_uri, volume.read_only)
+            except DiskNotFoundError as e:
+                raise SubmissionError(f"{e} ({volume.src_disk_uri})") from e
+            disks.append(replace(volume, disk_id=disk.id))
+        writable = [d.disk_id for d in disks if not d.read_only]
+        if len(set(writable)) != len(writable):
+            raise DiskInUseError("A disk can be mounted read-write only once")
+        return replace(container, disk_volumes=tuple(disks))
+
+    @asynccontextmanager
+    async def claiming(self, container: Container) -> AsyncIterator[None]:
+        """Holds the claim lock while the caller records the job; refuses a second writer."""
+        async with self._claims:
+            wanted = {v.disk_id: v for v in container.disk_volumes if not v.read_only}
+            if wanted:
+                for disk_id in await self._writers():
+                    if disk_id in wanted:
+                        raise DiskInUseError(
+                            f"Disk {wanted[disk_id].src_disk_uri} is mounted read-write by "
+                            "another job that has not finished; mount it read-only or wait"
+                        )
+            yield
+
+    async def in_use(self) -> Collection[str]:
+        """Disks of jobs that are not finished (or whose container is still there)."""
+        return {
+            v.disk_id
+            for job in await self._repository.scheduling_queue()
+            for v in job.container.disk_volumes
+        }
+
+    async def _writers(self) -> set[str]:
+        active = await self._repository.find(JobQuery(statuses=ACTIVE_STATUSES))
+        return {v.disk_id for job in active for v in job.container.disk_volumes if not v.read_only}
+
+
+def _require_cluster(uri: str, cluster_name: str) -> None:
+    if parse_uri(uri).parts[:1] != (cluster_name,):
+        raise SubmissionError(f"{uri} is not in the job's cluster {cluster_name!r}")
