@@ -186,6 +186,15 @@ def job() -> None:
 @click.option("-d", "--description", help="Free-form description of the job.")
 @click.option("-e", "--env", multiple=True, help="VAR=VALUE or VAR (from this shell).")
 @click.option("--env-file", multiple=True, help="A file of VAR=VALUE lines; repeatable.")
+@click.option(
+    "-v",
+    "--volume",
+    "volumes",
+    multiple=True,
+    metavar="MOUNT",
+    help="storage:PATH:/MNT[:ro|:rw] (read-write by default), secret:KEY:/FILE or "
+    "disk:NAME:/MNT[:ro|:rw]; repeatable. VAR=secret:KEY in --env passes a secret.",
+)
 @click.option("--http-port", type=int, help="Expose this port of the job over HTTP.")
 @click.option(
     "--http-auth/--no-http-auth",
@@ -246,6 +255,7 @@ async def run(
     description: str | None,
     env: Sequence[str],
     env_file: Sequence[str],
+    volumes: Sequence[str],
     http_port: int | None,
     http_auth: bool,
     entrypoint: str | None,
@@ -274,6 +284,7 @@ async def run(
         preset_name = _choose_preset(client, preset, preemptible)
         remote_image = client.parse.remote_image(image)
         envs = client.parse.envs(env, env_file)
+        mounts = client.parse.volumes(volumes)
         if life_span is None:
             life_span = await _default_life_span(client)
         submitted = await client.jobs.start(
@@ -285,6 +296,9 @@ async def run(
             http=neuro_sdk.HTTPPort(http_port, http_auth) if http_port else None,
             env=envs.env,
             secret_env=envs.secret_env,
+            volumes=mounts.volumes,
+            secret_files=mounts.secret_files,
+            disk_volumes=mounts.disk_volumes,
             shm=extshm,
             name=name,
             tags=tags,

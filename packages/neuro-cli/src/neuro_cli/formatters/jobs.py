@@ -199,6 +199,16 @@ def format_job_status(job: neuro_sdk.JobDescription, *, tz: tzinfo | None = None
     row("Internal hostname named", job.internal_hostname_named)
     for name, value in sorted(container.env.items()):
         row(f"Env {name}", value)
+    for name, uri in sorted(container.secret_env.items()):
+        row(f"Env {name}", f"{uri} (secret)")
+    for volume in container.volumes:
+        mode = "ro" if volume.read_only else "rw"
+        row("Volume", f"{volume.storage_uri} -> {volume.container_path} ({mode})")
+    for secret in container.secret_files:
+        row("Secret file", f"{secret.secret_uri} -> {secret.container_path}")
+    for disk in container.disk_volumes:
+        mode = "ro" if disk.read_only else "rw"
+        row("Disk", f"{disk.disk_uri} -> {disk.container_path} ({mode})")
     row("Created", format_time(history.created_at, tz))
     row("Started", format_time(history.started_at, tz))
     row("Finished", format_time(history.finished_at, tz))

@@ -1,0 +1,141 @@
+"""`neuro run -v storage:/secret:/disk: --env X=secret:KEY` end to end on our server and dockerd,
+and the original ``neuro-cli==22.7.1`` mounting a storage folder into a job."""
+
+import os
+import re
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from neuro_platform.orchestrator.testing import build_base_image, remove_instance_containers
+from neuro_platform.testing.server import PlatformServer, running_platform
+
+BUSYBOX = "neuro-base/busybox:latest"
+INSTANCE = "cli-volumes-tests"
+REPO_ROOT = Path(__file__).resolve().parents[3]
+ORIGINAL_NEURO = REPO_ROOT / ".cache" / "interop-venv" / "bin" / "neuro"
+Neuro = Callable[..., Result]
+
+
+@pytest.fixture(scope="module")
+def volumes_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
+    build_base_image("busybox")
+    config = {"jobs": {"orchestrator_instance": INSTANCE}}
+    try:
+        with running_platform(
+            tmp_path_factory.mktemp("server"), users={"alice": "alice-password"}, config=config
+        ) as server:
+            yield server
+    finally:
+        remove_instance_containers(INSTANCE)
+
+
+@pytest.fixture
+def neuro_alice(
+    volumes_server: PlatformServer, neuro: Neuro, log_in: Callable[[PlatformServer], str]
+) -> Neuro:
+    log_in(volumes_server)
+    return neuro
+
+
+def test_run_mounts_storage_and_secrets_and_status_shows_them(
+    neuro_alice: Neuro, tmp_path: Path
+) -> None:
+    secret = f"v-{uuid.uuid4().hex}"
+    assert neuro_alice("secret", "add", "api-key", secret).exit_code == 0
+    source = tmp_path / "numbers.txt"
+    source.write_text("1\n2\n3\n4\n")
+    assert neuro_alice("mkdir", "-p", "storage:cli-in").exit_code == 0
+    upload = neuro_alice("cp", str(source), "storage:cli-in/numbers.txt")
+    assert upload.exit_code == 0, upload.output
+
+    run = neuro_alice(
+        "run",
+        "-n",
+        "cli-volumes",
+        "-v",
+        "storage:cli-in:/in:ro",
+        "--volume",
+        "storage:cli-out:/out",
+        "-v",
+        "secret:api-key:/run/key",
+        "--env",
+        "TOKEN=secret:api-key",
+        BUSYBOX,
+        "sh",
+        "-c",
+        'wc -l < /in/numbers.txt > /out/count; echo "env=$TOKEN file=$(cat /run/key)"; '
+        "touch /in/x 2>/dev/null || echo in-is-read-only",
+    )
+    assert run.exit_code == 0, run.output
+    assert f"env={secret} file={secret}" in run.stdout
+    assert "in-is-read-only" in run.stdout
+
+    download = neuro_alice("cp", "storage:cli-out/count", str(tmp_path / "count"))
+    assert download.exit_code == 0, download.output
+    assert (tmp_path / "count").read_text().strip() == "4"
+
+    status = neuro_alice("status", "cli-volumes")
+    assert status.exit_code == 0, status.output
+    assert re.search(r"Volume\s+storage://default/alice/cli-in -> /in \(ro\)", status.stdout)
+    assert re.search(r"Volume\s+storage://default/alice/cli-out -> /out \(rw\)", status.stdout)
+    assert re.search(r"Secret file\s+secret://default/alice/api-key -> /run/key", status.stdout)
+    assert re.search(r"Env TOKEN\s+secret://default/alice/api-key \(secret\)", status.stdout)
+    assert secret not in status.stdout
+
+
+def test_run_mounts_a_disk_that_keeps_its_data(neuro_alice: Neuro) -> None:
+    assert neuro_alice("disk", "create", "16M", "--name", "cli-disk").exit_code == 0
+    write = neuro_alice(
+        "run", "-v", "disk:cli-disk:/data:rw", BUSYBOX, "sh", "-c", "echo kept > /data/f"
+    )
+    assert write.exit_code == 0, write.output
+    read = neuro_alice("run", "-v", "disk:cli-disk:/data:ro", BUSYBOX, "cat", "/data/f")
+    assert read.exit_code == 0, read.output
+    assert "kept\n" in read.stdout
+
+
+def test_run_refuses_a_malformed_volume(neuro_alice: Neuro) -> None:
+    result = neuro_alice("run", "-v", "storage:no-destination", BUSYBOX, "true")
+    assert result.exit_code != 0
+    assert "Invalid volume specification" in result.output
+
+
+@pytest.mark.interop
+@pytest.mark.skipif(not ORIGINAL_NEURO.exists(), reason=f"{ORIGINAL_NEURO} is missing")
+def test_original_cli_mounts_a_storage_folder(
+    volumes_server: PlatformServer, neuro_alice: Neuro, tmp_path: Path
+) -> None:
+    config_dir = tmp_path / "original"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEURO")}
+    env |= {"NEURO_CLI_DISABLE_PYPI_VERSION_CHECK": "1", "NEUROMATION_CONFIG": str(config_dir)}
+
+    def original(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(ORIGINAL_NEURO), "--skip-stats", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
+        )
+
+    token = volumes_server.issue_token("alice")
+    login = original("config", "login-with-token", token, str(volumes_server.api_url))
+    assert login.returncode == 0, login.stderr
+    run = original(
+        "run", "--no-tty", "-n", "interop-volume", "-v", "storage:interop:/mnt", BUSYBOX,
+        "--", "sh", "-c", "echo from-original > /mnt/out.txt",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    while "succeeded" not in (status := original("status", "interop-volume")).stdout:
+        assert "failed" not in status.stdout, status.stdout
+        time.sleep(0.5)
+    download = neuro_alice("cp", "storage:interop/out.txt", str(tmp_path / "out.txt"))
+    assert download.exit_code == 0, download.output
+    assert (tmp_path / "out.txt").read_text() == "from-original\n"
