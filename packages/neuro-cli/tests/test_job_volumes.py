@@ -1,6 +1,7 @@
 """`neuro run -v storage:/secret:/disk: --env X=secret:KEY` end to end on our server and dockerd,
 and the original ``neuro-cli==22.7.1`` mounting a storage folder into a job."""
 
+import asyncio
 import os
 import re
 import subprocess
@@ -11,7 +12,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
+from yarl import URL
 
+import neuro_sdk
 from neuro_platform.orchestrator.testing import build_base_image, remove_instance_containers
 from neuro_platform.testing.server import PlatformServer, running_platform
 
@@ -98,6 +101,43 @@ def test_run_mounts_a_disk_that_keeps_its_data(neuro_alice: Neuro) -> None:
     read = neuro_alice("run", "-v", "disk:cli-disk:/data:ro", BUSYBOX, "cat", "/data/f")
     assert read.exit_code == 0, read.output
     assert "kept\n" in read.stdout
+
+
+def test_sdk_jobs_run_sends_and_parses_every_volume_kind(
+    neuro_alice: Neuro, config_dir: Path
+) -> None:
+    assert neuro_alice("secret", "add", "sdk-key", "sdk-value").exit_code == 0
+    assert neuro_alice("disk", "create", "16M", "--name", "sdk-disk").exit_code == 0
+
+    async def run_and_read_back() -> neuro_sdk.JobDescription:
+        async with await neuro_sdk.Factory(config_dir).get() as client:
+            mounts = client.parse.volumes(
+                ["storage:sdk:/mnt/sdk:ro", "secret:sdk-key:/run/key", "disk:sdk-disk:/data"]
+            )
+            container = neuro_sdk.Container(
+                image=client.parse.remote_image(BUSYBOX),
+                resources=neuro_sdk.Resources(memory_mb=64, cpu=0.1),
+                command="cat /run/key",
+                volumes=mounts.volumes,
+                secret_env={"KEY": URL("secret:sdk-key")},
+                secret_files=mounts.secret_files,
+                disk_volumes=mounts.disk_volumes,
+            )
+            job = await client.jobs.run(container)
+            return await client.jobs.status(job.id)
+
+    # The CLI runner owns an event loop per call; the SDK part gets its own.
+    seen = asyncio.run(run_and_read_back())
+    assert seen.container.volumes == [
+        neuro_sdk.Volume(URL("storage://default/alice/sdk"), "/mnt/sdk", read_only=True)
+    ]
+    assert seen.container.secret_env == {"KEY": URL("secret://default/alice/sdk-key")}
+    assert seen.container.secret_files == [
+        neuro_sdk.SecretFile(URL("secret://default/alice/sdk-key"), "/run/key")
+    ]
+    assert seen.container.disk_volumes == [
+        neuro_sdk.DiskVolume(URL("disk://default/alice/sdk-disk"), "/data", read_only=False)
+    ]
 
 
 def test_run_refuses_a_malformed_volume(neuro_alice: Neuro) -> None:
