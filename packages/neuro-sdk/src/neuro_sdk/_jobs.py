@@ -32,6 +32,7 @@ from ._jobs_entities import (
     StdStream,
     Volume,
 )
+from ._jobs_interactive import forward_port, open_stream, stream_query
 from ._jobs_monitor import log_query, stream_logs, stream_telemetry
 from ._jobs_wire import ContainerSerializer, job_fields, job_from_api
 from ._parser import image_ref_parser
@@ -317,3 +318,61 @@ class Jobs:
             yield frames
         finally:
             await frames.aclose()
+
+    # -- interaction -------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def exec(
+        self,
+        id: str,
+        cmd: str,
+        *,
+        tty: bool = False,
+        stdin: bool = False,
+        stdout: bool = False,
+        stderr: bool = False,
+        cluster_name: str | None = None,
+    ) -> AsyncIterator[StdStream]:
+        """Run `cmd` (a shell-like command line) in the running job; see StdStream."""
+        url = self._monitoring_url(cluster_name) / id / "exec"
+        query = stream_query(tty=tty, stdin=stdin, stdout=stdout, stderr=stderr, cmd=cmd)
+        auth = await self._config._api_auth()
+        async with open_stream(self._core, url, auth, query) as stream:
+            yield stream
+
+    @asynccontextmanager
+    async def attach(
+        self,
+        id: str,
+        *,
+        tty: bool = False,
+        stdin: bool = False,
+        stdout: bool = False,
+        stderr: bool = False,
+        cluster_name: str | None = None,
+    ) -> AsyncIterator[StdStream]:
+        """Connect to the running job's own standard streams; see StdStream."""
+        url = self._monitoring_url(cluster_name) / id / "attach"
+        query = stream_query(tty=tty, stdin=stdin, stdout=stdout, stderr=stderr)
+        auth = await self._config._api_auth()
+        async with open_stream(self._core, url, auth, query) as stream:
+            yield stream
+
+    @asynccontextmanager
+    async def port_forward(
+        self,
+        id: str,
+        local_port: int,
+        job_port: int,
+        *,
+        no_key_check: bool = False,
+        cluster_name: str | None = None,
+    ) -> AsyncIterator[None]:
+        """Forward localhost:`local_port` to `job_port` of the job while the block runs.
+
+        `no_key_check` is kept for compatibility: forwarding goes through the platform's
+        websocket, never over SSH, so there is no host key to check.
+        """
+        url = self._monitoring_url(cluster_name) / id / "port_forward" / str(job_port)
+        async with forward_port(self._core, url, self._config._api_auth, local_port):
+            yield

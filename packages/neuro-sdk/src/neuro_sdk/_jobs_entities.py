@@ -222,3 +222,7 @@ class StdStream(ABC):
 
     @abstractmethod
     async def write_in(self, data: bytes) -> None: ...
+
+    @abstractmethod
+    async def resize(self, h: int, w: int) -> None:
+        """Tell the job's terminal its new size (tty sessions only)."""

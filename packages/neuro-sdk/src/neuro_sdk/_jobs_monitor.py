@@ -5,7 +5,7 @@ Handshake failures go through the same status → exception table as every HTTP 
 ``log_ws`` route (404/405 without ``X-Error``) gets the plain HTTP ``log`` request instead.
 """
 
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +24,7 @@ LOG_CHUNK_SIZE = 64 * 1024
 STREAM_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_read=None, connect=60)
 
 
-class _RouteMissing(Exception):
+class RouteMissing(Exception):
     """The server has no websocket route for this stream."""
 
 
@@ -45,8 +45,13 @@ def log_query(
 
 
 @asynccontextmanager
-async def _websocket(
-    core: _Core, url: URL, auth: str, params: Mapping[str, str] | None = None
+async def websocket(
+    core: _Core,
+    url: URL,
+    auth: str,
+    params: Mapping[str, str] | None = None,
+    *,
+    protocols: Sequence[str] = (),
 ) -> AsyncIterator[aiohttp.ClientWebSocketResponse]:
     headers = {"Authorization": auth, **trace_headers()}
     try:
@@ -54,6 +59,7 @@ async def _websocket(
             url,
             headers=headers,
             params=params,
+            protocols=protocols,
             heartbeat=HEARTBEAT_S,
             timeout=aiohttp.ClientWSTimeout(ws_close=10),
             max_msg_size=0,
@@ -61,7 +67,7 @@ async def _websocket(
     except aiohttp.WSServerHandshakeError as exc:
         x_error = exc.headers.get("X-Error") if exc.headers else None
         if x_error is None and exc.status in (404, 405):
-            raise _RouteMissing() from exc
+            raise RouteMissing() from exc
         raise error_from_response(exc.status, x_error or exc.message) from exc
     async with ws:
         yield ws
@@ -79,7 +85,7 @@ async def stream_logs(
     core: _Core, monitoring_url: URL, job_id: str, auth: str, query: Mapping[str, str]
 ) -> AsyncGenerator[bytes]:
     try:
-        async with _websocket(core, monitoring_url / job_id / "log_ws", auth, query) as ws:
+        async with websocket(core, monitoring_url / job_id / "log_ws", auth, query) as ws:
             async for msg in ws:
                 if msg.type == aiohttp.WSMsgType.BINARY:
                     if msg.data:
@@ -87,7 +93,7 @@ async def stream_logs(
                 else:
                     raise _unexpected(ws, msg)
         return
-    except _RouteMissing:
+    except RouteMissing:
         pass
     async with core.request(
         "GET", monitoring_url / job_id / "log", auth=auth, params=query, timeout=STREAM_TIMEOUT
@@ -101,14 +107,14 @@ async def stream_telemetry(
 ) -> AsyncGenerator[JobTelemetry]:
     received_any = False
     try:
-        async with _websocket(core, monitoring_url / job_id / "top", auth) as ws:
+        async with websocket(core, monitoring_url / job_id / "top", auth) as ws:
             async for msg in ws:
                 if msg.type != aiohttp.WSMsgType.TEXT:
                     raise _unexpected(ws, msg)
                 payload: Any = msg.json()
                 received_any = True
                 yield telemetry_from_api(payload)
-    except _RouteMissing:
+    except RouteMissing:
         raise error_from_response(404, "The server does not provide job telemetry") from None
     if not received_any:
         raise ValueError(f"Job is not running. Job Id = {job_id}")
