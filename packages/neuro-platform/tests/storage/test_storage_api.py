@@ -57,6 +57,22 @@ async def test_chunked_upload_and_ranged_download_are_byte_identical(alice: Stor
     assert (suffix.status, await suffix.read()) == (206, data[-5:])
 
 
+async def test_small_files_answer_ranges_and_head_like_big_ones(alice: StorageUser) -> None:
+    # Files up to 1 MiB are read whole in one go and answered in one write: same answers.
+    data = os.urandom(MiB)
+    assert (await alice.put("alice/small.bin", data)).status == 201
+    whole = await alice.request("GET", "alice/small.bin", "OPEN")
+    assert (whole.status, whole.headers["X-File-Length"]) == (200, str(MiB))
+    assert await whole.read() == data
+    middle = await alice.request("GET", "alice/small.bin", "OPEN", headers={"Range": "bytes=10-19"})
+    assert middle.headers["Content-Range"] == f"bytes 10-19/{MiB}"
+    assert (middle.status, await middle.read()) == (206, data[10:20])
+    head = await alice.request("HEAD", "alice/small.bin", "OPEN")
+    assert (head.status, head.headers["Content-Length"], await head.read()) == (200, str(MiB), b"")
+    assert (await alice.put("alice/empty.bin", b"")).status == 201
+    assert await alice.read("alice/empty.bin") == b""
+
+
 async def test_unsatisfiable_range_answers_416_with_the_size(alice: StorageUser) -> None:
     await alice.put("alice/small.txt", b"0123456789")
     for header in ("bytes=10-", "bytes=50-60", "lines=1-2"):
@@ -334,14 +350,20 @@ async def test_interrupted_upload_never_shows_under_the_final_name(
 ) -> None:
     await alice.put("alice/model.bin", b"old model")
     assert platform_server.base_url.port is not None
-    for name in ("model.bin", "fresh.bin"):
+    cut_uploads = [
+        ("model.bin", 10 * MiB, 3 * MiB),  # big bodies are streamed to a temporary file
+        ("fresh.bin", 10 * MiB, 3 * MiB),
+        ("model.bin", 64 * 1024, 10 * 1024),  # small ones are read whole before writing
+        ("fresh-small.bin", 64 * 1024, 10 * 1024),
+    ]
+    for name, declared, sent in cut_uploads:
         _, writer = await asyncio.open_connection("127.0.0.1", platform_server.base_url.port)
         writer.write(
             (
                 f"PUT /api/v1/storage/alice/{name}?op=CREATE HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                f"Authorization: Bearer {alice.token}\r\nContent-Length: {10 * MiB}\r\n\r\n"
+                f"Authorization: Bearer {alice.token}\r\nContent-Length: {declared}\r\n\r\n"
             ).encode()
-            + os.urandom(3 * MiB)
+            + os.urandom(sent)
         )
         await writer.drain()
         writer.close()  # the client dies mid-upload
@@ -349,6 +371,7 @@ async def test_interrupted_upload_never_shows_under_the_final_name(
 
     assert await alice.read("alice/model.bin") == b"old model"
     assert (await alice.stat("alice/fresh.bin")).status == 404
+    assert (await alice.stat("alice/fresh-small.bin")).status == 404
     assert await alice.names("alice") == ["model.bin"]
 
 

@@ -179,6 +179,9 @@ class Transfers:
     ) -> None:
         dst_uri = local_path_to_uri(dst)
         progress.start(StorageProgressStart(src, dst_uri, size))
+        if offset == 0 and size <= self.settings.first_chunk_size:
+            await self._download_whole(src, dst, progress, dst_uri)
+            return
         sink = _Sink(await _blocking_io(size, _open_for_download, dst, offset), offset)
         total = size
         try:
@@ -195,6 +198,26 @@ class Transfers:
         finally:
             await _blocking_io(size, sink.file.close)
         progress.complete(StorageProgressComplete(src, dst_uri, total))
+
+    async def _download_whole(
+        self, src: URL, dst: Path, progress: AbstractFileProgress, dst_uri: URL
+    ) -> None:
+        """A small file: received into memory, then written in one go (in a worker thread:
+        creating a file can take a millisecond, which the event loop spends on the next
+        requests meanwhile)."""
+
+        async def receive() -> bytes:
+            async with self._remote.open(src) as (span, stream):
+                content = await stream.read()
+            if len(content) < span.total:
+                raise aiohttp.ClientPayloadError("The answer ended before the end of the file")
+            return content
+
+        content = await self.retrying(receive, f"Download of {src}")
+        await asyncio.to_thread(_write_whole, dst, content)
+        if content:
+            progress.step(StorageProgressStep(src, dst_uri, len(content), len(content)))
+        progress.complete(StorageProgressComplete(src, dst_uri, len(content)))
 
     async def _receive(
         self, src: URL, sink: "_Sink", progress: AbstractFileProgress, dst_uri: URL
@@ -311,7 +334,10 @@ class Transfers:
         slots = asyncio.Semaphore(self.settings.concurrency)
 
         async def download_file(status: FileStatus, target: Path) -> None:
-            local = await asyncio.to_thread(_stat_or_none, target)
+            # The local file matters only to update and continue: no stat otherwise.
+            local = None
+            if update or continue_:
+                local = await asyncio.to_thread(_stat_or_none, target)
             offset = resume_offset(
                 src_size=status.size,
                 src_mtime=status.modification_time - self._remote.time_diff,
@@ -400,6 +426,11 @@ def _open_for_download(path: Path, offset: int) -> BinaryIO:
     file.seek(offset)
     file.truncate()
     return file
+
+
+def _write_whole(path: Path, content: bytes) -> None:
+    with path.open("wb") as file:
+        file.write(content)
 
 
 def _stat_or_none(path: Path) -> os.stat_result | None:

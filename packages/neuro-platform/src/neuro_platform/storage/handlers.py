@@ -5,6 +5,7 @@ method: GET→OPEN, PUT→CREATE, PATCH→WRITE, POST→RENAME, DELETE→DELETE.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import json
 import re
@@ -18,6 +19,7 @@ from ..api.keys import AUTHENTICATOR, PERMISSIONS
 from ..permissions.actions import Action
 from .entries import FileInfo, FileType, RemovedEntry
 from .errors import StorageError
+from .filesystem import SMALL_FILE_SIZE
 from .keys import STORAGE_CLUSTER, STORAGE_FILESYSTEM
 from .paths import StoragePath
 from .ranges import RangeNotSatisfiableError, resolve_range
@@ -119,6 +121,12 @@ async def open_file(
         if span.partial:
             status = 206
             headers[hdrs.CONTENT_RANGE] = f"bytes {span.start}-{span.end - 1}/{info.length}"
+        if opened.content is not None:
+            # A small file was read whole: headers and body leave in one write.
+            body = opened.content[span.start : span.end]
+            return web.Response(
+                status=status, headers=headers, body=body, content_type="application/octet-stream"
+            )
         response = web.StreamResponse(status=status, headers=headers)
         response.content_type = "application/octet-stream"
         response.content_length = span.end - span.start
@@ -160,8 +168,24 @@ async def make_directories(
 async def create_file(
     request: web.Request, service: StorageService, user: str, path: StoragePath
 ) -> web.StreamResponse:
-    await service.create(user, path, request.content.iter_any())
+    length = request.content_length
+    if length is not None and length <= SMALL_FILE_SIZE:
+        # Read before writing, so the file is written in one go; a body cut short raises
+        # here and nothing is created.
+        content: bytes | AsyncIterator[bytes] = await _read_body(request, length)
+    else:
+        content = request.content.iter_any()
+    await service.create(user, path, content)
     return web.Response(status=201)
+
+
+async def _read_body(request: web.Request, length: int) -> bytes:
+    if length == 0:
+        return b""  # aiohttp's reader of an empty body refuses even readexactly(0)
+    try:
+        return await request.content.readexactly(length)
+    except asyncio.IncompleteReadError:
+        raise web.HTTPBadRequest(reason="The body ended before its Content-Length") from None
 
 
 async def write_file(

@@ -61,7 +61,9 @@ class StorageService:
         await self._require(user, Action.WRITE, path)
         await self._filesystem.mkdirs(path)
 
-    async def create(self, user: str, path: StoragePath, content: AsyncIterable[bytes]) -> int:
+    async def create(
+        self, user: str, path: StoragePath, content: AsyncIterable[bytes] | bytes
+    ) -> int:
         await self._require(user, Action.WRITE, path)
         return await self._filesystem.create(path, content)
 
