@@ -112,7 +112,7 @@ async def test_share_answers_201_with_the_grant_and_revoke_204(
     assert await alice.shares() == [{"user": "bob", "uri": SHARED, "action": "read"}]
 
     assert await alice.call("DELETE", "users/bob/permissions", uri=SHARED) == (204, None)
-    # No cache: the very next request is refused.
+    # Cached grants are forgotten when a grant changes: the very next request is refused.
     assert await bob.read_file("alice/shared/f.txt") == 403
     assert await alice.shares() == []
 

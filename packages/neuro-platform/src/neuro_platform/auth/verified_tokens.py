@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import jwt
 
-from .tokens import TokenCodec, VerifiedToken
+from .tokens import InvalidTokenError, TokenCodec, VerifiedToken
 
 MAX_REMEMBERED_TOKENS = 4096
 
@@ -33,11 +33,13 @@ class VerifiedTokens:
 
     def verify(self, token: str) -> VerifiedToken:
         """The token's claims; raises InvalidTokenError like `TokenCodec.verify_claims`."""
-        remembered = self._entries.pop(token, None)
-        if remembered is not None and self._clock() < remembered[1]:
-            self._entries[token] = remembered
-            return remembered[0]
-        # Unknown or expired: the codec checks everything (and says why it is refused).
+        remembered = self._entries.get(token)
+        if remembered is not None:
+            verified, expires_at = remembered
+            if self._clock() < expires_at:
+                return verified
+            del self._entries[token]
+            raise InvalidTokenError("Signature has expired")
         verified = self._codec.verify_claims(token)
         # The signature was just checked, so the claims can be read without checking again.
         claims = jwt.decode(token, options={"verify_signature": False})
