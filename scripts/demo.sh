@@ -43,3 +43,29 @@ token=$("$bin/neuro-platform" admin token issue "$demo_user")
 "$bin/neuro" logout >/dev/null 2>&1 || true
 "$bin/neuro" config login-with-token "$token" "$api_url"
 "$bin/neuro" config show
+
+# A round trip through storage and a job: upload a folder, let a job read it from a read-only
+# volume and write its result to a read-write one, then download the result.
+neuro() { "$bin/neuro" "$@"; }
+work="$root/.cache/demo"
+rm -rf "$work" && mkdir -p "$work/input"
+printf 'the quick brown fox\njumps over the lazy dog\n' >"$work/input/fox.txt"
+printf 'hello neuro platform\n' >"$work/input/hello.txt"
+echo
+echo "\$ neuro cp -r $work/input storage:demo/input"
+neuro rm -r storage:demo >/dev/null 2>&1 || true
+neuro mkdir -p storage:demo/output
+neuro cp -r -T "$work/input" storage:demo/input
+neuro ls -l storage:demo/input
+echo
+echo "\$ neuro run --volume storage:demo/input:/input:ro --volume storage:demo/output:/output ..."
+neuro run --preset cpu-small \
+    --volume storage:demo/input:/input:ro --volume storage:demo/output:/output:rw \
+    neuro-base/busybox:latest -- sh -c 'wc -w /input/*.txt | tee /output/word-counts.txt'
+echo
+echo "\$ neuro cp storage:demo/output/word-counts.txt $work/word-counts.txt"
+neuro cp storage:demo/output/word-counts.txt "$work/word-counts.txt"
+cat "$work/word-counts.txt"
+echo
+echo "The platform keeps running (log: $logs/platform.log); 'make demo-stop' stops it."
+echo "The CLI is .venv/bin/neuro, logged in as '$demo_user'. Try: .venv/bin/neuro ps --all"
