@@ -230,3 +230,34 @@ async def test_job_reads_a_read_only_volume_and_writes_a_read_write_one(
     assert count.strip() == b"3"
     assert b"ro-refused" in output
     assert not list(server.data_dir.rglob("forbidden"))
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {
+                "volumes": [{"src_storage_uri": "storage://default/alice/a", "dst_path": "/m"}],
+                "disk_volumes": [{"src_disk_uri": "disk://default/alice/d", "dst_path": "/m"}],
+            },
+            "dst_path values must be unique",
+        ),
+        (
+            {"env": {"X": "1"}, "secret_env": {"X": "secret://default/alice/k"}},
+            "X is set both in env and in secret_env",
+        ),
+        (
+            {"pass_config": True, "secret_env": {"NEURO_PASSED_CONFIG": "secret://default/alice/k"}},
+            "Cannot pass config",
+        ),
+        ({"secret_env": {"X": "secret://other/alice/k"}}, "not in the job's cluster"),
+        ({"secret_volumes": [{"src_secret_uri": "storage://default/alice/k", "dst_path": "/k"}]},
+         "must be a secret:// URI"),
+    ],
+)  # fmt: skip
+async def test_malformed_volume_fields_are_refused(
+    alice: JobsClient, fields: dict[str, Any], message: str
+) -> None:
+    status, error = await alice.submit_error(busybox_job("true", **fields))
+    assert status == 400
+    assert message in error["error"]

@@ -102,7 +102,7 @@ def parse_submission(
     if schedule_timeout is not None and scheduler_enabled:
         raise SubmissionError("schedule_timeout is not allowed for scheduled (preemptible) jobs")
     pass_config = _flag(body, "pass_config")
-    if pass_config and PASSED_CONFIG_ENV in container.env:
+    if pass_config and PASSED_CONFIG_ENV in {**container.env, **container.secret_env}:
         raise SubmissionError(f"Cannot pass config: {PASSED_CONFIG_ENV} is already set")
     return Submission(
         cluster_name=cluster.name,
