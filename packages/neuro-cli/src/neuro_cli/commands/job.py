@@ -183,7 +183,7 @@ def job() -> None:
 @click.option("-s", "--preset", help="Resource preset (default: the cluster's first one).")
 @click.option("-n", "--name", help="Job name: lower-case letters, digits and dashes.")
 @click.option("--tag", "tags", multiple=True, help="Tag the job; repeatable.")
-@click.option("-d", "--description", help="Free-form description of the job.")
+@click.option("--description", help="Free-form description of the job.")
 @click.option("-e", "--env", multiple=True, help="VAR=VALUE or VAR (from this shell).")
 @click.option("--env-file", multiple=True, help="A file of VAR=VALUE lines; repeatable.")
 @click.option(
@@ -234,7 +234,7 @@ def job() -> None:
     show_default=True,
     help="Wait for the job to start; --no-wait-start implies --detach.",
 )
-@click.option("--detach", is_flag=True, help="Do not follow the job's output.")
+@click.option("-d", "--detach", is_flag=True, help="Do not follow the job's output.")
 @click.option("--extshm/--no-extshm", default=True, show_default=True, help="Large /dev/shm.")
 @click.option("--privileged", is_flag=True, help="Run the container in privileged mode.")
 @click.option(
@@ -290,7 +290,7 @@ async def run(
         submitted = await client.jobs.start(
             image=remote_image,
             preset_name=preset_name,
-            command=" ".join(_quote(arg) for arg in cmd) or None,
+            command=" ".join(_quote(arg) for arg in _job_command(cmd)) or None,
             entrypoint=entrypoint,
             working_dir=workdir,
             http=neuro_sdk.HTTPPort(http_port, http_auth) if http_port else None,
@@ -330,6 +330,12 @@ async def run(
         code = job_exit_code(finished)
     if code:
         raise click.exceptions.Exit(code)
+
+
+def _job_command(cmd: Sequence[str]) -> Sequence[str]:
+    # Click hands over everything after IMAGE untouched, so the `--` of
+    # `neuro run IMAGE -- CMD` is still there: it separates, it is not part of CMD.
+    return cmd[1:] if list(cmd[:1]) == ["--"] else cmd
 
 
 def _quote(arg: str) -> str:
