@@ -6,6 +6,7 @@ import asyncio
 import errno
 import hashlib
 import os
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -27,8 +28,21 @@ async def chunks(data: bytes, size: int = 65536) -> AsyncIterator[bytes]:
 
 
 async def read_all(fs: LocalFilesystem, path: StoragePath, start: int = 0) -> bytes:
+    """The file's bytes from `start`, sent to a real socket as OPEN sends them."""
     async with fs.open(path) as opened:
-        return b"".join([block async for block in opened.read(start, opened.info.length)])
+        ours, theirs = socket.socketpair()
+        reader, reader_writer = await asyncio.open_connection(sock=theirs)
+        _, writer = await asyncio.open_connection(sock=ours)
+
+        async def send() -> None:
+            await opened.send(writer.transport, start, opened.info.length)
+            writer.close()
+            await writer.wait_closed()
+
+        data, _ = await asyncio.gather(reader.read(), send())
+        reader_writer.close()
+        await reader_writer.wait_closed()
+        return data
 
 
 @pytest.fixture

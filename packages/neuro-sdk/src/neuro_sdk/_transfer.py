@@ -196,7 +196,11 @@ class Transfers:
                     attempt = 1 if sink.position > before else attempt + 1
                     await self._pause_or_give_up(error, attempt, f"Download of {src}")
         finally:
-            await _blocking_io(size, sink.file.close)
+            try:
+                # Even when cancelled: the file is closed only once no thread writes to it.
+                await asyncio.shield(sink.flush())
+            finally:
+                await _blocking_io(size, sink.file.close)
         progress.complete(StorageProgressComplete(src, dst_uri, total))
 
     async def _download_whole(
@@ -229,7 +233,7 @@ class Transfers:
                 async for chunk in stream.iter_any():
                     sink.pending += chunk
                     if len(sink.pending) >= self.settings.block_size:
-                        await sink.flush()
+                        await sink.hand_over()
                         reported = sink.position
                         progress.step(StorageProgressStep(src, dst_uri, reported, span.total))
             finally:
@@ -389,17 +393,43 @@ class Transfers:
 
 @dataclass
 class _Sink:
-    """A local file being downloaded: bytes received are written in blocks."""
+    """A local file being downloaded: bytes received are written in blocks.
+
+    ``position`` counts the bytes written. While one block is written in a worker thread
+    the next one is received (disk and network overlap); a block is handed over only once
+    the previous one is written, so at most two blocks are in memory.
+    """
 
     file: BinaryIO
     position: int
     pending: bytearray = field(default_factory=bytearray)
+    _writing: "asyncio.Future[int] | None" = None
+
+    async def hand_over(self) -> None:
+        """Starts writing the pending bytes, after the previous block is written."""
+        await self._settle()
+        if self.pending:
+            data, self.pending = self.pending, bytearray()  # written as is: no copy
+            self._writing = asyncio.ensure_future(asyncio.to_thread(self._write, data))
 
     async def flush(self) -> None:
+        """Writes everything received so far."""
+        await self._settle()
         if self.pending:
-            data, self.pending = bytes(self.pending), bytearray()
-            await _blocking_io(len(data), self.file.write, data)
-            self.position += len(data)
+            data, self.pending = self.pending, bytearray()
+            self.position += await _blocking_io(len(data), self._write, data)
+
+    async def _settle(self) -> None:
+        if self._writing is not None:
+            # Shielded and forgotten only once done: a cancelled download still waits for
+            # its last write before it closes the file.
+            written = await asyncio.shield(self._writing)
+            self._writing = None
+            self.position += written
+
+    def _write(self, data: bytearray) -> int:
+        self.file.write(data)
+        return len(data)
 
 
 # Below this many bytes a local read or write costs less than a hop to a worker thread;

@@ -21,6 +21,7 @@ from collections.abc import Generator, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from .entries import DiskUsage, FileInfo, FileType, RemovedEntry
 from .errors import StorageError
@@ -73,6 +74,12 @@ class GuardedFd:
                 written = os.pwrite(self._fd, view, offset)
                 view = view[written:]
                 offset += written
+
+    def duplicate(self) -> BinaryIO:
+        """A file object of its own on the same open file (for `loop.sendfile`)."""
+        with self._lock:
+            self._check_open()
+            return os.fdopen(os.dup(self._fd), "rb")
 
     def fsync(self) -> None:
         with self._lock:

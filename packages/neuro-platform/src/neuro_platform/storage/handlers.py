@@ -130,10 +130,11 @@ async def open_file(
         response = web.StreamResponse(status=status, headers=headers)
         response.content_type = "application/octet-stream"
         response.content_length = span.end - span.start
-        await response.prepare(request)
+        await response.prepare(request)  # sends the headers before the body is sent
         if request.method != "HEAD":
-            async for block in opened.read(span.start, span.end):
-                await response.write(block)
+            if request.transport is None:
+                raise ConnectionResetError("The client went away")
+            await opened.send(request.transport, span.start, span.end)
         await response.write_eof()
         return response
 
