@@ -156,7 +156,7 @@ async def concurrent(
 
 
 def median(samples: Sequence[Sample], field: str) -> float:
-    return statistics.median(getattr(sample, field) for sample in samples)
+    return statistics.median(float(getattr(sample, field)) for sample in samples)
 
 
 async def measure(server: PlatformServer, image: str, count: int) -> list[Row]:

@@ -105,6 +105,6 @@ class JobsClient:
         chunks = []
         async with self.session.ws_connect(self.jobs_url / job_id / "log_ws", params=params) as ws:
             async for message in ws:
-                assert message.type is aiohttp.WSMsgType.BINARY
+                assert message.type is aiohttp.WSMsgType.BINARY, message
                 chunks.append(message.data)
         return b"".join(chunks)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import secrets
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 
 from ..api.keys import AUTHENTICATOR, SETTINGS
 from ..jobs.entities import MIB, Job, JobStatus
@@ -18,6 +19,8 @@ from ..jobs.keys import JOBS, LOG_ARCHIVE, ORCHESTRATOR, SCHEDULER
 from ..orchestrator import ContainerNotFoundError
 from ..permissions.actions import Action
 from .logs import LogOptions, job_logs
+
+log = logging.getLogger(__name__)
 
 WS_HEARTBEAT_S = 30.0
 
@@ -47,6 +50,12 @@ async def log_ws(request: web.Request) -> web.WebSocketResponse:
             if client_left.done():
                 break
             await ws.send_bytes(chunk)
+    except Exception:
+        # Past the upgrade an error response would land inside the websocket stream as
+        # garbage frames: close with "internal error" instead.
+        log.exception("streaming the logs of %s failed", job.id)
+        await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"Cannot read the job's logs")
+        return ws
     finally:
         client_left.cancel()
     await ws.close()
@@ -64,9 +73,12 @@ async def log_http(request: web.Request) -> web.StreamResponse:
     )
     response.enable_chunked_encoding()
     await response.prepare(request)
-    async for chunk in _logs(request, job, options):
-        await response.write(chunk)
-    await response.write_eof()
+    try:
+        async for chunk in _logs(request, job, options):
+            await response.write(chunk)
+        await response.write_eof()
+    except ConnectionResetError:
+        pass  # the client read what it wanted (say, one line) and left: not a server error
     return response
 
 

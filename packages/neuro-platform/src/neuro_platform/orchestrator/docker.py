@@ -170,12 +170,17 @@ class DockerOrchestrator(Orchestrator):
         if since is not None:
             params["since"] = _unix_time(since)
         # aiodocker's public log() decodes text; see docker_logs for why bytes are read here.
-        async with self._docker._query(
-            f"containers/{info['Id']}/logs", params=params, timeout=None
-        ) as response:
-            split = docker_logs.raw if info["Config"]["Tty"] else docker_logs.demultiplexed
-            async for chunk in split(response.content):
-                yield chunk
+        try:
+            async with self._docker._query(
+                f"containers/{info['Id']}/logs", params=params, timeout=None
+            ) as response:
+                split = docker_logs.raw if info["Config"]["Tty"] else docker_logs.demultiplexed
+                async for chunk in split(response.content):
+                    yield chunk
+        except DockerError as error:
+            if error.status == _CONFLICT:  # "dead or marked for removal": as good as gone
+                raise ContainerNotFoundError(f"No container for job {job_id}") from error
+            raise _container_error(job_id, error) from error
 
     async def stats(self, job_id: str) -> ContainerStats | None:
         info = await self._inspect(job_id)
