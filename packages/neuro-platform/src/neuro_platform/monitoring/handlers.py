@@ -16,7 +16,7 @@ from aiohttp import WSCloseCode, web
 from ..api.keys import AUTHENTICATOR, SETTINGS
 from ..jobs.entities import MIB, Job, JobStatus
 from ..jobs.keys import JOBS, LOG_ARCHIVE, ORCHESTRATOR, SCHEDULER
-from ..orchestrator import ContainerNotFoundError
+from ..orchestrator import ContainerNotFoundError, ContainerStats
 from ..permissions.actions import Action
 from .logs import LogOptions, job_logs
 
@@ -103,20 +103,27 @@ async def top(request: web.Request) -> web.WebSocketResponse:
                 break
             if stats is None or client_left.done():
                 break
-            await ws.send_str(
-                json.dumps(
-                    {
-                        "cpu": round(stats.cpu, 4),
-                        "memory": stats.memory_bytes // MIB,
-                        "memory_bytes": stats.memory_bytes,
-                        "timestamp": time.time(),
-                    }
-                )
-            )
+            await ws.send_str(json.dumps(_telemetry(stats)))
     finally:
         client_left.cancel()
     await ws.close()
     return ws
+
+
+def _telemetry(stats: ContainerStats) -> dict[str, float | int]:
+    """One `top` frame (wire spec 4); the gpu fields only for a job that uses its GPUs."""
+    sample: dict[str, float | int] = {
+        "cpu": round(stats.cpu, 4),
+        "memory": stats.memory_bytes // MIB,
+        "memory_bytes": stats.memory_bytes,
+        "timestamp": time.time(),
+    }
+    if stats.gpu_duty_cycle is not None:
+        sample["gpu_duty_cycle"] = stats.gpu_duty_cycle
+    if stats.gpu_memory_bytes is not None:
+        sample["gpu_memory"] = stats.gpu_memory_bytes // MIB
+        sample["gpu_memory_bytes"] = stats.gpu_memory_bytes
+    return sample
 
 
 @routes.post("/{id}/kill")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import signal as signals
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +27,7 @@ from .errors import (
     InvalidImageNameError,
     OrchestratorError,
 )
+from .gpu_usage import gpu_usage
 from .interactive import InteractiveSession, StreamOptions
 from .naming import LABEL_INSTANCE, LABEL_JOB_ID, check_name_part, container_name
 from .spec import ContainerSpec
@@ -190,7 +192,24 @@ class DockerOrchestrator(Orchestrator):
         samples = await self._docker.containers.container(info["Id"]).stats(stream=False)
         if not samples or not samples[0].get("cpu_stats", {}).get("cpu_usage"):
             return None
-        return stats_from_sample(samples[0])
+        stats = stats_from_sample(samples[0])
+        if not _has_gpus(info):
+            return stats
+        gpus = await gpu_usage(await self._host_pids(info["Id"]))
+        if gpus is None:
+            return stats
+        return replace(stats, gpu_duty_cycle=gpus.duty_cycle, gpu_memory_bytes=gpus.memory_bytes)
+
+    async def _host_pids(self, container_id: str) -> set[int]:
+        try:
+            top = await self._docker.containers.container(container_id).top()
+        except DockerError:
+            return set()  # it stopped meanwhile: no processes, no GPU use
+        titles = top.get("Titles") or []
+        if "PID" not in titles:
+            return set()
+        column = titles.index("PID")
+        return {int(row[column]) for row in top.get("Processes") or [] if row[column].isdigit()}
 
     async def ip_address(self, job_id: str) -> str | None:
         info = await self._inspect(job_id)
@@ -270,6 +289,11 @@ def _image_error(image: str, error: DockerError) -> OrchestratorError:
     if error.status == 400 or "invalid reference format" in error.message:
         return InvalidImageNameError(f"Invalid image name {image!r}: {error.message}")
     return ImagePullError(f"Cannot pull image {image!r}: {error.message}")
+
+
+def _has_gpus(info: Mapping[str, Any]) -> bool:
+    requests = (info.get("HostConfig") or {}).get("DeviceRequests") or []
+    return any(["gpu"] in (request.get("Capabilities") or []) for request in requests)
 
 
 def _container_error(job_id: str, error: DockerError) -> OrchestratorError:

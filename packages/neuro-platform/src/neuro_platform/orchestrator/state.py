@@ -37,3 +37,6 @@ class ContainerStats:
 
     cpu: float  # cores in use, e.g. 0.5 for half a core
     memory_bytes: int
+    # Only for a job with GPUs whose processes use them.
+    gpu_duty_cycle: int | None = None  # percent
+    gpu_memory_bytes: int | None = None
