@@ -44,7 +44,10 @@ class JobMounts:
     async def prepare(self, job: Job) -> PreparedMounts:
         container = job.container
         env = {name: await self._text(uri) for name, uri in container.secret_env.items()}
-        mounts = await self._secret_files(job)
+        try:
+            mounts = await self._secret_files(job)
+        except OSError as e:  # e.g. a full data disk: the job fails rather than retrying forever
+            raise SecretUnavailableError(f"Secret files could not be written: {e.strerror}") from e
         for volume in container.disk_volumes:
             mounts.append(await self._disk(volume))
         return PreparedMounts(env, tuple(mounts))
