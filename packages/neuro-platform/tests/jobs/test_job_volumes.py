@@ -1,6 +1,7 @@
 """Secrets, disks and storage folders in jobs (wire spec 3.1), on the real server and dockerd.
 
-Each test uses its own server: disks are loop-mounted images and secrets are per data dir.
+The tests share one server (one engine network), so each uses its own secret keys and disk
+names.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 from neuro_platform.testing import PlatformServer
 
 from .client import JobsClient
-from .conftest import ServerFactory, busybox_job
+from .conftest import busybox_job
 
 SECRET = "s3cr3t-" + uuid.uuid4().hex
 MIB = 1024**2
@@ -60,9 +61,16 @@ class Resources:
 
 
 @pytest.fixture
-async def server(make_server: ServerFactory, busybox_image: str) -> AsyncIterator[PlatformServer]:
-    with make_server() as server:
-        yield server
+async def server(
+    shared_server: PlatformServer, busybox_image: str
+) -> AsyncIterator[PlatformServer]:
+    yield shared_server
+    # The node has room for two small jobs: a test that failed midway must not keep them.
+    for user in ("alice", "bob"):
+        async with JobsClient(shared_server, user) as client:
+            for status in ("pending", "running", "suspended"):
+                for job in await client.list([("status", status), ("owner", user)]):
+                    await client.kill(job["id"])
 
 
 async def _as(server: PlatformServer, user: str) -> tuple[JobsClient, Resources]:
