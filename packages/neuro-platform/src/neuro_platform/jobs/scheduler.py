@@ -5,7 +5,8 @@ All of its state is in the jobs table, so it can stop at any point and resume: e
 reports. A pass:
 
 1. collects finished jobs that still have a container (killed, ended, failed to start):
-   stop it, archive its output, remove it;
+   stop it, archive its output, remove it, in the background (a stop may take the whole
+   grace period; placement does not wait for it);
 2. checks running jobs: an exited container ends the job or restarts it (restart policy);
    a job past its life span is cancelled (LifeSpanEnded); a vanished container fails the job;
 3. places waiting jobs (pending, suspended) in priority order, then submission order, while
@@ -83,6 +84,9 @@ class Scheduler:
         self._storage_root_of = storage_root_of
         self._wake = asyncio.Event()
         self._watchers: dict[str, asyncio.Task[None]] = {}
+        # Collections in flight: stopping a container may take its whole grace period, and
+        # no new job should wait for that to start.
+        self._collecting: dict[str, asyncio.Task[None]] = {}
         self._networks: set[str] = set()  # made on first use, not at start-up
 
     @property
@@ -117,11 +121,15 @@ class Scheduler:
         for task in self._watchers.values():
             task.cancel()
         await asyncio.gather(*self._watchers.values(), return_exceptions=True)
+        # Let collections finish: cut short, a run's output could be archived twice.
+        await asyncio.gather(*self._collecting.values(), return_exceptions=True)
 
     async def tick(self) -> None:
         now = datetime.now(UTC)
         queue = await self._repository.scheduling_queue()
-        await asyncio.gather(*(self._collect(j) for j in queue if j.is_finished))
+        for job in queue:
+            if job.is_finished:
+                self._collect_soon(job)
         running = [j for j in queue if j.status is JobStatus.RUNNING]
         still_running = [
             job
@@ -187,7 +195,21 @@ class Scheduler:
         ended = await self._repository.update(
             job.id, lambda j: j if j.is_finished else j.with_status(item)
         )
-        await self._collect(ended)
+        self._collect_soon(ended)
+
+    def _collect_soon(self, job: Job) -> None:
+        """Collects the job in the background (once at a time); a later pass retries a
+        collection that failed, since the job stays `materialized` until it succeeds."""
+        if not job.materialized or job.id in self._collecting:
+            return
+        task = asyncio.create_task(self._collect(job), name=f"collect-{job.id}")
+        self._collecting[job.id] = task
+        task.add_done_callback(lambda done: self._collected(job.id, done))
+
+    def _collected(self, job_id: str, task: asyncio.Task[None]) -> None:
+        self._collecting.pop(job_id, None)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("collecting %s failed", job_id, exc_info=error)
 
     async def _collect(self, job: Job) -> None:
         """Stops and removes a finished (or suspended) job's container, keeping its output."""

@@ -19,7 +19,9 @@ from ..jobs.log_archive import LogArchive
 from ..jobs.service import JobsService
 from ..orchestrator import ContainerNotFoundError, Orchestrator
 
-WAIT_FOR_START_S = 0.5
+# How often a log stream asks whether its pending job has started: its first line should
+# not wait much longer than the container takes to start (one indexed read per check).
+WAIT_FOR_START_S = 0.05
 
 
 @dataclass(frozen=True)
