@@ -1,11 +1,12 @@
-"""``neuro job``: run, ls, status, logs, kill, top, bump-life-span (run/ps/status/logs/kill/top
-are also top-level shortcuts).
+"""``neuro job``: run, ls, status, logs, kill, top, bump-life-span, exec, attach, port-forward
+(all but bump-life-span are also top-level shortcuts; ls is ``neuro ps`` there).
 
 JOB arguments are a job id (``job-<uuid>``), a job name (of the current user) or a
 ``job:`` URI (``job:NAME``, ``job:/OWNER/NAME``, ``job://CLUSTER/[ORG/]OWNER/NAME``).
 """
 
 import asyncio
+import contextlib
 import re
 import shlex
 import sys
@@ -29,8 +30,10 @@ from neuro_cli.formatters.jobs import (
     format_telemetry,
     parse_ps_format,
 )
+from neuro_cli.interactive import run_session
 from neuro_cli.root import Root
 from neuro_cli.runner import async_command
+from neuro_cli.tty import stdin_is_terminal
 
 # What 22.x passes, so that the archived and live parts of a log are told apart.
 LOG_SEPARATOR = "<================ Live logs ==============>"
@@ -243,6 +246,12 @@ def job() -> None:
     help="Require the preset to be preemptible (or not).",
 )
 @click.option("--browse", is_flag=True, help="Open the job's HTTP URL in a browser.")
+@click.option(
+    "-t/-T",
+    "--tty/--no-tty",
+    default=None,
+    help="Give the job a terminal and attach to it (default: when stdin is one).",
+)
 @click.pass_obj
 @async_command
 async def run(
@@ -272,6 +281,7 @@ async def run(
     privileged: bool,
     preemptible: bool | None,
     browse: bool,
+    tty: bool | None,
 ) -> None:
     """Run a job from IMAGE, with CMD as its command.
 
@@ -287,7 +297,9 @@ async def run(
         mounts = client.parse.volumes(volumes)
         if life_span is None:
             life_span = await _default_life_span(client)
+        tty = stdin_is_terminal() and not detach if tty is None else tty
         submitted = await client.jobs.start(
+            tty=tty,
             image=remote_image,
             preset_name=preset_name,
             command=" ".join(_quote(arg) for arg in _job_command(cmd)) or None,
@@ -319,7 +331,10 @@ async def run(
         root.info(format_job_started(started))
         if browse and started.container.http is not None:
             await open_browser_if_possible(started.http_url)
-        if started.status.is_running or started.history.started_at is not None:
+        attached = False
+        if tty and started.status.is_running:
+            attached = await _attach_while_running(client, started)
+        if not attached and (started.status.is_running or started.history.started_at):
             await stream_logs(root, client, started.id)
         finished = await wait_while(client, started, lambda status: not status.is_finished)
         if finished.status is not neuro_sdk.JobStatus.SUCCEEDED:
@@ -513,6 +528,105 @@ async def bump_life_span(root: Root, job_ref: str, additional: float) -> None:
         root.info(f"The life span of {job_id} is increased")
 
 
+@job.command(
+    name="exec",
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+)
+@click.argument("job_ref", metavar="JOB")
+@click.argument("cmd", nargs=-1, type=click.UNPROCESSED, required=True)
+@click.option(
+    "-t/-T",
+    "--tty/--no-tty",
+    default=None,
+    help="Give the command a terminal (default: when stdin is one).",
+)
+@click.option("--no-key-check", is_flag=True, hidden=True)  # 22.x's flag; nothing to check
+@click.pass_obj
+@async_command
+async def exec_(
+    root: Root, job_ref: str, cmd: Sequence[str], tty: bool | None, no_key_check: bool
+) -> None:
+    """Run CMD in the running JOB; its exit code becomes this command's.
+
+    neuro exec my-job -- sh -c 'ls /data | wc -l'
+    """
+    tty = stdin_is_terminal() if tty is None else tty
+    command = " ".join(_quote(arg) for arg in _job_command(cmd))
+    async with root.client() as client:
+        job_id = await resolve_job(client, job_ref)
+        # A terminal merges stderr into stdout: the server refuses to be asked for both.
+        async with client.jobs.exec(
+            job_id, command, tty=tty, stdin=True, stdout=True, stderr=not tty
+        ) as stream:
+            code = await run_session(stream, tty=tty, stdin=True)
+    if code:
+        raise click.exceptions.Exit(code)
+
+
+@job.command()
+@click.argument("job_ref", metavar="JOB")
+@click.pass_obj
+@async_command
+async def attach(root: Root, job_ref: str) -> None:
+    """Connect to the running JOB's terminal (or output, when it has none)."""
+    async with root.client() as client:
+        job_id = await resolve_job(client, job_ref)
+        code = await attach_to(client, await client.jobs.status(job_id))
+    if code:
+        raise click.exceptions.Exit(code)
+
+
+async def attach_to(client: neuro_sdk.Client, job_description: neuro_sdk.JobDescription) -> int:
+    """Attach until the job ends; its exit code."""
+    tty = job_description.container.tty
+    # Only a terminal job keeps its stdin open: typing to another would go nowhere.
+    async with client.jobs.attach(
+        job_description.id, tty=tty, stdin=tty, stdout=True, stderr=not tty
+    ) as stream:
+        return await run_session(stream, tty=tty, stdin=tty)
+
+
+@job.command(name="port-forward")
+@click.argument("job_ref", metavar="JOB")
+@click.argument("ports", metavar="LOCAL_PORT:REMOTE_PORT...", nargs=-1, required=True)
+@click.option("--no-key-check", is_flag=True, hidden=True)  # 22.x's flag; nothing to check
+@click.pass_obj
+@async_command
+async def port_forward(root: Root, job_ref: str, ports: Sequence[str], no_key_check: bool) -> None:
+    """Forward local ports to ports of the running JOB until Ctrl-C.
+
+    neuro port-forward my-job 8080:80 2222:22
+    """
+    pairs = [_port_pair(text) for text in ports]
+    async with root.client() as client, contextlib.AsyncExitStack() as forwards:
+        job_id = await resolve_job(client, job_ref)
+        for local, remote in pairs:
+            await forwards.enter_async_context(client.jobs.port_forward(job_id, local, remote))
+            root.info(f"Port localhost:{local} will be forwarded to port {remote}")
+        root.info("Press ^C to stop forwarding")
+        await asyncio.Event().wait()  # until Ctrl-C cancels the command
+
+
+async def _attach_while_running(client: neuro_sdk.Client, job: neuro_sdk.JobDescription) -> bool:
+    """False when the job ended before it could be attached to (its logs tell the rest)."""
+    try:
+        await attach_to(client, job)
+    except neuro_sdk.ResourceNotFound:
+        return False
+    return True
+
+
+def _port_pair(text: str) -> tuple[int, int]:
+    local, sep, remote = text.partition(":")
+    try:
+        pair = int(local), int(remote)
+    except ValueError:
+        pair = (0, 0)
+    if not sep or not all(0 < port < 2**16 for port in pair):
+        raise UserError(f"Invalid port pair {text!r}: expected LOCAL_PORT:REMOTE_PORT")
+    return pair
+
+
 def _local_tz() -> Any:
     return datetime.now().astimezone().tzinfo
 
@@ -521,4 +635,14 @@ def _local_tz() -> Any:
 ps = click.Command(
     "ps", callback=ls.callback, params=ls.params, help=ls.help, short_help=ls.short_help
 )
-SHORTCUTS: tuple[click.Command, ...] = (run, ps, status, logs, kill, top)
+SHORTCUTS: tuple[click.Command, ...] = (
+    run,
+    ps,
+    status,
+    logs,
+    kill,
+    top,
+    exec_,
+    attach,
+    port_forward,
+)
