@@ -84,6 +84,28 @@ def test_exec_pipes_stdin_and_returns_the_exit_code(cli: Neuro) -> None:
     cli("kill", job_id)
 
 
+def test_ctrl_c_ends_a_non_tty_exec_cleanly(
+    cli: Neuro, argv: list[str], subprocess_env: dict[str, str]
+) -> None:
+    job_id = start_job(cli, BUSYBOX, "sleep", "300")
+    command = [*argv, "exec", "--no-tty", job_id, "--", "sh", "-c", "echo ready; sleep 300"]
+    with subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=subprocess_env,
+    ) as execution:
+        assert execution.stdout is not None
+        assert execution.stderr is not None
+        assert execution.stdout.readline() == b"ready\n"
+        execution.send_signal(signal.SIGINT)
+        assert execution.wait(timeout=30) == 130
+        assert b"Traceback" not in execution.stderr.read()
+    assert b"running" in cli("status", job_id).stdout  # only the local side ended
+    cli("kill", job_id)
+
+
 class Terminal:
     """`neuro` on the slave side of a pseudo-terminal; the test types on the master."""
 
