@@ -94,7 +94,8 @@ async def _serve(request: web.Request, session: InteractiveSession) -> web.WebSo
     finally:
         for task in (inbound, outbound):
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            # A client that vanished mid-write is how sessions often end: not an error.
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
                 await task
     await ws.close()
     return ws
