@@ -24,6 +24,15 @@ async def test_logs_of_a_running_job_stream_until_it_ends(alice: JobsClient) -> 
     assert await alice.logs(job["id"], separator=SEPARATOR) == b"one\ntwo\n"
 
 
+async def test_logs_asked_for_at_submission_stream_once_the_job_starts(
+    alice: JobsClient,
+) -> None:
+    # `neuro run` opens the log stream while the job is still pending: the stream waits for
+    # the start (signalled by the scheduler's update of the job) and then shows everything.
+    job = await alice.submit(busybox_job("echo one; echo two"))
+    assert await alice.logs(job["id"], separator=SEPARATOR) == b"one\ntwo\n"
+
+
 async def test_logs_of_a_finished_job_come_from_the_archive(alice: JobsClient) -> None:
     job = await alice.submit(busybox_job("echo first; sleep 1; echo second"))
     await alice.wait_for(job["id"], ["succeeded"])

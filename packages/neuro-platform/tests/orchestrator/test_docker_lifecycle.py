@@ -6,6 +6,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
+import aiodocker
 import pytest
 
 from neuro_platform.orchestrator import (
@@ -17,6 +18,8 @@ from neuro_platform.orchestrator import (
     DockerOrchestrator,
     JobReason,
 )
+from neuro_platform.orchestrator.docker_config import create_config
+from neuro_platform.orchestrator.naming import container_name
 from neuro_platform.orchestrator.testing import collect_logs
 
 SpecFactory = Callable[..., ContainerSpec]
@@ -138,6 +141,23 @@ async def test_start_is_idempotent_per_job_id(
     assert first.phase is second.phase is ContainerPhase.RUNNING
     assert first.started_at == second.started_at
     assert [state.job_id for state in await orchestrator.list_managed()] == [spec.job_id]
+
+
+async def test_start_cut_short_after_create_is_completed_by_the_next_start(
+    orchestrator: DockerOrchestrator, make_spec: SpecFactory, instance: str
+) -> None:
+    # A platform that stopped between creating and starting the container: the next start
+    # (after the restart) must start that container, not fail on the name it holds.
+    spec = make_spec("sleep", "300")
+    async with aiodocker.Docker() as docker:
+        await docker.containers.create(
+            create_config(spec, instance), name=container_name(instance, spec.job_id)
+        )
+
+    state = await orchestrator.start(spec)
+
+    assert state.phase is ContainerPhase.RUNNING
+    assert (await orchestrator.state(spec.job_id)).phase is ContainerPhase.RUNNING
 
 
 async def test_remove_deletes_the_container_and_is_idempotent(

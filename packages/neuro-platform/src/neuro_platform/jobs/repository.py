@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +37,14 @@ class JobQuery:
 class JobRepository:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        # One event per job someone waits on, set (and dropped) by its next `update`.
+        self._changes: dict[str, asyncio.Event] = {}
+
+    def next_change(self, job_id: str) -> asyncio.Event:
+        """An event set by the job's next change in this process (take it before reading the
+        job, so that a change between the read and the wait is not missed). Writers in other
+        processes (the admin CLI) do not set it: waiters also re-read on a timeout."""
+        return self._changes.setdefault(job_id, asyncio.Event())
 
     async def insert(self, job: Job) -> None:
         async with self._sessions.begin() as session:
@@ -127,7 +136,9 @@ class JobRepository:
                 raise JobNotFoundError(job_id)
             job = change(_from_row(row))
             _copy_into(row, job)
-            return job
+        if (changed := self._changes.pop(job_id, None)) is not None:
+            changed.set()  # committed: a waiter that reads the job now sees the change
+        return job
 
 
 def _to_row(job: Job) -> JobRow:

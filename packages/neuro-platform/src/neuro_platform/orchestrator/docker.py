@@ -74,31 +74,48 @@ class DockerOrchestrator(Orchestrator):
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self, spec: ContainerSpec) -> ContainerState:
-        name = container_name(self._instance, spec.job_id)
-        container = await self._find(name)
-        if container is None:
-            await self.pull(spec.image)
-            container = await self._create(spec, name)
-        info = await container.show()
-        if info["State"]["Status"] == "created" and not info["State"].get("Error"):
-            try:
-                await container.start()
-            except DockerError as error:
-                info = await container.show()
-                if not info["State"].get("Error"):
-                    raise ContainerCannotRunError(error.message) from error
-            else:
-                info = await container.show()
-        return state_from_inspect(spec.job_id, info)
+        """Creates (unless it exists) and starts the job's container; returns its state.
 
-    async def _create(self, spec: ContainerSpec, name: str) -> DockerContainer:
+        The fast path is two engine calls, create and start, plus one inspect for the start
+        time: the image is pulled only when create says it is missing (so a removed image is
+        noticed on the next start, with no cache to go stale), and an existing container
+        (a retried start) is found through create's conflict.
+        """
+        name = container_name(self._instance, spec.job_id)
+        container, created = await self._create(spec, name)
+        if not created:
+            info = await container.show()
+            if info["State"]["Status"] != "created" or info["State"].get("Error"):
+                return state_from_inspect(spec.job_id, info)
         try:
-            return await self._docker.containers.create(
-                create_config(spec, self._instance), name=name
-            )
+            await container.start()
         except DockerError as error:
-            if error.status == _CONFLICT:  # a concurrent start() created it first
-                return await self._docker.containers.get(name)
+            info = await container.show()
+            if not info["State"].get("Error"):
+                raise ContainerCannotRunError(error.message) from error
+            return state_from_inspect(spec.job_id, info)
+        return state_from_inspect(spec.job_id, await container.show())
+
+    async def _create(self, spec: ContainerSpec, name: str) -> tuple[DockerContainer, bool]:
+        """The job's container and whether this call created it."""
+        if not spec.image or _URL_UNSAFE.intersection(spec.image):
+            raise InvalidImageNameError(f"Invalid image name {spec.image!r}")
+        config = create_config(spec, self._instance)
+        try:
+            try:
+                return await self._docker.containers.create(config, name=name), True
+            except DockerError as error:
+                if error.status != _NOT_FOUND:  # 404: the image is not here yet
+                    raise
+            await self.pull(spec.image)
+            return await self._docker.containers.create(config, name=name), True
+        except DockerError as error:
+            if error.status == _CONFLICT:  # created before: by a concurrent or earlier start()
+                return await self._docker.containers.get(name), False
+            if error.status == 400 and "invalid reference format" in error.message:
+                raise InvalidImageNameError(
+                    f"Invalid image name {spec.image!r}: {error.message}"
+                ) from error
             if 400 <= error.status < 500:  # bad mount, unknown network, invalid option...
                 raise ContainerCannotRunError(error.message) from error
             raise OrchestratorError(error.message) from error
@@ -269,14 +286,6 @@ class DockerOrchestrator(Orchestrator):
 
     def _container(self, job_id: str) -> DockerContainer:
         return self._docker.containers.container(container_name(self._instance, job_id))
-
-    async def _find(self, name: str) -> DockerContainer | None:
-        try:
-            return await self._docker.containers.get(name)
-        except DockerError as error:
-            if error.status == _NOT_FOUND:
-                return None
-            raise OrchestratorError(error.message) from error
 
     async def _inspect(self, job_id: str) -> dict[str, Any]:
         try:
