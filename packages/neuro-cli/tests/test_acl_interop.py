@@ -5,8 +5,6 @@ what it grants is checked with our SDK as bob.
 """
 
 import asyncio
-import os
-import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,36 +12,12 @@ import pytest
 from yarl import URL
 
 import neuro_sdk
+from neuro_platform.testing.original_cli import run_original
 from neuro_platform.testing.server import PlatformServer
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-ORIGINAL_NEURO = REPO_ROOT / ".cache" / "interop-venv" / "bin" / "neuro"
 SHARED = URL("storage://default/alice/shared")
 
-pytestmark = [
-    pytest.mark.interop,
-    pytest.mark.skipif(
-        not ORIGINAL_NEURO.exists(),
-        reason=f"{ORIGINAL_NEURO} is missing; scripts/setup-interop-venv.sh makes it",
-    ),
-]
-
-
-def run_original(config_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEURO")}
-    env |= {
-        "NEURO_CLI_DISABLE_PYPI_VERSION_CHECK": "1",
-        "NEUROMATION_CONFIG": str(config_dir),
-        "COLUMNS": "160",
-    }
-    return subprocess.run(
-        [str(ORIGINAL_NEURO), "--skip-stats", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
+pytestmark = pytest.mark.interop
 
 
 async def _chunks(data: bytes) -> AsyncIterator[bytes]:
@@ -76,6 +50,7 @@ def alice_original(platform_server: PlatformServer, tmp_path: Path) -> Path:
         "login-with-token",
         platform_server.issue_token("alice"),
         str(platform_server.api_url),
+        columns=160,
     )
     assert login.returncode == 0, login.stderr
 
@@ -94,35 +69,37 @@ def alice_original(platform_server: PlatformServer, tmp_path: Path) -> Path:
 def test_original_share_grant_ls_revoke(
     platform_server: PlatformServer, alice_original: Path, tmp_path: Path
 ) -> None:
-    shared = run_original(alice_original, "share", "storage:shared", "bob", "read")
+    shared = run_original(alice_original, "share", "storage:shared", "bob", "read", columns=160)
     assert shared.returncode == 0, shared.stderr
     assert bob_reads(platform_server, tmp_path)
 
-    granted = run_original(alice_original, "acl", "grant", "storage:shared", "bob", "write")
+    granted = run_original(
+        alice_original, "acl", "grant", "storage:shared", "bob", "write", columns=160
+    )
     assert granted.returncode == 0, granted.stderr
 
-    listed = run_original(alice_original, "acl", "ls", "--shared")
+    listed = run_original(alice_original, "acl", "ls", "--shared", columns=160)
     assert listed.returncode == 0, listed.stderr
     assert [line.split() for line in listed.stdout.splitlines()] == [
         ["storage:shared", "write", "bob"]
     ]
-    own = run_original(alice_original, "acl", "ls", "--full-uri")
+    own = run_original(alice_original, "acl", "ls", "--full-uri", columns=160)
     assert own.returncode == 0, own.stderr
     assert ["storage://default/alice", "manage"] in [
         line.split() for line in own.stdout.splitlines()
     ]
 
-    revoked = run_original(alice_original, "acl", "revoke", "storage:shared", "bob")
+    revoked = run_original(alice_original, "acl", "revoke", "storage:shared", "bob", columns=160)
     assert revoked.returncode == 0, revoked.stderr
     assert not bob_reads(platform_server, tmp_path)
-    assert run_original(alice_original, "acl", "ls", "--shared").stdout.strip() == ""
+    assert run_original(alice_original, "acl", "ls", "--shared", columns=160).stdout.strip() == ""
 
 
 def test_original_reports_bad_shares(alice_original: Path) -> None:
-    unknown = run_original(alice_original, "share", "storage:shared", "nobody", "read")
+    unknown = run_original(alice_original, "share", "storage:shared", "nobody", "read", columns=160)
     assert unknown.returncode != 0
     assert "no user or role named 'nobody'" in unknown.stderr
 
-    foreign = run_original(alice_original, "share", "storage:/bob/x", "bob", "read")
+    foreign = run_original(alice_original, "share", "storage:/bob/x", "bob", "read", columns=160)
     assert foreign.returncode != 0
     assert "storage://default/bob/x" in foreign.stderr

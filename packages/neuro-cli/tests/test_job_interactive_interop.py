@@ -1,6 +1,5 @@
 """The original ``neuro-cli==22.7.1`` exec and port-forward against our server."""
 
-import os
 import re
 import signal
 import socket
@@ -13,21 +12,14 @@ from pathlib import Path
 import pytest
 
 from neuro_platform.orchestrator.testing import build_base_image, remove_instance_containers
+from neuro_platform.testing.original_cli import original_argv, original_env
 from neuro_platform.testing.server import PlatformServer, running_platform
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-ORIGINAL_NEURO = REPO_ROOT / ".cache" / "interop-venv" / "bin" / "neuro"
 BUSYBOX = "neuro-base/busybox:latest"
 INSTANCE = "interop-interactive-tests"
 JOB_ID = re.compile(r"job-[0-9a-f-]{36}")
 
-pytestmark = [
-    pytest.mark.interop,
-    pytest.mark.skipif(
-        not ORIGINAL_NEURO.exists(),
-        reason=f"{ORIGINAL_NEURO} is missing; scripts/setup-interop-venv.sh makes it",
-    ),
-]
+pytestmark = pytest.mark.interop
 
 
 @pytest.fixture(scope="module")
@@ -45,11 +37,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]
 @pytest.fixture
 def original(server: PlatformServer, tmp_path: Path) -> list[str]:
     """The original CLI's command line, logged in as alice."""
-    argv = [str(ORIGINAL_NEURO), "--skip-stats"]
+    argv = original_argv()
     token = server.issue_token("alice")
     login = subprocess.run(
         [*argv, "config", "login-with-token", token, str(server.api_url)],
-        env=original_env(tmp_path),
+        env=original_env(tmp_path / "original"),
         capture_output=True,
         timeout=90,
         check=False,
@@ -58,18 +50,13 @@ def original(server: PlatformServer, tmp_path: Path) -> list[str]:
     return argv
 
 
-def original_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEURO")}
-    return env | {
-        "NEURO_CLI_DISABLE_PYPI_VERSION_CHECK": "1",
-        "NEUROMATION_CONFIG": str(tmp_path / "original"),
-        "COLUMNS": "200",
-    }
-
-
 def run(argv: list[str], tmp_path: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [*argv, *args], env=original_env(tmp_path), capture_output=True, timeout=90, check=False
+        [*argv, *args],
+        env=original_env(tmp_path / "original"),
+        capture_output=True,
+        timeout=90,
+        check=False,
     )
 
 
@@ -112,7 +99,7 @@ def test_original_port_forward_serves_http(original: list[str], tmp_path: Path) 
         port = probe.getsockname()[1]
     with subprocess.Popen(
         [*original, "port-forward", job_id, f"{port}:8000"],
-        env=original_env(tmp_path),
+        env=original_env(tmp_path / "original"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     ) as forwarding:

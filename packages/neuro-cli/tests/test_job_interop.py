@@ -1,27 +1,18 @@
 """The original ``neuro-cli==22.7.1`` runs, lists, inspects, reads and kills jobs on our server."""
 
-import os
 import re
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from neuro_platform.testing.original_cli import run_original as original
 from neuro_platform.testing.server import PlatformServer, running_platform
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-ORIGINAL_NEURO = REPO_ROOT / ".cache" / "interop-venv" / "bin" / "neuro"
 BUSYBOX = "neuro-base/busybox:latest"
 
-pytestmark = [
-    pytest.mark.interop,
-    pytest.mark.skipif(
-        not ORIGINAL_NEURO.exists(),
-        reason=f"{ORIGINAL_NEURO} is missing; scripts/setup-interop-venv.sh makes it",
-    ),
-]
+pytestmark = pytest.mark.interop
 
 
 @pytest.fixture(scope="module")
@@ -31,23 +22,6 @@ def jobs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformSe
         tmp_path_factory.mktemp("server"), users={"alice": "alice-password"}, config=config
     ) as server:
         yield server
-
-
-def original(config_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEURO")}
-    env |= {
-        "NEURO_CLI_DISABLE_PYPI_VERSION_CHECK": "1",
-        "NEUROMATION_CONFIG": str(config_dir),
-        "COLUMNS": "200",
-    }
-    return subprocess.run(
-        [str(ORIGINAL_NEURO), "--skip-stats", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
 
 
 def test_original_cli_runs_and_manages_jobs(jobs_server: PlatformServer, tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 and the original ``neuro-cli==22.7.1`` mounting a storage folder into a job."""
 
 import asyncio
-import os
 import re
 import subprocess
 import time
@@ -16,12 +15,11 @@ from yarl import URL
 
 import neuro_sdk
 from neuro_platform.orchestrator.testing import build_base_image, remove_instance_containers
+from neuro_platform.testing.original_cli import run_original
 from neuro_platform.testing.server import PlatformServer, running_platform
 
 BUSYBOX = "neuro-base/busybox:latest"
 INSTANCE = "cli-volumes-tests"
-REPO_ROOT = Path(__file__).resolve().parents[3]
-ORIGINAL_NEURO = REPO_ROOT / ".cache" / "interop-venv" / "bin" / "neuro"
 Neuro = Callable[..., Result]
 
 
@@ -147,23 +145,13 @@ def test_run_refuses_a_malformed_volume(neuro_alice: Neuro) -> None:
 
 
 @pytest.mark.interop
-@pytest.mark.skipif(not ORIGINAL_NEURO.exists(), reason=f"{ORIGINAL_NEURO} is missing")
 def test_original_cli_mounts_a_storage_folder(
     volumes_server: PlatformServer, neuro_alice: Neuro, tmp_path: Path
 ) -> None:
     config_dir = tmp_path / "original"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEURO")}
-    env |= {"NEURO_CLI_DISABLE_PYPI_VERSION_CHECK": "1", "NEUROMATION_CONFIG": str(config_dir)}
 
     def original(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(ORIGINAL_NEURO), "--skip-stats", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=90,
-            check=False,
-        )
+        return run_original(config_dir, *args)
 
     token = volumes_server.issue_token("alice")
     login = original("config", "login-with-token", token, str(volumes_server.api_url))

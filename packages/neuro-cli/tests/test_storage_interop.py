@@ -10,15 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
+from neuro_platform.testing.original_cli import run_original
 from neuro_platform.testing.server import PlatformServer
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-ORIGINAL_NEURO = REPO_ROOT / ".cache" / "interop-venv" / "bin" / "neuro"
-
-pytestmark = [
-    pytest.mark.interop,
-    pytest.mark.skipif(not ORIGINAL_NEURO.exists(), reason=f"{ORIGINAL_NEURO} is missing"),
-]
+pytestmark = pytest.mark.interop
 
 Neuro = Callable[..., Result]
 LogIn = Callable[..., str]
@@ -39,22 +34,9 @@ def digest(root: Path) -> dict[str, str]:
 @pytest.fixture
 def original(platform_server: PlatformServer, tmp_path: Path) -> Original:
     config_dir = tmp_path / "original-config"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEURO")}
-    env |= {
-        "NEURO_CLI_DISABLE_PYPI_VERSION_CHECK": "1",
-        "NEUROMATION_CONFIG": str(config_dir),
-        "COLUMNS": "160",
-    }
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(ORIGINAL_NEURO), "--skip-stats", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=90,
-            check=False,
-        )
+        return run_original(config_dir, *args, columns=160)
 
     token = platform_server.issue_token("alice")
     login = run("config", "login-with-token", token, str(platform_server.api_url))

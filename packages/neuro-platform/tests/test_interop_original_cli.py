@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from neuro_platform.testing import PlatformServer
-
-REPO_ROOT = Path(__file__).resolve().parents[3]
-ORIGINAL_NEURO = REPO_ROOT / ".cache" / "interop-venv" / "bin" / "neuro"
+from neuro_platform.testing.original_cli import run_original as original_neuro
 
 pytestmark = pytest.mark.interop
-
-
-def original_neuro(config_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    if not ORIGINAL_NEURO.exists():
-        pytest.fail(f"{ORIGINAL_NEURO} is missing: run scripts/setup-interop-venv.sh")
-    env = {
-        **os.environ,
-        "NEUROMATION_CONFIG": str(config_dir),
-        "NEURO_CLI_DISABLE_PYPI_VERSION_CHECK": "1",
-    }
-    return subprocess.run(
-        [str(ORIGINAL_NEURO), "--skip-stats", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def test_original_cli_logs_in_with_token_and_lists_presets(

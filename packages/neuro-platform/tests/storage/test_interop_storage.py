@@ -3,37 +3,22 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from neuro_platform.testing import PlatformServer
-
-REPO_ROOT = Path(__file__).resolve().parents[4]
-ORIGINAL_NEURO = REPO_ROOT / ".cache" / "interop-venv" / "bin" / "neuro"
+from neuro_platform.testing.original_cli import run_original
 
 pytestmark = pytest.mark.interop
 
 
 class OriginalCli:
     def __init__(self, config_dir: Path) -> None:
-        if not ORIGINAL_NEURO.exists():
-            pytest.fail(f"{ORIGINAL_NEURO} is missing: run scripts/setup-interop-venv.sh")
-        self._env = {
-            **os.environ,
-            "NEUROMATION_CONFIG": str(config_dir),
-            "NEURO_CLI_DISABLE_PYPI_VERSION_CHECK": "1",
-        }
+        self._config_dir = config_dir
 
     def __call__(self, *args: str) -> str:
-        result = subprocess.run(
-            [str(ORIGINAL_NEURO), "--skip-stats", *args],
-            env=self._env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        result = run_original(self._config_dir, *args)
         assert result.returncode == 0, f"neuro {' '.join(args)}: {result.stderr}"
         return result.stdout
 
