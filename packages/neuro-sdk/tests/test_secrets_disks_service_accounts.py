@@ -89,3 +89,32 @@ async def test_service_account_token_logs_in_until_removed(
                 [j async for j in jobs]
     finally:
         await robot.close()
+
+
+async def test_listings_include_secrets_and_disks_shared_with_the_caller(
+    client_of: ClientOf,
+) -> None:
+    alice = await client_of("alice")
+    bob = await client_of("bob")
+    await alice.secrets.add("shared-key", b"v")
+    await alice.secrets.add("private-key", b"v")
+    shared_disk = await alice.disks.create(8 * MIB, name="shared-disk")
+    await alice.disks.create(8 * MIB, name="private-disk")
+
+    async def bobs_view() -> tuple[set[str], set[str | None]]:
+        async with bob.secrets.list() as secrets:
+            keys = {s.key async for s in secrets}
+        async with bob.disks.list() as disks:
+            names = {d.name async for d in disks}
+        return keys, names
+
+    assert await bobs_view() == (set(), set())
+
+    await alice.users.share(
+        "bob", neuro_sdk.Permission(URL("secret://default/alice/shared-key"), neuro_sdk.Action.READ)
+    )
+    await alice.users.share("bob", neuro_sdk.Permission(shared_disk.uri, neuro_sdk.Action.READ))
+    assert await bobs_view() == ({"shared-key"}, {"shared-disk"})
+
+    await alice.users.revoke("bob", shared_disk.uri)
+    assert await bobs_view() == ({"shared-key"}, set())
