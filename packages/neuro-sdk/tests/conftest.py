@@ -1,7 +1,7 @@
-"""Shared fixtures: a config directory, and builders of stored configs."""
+"""Shared fixtures: a config directory, builders of stored configs, clients of real users."""
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -9,7 +9,9 @@ import jwt
 import pytest
 from yarl import URL
 
+import neuro_sdk
 from neuro_platform.testing.fixtures import platform_server  # noqa: F401
+from neuro_platform.testing.server import PlatformServer
 from neuro_sdk._auth_token import _AuthToken
 from neuro_sdk._cluster import Cluster, Preset
 from neuro_sdk._config_db import _ConfigData
@@ -19,6 +21,7 @@ from neuro_sdk._version import __version__
 BASE = URL("http://127.0.0.1:8080")
 
 MakeConfigData = Callable[..., _ConfigData]
+ClientOf = Callable[[str], Awaitable[neuro_sdk.Client]]
 
 
 @pytest.fixture
@@ -94,3 +97,24 @@ def make_config_data() -> MakeConfigData:
         )
 
     return make
+
+
+@pytest.fixture
+async def client_of(
+    platform_server: PlatformServer,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
+) -> AsyncIterator[ClientOf]:
+    """``await client_of("bob")``: a client logged in as that user, closed after the test."""
+    clients: list[neuro_sdk.Client] = []
+
+    async def make(name: str) -> neuro_sdk.Client:
+        config_dir = tmp_path / f"config-{name}"
+        token = platform_server.issue_token(name)
+        await neuro_sdk.login_with_token(token, url=platform_server.api_url, path=config_dir)
+        client = await neuro_sdk.get(path=config_dir)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()

@@ -1,6 +1,6 @@
 """``Client.secrets``, ``Client.disks`` and ``Client.service_accounts`` on our real server."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -8,28 +8,11 @@ import pytest
 from yarl import URL
 
 import neuro_sdk
-from neuro_platform.testing.server import PlatformServer
 from neuro_sdk import AuthenticationError, Disk, IllegalArgumentError, ResourceNotFound
 
 MIB = 1024**2
+# `client_of` comes from conftest.py.
 ClientOf = Callable[[str], Awaitable[neuro_sdk.Client]]
-
-
-@pytest.fixture
-async def client_of(platform_server: PlatformServer, tmp_path: Path) -> AsyncIterator[ClientOf]:
-    clients: list[neuro_sdk.Client] = []
-
-    async def make(name: str) -> neuro_sdk.Client:
-        config_dir = tmp_path / f"config-{name}"
-        token = platform_server.issue_token(name)
-        await neuro_sdk.login_with_token(token, url=platform_server.api_url, path=config_dir)
-        client = await neuro_sdk.get(path=config_dir)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        await client.close()
 
 
 async def test_secrets_add_list_rm(client_of: ClientOf) -> None:

@@ -1,13 +1,11 @@
 """``Client.users``: two real users sharing storage through our real server (wire spec 7)."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 
 import pytest
 from yarl import URL
 
 import neuro_sdk
-from neuro_platform.testing.server import PlatformServer
 from neuro_sdk import (
     Action,
     AuthorizationError,
@@ -20,26 +18,8 @@ from neuro_sdk import (
 SHARED = URL("storage://default/alice/shared")
 SHARED_FILE = SHARED / "data.txt"
 SIBLING = URL("storage://default/alice/private")
-
+# `client_of` comes from conftest.py.
 ClientOf = Callable[[str], Awaitable[neuro_sdk.Client]]
-
-
-@pytest.fixture
-async def client_of(platform_server: PlatformServer, tmp_path: Path) -> AsyncIterator[ClientOf]:
-    """``await client_of("bob")``: a client logged in as that user, closed after the test."""
-    clients: list[neuro_sdk.Client] = []
-
-    async def make(name: str) -> neuro_sdk.Client:
-        config_dir = tmp_path / f"config-{name}"
-        token = platform_server.issue_token(name)
-        await neuro_sdk.login_with_token(token, url=platform_server.api_url, path=config_dir)
-        client = await neuro_sdk.get(path=config_dir)
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        await client.close()
 
 
 @pytest.fixture
