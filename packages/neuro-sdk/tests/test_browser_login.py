@@ -29,7 +29,9 @@ PAGE_WAIT_S = 30
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
     if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        pytest.skip("needs Debian chromium and chromium-driver")
+        # make test installs them (scripts/install-deps.sh): a missing browser is a broken
+        # setup, not a reason to let the login flow go untested.
+        pytest.fail("needs Debian chromium and chromium-driver: run scripts/install-deps.sh")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in (
