@@ -12,9 +12,12 @@ reports. A pass:
 3. places waiting jobs (pending, suspended) in priority order, then submission order, while
    the node has room: a job over its owner's quota waits (QuotaExhausted), a job waiting
    longer than its `schedule_timeout` fails, and a non-preemptible job that does not fit
-   suspends preemptible ones to make room (they resume when room comes back).
+   suspends preemptible ones to make room (they resume when room comes back). Placed jobs
+   start in the background: a pass does not wait for the engine, so a job submitted while
+   others are starting is placed at once instead of a whole start later.
 
-A pass runs every `poll_interval_s`, and at once when the API or a container exit wakes it.
+A pass runs every `poll_interval_s`, and at once when the API, a container exit or the end of
+a start wakes it.
 """
 
 from __future__ import annotations
@@ -87,7 +90,11 @@ class Scheduler:
         # Collections in flight: stopping a container may take its whole grace period, and
         # no new job should wait for that to start.
         self._collecting: dict[str, asyncio.Task[None]] = {}
-        self._networks: set[str] = set()  # made on first use, not at start-up
+        # Starts in flight, by job: their jobs hold node resources and are not placed again.
+        self._starting: dict[str, tuple[Job, asyncio.Task[None]]] = {}
+        # Made on first use, not at start-up, and once: starts run concurrently, and two
+        # creations at once would leave the engine with two networks of one name.
+        self._networks: dict[str, asyncio.Task[None]] = {}
 
     @property
     def node(self) -> NodeResources:
@@ -121,7 +128,9 @@ class Scheduler:
         for task in self._watchers.values():
             task.cancel()
         await asyncio.gather(*self._watchers.values(), return_exceptions=True)
-        # Let collections finish: cut short, a run's output could be archived twice.
+        # Let starts and collections finish: a start cut short leaves a container that the
+        # next run adopts anyway, but a collection cut short could archive output twice.
+        await asyncio.gather(*(task for _, task in self._starting.values()), return_exceptions=True)
         await asyncio.gather(*self._collecting.values(), return_exceptions=True)
 
     async def tick(self) -> None:
@@ -136,20 +145,27 @@ class Scheduler:
             for job in await asyncio.gather(*(self._check_running(j, now) for j in running))
             if job is not None
         ]
-        waiting = [j for j in queue if j.status in (JobStatus.PENDING, JobStatus.SUSPENDED)]
+        waiting = [
+            j
+            for j in queue
+            if j.status in (JobStatus.PENDING, JobStatus.SUSPENDED) and j.id not in self._starting
+        ]
         await self._place(waiting, still_running, now)
 
     # -- running jobs --------------------------------------------------------------------
 
     async def _check_running(self, job: Job, now: datetime) -> Job | None:
         """Returns the job when it still holds node resources after this check."""
-        try:
-            state = await self._orchestrator.state(job.id)
-        except ContainerNotFoundError:
-            await self._end(job, JobStatus.FAILED, JobReason.NOT_FOUND, "The container is gone")
-            return None
-        if state.is_finished:
-            return await self._on_exit(job, state)
+        # A job whose watcher still waits has a live container (the wait ends, and wakes a
+        # pass, when it exits or vanishes): asking the engine again would only cost time.
+        if job.id not in self._watchers:
+            try:
+                state = await self._orchestrator.state(job.id)
+            except ContainerNotFoundError:
+                await self._end(job, JobStatus.FAILED, JobReason.NOT_FOUND, "The container is gone")
+                return None
+            if state.is_finished:
+                return await self._on_exit(job, state)
         limit = job.max_run_time_minutes
         if limit is not None and job.run_time(now) >= limit * self._life_span_minute:
             await self._end(
@@ -234,19 +250,25 @@ class Scheduler:
         async def watch() -> None:
             with contextlib.suppress(OrchestratorError):
                 await self._orchestrator.wait(job_id)
+            # Gone before the wake: the pass it starts must ask the engine about this job.
+            forget(task)
             self.wake()
+
+        def forget(task: asyncio.Task[None]) -> None:
+            if self._watchers.get(job_id) is task:  # not a newer watcher of a restarted job
+                del self._watchers[job_id]
 
         task = asyncio.create_task(watch())
         self._watchers[job_id] = task
-        task.add_done_callback(lambda _: self._watchers.pop(job_id, None))
+        task.add_done_callback(forget)  # also when the wait fails some other way
 
     # -- placement -----------------------------------------------------------------------
 
     async def _place(self, waiting: Sequence[Job], running: list[Job], now: datetime) -> None:
-        free = self._node.minus(j.container.resources for j in running)
-        per_owner = Counter(j.owner for j in running)
+        starting = [job for job, _ in self._starting.values()]
+        free = self._node.minus(j.container.resources for j in (*running, *starting))
+        per_owner = Counter(j.owner for j in (*running, *starting))
         blocked = False  # a job that waits for room keeps the later (lower) ones waiting
-        to_start: list[Job] = []
         for job in waiting:
             if (
                 job.status is JobStatus.PENDING
@@ -286,12 +308,10 @@ class Scheduler:
             if free.fits(resources):
                 free = free.minus([resources])
                 per_owner[job.owner] += 1
-                running.append(job)
-                to_start.append(job)
+                self._start_soon(job)
             elif not job.scheduler_enabled:
                 blocked = True
                 await self._note_waiting(job, JobReason.SCHEDULING)
-        await asyncio.gather(*(self._start(job) for job in to_start))
 
     async def _note_waiting(self, job: Job, reason: str) -> None:
         if job.status is JobStatus.PENDING and job.current.reason != reason:
@@ -312,6 +332,19 @@ class Scheduler:
         )
         await self._collect(suspended)
 
+    def _start_soon(self, job: Job) -> None:
+        task = asyncio.create_task(self._start(job), name=f"start-{job.id}")
+        self._starting[job.id] = (job, task)
+        task.add_done_callback(lambda done: self._started(job.id, done))
+
+    def _started(self, job_id: str, task: asyncio.Task[None]) -> None:
+        self._starting.pop(job_id, None)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("starting %s failed", job_id, exc_info=error)
+        # The job now runs or has ended: either way the next pass sees it as it is (a failed
+        # start frees room for a waiting job).
+        self.wake()
+
     async def _start(self, job: Job) -> None:
         marked = await self._repository.update(
             job.id, lambda j: j if j.is_finished else replace(j, materialized=True)
@@ -320,9 +353,8 @@ class Scheduler:
             return
         try:
             spec = await self._with_mounts(self._container_spec(marked), marked)
-            if spec.network is not None and spec.network not in self._networks:
-                await self._orchestrator.ensure_network(spec.network)
-                self._networks.add(spec.network)
+            if spec.network is not None:
+                await self._ensure_network(spec.network)
             state = await self._orchestrator.start(spec)
         except OrchestratorError as error:
             await self._end(marked, JobStatus.FAILED, error.reason, error.message)
@@ -333,6 +365,18 @@ class Scheduler:
         item = StatusItem(JobStatus.RUNNING, state.started_at or datetime.now(UTC))
         await self._repository.update(job.id, lambda j: j if j.is_finished else j.with_status(item))
         self._watch(job.id)
+
+    async def _ensure_network(self, name: str) -> None:
+        task = self._networks.get(name)
+        if task is None:
+            task = asyncio.create_task(self._orchestrator.ensure_network(name))
+            self._networks[name] = task
+        try:
+            await asyncio.shield(task)  # a cancelled start must not cancel the others' wait
+        except OrchestratorError:
+            if self._networks.get(name) is task:
+                del self._networks[name]  # the next start tries again
+            raise
 
     def _container_spec(self, job: Job) -> ContainerSpec:
         c = job.container
