@@ -165,7 +165,7 @@ async def test_disk_outlives_its_jobs_and_has_one_writer_at_a_time(
         await alice.wait_until_collected(writer["id"])
         reader = await alice.submit(
             busybox_job(
-                "cat /data/out; touch /data/new || echo read-only",
+                "cat /data/out; touch /data/new 2>/dev/null || echo read-only",
                 disk_volumes=[{"src_disk_uri": uri, "dst_path": "/data", "read_only": True}],
             )
         )

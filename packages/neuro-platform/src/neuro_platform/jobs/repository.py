@@ -1,9 +1,17 @@
-"""Jobs in the database. Every change of a job goes through `update`, one transaction each."""
+"""Jobs in the database. Every change of a job goes through `update`, one transaction each.
+
+The server process is the only writer of the jobs table (its scheduler and API; the admin
+CLI does not touch jobs, and one database serves one server), so this repository keeps the
+jobs it has read or written in memory, in step with every commit: `get`, which clients
+polling a job's status call many times a second, then costs no database round trip.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Collection
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,11 +42,19 @@ class JobQuery:
     reverse: bool = False
 
 
+CACHED_JOBS = 10_000  # the most recently used jobs kept in memory
+
+
 class JobRepository:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         # One event per job someone waits on, set (and dropped) by its next `update`.
         self._changes: dict[str, asyncio.Event] = {}
+        self._cache: OrderedDict[str, Job] = OrderedDict()
+        self._commits = 0  # counts writes, so that a read overtaken by one is not cached
+        # Updates of one job are serialised here: SQLite ignores FOR UPDATE, and two
+        # read-modify-write transactions could otherwise lose one of the changes.
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     def next_change(self, job_id: str) -> asyncio.Event:
         """An event set by the job's next change in this process (take it before reading the
@@ -49,13 +65,28 @@ class JobRepository:
     async def insert(self, job: Job) -> None:
         async with self._sessions.begin() as session:
             session.add(_to_row(job))
+        self._remember(job)
 
     async def get(self, job_id: str) -> Job:
+        if (cached := self._cache.get(job_id)) is not None:
+            self._cache.move_to_end(job_id)
+            return cached
+        commits = self._commits
         async with self._sessions() as session:
             row = await session.get(JobRow, job_id)
             if row is None:
                 raise JobNotFoundError(job_id)
-            return _from_row(row)
+            job = _from_row(row)
+        if self._commits == commits:  # else a write since the read may have changed it
+            self._remember(job)
+        return job
+
+    def _remember(self, job: Job) -> None:
+        self._commits += 1
+        self._cache[job.id] = job
+        self._cache.move_to_end(job.id)
+        if len(self._cache) > CACHED_JOBS:
+            self._cache.popitem(last=False)
 
     async def find_by_name(self, owner: str, name: str) -> Job | None:
         """The owner's newest job of that name (names may repeat once a job has finished)."""
@@ -127,18 +158,34 @@ class JobRepository:
     async def update(self, job_id: str, change: Callable[[Job], Job]) -> Job:
         """Applies `change` to the stored job under a row lock; returns the new job.
 
-        The lock (a no-op on SQLite, whose writers are serialised anyway) keeps the API and
-        the scheduler from overwriting each other's transitions.
+        The row lock (PostgreSQL) and this process's lock of the job (which SQLite needs)
+        keep the API and the scheduler from overwriting each other's transitions.
         """
-        async with self._sessions.begin() as session:
-            row = await session.get(JobRow, job_id, with_for_update=True)
-            if row is None:
-                raise JobNotFoundError(job_id)
-            job = change(_from_row(row))
-            _copy_into(row, job)
+        async with self._locked(job_id):
+            async with self._sessions.begin() as session:
+                row = await session.get(JobRow, job_id, with_for_update=True)
+                if row is None:
+                    raise JobNotFoundError(job_id)
+                job = change(_from_row(row))
+                _copy_into(row, job)
+            self._remember(job)  # committed, and under the lock: in commit order
         if (changed := self._changes.pop(job_id, None)) is not None:
             changed.set()  # committed: a waiter that reads the job now sees the change
         return job
+
+    @asynccontextmanager
+    async def _locked(self, job_id: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(job_id) or (asyncio.Lock(), 0)
+        self._locks[job_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[job_id]
+            if users == 1:
+                del self._locks[job_id]
+            else:
+                self._locks[job_id] = (lock, users - 1)
 
 
 def _to_row(job: Job) -> JobRow:

@@ -1,0 +1,59 @@
+"""The jobs repository on a real database (SQLite, and PostgreSQL when provided): updates
+that race lose nothing, and what `get` answers from memory is what the database holds."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from neuro_platform.jobs.entities import Container, Job, JobStatus, Resources, StatusItem
+from neuro_platform.jobs.repository import JobRepository
+
+MIB = 1024**2
+
+
+def _job(job_id: str) -> Job:
+    now = datetime.now(UTC)
+    return Job(
+        id=job_id,
+        owner="alice",
+        cluster_name="default",
+        org_name=None,
+        container=Container(image="busybox", resources=Resources(cpu=0.1, memory=64 * MIB)),
+        created_at=now,
+        statuses=(StatusItem(JobStatus.PENDING, now),),
+    )
+
+
+async def test_concurrent_updates_of_one_job_lose_nothing(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    repository = JobRepository(sessions)
+    await repository.insert(_job("job-1"))
+
+    async def bump() -> None:
+        await repository.update("job-1", lambda j: replace(j, restarts=j.restarts + 1))
+
+    await asyncio.gather(*(bump() for _ in range(20)))
+
+    assert (await repository.get("job-1")).restarts == 20
+    # A second repository reads the database itself: the stored row agrees.
+    assert (await JobRepository(sessions).get("job-1")).restarts == 20
+
+
+async def test_get_follows_every_update(sessions: async_sessionmaker[AsyncSession]) -> None:
+    repository = JobRepository(sessions)
+    await repository.insert(_job("job-2"))
+    assert (await repository.get("job-2")).status is JobStatus.PENDING
+    running = StatusItem(JobStatus.RUNNING, datetime.now(UTC))
+
+    # A read racing with an update never leaves the older job behind in memory.
+    reads = [repository.get("job-2") for _ in range(5)]
+    change = repository.update("job-2", lambda j: j.with_status(running))
+    await asyncio.gather(*reads, change)
+
+    assert (await repository.get("job-2")).status is JobStatus.RUNNING
+    assert (await JobRepository(sessions).get("job-2")).status is JobStatus.RUNNING
