@@ -17,6 +17,7 @@ from aiohttp import hdrs, web
 
 from ..api.keys import AUTHENTICATOR, PERMISSIONS
 from ..permissions.actions import Action
+from .bundles import MAX_BUNDLE_BYTES, read_bundle, write_bundle
 from .entries import FileInfo, FileType, RemovedEntry
 from .errors import StorageError
 from .filesystem import SMALL_FILE_SIZE
@@ -68,7 +69,10 @@ _OPERATIONS = {"OPEN", "LISTSTATUS", "GETFILESTATUS", "GETDISKUSAGE", "MKDIRS", 
     "WRITE",
     "RENAME",
     "DELETE",
+    "CREATETAR",
+    "OPENTAR",
 }
+TAR = "application/x-tar"
 
 
 def _operation(request: web.Request) -> str:
@@ -189,6 +193,43 @@ async def _read_body(request: web.Request, length: int) -> bytes:
         raise web.HTTPBadRequest(reason="The body ended before its Content-Length") from None
 
 
+async def create_tar(
+    request: web.Request, service: StorageService, user: str, path: StoragePath
+) -> web.StreamResponse:
+    """CREATETAR (see bundles.py): the small files of one directory in one request."""
+    length = request.content_length
+    if length is None or length > MAX_BUNDLE_BYTES:
+        raise StorageError(
+            errno.EINVAL,
+            f"CREATETAR needs a Content-Length of at most {MAX_BUNDLE_BYTES} bytes",
+            str(path),
+        )
+    files = await asyncio.to_thread(read_bundle, await _read_body(request, length), path)
+    await service.create_files(user, path, files)
+    return web.json_response({"created": len(files)}, status=201)
+
+
+async def open_tar(
+    request: web.Request, service: StorageService, user: str, path: StoragePath
+) -> web.StreamResponse:
+    """OPENTAR (see bundles.py): the named small files of one directory as one tar."""
+    try:
+        body = await request.json()
+        names = body["names"]
+        limit = int(body.get("max_file_size", SMALL_FILE_SIZE))
+    except (ValueError, KeyError, TypeError):
+        raise StorageError(
+            errno.EINVAL, 'OPENTAR needs a JSON body {"names": [...]}', str(path)
+        ) from None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise StorageError(errno.EINVAL, "OPENTAR names must be a list of strings", str(path))
+    if any(StoragePath.parse(name).parts != (name,) for name in names):
+        raise StorageError(errno.EINVAL, "OPENTAR names must be plain names", str(path))
+    files = await service.read_files(user, path, names, min(limit, SMALL_FILE_SIZE))
+    archive = await asyncio.to_thread(write_bundle, files)
+    return web.Response(body=archive, content_type=TAR)
+
+
 async def write_file(
     request: web.Request, service: StorageService, user: str, path: StoragePath
 ) -> web.StreamResponse:
@@ -239,6 +280,8 @@ _HANDLERS: dict[tuple[str, str], Handler] = {
     ("PUT", "CREATE"): create_file,
     ("POST", "CREATE"): create_file,
     ("PATCH", "WRITE"): write_file,
+    ("PUT", "CREATETAR"): create_tar,
+    ("POST", "OPENTAR"): open_tar,
     ("POST", "RENAME"): rename,
     ("DELETE", "DELETE"): delete,
 }

@@ -9,14 +9,17 @@ A caller's own home (`/<user>`) springs into existence on first use.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator
+import errno
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from ..permissions import Permission, PermissionDeniedError, PermissionService, PermissionTree
 from ..permissions.actions import Action
 from ..permissions.uris import ResourceUri
+from .bundles import MAX_BUNDLE_BYTES, MAX_BUNDLE_FILES, BundledFile
 from .entries import DiskUsage, FileInfo, RemovedEntry
+from .errors import StorageError
 from .filesystem import LocalFilesystem, OpenedFile
 from .paths import StoragePath
 
@@ -66,6 +69,33 @@ class StorageService:
     ) -> int:
         await self._require(user, Action.WRITE, path)
         return await self._filesystem.create(path, content)
+
+    async def create_files(
+        self, user: str, directory: StoragePath, files: Sequence[BundledFile]
+    ) -> None:
+        """Creates each file in `directory`; write is required on every one of them."""
+        await self._require(user, Action.WRITE, *(directory.child(f.name) for f in files))
+        await self._filesystem.create_files(directory, files)
+
+    async def read_files(
+        self, user: str, directory: StoragePath, names: Sequence[str], limit: int
+    ) -> Sequence[BundledFile]:
+        """The named files of `directory` the caller may read, of at most `limit` bytes
+        each and MAX_BUNDLE_BYTES in all; the client reads the others one by one (and
+        learns then why one is missing)."""
+        if len(names) > MAX_BUNDLE_FILES:
+            raise StorageError(
+                errno.EINVAL, f"A bundle holds at most {MAX_BUNDLE_FILES} files", str(directory)
+            )
+        grants = await self._permissions.grant_set(user, {STORAGE_SCHEME})
+        readable = [
+            name
+            for name in names
+            if (action := grants.action_on(self.uri(directory.child(name)))) is not None
+            and action.satisfies(Action.READ)
+        ]
+        files = await self._filesystem.read_files(directory, readable, limit)
+        return _within_bundle_size(files)
 
     async def write(
         self,
@@ -122,6 +152,15 @@ class StorageService:
         home = StoragePath(tuple(user.split("/")))
         if home.is_within(path):
             await self._filesystem.mkdirs(home)
+
+
+def _within_bundle_size(files: Sequence[BundledFile]) -> Sequence[BundledFile]:
+    total = 0
+    for index, file in enumerate(files):
+        total += len(file.content)
+        if total > MAX_BUNDLE_BYTES:
+            return files[:index]
+    return files
 
 
 def _child_action(tree: PermissionTree, name: str) -> Action | None:
