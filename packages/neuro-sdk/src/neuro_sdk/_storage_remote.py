@@ -9,7 +9,7 @@ that transfers retry instead of failing.
 import email.utils
 import json
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +26,7 @@ from ._users import Action
 
 # Statuses a proxy or an overloaded server answers while the service itself is fine.
 TRANSIENT_STATUSES = frozenset({502, 503})
+TAR_MIME = "application/x-tar"
 
 
 class TransientServerError(Exception):
@@ -155,6 +156,26 @@ class RemoteStorage:
     async def create(self, uri: URL, data: Any) -> None:
         async with self._request("PUT", uri, {"op": "CREATE"}, data=data, transfer=True):
             pass
+
+    async def create_tar(self, directory: URL, archive: bytes) -> None:
+        """CREATETAR, our server's extension: the tar's files created in ``directory``."""
+        headers = {"Content-Type": TAR_MIME}
+        params = {"op": "CREATETAR"}
+        async with self._request(
+            "PUT", directory, params, data=archive, headers=headers, transfer=True
+        ):
+            pass
+
+    async def open_tar(self, directory: URL, names: Sequence[str], max_file_size: int) -> bytes:
+        """OPENTAR, our server's extension: the named small files of ``directory`` as a
+        tar; names the server leaves out (missing, too big, not readable) are not in it."""
+        body = json.dumps({"names": list(names), "max_file_size": max_file_size})
+        headers = {"Content-Type": "application/json"}
+        params = {"op": "OPENTAR"}
+        async with self._request(
+            "POST", directory, params, data=body, headers=headers, transfer=True
+        ) as response:
+            return await response.read()
 
     async def write(self, uri: URL, offset: int, length: int, data: Any) -> None:
         headers = {

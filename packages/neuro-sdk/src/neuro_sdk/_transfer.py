@@ -9,6 +9,10 @@
   the local file's current size.
 * A network error or a 502/503 answer repeats only the failed request (an upload's
   current chunk, a download's rest of the file), up to ``max_attempts`` times.
+* In directory transfers, a directory's small files travel in bundles (tar archives of up
+  to ``bundle_files`` files) when the server knows our CREATETAR/OPENTAR extension; with
+  any other server (the original platform) the first refused bundle turns bundling off
+  and its files, like all later ones, travel one request each.
 """
 
 import asyncio
@@ -23,6 +27,7 @@ from typing import Any, BinaryIO, TypeVar
 import aiohttp
 from yarl import URL
 
+from . import _bundles
 from ._file_filter import IgnoreRules
 from ._storage_entities import (
     AbstractFileProgress,
@@ -54,6 +59,8 @@ class TransferSettings:
     concurrency: int = 32  # requests in flight within one directory transfer
     max_attempts: int = 10
     retry_delay_s: float = 0.1  # doubled after each failed attempt
+    bundle_file_size: int = 64 * 1024  # files up to this size travel in bundles
+    bundle_files: int = 256  # the most files in one bundle
 
 
 class _NoProgress(AbstractRecursiveFileProgress):
@@ -123,6 +130,7 @@ class Transfers:
     def __init__(self, remote: RemoteStorage, settings: TransferSettings) -> None:
         self._remote = remote
         self.settings = settings
+        self._bundles = True  # until the server refuses one
 
     async def retrying(self, action: Callable[[], Awaitable[T]], what: str) -> T:
         attempt = 1
@@ -253,6 +261,74 @@ class Transfers:
         log.info("%s failed (%r); resuming in %.1f s", what, error, delay)
         await asyncio.sleep(delay)
 
+    # -- bundles of small files -------------------------------------------------------------
+
+    async def _upload_bundle(
+        self, target: URL, paths: list[Path], progress: AbstractFileProgress
+    ) -> bool:
+        """Uploads the files into the directory ``target`` in one request; False when the
+        server cannot take bundles (or a file cannot be read), and nothing was reported:
+        the caller then uploads them one by one, which reports any error as usual."""
+        if not self._bundles:
+            return False
+        try:
+            archive, sizes = await asyncio.to_thread(
+                _bundles.pack, [(path.name, path) for path in paths]
+            )
+        except OSError:
+            return False
+        try:
+            await self.retrying(
+                lambda: self._remote.create_tar(target, archive), f"Upload to {target}"
+            )
+        except (aiohttp.ClientError, TransientServerError):
+            raise
+        except Exception as error:  # the server refused the extension (or this bundle)
+            log.info("bundled upload refused (%r); uploading file by file", error)
+            self._bundles = False
+            return False
+        for path in paths:
+            src_uri, dst, size = local_path_to_uri(path), target / path.name, sizes[path.name]
+            progress.start(StorageProgressStart(src_uri, dst, size))
+            if size:
+                progress.step(StorageProgressStep(src_uri, dst, size, size))
+            progress.complete(StorageProgressComplete(src_uri, dst, size))
+        return True
+
+    async def _download_bundle(
+        self, source: URL, files: list[tuple[FileStatus, Path]], progress: AbstractFileProgress
+    ) -> list[tuple[FileStatus, Path]]:
+        """Downloads the files of the directory ``source`` in one request; returns those
+        that did not come (all of them when the server cannot send bundles)."""
+        if not self._bundles:
+            return files
+        names = [status.name for status, _ in files]
+        try:
+            archive = await self.retrying(
+                lambda: self._remote.open_tar(source, names, self.settings.bundle_file_size),
+                f"Download of {source}",
+            )
+        except (aiohttp.ClientError, TransientServerError):
+            raise
+        except Exception as error:  # the server refused the extension (or this bundle)
+            log.info("bundled download refused (%r); downloading file by file", error)
+            self._bundles = False
+            return files
+        targets = {status.name: target for status, target in files}
+        written = await asyncio.to_thread(_bundles.unpack, archive, targets)
+        missing = []
+        for status, target in files:
+            size = written.get(status.name)
+            if size is None:
+                missing.append((status, target))
+                continue
+            dst_uri = local_path_to_uri(target)
+            progress.start(StorageProgressStart(status.uri, dst_uri, size))
+            if size:
+                progress.step(StorageProgressStep(status.uri, dst_uri, size, size))
+            progress.complete(StorageProgressComplete(status.uri, dst_uri, size))
+        return missing
+
     # -- directory trees --------------------------------------------------------------------
 
     async def upload_tree(
@@ -268,10 +344,8 @@ class Transfers:
     ) -> None:
         slots = asyncio.Semaphore(self.settings.concurrency)
 
-        async def upload_file(
-            path: Path, info: os.stat_result, target: URL, remote: FileStatus | None
-        ) -> None:
-            offset = resume_offset(
+        def offset_of(info: os.stat_result, remote: FileStatus | None) -> int | None:
+            return resume_offset(
                 src_size=info.st_size,
                 src_mtime=info.st_mtime,
                 dst_size=remote.size if remote is not None and remote.is_file() else None,
@@ -283,10 +357,16 @@ class Transfers:
                 update=update,
                 continue_=continue_,
             )
-            if offset is None:
-                return
+
+        async def upload_file(path: Path, info: os.stat_result, target: URL, offset: int) -> None:
             async with slots:
                 await self.upload(path, target, size=info.st_size, offset=offset, progress=progress)
+
+        async def upload_bundle(target: URL, files: list[tuple[Path, os.stat_result]]) -> None:
+            async with slots:
+                sent = await self._upload_bundle(target, [path for path, _ in files], progress)
+            if not sent:
+                await run_all([upload_file(p, i, target / p.name, 0) for p, i in files])
 
         async def upload_dir(
             directory: Path, target: URL, relative: str, rules: IgnoreRules
@@ -302,6 +382,7 @@ class Transfers:
             entries = await asyncio.to_thread(_scan_local, directory)
             rules = await asyncio.to_thread(rules.entering, directory, relative, ignore_file_names)
             jobs: list[Coroutine[Any, Any, None]] = []
+            bundled: list[tuple[Path, os.stat_result]] = []
             for name, info in entries:
                 child_relative = f"{relative}/{name}" if relative else name
                 child, child_target = directory / name, target / name
@@ -313,13 +394,21 @@ class Transfers:
                 if is_dir:
                     jobs.append(upload_dir(child, child_target, child_relative, rules))
                 elif stat_module.S_ISREG(info.st_mode):
-                    jobs.append(upload_file(child, info, child_target, existing.get(name)))
+                    offset = offset_of(info, existing.get(name))
+                    if offset == 0 and info.st_size <= self.settings.bundle_file_size:
+                        bundled.append((child, info))
+                    elif offset is not None:
+                        jobs.append(upload_file(child, info, child_target, offset))
                 else:
                     progress.fail(
                         StorageProgressFail(
                             local_path_to_uri(child), child_target, "Cannot upload special file"
                         )
                     )
+            for start in range(0, len(bundled), self.settings.bundle_files):
+                jobs.append(
+                    upload_bundle(target, bundled[start : start + self.settings.bundle_files])
+                )
             await run_all(jobs)
             progress.leave(StorageProgressLeaveDir(src_uri, target))
 
@@ -337,12 +426,12 @@ class Transfers:
     ) -> None:
         slots = asyncio.Semaphore(self.settings.concurrency)
 
-        async def download_file(status: FileStatus, target: Path) -> None:
+        async def offset_of(status: FileStatus, target: Path) -> int | None:
             # The local file matters only to update and continue: no stat otherwise.
             local = None
             if update or continue_:
                 local = await asyncio.to_thread(_stat_or_none, target)
-            offset = resume_offset(
+            return resume_offset(
                 src_size=status.size,
                 src_mtime=status.modification_time - self._remote.time_diff,
                 dst_size=local.st_size if local is not None else None,
@@ -350,12 +439,17 @@ class Transfers:
                 update=update,
                 continue_=continue_,
             )
-            if offset is None:
-                return
+
+        async def download_file(status: FileStatus, target: Path, offset: int) -> None:
             async with slots:
                 await self.download(
                     status.uri, target, size=status.size, offset=offset, progress=progress
                 )
+
+        async def download_bundle(directory: URL, files: list[tuple[FileStatus, Path]]) -> None:
+            async with slots:
+                missing = await self._download_bundle(directory, files, progress)
+            await run_all([download_file(status, target, 0) for status, target in missing])
 
         async def download_dir(directory: URL, target: Path, relative: str) -> None:
             target_uri = local_path_to_uri(target)
@@ -368,6 +462,7 @@ class Transfers:
             async with slots:
                 entries = await self.retrying(listing, f"Listing of {directory}")
             jobs: list[Coroutine[Any, Any, None]] = []
+            bundled: list[tuple[FileStatus, Path]] = []
             for status in entries:
                 child_relative = f"{relative}/{status.name}" if relative else status.name
                 if filter is not None and not await filter(child_relative):
@@ -376,7 +471,11 @@ class Transfers:
                 if status.is_dir():
                     jobs.append(download_dir(status.uri, child_target, child_relative))
                 elif status.is_file():
-                    jobs.append(download_file(status, child_target))
+                    offset = await offset_of(status, child_target)
+                    if offset == 0 and status.size <= self.settings.bundle_file_size:
+                        bundled.append((status, child_target))
+                    elif offset is not None:
+                        jobs.append(download_file(status, child_target, offset))
                 else:
                     progress.fail(
                         StorageProgressFail(
@@ -385,6 +484,10 @@ class Transfers:
                             f"Cannot download {status.type.lower()} {status.name}",
                         )
                     )
+            for start in range(0, len(bundled), self.settings.bundle_files):
+                jobs.append(
+                    download_bundle(directory, bundled[start : start + self.settings.bundle_files])
+                )
             await run_all(jobs)
             progress.leave(StorageProgressLeaveDir(directory, target_uri))
 
