@@ -239,8 +239,8 @@ class Transfers:
             reported = sink.position
             try:
                 async for chunk in stream.iter_any():
-                    sink.pending += chunk
-                    if len(sink.pending) >= self.settings.block_size:
+                    sink.add(chunk)
+                    if sink.pending_size >= self.settings.block_size:
                         await sink.hand_over()
                         reported = sink.position
                         progress.step(StorageProgressStep(src, dst_uri, reported, span.total))
@@ -500,27 +500,38 @@ class _Sink:
 
     ``position`` counts the bytes written. While one block is written in a worker thread
     the next one is received (disk and network overlap); a block is handed over only once
-    the previous one is written, so at most two blocks are in memory.
+    the previous one is written, so at most two blocks are in memory. A block is the list
+    of chunks as received, written with one writev(2): joining them first would copy
+    every byte of the download once more.
     """
 
     file: BinaryIO
     position: int
-    pending: bytearray = field(default_factory=bytearray)
+    pending: list[bytes] = field(default_factory=list)
+    pending_size: int = 0
     _writing: "asyncio.Future[int] | None" = None
+
+    def add(self, chunk: bytes) -> None:
+        self.pending.append(chunk)
+        self.pending_size += len(chunk)
 
     async def hand_over(self) -> None:
         """Starts writing the pending bytes, after the previous block is written."""
         await self._settle()
         if self.pending:
-            data, self.pending = self.pending, bytearray()  # written as is: no copy
+            data = self._take()
             self._writing = asyncio.ensure_future(asyncio.to_thread(self._write, data))
 
     async def flush(self) -> None:
         """Writes everything received so far."""
         await self._settle()
         if self.pending:
-            data, self.pending = self.pending, bytearray()
-            self.position += await _blocking_io(len(data), self._write, data)
+            data = self._take()
+            self.position += await _blocking_io(sum(map(len, data)), self._write, data)
+
+    def _take(self) -> list[bytes]:
+        data, self.pending, self.pending_size = self.pending, [], 0
+        return data
 
     async def _settle(self) -> None:
         if self._writing is not None:
@@ -530,9 +541,22 @@ class _Sink:
             self._writing = None
             self.position += written
 
-    def _write(self, data: bytearray) -> int:
-        self.file.write(data)
-        return len(data)
+    def _write(self, chunks: list[bytes]) -> int:
+        """Writes all of the chunks at the file's position (the file is unbuffered)."""
+        fd = self.file.fileno()
+        total = sum(map(len, chunks))
+        views = [memoryview(chunk) for chunk in chunks]
+        while views:
+            written = os.writev(fd, views[:_IOV_MAX])
+            while views and written >= len(views[0]):
+                written -= len(views[0])
+                views.pop(0)
+            if views and written:
+                views[0] = views[0][written:]
+        return total
+
+
+_IOV_MAX = 1024  # the most buffers one writev(2) takes on Linux
 
 
 # Below this many bytes a local read or write costs less than a hop to a worker thread;
@@ -553,9 +577,10 @@ def _read_range(path: Path, start: int, length: int) -> bytes:
 
 
 def _open_for_download(path: Path, offset: int) -> BinaryIO:
+    # Unbuffered: _Sink writes with os.writev, at the position of the fd itself.
     if offset == 0:
-        return path.open("wb")
-    file = path.open("r+b")
+        return path.open("wb", buffering=0)
+    file = path.open("r+b", buffering=0)
     file.seek(offset)
     file.truncate()
     return file
