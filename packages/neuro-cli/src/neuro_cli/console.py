@@ -1,14 +1,18 @@
 """The one rich Console every command prints through, honouring ``--color``."""
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
 ColorMode = Literal["yes", "no", "auto"]
 COLOR_MODES: tuple[ColorMode, ...] = ("yes", "no", "auto")
 
 
-def make_console(color: ColorMode) -> Console:
+def make_console(color: ColorMode) -> "Console":
+    # rich is imported here, when there is something to print, not at start-up.
+    from rich.console import Console
+
     # No `file=`: rich then writes to whatever sys.stdout is at print time, which is
     # what click's test runner and output redirection expect.
     if color == "yes":

@@ -5,7 +5,6 @@ exception into :class:`UserError` through :func:`describe_error`, so the wording
 failure lives here and nowhere else.
 """
 
-import aiohttp
 import click
 
 import neuro_sdk
@@ -34,22 +33,24 @@ def error_line(message: str) -> str:
     return "ERROR: " + " ".join(message.split())
 
 
-# Failures that come from the user's input, config or network rather than from a bug
-# in this program: their message alone tells the user what went wrong.
-_EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
-    neuro_sdk.NeuroError,
-    ValueError,
-    OSError,
-    aiohttp.ClientError,
-)
-
-
 def describe_error(exc: BaseException) -> str:
+    # Imported only when something failed: aiohttp is slow to import, and a command
+    # that fails on the network has imported it already anyway.
+    import aiohttp
+
+    # Failures that come from the user's input, config or network rather than from a bug
+    # in this program: their message alone tells the user what went wrong.
+    expected_errors: tuple[type[BaseException], ...] = (
+        neuro_sdk.NeuroError,
+        ValueError,
+        OSError,
+        aiohttp.ClientError,
+    )
     if isinstance(exc, TimeoutError):
         return "The server did not answer in time"
     if isinstance(exc, aiohttp.ClientConnectionError):
         return f"Cannot connect to the Neuro Platform: {exc or type(exc).__name__}"
     text = str(exc) or type(exc).__name__
-    if isinstance(exc, _EXPECTED_ERRORS):
+    if isinstance(exc, expected_errors):
         return text
     return f"Unexpected {type(exc).__name__}: {text} (run with -v to see the traceback)"

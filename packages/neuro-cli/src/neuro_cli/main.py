@@ -8,7 +8,6 @@ from typing import Any, NoReturn
 
 import click
 
-from neuro_cli import __version__
 from neuro_cli.commands.acl import acl, share
 from neuro_cli.commands.auth import login, logout
 from neuro_cli.commands.config import config
@@ -114,8 +113,10 @@ class NeuroGroup(click.Group):
     envvar="NEURO_CLI_DISABLE_PYPI_VERSION_CHECK",
     help="Accepted for compatibility; this CLI never checks PyPI for updates.",
 )
+# package_name instead of neuro_cli.__version__: click looks the version up only when
+# --version is given, so that start-up does not import importlib.metadata.
 @click.version_option(
-    __version__, prog_name="Neuro Platform Client", message="%(prog)s %(version)s"
+    package_name="neuro-cli", prog_name="Neuro Platform Client", message="%(prog)s %(version)s"
 )
 @click.pass_context
 def cli(

@@ -7,6 +7,10 @@
 * ``<scheme>://...`` (``role://alice/team`` too) and a bare ``<scheme>:``: already full.
 """
 
+# Annotations stay unevaluated: naming SDK classes in them must not import the SDK modules
+# (and the HTTP stack) at start-up.
+from __future__ import annotations
+
 import posixpath
 
 from yarl import URL

@@ -1,16 +1,23 @@
 """What every command receives: the global options, the console and the SDK factory."""
 
+# Annotations stay unevaluated: naming SDK and rich classes in them must not import those
+# modules at start-up.
+from __future__ import annotations
+
 import contextlib
+import functools
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-
-from rich.console import Console, RenderableType
+from typing import TYPE_CHECKING
 
 import neuro_sdk
 from neuro_cli.console import ColorMode, make_console
 from neuro_cli.errors import NotLoggedInError
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
 
 
 @dataclass(frozen=True)
@@ -23,16 +30,17 @@ class GlobalOptions:
 @dataclass(frozen=True)
 class Root:
     options: GlobalOptions
-    console: Console
     factory: neuro_sdk.Factory
 
     @classmethod
-    def create(cls, options: GlobalOptions) -> "Root":
-        return cls(
-            options=options,
-            console=make_console(options.color),
-            factory=neuro_sdk.Factory(options.config_path),
-        )
+    def create(cls, options: GlobalOptions) -> Root:
+        return cls(options=options, factory=neuro_sdk.Factory(options.config_path))
+
+    @functools.cached_property
+    def console(self) -> Console:
+        # Made on first use: rich takes tens of milliseconds to import, and commands that
+        # print nothing (a plain `neuro cp`) never need it.
+        return make_console(self.options.color)
 
     @property
     def quiet(self) -> bool:

@@ -5,8 +5,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
-
 from ._errors import AuthError
 
 # Refresh early: a token is considered stale after three quarters of its lifetime.
@@ -31,6 +29,9 @@ class _AuthToken:
 
 def username_from_token(token: str) -> str:
     """The user name claim; the server verifies tokens, the SDK only reads them."""
+    # PyJWT imports cryptography (tens of milliseconds): load it only to decode a token.
+    import jwt
+
     try:
         claims: Mapping[str, Any] = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError as exc:

@@ -2,21 +2,24 @@
 
 from collections.abc import Mapping
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import aiohttp
 
-from ._buckets import Buckets
 from ._cluster import Preset
 from ._config import Config
 from ._core import _Core
-from ._disks import Disks
-from ._images import Images
-from ._jobs import Jobs
-from ._parser import Parser
-from ._secrets import Secrets
-from ._service_accounts import ServiceAccounts
-from ._storage import Storage
-from ._users import Users
+
+if TYPE_CHECKING:
+    from ._buckets import Buckets
+    from ._disks import Disks
+    from ._images import Images
+    from ._jobs import Jobs
+    from ._parser import Parser
+    from ._secrets import Secrets
+    from ._service_accounts import ServiceAccounts
+    from ._storage import Storage
+    from ._users import Users
 
 
 class Client:
@@ -26,15 +29,17 @@ class Client:
         self._session = session
         self._core = core
         self._config = config
-        self._jobs = Jobs(core, config)
-        self._storage = Storage(core, config)
-        self._users = Users(core, config)
-        self._images = Images(core, config)
-        self._secrets = Secrets(core, config)
-        self._disks = Disks(core, config)
-        self._buckets = Buckets(core, config)
-        self._service_accounts = ServiceAccounts(core, config)
-        self._parser = Parser(config)
+        # Each sub-API (and its module: storage brings the transfer machinery, jobs the
+        # streaming and parsing) is made on first use; a CLI command needs one or two.
+        self._jobs: Jobs | None = None
+        self._storage: Storage | None = None
+        self._users: Users | None = None
+        self._images: Images | None = None
+        self._secrets: Secrets | None = None
+        self._disks: Disks | None = None
+        self._buckets: Buckets | None = None
+        self._service_accounts: ServiceAccounts | None = None
+        self._parser: Parser | None = None
         self._closed = False
 
     async def close(self) -> None:
@@ -72,37 +77,73 @@ class Client:
         return self._config
 
     @property
-    def jobs(self) -> Jobs:
+    def jobs(self) -> "Jobs":
+        if self._jobs is None:
+            from ._jobs import Jobs
+
+            self._jobs = Jobs(self._core, self._config)
         return self._jobs
 
     @property
-    def storage(self) -> Storage:
+    def storage(self) -> "Storage":
+        if self._storage is None:
+            from ._storage import Storage
+
+            self._storage = Storage(self._core, self._config)
         return self._storage
 
     @property
-    def users(self) -> Users:
+    def users(self) -> "Users":
+        if self._users is None:
+            from ._users import Users
+
+            self._users = Users(self._core, self._config)
         return self._users
 
     @property
-    def images(self) -> Images:
+    def images(self) -> "Images":
+        if self._images is None:
+            from ._images import Images
+
+            self._images = Images(self._core, self._config)
         return self._images
 
     @property
-    def secrets(self) -> Secrets:
+    def secrets(self) -> "Secrets":
+        if self._secrets is None:
+            from ._secrets import Secrets
+
+            self._secrets = Secrets(self._core, self._config)
         return self._secrets
 
     @property
-    def disks(self) -> Disks:
+    def disks(self) -> "Disks":
+        if self._disks is None:
+            from ._disks import Disks
+
+            self._disks = Disks(self._core, self._config)
         return self._disks
 
     @property
-    def buckets(self) -> Buckets:
+    def buckets(self) -> "Buckets":
+        if self._buckets is None:
+            from ._buckets import Buckets
+
+            self._buckets = Buckets(self._core, self._config)
         return self._buckets
 
     @property
-    def service_accounts(self) -> ServiceAccounts:
+    def service_accounts(self) -> "ServiceAccounts":
+        if self._service_accounts is None:
+            from ._service_accounts import ServiceAccounts
+
+            self._service_accounts = ServiceAccounts(self._core, self._config)
         return self._service_accounts
 
     @property
-    def parse(self) -> Parser:
+    def parse(self) -> "Parser":
+        if self._parser is None:
+            from ._parser import Parser
+
+            self._parser = Parser(self._config)
         return self._parser

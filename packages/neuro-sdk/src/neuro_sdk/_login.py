@@ -9,16 +9,19 @@ import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jwt
-from aiohttp import web
 from yarl import URL
 
 from ._auth_token import _AuthToken
 from ._core import _Core
 from ._errors import AuthError
 from ._server_cfg import _AuthConfig
+
+# Every client imports this module (for refresh_token), few of them log in: PyJWT (with
+# cryptography) and aiohttp's server side are imported by the functions that need them.
+if TYPE_CHECKING:
+    from aiohttp import web
 
 CALLBACK_WAIT_S = 60.0
 # The standalone shortcut's token is never refreshed: give it a century.
@@ -58,6 +61,8 @@ def standalone_token() -> _AuthToken:
     """The token a server without auth expects (wire spec 2.2 step 1)."""
     # The protocol fixes this short, public secret: the token proves nothing and a
     # standalone server does not check it, so PyJWT's key-length warning does not apply.
+    import jwt
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", jwt.warnings.InsecureKeyLengthWarning)
         token = jwt.encode({"https://platform.neuromation.io/user": "user"}, "neuro", "HS256")
@@ -127,7 +132,9 @@ class _CallbackReceiver:
         self._success_redirect_url = success_redirect_url
         self.code: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 
-    async def handle(self, request: web.Request) -> web.StreamResponse:
+    async def handle(self, request: "web.Request") -> "web.StreamResponse":
+        from aiohttp import web
+
         error = request.query.get("error")
         if error is not None:
             description = request.query.get("error_description", error)
@@ -148,7 +155,9 @@ class _CallbackReceiver:
             self.code.set_exception(error)
 
 
-def _http_error(status: int, text: str) -> web.HTTPException:
+def _http_error(status: int, text: str) -> "web.HTTPException":
+    from aiohttp import web
+
     if status == 401:
         return web.HTTPUnauthorized(text=text)
     if status == 403:
@@ -161,6 +170,8 @@ async def _callback_server(
     receiver: _CallbackReceiver, callback_urls: tuple[URL, ...]
 ) -> AsyncIterator[URL]:
     """Listen on the first callback URL whose port is free; yield that URL."""
+    from aiohttp import web
+
     app = web.Application()
     app.router.add_get("/", receiver.handle)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=0)

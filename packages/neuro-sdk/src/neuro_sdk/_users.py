@@ -7,13 +7,17 @@ before anything is sent.
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yarl import URL
 
-from ._config import Config
-from ._core import _Core
 from ._errors import ClientError
+
+if TYPE_CHECKING:
+    # Only for annotations: at run time this module (its Action enum, which storage
+    # entities use) stays free of the HTTP stack.
+    from ._config import Config
+    from ._core import _Core
 
 _CREATED = 201
 _NO_CONTENT = 204
@@ -46,7 +50,7 @@ class Share:
 class Users:
     """Users and sharing API, available as ``Client.users``."""
 
-    def __init__(self, core: _Core, config: Config) -> None:
+    def __init__(self, core: "_Core", config: "Config") -> None:
         self._core = core
         self._config = config
 

@@ -12,13 +12,6 @@ import click
 
 import neuro_sdk
 from neuro_cli.errors import UserError
-from neuro_cli.formatters.acl import (
-    format_granted,
-    format_permissions,
-    format_revoked,
-    format_roles,
-    format_shares,
-)
 from neuro_cli.resource_uris import SHARE_SCHEMES, resolve_resource_uri
 from neuro_cli.root import Root
 from neuro_cli.runner import async_command
@@ -46,6 +39,8 @@ def _explained_refusal() -> Iterator[None]:
 
 
 async def _grant(root: Root, uri: str, user: str, action: str) -> None:
+    from neuro_cli.formatters.acl import format_granted
+
     async with root.client() as client:
         permission = neuro_sdk.Permission(
             resolve_resource_uri(uri, client.config), neuro_sdk.Action(action.lower())
@@ -101,6 +96,8 @@ async def revoke(root: Root, uri: str, user: str) -> None:
 
         neuro acl revoke storage:datasets bob
     """
+    from neuro_cli.formatters.acl import format_revoked
+
     async with root.client() as client:
         full_uri = resolve_resource_uri(uri, client.config)
         with _explained_refusal():
@@ -135,6 +132,8 @@ async def list_permissions(
 
         neuro acl ls --shared storage:datasets
     """
+    from neuro_cli.formatters.acl import format_permissions, format_shares
+
     if uri is not None and scheme is not None:
         raise click.UsageError("Give either URI or --scheme, not both")
     async with root.client() as client:
@@ -156,6 +155,8 @@ async def list_permissions(
 @async_command
 async def list_roles(root: Root, user: str | None) -> None:
     """List the roles below USER (default: you), e.g. alice/team."""
+    from neuro_cli.formatters.acl import format_roles
+
     async with root.client() as client:
         roles = await client.users.get_subroles(user or client.config.username)
     if roles:

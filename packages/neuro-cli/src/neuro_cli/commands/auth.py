@@ -7,14 +7,14 @@ import neuro_sdk
 from neuro_cli.browser import BrowserUnavailableError, open_browser, open_browser_if_possible
 from neuro_cli.click_types import API_URL
 from neuro_cli.errors import UserError
-from neuro_cli.formatters.config import format_welcome
 from neuro_cli.prompts import ask
 from neuro_cli.root import Root
 from neuro_cli.runner import async_command
 
-# The SDK's documented default; our demo and tests always pass their own URL.
+# The SDK's documented default; our demo and tests always pass their own URL. A callable,
+# so that defining the command does not import the SDK's HTTP stack (it defines the URL).
 url_argument = click.argument(
-    "url", required=False, default=str(neuro_sdk.DEFAULT_API_URL), type=API_URL
+    "url", required=False, default=lambda: str(neuro_sdk.DEFAULT_API_URL), type=API_URL
 )
 
 
@@ -106,5 +106,7 @@ class AuthCodeAsker:
 
 
 async def _welcome(root: Root, url: URL) -> None:
+    from neuro_cli.formatters.config import format_welcome
+
     async with root.client() as client:
         root.info(format_welcome(url, client.config))

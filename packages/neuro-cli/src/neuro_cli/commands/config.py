@@ -1,11 +1,14 @@
 """``neuro config``: the client's login state, clusters and orgs."""
 
+# Annotations stay unevaluated: naming SDK classes in them must not import the SDK modules
+# (and the HTTP stack) at start-up.
+from __future__ import annotations
+
 import click
 
 import neuro_sdk
 from neuro_cli.commands.auth import login, login_headless, login_with_token, logout
 from neuro_cli.errors import UserError
-from neuro_cli.formatters.config import format_clusters, format_config, org_label
 from neuro_cli.prompts import ask
 from neuro_cli.root import Root
 from neuro_cli.runner import async_command
@@ -23,6 +26,8 @@ def config() -> None:
 @async_command
 async def show(root: Root) -> None:
     """Print current settings."""
+    from neuro_cli.formatters.config import format_config
+
     async with root.client() as client:
         # Clusters and presets may have changed on the server since login.
         await client.config.fetch()
@@ -47,6 +52,8 @@ async def get_clusters(root: Root) -> None:
 
     The list is fetched from the server anew.
     """
+    from neuro_cli.formatters.config import format_clusters
+
     async with root.client() as client:
         await client.config.fetch()
         config = client.config
@@ -81,6 +88,8 @@ async def switch_cluster(root: Root, cluster_name: str | None) -> None:
 
 
 async def _choose_cluster(root: Root, config: neuro_sdk.Config) -> str:
+    from neuro_cli.formatters.config import format_clusters
+
     current = config.cluster_name
     while True:
         root.print(format_clusters(config.clusters.values(), current, config.org_name))
@@ -100,6 +109,8 @@ async def switch_org(root: Root, org_name: str) -> None:
     ORG_NAME is the organization to select; use the literal NO_ORG to work on the
     current cluster directly rather than on behalf of an org.
     """
+    from neuro_cli.formatters.config import org_label
+
     org = None if org_name == NO_ORG else org_name
     async with root.client() as client:
         await client.config.fetch()

@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import click
 
-from neuro_cli.formatters.resources import format_disk, format_disks
 from neuro_cli.root import Root
 from neuro_cli.runner import async_command
 
@@ -58,6 +57,8 @@ async def create(
 
         neuro disk create 500M --timeout-unused 1d
     """
+    from neuro_cli.formatters.resources import format_disk
+
     size = parse_size(storage)
     life_span = parse_duration(timeout_unused) if timeout_unused else None
     async with root.client() as client:
@@ -71,6 +72,8 @@ async def create(
 @async_command
 async def ls(root: Root, cluster: str | None) -> None:
     """List your disks (and those shared with you)."""
+    from neuro_cli.formatters.resources import format_disks
+
     async with root.client() as client, client.disks.list(cluster) as disks:
         root.print(format_disks([d async for d in disks]))
 
@@ -82,6 +85,8 @@ async def ls(root: Root, cluster: str | None) -> None:
 @async_command
 async def get(root: Root, disk_id_or_name: str, cluster: str | None) -> None:
     """Show disk DISK_ID_OR_NAME."""
+    from neuro_cli.formatters.resources import format_disk
+
     async with root.client() as client:
         root.print(format_disk(await client.disks.get(disk_id_or_name, cluster)))
 

@@ -5,6 +5,10 @@ JOB arguments are a job id (``job-<uuid>``), a job name (of the current user) or
 ``job:`` URI (``job:NAME``, ``job:/OWNER/NAME``, ``job://CLUSTER/[ORG/]OWNER/NAME``).
 """
 
+# Annotations stay unevaluated: naming SDK classes in them must not import the SDK modules
+# (and the HTTP stack) at start-up.
+from __future__ import annotations
+
 import asyncio
 import contextlib
 import re
@@ -15,21 +19,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
-from rich.live import Live
 from yarl import URL
 
 import neuro_sdk
 from neuro_cli.browser import open_browser_if_possible
 from neuro_cli.errors import EXIT_ERROR, UserError, error_line
-from neuro_cli.formatters.jobs import (
-    DEFAULT_PS_COLUMNS,
-    format_detached_hints,
-    format_job_started,
-    format_job_status,
-    format_jobs,
-    format_telemetry,
-    parse_ps_format,
-)
 from neuro_cli.interactive import run_session
 from neuro_cli.root import Root
 from neuro_cli.runner import async_command
@@ -290,6 +284,8 @@ async def run(
 
         neuro run neuro-base/busybox:latest -- sh -c 'echo hello'
     """
+    from neuro_cli.formatters.jobs import format_detached_hints, format_job_started
+
     async with root.client() as client:
         preset_name = _choose_preset(client, preset, preemptible)
         remote_image = client.parse.remote_image(image)
@@ -423,6 +419,8 @@ async def ls(
     wide: bool,
 ) -> None:
     """List jobs."""
+    from neuro_cli.formatters.jobs import DEFAULT_PS_COLUMNS, format_jobs, parse_ps_format
+
     async with root.client() as client:
         if format_spec is None:
             format_spec = (await client.config.get_user_config()).get("job", {}).get("ps-format")
@@ -454,6 +452,8 @@ async def ls(
 @async_command
 async def status(root: Root, job_ref: str) -> None:
     """Show the status and details of JOB."""
+    from neuro_cli.formatters.jobs import format_job_status
+
     async with root.client() as client:
         description = await client.jobs.status(await resolve_job(client, job_ref))
         root.print(format_job_status(description, tz=_local_tz()))
@@ -502,6 +502,10 @@ async def kill(root: Root, job_refs: Sequence[str]) -> None:
 @async_command
 async def top(root: Root, job_ref: str) -> None:
     """Show the CPU, memory and GPU use of JOB while it runs."""
+    from rich.live import Live
+
+    from neuro_cli.formatters.jobs import format_telemetry
+
     async with root.client() as client:
         job_id = await resolve_job(client, job_ref)
         async with client.jobs.top(job_id) as samples:

@@ -5,7 +5,6 @@ from pathlib import Path
 import click
 
 from neuro_cli.errors import UserError
-from neuro_cli.formatters.resources import format_secrets
 from neuro_cli.root import Root
 from neuro_cli.runner import async_command
 
@@ -21,6 +20,8 @@ def secret() -> None:
 @async_command
 async def ls(root: Root, cluster: str | None) -> None:
     """List the secrets you can use."""
+    from neuro_cli.formatters.resources import format_secrets
+
     async with root.client() as client, client.secrets.list(cluster) as secrets:
         root.print(format_secrets([s async for s in secrets]))
 

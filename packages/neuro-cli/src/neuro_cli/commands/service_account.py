@@ -2,11 +2,6 @@
 
 import click
 
-from neuro_cli.formatters.resources import (
-    TOKEN_NOTICE,
-    format_service_account,
-    format_service_accounts,
-)
 from neuro_cli.root import Root
 from neuro_cli.runner import async_command
 
@@ -26,6 +21,8 @@ async def create(root: Root, name: str | None, default_cluster: str | None) -> N
 
     Use the token as the NEURO_PASSED_CONFIG environment variable.
     """
+    from neuro_cli.formatters.resources import TOKEN_NOTICE, format_service_account
+
     async with root.client() as client:
         account, token = await client.service_accounts.create(name, default_cluster)
     root.print(format_service_account(account))
@@ -39,6 +36,8 @@ async def create(root: Root, name: str | None, default_cluster: str | None) -> N
 @async_command
 async def ls(root: Root) -> None:
     """List your service accounts."""
+    from neuro_cli.formatters.resources import format_service_accounts
+
     async with root.client() as client, client.service_accounts.list() as accounts:
         root.print(format_service_accounts([a async for a in accounts]))
 
@@ -49,6 +48,8 @@ async def ls(root: Root) -> None:
 @async_command
 async def get(root: Root, id_or_name: str) -> None:
     """Show service account ID_OR_NAME."""
+    from neuro_cli.formatters.resources import format_service_account
+
     async with root.client() as client:
         root.print(format_service_account(await client.service_accounts.get(id_or_name)))
 

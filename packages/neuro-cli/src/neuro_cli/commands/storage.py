@@ -5,30 +5,26 @@ Arguments are ``storage:`` URIs or local paths (plain or ``file:``); commands pa
 call the SDK and hand results to ``formatters.storage``.
 """
 
+# Annotations stay unevaluated: naming SDK classes in them must not import the SDK modules
+# (and the HTTP stack) at start-up.
+from __future__ import annotations
+
 import errno
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from pathspec import GitIgnoreSpec
 from yarl import URL
 
 import neuro_sdk
 from neuro_cli.errors import UserError
-from neuro_cli.formatters.storage import (
-    TransferProgressBar,
-    TreeNode,
-    format_disk_usage,
-    format_long_listing,
-    format_removed,
-    format_short_listing,
-    format_tree,
-    format_uris,
-)
 from neuro_cli.root import Root
 from neuro_cli.runner import async_command
 from neuro_sdk._storage_glob import has_magic
 from neuro_sdk._url_utils import local_uri_to_path, uri_from_cli
+
+if TYPE_CHECKING:
+    from neuro_cli.formatters.storage import TransferProgressBar, TreeNode
 
 DEFAULT_IGNORE_FILE = ".neuroignore"
 SORT_KEYS: dict[str, Callable[[neuro_sdk.FileStatus], Any]] = {
@@ -91,6 +87,8 @@ def _filter_lines(
 def make_filter(lines: Sequence[str]) -> Callable[[str], Awaitable[bool]] | None:
     if not lines:
         return None
+    from pathspec import GitIgnoreSpec
+
     spec = GitIgnoreSpec.from_lines(lines)
 
     async def accept(relative: str) -> bool:
@@ -191,7 +189,11 @@ async def cp(
             filter=make_filter(lines),
             ignore_file_names=frozenset(ignore_names),
         )
-        bar = TransferProgressBar(root.console) if progress else None
+        bar: TransferProgressBar | None = None
+        if progress:
+            from neuro_cli.formatters.storage import TransferProgressBar
+
+            bar = TransferProgressBar(root.console)
         if bar is not None:
             bar.__enter__()
         try:
@@ -312,6 +314,8 @@ async def ls(
     sort: str,
 ) -> None:
     """List directory contents (by default the home directory on storage)."""
+    from neuro_cli.formatters.storage import format_long_listing, format_short_listing
+
     async with root.client() as client:
         for index, text in enumerate(paths or ("storage:",)):
             uri = parse_storage_uri(client, text)
@@ -339,6 +343,8 @@ async def ls(
 @async_command
 async def tree(root: Root, path: str, sizes: bool, human_readable: bool, show_all: bool) -> None:
     """List the contents of a storage directory as a tree."""
+    from neuro_cli.formatters.storage import TreeNode, format_tree
+
     async with root.client() as client:
         uri = parse_storage_uri(client, path)
 
@@ -363,6 +369,8 @@ async def tree(root: Root, path: str, sizes: bool, human_readable: bool, show_al
 @async_command
 async def glob(root: Root, patterns: tuple[str, ...], dironly: bool) -> None:
     """List storage resources that match PATTERNS (*, ?, [..] and ** for any depth)."""
+    from neuro_cli.formatters.storage import format_uris
+
     async with root.client() as client:
         for pattern in patterns:
             uri = parse_storage_uri(client, pattern)
@@ -378,6 +386,8 @@ async def glob(root: Root, patterns: tuple[str, ...], dironly: bool) -> None:
 @async_command
 async def df(root: Root, human_readable: bool) -> None:
     """Show the storage usage of the current cluster and org."""
+    from neuro_cli.formatters.storage import format_disk_usage
+
     async with root.client() as client:
         usage = await client.storage.disk_usage()
         root.print(format_disk_usage(usage, human_readable=human_readable))
@@ -426,6 +436,8 @@ class _PrintRemoved(neuro_sdk.AbstractDeleteProgress):
         self._root = root
 
     def delete(self, data: neuro_sdk.StorageProgressDelete) -> None:
+        from neuro_cli.formatters.storage import format_removed
+
         self._root.print(format_removed(data))
 
 
