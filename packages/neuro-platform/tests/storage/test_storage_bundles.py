@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+from typing import Any
 
 from neuro_platform.testing import PlatformServer
 
@@ -34,7 +35,7 @@ def _untar(data: bytes) -> dict[str, bytes]:
         return files
 
 
-async def _create_tar(user: StorageUser, directory: str, body: bytes) -> tuple[int, dict[str, str]]:
+async def _create_tar(user: StorageUser, directory: str, body: bytes) -> tuple[int, dict[str, Any]]:
     response = await user.request(
         "PUT", directory, "CREATETAR", data=body, headers={"Content-Type": "application/x-tar"}
     )
