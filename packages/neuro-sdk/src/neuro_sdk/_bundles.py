@@ -7,8 +7,37 @@ all of their disk work in one call, meant for one worker thread per bundle.
 
 import io
 import tarfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
+
+
+class BundleLimits(Protocol):
+    @property
+    def bundle_files(self) -> int: ...
+
+    @property
+    def bundle_bytes(self) -> int: ...
+
+
+def split(
+    items: Sequence[T], size_of: Callable[[T], int], limits: BundleLimits
+) -> Iterator[list[T]]:
+    """The items in order, cut into bundles within both limits (an item over the byte limit
+    still makes a bundle of its own)."""
+    bundle: list[T] = []
+    total = 0
+    for item in items:
+        size = size_of(item)
+        if bundle and (len(bundle) >= limits.bundle_files or total + size > limits.bundle_bytes):
+            yield bundle
+            bundle, total = [], 0
+        bundle.append(item)
+        total += size
+    if bundle:
+        yield bundle
 
 
 def pack(files: Sequence[tuple[str, Path]]) -> tuple[bytes, dict[str, int]]:

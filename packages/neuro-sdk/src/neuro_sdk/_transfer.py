@@ -10,9 +10,10 @@
 * A network error or a 502/503 answer repeats only the failed request (an upload's
   current chunk, a download's rest of the file), up to ``max_attempts`` times.
 * In directory transfers, a directory's small files travel in bundles (tar archives of up
-  to ``bundle_files`` files) when the server knows our CREATETAR/OPENTAR extension; with
-  any other server (the original platform) the first refused bundle turns bundling off
-  and its files, like all later ones, travel one request each.
+  to ``bundle_files`` files and ``bundle_bytes`` bytes) when the server knows our
+  CREATETAR/OPENTAR extension; with any other server (the original platform) the first
+  refused bundle turns bundling off and its files, like all later ones, travel one
+  request each.
 """
 
 import asyncio
@@ -61,6 +62,7 @@ class TransferSettings:
     retry_delay_s: float = 0.1  # doubled after each failed attempt
     bundle_file_size: int = 64 * 1024  # files up to this size travel in bundles
     bundle_files: int = 256  # the most files in one bundle
+    bundle_bytes: int = 4 * 2**20  # the most content in one bundle (32 may be in flight)
 
 
 class _NoProgress(AbstractRecursiveFileProgress):
@@ -405,10 +407,8 @@ class Transfers:
                             local_path_to_uri(child), child_target, "Cannot upload special file"
                         )
                     )
-            for start in range(0, len(bundled), self.settings.bundle_files):
-                jobs.append(
-                    upload_bundle(target, bundled[start : start + self.settings.bundle_files])
-                )
+            for bundle in _bundles.split(bundled, lambda f: f[1].st_size, self.settings):
+                jobs.append(upload_bundle(target, bundle))
             await run_all(jobs)
             progress.leave(StorageProgressLeaveDir(src_uri, target))
 
@@ -484,10 +484,8 @@ class Transfers:
                             f"Cannot download {status.type.lower()} {status.name}",
                         )
                     )
-            for start in range(0, len(bundled), self.settings.bundle_files):
-                jobs.append(
-                    download_bundle(directory, bundled[start : start + self.settings.bundle_files])
-                )
+            for bundle in _bundles.split(bundled, lambda f: f[0].size, self.settings):
+                jobs.append(download_bundle(directory, bundle))
             await run_all(jobs)
             progress.leave(StorageProgressLeaveDir(directory, target_uri))
 

@@ -18,6 +18,7 @@ from yarl import URL
 
 import neuro_sdk
 from neuro_platform.testing.server import PlatformServer, running_platform
+from neuro_sdk._bundles import split
 from neuro_sdk._transfer import Transfers, TransferSettings
 
 from .conftest import TreeDigest
@@ -183,3 +184,13 @@ async def test_a_server_without_bundles_gets_one_request_per_file(
     assert 1 <= proxy.operations["OPENTAR"] <= 4
     assert proxy.operations["CREATE"] == 254
     assert proxy.operations["OPEN"] == 254
+
+
+def test_bundles_stay_within_their_file_and_byte_limits() -> None:
+    limits = TransferSettings(bundle_files=3, bundle_bytes=100)
+    sizes = [10, 10, 10, 10, 60, 50, 200, 1]
+
+    bundles = list(split(sizes, lambda size: size, limits))
+
+    assert bundles == [[10, 10, 10], [10, 60], [50], [200], [1]]
+    assert [size for bundle in bundles for size in bundle] == sizes
