@@ -9,13 +9,15 @@ import re
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from yarl import URL
 
-from neuro_platform.testing import PlatformServer
+from neuro_platform.testing import PlatformServer, running_platform
+from neuro_platform.testing.fixtures import USERS
 
 CALLBACK = "http://127.0.0.1:54540"
 
@@ -57,8 +59,9 @@ async def log_in(
     *,
     password: str = "alice-password",
     redirect_uri: str = CALLBACK,
+    user: str = "alice",
 ) -> aiohttp.ClientResponse:
-    form = {**authorize_params(pkce, redirect_uri), "username": "alice", "password": password}
+    form = {**authorize_params(pkce, redirect_uri), "username": user, "password": password}
     async with client.post(
         server.base_url / "oauth" / "authorize", data=form, allow_redirects=False
     ) as response:
@@ -167,6 +170,26 @@ async def test_wrong_password_shows_the_form_again_without_a_code(
     response = await log_in(client, platform_server, new_pkce(), password="guess")
     assert response.status == 401
     assert "Location" not in response.headers
+
+
+async def test_failed_logins_are_throttled_per_user_and_address(
+    client: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    config = {"auth": {"login_failures": "3 per 1 minute"}}
+    with running_platform(tmp_path, config=config, users=USERS) as server:
+        guesses = [await log_in(client, server, new_pkce(), password="guess") for _ in range(3)]
+        # Over the allowance even the right password is not checked, and the form says so.
+        throttled = await log_in(client, server, new_pkce())
+        throttled_page = html.unescape(await throttled.text())
+        # Another account from the same address has its own allowance.
+        bob = await log_in(client, server, new_pkce(), user="bob", password="bob-password")
+
+    assert [r.status for r in guesses] == [401, 401, 401]
+    assert throttled.status == 429
+    assert "Location" not in throttled.headers
+    assert 1 <= int(throttled.headers["Retry-After"]) <= 60
+    assert "Too many failed logins" in throttled_page
+    assert bob.status == 302
 
 
 @pytest.mark.parametrize(

@@ -106,6 +106,8 @@ credits_per_hour = "2.5"
         ("[[clusters]]\nname = 'a'\n[[clusters.presets]]\nname = 'p'\ncpu = 0", "cpu must be"),
         ("[[clusters]]\nname = 'a'\n[[clusters]]\nname = 'a'", "names must be unique"),
         ("[registry]\nurl = 'ftp://x'", "must be an http(s) URL"),
+        ("[auth]\nlogin_failures = 'often'", "[auth] login_failures: 'often' is not a rate"),
+        ("[auth]\nlogin_failures = '0 per minute'", "is not a rate"),
     ],
 )
 def test_malformed_config_names_the_problem(tmp_path: Path, text: str, message: str) -> None:

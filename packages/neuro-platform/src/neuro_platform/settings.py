@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from limits import parse as parse_rate_limit
 from yarl import URL
 
 from .machine import detect_machine, machine_presets
@@ -58,6 +59,8 @@ class AuthSettings:
     access_token_ttl_s: int = 24 * 3600
     refresh_token_ttl_s: int = 30 * 24 * 3600
     authorization_code_ttl_s: int = 300
+    # Failed password logins allowed per user name and client address (see login_throttle).
+    login_failures: str = "10 per 5 minutes"
 
 
 @dataclass(frozen=True)
@@ -258,6 +261,9 @@ def _build(raw: dict[str, Any], env: Mapping[str, str]) -> Settings:
         authorization_code_ttl_s=auth.integer(
             "authorization_code_ttl_s", AuthSettings.authorization_code_ttl_s, 1
         ),
+        login_failures=_rate_limit(
+            auth.text("login_failures", AuthSettings.login_failures), "[auth] login_failures"
+        ),
     )
     auth.reject_unknown()
 
@@ -281,6 +287,15 @@ def _build(raw: dict[str, Any], env: Mapping[str, str]) -> Settings:
         node=_node(_Table(_section(raw, "node"), "[node]")),
         disks=_disks(_Table(_section(raw, "disks"), "[disks]")),
     )
+
+
+def _rate_limit(text: str, where: str) -> str:
+    try:
+        if parse_rate_limit(text).amount < 1:
+            raise ValueError(text)
+    except ValueError:
+        raise SettingsError(f'{where}: {text!r} is not a rate such as "10 per 5 minutes"') from None
+    return text
 
 
 def _disks(table: _Table) -> DisksSettings:

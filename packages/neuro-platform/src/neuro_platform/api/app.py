@@ -8,6 +8,7 @@ from aiohttp import web
 
 from ..auth.grants import GrantService
 from ..auth.identity import Authenticator
+from ..auth.login_throttle import LoginThrottle
 from ..auth.tokens import TokenCodec, load_or_create_signing_key
 from ..auth.users import UserService
 from ..db.engine import create_engine, create_session_factory
@@ -23,7 +24,16 @@ from ..settings import Settings
 from ..storage.app import mount_storage
 from . import config_handler, oauth_handler, users_handler
 from .errors import error_middleware
-from .keys import AUTHENTICATOR, GRANTS, PERMISSIONS, SESSIONS, SETTINGS, SHARING, USERS
+from .keys import (
+    AUTHENTICATOR,
+    GRANTS,
+    LOGIN_THROTTLE,
+    PERMISSIONS,
+    SESSIONS,
+    SETTINGS,
+    SHARING,
+    USERS,
+)
 
 READ_BUFFER_SIZE = 1024 * 1024
 
@@ -73,6 +83,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         app[SESSIONS] = sessions
         app[USERS] = users
         app[GRANTS] = GrantService(sessions, codec, settings.auth)
+        app[LOGIN_THROTTLE] = LoginThrottle(settings.auth.login_failures)
         app[AUTHENTICATOR] = Authenticator(codec, users)
         permission_repository = PermissionRepository(sessions)
         app[PERMISSIONS] = PermissionService(

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..auth.grants import GrantService
 from ..auth.identity import Authenticator
+from ..auth.login_throttle import LoginThrottle
 from ..auth.users import UserService
 from ..permissions import PermissionService, SharingService
 from ..settings import Settings
@@ -15,6 +16,7 @@ SETTINGS = web.AppKey("settings", Settings)
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 USERS = web.AppKey("users", UserService)
 GRANTS = web.AppKey("grants", GrantService)
+LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 PERMISSIONS = web.AppKey("permissions", PermissionService)
 SHARING = web.AppKey("sharing", SharingService)

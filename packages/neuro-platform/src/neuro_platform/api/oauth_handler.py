@@ -8,7 +8,7 @@ from yarl import URL
 
 from ..auth.grants import CodeRequest, InvalidGrantError, TokenResponse
 from .config_handler import CLIENT_ID
-from .keys import GRANTS, SETTINGS, USERS
+from .keys import GRANTS, LOGIN_THROTTLE, SETTINGS, USERS
 from .pages import login_page, message_page, show_code_page
 
 # The query of the authorize request that the login form carries through as hidden fields.
@@ -99,9 +99,18 @@ async def authorize_submit(request: web.Request) -> web.Response:
     except AuthorizeRequestError as e:
         return _html(message_page("Login request refused", str(e)), status=400)
     user_name = text_params.get("username", "")
+    hidden = {k: text_params[k] for k in AUTHORIZE_FIELDS if k in text_params}
+    throttle = request.config_dict[LOGIN_THROTTLE]
+    address = request.remote or ""
+    # Throttled: the password is not even checked, so guessing on gains nothing.
+    if (wait_s := throttle.retry_after_s(user_name, address)) is not None:
+        message = f"Too many failed logins. Try again in {wait_s} s."
+        response = _html(login_page(hidden, message, user_name), status=429)
+        response.headers["Retry-After"] = str(wait_s)
+        return response
     user = await request.config_dict[USERS].authenticate(user_name, text_params.get("password", ""))
     if user is None:
-        hidden = {k: text_params[k] for k in AUTHORIZE_FIELDS if k in text_params}
+        throttle.failed(user_name, address)
         return _html(login_page(hidden, "Wrong user name or password.", user_name), status=401)
     code = await request.config_dict[GRANTS].create_code(user.name, code_request)
     query = {"code": code}
