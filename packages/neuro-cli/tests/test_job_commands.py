@@ -7,20 +7,27 @@ from collections.abc import Callable, Iterator
 import pytest
 from click.testing import Result
 
+from neuro_platform.orchestrator.testing import remove_instance_containers
 from neuro_platform.testing.server import PlatformServer, running_platform
 
 BUSYBOX = "neuro-base/busybox:latest"
 Neuro = Callable[..., Result]
 JOB_ID = re.compile(r"job-[0-9a-f-]{36}")
+INSTANCE = "cli-jobs-tests"
 
 
 @pytest.fixture(scope="module")
 def jobs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
     # One fixed orchestrator instance: its Docker network is reused, not one more per run.
-    config = {"jobs": {"orchestrator_instance": "cli-jobs-tests"}}
+    config = {"jobs": {"orchestrator_instance": INSTANCE}}
     users = {"alice": "alice-password", "bob": "bob-password"}
-    with running_platform(tmp_path_factory.mktemp("server"), users=users, config=config) as server:
-        yield server
+    try:
+        with running_platform(
+            tmp_path_factory.mktemp("server"), users=users, config=config
+        ) as server:
+            yield server
+    finally:
+        remove_instance_containers(INSTANCE)  # the platform leaves jobs running when it stops
 
 
 @pytest.fixture
