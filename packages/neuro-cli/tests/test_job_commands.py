@@ -7,8 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from click.testing import Result
 
-from neuro_platform.orchestrator.testing import remove_instance_containers
-from neuro_platform.testing.server import PlatformServer, running_platform
+from neuro_platform.testing.server import PlatformServer, running_jobs_platform
 
 BUSYBOX = "neuro-base/busybox:latest"
 Neuro = Callable[..., Result]
@@ -18,16 +17,10 @@ INSTANCE = "cli-jobs-tests"
 
 @pytest.fixture(scope="module")
 def jobs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
-    # One fixed orchestrator instance: its Docker network is reused, not one more per run.
-    config = {"jobs": {"orchestrator_instance": INSTANCE}}
+    directory = tmp_path_factory.mktemp("server")
     users = {"alice": "alice-password", "bob": "bob-password"}
-    try:
-        with running_platform(
-            tmp_path_factory.mktemp("server"), users=users, config=config
-        ) as server:
-            yield server
-    finally:
-        remove_instance_containers(INSTANCE)  # the platform leaves jobs running when it stops
+    with running_jobs_platform(directory, INSTANCE, users=users) as server:
+        yield server
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from neuro_platform.orchestrator.testing import build_base_image, remove_instance_containers
-from neuro_platform.testing.server import PlatformServer, running_platform
+from neuro_platform.orchestrator.testing import build_base_image
+from neuro_platform.testing.server import PlatformServer, running_jobs_platform
 
 BUSYBOX = "neuro-base/busybox:latest"
 INSTANCE = "cli-interactive-tests"
@@ -30,13 +30,10 @@ Neuro = Callable[..., subprocess.CompletedProcess[bytes]]
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
-    config = {"jobs": {"orchestrator_instance": INSTANCE}}
+    directory = tmp_path_factory.mktemp("server")
     users = {"alice": "alice-password"}
-    try:
-        with running_platform(tmp_path_factory.mktemp("server"), users=users, config=config) as s:
-            yield s
-    finally:
-        remove_instance_containers(INSTANCE)
+    with running_jobs_platform(directory, INSTANCE, users=users) as server:
+        yield server
 
 
 @pytest.fixture

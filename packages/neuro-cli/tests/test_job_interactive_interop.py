@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from neuro_platform.orchestrator.testing import build_base_image, remove_instance_containers
+from neuro_platform.orchestrator.testing import build_base_image
 from neuro_platform.testing.original_cli import original_argv, original_env
-from neuro_platform.testing.server import PlatformServer, running_platform
+from neuro_platform.testing.server import PlatformServer, running_jobs_platform
 
 BUSYBOX = "neuro-base/busybox:latest"
 INSTANCE = "interop-interactive-tests"
@@ -24,14 +24,10 @@ pytestmark = pytest.mark.interop
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
-    config = {"jobs": {"orchestrator_instance": INSTANCE}}
-    try:
-        with running_platform(
-            tmp_path_factory.mktemp("server"), users={"alice": "alice-password"}, config=config
-        ) as s:
-            yield s
-    finally:
-        remove_instance_containers(INSTANCE)
+    directory = tmp_path_factory.mktemp("server")
+    users = {"alice": "alice-password"}
+    with running_jobs_platform(directory, INSTANCE, users=users) as server:
+        yield server
 
 
 @pytest.fixture

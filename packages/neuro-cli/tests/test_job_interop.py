@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from neuro_platform.orchestrator.testing import remove_instance_containers
 from neuro_platform.testing.original_cli import run_original as original
-from neuro_platform.testing.server import PlatformServer, running_platform
+from neuro_platform.testing.server import PlatformServer, running_jobs_platform
 
 BUSYBOX = "neuro-base/busybox:latest"
 INSTANCE = "interop-jobs-tests"
@@ -19,14 +18,10 @@ pytestmark = pytest.mark.interop
 
 @pytest.fixture(scope="module")
 def jobs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
-    config = {"jobs": {"orchestrator_instance": INSTANCE}}
-    try:
-        with running_platform(
-            tmp_path_factory.mktemp("server"), users={"alice": "alice-password"}, config=config
-        ) as server:
-            yield server
-    finally:
-        remove_instance_containers(INSTANCE)  # the platform leaves jobs running when it stops
+    directory = tmp_path_factory.mktemp("server")
+    users = {"alice": "alice-password"}
+    with running_jobs_platform(directory, INSTANCE, users=users) as server:
+        yield server
 
 
 def test_original_cli_runs_and_manages_jobs(jobs_server: PlatformServer, tmp_path: Path) -> None:

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from neuro_platform.orchestrator.testing import remove_instance_containers
-from neuro_platform.testing.server import PlatformServer, running_platform
+from neuro_platform.testing.server import PlatformServer, running_jobs_platform
 
 BUSYBOX = "neuro-base/busybox:latest"
 INSTANCE = "cli-run-options-tests"
@@ -21,21 +20,15 @@ JOB_ID = re.compile(r"job-[0-9a-f-]{36}")
 @pytest.fixture(scope="module")
 def quota_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
     # One running job per user: what --wait-for-seat is about.
-    config = {
-        "jobs": {
-            "orchestrator_instance": INSTANCE,
-            "max_running_jobs_per_user": 1,
-            "poll_interval_s": 0.2,
-        }
-    }
+    directory = tmp_path_factory.mktemp("server")
     users = {"alice": "alice-password", "bob": "bob-password"}
-    try:
-        with running_platform(
-            tmp_path_factory.mktemp("server"), users=users, config=config
-        ) as server:
-            yield server
-    finally:
-        remove_instance_containers(INSTANCE)
+    with running_jobs_platform(
+        directory,
+        INSTANCE,
+        users=users,
+        config={"jobs": {"max_running_jobs_per_user": 1, "poll_interval_s": 0.2}},
+    ) as server:
+        yield server
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from click.testing import Result
 from yarl import URL
 
 import neuro_sdk
-from neuro_platform.orchestrator.testing import build_base_image, remove_instance_containers
+from neuro_platform.orchestrator.testing import build_base_image
 from neuro_platform.testing.original_cli import run_original
-from neuro_platform.testing.server import PlatformServer, running_platform
+from neuro_platform.testing.server import PlatformServer, running_jobs_platform
 
 BUSYBOX = "neuro-base/busybox:latest"
 INSTANCE = "cli-volumes-tests"
@@ -26,14 +26,10 @@ Neuro = Callable[..., Result]
 @pytest.fixture(scope="module")
 def volumes_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
     build_base_image("busybox")
-    config = {"jobs": {"orchestrator_instance": INSTANCE}}
-    try:
-        with running_platform(
-            tmp_path_factory.mktemp("server"), users={"alice": "alice-password"}, config=config
-        ) as server:
-            yield server
-    finally:
-        remove_instance_containers(INSTANCE)
+    directory = tmp_path_factory.mktemp("server")
+    users = {"alice": "alice-password"}
+    with running_jobs_platform(directory, INSTANCE, users=users) as server:
+        yield server
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import aiohttp
 import pytest
 
 import neuro_sdk
-from neuro_platform.orchestrator.testing import build_base_image, remove_instance_containers
-from neuro_platform.testing.server import PlatformServer, running_platform
+from neuro_platform.orchestrator.testing import build_base_image
+from neuro_platform.testing.server import PlatformServer, running_jobs_platform
 from neuro_sdk import JobStatus, StdStream, StdStreamError
 
 BUSYBOX = "neuro-base/busybox:latest"
@@ -20,13 +20,10 @@ POLL_S = 0.2
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
+    directory = tmp_path_factory.mktemp("server")
     users = {"alice": "alice-password", "bob": "bob-password"}
-    config = {"jobs": {"orchestrator_instance": INSTANCE}}
-    try:
-        with running_platform(tmp_path_factory.mktemp("server"), users=users, config=config) as s:
-            yield s
-    finally:
-        remove_instance_containers(INSTANCE)
+    with running_jobs_platform(directory, INSTANCE, users=users) as server:
+        yield server
 
 
 @pytest.fixture

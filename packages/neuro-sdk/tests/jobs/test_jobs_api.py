@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 import neuro_sdk
-from neuro_platform.orchestrator.testing import remove_instance_containers
-from neuro_platform.testing.server import PlatformServer, running_platform
+from neuro_platform.testing.server import PlatformServer, running_jobs_platform
 from neuro_sdk import JobDescription, JobStatus
 
 BUSYBOX = "neuro-base/busybox:latest"
@@ -19,18 +18,10 @@ INSTANCE = "sdk-jobs-tests"
 
 @pytest.fixture(scope="module")
 def jobs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
+    directory = tmp_path_factory.mktemp("server")
     users = {"alice": "alice-password", "bob": "bob-password"}
-    # One fixed orchestrator instance: its Docker network is reused, not one more per run.
-    config = {"jobs": {"orchestrator_instance": INSTANCE}}
-    try:
-        with running_platform(
-            tmp_path_factory.mktemp("server"), users=users, config=config
-        ) as server:
-            yield server
-    finally:
-        # The platform leaves jobs running when it stops (that is how it adopts them again
-        # after a restart); the tests' jobs must not outlive the tests.
-        remove_instance_containers(INSTANCE)
+    with running_jobs_platform(directory, INSTANCE, users=users) as server:
+        yield server
 
 
 async def _client(server: PlatformServer, config_dir: Path, user: str) -> neuro_sdk.Client:

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 import neuro_sdk
-from neuro_platform.orchestrator.testing import remove_instance_containers
-from neuro_platform.testing.server import PlatformServer, running_platform
+from neuro_platform.testing.server import PlatformServer, running_jobs_platform
 
 BUSYBOX = "neuro-base/busybox:latest"
 INSTANCE = "sdk-bad-inputs-tests"
@@ -16,14 +15,12 @@ INSTANCE = "sdk-bad-inputs-tests"
 
 @pytest.fixture(scope="module")
 def jobs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
-    config = {"jobs": {"orchestrator_instance": INSTANCE, "poll_interval_s": 0.2}}
-    try:
-        with running_platform(
-            tmp_path_factory.mktemp("server"), users={"alice": "alice-password"}, config=config
-        ) as server:
-            yield server
-    finally:
-        remove_instance_containers(INSTANCE)
+    directory = tmp_path_factory.mktemp("server")
+    users = {"alice": "alice-password"}
+    with running_jobs_platform(
+        directory, INSTANCE, users=users, config={"jobs": {"poll_interval_s": 0.2}}
+    ) as server:
+        yield server
 
 
 @pytest.fixture

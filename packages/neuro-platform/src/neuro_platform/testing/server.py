@@ -21,6 +21,7 @@ import tomli_w
 import yarl
 
 from ..admin import Admin, run_admin
+from ..orchestrator.testing import remove_instance_containers
 from ..settings import CommandLineOverrides, Settings, load_settings
 
 T = TypeVar("T")
@@ -76,6 +77,27 @@ class PlatformServer:
         if result.returncode != 0:
             raise RuntimeError(f"neuro-platform admin {' '.join(args)} failed: {result.stderr}")
         return result.stdout
+
+
+@contextlib.contextmanager
+def running_jobs_platform(
+    tmp_path: Path,
+    instance: str,
+    *,
+    config: Mapping[str, Any] | None = None,
+    users: Mapping[str, str] | None = None,
+) -> Iterator[PlatformServer]:
+    """`running_platform` whose jobs run as orchestrator instance `instance` (a fixed name
+    reuses its Docker network instead of making one more per run), and whose containers are
+    all removed when it stops: the platform leaves jobs running when it stops, since it
+    adopts them again after a restart, but a test's jobs must not outlive the test."""
+    settings: dict[str, Any] = {"jobs": {"orchestrator_instance": instance}}
+    _deep_merge(settings, config or {})
+    try:
+        with running_platform(tmp_path, config=settings, users=users) as server:
+            yield server
+    finally:
+        remove_instance_containers(instance)
 
 
 @contextlib.contextmanager
