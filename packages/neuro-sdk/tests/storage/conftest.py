@@ -3,7 +3,9 @@ own. Transfers use small chunks so that multi-chunk paths run without writing gi
 
 import hashlib
 import os
+import socket
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,24 @@ def storage_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platfor
         tmp_path_factory.mktemp("server"), users={"alice": "alice-password"}
     ) as server:
         yield server
+
+
+@contextmanager
+def server_behind(listener: socket.socket, directory: Path) -> Iterator[PlatformServer]:
+    """Our server, telling clients to reach it at the listener's address: a proxy's, which
+    the test puts in front of it."""
+    public_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    directory.mkdir()
+    with running_platform(
+        directory, config={"server": {"public_url": public_url}}, users={"alice": "alice-password"}
+    ) as server:
+        yield server
+
+
+def bound_listener() -> socket.socket:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    return listener
 
 
 def use_small_chunks(client: neuro_sdk.Client) -> None:

@@ -17,11 +17,11 @@ from aiohttp import web
 from yarl import URL
 
 import neuro_sdk
-from neuro_platform.testing.server import PlatformServer, running_platform
+from neuro_platform.testing.server import PlatformServer
 from neuro_sdk._bundles import split
 from neuro_sdk._transfer import Transfers, TransferSettings
 
-from .conftest import TreeDigest
+from .conftest import TreeDigest, bound_listener, server_behind
 
 BUNDLE_OPERATIONS = {"CREATETAR", "OPENTAR"}
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
@@ -72,14 +72,8 @@ class CountingProxy:
 
 @pytest.fixture
 def proxied_server(tmp_path: Path) -> Iterator[tuple[PlatformServer, CountingProxy]]:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    proxy = CountingProxy(listener)
-    config = {"server": {"public_url": f"http://127.0.0.1:{listener.getsockname()[1]}"}}
-    (tmp_path / "server").mkdir()
-    with running_platform(
-        tmp_path / "server", config=config, users={"alice": "alice-password"}
-    ) as server:
+    proxy = CountingProxy(bound_listener())
+    with server_behind(proxy.listener, tmp_path / "server") as server:
         proxy.target = server.base_url
         yield server, proxy
 

@@ -16,8 +16,10 @@ import pytest
 from yarl import URL
 
 import neuro_sdk
-from neuro_platform.testing.server import PlatformServer, running_platform
+from neuro_platform.testing.server import PlatformServer
 from neuro_sdk._transfer import Transfers, TransferSettings
+
+from .conftest import bound_listener, server_behind
 
 KILLED_UPLOAD = textwrap.dedent(
     """
@@ -135,15 +137,8 @@ class CuttingProxy:
 
 @pytest.fixture
 def proxied_server(tmp_path: Path) -> Iterator[tuple[PlatformServer, CuttingProxy]]:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    proxy = CuttingProxy(listener)
-    public_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    config = {"server": {"public_url": public_url}}
-    (tmp_path / "server").mkdir()
-    with running_platform(
-        tmp_path / "server", config=config, users={"alice": "alice-password"}
-    ) as server:
+    proxy = CuttingProxy(bound_listener())
+    with server_behind(proxy.listener, tmp_path / "server") as server:
         proxy.target_port = server.base_url.port or 0
         yield server, proxy
 
