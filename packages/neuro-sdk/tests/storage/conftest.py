@@ -5,7 +5,7 @@ import hashlib
 import os
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,6 +38,19 @@ def server_behind(listener: socket.socket, directory: Path) -> Iterator[Platform
         directory, config={"server": {"public_url": public_url}}, users={"alice": "alice-password"}
     ) as server:
         yield server
+
+
+@asynccontextmanager
+async def client_via_proxy(
+    server: PlatformServer, config_dir: Path
+) -> AsyncIterator[neuro_sdk.Client]:
+    """Alice's client of a server from `server_behind`, whose proxy must be serving."""
+    await neuro_sdk.login_with_token(
+        server.issue_token("alice"), url=server.api_url, path=config_dir
+    )
+    async with neuro_sdk.get(path=config_dir) as client:
+        assert client.config.storage_url.port != server.base_url.port, "goes via the proxy"
+        yield client
 
 
 def bound_listener() -> socket.socket:

@@ -21,7 +21,7 @@ from neuro_platform.testing.server import PlatformServer
 from neuro_sdk._bundles import split
 from neuro_sdk._transfer import Transfers, TransferSettings
 
-from .conftest import TreeDigest, bound_listener, server_behind
+from .conftest import TreeDigest, bound_listener, client_via_proxy, server_behind
 
 BUNDLE_OPERATIONS = {"CREATETAR", "OPENTAR"}
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
@@ -83,15 +83,9 @@ async def proxied_client(
     proxied_server: tuple[PlatformServer, CountingProxy], tmp_path: Path
 ) -> AsyncIterator[tuple[neuro_sdk.Client, CountingProxy]]:
     server, proxy = proxied_server
-    async with proxy.serving():
-        config_dir = tmp_path / "proxied-config"
-        await neuro_sdk.login_with_token(
-            server.issue_token("alice"), url=server.api_url, path=config_dir
-        )
-        async with neuro_sdk.get(path=config_dir) as client:
-            assert client.config.storage_url.port != server.base_url.port, "goes via the proxy"
-            fresh_transfers(client)
-            yield client, proxy
+    async with proxy.serving(), client_via_proxy(server, tmp_path / "proxied-config") as client:
+        fresh_transfers(client)
+        yield client, proxy
 
 
 def fresh_transfers(client: neuro_sdk.Client) -> None:

@@ -19,7 +19,7 @@ import neuro_sdk
 from neuro_platform.testing.server import PlatformServer
 from neuro_sdk._transfer import Transfers, TransferSettings
 
-from .conftest import bound_listener, server_behind
+from .conftest import bound_listener, client_via_proxy, server_behind
 
 KILLED_UPLOAD = textwrap.dedent(
     """
@@ -148,18 +148,12 @@ async def proxied_client(
     proxied_server: tuple[PlatformServer, CuttingProxy], tmp_path: Path
 ) -> AsyncIterator[tuple[neuro_sdk.Client, CuttingProxy]]:
     server, proxy = proxied_server
-    async with proxy.serving():
-        config_dir = tmp_path / "proxied-config"
-        await neuro_sdk.login_with_token(
-            server.issue_token("alice"), url=server.api_url, path=config_dir
+    async with proxy.serving(), client_via_proxy(server, tmp_path / "proxied-config") as client:
+        settings = TransferSettings(
+            first_chunk_size=256 * 1024, write_chunk_size=256 * 1024, retry_delay_s=0.01
         )
-        async with neuro_sdk.get(path=config_dir) as client:
-            assert client.config.storage_url.port != server.base_url.port, "goes via the proxy"
-            settings = TransferSettings(
-                first_chunk_size=256 * 1024, write_chunk_size=256 * 1024, retry_delay_s=0.01
-            )
-            client.storage._transfers = Transfers(client.storage._remote, settings)
-            yield client, proxy
+        client.storage._transfers = Transfers(client.storage._remote, settings)
+        yield client, proxy
 
 
 async def test_cut_connections_resume_uploads_and_downloads(
