@@ -105,6 +105,7 @@ credits_per_hour = "2.5"
         ("[sever]\nport = 80", "unknown config section(s): sever"),
         ("[[clusters]]\nname = 'a'\n[[clusters.presets]]\nname = 'p'\ncpu = 0", "cpu must be"),
         ("[[clusters]]\nname = 'a'\n[[clusters]]\nname = 'a'", "names must be unique"),
+        ("[[clusters]]\nname = '../x'", "name '../x': use lowercase letters"),
         ("[registry]\nurl = 'ftp://x'", "must be an http(s) URL"),
         ("[auth]\nlogin_failures = 'often'", "[auth] login_failures: 'often' is not a rate"),
         ("[auth]\nlogin_failures = '0 per minute'", "is not a rate"),

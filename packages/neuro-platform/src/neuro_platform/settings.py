@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -361,6 +362,9 @@ def _clusters(value: Any) -> tuple[ClusterSettings, ...]:
     return clusters
 
 
+_CLUSTER_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+
+
 def _cluster(value: Any, index: int) -> ClusterSettings:
     if not isinstance(value, dict):
         raise SettingsError(f"clusters[{index}] must be a table")
@@ -368,6 +372,11 @@ def _cluster(value: Any, index: int) -> ClusterSettings:
     name = table.text("name", "")
     if not name:
         raise SettingsError(f"clusters[{index}] needs a name")
+    if not _CLUSTER_NAME.fullmatch(name):
+        # It names folders (storage, job host names) and stands in `storage://` URIs.
+        raise SettingsError(
+            f"clusters[{index}] name {name!r}: use lowercase letters, digits and '-'"
+        )
     orgs_raw = table.get("orgs", [NO_ORG])
     if (
         not isinstance(orgs_raw, list)
