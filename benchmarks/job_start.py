@@ -21,12 +21,11 @@ a case runs until the case ends; only then are they removed, on both sides alike
 case starts once the engine has none of them left: no start competes with a teardown.
 
 Raw Docker is measured twice: plain `docker run` (the issue's baseline), and `docker run` with
-the options the platform gives a job's container (a user-defined network with a DNS alias,
-which internal hostnames need, an init process, CPU and memory limits, the `local` log driver).
-The second isolates what the platform itself adds; the gap between the two is the engine's
-price for those options (mostly the network: its embedded DNS costs the engine iptables calls
-in every container's namespace). Prints medians, the concurrent batch's wall time and both
-ratios (target: at most 1.30). Not a test: run it by hand,
+the options the platform gives a job's container (the cluster's hosts file mounted at
+/etc/hosts, which internal hostnames need, a host name, an init process, CPU and memory limits,
+the `local` log driver). The second isolates what the platform itself adds; the gap between
+the two is the engine's price for those options. Prints medians, the concurrent batch's wall
+time and both ratios (target: at most 1.30). Not a test: run it by hand,
 
     uv run python benchmarks/job_start.py                 # 10 sequential, 10 concurrent
     uv run python benchmarks/job_start.py --jobs 5
@@ -71,21 +70,21 @@ class Row:
 # -- raw Docker -----------------------------------------------------------------------------
 
 
-def same_options(network: str) -> list[str]:
+def same_options(hosts_file: Path) -> list[str]:
     """`docker run` options for what the platform's job container has (see docker_config)."""
-    alias = f"bench-{uuid.uuid4().hex[:12]}"
     return [
-        *("--network", network, "--network-alias", alias, "--hostname", alias),
+        *("--mount", f"type=bind,source={hosts_file},target=/etc/hosts,readonly"),
+        *("--hostname", f"bench-{uuid.uuid4().hex[:12]}"),
         *("--init", "--log-driver", "local"),
         *("--cpus", "0.1", "--memory", "64m", "--memory-swap", "64m"),
     ]
 
 
 async def docker_sample(
-    engine: aiohttp.ClientSession, image: str, label: str, network: str | None
+    engine: aiohttp.ClientSession, image: str, label: str, hosts_file: Path | None
 ) -> Sample:
     name = f"bench-{uuid.uuid4().hex[:12]}"
-    options = same_options(network) if network else []
+    options = same_options(hosts_file) if hosts_file else []
     started = time.perf_counter()
     detached = await asyncio.create_subprocess_exec(
         *("docker", "run", "-d", "--label", label, "--name", name, *options, image),
@@ -213,11 +212,11 @@ def median(samples: Sequence[Sample], field: str) -> float:
 
 async def measure(server: PlatformServer, instance: str, image: str, count: int) -> list[Row]:
     label = f"neuro-benchmark={uuid.uuid4().hex[:8]}"
-    network = f"neuro-benchmark-{uuid.uuid4().hex[:8]}"
+    hosts_file = server.data_dir / "benchmark-hosts"
+    hosts_file.write_text("127.0.0.1 localhost\n")
     jobs_url = str(server.api_url / "jobs")
     headers = {"Authorization": f"Bearer {server.issue_token('bench')}"}
     engine_socket = aiohttp.UnixConnector(path="/var/run/docker.sock")
-    await run_docker("network", "create", network)
     async with (
         aiohttp.ClientSession(headers=headers) as session,
         aiohttp.ClientSession(connector=engine_socket) as engine,
@@ -231,7 +230,7 @@ async def measure(server: PlatformServer, instance: str, image: str, count: int)
             return docker_sample(engine, image, label, None)
 
         def docker_same() -> Awaitable[Sample]:
-            return docker_sample(engine, image, label, network)
+            return docker_sample(engine, image, label, hosts_file)
 
         async def ours_done() -> None:
             await remove_platform_jobs(session, engine, jobs_url, created, instance)
@@ -241,7 +240,7 @@ async def measure(server: PlatformServer, instance: str, image: str, count: int)
 
         sides = ((ours, ours_done), (docker, docker_done), (docker_same, docker_done))
         try:
-            for make, done in sides:  # warm up: image layers, the job network, the DB
+            for make, done in sides:  # warm up: image layers, the DB
                 await make()
                 await done()
             seq = []
@@ -257,7 +256,6 @@ async def measure(server: PlatformServer, instance: str, image: str, count: int)
                 await done()
         finally:
             await docker_done()
-            await run_docker("network", "rm", network)
     rows: list[Row] = []
     for field, title in (("running", "submit → RUNNING"), ("first_line", "submit → 1st line")):
         for mode, runs in (("sequential", seq), ("concurrent", con)):
@@ -265,13 +263,6 @@ async def measure(server: PlatformServer, instance: str, image: str, count: int)
             rows.append(Row(f"{mode} {title}", *medians))
     rows.append(Row(f"concurrent batch of {count}, wall", *walls))
     return rows
-
-
-async def run_docker(*args: str) -> None:
-    process = await asyncio.create_subprocess_exec(
-        "docker", *args, stdout=asyncio.subprocess.DEVNULL
-    )
-    assert await process.wait() == 0, args
 
 
 def print_table(rows: Sequence[Row], count: int) -> None:
@@ -289,7 +280,7 @@ def print_table(rows: Sequence[Row], count: int) -> None:
         )
     print(
         "\nratio = ours / plain `docker run`; ratio* = ours / `docker run` with the options"
-        "\nof a job's container (docker*: user network with an alias, init, limits, log"
+        "\nof a job's container (docker*: hosts file, host name, init, limits, log"
         "\ndriver); target ≤ 1.30"
     )
 

@@ -6,13 +6,6 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 logs="$root/.cache/logs"
 mkdir -p "$logs"
 
-# Every platform instance (each test server) gets its own job network; dockerd's default pools
-# hold only ~30 networks, so give it room for thousands of small (/24) ones.
-if [ ! -f /etc/docker/daemon.json ]; then
-    mkdir -p /etc/docker
-    echo '{"default-address-pools": [{"base": "10.128.0.0/10", "size": 24}]}' >/etc/docker/daemon.json
-fi
-
 if ! docker info >/dev/null 2>&1; then
     echo "starting dockerd (log: $logs/dockerd.log)"
     setsid nohup dockerd >"$logs/dockerd.log" 2>&1 < /dev/null &

@@ -1,6 +1,6 @@
 """Secrets, disks and storage folders in jobs (wire spec 3.1), on the real server and dockerd.
 
-The tests share one server (one engine network), so each uses its own secret keys and disk
+The tests share one server, so each uses its own secret keys and disk
 names.
 """
 

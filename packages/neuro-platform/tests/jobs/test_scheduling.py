@@ -191,5 +191,11 @@ async def test_a_restarted_platform_adopts_running_jobs_and_finishes_ended_ones(
             assert ended["history"]["exit_code"] == 4
             assert await alice.logs(ender["id"]) == b"bye\n"
             assert (await alice.get(survivor["id"]))["status"] == "running"
+            # The adopted job keeps its host name; the one that ended lost its own.
+            looker = await alice.submit(busybox_job("cat /etc/hosts"))
+            await alice.wait_for(looker["id"], ["succeeded"])
+            names = (await alice.logs(looker["id"])).decode().split()
+            assert survivor["internal_hostname"] in names
+            assert ender["internal_hostname"] not in names
             await alice.kill(survivor["id"])
             assert await alice.logs(survivor["id"]) == b"before\n"

@@ -1,15 +1,16 @@
-"""The cluster network: jobs reach each other by hostname, the platform reaches them by IP."""
+"""Jobs reach each other by name through the cluster's hosts file; the platform reaches them
+by IP address on the engine's default bridge."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+import asyncio
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
 
 import aiohttp
-import pytest
 
-from neuro_platform.orchestrator import ContainerSpec, DockerOrchestrator
+from neuro_platform.jobs.hosts_file import HostsFile
+from neuro_platform.orchestrator import BindMount, ContainerSpec, DockerOrchestrator
 from neuro_platform.orchestrator.testing import collect_logs
 
 SpecFactory = Callable[..., ContainerSpec]
@@ -22,61 +23,104 @@ server = http.server.ThreadingHTTPServer(("", 8000), http.server.SimpleHTTPReque
 print("listening", flush=True)
 server.serve_forever()
 """
-FETCH = 'import urllib.request; print(urllib.request.urlopen("{url}").read().decode(), end="")'
+# Waits for the name to appear, fetches from it, then waits for the name to go away.
+FETCH_WHEN_NAMED = """
+import socket, time, urllib.request
+def resolves():
+    try:
+        socket.gethostbyname("web.jobs.internal")
+        return True
+    except OSError:
+        return False
+print("waiting", flush=True)
+while not resolves():
+    time.sleep(0.05)
+print(urllib.request.urlopen("http://web.jobs.internal:8000/hello.txt").read().decode(), end="")
+print("fetched", flush=True)
+while resolves():
+    time.sleep(0.05)
+print("gone", flush=True)
+"""
 
 
-@pytest.fixture
-async def network(orchestrator: DockerOrchestrator) -> AsyncIterator[str]:
-    name = f"neuro-test-{uuid.uuid4().hex[:8]}"
-    await orchestrator.ensure_network(name)
-    await orchestrator.ensure_network(name)  # idempotent
-    yield name
-    for state in await orchestrator.list_managed():
-        await orchestrator.remove(state.job_id)
-    await orchestrator.remove_network(name)
-
-
-async def _start_web_server(
-    orchestrator: DockerOrchestrator, make_spec: SpecFactory, **overrides: Any
+async def _start_until(
+    orchestrator: DockerOrchestrator, spec: ContainerSpec, line: bytes
 ) -> ContainerSpec:
-    server = make_spec("python3", "-c", SERVE, working_dir="/srv", **overrides)
-    await orchestrator.start(server)
-    async for chunk in orchestrator.logs(server.job_id, follow=True):
-        if b"listening" in chunk:
-            return server
-    raise AssertionError(f"the web server job ended: {await orchestrator.state(server.job_id)}")
+    await orchestrator.start(spec)
+    async for chunk in orchestrator.logs(spec.job_id, follow=True):
+        if line in chunk:
+            return spec
+    raise AssertionError(f"{spec.job_id} ended: {await orchestrator.state(spec.job_id)}")
 
 
-async def test_jobs_reach_each_other_by_internal_hostname(
-    orchestrator: DockerOrchestrator, make_spec: SpecFactory, debian_image: str, network: str
+async def _wait_for_line(orchestrator: DockerOrchestrator, job_id: str, line: bytes) -> None:
+    async with asyncio.timeout(30):  # a name that never resolves must fail, not hang
+        async for chunk in orchestrator.logs(job_id, follow=True):
+            if line in chunk:
+                return
+    raise AssertionError(f"{job_id} ended before {line!r}: {await orchestrator.state(job_id)}")
+
+
+async def test_a_job_resolves_names_written_into_its_hosts_file_while_it_runs(
+    orchestrator: DockerOrchestrator, make_spec: SpecFactory, debian_image: str, tmp_path: Path
 ) -> None:
-    await _start_web_server(
+    hosts = HostsFile(tmp_path / "hosts")
+    hosts.reset({})
+    mount = BindMount(hosts.path, PurePosixPath("/etc/hosts"), read_only=True)
+    server = await _start_until(
         orchestrator,
-        make_spec,
-        image=debian_image,
-        network=network,
-        hostname="web",
-        network_aliases=("web.jobs.internal",),
+        make_spec("python3", "-c", SERVE, working_dir="/srv", image=debian_image),
+        b"listening",
     )
-    client = make_spec(
-        "python3",
-        "-c",
-        FETCH.format(url="http://web.jobs.internal:8000/hello.txt"),
-        image=debian_image,
-        network=network,
+    address = await orchestrator.ip_address(server.job_id)
+    assert address is not None
+    client = await _start_until(
+        orchestrator,
+        make_spec("python3", "-c", FETCH_WHEN_NAMED, image=debian_image, bind_mounts=(mount,)),
+        b"waiting",
     )
 
-    await orchestrator.start(client)
+    hosts.add(server.job_id, address, ("web.jobs.internal",))
+    await _wait_for_line(orchestrator, client.job_id, b"fetched")
+    hosts.remove(server.job_id)
+    await _wait_for_line(orchestrator, client.job_id, b"gone")
     final = await orchestrator.wait(client.job_id)
 
     assert final.exit_code == 0
-    assert await collect_logs(orchestrator, client.job_id) == b"served\n"
+    assert await collect_logs(orchestrator, client.job_id) == b"waiting\nserved\nfetched\ngone\n"
+    hosts.close()
+
+
+async def test_a_job_with_the_hosts_file_still_resolves_localhost(
+    orchestrator: DockerOrchestrator, make_spec: SpecFactory, debian_image: str, tmp_path: Path
+) -> None:
+    hosts = HostsFile(tmp_path / "hosts")
+    hosts.reset({})
+    mount = BindMount(hosts.path, PurePosixPath("/etc/hosts"), read_only=True)
+    spec = make_spec(
+        "python3",
+        "-c",
+        'import socket; print(socket.gethostbyname("localhost"))',
+        image=debian_image,
+        bind_mounts=(mount,),
+    )
+
+    await orchestrator.start(spec)
+    final = await orchestrator.wait(spec.job_id)
+
+    assert final.exit_code == 0
+    assert await collect_logs(orchestrator, spec.job_id) == b"127.0.0.1\n"
+    hosts.close()
 
 
 async def test_platform_reaches_a_job_at_its_ip_address(
-    orchestrator: DockerOrchestrator, make_spec: SpecFactory, debian_image: str, network: str
+    orchestrator: DockerOrchestrator, make_spec: SpecFactory, debian_image: str
 ) -> None:
-    server = await _start_web_server(orchestrator, make_spec, image=debian_image, network=network)
+    server = await _start_until(
+        orchestrator,
+        make_spec("python3", "-c", SERVE, working_dir="/srv", image=debian_image),
+        b"listening",
+    )
     address = await orchestrator.ip_address(server.job_id)
     assert address is not None
 

@@ -25,14 +25,13 @@ from ..orchestrator import (
     ContainerNotFoundError,
     ContainerNotRunningError,
     DockerOrchestrator,
-    OrchestratorError,
 )
 from ..permissions import PermissionDeniedError
 from ..secrets.keys import SECRETS
-from ..settings import Settings
 from ..storage.app import storage_root
 from . import handlers
 from .capacity import NodeResources
+from .hosts_file import HostsFile
 from .job_mounts import JobMounts
 from .job_tokens import JobScopedAuthenticator, JobTokenIssuer
 from .keys import JOBS, LOG_ARCHIVE, ORCHESTRATOR, SCHEDULER
@@ -56,10 +55,6 @@ def create_jobs_app() -> web.Application:
     return app
 
 
-def network_name(settings: Settings, cluster: str) -> str:
-    return f"neuro-{settings.orchestrator_instance}-{cluster}"
-
-
 async def jobs_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     repository = JobRepository(app[SESSIONS])
@@ -72,6 +67,10 @@ async def jobs_context(app: web.Application) -> AsyncIterator[None]:
         instance=settings.orchestrator_instance, docker_url=settings.jobs.docker_url
     ) as orchestrator:
         archive = LogArchive(settings.log_archive_dir)
+        hosts = {
+            cluster.name: HostsFile(settings.data_dir / "job-hosts" / cluster.name)
+            for cluster in settings.clusters
+        }
         scheduler = Scheduler(
             repository=repository,
             orchestrator=orchestrator,
@@ -81,7 +80,7 @@ async def jobs_context(app: web.Application) -> AsyncIterator[None]:
             quota=settings.jobs.max_running_jobs_per_user,
             poll_interval_s=settings.jobs.poll_interval_s,
             life_span_minute_s=settings.jobs.life_span_minute_s,
-            network_of=lambda cluster: network_name(settings, cluster),
+            hosts=hosts,
             storage_root_of=lambda cluster: storage_root(settings, cluster),
             mounts=JobMounts(app[SECRETS], app[DISKS], settings.data_dir / "job-secrets"),
         )
@@ -102,21 +101,8 @@ async def jobs_context(app: web.Application) -> AsyncIterator[None]:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             await scheduler.close()
-            await _remove_idle_networks(orchestrator, settings)
-
-
-async def _remove_idle_networks(orchestrator: DockerOrchestrator, settings: Settings) -> None:
-    """A network with jobs on it stays (they keep running); an idle one goes, so servers that
-    come and go (tests) do not use up the engine's address pools."""
-    try:
-        if any(not s.is_finished for s in await orchestrator.list_managed()):
-            return
-    except Exception:  # the engine is unreachable: nothing to tidy up
-        log.warning("could not list containers at shutdown", exc_info=True)
-        return
-    for cluster in settings.clusters:
-        with contextlib.suppress(OrchestratorError):
-            await orchestrator.remove_network(network_name(settings, cluster.name))
+            for hosts_file in hosts.values():
+                hosts_file.close()
 
 
 @web.middleware

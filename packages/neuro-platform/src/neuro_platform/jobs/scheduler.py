@@ -27,7 +27,7 @@ import contextlib
 import logging
 import shlex
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
@@ -45,6 +45,7 @@ from ..orchestrator import (
 from ..permissions.uris import parse_uri
 from .capacity import NodeResources
 from .entities import Job, JobStatus, RestartPolicy, StatusItem
+from .hosts_file import HostsFile
 from .job_mounts import JobMounts
 from .job_tokens import JobTokenIssuer
 from .log_archive import LogArchive
@@ -55,6 +56,7 @@ from .views import internal_hostnames
 log = logging.getLogger(__name__)
 
 STOP_GRACE_S = 5.0
+ETC_HOSTS = PurePosixPath("/etc/hosts")
 PREEMPTED = "Preempted"
 
 
@@ -70,7 +72,7 @@ class Scheduler:
         quota: int | None,
         poll_interval_s: float,
         life_span_minute_s: float,
-        network_of: Callable[[str], str],
+        hosts: Mapping[str, HostsFile],
         storage_root_of: Callable[[str], Path],
         mounts: JobMounts,
     ) -> None:
@@ -83,7 +85,7 @@ class Scheduler:
         self._quota = quota
         self._poll_interval_s = poll_interval_s
         self._life_span_minute = timedelta(seconds=life_span_minute_s)
-        self._network_of = network_of
+        self._hosts = hosts  # by cluster name
         self._storage_root_of = storage_root_of
         self._wake = asyncio.Event()
         self._watchers: dict[str, asyncio.Task[None]] = {}
@@ -92,9 +94,6 @@ class Scheduler:
         self._collecting: dict[str, asyncio.Task[None]] = {}
         # Starts in flight, by job: their jobs hold node resources and are not placed again.
         self._starting: dict[str, tuple[Job, asyncio.Task[None]]] = {}
-        # Made on first use, not at start-up, and once: starts run concurrently, and two
-        # creations at once would leave the engine with two networks of one name.
-        self._networks: dict[str, asyncio.Task[None]] = {}
 
     @property
     def node(self) -> NodeResources:
@@ -109,9 +108,9 @@ class Scheduler:
 
     async def run(self) -> None:
         try:
-            await self._remove_orphans()
+            await self._adopt()
         except Exception:  # the engine may be down: passes retry everything else
-            log.exception("looking for orphaned containers failed")
+            log.exception("adopting the running containers failed")
         while True:
             self._wake.clear()
             try:
@@ -231,6 +230,7 @@ class Scheduler:
         """Stops and removes a finished (or suspended) job's container, keeping its output."""
         if not job.materialized:
             return
+        self._hosts[job.cluster_name].remove(job.id)
         try:
             await self._orchestrator.stop(job.id, timeout_s=STOP_GRACE_S)
         except ContainerNotFoundError:
@@ -353,8 +353,6 @@ class Scheduler:
             return
         try:
             spec = await self._with_mounts(self._container_spec(marked), marked)
-            if spec.network is not None:
-                await self._ensure_network(spec.network)
             state = await self._orchestrator.start(spec)
         except OrchestratorError as error:
             await self._end(marked, JobStatus.FAILED, error.reason, error.message)
@@ -362,21 +360,15 @@ class Scheduler:
         if state.phase is ContainerPhase.EXITED and state.reason is JobReason.CONTAINER_CANNOT_RUN:
             await self._end(marked, JobStatus.FAILED, state.reason, state.message, state.exit_code)
             return
+        # Named before it is RUNNING: whoever sees it running can reach it by name.
+        self._name(marked, state)
         item = StatusItem(JobStatus.RUNNING, state.started_at or datetime.now(UTC))
         await self._repository.update(job.id, lambda j: j if j.is_finished else j.with_status(item))
         self._watch(job.id)
 
-    async def _ensure_network(self, name: str) -> None:
-        task = self._networks.get(name)
-        if task is None:
-            task = asyncio.create_task(self._orchestrator.ensure_network(name))
-            self._networks[name] = task
-        try:
-            await asyncio.shield(task)  # a cancelled start must not cancel the others' wait
-        except OrchestratorError:
-            if self._networks.get(name) is task:
-                del self._networks[name]  # the next start tries again
-            raise
+    def _name(self, job: Job, state: ContainerState) -> None:
+        if state.address is not None:
+            self._hosts[job.cluster_name].add(job.id, state.address, _host_names(job))
 
     def _container_spec(self, job: Job) -> ContainerSpec:
         c = job.container
@@ -398,17 +390,18 @@ class Scheduler:
             gpu_model=c.resources.gpu_model,
             tty=c.tty,
             privileged=job.privileged,
-            bind_mounts=tuple(
-                BindMount(
-                    host_path=self._storage_path(job.cluster_name, v.src_storage_uri),
-                    container_path=PurePosixPath(v.dst_path),
-                    read_only=v.read_only,
-                )
-                for v in c.volumes
+            bind_mounts=(
+                *(
+                    BindMount(
+                        host_path=self._storage_path(job.cluster_name, v.src_storage_uri),
+                        container_path=PurePosixPath(v.dst_path),
+                        read_only=v.read_only,
+                    )
+                    for v in c.volumes
+                ),
+                BindMount(self._hosts[job.cluster_name].path, ETC_HOSTS, read_only=True),
             ),
-            network=self._network_of(job.cluster_name),
             hostname=job.id,
-            network_aliases=internal_hostnames(job),
         )
 
     async def _with_mounts(self, spec: ContainerSpec, job: Job) -> ContainerSpec:
@@ -427,15 +420,26 @@ class Scheduler:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
-    async def _remove_orphans(self) -> None:
+    async def _adopt(self) -> None:
         """Containers of this instance whose job is gone from the database (or never got
-        recorded as started) are removed; every other container is adopted by the passes."""
+        recorded as started) are removed; every other container is adopted by the passes,
+        and the running ones get their host names back."""
         queue = {job.id: job for job in await self._repository.scheduling_queue()}
         self._mounts.release_all_except({j.id for j in queue.values() if j.materialized})
+        named: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {c: {} for c in self._hosts}
         for state in await self._orchestrator.list_managed():
             job = queue.get(state.job_id)
             if job is None or not job.materialized:
                 await self._orchestrator.remove(state.job_id)
+            elif state.address is not None and not job.is_finished:
+                named[job.cluster_name][job.id] = (state.address, _host_names(job))
+        for cluster, entries in named.items():
+            self._hosts[cluster].reset(entries)
+
+
+def _host_names(job: Job) -> tuple[str, ...]:
+    # The bare job id too: it is the container's own host name.
+    return (*internal_hostnames(job), job.id)
 
 
 def _preemption_victims(job: Job, running: Sequence[Job], free: NodeResources) -> list[Job]:

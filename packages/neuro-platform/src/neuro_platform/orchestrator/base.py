@@ -118,11 +118,3 @@ class Orchestrator(abc.ABC):
 
         Raises ContainerNotFoundError / ContainerNotRunningError before yielding.
         """
-
-    @abc.abstractmethod
-    async def ensure_network(self, name: str) -> None:
-        """Create the network of a cluster (jobs on it reach each other by hostname)."""
-
-    @abc.abstractmethod
-    async def remove_network(self, name: str) -> None:
-        """Delete a network made by `ensure_network`. No-op when it is gone."""

@@ -229,14 +229,7 @@ class DockerOrchestrator(Orchestrator):
         return {int(row[column]) for row in top.get("Processes") or [] if row[column].isdigit()}
 
     async def ip_address(self, job_id: str) -> str | None:
-        info = await self._inspect(job_id)
-        if not info["State"].get("Running"):
-            return None
-        settings = info.get("NetworkSettings") or {}
-        for network in (settings.get("Networks") or {}).values():
-            if network.get("IPAddress"):
-                return str(network["IPAddress"])
-        return settings.get("IPAddress") or None
+        return (await self.state(job_id)).address
 
     # -- interaction -------------------------------------------------------------------------
 
@@ -249,38 +242,6 @@ class DockerOrchestrator(Orchestrator):
         self, job_id: str, options: StreamOptions
     ) -> AbstractAsyncContextManager[InteractiveSession]:
         return attach_session(self._container(job_id), job_id, options)
-
-    # -- networks ----------------------------------------------------------------------------
-
-    async def ensure_network(self, name: str) -> None:
-        check_name_part("network name", name)
-        try:
-            await self._docker.networks.get(name)
-            return
-        except DockerError as error:
-            if error.status != _NOT_FOUND:
-                raise OrchestratorError(error.message) from error
-        try:
-            await self._docker.networks.create(
-                {
-                    "Name": name,
-                    "Driver": "bridge",
-                    "CheckDuplicate": True,
-                    "Labels": {LABEL_INSTANCE: self._instance},
-                }
-            )
-        except DockerError as error:
-            if error.status != _CONFLICT:  # created concurrently: fine
-                raise OrchestratorError(error.message) from error
-
-    async def remove_network(self, name: str) -> None:
-        check_name_part("network name", name)
-        try:
-            network = await self._docker.networks.get(name)
-            await network.delete()
-        except DockerError as error:
-            if error.status != _NOT_FOUND:
-                raise OrchestratorError(error.message) from error
 
     # -- helpers -----------------------------------------------------------------------------
 

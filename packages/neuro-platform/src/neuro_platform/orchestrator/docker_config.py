@@ -77,8 +77,6 @@ def _host_config(spec: ContainerSpec) -> dict[str, Any]:
         host_config["DeviceRequests"] = [
             {"Driver": "", "Count": spec.gpu, "DeviceIDs": None, "Capabilities": [["gpu"]]}
         ]
-    if spec.network:
-        host_config["NetworkMode"] = spec.network
     return host_config
 
 
@@ -100,8 +98,4 @@ def create_config(spec: ContainerSpec, instance: str) -> dict[str, Any]:
         config["WorkingDir"] = spec.working_dir
     if spec.hostname:
         config["Hostname"] = spec.hostname
-    if spec.network:
-        config["NetworkingConfig"] = {
-            "EndpointsConfig": {spec.network: {"Aliases": list(spec.network_aliases)}}
-        }
     return config

@@ -25,7 +25,9 @@ def state_from_inspect(job_id: str, info: Mapping[str, Any]) -> ContainerState:
     started_at = _timestamp(state.get("StartedAt"))
     error: str = state.get("Error") or ""
     if status in _RUNNING_STATUSES:
-        return ContainerState(job_id, ContainerPhase.RUNNING, started_at=started_at)
+        return ContainerState(
+            job_id, ContainerPhase.RUNNING, started_at=started_at, address=_address(info)
+        )
     if status == "created" and not error:
         return ContainerState(job_id, ContainerPhase.PENDING, reason=JobReason.CONTAINER_CREATING)
     # exited, dead, removing -- or "created" with an error: the engine could not start it.
@@ -49,6 +51,14 @@ def state_from_inspect(job_id: str, info: Mapping[str, Any]) -> ContainerState:
         started_at=started_at,
         finished_at=_timestamp(state.get("FinishedAt")),
     )
+
+
+def _address(info: Mapping[str, Any]) -> str | None:
+    settings = info.get("NetworkSettings") or {}
+    for network in (settings.get("Networks") or {}).values():
+        if network.get("IPAddress"):
+            return str(network["IPAddress"])
+    return settings.get("IPAddress") or None
 
 
 def stats_from_sample(sample: Mapping[str, Any]) -> ContainerStats:

@@ -56,6 +56,4 @@ class ContainerSpec:
     labels: Mapping[str, str] = field(default_factory=dict)
     bind_mounts: tuple[BindMount, ...] = ()
     volume_mounts: tuple[VolumeMount, ...] = ()
-    network: str | None = None
     hostname: str | None = None
-    network_aliases: tuple[str, ...] = ()

@@ -25,6 +25,8 @@ class ContainerState:
     message: str | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    # Where the platform and other jobs reach a running container (None when it has none).
+    address: str | None = None
 
     @property
     def is_finished(self) -> bool:

@@ -36,15 +36,6 @@ def remove_instance_containers(instance: str) -> None:
     )
     if ids := listed.stdout.split():
         subprocess.run(["docker", "rm", "-f", *ids], capture_output=True, check=True)
-    # A server stopped with jobs still running keeps its network; dockerd's pools are finite.
-    networks = subprocess.run(
-        ["docker", "network", "ls", "-q", "--filter", f"name=neuro-{instance}-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    if network_ids := networks.stdout.split():
-        subprocess.run(["docker", "network", "rm", *network_ids], capture_output=True)
 
 
 async def collect_logs(orchestrator: Orchestrator, job_id: str, **options: Any) -> bytes:

@@ -21,7 +21,7 @@ def platform_server(tmp_path: Path) -> Iterator[PlatformServer]:
     """A fresh server with users alice/alice-password and bob/bob-password.
 
     Jobs outlive their server on purpose (a restarted platform re-adopts them), so the fixture
-    removes the containers and networks this server's tests left behind."""
+    removes the containers this server's tests left behind."""
     with running_platform(tmp_path, users=USERS) as server:
         try:
             yield server
