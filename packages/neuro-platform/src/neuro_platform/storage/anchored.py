@@ -39,6 +39,7 @@ _NEW_DIR_MODE = 0o777
 # the concurrent fsyncs as one, where one file after another paid a commit each. The
 # group also bounds the fds a bundle holds (two per file).
 _SYNC_GROUP = 32
+_IOV_MAX = 1024  # the most buffers one pwritev(2) takes on Linux
 _syncs = ThreadPoolExecutor(max_workers=_SYNC_GROUP, thread_name_prefix="storage-fsync")
 
 
@@ -80,6 +81,21 @@ class GuardedFd:
                 written = os.pwrite(self._fd, view, offset)
                 view = view[written:]
                 offset += written
+
+    def pwritev_all(self, chunks: Sequence[bytes | bytearray | memoryview], offset: int) -> None:
+        """Writes the chunks one after another from `offset` with pwritev(2): the bytes go
+        to the file as they were received, without being joined into one buffer first."""
+        views = [memoryview(chunk) for chunk in chunks if len(chunk)]
+        with self._lock:
+            self._check_open()
+            while views:
+                written = os.pwritev(self._fd, views[:_IOV_MAX], offset)
+                offset += written
+                while views and written >= len(views[0]):
+                    written -= len(views[0])
+                    views.pop(0)
+                if views and written:
+                    views[0] = views[0][written:]
 
     def duplicate(self) -> BinaryIO:
         """A file object of its own on the same open file (for `loop.sendfile`)."""
@@ -132,6 +148,12 @@ class PendingUpload:
         with _translated(self.path):
             self.file.pwrite_all(data, self.size)
         self.size += len(data)
+
+    def write_chunks(self, chunks: Sequence[bytes]) -> None:
+        """Appends the chunks in one pwritev(2) (see `GuardedFd.pwritev_all`)."""
+        with _translated(self.path):
+            self.file.pwritev_all(chunks, self.size)
+        self.size += sum(map(len, chunks))
 
     def sync(self) -> None:
         """Flushes the content to disk now (`commit` then skips its own fsync)."""

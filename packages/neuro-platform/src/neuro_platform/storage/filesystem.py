@@ -1,11 +1,11 @@
 """The storage filesystem as the event loop sees it: async, streaming, bounded memory.
 
-Every blocking call of `anchored.py` runs in a worker thread. Uploaded content moves in
-blocks of `BLOCK_SIZE` and downloads go out with sendfile(2), so a 10 GiB file costs a few
-MiB of memory per transfer, and directory
-listings and recursive removals are handed over in batches. Files of up to `SMALL_FILE_SIZE`
-are written or read whole in a single hop to a worker thread: with thousands of small files
-the hops, not the bytes, were what cost time.
+Every blocking call of `anchored.py` runs in a worker thread. Uploaded content is written
+in blocks of about `BLOCK_SIZE`, each while the next one is received, and downloads go
+out with sendfile(2), so a 10 GiB file costs a few MiB of memory per transfer, and
+directory listings and recursive removals are handed over in batches. Files of up to
+`SMALL_FILE_SIZE` are written or read whole in a single hop to a worker thread: with
+thousands of small files the hops, not the bytes, were what cost time.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import errno
 import itertools
-from collections.abc import AsyncIterable, AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,8 +91,10 @@ class LocalFilesystem:
             return len(content)
         upload = await asyncio.to_thread(self._tree.start_upload, path)
         try:
-            async for block in _blocks(content):
-                await asyncio.to_thread(upload.write, block)
+            writer = _BlockWriter(lambda _, chunks: upload.write_chunks(chunks), 0)
+            async with writer:
+                async for chunk in content:
+                    await writer.add(chunk)
             await asyncio.to_thread(upload.commit)
         finally:
             # A no-op after commit. Shielded so a cancelled request still cleans up.
@@ -119,22 +121,22 @@ class LocalFilesystem:
         """Writes exactly `length` bytes at `offset` into an existing file."""
         file, _ = await asyncio.to_thread(self._tree.open_for_writing, path)
 
-        def write_block(block: bytearray, position: int) -> None:
+        def write_block(position: int, chunks: Sequence[bytes]) -> None:
             try:
-                file.pwrite_all(block, position)
+                file.pwritev_all(chunks, position)
             except OSError as e:
                 raise StorageError.from_os_error(e, str(path)) from None
 
         try:
-            position = offset
-            async for block in _blocks(content):
-                if position + len(block) > offset + length:
-                    raise StorageError(
-                        errno.EINVAL, "Body is longer than its Content-Range", str(path)
-                    )
-                await asyncio.to_thread(write_block, block, position)
-                position += len(block)
-            if position != offset + length:
+            writer = _BlockWriter(write_block, offset)
+            async with writer:
+                async for chunk in content:
+                    if writer.end + len(chunk) > offset + length:
+                        raise StorageError(
+                            errno.EINVAL, "Body is longer than its Content-Range", str(path)
+                        )
+                    await writer.add(chunk)
+            if writer.end != offset + length:
                 raise StorageError(
                     errno.EINVAL, "Body is shorter than its Content-Range", str(path)
                 )
@@ -177,16 +179,64 @@ def _read_small_files(
     return found
 
 
-async def _blocks(content: AsyncIterable[bytes]) -> AsyncIterator[bytearray]:
-    """Re-chunks a body into blocks of about BLOCK_SIZE: fewer thread hops per byte."""
-    buffer = bytearray()
-    async for chunk in content:
-        buffer += chunk
-        if len(buffer) >= BLOCK_SIZE:
-            yield buffer
-            buffer = bytearray()
-    if buffer:
-        yield buffer
+class _BlockWriter:
+    """Writes a body as it arrives, in blocks of about BLOCK_SIZE: fewer thread hops per
+    byte. A block is the list of chunks as received, written with one pwritev(2) (joining
+    them would copy every byte once more), in a worker thread while the next block is
+    received, so network and disk overlap and at most two blocks are in memory.
+
+    `write(position, chunks)` runs in a worker thread. Leaving the `async with` block
+    normally writes the rest and waits for it; leaving it with an error does not wait for
+    a write still running (the file's lock keeps it from being closed under that write)
+    and drops that write's own error.
+    """
+
+    def __init__(self, write: Callable[[int, Sequence[bytes]], None], start: int) -> None:
+        self._write = write
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._position = start  # where the pending chunks go
+        self._running: asyncio.Future[None] | None = None
+
+    @property
+    def end(self) -> int:
+        """The offset after the last byte received."""
+        return self._position + self._size
+
+    async def add(self, chunk: bytes) -> None:
+        self._chunks.append(chunk)
+        self._size += len(chunk)
+        if self._size >= BLOCK_SIZE:
+            await self._settle()
+            self._running = asyncio.ensure_future(self._write_pending())
+
+    async def __aenter__(self) -> _BlockWriter:
+        return self
+
+    async def __aexit__(self, error_type: type[BaseException] | None, *_: object) -> None:
+        if error_type is None:
+            await self._settle()
+            if self._chunks:
+                await self._write_pending()
+        elif self._running is not None:
+            self._running.add_done_callback(_drop_result)
+            self._running = None
+
+    def _write_pending(self) -> Awaitable[None]:
+        chunks, position = self._chunks, self._position
+        self._position += self._size
+        self._chunks, self._size = [], 0
+        return asyncio.to_thread(self._write, position, chunks)
+
+    async def _settle(self) -> None:
+        if self._running is not None:
+            running, self._running = self._running, None
+            await running
+
+
+def _drop_result(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 async def _iterate_in_thread(iterator: Iterator[T]) -> AsyncIterator[T]:
