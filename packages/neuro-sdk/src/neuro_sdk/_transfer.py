@@ -17,6 +17,7 @@
 """
 
 import asyncio
+import contextlib
 import logging
 import os
 import stat as stat_module
@@ -171,18 +172,34 @@ class Transfers:
         )
 
     async def _read_blocks(self, path: Path, start: int, length: int) -> AsyncIterator[bytes]:
-        file = await asyncio.to_thread(path.open, "rb")
+        """The file's bytes ``start``..``start + length`` in blocks; the next block is read
+        (in a worker thread) while the current one is sent, so at most two are in memory."""
+        fd = await asyncio.to_thread(os.open, path, os.O_RDONLY | os.O_CLOEXEC)
+        end = start + length
+        reading: asyncio.Future[bytes] | None = None
+
+        def read_ahead(position: int) -> "asyncio.Future[bytes] | None":
+            if position >= end:
+                return None
+            size = min(self.settings.block_size, end - position)
+            return asyncio.ensure_future(asyncio.to_thread(os.pread, fd, size, position))
+
         try:
-            await asyncio.to_thread(file.seek, start)
-            remaining = length
-            while remaining > 0:
-                block = await asyncio.to_thread(file.read, min(self.settings.block_size, remaining))
+            position = start
+            reading = read_ahead(position)
+            while reading is not None:
+                block = await reading
                 if not block:
                     raise OSError(f"{path} became shorter while it was uploaded")
-                remaining -= len(block)
+                position += len(block)
+                reading = read_ahead(position)
                 yield block
         finally:
-            await asyncio.to_thread(file.close)
+            if reading is not None:
+                # The fd is closed only once no thread reads from it any more.
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(reading)
+            await asyncio.to_thread(os.close, fd)
 
     async def download(
         self, src: URL, dst: Path, *, size: int, offset: int, progress: AbstractFileProgress
