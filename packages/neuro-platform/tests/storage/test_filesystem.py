@@ -7,11 +7,12 @@ import errno
 import hashlib
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
+from neuro_platform.storage.anchored import GuardedFd
 from neuro_platform.storage.entries import FileType
 from neuro_platform.storage.errors import StorageError
 from neuro_platform.storage.filesystem import BLOCK_SIZE, LocalFilesystem
@@ -92,6 +93,34 @@ async def test_write_at_offset_resumes_a_file(fs: LocalFilesystem) -> None:
     await fs.write(p("alice/f"), 10, 5, chunks(b"abcde"))
     await fs.write(p("alice/f"), 2, 3, chunks(b"XYZ"))
     assert await read_all(fs, p("alice/f")) == b"01XYZ56789abcde"
+
+
+async def test_multi_block_write_lands_in_place_and_is_flushed_before_it_returns(
+    fs: LocalFilesystem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    head = os.urandom(1000)
+    await fs.create(p("alice/f"), chunks(head))
+    events: list[str] = []
+
+    def recorded(name: str) -> Callable[..., None]:
+        original: Callable[..., None] = getattr(GuardedFd, name)
+
+        def record(self: GuardedFd, *args: object) -> None:
+            events.append(name)
+            original(self, *args)
+
+        return record
+
+    for name in ("pwritev_all", "start_writeback", "fdatasync"):
+        monkeypatch.setattr(GuardedFd, name, recorded(name))
+    body = os.urandom(3 * BLOCK_SIZE + 777)
+    await fs.write(p("alice/f"), len(head), len(body), chunks(body, 100_000))
+    assert await read_all(fs, p("alice/f")) == head + body
+    # 32 chunks of 100,000 bytes are written in blocks of about BLOCK_SIZE (11 chunks).
+    assert events.count("pwritev_all") == 3
+    # Each block's writeback starts when it is written; the flush comes after the last.
+    assert events.count("start_writeback") == 3
+    assert events[-1] == "fdatasync"
 
 
 async def test_write_refuses_missing_files_and_wrong_lengths(fs: LocalFilesystem) -> None:

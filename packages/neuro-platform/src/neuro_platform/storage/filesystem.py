@@ -118,12 +118,23 @@ class LocalFilesystem:
     async def write(
         self, path: StoragePath, offset: int, length: int, content: AsyncIterable[bytes]
     ) -> None:
-        """Writes exactly `length` bytes at `offset` into an existing file."""
+        """Writes exactly `length` bytes at `offset` into an existing file, durably: the
+        bytes are flushed to disk before this returns (like a CREATE's before its rename),
+        so an upload that `neuro cp` reports done survives a power loss. Each block's
+        writeback starts as soon as it is written, so the flush at the end waits for
+        little more than the last block."""
         file, _ = await asyncio.to_thread(self._tree.open_for_writing, path)
 
         def write_block(position: int, chunks: Sequence[bytes]) -> None:
             try:
                 file.pwritev_all(chunks, position)
+                file.start_writeback(position, sum(map(len, chunks)))
+            except OSError as e:
+                raise StorageError.from_os_error(e, str(path)) from None
+
+        def flush() -> None:
+            try:
+                file.fdatasync()
             except OSError as e:
                 raise StorageError.from_os_error(e, str(path)) from None
 
@@ -140,6 +151,7 @@ class LocalFilesystem:
                 raise StorageError(
                     errno.EINVAL, "Body is shorter than its Content-Range", str(path)
                 )
+            await asyncio.to_thread(flush)
         finally:
             await asyncio.shield(asyncio.to_thread(file.close))
 
