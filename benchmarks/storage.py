@@ -5,17 +5,30 @@ many 4 KiB files in nested folders with each client, and copies the same data lo
 `cp -r` as the physical bound. Prints seconds, MB/s and ratios. Not a test: run it by hand,
 
     uv run python benchmarks/storage.py                 # 1 GiB and 5,000 files
-    uv run python benchmarks/storage.py --big-mib 64 --small-files 500   # a quick run
+    uv run python benchmarks/storage.py --big-mib 64 --small-files 500 --repeat 1  # quick
+
+Two local baselines: `cp -r` alone, and `cp -r` followed by `sync -f` on the copy, timed
+together ("cp+sync"). An upload to our server is on disk when the client returns (the
+server flushes every CREATE and WRITE before it answers); a plain `cp` is not, so for
+uploads cp+sync is the like-for-like bound. A download is not flushed by any client, so
+for downloads plain cp is the bound.
+
+Every case runs `--repeat` times (3 by default) and the table shows each side's median.
+Before each run the output of that side's previous run is deleted (an upload's remote
+copy untimed through our CLI, a download's or cp's local copy): on a virtual machine,
+writing a gigabyte into memory the guest has just freed can be several times faster than
+into memory it has not touched for a while, and this way every side gets the same state.
 """
 
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,9 +46,11 @@ WRITE_BLOCK = 16 * 2**20
 class Row:
     case: str
     size: int  # bytes moved
-    ours: float  # seconds
-    original: float | None
-    local: float
+    ours: list[float]  # seconds, one per run
+    original: list[float] | None
+    local: list[float]  # cp
+    local_synced: list[float]  # cp+sync
+    durable: bool  # the client's copy is flushed to disk when it returns (uploads)
 
 
 def make_big_file(path: Path, mib: int) -> None:
@@ -94,23 +109,31 @@ def measure(
     source: Path,
     size: int,
     recursive: bool,
+    repeat: int,
 ) -> list[Row]:
     flags = ["-r"] if recursive else []
-    times: dict[tuple[str, str], float] = {}
-    for client, (executable, env) in clients.items():
-        remote = f"storage:bench-{client}-{name}"
-        upload = [str(executable), "--skip-stats", "cp", *flags, str(source), remote]
-        times[(client, "upload")] = timed(upload, env)
-        target = fresh(work / f"down-{client}-{name}")
-        download = [str(executable), "--skip-stats", "cp", *flags, remote, str(target)]
-        times[(client, "download")] = timed(download, env)
-        check = ["diff", "-r", "-q", str(source), str(target)]
-        if subprocess.run(check, capture_output=True, check=False).returncode != 0:
-            raise SystemExit(f"{client}: the downloaded {name} differs from the source")
-    local_copy: Callable[[], float] = lambda: timed(  # noqa: E731
-        ["cp", "-r", str(source), str(fresh(work / f"local-{name}"))], dict(os.environ)
-    )
-    local = local_copy()
+    times: dict[tuple[str, str], list[float]] = {}
+    local: list[float] = []
+    local_synced: list[float] = []
+    for _ in range(repeat):
+        for client, (executable, env) in clients.items():
+            remote = f"storage:bench-{client}-{name}"
+            remove = [str(OUR_NEURO), "--skip-stats", "rm", "-r", remote]
+            subprocess.run(remove, env=clients["ours"][1], capture_output=True, check=False)
+            upload = [str(executable), "--skip-stats", "cp", *flags, str(source), remote]
+            times.setdefault((client, "upload"), []).append(timed(upload, env))
+            target = fresh(work / f"down-{client}-{name}")
+            download = [str(executable), "--skip-stats", "cp", *flags, remote, str(target)]
+            times.setdefault((client, "download"), []).append(timed(download, env))
+            check = ["diff", "-r", "-q", str(source), str(target)]
+            if subprocess.run(check, capture_output=True, check=False).returncode != 0:
+                raise SystemExit(f"{client}: the downloaded {name} differs from the source")
+        copy = fresh(work / f"local-{name}")
+        local.append(timed(["cp", "-r", str(source), str(copy)], dict(os.environ)))
+        copy_and_flush = 'cp -r "$1" "$2" && sync -f "$2"'
+        synced = fresh(work / f"local-synced-{name}")
+        command = ["sh", "-c", copy_and_flush, "sh", str(source), str(synced)]
+        local_synced.append(timed(command, dict(os.environ)))
     return [
         Row(
             f"{name} {direction}",
@@ -118,6 +141,8 @@ def measure(
             times[("ours", direction)],
             times.get(("original", direction)),
             local,
+            local_synced,
+            durable=direction == "upload",
         )
         for direction in ("upload", "download")
     ]
@@ -130,21 +155,43 @@ def print_table(rows: Sequence[Row]) -> None:
     def seconds(value: float | None) -> str:
         return "-" if value is None else f"{value:8.2f}"
 
+    def median(values: list[float] | None) -> float | None:
+        return None if values is None else statistics.median(values)
+
     header = (
-        f"{'case':<24}{'ours s':>9}{'orig s':>9}{'cp s':>9}"
-        f"{'ours MB/s':>11}{'orig MB/s':>11}{'cp MB/s':>10}{'orig/ours':>11}{'ours/cp':>9}"
+        f"{'case':<24}{'ours s':>9}{'orig s':>9}{'cp s':>9}{'cp+sync s':>11}"
+        f"{'ours MB/s':>11}{'orig MB/s':>11}{'cp MB/s':>10}"
+        f"{'orig/ours':>11}{'ours/cp':>9}{'ours/cp+sync':>14}"
     )
     print(header)
     print("-" * len(header))
     for row in rows:
-        speedup = "-" if row.original is None else f"{row.original / row.ours:10.2f}x"
+        ours, original = median(row.ours), median(row.original)
+        local, synced = statistics.median(row.local), statistics.median(row.local_synced)
+        assert ours is not None
+        speedup = "-" if original is None else f"{original / ours:10.2f}x"
+        against_synced = f"{synced / ours:13.2f}x" if row.durable else "-"
         print(
-            f"{row.case:<24}{seconds(row.ours):>9}{seconds(row.original):>9}"
-            f"{seconds(row.local):>9}{rate(row.size, row.ours):>11}"
-            f"{rate(row.size, row.original):>11}{rate(row.size, row.local):>10}"
-            f"{speedup:>11}{row.local / row.ours:8.2f}x"
+            f"{row.case:<24}{seconds(ours):>9}{seconds(original):>9}"
+            f"{seconds(local):>9}{seconds(synced):>11}{rate(row.size, ours):>11}"
+            f"{rate(row.size, original):>11}{rate(row.size, local):>10}"
+            f"{speedup:>11}{local / ours:8.2f}x{against_synced:>14}"
         )
-    print("orig/ours: how many times faster ours is; ours/cp: our throughput as a share of cp's")
+    print(
+        "medians of each side's runs; orig/ours: how many times faster ours is; ours/cp and\n"
+        "ours/cp+sync: our throughput as a share of the local copy's (cp+sync only for uploads,\n"
+        "which our server flushes to disk before it answers; no client flushes a download)"
+    )
+    print("\nall runs, seconds:")
+    for row in rows:
+        sides = [("ours", row.ours), ("orig", row.original), ("cp", row.local)]
+        sides.append(("cp+sync", row.local_synced))
+        runs = "  ".join(
+            f"{side} {' '.join(f'{t:.2f}' for t in values)}"
+            for side, values in sides
+            if values is not None
+        )
+        print(f"  {row.case:<22}{runs}")
 
 
 def main() -> None:
@@ -152,6 +199,7 @@ def main() -> None:
     parser.add_argument("--big-mib", type=int, default=1024, help="size of the big file")
     parser.add_argument("--small-files", type=int, default=5000, help="number of 4 KiB files")
     parser.add_argument("--no-original", action="store_true", help="skip neuro-cli 22.7.1")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each case (median)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="storage-bench-") as temp:
@@ -173,7 +221,7 @@ def main() -> None:
                 timed([str(executable), "--skip-stats", *login], env)
                 clients[name] = (executable, env)
             rows = [
-                *measure(work, clients, "big file", big, args.big_mib * 2**20, False),
+                *measure(work, clients, "big file", big, args.big_mib * 2**20, False, args.repeat),
                 *measure(
                     work,
                     clients,
@@ -181,6 +229,7 @@ def main() -> None:
                     small,
                     args.small_files * SMALL_FILE_SIZE,
                     True,
+                    args.repeat,
                 ),
             ]
     print_table(rows)
