@@ -13,11 +13,13 @@ server flushes every CREATE and WRITE before it answers); a plain `cp` is not, s
 uploads cp+sync is the like-for-like bound. A download is not flushed by any client, so
 for downloads plain cp is the bound.
 
-Every case runs `--repeat` times (3 by default) and the table shows each side's median.
-Before each run the output of that side's previous run is deleted (an upload's remote
-copy untimed through our CLI, a download's or cp's local copy): on a virtual machine,
-writing a gigabyte into memory the guest has just freed can be several times faster than
-into memory it has not touched for a while, and this way every side gets the same state.
+Every case runs `--repeat` times (3 by default); the table shows each side's median and
+lists every run below it. On the development VMs the time to write a gigabyte into the
+page cache swings between about 0.2 and 2.5 s from run to run (cp of 1 GiB: 0.25-1.7 s),
+depending on whether the guest's free memory was recently used, so one run of each side
+measures mostly luck. Before each run the output of that side's previous run is deleted
+(an upload's remote copy untimed through our CLI, a download's or cp's local copy), so
+every side starts alike: with its previous copy just freed, none of another side's.
 """
 
 import argparse
