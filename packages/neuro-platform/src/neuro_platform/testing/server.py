@@ -88,8 +88,9 @@ def running_jobs_platform(
     users: Mapping[str, str] | None = None,
 ) -> Iterator[PlatformServer]:
     """`running_platform` whose jobs run as orchestrator instance `instance`, and whose
-    containers are all removed when it stops: the platform leaves jobs running when it stops, since it
-    adopts them again after a restart, but a test's jobs must not outlive the test."""
+    containers are all removed when it stops: the platform leaves jobs running when it
+    stops, since it adopts them again after a restart, but a test's jobs must not outlive
+    the test."""
     settings: dict[str, Any] = {"jobs": {"orchestrator_instance": instance}}
     _deep_merge(settings, config or {})
     try:
