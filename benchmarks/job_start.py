@@ -28,7 +28,7 @@ the `local` log driver). The second isolates what the platform itself adds; the 
 the two is the engine's price for those options. Prints medians, the concurrent batch's wall
 time and both ratios (target: at most 1.30). Not a test: run it by hand,
 
-    uv run python benchmarks/job_start.py                 # 3 rounds of 10 jobs per case
+    uv run python benchmarks/job_start.py                 # 5 rounds of 10 jobs per case
     uv run python benchmarks/job_start.py --jobs 5 --rounds 1
 """
 
@@ -295,7 +295,7 @@ def print_table(rows: Sequence[Row], count: int, rounds: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=10, help="jobs per case (default 10)")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds per case (default 3)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds per case (default 5)")
     args = parser.parse_args()
     image = build_base_image("busybox")
     instance = f"bench-{uuid.uuid4().hex[:8]}"
