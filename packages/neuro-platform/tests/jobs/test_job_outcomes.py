@@ -78,6 +78,29 @@ async def test_a_second_job_reaches_the_first_by_its_internal_host_names(
     await alice.kill(web["id"])
 
 
+async def test_a_job_resolves_its_own_host_name_from_its_first_moment(
+    alice: JobsClient, debian_image: str
+) -> None:
+    # The engine gives a job its address only once its process runs: a lookup in that first
+    # moment must still find the job's own name (it missed one start in five before).
+    jobs = [
+        await alice.submit(
+            {
+                "image": debian_image,
+                "command": "sh -c 'getent hosts $(hostname) || echo missing'",
+                "preset_name": "small",
+            }
+        )
+        for _ in range(5)
+    ]
+
+    for job in jobs:
+        await alice.wait_for(job["id"], ["succeeded"])
+        address, *names = (await alice.logs(job["id"])).decode().split()
+        assert address != "missing"
+        assert job["id"] in names
+
+
 async def test_a_job_keeps_its_complete_output_across_a_platform_restart(
     make_server: ServerFactory, busybox_image: str, tmp_path: Path
 ) -> None:

@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 
 STOP_GRACE_S = 5.0
 ETC_HOSTS = PurePosixPath("/etc/hosts")
+OWN_NAME_ADDRESS = "127.0.1.1"
 PREEMPTED = "Preempted"
 
 
@@ -353,6 +354,10 @@ class Scheduler:
             return
         try:
             spec = await self._with_mounts(self._container_spec(marked), marked)
+            # The engine gives the address only once the job's process runs; until then its
+            # own host name resolves the way Debian names a host without a fixed address,
+            # so a process that looks itself up at once is not told that it does not exist.
+            self._hosts[marked.cluster_name].add(marked.id, OWN_NAME_ADDRESS, (marked.id,))
             state = await self._orchestrator.start(spec)
         except OrchestratorError as error:
             await self._end(marked, JobStatus.FAILED, error.reason, error.message)
