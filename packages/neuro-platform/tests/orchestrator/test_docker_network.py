@@ -4,10 +4,11 @@ by IP address on the engine's default bridge."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 
 import aiohttp
+import pytest
 
 from neuro_platform.jobs.hosts_file import HostsFile
 from neuro_platform.orchestrator import BindMount, ContainerSpec, DockerOrchestrator
@@ -43,6 +44,20 @@ print("gone", flush=True)
 """
 
 
+@pytest.fixture
+def hosts(tmp_path: Path) -> Iterator[HostsFile]:
+    hosts = HostsFile(tmp_path / "hosts")
+    hosts.reset({})
+    yield hosts
+    hosts.close()
+
+
+@pytest.fixture
+def mount(hosts: HostsFile) -> BindMount:
+    """The hosts file where a job container's C library looks for names."""
+    return BindMount(hosts.path, PurePosixPath("/etc/hosts"), read_only=True)
+
+
 async def _start_until(
     orchestrator: DockerOrchestrator, spec: ContainerSpec, line: bytes
 ) -> ContainerSpec:
@@ -62,11 +77,12 @@ async def _wait_for_line(orchestrator: DockerOrchestrator, job_id: str, line: by
 
 
 async def test_a_job_resolves_names_written_into_its_hosts_file_while_it_runs(
-    orchestrator: DockerOrchestrator, make_spec: SpecFactory, debian_image: str, tmp_path: Path
+    orchestrator: DockerOrchestrator,
+    make_spec: SpecFactory,
+    debian_image: str,
+    hosts: HostsFile,
+    mount: BindMount,
 ) -> None:
-    hosts = HostsFile(tmp_path / "hosts")
-    hosts.reset({})
-    mount = BindMount(hosts.path, PurePosixPath("/etc/hosts"), read_only=True)
     server = await _start_until(
         orchestrator,
         make_spec("python3", "-c", SERVE, working_dir="/srv", image=debian_image),
@@ -88,15 +104,11 @@ async def test_a_job_resolves_names_written_into_its_hosts_file_while_it_runs(
 
     assert final.exit_code == 0
     assert await collect_logs(orchestrator, client.job_id) == b"waiting\nserved\nfetched\ngone\n"
-    hosts.close()
 
 
 async def test_a_job_with_the_hosts_file_still_resolves_localhost(
-    orchestrator: DockerOrchestrator, make_spec: SpecFactory, debian_image: str, tmp_path: Path
+    orchestrator: DockerOrchestrator, make_spec: SpecFactory, debian_image: str, mount: BindMount
 ) -> None:
-    hosts = HostsFile(tmp_path / "hosts")
-    hosts.reset({})
-    mount = BindMount(hosts.path, PurePosixPath("/etc/hosts"), read_only=True)
     spec = make_spec(
         "python3",
         "-c",
@@ -110,7 +122,6 @@ async def test_a_job_with_the_hosts_file_still_resolves_localhost(
 
     assert final.exit_code == 0
     assert await collect_logs(orchestrator, spec.job_id) == b"127.0.0.1\n"
-    hosts.close()
 
 
 async def test_platform_reaches_a_job_at_its_ip_address(
