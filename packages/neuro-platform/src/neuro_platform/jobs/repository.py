@@ -9,6 +9,7 @@ polling a job's status call many times a second, then costs no database round tr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
@@ -61,6 +62,17 @@ class JobRepository:
         job, so that a change between the read and the wait is not missed). Writers in other
         processes (the admin CLI) do not set it: waiters also re-read on a timeout."""
         return self._changes.setdefault(job_id, asyncio.Event())
+
+    async def next_state(self, job: Job, timeout_s: float) -> Job:
+        """The job once it has changed, or as stored after `timeout_s` at the latest."""
+        changed = self.next_change(job.id)
+        current = await self.get(job.id)
+        if current == job:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout_s):
+                    await changed.wait()
+            current = await self.get(job.id)
+        return current
 
     async def insert(self, job: Job) -> None:
         async with self._sessions.begin() as session:

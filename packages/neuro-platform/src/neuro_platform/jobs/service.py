@@ -6,8 +6,6 @@ orchestrator, so every effect on containers survives a platform restart.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -166,14 +164,10 @@ class JobsService:
 
     async def next_state(self, job: Job, timeout_s: float) -> Job:
         """The job once it has changed, or as stored after `timeout_s` at the latest."""
-        changed = self._repository.next_change(job.id)
-        current = await self.current(job)
-        if current == job:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(timeout_s):
-                    await changed.wait()
-            current = await self.current(job)
-        return current
+        try:
+            return await self._repository.next_state(job, timeout_s)
+        except JobNotFoundError:
+            raise JobLookupError(f"Job {job.id!r} not found") from None
 
     async def kill(self, user: str, id_or_name: str) -> Job:
         job = await self.get(user, id_or_name, Action.WRITE)

@@ -12,16 +12,22 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from ..jobs.entities import Job, JobStatus
 from ..jobs.log_archive import LogArchive
-from ..jobs.service import JobsService
 from ..orchestrator import ContainerNotFoundError, Orchestrator
 
 # A log stream waits for its pending job's start as an in-process event (the scheduler's
 # update of the job), so the first line follows the start at once; this timeout only bounds
 # how late a change made by another process (the admin CLI) is noticed.
 WAIT_FOR_START_S = 0.5
+
+
+class JobStates(Protocol):
+    async def next_state(self, job: Job, timeout_s: float) -> Job:
+        """The job once it has changed, or as stored after `timeout_s` at the latest."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,7 @@ async def job_logs(
     job: Job,
     options: LogOptions,
     *,
-    jobs: JobsService,
+    jobs: JobStates,
     archive: LogArchive,
     orchestrator: Orchestrator,
 ) -> AsyncIterator[bytes]:
@@ -51,23 +57,30 @@ async def job_logs(
     async for chunk in archived:
         sent_archived = True
         yield chunk
-    try:
-        live = orchestrator.logs(
-            job.id,
-            since=options.since,
-            timestamps=options.timestamps,
-            follow=not job.is_finished,
-        )
-        first = True
-        async for chunk in live:
-            if first and sent_archived:
-                yield options.live_separator()
-            first = False
-            yield chunk
-    except ContainerNotFoundError:
-        # The run ended and was archived meanwhile: what it wrote is now past `offset`.
-        async for chunk in _filtered(archive.read(job.id, offset), options):
-            yield chunk
+    first = True
+    while True:
+        try:
+            live = orchestrator.logs(
+                job.id,
+                since=options.since,
+                timestamps=options.timestamps,
+                follow=not job.is_finished,
+            )
+            async for chunk in live:
+                if first and sent_archived:
+                    yield options.live_separator()
+                first = False
+                yield chunk
+            return
+        except ContainerNotFoundError:
+            if not first or job.is_finished or archive.size(job.id) > offset:
+                break
+            # Between two runs of a restarting job: the last run is archived and the next
+            # container is still being created. Its output is the live part.
+            job = await jobs.next_state(job, WAIT_FOR_START_S)
+    # The run ended and was archived meanwhile: what it wrote is now past `offset`.
+    async for chunk in _filtered(archive.read(job.id, offset), options):
+        yield chunk
 
 
 async def _filtered(chunks: AsyncIterator[bytes], options: LogOptions) -> AsyncIterator[bytes]:

@@ -1,0 +1,70 @@
+"""A job's log stream (monitoring.logs) over the real engine, archive and job repository, at the
+moment the scheduler cannot be paused at through the API: between two runs of a restarting job,
+when the last run is archived and the next container does not exist yet."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from neuro_platform.jobs.entities import Container, Job, JobStatus, Resources, StatusItem
+from neuro_platform.jobs.log_archive import LogArchive
+from neuro_platform.jobs.repository import JobRepository
+from neuro_platform.monitoring.logs import LogOptions, job_logs
+from neuro_platform.orchestrator import ContainerSpec, DockerOrchestrator
+
+MIB = 1024**2
+SEPARATOR = "--live--"
+
+
+async def test_a_stream_opened_between_two_runs_waits_for_the_next_one(
+    orchestrator: DockerOrchestrator,
+    make_spec: Callable[..., ContainerSpec],
+    sessions: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+) -> None:
+    first_run = make_spec("sh", "-c", "echo first")
+    now = datetime.now(UTC)
+    job = Job(
+        id=first_run.job_id,
+        owner="alice",
+        cluster_name="default",
+        org_name=None,
+        container=Container(image=first_run.image, resources=Resources(cpu=0.5, memory=64 * MIB)),
+        created_at=now,
+        statuses=(StatusItem(JobStatus.PENDING, now), StatusItem(JobStatus.RUNNING, now)),
+    )
+    repository = JobRepository(sessions)
+    await repository.insert(job)
+    archive = LogArchive(tmp_path)
+    # What the scheduler does when a run of a restarting job exits: archive it, remove it.
+    await orchestrator.start(first_run)
+    await orchestrator.wait(first_run.job_id)
+    await archive.append_run(orchestrator, first_run.job_id)
+    await orchestrator.remove(first_run.job_id)
+
+    stream = job_logs(
+        job,
+        LogOptions(separator=SEPARATOR),
+        jobs=repository,
+        archive=archive,
+        orchestrator=orchestrator,
+    )
+    assert await anext(stream) == b"first\n"
+    rest = asyncio.create_task(_read_all(stream))
+    await asyncio.sleep(0.5)
+    assert not rest.done(), "the stream ended before the job's next run"
+
+    await orchestrator.start(replace(first_run, command=("sh", "-c", "echo second")))
+    await repository.update(job.id, lambda j: replace(j, restarts=j.restarts + 1))
+    async with asyncio.timeout(30):
+        assert await rest == f"{SEPARATOR}\nsecond\n".encode()
+
+
+async def _read_all(stream: AsyncIterator[bytes]) -> bytes:
+    return b"".join([chunk async for chunk in stream])
