@@ -134,8 +134,8 @@ class Storage:
         if size == 0:
             yield _empty()
             return
-        async with self._remote.open(self._remote.normalize(uri), offset, size) as (_, stream):
-            yield stream.iter_chunked(self._transfers.settings.block_size)
+        async with self._remote.open(self._remote.normalize(uri), offset, size) as (_, answer):
+            yield answer.content.iter_chunked(self._transfers.settings.block_size)
 
     # -- copy operations -------------------------------------------------------------------
 

@@ -189,8 +189,8 @@ class RemoteStorage:
     @asynccontextmanager
     async def open(
         self, uri: URL, offset: int = 0, size: int | None = None
-    ) -> AsyncIterator[tuple[ReadSpan, aiohttp.StreamReader]]:
-        """The file's bytes from ``offset`` (``size`` of them at most) as a stream."""
+    ) -> AsyncIterator[tuple[ReadSpan, aiohttp.ClientResponse]]:
+        """The answer with the file's bytes from ``offset`` (``size`` of them at most)."""
         headers = {}
         if offset > 0 or size is not None:
             end = "" if size is None else str(offset + size - 1)
@@ -208,7 +208,7 @@ class RemoteStorage:
                 raise RuntimeError(
                     f"The server answered bytes from {start} instead of {offset} of {uri}"
                 )
-            yield ReadSpan(start, total), response.content
+            yield ReadSpan(start, total), response
 
     async def delete(self, uri: URL, *, recursive: bool) -> AsyncIterator[tuple[URL, bool]]:
         """Removes ``uri``; yields each removed entry's URI and whether it was a directory."""

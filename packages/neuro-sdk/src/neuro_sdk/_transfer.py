@@ -31,6 +31,7 @@ from yarl import URL
 
 from . import _bundles
 from ._file_filter import IgnoreRules
+from ._spliced_body import SplicedBody
 from ._storage_entities import (
     AbstractFileProgress,
     AbstractRecursiveFileProgress,
@@ -238,8 +239,8 @@ class Transfers:
         requests meanwhile)."""
 
         async def receive() -> bytes:
-            async with self._remote.open(src) as (span, stream):
-                content = await stream.read()
+            async with self._remote.open(src) as (span, answer):
+                content = await answer.content.read()
             if len(content) < span.total:
                 raise aiohttp.ClientPayloadError("The answer ended before the end of the file")
             return content
@@ -254,21 +255,40 @@ class Transfers:
         self, src: URL, sink: "_Sink", progress: AbstractFileProgress, dst_uri: URL
     ) -> int:
         """Reads the file from the sink's position to its end; returns the file's size."""
-        async with self._remote.open(src, sink.position) as (span, stream):
+        async with self._remote.open(src, sink.position) as (span, answer):
             reported = sink.position
+
+            def report(position: int) -> None:
+                nonlocal reported
+                reported = position
+                progress.step(StorageProgressStep(src, dst_uri, position, span.total))
+
+            spliced = SplicedBody.take(answer)
             try:
-                async for chunk in stream.iter_any():
-                    sink.add(chunk)
-                    if sink.pending_size >= self.settings.block_size:
-                        await sink.hand_over()
-                        reported = sink.position
-                        progress.step(StorageProgressStep(src, dst_uri, reported, span.total))
+                if spliced is not None:
+                    sink.add(spliced.buffered)
+                    await sink.flush()
+                    start = sink.position
+                    try:
+                        await spliced.into(
+                            sink.file.fileno(),
+                            lambda moved: report(start + moved),
+                            self.settings.block_size,
+                        )
+                    finally:
+                        sink.position += spliced.moved
+                else:
+                    async for chunk in answer.content.iter_any():
+                        sink.add(chunk)
+                        if sink.pending_size >= self.settings.block_size:
+                            await sink.hand_over()
+                            report(sink.position)
             finally:
                 await sink.flush()
             if sink.position < span.total:
                 raise aiohttp.ClientPayloadError("The answer ended before the end of the file")
             if sink.position != reported:
-                progress.step(StorageProgressStep(src, dst_uri, sink.position, span.total))
+                report(sink.position)
             return span.total
 
     async def _pause_or_give_up(self, error: Exception, attempt: int, what: str) -> None:
