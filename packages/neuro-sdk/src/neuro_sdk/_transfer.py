@@ -17,11 +17,10 @@
 """
 
 import asyncio
-import contextlib
 import logging
 import os
 import stat as stat_module
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -31,6 +30,7 @@ from yarl import URL
 
 from . import _bundles
 from ._file_filter import IgnoreRules
+from ._file_range_payload import FileRangePayload
 from ._spliced_body import SplicedBody
 from ._storage_entities import (
     AbstractFileProgress,
@@ -166,41 +166,11 @@ class Transfers:
         progress.complete(StorageProgressComplete(src_uri, dst, size))
 
     async def _write_chunk(self, src: Path, dst: URL, start: int, length: int) -> None:
-        # Each attempt reads the chunk from disk anew: nothing big is kept in memory.
+        # Each attempt sends the range from the file anew: nothing big is kept in memory.
         await self.retrying(
-            lambda: self._remote.write(dst, start, length, self._read_blocks(src, start, length)),
+            lambda: self._remote.write(dst, start, length, FileRangePayload(src, start, length)),
             f"Upload of {src}",
         )
-
-    async def _read_blocks(self, path: Path, start: int, length: int) -> AsyncIterator[bytes]:
-        """The file's bytes ``start``..``start + length`` in blocks; the next block is read
-        (in a worker thread) while the current one is sent, so at most two are in memory."""
-        fd = await asyncio.to_thread(os.open, path, os.O_RDONLY | os.O_CLOEXEC)
-        end = start + length
-        reading: asyncio.Future[bytes] | None = None
-
-        def read_ahead(position: int) -> "asyncio.Future[bytes] | None":
-            if position >= end:
-                return None
-            size = min(self.settings.block_size, end - position)
-            return asyncio.ensure_future(asyncio.to_thread(os.pread, fd, size, position))
-
-        try:
-            position = start
-            reading = read_ahead(position)
-            while reading is not None:
-                block = await reading
-                if not block:
-                    raise OSError(f"{path} became shorter while it was uploaded")
-                position += len(block)
-                reading = read_ahead(position)
-                yield block
-        finally:
-            if reading is not None:
-                # The fd is closed only once no thread reads from it any more.
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(reading)
-            await asyncio.to_thread(os.close, fd)
 
     async def download(
         self, src: URL, dst: Path, *, size: int, offset: int, progress: AbstractFileProgress
