@@ -14,14 +14,15 @@ uploads cp+sync is the like-for-like bound. A download is not flushed by any cli
 for downloads plain cp is the bound.
 
 Every case runs `--repeat` times (3 by default); the table shows each side's best run and
-lists every run below it. On the development VMs the time to write a gigabyte into the
-page cache swings between about 0.2 and 2.7 s from run to run (cp of 1 GiB: 0.23-2.7 s),
-depending on whether the guest's free memory was recently used, so one run of each side
-measures mostly luck, and a median mixes the two states (a cold cp against a warm upload
-read as "ours 1.9x cp"). The best runs compare each side at its fastest, which holds cp
-to its in-memory bound. Every run writes to names of its own and nothing is deleted before
-the end: right after trees of 5,000 files were deleted, a `cp -r` of 5,000 files took
-1-3 s here instead of 0.13 s.
+lists every run below it. On the development VMs (Firecracker) writing a gigabyte into
+memory the guest has not used lately costs about 2.3 s more than writing it into memory
+just freed (the hypervisor backs the pages on first touch): dd of 1 GiB into a new file
+took 0.16-2.4 s while older copies were kept, and 0.17-0.20 s every time right after the
+previous copy was deleted. So every copy of the big file (each side's upload, download and
+local copies) is deleted right after it is checked, and each run writes into memory just
+freed: all sides measure their own work, not the hypervisor. Trees of small files are kept
+to the end instead: right after trees of 5,000 files were deleted, a `cp -r` of 5,000
+files took 1-3 s here instead of 0.13 s.
 """
 
 import argparse
@@ -122,12 +123,19 @@ def measure(
             check = ["diff", "-r", "-q", str(source), str(target)]
             if subprocess.run(check, capture_output=True, check=False).returncode != 0:
                 raise SystemExit(f"{client}: the downloaded {name} differs from the source")
+            if not recursive:
+                timed([str(executable), "--skip-stats", "rm", remote], env)
+                target.unlink()
         copy = work / f"local-{name}-{run}"
         local.append(timed(["cp", "-r", str(source), str(copy)], dict(os.environ)))
         copy_and_flush = 'cp -r "$1" "$2" && sync -f "$2"'
         synced = work / f"local-synced-{name}-{run}"
+        if not recursive:
+            copy.unlink()
         command = ["sh", "-c", copy_and_flush, "sh", str(source), str(synced)]
         local_synced.append(timed(command, dict(os.environ)))
+        if not recursive:
+            synced.unlink()
     return [
         Row(
             f"{name} {direction}",
