@@ -16,6 +16,8 @@ import neuro_sdk
 
 # Slow to import, and needed only by some uses of the SDK.
 HEAVY = ("aiohttp", "jwt", "cryptography", "pathspec", "rich")
+# Needed only by tree transfers (ignore files, bundles): a copy of one file goes without.
+TREE_ONLY = ("pathspec", "tarfile")
 
 
 def loaded_after(code: str) -> set[str]:
@@ -90,3 +92,8 @@ def test_type_checkers_see_the_same_names_as_run_time() -> None:
 def test_unknown_names_still_raise_attribute_error() -> None:
     with pytest.raises(AttributeError, match="NoSuchName"):
         getattr(neuro_sdk, "NoSuchName")  # noqa: B009
+
+
+def test_a_single_file_transfer_loads_no_tree_machinery() -> None:
+    modules = loaded_after("import neuro_sdk._storage, neuro_sdk._transfer")
+    assert not top_level(modules) & set(TREE_ONLY)

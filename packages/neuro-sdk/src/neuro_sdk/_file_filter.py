@@ -9,14 +9,16 @@ pathspec's ``GitIgnoreSpec``.
 from collections.abc import Set
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pathspec import GitIgnoreSpec
+if TYPE_CHECKING:
+    from pathspec import GitIgnoreSpec
 
 
 @dataclass(frozen=True)
 class _ScopedSpec:
     base: str  # the directory of the ignore file, relative to the upload root ("" = root)
-    spec: GitIgnoreSpec
+    spec: "GitIgnoreSpec"
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,9 @@ class IgnoreRules:
         for name in sorted(file_names):
             ignore_file = directory / name
             if ignore_file.is_file():
+                # pathspec costs ~20 ms to import: only uploads with ignore files pay it.
+                from pathspec import GitIgnoreSpec
+
                 lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
                 added.append(_ScopedSpec(relative, GitIgnoreSpec.from_lines(lines)))
         return IgnoreRules((*self.scoped, *added)) if added else self
