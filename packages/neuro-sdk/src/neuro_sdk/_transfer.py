@@ -5,8 +5,10 @@
   bounded whatever its size.
 * An upload is a CREATE of the first chunk followed by WRITEs at increasing offsets, one
   after another: the remote file is always a prefix of the local one, which is what lets
-  ``continue_`` (and a retry) carry on from its end. A download reads with ``Range`` from
-  the local file's current size.
+  ``continue_`` (and a retry) carry on from its end; each WRITE's body is sent from the
+  file by the kernel (`_file_range_payload`). A download reads with ``Range`` from the local
+  file's current size; over plain HTTP its body is spliced from the socket into the file
+  (`_spliced_body`).
 * A network error or a 502/503 answer repeats only the failed request (an upload's
   current chunk, a download's rest of the file), up to ``max_attempts`` times.
 * In directory transfers, a directory's small files travel in bundles (tar archives of up
