@@ -15,14 +15,20 @@ from .test_storage_transfers import Recorder, file_uri
 MIB = 2**20
 
 
-async def test_the_body_is_spliced_into_the_file_and_the_client_goes_on(
-    client: neuro_sdk.Client, remote_dir: URL, tmp_path: Path
-) -> None:
-    data = os.urandom(5 * MIB + 3)
+async def uploaded(client: neuro_sdk.Client, remote_dir: URL, tmp_path: Path, size: int) -> bytes:
+    """Random bytes of `size`, uploaded as `remote_dir/big.bin`."""
+    data = os.urandom(size)
     source = tmp_path / "source.bin"
     source.write_bytes(data)
     await client.storage.mkdir(remote_dir, parents=True)
     await client.storage.upload_file(file_uri(source), remote_dir / "big.bin")
+    return data
+
+
+async def test_the_body_is_spliced_into_the_file_and_the_client_goes_on(
+    client: neuro_sdk.Client, remote_dir: URL, tmp_path: Path
+) -> None:
+    data = await uploaded(client, remote_dir, tmp_path, 5 * MIB + 3)
     remote = client.storage._remote
     target = tmp_path / "target.bin"
     reports: list[int] = []
@@ -49,11 +55,7 @@ async def test_the_body_is_spliced_into_the_file_and_the_client_goes_on(
 async def test_a_spliced_download_reports_progress_to_the_end(
     client: neuro_sdk.Client, remote_dir: URL, tmp_path: Path
 ) -> None:
-    data = os.urandom(6 * MIB + 12345)
-    source = tmp_path / "source.bin"
-    source.write_bytes(data)
-    await client.storage.mkdir(remote_dir, parents=True)
-    await client.storage.upload_file(file_uri(source), remote_dir / "big.bin")
+    data = await uploaded(client, remote_dir, tmp_path, 6 * MIB + 12345)
     progress = Recorder()
     target = tmp_path / "target.bin"
 
