@@ -52,10 +52,11 @@ class FileRangePayload(Payload):
             raise OSError(f"{self._path} became shorter while it was uploaded")
 
     async def as_bytes(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
-        return await asyncio.to_thread(_read_range, self._path, self._start, self._size or 0)
+        return await asyncio.to_thread(read_range, self._path, self._start, self._size or 0)
 
 
-def _read_range(path: Path, start: int, length: int) -> bytes:
+def read_range(path: Path, start: int, length: int) -> bytes:
+    """Bytes `start`..`start + length` of the file (fewer at its end)."""
     with path.open("rb") as file:
         file.seek(start)
         return file.read(length)

@@ -32,7 +32,7 @@ from yarl import URL
 
 from . import _bundles
 from ._file_filter import IgnoreRules
-from ._file_range_payload import FileRangePayload
+from ._file_range_payload import FileRangePayload, read_range
 from ._spliced_body import SplicedBody
 from ._storage_entities import (
     AbstractFileProgress,
@@ -156,7 +156,7 @@ class Transfers:
         progress.start(StorageProgressStart(src_uri, dst, size))
         position = offset
         if offset == 0:
-            first = await _blocking_io(size, _read_range, src, 0, self.settings.first_chunk_size)
+            first = await _blocking_io(size, read_range, src, 0, self.settings.first_chunk_size)
             await self.retrying(lambda: self._remote.create(dst, first), f"Upload of {src}")
             position = len(first)
             progress.step(StorageProgressStep(src_uri, dst, position, size))
@@ -575,12 +575,6 @@ async def _blocking_io(size: int, function: Callable[..., T], *args: Any) -> T:
     if size <= INLINE_IO_LIMIT:
         return function(*args)
     return await asyncio.to_thread(function, *args)
-
-
-def _read_range(path: Path, start: int, length: int) -> bytes:
-    with path.open("rb") as file:
-        file.seek(start)
-        return file.read(length)
 
 
 def _open_for_download(path: Path, offset: int) -> BinaryIO:
