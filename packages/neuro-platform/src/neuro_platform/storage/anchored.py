@@ -42,6 +42,7 @@ _NEW_DIR_MODE = 0o777
 _SYNC_GROUP = 32
 _IOV_MAX = 1024  # the most buffers one pwritev(2) takes on Linux
 _SYNC_FILE_RANGE_WRITE = 2
+_SPLICE_F_MOVE = getattr(os, "SPLICE_F_MOVE", 1)
 
 
 def _load_sync_file_range() -> Callable[[int, int, int, int], int] | None:
@@ -113,6 +114,13 @@ class GuardedFd:
                     views.pop(0)
                 if views and written:
                     views[0] = views[0][written:]
+
+    def splice_from(self, pipe_fd: int, length: int, offset: int) -> int:
+        """Moves up to `length` bytes from the pipe into the file at `offset` with
+        splice(2), without them passing through Python; returns how many it moved."""
+        with self._lock:
+            self._check_open()
+            return os.splice(pipe_fd, self._fd, length, offset_dst=offset, flags=_SPLICE_F_MOVE)
 
     def start_writeback(self, offset: int, length: int) -> None:
         """Asks the kernel to start writing these bytes to disk now, without waiting

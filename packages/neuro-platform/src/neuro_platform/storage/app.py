@@ -20,6 +20,7 @@ from .errors import StorageError
 from .filesystem import LocalFilesystem
 from .handlers import handle, storage_error_response
 from .keys import STORAGE_CLUSTER, STORAGE_FILESYSTEM
+from .socket_body import close_taken_connections
 
 
 def storage_root(settings: Settings, cluster_name: str) -> Path:
@@ -41,6 +42,7 @@ def create_storage_app(cluster_name: str, root: Path) -> web.Application:
     app[STORAGE_CLUSTER] = cluster_name
     app[STORAGE_FILESYSTEM] = LocalFilesystem(root)
     app.on_startup.append(_create_root)
+    app.on_response_prepare.append(close_taken_connections)
     # The bare prefix is the storage root itself (`storage:/`).
     app.router.add_route("*", "", handle)
     app.router.add_route("*", "/{path:.*}", handle)

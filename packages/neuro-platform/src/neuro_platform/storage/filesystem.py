@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import itertools
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
@@ -25,6 +26,7 @@ from .bundles import BundledFile
 from .entries import DiskUsage, FileInfo, RemovedEntry
 from .errors import StorageError
 from .paths import StoragePath
+from .socket_body import SocketBody, run_stoppable
 
 BLOCK_SIZE = 1024 * 1024  # the SDK uploads in 1 MiB chunks too
 SMALL_FILE_SIZE = BLOCK_SIZE  # the SDK's CREATE carries up to 1 MiB: one request per file
@@ -116,14 +118,28 @@ class LocalFilesystem:
         return await asyncio.to_thread(_read_small_files, self._tree, directory, names, limit)
 
     async def write(
-        self, path: StoragePath, offset: int, length: int, content: AsyncIterable[bytes]
+        self,
+        path: StoragePath,
+        offset: int,
+        length: int,
+        content: AsyncIterable[bytes] | SocketBody,
     ) -> None:
         """Writes exactly `length` bytes at `offset` into an existing file, durably: the
         bytes are flushed to disk before this returns (like a CREATE's before its rename),
         so an upload that `neuro cp` reports done survives a power loss. Each block's
         writeback starts as soon as it is written, so the flush at the end waits for
-        little more than the last block."""
+        little more than the last block. A `SocketBody` (whose length the handler checked)
+        goes from the socket to the file by splice(2)."""
         file, _ = await asyncio.to_thread(self._tree.open_for_writing, path)
+        if isinstance(content, SocketBody):
+            try:
+                await run_stoppable(functools.partial(content.move_into, file, offset, str(path)))
+                await asyncio.to_thread(file.fdatasync)
+            except OSError as e:
+                raise StorageError.from_os_error(e, str(path)) from None
+            finally:
+                await asyncio.shield(asyncio.to_thread(file.close))
+            return
 
         def write_block(position: int, chunks: Sequence[bytes]) -> None:
             try:

@@ -25,6 +25,7 @@ from .keys import STORAGE_CLUSTER, STORAGE_FILESYSTEM
 from .paths import StoragePath
 from .ranges import RangeNotSatisfiableError, resolve_range
 from .service import StorageService, VisibleFile
+from .socket_body import take_socket_body
 
 NDJSON = "application/x-ndjson"
 NDJSON_FLUSH_BYTES = 64 * 1024
@@ -242,7 +243,18 @@ async def write_file(
     if match is None or int(match[2]) < int(match[1]):
         raise web.HTTPBadRequest(reason="WRITE needs Content-Range: bytes <start>-<end>/*")
     start, end = int(match[1]), int(match[2])
-    await service.write(user, path, start, end - start + 1, request.content.iter_any())
+    length = end - start + 1
+    if request.content_length is not None and request.content_length != length:
+        raise StorageError(
+            errno.EINVAL, "The body's Content-Length differs from its Content-Range", str(path)
+        )
+    body = take_socket_body(request)
+    try:
+        await service.write(user, path, start, length, body or request.content.iter_any())
+    except Exception:
+        if body is not None:
+            await body.discard_rest()
+        raise
     return web.Response(status=200)
 
 

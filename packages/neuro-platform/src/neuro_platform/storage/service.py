@@ -22,6 +22,7 @@ from .entries import DiskUsage, FileInfo, RemovedEntry
 from .errors import StorageError
 from .filesystem import LocalFilesystem, OpenedFile
 from .paths import StoragePath
+from .socket_body import SocketBody
 
 STORAGE_SCHEME = "storage"
 
@@ -103,7 +104,7 @@ class StorageService:
         path: StoragePath,
         offset: int,
         length: int,
-        content: AsyncIterable[bytes],
+        content: AsyncIterable[bytes] | SocketBody,
     ) -> None:
         await self._require(user, Action.WRITE, path)
         await self._filesystem.write(path, offset, length, content)
