@@ -59,7 +59,10 @@ MAX_RETRY_DELAY_S = 5.0
 @dataclass(frozen=True)
 class TransferSettings:
     first_chunk_size: int = 2**20  # the CREATE body: files up to this size take one request
-    write_chunk_size: int = 16 * 2**20  # each later WRITE body, streamed from disk
+    # Each later WRITE body, sent from the file by the kernel. Big, because every WRITE
+    # costs a round trip and a flush on the server (64 MiB instead of 16 took 1 GiB from
+    # 0.79 s to 0.67 s on loopback); a retry resends at most this much.
+    write_chunk_size: int = 64 * 2**20
     block_size: int = 2**20  # local reads and writes
     concurrency: int = 32  # requests in flight within one directory transfer
     max_attempts: int = 10
@@ -154,23 +157,35 @@ class Transfers:
     ) -> None:
         src_uri = local_path_to_uri(src)
         progress.start(StorageProgressStart(src_uri, dst, size))
+
+        def report(position: int) -> None:
+            progress.step(StorageProgressStep(src_uri, dst, position, size))
+
         position = offset
         if offset == 0:
             first = await _blocking_io(size, read_range, src, 0, self.settings.first_chunk_size)
             await self.retrying(lambda: self._remote.create(dst, first), f"Upload of {src}")
             position = len(first)
-            progress.step(StorageProgressStep(src_uri, dst, position, size))
+            report(position)
         while position < size:
             length = min(self.settings.write_chunk_size, size - position)
-            await self._write_chunk(src, dst, position, length)
+            await self._write_chunk(src, dst, position, length, report)
             position += length
-            progress.step(StorageProgressStep(src_uri, dst, position, size))
+            report(position)
         progress.complete(StorageProgressComplete(src_uri, dst, size))
 
-    async def _write_chunk(self, src: Path, dst: URL, start: int, length: int) -> None:
+    async def _write_chunk(
+        self, src: Path, dst: URL, start: int, length: int, report: Callable[[int], None]
+    ) -> None:
+        def sent(count: int) -> None:
+            if count < length:  # the whole chunk is reported once the server has it
+                report(start + count)
+
         # Each attempt sends the range from the file anew: nothing big is kept in memory.
         await self.retrying(
-            lambda: self._remote.write(dst, start, length, FileRangePayload(src, start, length)),
+            lambda: self._remote.write(
+                dst, start, length, FileRangePayload(src, start, length, sent)
+            ),
             f"Upload of {src}",
         )
 
