@@ -36,6 +36,7 @@ from .anchored import GuardedFd
 from .errors import StorageError
 
 PIPE_SIZE = 1024 * 1024  # bytes one splice(2) moves at most; the pipe is grown to this
+WRITEBACK_BYTES = 8 * 1024 * 1024  # handed to writeback in runs of this size (fewer calls)
 POLL_MS = 100  # how often a waiting worker checks whether the request was cancelled
 # How long an answer that failed midway waits for the rest of the body (aiohttp's own
 # lingering time for bodies it did not read).
@@ -53,16 +54,17 @@ class SocketBody:
     unread: int
 
     def move_into(self, file: GuardedFd, offset: int, path: str, stop: threading.Event) -> None:
-        """Writes the body into `file` at `offset`, starting the writeback of each piece
-        as it lands (blocking: runs in a worker thread). Raises StorageError: EINVAL when
-        the body ends early or the connection fails, the file's own error otherwise.
-        Stops early, without error, once `stop` is set."""
+        """Writes the body into `file` at `offset`, starting the writeback of every
+        WRITEBACK_BYTES as they land (blocking: runs in a worker thread). Raises
+        StorageError: EINVAL when the body ends early or the connection fails, the file's
+        own error otherwise. Stops early, without error, once `stop` is set."""
         position = offset
         try:
             if self.buffered:
                 file.pwrite_all(self.buffered, position)
                 file.start_writeback(position, len(self.buffered))
                 position += len(self.buffered)
+            written_back = position  # where the bytes not yet handed to writeback start
             read_end, write_end = os.pipe()
         except OSError as e:
             raise StorageError.from_os_error(e, path) from None
@@ -72,13 +74,14 @@ class SocketBody:
             while received := self._receive(
                 lambda n: os.splice(self.socket_fd, write_end, n), stop, path
             ):
-                piece_start = position
                 try:
                     while received:
                         moved = file.splice_from(read_end, received, position)
                         received -= moved
                         position += moved
-                    file.start_writeback(piece_start, position - piece_start)
+                    if position - written_back >= WRITEBACK_BYTES:
+                        file.start_writeback(written_back, position - written_back)
+                        written_back = position
                 except OSError as e:
                     raise StorageError.from_os_error(e, path) from None
         finally:
