@@ -9,19 +9,30 @@ import json
 import subprocess
 import sys
 
+import click
+
 HEAVY = {"aiohttp", "jwt", "cryptography", "rich", "pathspec"}
 
 
-def loaded_after(code: str) -> set[str]:
+def loaded_modules(code: str) -> set[str]:
+    """The modules a fresh interpreter has imported after running ``code``."""
     probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
-    return {name.partition(".")[0] for name in json.loads(result.stdout.splitlines()[-1])}
+    return set(json.loads(result.stdout.splitlines()[-1]))
+
+
+def loaded_after(code: str) -> set[str]:
+    """The top-level packages imported after running ``code``."""
+    return {name.partition(".")[0] for name in loaded_modules(code)}
 
 
 def test_the_command_tree_imports_nothing_heavy() -> None:
-    assert not loaded_after("import neuro_cli.main") & HEAVY
+    modules = loaded_modules("import neuro_cli.main")
+    assert not {name.partition(".")[0] for name in modules} & HEAVY
+    # Commands are imported when run (see neuro_cli.main.COMMANDS).
+    assert not {name for name in modules if name.startswith("neuro_cli.commands.")}
 
 
 def test_help_imports_nothing_heavy() -> None:
@@ -34,3 +45,22 @@ def test_help_imports_nothing_heavy() -> None:
         "    assert cli.main(['--help'], prog_name='neuro', standalone_mode=False) == 0"
     )
     assert not modules & HEAVY
+
+
+def test_every_command_of_the_table_is_found_under_its_own_name() -> None:
+    from neuro_cli.main import COMMANDS, cli
+
+    context = click.Context(cli)
+    for name in cli.list_commands(context):
+        command = cli.get_command(context, name)
+        assert command is not None, name
+        assert command.name == name, (name, COMMANDS[name])
+    assert cli.get_command(context, "no-such-command") is None
+
+
+def test_a_command_imports_its_own_module_only() -> None:
+    modules = loaded_modules(
+        "from neuro_cli.main import cli\nimport click\ncli.get_command(click.Context(cli), 'cp')"
+    )
+    commands = {name for name in modules if name.startswith("neuro_cli.commands.")}
+    assert commands == {"neuro_cli.commands.storage"}

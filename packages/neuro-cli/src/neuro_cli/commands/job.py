@@ -639,14 +639,3 @@ def _local_tz() -> Any:
 ps = click.Command(
     "ps", callback=ls.callback, params=ls.params, help=ls.help, short_help=ls.short_help
 )
-SHORTCUTS: tuple[click.Command, ...] = (
-    run,
-    ps,
-    status,
-    logs,
-    kill,
-    top,
-    exec_,
-    attach,
-    port_forward,
-)

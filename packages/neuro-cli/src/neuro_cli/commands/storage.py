@@ -456,6 +456,3 @@ async def rm(root: Root, paths: tuple[str, ...], recursive: bool, progress: bool
                 await client.storage.rm(
                     uri, recursive=recursive, progress=_PrintRemoved(root) if progress else None
                 )
-
-
-SHORTCUTS = (cp, ls, mkdir, mv, rm)
