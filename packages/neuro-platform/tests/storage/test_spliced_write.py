@@ -161,3 +161,51 @@ async def test_chunked_bodies_are_read_through_aiohttp(alice: StorageUser, cut: 
         assert response.status == 200, await response.text()
         assert "Connection" not in response.headers or response.headers["Connection"] != "close"
         assert await alice.read("alice/chunked.bin") == data
+
+
+async def test_stalled_uploads_hold_no_thread(
+    platform_server: PlatformServer, alice: StorageUser
+) -> None:
+    # More stalled WRITEs than the server has threads of any pool: each waits in the event
+    # loop, so other requests, and the stalled ones once they go on, all get served.
+    count = 40
+    first, rest = os.urandom(100 * 1024), os.urandom(50 * 1024)
+    connections = []
+    for index in range(count):
+        assert (await alice.put(f"alice/stalled-{index}.bin", b"")).status == 201
+        connections.append(
+            await _open_write(
+                platform_server, alice, f"alice/stalled-{index}.bin", 0, len(first) + len(rest)
+            )
+        )
+    await asyncio.sleep(0.5)  # the server has taken every socket over and waits for bytes
+    for _, writer in connections:
+        writer.write(first)
+        await writer.drain()
+    await asyncio.sleep(0.5)  # every server worker has found its socket empty again
+
+    data = os.urandom(2 * MiB)
+
+    async def upload_meanwhile() -> None:
+        assert (await alice.put("alice/meanwhile.bin", data[:MiB])).status == 201
+        written = await alice.request(
+            "PATCH",
+            "alice/meanwhile.bin",
+            "WRITE",
+            data=io.BytesIO(data[MiB:]),
+            headers={"Content-Range": f"bytes {MiB}-{len(data) - 1}/*"},
+        )
+        assert written.status == 200, await written.text()
+        assert await alice.read("alice/meanwhile.bin") == data
+
+    await asyncio.wait_for(upload_meanwhile(), 30)  # a hang would mean no thread was free
+
+    for _, writer in connections:
+        writer.write(rest)
+        await writer.drain()
+    for reader, writer in connections:
+        answer = await asyncio.wait_for(reader.read(), 30)
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 200 OK"), answer
+    for index in (0, count - 1):
+        assert await alice.read(f"alice/stalled-{index}.bin") == first + rest

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import functools
 import itertools
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
@@ -26,7 +25,7 @@ from .bundles import BundledFile
 from .entries import DiskUsage, FileInfo, RemovedEntry
 from .errors import StorageError
 from .paths import StoragePath
-from .socket_body import SocketBody, run_stoppable
+from .socket_body import SocketBody
 
 BLOCK_SIZE = 1024 * 1024  # the SDK uploads in 1 MiB chunks too
 SMALL_FILE_SIZE = BLOCK_SIZE  # the SDK's CREATE carries up to 1 MiB: one request per file
@@ -133,7 +132,7 @@ class LocalFilesystem:
         file, _ = await asyncio.to_thread(self._tree.open_for_writing, path)
         if isinstance(content, SocketBody):
             try:
-                await run_stoppable(functools.partial(content.move_into, file, offset, str(path)))
+                await content.move_into(file, offset, str(path))
                 await asyncio.to_thread(file.fdatasync)
             except OSError as e:
                 raise StorageError.from_os_error(e, str(path)) from None

@@ -249,12 +249,15 @@ async def write_file(
             errno.EINVAL, "The body's Content-Length differs from its Content-Range", str(path)
         )
     body = take_socket_body(request)
-    try:
-        await service.write(user, path, start, length, body or request.content.iter_any())
-    except Exception:
-        if body is not None:
+    if body is None:
+        await service.write(user, path, start, length, request.content.iter_any())
+        return web.Response(status=200)
+    with body:
+        try:
+            await service.write(user, path, start, length, body)
+        except Exception:
             await body.discard_rest()
-        raise
+            raise
     return web.Response(status=200)
 
 
