@@ -79,10 +79,9 @@ class SocketBody:
     async def move_into(self, file: GuardedFd, offset: int, path: str) -> None:
         """Writes the body into `file` at `offset`. Raises StorageError: EINVAL when the
         body ends early or the connection fails, the file's own error otherwise."""
-        loop = asyncio.get_running_loop()
-        sink = await loop.run_in_executor(_SPLICERS, _FileSink, file, offset, path)
+        sink = _FileSink(file, offset, path)
         try:
-            await loop.run_in_executor(_SPLICERS, sink.write, self.buffered)
+            await asyncio.get_running_loop().run_in_executor(_SPLICERS, sink.write, self.buffered)
             while self.unread:
                 await self._readable()
                 await _run_stoppable(functools.partial(self._move_while_flowing, sink, path))
