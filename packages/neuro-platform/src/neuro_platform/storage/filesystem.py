@@ -130,22 +130,6 @@ class LocalFilesystem:
         little more than the last block. A `SocketBody` (whose length the handler checked)
         goes from the socket to the file by splice(2)."""
         file, _ = await asyncio.to_thread(self._tree.open_for_writing, path)
-        if isinstance(content, SocketBody):
-            try:
-                await content.move_into(file, offset, str(path))
-                await asyncio.to_thread(file.fdatasync)
-            except OSError as e:
-                raise StorageError.from_os_error(e, str(path)) from None
-            finally:
-                await asyncio.shield(asyncio.to_thread(file.close))
-            return
-
-        def write_block(position: int, chunks: Sequence[bytes]) -> None:
-            try:
-                file.pwritev_all(chunks, position)
-                file.start_writeback(position, sum(map(len, chunks)))
-            except OSError as e:
-                raise StorageError.from_os_error(e, str(path)) from None
 
         def flush() -> None:
             try:
@@ -154,18 +138,10 @@ class LocalFilesystem:
                 raise StorageError.from_os_error(e, str(path)) from None
 
         try:
-            writer = _BlockWriter(write_block, offset)
-            async with writer:
-                async for chunk in content:
-                    if writer.end + len(chunk) > offset + length:
-                        raise StorageError(
-                            errno.EINVAL, "Body is longer than its Content-Range", str(path)
-                        )
-                    await writer.add(chunk)
-            if writer.end != offset + length:
-                raise StorageError(
-                    errno.EINVAL, "Body is shorter than its Content-Range", str(path)
-                )
+            if isinstance(content, SocketBody):
+                await content.move_into(file, offset, str(path))
+            else:
+                await _write_stream(file, path, offset, length, content)
             await asyncio.to_thread(flush)
         finally:
             await asyncio.shield(asyncio.to_thread(file.close))
@@ -204,6 +180,28 @@ def _read_small_files(
             continue
         found.append(BundledFile(name, content, info.modification_time))
     return found
+
+
+async def _write_stream(
+    file: GuardedFd, path: StoragePath, offset: int, length: int, content: AsyncIterable[bytes]
+) -> None:
+    """Writes a body read through aiohttp, block by block (see `_BlockWriter`)."""
+
+    def write_block(position: int, chunks: Sequence[bytes]) -> None:
+        try:
+            file.pwritev_all(chunks, position)
+            file.start_writeback(position, sum(map(len, chunks)))
+        except OSError as e:
+            raise StorageError.from_os_error(e, str(path)) from None
+
+    writer = _BlockWriter(write_block, offset)
+    async with writer:
+        async for chunk in content:
+            if writer.end + len(chunk) > offset + length:
+                raise StorageError(errno.EINVAL, "Body is longer than its Content-Range", str(path))
+            await writer.add(chunk)
+    if writer.end != offset + length:
+        raise StorageError(errno.EINVAL, "Body is shorter than its Content-Range", str(path))
 
 
 class _BlockWriter:

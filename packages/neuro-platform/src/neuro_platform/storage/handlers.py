@@ -251,13 +251,13 @@ async def write_file(
     body = take_socket_body(request)
     if body is None:
         await service.write(user, path, start, length, request.content.iter_any())
-        return web.Response(status=200)
-    with body:
-        try:
-            await service.write(user, path, start, length, body)
-        except Exception:
-            await body.discard_rest()
-            raise
+    else:
+        with body:
+            try:
+                await service.write(user, path, start, length, body)
+            except Exception:
+                await body.discard_rest()
+                raise
     return web.Response(status=200)
 
 
