@@ -1,6 +1,6 @@
 """A job's log stream (monitoring.logs) over the real engine, archive and job repository, at the
-moment the scheduler cannot be paused at through the API: between two runs of a restarting job,
-when the last run is archived and the next container does not exist yet."""
+moments the scheduler cannot be paused at through the API: between two runs of a restarting
+job, when the last run is archived and the next container does not exist or has not started."""
 
 from __future__ import annotations
 
@@ -9,14 +9,21 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import pytest
+from aiodocker.containers import DockerContainer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from neuro_platform.jobs.entities import Container, Job, JobStatus, Resources, StatusItem
 from neuro_platform.jobs.log_archive import LogArchive
 from neuro_platform.jobs.repository import JobRepository
 from neuro_platform.monitoring.logs import LogOptions, job_logs
-from neuro_platform.orchestrator import ContainerSpec, DockerOrchestrator
+from neuro_platform.orchestrator import (
+    ContainerPhase,
+    ContainerSpec,
+    DockerOrchestrator,
+)
 
 MIB = 1024**2
 SEPARATOR = "--live--"
@@ -29,6 +36,59 @@ async def test_a_stream_opened_between_two_runs_waits_for_the_next_one(
     tmp_path: Path,
 ) -> None:
     first_run = make_spec("sh", "-c", "echo first")
+    repository, stream = await _stream_after_first_run(orchestrator, first_run, sessions, tmp_path)
+    assert await anext(stream) == b"first\n"
+    rest = asyncio.create_task(_read_all(stream))
+    await asyncio.sleep(0.5)
+    assert not rest.done(), "the stream ended before the job's next run"
+
+    await orchestrator.start(replace(first_run, command=("sh", "-c", "echo second")))
+    await repository.update(first_run.job_id, lambda j: replace(j, restarts=j.restarts + 1))
+    async with asyncio.timeout(30):
+        assert await rest == f"{SEPARATOR}\nsecond\n".encode()
+
+
+async def test_a_stream_waits_while_the_next_container_is_created_but_not_started(
+    orchestrator: DockerOrchestrator,
+    make_spec: Callable[..., ContainerSpec],
+    sessions: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The engine ends a followed log of a never-started container at once: a stream that
+    # followed it then would end without the run it waited for.
+    first_run = make_spec("sh", "-c", "echo first")
+    repository, stream = await _stream_after_first_run(orchestrator, first_run, sessions, tmp_path)
+    assert await anext(stream) == b"first\n"
+    rest = asyncio.create_task(_read_all(stream))
+
+    start_container = DockerContainer.start
+    created = asyncio.Event()
+
+    async def start_late(self: DockerContainer, **config: Any) -> Any:
+        created.set()
+        await asyncio.sleep(1)
+        return await start_container(self, **config)
+
+    monkeypatch.setattr(DockerContainer, "start", start_late)
+    second_run = asyncio.create_task(
+        orchestrator.start(replace(first_run, command=("sh", "-c", "echo second")))
+    )
+    await created.wait()
+    assert (await orchestrator.state(first_run.job_id)).phase is ContainerPhase.PENDING
+    await repository.update(first_run.job_id, lambda j: replace(j, restarts=j.restarts + 1))
+    async with asyncio.timeout(30):
+        assert await rest == f"{SEPARATOR}\nsecond\n".encode()
+    await second_run
+
+
+async def _stream_after_first_run(
+    orchestrator: DockerOrchestrator,
+    first_run: ContainerSpec,
+    sessions: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+) -> tuple[JobRepository, AsyncIterator[bytes]]:
+    """A running job whose first run has exited, been archived and removed, and its log stream."""
     now = datetime.now(UTC)
     job = Job(
         id=first_run.job_id,
@@ -47,7 +107,6 @@ async def test_a_stream_opened_between_two_runs_waits_for_the_next_one(
     await orchestrator.wait(first_run.job_id)
     await archive.append_run(orchestrator, first_run.job_id)
     await orchestrator.remove(first_run.job_id)
-
     stream = job_logs(
         job,
         LogOptions(separator=SEPARATOR),
@@ -55,15 +114,7 @@ async def test_a_stream_opened_between_two_runs_waits_for_the_next_one(
         archive=archive,
         orchestrator=orchestrator,
     )
-    assert await anext(stream) == b"first\n"
-    rest = asyncio.create_task(_read_all(stream))
-    await asyncio.sleep(0.5)
-    assert not rest.done(), "the stream ended before the job's next run"
-
-    await orchestrator.start(replace(first_run, command=("sh", "-c", "echo second")))
-    await repository.update(job.id, lambda j: replace(j, restarts=j.restarts + 1))
-    async with asyncio.timeout(30):
-        assert await rest == f"{SEPARATOR}\nsecond\n".encode()
+    return repository, stream
 
 
 async def _read_all(stream: AsyncIterator[bytes]) -> bytes:

@@ -16,7 +16,7 @@ from typing import Protocol
 
 from ..jobs.entities import Job, JobStatus
 from ..jobs.log_archive import LogArchive
-from ..orchestrator import ContainerNotFoundError, Orchestrator
+from ..orchestrator import ContainerNotFoundError, ContainerPhase, Orchestrator
 
 # A log stream waits for its pending job's start as an in-process event (the scheduler's
 # update of the job), so the first line follows the start at once; this timeout only bounds
@@ -60,27 +60,34 @@ async def job_logs(
     first = True
     while True:
         try:
-            live = orchestrator.logs(
-                job.id,
-                since=options.since,
-                timestamps=options.timestamps,
-                follow=not job.is_finished,
-            )
-            async for chunk in live:
-                if first and sent_archived:
-                    yield options.live_separator()
-                first = False
-                yield chunk
-            return
+            # A restarting job's next container exists a moment before it starts, and the
+            # engine ends a followed log of a container that never started at once, empty.
+            if job.is_finished or await _has_started(orchestrator, job.id):
+                live = orchestrator.logs(
+                    job.id,
+                    since=options.since,
+                    timestamps=options.timestamps,
+                    follow=not job.is_finished,
+                )
+                async for chunk in live:
+                    if first and sent_archived:
+                        yield options.live_separator()
+                    first = False
+                    yield chunk
+                return
         except ContainerNotFoundError:
             if not first or job.is_finished or archive.size(job.id) > offset:
                 break
-            # Between two runs of a restarting job: the last run is archived and the next
-            # container is still being created. Its output is the live part.
-            job = await jobs.next_state(job, WAIT_FOR_START_S)
+        # Between two runs of a restarting job: the last run is archived and the next
+        # container is still being created or started. Its output is the live part.
+        job = await jobs.next_state(job, WAIT_FOR_START_S)
     # The run ended and was archived meanwhile: what it wrote is now past `offset`.
     async for chunk in _filtered(archive.read(job.id, offset), options):
         yield chunk
+
+
+async def _has_started(orchestrator: Orchestrator, job_id: str) -> bool:
+    return (await orchestrator.state(job_id)).phase is not ContainerPhase.PENDING
 
 
 async def _filtered(chunks: AsyncIterator[bytes], options: LogOptions) -> AsyncIterator[bytes]:
