@@ -1,6 +1,6 @@
 """A request body that is a range of a local file, sent by the kernel with sendfile(2).
 
-An upload's WRITE carries up to 64 MiB of the file. Read into Python and handed to aiohttp,
+An upload's WRITE carries up to 1 GiB of the file. Read into Python and handed to aiohttp,
 every byte is copied twice on the client (file → Python → socket) and crosses the event
 loop in blocks; with sendfile(2) the kernel moves the range from the page cache to the
 socket itself. asyncio falls back to reading and writing where the transport cannot do
@@ -19,7 +19,7 @@ from aiohttp.payload import Payload
 class FileRangePayload(Payload):
     """Bytes ``start``..``start + length`` of the file at ``path``, read when sent (so each
     retry of a request reads the file anew). ``on_sent(sent)`` follows every ``piece``
-    bytes handed to the kernel, for progress bars: a WRITE carries 64 MiB, which a slow
+    bytes handed to the kernel, for progress bars: a WRITE carries up to 1 GiB, which a slow
     network takes seconds to move."""
 
     def __init__(
@@ -54,7 +54,10 @@ class FileRangePayload(Payload):
         # The headers aiohttp keeps back to send with the first body bytes go out first.
         writer.send_headers()
         await writer.drain()
-        file = await asyncio.to_thread(self._path.open, "rb")
+        # Opened and closed right here, not in a worker thread: a request cut while that
+        # thread worked would leave its file open, and opening a file to read it (or closing
+        # it, with nothing to flush) takes microseconds.
+        file = self._path.open("rb")
         try:
             loop = asyncio.get_running_loop()
             sent = 0
@@ -67,7 +70,7 @@ class FileRangePayload(Payload):
                 if self._on_sent is not None:
                     self._on_sent(sent)
         finally:
-            await asyncio.to_thread(file.close)
+            file.close()
 
     async def as_bytes(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
         return await asyncio.to_thread(read_range, self._path, self._start, self._size or 0)

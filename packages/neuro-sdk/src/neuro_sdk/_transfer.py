@@ -60,9 +60,9 @@ MAX_RETRY_DELAY_S = 5.0
 class TransferSettings:
     first_chunk_size: int = 2**20  # the CREATE body: files up to this size take one request
     # Each later WRITE body, sent from the file by the kernel. Big, because every WRITE
-    # costs a round trip and a flush on the server (64 MiB instead of 16 took 1 GiB from
-    # 0.79 s to 0.67 s on loopback); a retry resends at most this much.
-    write_chunk_size: int = 64 * 2**20
+    # costs a round trip and a flush on the server (1 GiB in 64 MiB WRITEs took 0.63 s on
+    # loopback, in one WRITE 0.53 s); a retry after a cut sends only what the server lacks.
+    write_chunk_size: int = 2**30
     block_size: int = 2**20  # local reads and writes
     concurrency: int = 32  # requests in flight within one directory transfer
     max_attempts: int = 10
@@ -177,17 +177,35 @@ class Transfers:
     async def _write_chunk(
         self, src: Path, dst: URL, start: int, length: int, report: Callable[[int], None]
     ) -> None:
-        def sent(count: int) -> None:
-            if count < length:  # the whole chunk is reported once the server has it
-                report(start + count)
+        """Sends bytes `start`..`start + length`; after a cut, only what the server lacks.
 
-        # Each attempt sends the range from the file anew: nothing big is kept in memory.
-        await self.retrying(
-            lambda: self._remote.write(
-                dst, start, length, FileRangePayload(src, start, length, sent)
-            ),
-            f"Upload of {src}",
-        )
+        The server writes a WRITE's body into the file as it arrives, so after a failed
+        attempt the file's size says how far it got: the next attempt starts there instead
+        of resending the whole range (and a big range costs nothing extra to lose)."""
+        end = start + length
+
+        def reporting_from(first: int) -> Callable[[int], None]:
+            def sent(count: int) -> None:
+                if first + count < end:  # the whole range is reported once stored
+                    report(first + count)
+
+            return sent
+
+        position = start
+        attempt = 1
+        while True:
+            try:
+                # Each attempt reads the range from the file anew: nothing big is in memory.
+                payload = FileRangePayload(src, position, end - position, reporting_from(position))
+                await self._remote.write(dst, position, end - position, payload)
+                return
+            except (aiohttp.ClientError, TransientServerError) as error:
+                reached = await self.retrying(lambda: self._remote.stat(dst), f"Upload of {src}")
+                if position < reached.size <= end:  # anything else: resend the rest
+                    position = reached.size
+                    attempt = 1  # bytes got through: the connection works
+                attempt += 1
+                await self._pause_or_give_up(error, attempt, f"Upload of {src}")
 
     async def download(
         self, src: URL, dst: Path, *, size: int, offset: int, progress: AbstractFileProgress

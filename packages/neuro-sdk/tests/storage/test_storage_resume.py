@@ -4,6 +4,7 @@ mid-transfer by a TCP proxy in front of the real server (a fault injector, not a
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import socket
 import sys
@@ -87,6 +88,9 @@ async def test_upload_killed_midway_is_continued_to_an_identical_file(
         assert b"".join([chunk async for chunk in content]) == data
 
 
+WRITE_RANGE = re.compile(rb"^PATCH [^\r]*op=WRITE.*?\r\nContent-Range: bytes (\d+)-", re.S | re.I)
+
+
 class CuttingProxy:
     """Forwards TCP to the server; cuts the first ``cuts`` connections once ``limit`` bytes
     have passed in the watched direction ("up": client to server, "down": the reverse)."""
@@ -99,6 +103,7 @@ class CuttingProxy:
         self.direction = "down"
         self.bytes = {"up": 0, "down": 0}
         self.cuts_done = 0
+        self.write_offsets: list[int] = []  # where each WRITE that came through started
 
     def arm(self, *, direction: str, limit: int, cuts: int) -> None:
         self.direction, self.limit, self.cuts_left = direction, limit, cuts
@@ -117,11 +122,16 @@ class CuttingProxy:
                         if watched["count"] + len(chunk) >= self.limit:
                             self.cuts_left -= 1
                             self.cuts_done += 1
+                            # The server reads what came through before the cut (a reset
+                            # would drop what it had not read yet).
+                            await asyncio.sleep(0.1)
                             writer.transport.abort()
                             up_writer.transport.abort()
                             return
                         watched["count"] += len(chunk)
                     self.bytes[direction] += len(chunk)
+                    if direction == "up" and (found := WRITE_RANGE.search(chunk)):
+                        self.write_offsets.append(int(found[1]))
                     dst.write(chunk)
                     await dst.drain()
             dst.close()
@@ -175,3 +185,31 @@ async def test_cut_connections_resume_uploads_and_downloads(
     assert target.read_bytes() == data
     # Resumed, not restarted: restarting would have moved 1 + 1 + 3 MiB.
     assert proxy.bytes["down"] < len(data) * 1.5
+
+
+async def test_a_cut_write_is_resumed_where_the_server_got_to(
+    proxied_client: tuple[neuro_sdk.Client, CuttingProxy], tmp_path: Path
+) -> None:
+    client, proxy = proxied_client
+    # One WRITE for all but the first 256 KiB: a cut attempt must not start it over.
+    settings = TransferSettings(
+        first_chunk_size=256 * 1024, write_chunk_size=2**30, retry_delay_s=0.01
+    )
+    client.storage._transfers = Transfers(client.storage._remote, settings)
+    data = os.urandom(8 * 2**20)
+    source = tmp_path / "source.bin"
+    source.write_bytes(data)
+
+    proxy.arm(direction="up", limit=2 * 2**20, cuts=3)
+    await client.storage.upload_file(URL(source.as_uri()), URL("storage:resumed.bin"))
+
+    assert proxy.cuts_done == 3
+    async with client.storage.open(URL("storage:resumed.bin")) as content:
+        assert b"".join([chunk async for chunk in content]) == data
+    # Each attempt starts where the last one got to, not at the start of the range.
+    offsets = proxy.write_offsets
+    assert len(offsets) == 4
+    assert offsets[0] == 256 * 1024
+    assert offsets == sorted(set(offsets)), offsets
+    # Starting the WRITE over after each cut would have sent 3 x 2 MiB more.
+    assert proxy.bytes["up"] < len(data) + 2**20
