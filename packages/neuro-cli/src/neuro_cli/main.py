@@ -1,7 +1,11 @@
 """The ``neuro`` entry point: global options, the command tree and error reporting."""
 
+import atexit
+import contextlib
 import importlib
 import logging
+import os
+import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -175,5 +179,22 @@ def cli(
 
 
 def main(args: Sequence[str] | None = None) -> NoReturn:
-    cli.main(args=args, prog_name="neuro")
-    raise AssertionError("NeuroGroup.main always exits in standalone mode")
+    try:
+        code = cli.main(args=args, prog_name="neuro", standalone_mode=False)
+    except SystemExit as exit_:
+        code = exit_.code
+    if not isinstance(code, int):  # None or a message: the interpreter's usual exit
+        raise SystemExit(code)
+    exit_without_teardown(code)
+
+
+def exit_without_teardown(code: int) -> NoReturn:
+    """Ends the process once its exit handlers ran and its output is out, skipping the
+    interpreter's teardown: freeing every module's objects took 30-40 ms of each command,
+    and nothing of this process outlives it anyway."""
+    atexit._run_exitfuncs()  # logging's flush of the log file, among others
+    for stream in (sys.stdout, sys.stderr):
+        # `neuro ls | head`: the reader has all it wanted.
+        with contextlib.suppress(BrokenPipeError):
+            stream.flush()
+    os._exit(code)
