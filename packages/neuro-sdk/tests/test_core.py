@@ -4,6 +4,7 @@ A tiny aiohttp server stands in for "any platform service" here; it only answers
 fixed statuses and bodies, so nothing of our real server is being imitated.
 """
 
+import importlib.metadata
 import json
 import re
 from collections.abc import AsyncIterator
@@ -155,3 +156,8 @@ async def test_ndjson_stream_yields_objects_and_raises_in_band_errors(
 async def test_stream_falls_back_to_plain_json(core: _Core, server: URL) -> None:
     items = [item async for item in core.stream_json("GET", server / "json", list_key="items")]
     assert items == [{"n": 1}, {"n": 2}]
+
+
+def test_the_installed_package_has_the_version_the_sdk_reports() -> None:
+    # The package's metadata takes its version from neuro_sdk/_version.py (hatch).
+    assert importlib.metadata.version("neuro-sdk") == __version__
