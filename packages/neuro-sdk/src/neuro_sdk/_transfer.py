@@ -201,7 +201,9 @@ class Transfers:
                 return
             except (aiohttp.ClientError, TransientServerError) as error:
                 reached = await self.retrying(lambda: self._remote.stat(dst), f"Upload of {src}")
-                if position < reached.size <= end:  # anything else: resend the rest
+                if reached.size == end:  # all of it arrived; only the answer was lost
+                    return
+                if position < reached.size < end:  # anything else: resend the rest
                     position = reached.size
                     attempt = 1  # bytes got through: the connection works
                 attempt += 1

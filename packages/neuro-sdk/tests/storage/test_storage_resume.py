@@ -12,7 +12,9 @@ import textwrap
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 from yarl import URL
 
@@ -213,3 +215,29 @@ async def test_a_cut_write_is_resumed_where_the_server_got_to(
     assert offsets == sorted(set(offsets)), offsets
     # Starting the WRITE over after each cut would have sent 3 x 2 MiB more.
     assert proxy.bytes["up"] < len(data) + 2**20
+
+
+async def test_a_write_whose_answer_was_lost_is_not_sent_again(
+    client: neuro_sdk.Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = TransferSettings(first_chunk_size=65536, write_chunk_size=2**30)
+    client.storage._transfers = Transfers(client.storage._remote, settings)
+    data = os.urandom(3 * 2**20)
+    source = tmp_path / "source.bin"
+    source.write_bytes(data)
+    remote = client.storage._remote
+    write = remote.write
+    writes: list[tuple[int, int]] = []
+
+    async def write_then_lose_the_answer(uri: URL, offset: int, length: int, body: Any) -> None:
+        writes.append((offset, length))
+        await write(uri, offset, length, body)
+        if len(writes) == 1:
+            raise aiohttp.ServerDisconnectedError()  # the server had all of it
+
+    monkeypatch.setattr(remote, "write", write_then_lose_the_answer)
+    await client.storage.upload_file(URL(source.as_uri()), URL("storage:answer-lost.bin"))
+
+    assert writes == [(65536, len(data) - 65536)]
+    async with client.storage.open(URL("storage:answer-lost.bin")) as content:
+        assert b"".join([chunk async for chunk in content]) == data
