@@ -13,6 +13,12 @@ server flushes every CREATE and WRITE before it answers); a plain `cp` is not, s
 uploads cp+sync is the like-for-like bound. A download is not flushed by any client, so
 for downloads plain cp is the bound.
 
+Below the table, the big file's bounds for any client and server that talk over a socket
+(see loopback.py): the file sent through a loopback connection by the kernel alone, plain
+and flushed, and what our CLI takes to copy an empty file (its start, config, requests and
+exit). Our time less that fixed cost, against the loopback copy, says how close our
+transfer itself comes to the machine's limit.
+
 Every case runs `--repeat` times (3 by default); the table shows each side's best run and
 lists every run below it. On the development VMs (Firecracker) writing a gigabyte into
 memory the guest has not used lately costs about 2.3 s more than writing it into memory
@@ -34,6 +40,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from loopback import loopback_copy
 
 from neuro_platform.testing.server import running_platform
 
@@ -150,6 +158,60 @@ def measure(
     ]
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """What no client over a socket avoids, for the big file: seconds, one per run."""
+
+    loopback: list[float]  # kernel only: sendfile into a loopback socket, splice into a file
+    loopback_flushed: list[float]  # the same, flushed to disk as our server flushes
+    command: list[float]  # our CLI copying an empty file: its start, requests and exit
+
+
+def measure_bounds(work: Path, source: Path, env: dict[str, str], repeat: int) -> Bounds:
+    bounds = Bounds([], [], [])
+    for _ in range(repeat):
+        for flush, runs in ((False, bounds.loopback), (True, bounds.loopback_flushed)):
+            target = work / "loopback-copy"
+            os.sync()
+            runs.append(loopback_copy(source, target, flush=flush))
+            target.unlink()
+        empty = work / "empty"
+        empty.touch()
+        copy_empty = [str(OUR_NEURO), "--skip-stats", "cp", str(empty), "storage:bench-empty"]
+        bounds.command.append(timed(copy_empty, env))
+    return bounds
+
+
+def print_bounds(bounds: Bounds, rows: Sequence[Row]) -> None:
+    loopback, flushed, command = (
+        min(bounds.loopback),
+        min(bounds.loopback_flushed),
+        min(bounds.command),
+    )
+    print(
+        f"\nthe big file through a loopback socket, kernel only (sendfile, splice): "
+        f"{loopback:.2f} s, flushed like an upload {flushed:.2f} s"
+        f"\nour CLI copying an empty file (neuro cp): {command:.2f} s"
+    )
+    for row in rows:
+        if not row.case.startswith("big file"):
+            continue
+        bound = flushed if row.durable else loopback
+        moving = min(row.ours) - command
+        print(
+            f"  {row.case}: ours less the command's fixed cost {moving:.2f} s, "
+            f"{bound / moving:.2f}x the kernel-only loopback's throughput"
+        )
+    print(
+        "all runs: loopback "
+        + " ".join(f"{t:.2f}" for t in bounds.loopback)
+        + "  flushed "
+        + " ".join(f"{t:.2f}" for t in bounds.loopback_flushed)
+        + "  empty cp "
+        + " ".join(f"{t:.2f}" for t in bounds.command)
+    )
+
+
 def print_table(rows: Sequence[Row]) -> None:
     def rate(size: int, seconds: float | None) -> str:
         return "-" if seconds is None else f"{size / seconds / 1e6:8.1f}"
@@ -234,7 +296,9 @@ def main() -> None:
                     args.repeat,
                 ),
             ]
+            bounds = measure_bounds(work, big, clients["ours"][1], args.repeat)
     print_table(rows)
+    print_bounds(bounds, rows)
 
 
 if __name__ == "__main__":
