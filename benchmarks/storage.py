@@ -15,9 +15,10 @@ for downloads plain cp is the bound.
 
 Below the table, the big file's bounds for any client and server that talk over a socket
 (see loopback.py): the file sent through a loopback connection by the kernel alone, plain
-and flushed, and what our CLI takes to copy an empty file (its start, config, requests and
-exit). Our time less that fixed cost, against the loopback copy, says how close our
-transfer itself comes to the machine's limit.
+and flushed. Next to them, the same file moved by our SDK inside this process (the
+transfer without a command's start) and what our CLI takes to copy an empty file (its
+start, config, requests and exit): together they say how close our transfer comes to the
+machine's limit and what the command adds.
 
 Every case runs `--repeat` times (3 by default); the table shows each side's best run and
 lists every run below it. On the development VMs (Firecracker) writing a gigabyte into
@@ -32,6 +33,8 @@ files took 1-3 s here instead of 0.13 s.
 """
 
 import argparse
+import asyncio
+import filecmp
 import os
 import subprocess
 import sys
@@ -42,7 +45,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loopback import loopback_copy
+from yarl import URL
 
+import neuro_sdk
 from neuro_platform.testing.server import running_platform
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -165,10 +170,14 @@ class Bounds:
     loopback: list[float]  # kernel only: sendfile into a loopback socket, splice into a file
     loopback_flushed: list[float]  # the same, flushed to disk as our server flushes
     command: list[float]  # our CLI copying an empty file: its start, requests and exit
+    sdk_upload: list[float]  # our SDK's upload_file inside one process: no CLI start
+    sdk_download: list[float]  # our SDK's download_file inside one process
 
 
-def measure_bounds(work: Path, source: Path, env: dict[str, str], repeat: int) -> Bounds:
-    bounds = Bounds([], [], [])
+def measure_bounds(
+    work: Path, source: Path, env: dict[str, str], config: Path, repeat: int
+) -> Bounds:
+    bounds = Bounds([], [], [], [], [])
     for _ in range(repeat):
         for flush, runs in ((False, bounds.loopback), (True, bounds.loopback_flushed)):
             target = work / "loopback-copy"
@@ -179,36 +188,53 @@ def measure_bounds(work: Path, source: Path, env: dict[str, str], repeat: int) -
         empty.touch()
         copy_empty = [str(OUR_NEURO), "--skip-stats", "cp", str(empty), "storage:bench-empty"]
         bounds.command.append(timed(copy_empty, env))
+        target = work / "sdk-copy"
+        asyncio.run(sdk_transfers(config, source, target, bounds))
+        if not filecmp.cmp(source, target, shallow=False):
+            raise SystemExit("sdk: the downloaded big file differs from the source")
+        target.unlink()
     return bounds
 
 
-def print_bounds(bounds: Bounds, rows: Sequence[Row]) -> None:
-    loopback, flushed, command = (
-        min(bounds.loopback),
-        min(bounds.loopback_flushed),
-        min(bounds.command),
-    )
+async def sdk_transfers(config: Path, source: Path, target: Path, bounds: Bounds) -> None:
+    """One upload and one download of `source` by our SDK in this process: the transfer
+    itself, without the start of a command."""
+    remote = URL("storage:bench-sdk")
+    async with await neuro_sdk.get(path=config) as client:
+        os.sync()
+        started = time.perf_counter()
+        await client.storage.upload_file(URL(source.as_uri()), remote)
+        bounds.sdk_upload.append(time.perf_counter() - started)
+        os.sync()
+        started = time.perf_counter()
+        await client.storage.download_file(remote, URL(target.as_uri()))
+        bounds.sdk_download.append(time.perf_counter() - started)
+        await client.storage.rm(remote)
+
+
+def print_bounds(bounds: Bounds) -> None:
+    loopback, flushed = min(bounds.loopback), min(bounds.loopback_flushed)
+    upload, download = min(bounds.sdk_upload), min(bounds.sdk_download)
     print(
         f"\nthe big file through a loopback socket, kernel only (sendfile, splice): "
         f"{loopback:.2f} s, flushed like an upload {flushed:.2f} s"
-        f"\nour CLI copying an empty file (neuro cp): {command:.2f} s"
+        f"\nour SDK moving it inside one process (no command start): upload {upload:.2f} s "
+        f"({flushed / upload:.2f}x the flushed loopback's throughput), download "
+        f"{download:.2f} s ({loopback / download:.2f}x the loopback's)"
+        f"\nour CLI copying an empty file (neuro cp): {min(bounds.command):.2f} s"
     )
-    for row in rows:
-        if not row.case.startswith("big file"):
-            continue
-        bound = flushed if row.durable else loopback
-        moving = min(row.ours) - command
-        print(
-            f"  {row.case}: ours less the command's fixed cost {moving:.2f} s, "
-            f"{bound / moving:.2f}x the kernel-only loopback's throughput"
-        )
+    runs = {
+        "loopback": bounds.loopback,
+        "flushed": bounds.loopback_flushed,
+        "sdk up": bounds.sdk_upload,
+        "sdk down": bounds.sdk_download,
+        "empty cp": bounds.command,
+    }
     print(
-        "all runs: loopback "
-        + " ".join(f"{t:.2f}" for t in bounds.loopback)
-        + "  flushed "
-        + " ".join(f"{t:.2f}" for t in bounds.loopback_flushed)
-        + "  empty cp "
-        + " ".join(f"{t:.2f}" for t in bounds.command)
+        "all runs: "
+        + "  ".join(
+            f"{name} " + " ".join(f"{t:.2f}" for t in values) for name, values in runs.items()
+        )
     )
 
 
@@ -296,9 +322,11 @@ def main() -> None:
                     args.repeat,
                 ),
             ]
-            bounds = measure_bounds(work, big, clients["ours"][1], args.repeat)
+            env = clients["ours"][1]
+            config = Path(env["NEUROMATION_CONFIG"])
+            bounds = measure_bounds(work, big, env, config, args.repeat)
     print_table(rows)
-    print_bounds(bounds, rows)
+    print_bounds(bounds)
 
 
 if __name__ == "__main__":
