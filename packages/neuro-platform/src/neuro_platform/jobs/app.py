@@ -36,6 +36,7 @@ from .job_mounts import JobMounts
 from .job_tokens import JobScopedAuthenticator, JobTokenIssuer
 from .keys import JOBS, LOG_ARCHIVE, ORCHESTRATOR, SCHEDULER
 from .log_archive import LogArchive
+from .mount_staging import MountStaging
 from .repository import JobRepository
 from .scheduler import Scheduler
 from .service import JobLookupError, JobsService
@@ -81,8 +82,13 @@ async def jobs_context(app: web.Application) -> AsyncIterator[None]:
             poll_interval_s=settings.jobs.poll_interval_s,
             life_span_minute_s=settings.jobs.life_span_minute_s,
             hosts=hosts,
-            storage_root_of=lambda cluster: storage_root(settings, cluster),
-            mounts=JobMounts(app[SECRETS], app[DISKS], settings.data_dir / "job-secrets"),
+            mounts=JobMounts(
+                app[SECRETS],
+                app[DISKS],
+                settings.data_dir / "job-secrets",
+                MountStaging(settings.data_dir / "job-mounts"),
+                storage_root_of=lambda cluster: storage_root(settings, cluster),
+            ),
         )
         app[ORCHESTRATOR] = orchestrator
         app[LOG_ARCHIVE] = archive

@@ -27,10 +27,10 @@ import contextlib
 import logging
 import shlex
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from ..orchestrator import (
     BindMount,
@@ -42,7 +42,6 @@ from ..orchestrator import (
     Orchestrator,
     OrchestratorError,
 )
-from ..permissions.uris import parse_uri
 from .capacity import NodeResources
 from .entities import Job, JobStatus, RestartPolicy, StatusItem
 from .hosts_file import HostsFile
@@ -74,7 +73,6 @@ class Scheduler:
         poll_interval_s: float,
         life_span_minute_s: float,
         hosts: Mapping[str, HostsFile],
-        storage_root_of: Callable[[str], Path],
         mounts: JobMounts,
     ) -> None:
         self._mounts = mounts
@@ -87,7 +85,6 @@ class Scheduler:
         self._poll_interval_s = poll_interval_s
         self._life_span_minute = timedelta(seconds=life_span_minute_s)
         self._hosts = hosts  # by cluster name
-        self._storage_root_of = storage_root_of
         self._wake = asyncio.Event()
         self._watchers: dict[str, asyncio.Task[None]] = {}
         # Collections in flight: stopping a container may take its whole grace period, and
@@ -362,6 +359,8 @@ class Scheduler:
         except OrchestratorError as error:
             await self._end(marked, JobStatus.FAILED, error.reason, error.message)
             return
+        finally:
+            self._mounts.unstage(marked.id)
         if state.phase is ContainerPhase.EXITED and state.reason is JobReason.CONTAINER_CANNOT_RUN:
             await self._end(marked, JobStatus.FAILED, state.reason, state.message, state.exit_code)
             return
@@ -395,35 +394,20 @@ class Scheduler:
             gpu_model=c.resources.gpu_model,
             tty=c.tty,
             privileged=job.privileged,
-            bind_mounts=(
-                *(
-                    BindMount(
-                        host_path=self._storage_path(job.cluster_name, v.src_storage_uri),
-                        container_path=PurePosixPath(v.dst_path),
-                        read_only=v.read_only,
-                    )
-                    for v in c.volumes
-                ),
-                BindMount(self._hosts[job.cluster_name].path, ETC_HOSTS, read_only=True),
-            ),
+            bind_mounts=(BindMount(self._hosts[job.cluster_name].path, ETC_HOSTS, read_only=True),),
             hostname=job.id,
         )
 
     async def _with_mounts(self, spec: ContainerSpec, job: Job) -> ContainerSpec:
-        """Adds secrets and disks, read now: a secret removed since submission fails the start."""
+        """Adds storage folders, secrets and disks, resolved now (see job_mounts.py): a secret
+        removed since submission or a folder that became a symlink fails the start."""
         prepared = await self._mounts.prepare(job)
         return replace(
             spec,
             env={**spec.env, **prepared.env},
             bind_mounts=(*spec.bind_mounts, *prepared.bind_mounts),
+            groups=prepared.groups,
         )
-
-    def _storage_path(self, cluster: str, uri: str) -> Path:
-        # parse_uri refuses '.' and '..', so the path stays inside the cluster's storage.
-        parts = parse_uri(uri).parts[1:]
-        path = self._storage_root_of(cluster).joinpath(*parts)
-        path.mkdir(parents=True, exist_ok=True)
-        return path
 
     async def _adopt(self) -> None:
         """Containers of this instance whose job is gone from the database (or never got

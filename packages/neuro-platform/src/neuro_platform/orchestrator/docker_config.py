@@ -70,6 +70,8 @@ def _host_config(spec: ContainerSpec) -> dict[str, Any]:
         # logs are the log archiver's job, which follows the stream while the job runs.
         "LogConfig": {"Type": "local", "Config": {}},
     }
+    if spec.groups:
+        host_config["GroupAdd"] = [str(gid) for gid in spec.groups]
     shm_size = _shm_size(spec)
     if shm_size is not None:
         host_config["ShmSize"] = shm_size

@@ -56,4 +56,6 @@ class ContainerSpec:
     labels: Mapping[str, str] = field(default_factory=dict)
     bind_mounts: tuple[BindMount, ...] = ()
     volume_mounts: tuple[VolumeMount, ...] = ()
+    # Supplementary group ids of the container's processes, whatever user the image names.
+    groups: tuple[int, ...] = ()
     hostname: str | None = None

@@ -387,6 +387,15 @@ class AnchoredTree:
                 raise OSError(errno.EISDIR, "directory needs recursive removal")
             yield from _remove_tree(parent_fd, path)
 
+    def open_directory(self, path: StoragePath, *, create: bool = False) -> int:
+        """An fd of the directory at `path`, reached without following any symlink (job
+        volumes bind exactly this directory); with `create`, missing ones are made as by
+        `mkdirs`. The caller closes it. Raises the OSError as it is: ELOOP for a symlink,
+        ENOTDIR for a file, ENOENT for a missing name."""
+        if create:
+            self.ensure_root()
+        return self._open_directory(path, create=create)
+
     # -- helpers -----------------------------------------------------------------------
 
     def _open_regular(self, path: StoragePath, flags: int) -> tuple[GuardedFd, FileInfo]:
