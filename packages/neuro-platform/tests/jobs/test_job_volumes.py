@@ -78,7 +78,7 @@ async def _as(server: PlatformServer, user: str) -> tuple[JobsClient, Resources]
     return client, Resources(server, user, client.session)
 
 
-async def test_job_sees_secret_env_and_0400_file_and_api_never_returns_the_value(
+async def test_job_sees_secret_env_and_0440_file_and_api_never_returns_the_value(
     server: PlatformServer,
 ) -> None:
     alice, resources = await _as(server, "alice")
@@ -99,7 +99,7 @@ async def test_job_sees_secret_env_and_0400_file_and_api_never_returns_the_value
         output = (await alice.logs(submitted["id"])).decode()
         listed = await alice.list([("status", "succeeded")], ndjson=False)
     assert f"env={SECRET}" in output
-    assert "mode=400" in output
+    assert "mode=440" in output
     assert f"file={SECRET}" in output
     assert finished["container"]["secret_env"] == {"PASSWORD": uri}
     assert finished["container"]["secret_volumes"] == [
