@@ -246,3 +246,32 @@ async def test_a_non_root_user_reads_its_secret_file_which_no_other_user_may(
 
     # Owned by root, readable through the group the job joins, by no one else.
     assert output.splitlines() == [uid, "440 0", SECRET]
+
+
+async def test_a_restart_resolves_the_volume_again_and_a_link_planted_meanwhile_fails_it(
+    alice: JobsClient, shared_server: PlatformServer
+) -> None:
+    resources = Resources(shared_server, "alice", alice.session)
+    base = f"restart-{uuid.uuid4().hex[:8]}"
+    await resources.put_file(f"alice/{base}/in/marker", b"inside\n")
+    # The first run swaps its own read-only volume for a link to the host's root and fails,
+    # so that the restart policy starts it again.
+    job = await alice.submit(
+        busybox_job(
+            "cat /in/marker; rm -r /w/in; ln -s / /w/in; exit 1",
+            restart_policy="on-failure",
+            volumes=[
+                storage(f"{base}/in", "/in", read_only=True),
+                storage(base, "/w", read_only=False),
+            ],
+        )
+    )
+    ended = await finished(alice, job["id"])
+    output = await alice.logs(job["id"])
+
+    assert ended["status"] == "failed"
+    assert ended["history"]["restarts"] == 1
+    assert ended["history"]["reason"] == CANNOT_RUN
+    assert f"storage://default/alice/{base}/in is or passes" in ended["history"]["description"]
+    assert output == b"inside\n"  # the first run only
+    assert staged_mounts(job["id"]) == []
