@@ -87,7 +87,10 @@ def test_http_domain_setting(tmp_path: Path) -> None:
             "GET /api/v1/jobs/j/exec?cmd=ls&neuro-auth-token=REDACTED&tty=1 HTTP/1.1",
         ),
         # aiohttp decodes parameter names: an encoded name is still the token.
-        ("GET /?neuro%2Dauth%2Dtoken=a.b.c HTTP/1.1", "GET /?neuro%2Dauth%2Dtoken=REDACTED HTTP/1.1"),
+        (
+            "GET /?neuro%2Dauth%2Dtoken=a.b.c HTTP/1.1",
+            "GET /?neuro%2Dauth%2Dtoken=REDACTED HTTP/1.1",
+        ),
         ("http://h/p?x=1&neuro-auth-token=a.b.c#f", "http://h/p?x=1&neuro-auth-token=REDACTED#f"),
         ("GET /?q=neuro-auth-token=1 HTTP/1.1", "GET /?q=neuro-auth-token=1 HTTP/1.1"),
     ],
