@@ -121,7 +121,7 @@ def test_every_run_option_reaches_the_job(neuro_alice: Neuro, tmp_path: Path) ->
         r"Restart policy\s+on-failure",
         r"Life span\s+2h30m",
         r"Schedule timeout\s+5m",
-        r"Http URL\s+\S+ \(port 8080, without auth\)",
+        r"Http URL\s+http://every-option--alice\.jobs\.localhost:\d+ \(port 8080, without auth\)",
         r"Env FROM_ARG\s+arg-value",
         r"Env FROM_FILE\s+file-value",
     ]

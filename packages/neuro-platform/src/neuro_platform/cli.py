@@ -12,6 +12,7 @@ from aiohttp import web
 
 from . import __version__
 from .admin import Admin, run_admin
+from .api.access_log import RedactingAccessLogger
 from .api.app import create_app
 from .auth.users import UserError
 from .settings import CommandLineOverrides, Settings, SettingsError, load_settings
@@ -63,6 +64,7 @@ def serve(
         host=settings.server.host,
         port=settings.server.port,
         print=None,
+        access_log_class=RedactingAccessLogger,
     )
 
 

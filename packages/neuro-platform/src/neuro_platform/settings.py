@@ -93,6 +93,10 @@ class JobsSettings:
     life_span_minute_s: float = 60.0
     # Where finished runs' output is kept; None means `<data-dir>/job-logs`.
     log_archive_dir: Path | None = None
+    # Jobs' HTTP ports are served at `<job id | name--owner>.<http_domain>`, an origin of their
+    # own: a job's pages must not share the platform's origin (cookies, framing). Every browser
+    # resolves `*.localhost` to loopback; a real deployment points a wildcard DNS record here.
+    http_domain: str = "jobs.localhost"
 
 
 @dataclass(frozen=True)
@@ -327,9 +331,23 @@ def _jobs(table: _Table) -> JobsSettings:
         poll_interval_s=table.number("poll_interval_s", JobsSettings.poll_interval_s, 0.05),
         life_span_minute_s=table.number("life_span_minute_s", JobsSettings.life_span_minute_s, 0.1),
         log_archive_dir=Path(archive).expanduser() if archive else None,
+        http_domain=_domain(
+            table.text("http_domain", JobsSettings.http_domain), "[jobs] http_domain"
+        ),
     )
     table.reject_unknown()
     return jobs
+
+
+_DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def _domain(text: str, where: str) -> str:
+    """A lowercase DNS name of at least two labels (no scheme, port or wildcard)."""
+    labels = text.split(".")
+    if len(labels) < 2 or not all(_DNS_LABEL.fullmatch(label) for label in labels):
+        raise SettingsError(f"{where} must be a lowercase domain name like jobs.example.org")
+    return text
 
 
 def _node(table: _Table) -> NodeSettings:

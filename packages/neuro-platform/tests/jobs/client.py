@@ -11,6 +11,7 @@ from typing import Any, Self
 import aiohttp
 
 from neuro_platform.testing import PlatformServer
+from neuro_platform.testing.loopback import loopback_session
 
 POLL_S = 0.1
 FINISHED = ("succeeded", "failed", "cancelled")
@@ -22,7 +23,8 @@ class JobsClient:
         self.user = user
         self.token = server.issue_token(user)
         self.jobs_url = server.api_url / "jobs"
-        self.session = aiohttp.ClientSession(headers={"Authorization": f"Bearer {self.token}"})
+        # Loopback for `*.localhost`: jobs' HTTP ports are served on hosts of their own.
+        self.session = loopback_session(headers={"Authorization": f"Bearer {self.token}"})
 
     async def __aenter__(self) -> Self:
         return self

@@ -9,8 +9,10 @@ from datetime import datetime
 
 import aiohttp
 import pytest
+from yarl import URL
 
 from neuro_platform.monitoring.logs import parse_engine_time
+from neuro_platform.testing.loopback import loopback_session
 
 from .client import JobsClient
 from .conftest import busybox_job
@@ -106,23 +108,23 @@ async def test_http_port_is_served_through_the_proxy(alice: JobsClient, bob: Job
     )
     for job in (public, private):
         await alice.wait_for(job["id"], ["running"])
-    async with aiohttp.ClientSession() as anonymous:
-        body = await _get_when_up(anonymous, public["http_url"] + "index.html")
+    async with loopback_session() as anonymous:
+        body = await _get_when_up(anonymous, URL(public["http_url"]) / "index.html")
         assert body == "hello over http\n"
-        named = await _get_when_up(anonymous, public["http_url_named"] + "index.html")
+        named = await _get_when_up(anonymous, URL(public["http_url_named"]) / "index.html")
         assert named == "hello over http\n"
-        async with anonymous.get(private["http_url"] + "index.html") as response:
+        async with anonymous.get(URL(private["http_url"]) / "index.html") as response:
             assert response.status == 401
-    assert await _get_when_up(alice.session, private["http_url"] + "index.html") == (
+    assert await _get_when_up(alice.session, URL(private["http_url"]) / "index.html") == (
         "hello over http\n"
     )
-    async with bob.session.get(private["http_url"] + "index.html") as response:
+    async with bob.session.get(URL(private["http_url"]) / "index.html") as response:
         assert response.status == 403
     for job in (public, private):
         await alice.kill(job["id"])
 
 
-async def _get_when_up(session: aiohttp.ClientSession, url: str) -> str:
+async def _get_when_up(session: aiohttp.ClientSession, url: URL) -> str:
     """The job's server may need a moment after the container starts (502 until then)."""
     while True:
         async with session.get(url) as response:

@@ -15,8 +15,8 @@ from ..db.engine import create_engine, create_session_factory
 from ..db.migrate import upgrade_to_head
 from ..disks.app import disks_context, mount_disks
 from ..jobs.app import create_jobs_app, jobs_context
-from ..jobs.views import HTTP_PROXY_PREFIX
 from ..permissions import PermissionRepository, PermissionService, SharingService
+from ..proxy import legacy
 from ..proxy.app import create_proxy_app
 from ..secrets.app import mount_secrets, secrets_context
 from ..service_accounts.app import create_service_accounts_app, service_accounts_context
@@ -63,7 +63,9 @@ def create_app(settings: Settings) -> web.Application:
     api.add_subapp("/service_accounts", create_service_accounts_app())
     api.add_subapp("/jobs", create_jobs_app())
     app.add_subapp("/api/v1", api)
-    app.add_subapp(f"/{HTTP_PROXY_PREFIX}", create_proxy_app())
+    # Job hosts first, whatever the path: a job's pages never share the platform's origin.
+    app.add_domain(f"*.{settings.jobs.http_domain}", create_proxy_app())
+    app.add_subapp(f"/{legacy.PREFIX}", legacy.create_legacy_redirect_app())
 
     oauth = web.Application()
     oauth.add_routes(oauth_handler.routes)

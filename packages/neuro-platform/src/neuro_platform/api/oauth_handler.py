@@ -9,7 +9,7 @@ from yarl import URL
 from ..auth.grants import CodeRequest, InvalidGrantError, TokenResponse
 from .config_handler import CLIENT_ID
 from .keys import GRANTS, LOGIN_THROTTLE, SETTINGS, USERS
-from .pages import login_page, message_page, show_code_page
+from .pages import PAGE_HEADERS, login_page, message_page, show_code_page
 
 # The query of the authorize request that the login form carries through as hidden fields.
 AUTHORIZE_FIELDS = (
@@ -78,7 +78,7 @@ async def _text_form(request: web.Request) -> MultiDictProxy[str]:
 
 
 def _html(text: str, status: int = 200) -> web.Response:
-    return web.Response(text=text, status=status, content_type=HTML)
+    return web.Response(text=text, status=status, content_type=HTML, headers=PAGE_HEADERS)
 
 
 @routes.get("/authorize")

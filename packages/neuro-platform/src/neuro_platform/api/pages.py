@@ -5,6 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from html import escape
 
+# Sent with every page. The login form must not be framed (clickjacking), the pages run no
+# script and load nothing, and a form may only go to the platform or to the loopback callback
+# the CLI listens on (Chromium applies form-action to the redirect that follows the login).
+PAGE_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'self' http://127.0.0.1:* http://localhost:*"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    # The show-code page's URL carries an authorization code.
+    "Referrer-Policy": "no-referrer",
+}
+
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head><meta charset="utf-8"><title>{title} · Neuro Platform</title>

@@ -80,9 +80,11 @@ async def bump_life_span(request: web.Request) -> web.Response:
 
 def _json(request: web.Request, job: Job) -> dict[str, Any]:
     service = request.config_dict[JOBS]
+    settings = request.config_dict[SETTINGS]
     return job_json(
         job,
-        public_url=request.config_dict[SETTINGS].public_url,
+        public_url=settings.public_url,
+        http_domain=settings.jobs.http_domain,
         now=datetime.now(UTC),
         credits_per_hour=service.credits_per_hour(job),
     )

@@ -12,8 +12,6 @@ from .entities import Job, StatusItem
 
 # Jobs reach each other on their cluster's engine network under these names.
 INTERNAL_DOMAIN = "jobs.internal"
-# The reverse proxy serves a job's HTTP port under `<public url>/jobs-http/<host label>/`.
-HTTP_PROXY_PREFIX = "jobs-http"
 
 
 def named_label(job: Job) -> str | None:
@@ -27,12 +25,16 @@ def internal_hostnames(job: Job) -> tuple[str, ...]:
     return tuple(names)
 
 
-def http_url(public_url: URL, label: str) -> URL:
-    return public_url / HTTP_PROXY_PREFIX / label / ""
+def http_url(public_url: URL, http_domain: str, label: str) -> URL:
+    """Where the reverse proxy serves a job's HTTP port: a host of its own (an origin apart from
+    the platform's), with the scheme and port of the public URL since the proxy listens there."""
+    return URL.build(
+        scheme=public_url.scheme, host=f"{label}.{http_domain}", port=public_url.explicit_port
+    )
 
 
 def job_json(
-    job: Job, *, public_url: URL, now: datetime, credits_per_hour: Decimal
+    job: Job, *, public_url: URL, http_domain: str, now: datetime, credits_per_hour: Decimal
 ) -> dict[str, Any]:
     container = job.container
     resources = container.resources
@@ -115,9 +117,9 @@ def job_json(
     if (label := named_label(job)) is not None:
         body["internal_hostname_named"] = f"{label}.{INTERNAL_DOMAIN}"
     if container.http is not None:
-        body["http_url"] = str(http_url(public_url, job.id))
+        body["http_url"] = str(http_url(public_url, http_domain, job.id))
         if label is not None:
-            body["http_url_named"] = str(http_url(public_url, label))
+            body["http_url_named"] = str(http_url(public_url, http_domain, label))
     return body
 
 

@@ -20,7 +20,7 @@ from aiohttp import WSMsgType, web
 
 from ..jobs.keys import ORCHESTRATOR
 from ..orchestrator import InteractiveSession, StreamOptions
-from .running import running_job
+from .running import caller, running_job
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +39,12 @@ routes = web.RouteTableDef()
 @routes.get("/{id}/exec")
 @routes.post("/{id}/exec")
 async def exec_ws(request: web.Request) -> web.StreamResponse:
+    user = await caller(request)
     options = stream_options(request)
     command = shlex.split(request.query.get("cmd", ""))
     if not command:
         raise ValueError("cmd is required")
-    job = await running_job(request)
+    job = await running_job(request, user)
     orchestrator = request.config_dict[ORCHESTRATOR]
     async with orchestrator.exec(job.id, command, options) as session:
         return await _serve(request, session)
@@ -52,8 +53,9 @@ async def exec_ws(request: web.Request) -> web.StreamResponse:
 @routes.get("/{id}/attach")
 @routes.post("/{id}/attach")
 async def attach_ws(request: web.Request) -> web.StreamResponse:
+    user = await caller(request)
     options = stream_options(request)
-    job = await running_job(request)
+    job = await running_job(request, user)
     async with request.config_dict[ORCHESTRATOR].attach(job.id, options) as session:
         return await _serve(request, session)
 

@@ -14,7 +14,7 @@ from aiohttp import WSMsgType, web
 
 from ..jobs.keys import ORCHESTRATOR
 from ..orchestrator import ContainerNotRunningError
-from .running import running_job
+from .running import caller, running_job
 
 WS_HEARTBEAT_S = 30.0
 CONNECT_TIMEOUT_S = 10.0
@@ -25,8 +25,9 @@ routes = web.RouteTableDef()
 
 @routes.get("/{id}/port_forward/{port}")
 async def port_forward(request: web.Request) -> web.StreamResponse:
+    user = await caller(request)
     port = _port(request.match_info["port"])
-    job = await running_job(request)
+    job = await running_job(request, user)
     address = await request.config_dict[ORCHESTRATOR].ip_address(job.id)
     if address is None:
         raise ContainerNotRunningError(f"Job {job.id} is not running")

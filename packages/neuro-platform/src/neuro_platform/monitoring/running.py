@@ -11,10 +11,15 @@ from ..orchestrator import ContainerNotRunningError
 from ..permissions.actions import Action
 
 
-async def running_job(request: web.Request) -> Job:
-    """The job in the path, which the caller may write to (exec, attach and port-forward
+async def caller(request: web.Request) -> str:
+    """The authenticated caller: handlers ask before they look at their parameters, so a
+    request without a valid token learns nothing but 401."""
+    return await request.config_dict[AUTHENTICATOR].required_user(request)
+
+
+async def running_job(request: web.Request, user: str) -> Job:
+    """The job in the path, which `user` may write to (exec, attach and port-forward
     all act on it), and which runs now: otherwise 404 rather than a socket that waits."""
-    user = await request.config_dict[AUTHENTICATOR].required_user(request)
     job = await request.config_dict[JOBS].get(user, request.match_info["id"], Action.WRITE)
     if job.status is not JobStatus.RUNNING:
         raise ContainerNotRunningError(f"Job {job.id} is not running (it is {job.status})")

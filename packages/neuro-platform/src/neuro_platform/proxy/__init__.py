@@ -1,1 +1,1 @@
-"""HTTP exposure: a job's HTTP port behind the platform, at `<public url>/jobs-http/<job>/`."""
+"""HTTP exposure: a job's HTTP port behind the platform, at `<job>.<[jobs] http_domain>`."""

@@ -41,6 +41,8 @@ class PlatformServer:
     api_url: yarl.URL
     data_dir: Path
     config_file: Path
+    # What the server prints (its access log included).
+    log_file: Path | None = None
 
     def create_user(self, name: str, password: str) -> None:
         """Same code path as `neuro-platform admin user add`, run in-process for speed."""
@@ -120,7 +122,7 @@ def running_platform(
     config_file.write_text(tomli_w.dumps(settings))
     log_path = tmp_path / "platform.log"
     base_url = yarl.URL.build(scheme="http", host="127.0.0.1", port=port)
-    server = PlatformServer(base_url, base_url / "api/v1", data_dir, config_file)
+    server = PlatformServer(base_url, base_url / "api/v1", data_dir, config_file, log_path)
     for name, password in (users or {}).items():
         server.create_user(name, password)
     with log_path.open("wb") as log:
