@@ -28,6 +28,8 @@ DEFAULT_CLUSTER = "default"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 DEFAULT_REGISTRY_URL = "http://127.0.0.1:5000"
+# Generous for data loaders with many workers and threads, far below the kernel's pid_max.
+DEFAULT_PIDS_LIMIT = 4096
 ENV_PREFIX = "NEURO_PLATFORM_"
 
 # Environment variable suffix -> (TOML section, key, converter).
@@ -93,6 +95,9 @@ class JobsSettings:
     life_span_minute_s: float = 60.0
     # Where finished runs' output is kept; None means `<data-dir>/job-logs`.
     log_archive_dir: Path | None = None
+    # The most processes (threads included) one job container may have: a fork bomb in a
+    # job stops there instead of exhausting the host's PID space.
+    pids_limit: int = DEFAULT_PIDS_LIMIT
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,9 @@ class ClusterSettings:
     secrets_url: URL | None = None
     disks_url: URL | None = None
     buckets_url: URL | None = None
+    # Privileged containers are root on the host: off unless the operator allows them here,
+    # and then only for users granted them (`neuro-platform admin user grant privileged`).
+    allow_privileged: bool = False
 
 
 @dataclass(frozen=True)
@@ -327,6 +335,7 @@ def _jobs(table: _Table) -> JobsSettings:
         poll_interval_s=table.number("poll_interval_s", JobsSettings.poll_interval_s, 0.05),
         life_span_minute_s=table.number("life_span_minute_s", JobsSettings.life_span_minute_s, 0.1),
         log_archive_dir=Path(archive).expanduser() if archive else None,
+        pids_limit=table.integer("pids_limit", DEFAULT_PIDS_LIMIT, minimum=16),
     )
     table.reject_unknown()
     return jobs
@@ -408,6 +417,7 @@ def _cluster(value: Any, index: int) -> ClusterSettings:
         secrets_url=url("secrets_url"),
         disks_url=url("disks_url"),
         buckets_url=url("buckets_url"),
+        allow_privileged=table.boolean("allow_privileged", False),
     )
     table.reject_unknown()
     return cluster
