@@ -60,6 +60,8 @@ def serve(
         lock = lock_data_dir(settings.data_dir)
     except DataDirInUseError as e:
         raise click.ClickException(str(e)) from e
+    except OSError as e:
+        raise click.ClickException(f"cannot use the data dir {settings.data_dir}: {e}") from e
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
