@@ -15,6 +15,7 @@ import aiodocker
 import pytest
 
 from neuro_platform.orchestrator.naming import container_name
+from neuro_platform.orchestrator.testing import remove_instance_containers
 from neuro_platform.testing import PlatformServer, running_platform
 from neuro_platform.testing.fixtures import USERS
 from neuro_platform.testing.original_cli import run_original
@@ -37,13 +38,17 @@ FORK_BOMB = (
 def hardened_server(
     tmp_path_factory: pytest.TempPathFactory, busybox_image: str
 ) -> Iterator[PlatformServer]:
-    """Privileged jobs allowed on the cluster (not yet granted to anyone), a small pids limit."""
+    """Privileged jobs allowed on the cluster and granted to alice only; a small pids limit."""
     instance = f"test-{uuid.uuid4().hex[:12]}"
     config = jobs_config(instance, pids_limit=PIDS_LIMIT)
     config["clusters"][0]["allow_privileged"] = True
-    with running_platform(tmp_path_factory.mktemp("hardened"), config=config, users=USERS) as s:
-        s.admin("user", "grant", "privileged", "alice")
-        yield s
+    directory = tmp_path_factory.mktemp("hardened")
+    try:
+        with running_platform(directory, config=config, users=USERS) as server:
+            server.admin("user", "grant", "privileged", "alice")
+            yield server
+    finally:
+        remove_instance_containers(instance)
 
 
 @pytest.fixture
