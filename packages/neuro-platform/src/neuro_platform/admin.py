@@ -12,8 +12,11 @@ from typing import TypeVar
 from .auth.grants import GrantService
 from .auth.tokens import IssuedToken, TokenCodec, load_or_create_signing_key
 from .auth.users import User, UserNotFoundError, UserService
+from .data_dir import prepare_data_dir
 from .db.engine import create_engine, create_session_factory
 from .db.migrate import upgrade_to_head
+from .jobs.privileged import PRIVILEGED_ACTION, privileged_uri
+from .permissions import PermissionRepository, parse_uri
 from .settings import Settings
 
 T = TypeVar("T")
@@ -25,6 +28,7 @@ class Admin:
     users: UserService
     grants: GrantService
     codec: TokenCodec
+    permissions: PermissionRepository
 
     async def add_user(self, name: str, password: str) -> User:
         return await self.users.add(name, password)
@@ -44,10 +48,21 @@ class Admin:
     async def revoke_refresh_tokens(self, name: str) -> int:
         return await self.grants.revoke_refresh_tokens(name)
 
+    async def grant_privileged(self, name: str, cluster: str) -> None:
+        """Lets user NAME run privileged jobs on CLUSTER (if the cluster allows them)."""
+        if await self.users.get(name) is None:
+            raise UserNotFoundError(f"user {name!r} does not exist")
+        uri = parse_uri(privileged_uri(cluster))
+        await self.permissions.put_grant(name, uri, PRIVILEGED_ACTION)
+
+    async def revoke_privileged(self, name: str, cluster: str) -> bool:
+        """False when the user held no such grant."""
+        return await self.permissions.delete_grant(name, parse_uri(privileged_uri(cluster)))
+
 
 @asynccontextmanager
 async def open_admin(settings: Settings) -> AsyncIterator[Admin]:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(settings.data_dir)
     engine = create_engine(settings.database_url)
     try:
         await upgrade_to_head(engine)
@@ -58,6 +73,7 @@ async def open_admin(settings: Settings) -> AsyncIterator[Admin]:
             users=UserService(sessions),
             grants=GrantService(sessions, codec, settings.auth),
             codec=codec,
+            permissions=PermissionRepository(sessions),
         )
     finally:
         await engine.dispose()

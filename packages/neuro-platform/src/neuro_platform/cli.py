@@ -15,6 +15,7 @@ from .admin import Admin, run_admin
 from .api.access_log import RedactingAccessLogger
 from .api.app import create_app
 from .auth.users import UserError
+from .data_dir import DataDirInUseError, lock_data_dir
 from .settings import CommandLineOverrides, Settings, SettingsError, load_settings
 
 T = TypeVar("T")
@@ -55,6 +56,13 @@ def serve(
 ) -> None:
     """Run the platform server."""
     settings = _settings(config_file, CommandLineOverrides(data_dir=data_dir, host=host, port=port))
+    # Before migrations and job adoption: a second server must touch nothing of the first's.
+    try:
+        lock = lock_data_dir(settings.data_dir)
+    except DataDirInUseError as e:
+        raise click.ClickException(str(e)) from e
+    except OSError as e:
+        raise click.ClickException(f"cannot use the data dir {settings.data_dir}: {e}") from e
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -66,6 +74,7 @@ def serve(
         print=None,
         access_log_class=RedactingAccessLogger,
     )
+    lock.release()
 
 
 @main.group()
@@ -144,3 +153,65 @@ def token_revoke_refresh(settings: Settings, name: str) -> None:
     """Revoke every refresh token of user NAME (they must log in again when it expires)."""
     count = _run_admin(settings, lambda a: a.revoke_refresh_tokens(name))
     click.echo(f"Revoked {count} refresh token(s) of {name}")
+
+
+cluster_option = click.option(
+    "--cluster",
+    "clusters",
+    multiple=True,
+    help="A cluster (repeatable; default: every configured cluster).",
+)
+
+
+def _clusters(settings: Settings, names: tuple[str, ...]) -> list[str]:
+    for name in names:
+        if settings.cluster(name) is None:
+            raise click.BadParameter(f"no cluster {name!r} is configured", param_hint="--cluster")
+    return list(names) or [c.name for c in settings.clusters]
+
+
+@user.group("grant")
+def user_grant() -> None:
+    """Grant a user a right that only an administrator gives."""
+
+
+@user_grant.command("privileged")
+@click.argument("name")
+@cluster_option
+@click.pass_obj
+def user_grant_privileged(settings: Settings, name: str, clusters: tuple[str, ...]) -> None:
+    """Let user NAME run privileged jobs where the cluster allows them (allow_privileged)."""
+    names = _clusters(settings, clusters)
+
+    async def grant(admin: Admin) -> None:
+        for cluster in names:
+            await admin.grant_privileged(name, cluster)
+
+    _run_admin(settings, grant)
+    for cluster in names:
+        allowed = settings.cluster(cluster)
+        note = "" if allowed and allowed.allow_privileged else " (the cluster does not allow them)"
+        click.echo(f"Granted {name} privileged jobs on cluster {cluster}{note}")
+
+
+@user.group("revoke")
+def user_revoke() -> None:
+    """Take back a right granted with `grant`."""
+
+
+@user_revoke.command("privileged")
+@click.argument("name")
+@cluster_option
+@click.pass_obj
+def user_revoke_privileged(settings: Settings, name: str, clusters: tuple[str, ...]) -> None:
+    """Stop user NAME from starting privileged jobs (running ones are not stopped)."""
+    names = _clusters(settings, clusters)
+
+    async def revoke(admin: Admin) -> list[bool]:
+        return [await admin.revoke_privileged(name, cluster) for cluster in names]
+
+    for cluster, revoked in zip(names, _run_admin(settings, revoke), strict=True):
+        if revoked:
+            click.echo(f"Revoked privileged jobs of {name} on cluster {cluster}")
+        else:
+            click.echo(f"{name} had no privileged grant on cluster {cluster}")

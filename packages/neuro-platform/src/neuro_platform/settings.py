@@ -28,6 +28,8 @@ DEFAULT_CLUSTER = "default"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 DEFAULT_REGISTRY_URL = "http://127.0.0.1:5000"
+# Generous for data loaders with many workers and threads, far below the kernel's pid_max.
+DEFAULT_PIDS_LIMIT = 4096
 ENV_PREFIX = "NEURO_PLATFORM_"
 
 # Environment variable suffix -> (TOML section, key, converter).
@@ -97,6 +99,9 @@ class JobsSettings:
     # own: a job's pages must not share the platform's origin (cookies, framing). Every browser
     # resolves `*.localhost` to loopback; a real deployment points a wildcard DNS record here.
     http_domain: str = "jobs.localhost"
+    # The most processes (threads included) one job container may have: a fork bomb in a
+    # job stops there instead of exhausting the host's PID space.
+    pids_limit: int = DEFAULT_PIDS_LIMIT
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,9 @@ class ClusterSettings:
     secrets_url: URL | None = None
     disks_url: URL | None = None
     buckets_url: URL | None = None
+    # Privileged containers are root on the host: off unless the operator allows them here,
+    # and then only for users granted them (`neuro-platform admin user grant privileged`).
+    allow_privileged: bool = False
 
 
 @dataclass(frozen=True)
@@ -334,6 +342,7 @@ def _jobs(table: _Table) -> JobsSettings:
         http_domain=_domain(
             table.text("http_domain", JobsSettings.http_domain), "[jobs] http_domain"
         ),
+        pids_limit=table.integer("pids_limit", DEFAULT_PIDS_LIMIT, minimum=16),
     )
     table.reject_unknown()
     return jobs
@@ -426,6 +435,7 @@ def _cluster(value: Any, index: int) -> ClusterSettings:
         secrets_url=url("secrets_url"),
         disks_url=url("disks_url"),
         buckets_url=url("buckets_url"),
+        allow_privileged=table.boolean("allow_privileged", False),
     )
     table.reject_unknown()
     return cluster

@@ -21,6 +21,7 @@ from neuro_platform.orchestrator import (
 from neuro_platform.orchestrator.docker_config import create_config
 from neuro_platform.orchestrator.naming import container_name
 from neuro_platform.orchestrator.testing import collect_logs
+from neuro_platform.settings import DEFAULT_PIDS_LIMIT
 
 SpecFactory = Callable[..., ContainerSpec]
 MIB = 1024**2
@@ -151,7 +152,8 @@ async def test_start_cut_short_after_create_is_completed_by_the_next_start(
     spec = make_spec("sleep", "300")
     async with aiodocker.Docker() as docker:
         await docker.containers.create(
-            create_config(spec, instance), name=container_name(instance, spec.job_id)
+            create_config(spec, instance, pids_limit=DEFAULT_PIDS_LIMIT),
+            name=container_name(instance, spec.job_id),
         )
 
     state = await orchestrator.start(spec)

@@ -11,6 +11,7 @@ from ..auth.identity import Authenticator
 from ..auth.login_throttle import LoginThrottle
 from ..auth.tokens import TokenCodec, load_or_create_signing_key
 from ..auth.users import UserService
+from ..data_dir import prepare_data_dir
 from ..db.engine import create_engine, create_session_factory
 from ..db.migrate import upgrade_to_head
 from ..disks.app import disks_context, mount_disks
@@ -75,7 +76,7 @@ def create_app(settings: Settings) -> web.Application:
 
 async def _services(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(settings.data_dir)
     engine = create_engine(settings.database_url)
     try:
         await upgrade_to_head(engine)

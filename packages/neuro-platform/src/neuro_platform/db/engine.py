@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -13,13 +16,30 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# The database holds password hashes, token hashes and encrypted secrets: owner only.
+SQLITE_FILE_MODE = 0o600
+# SQLite creates these beside the database with the database file's own mode.
+_SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 
 
 def create_engine(database_url: str) -> AsyncEngine:
     engine = create_async_engine(database_url)
     if engine.dialect.name == "sqlite":
+        if engine.url.database and engine.url.database != ":memory:":
+            _make_private(Path(engine.url.database))
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
     return engine
+
+
+def _make_private(database: Path) -> None:
+    """Creates the database file 0600 before SQLite does (it would use 0644, and its -wal and
+    -shm files copy the database's mode), and narrows the files of an older installation."""
+    if not database.parent.is_dir():
+        return  # SQLite reports the missing directory on connect, in its own words
+    os.close(os.open(database, os.O_RDWR | os.O_CREAT, SQLITE_FILE_MODE))
+    for path in (database, *(Path(f"{database}{suffix}") for suffix in _SQLITE_COMPANIONS)):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(path, SQLITE_FILE_MODE)
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

@@ -65,7 +65,9 @@ async def jobs_context(app: web.Application) -> AsyncIterator[None]:
         TokenCodec(signing_key), app[USERS], repository, app[AUTHENTICATOR].role_tokens
     )
     async with DockerOrchestrator(
-        instance=settings.orchestrator_instance, docker_url=settings.jobs.docker_url
+        instance=settings.orchestrator_instance,
+        docker_url=settings.jobs.docker_url,
+        pids_limit=settings.jobs.pids_limit,
     ) as orchestrator:
         archive = LogArchive(settings.log_archive_dir)
         hosts = {

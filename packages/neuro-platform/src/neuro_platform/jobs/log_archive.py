@@ -9,6 +9,7 @@ price of never losing any.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -27,7 +28,7 @@ class LogArchive:
 
     async def append_run(self, orchestrator: Orchestrator, job_id: str) -> None:
         """Copies the output of the job's current container (which must have exited)."""
-        self._directory.mkdir(parents=True, exist_ok=True)
+        self._directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         chunks = []
         try:
             async for chunk in orchestrator.logs(job_id, timestamps=True):
@@ -60,5 +61,7 @@ class LogArchive:
 
 
 def _append(path: Path, data: bytes) -> None:
-    with path.open("ab") as f:
+    # Job output may hold anything the job printed: readable by the platform's user only.
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "ab") as f:
         f.write(data)

@@ -19,6 +19,7 @@ from ..permissions.uris import parse_uri
 from ..settings import Settings
 from .capacity import NodeResources
 from .entities import ACTIVE_STATUSES, MIB, Job, JobStatus, StatusItem
+from .privileged import require_privileged
 from .repository import JobNotFoundError, JobQuery, JobRepository
 from .submission import Submission, SubmissionError
 from .volume_access import VolumeAccess
@@ -66,6 +67,10 @@ class JobsService:
                 for v in submission.container.volumes
             ],
         )
+        if submission.privileged:
+            await require_privileged(
+                self._permissions, self._settings, user, submission.cluster_name
+            )
         container = await self._volume_access.resolve(
             user, submission.cluster_name, submission.container
         )

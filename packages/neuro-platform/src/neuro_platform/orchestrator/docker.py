@@ -14,6 +14,7 @@ import aiodocker
 from aiodocker.containers import DockerContainer
 from aiodocker.exceptions import DockerError
 
+from ..settings import DEFAULT_PIDS_LIMIT
 from . import docker_logs
 from .base import Orchestrator
 from .docker_config import create_config
@@ -45,11 +46,15 @@ class DockerOrchestrator(Orchestrator):
     """Runs each job as one container named after its job id.
 
     `instance` names this platform installation: it is part of every container name and
-    label, and `list_managed` returns only its containers.
+    label, and `list_managed` returns only its containers. `pids_limit` bounds the processes
+    of every container it creates.
     """
 
-    def __init__(self, *, instance: str, docker_url: str | None = None) -> None:
+    def __init__(
+        self, *, instance: str, docker_url: str | None = None, pids_limit: int = DEFAULT_PIDS_LIMIT
+    ) -> None:
         self._instance = check_name_part("instance", instance)
+        self._pids_limit = pids_limit
         self._docker = aiodocker.Docker(url=docker_url, api_version=API_VERSION)
 
     async def close(self) -> None:
@@ -100,7 +105,7 @@ class DockerOrchestrator(Orchestrator):
         """The job's container and whether this call created it."""
         if not spec.image or _URL_UNSAFE.intersection(spec.image):
             raise InvalidImageNameError(f"Invalid image name {spec.image!r}")
-        config = create_config(spec, self._instance)
+        config = create_config(spec, self._instance, pids_limit=self._pids_limit)
         try:
             try:
                 return await self._docker.containers.create(config, name=name), True

@@ -8,6 +8,9 @@ from .naming import LABEL_INSTANCE, LABEL_JOB_ID, LABEL_OWNER, RESERVED_LABEL_PR
 from .spec import ContainerSpec
 
 NANO_CPUS_PER_CORE = 1_000_000_000
+# A setuid binary in a job's image (sudo, su, ping...) cannot gain privileges its process
+# lacks. Seccomp is left at the engine's default profile: never `seccomp=unconfined`.
+SECURITY_OPTIONS = ("no-new-privileges:true",)
 
 
 def container_labels(spec: ContainerSpec, instance: str) -> dict[str, str]:
@@ -51,7 +54,7 @@ def _mounts(spec: ContainerSpec) -> list[dict[str, Any]]:
     return mounts
 
 
-def _host_config(spec: ContainerSpec) -> dict[str, Any]:
+def _host_config(spec: ContainerSpec, pids_limit: int) -> dict[str, Any]:
     host_config: dict[str, Any] = {
         "NanoCpus": round(spec.cpu * NANO_CPUS_PER_CORE),
         "Memory": spec.memory,
@@ -59,6 +62,8 @@ def _host_config(spec: ContainerSpec) -> dict[str, Any]:
         # (reason OOMKilled) instead of crawling on swap.
         "MemorySwap": spec.memory,
         "Privileged": spec.privileged,
+        "SecurityOpt": list(SECURITY_OPTIONS),
+        "PidsLimit": pids_limit,
         # A tiny init as PID 1 forwards SIGTERM to the job and reaps zombies, so `neuro kill`
         # stops a shell-script job at once instead of waiting for the SIGKILL deadline.
         "Init": True,
@@ -82,7 +87,7 @@ def _host_config(spec: ContainerSpec) -> dict[str, Any]:
     return host_config
 
 
-def create_config(spec: ContainerSpec, instance: str) -> dict[str, Any]:
+def create_config(spec: ContainerSpec, instance: str, *, pids_limit: int) -> dict[str, Any]:
     config: dict[str, Any] = {
         "Image": spec.image,
         "Env": [f"{name}={value}" for name, value in spec.env.items()],
@@ -90,7 +95,7 @@ def create_config(spec: ContainerSpec, instance: str) -> dict[str, Any]:
         # A terminal job is one a user attaches to and types into: keep its stdin open.
         "OpenStdin": spec.tty,
         "Labels": container_labels(spec, instance),
-        "HostConfig": _host_config(spec),
+        "HostConfig": _host_config(spec, pids_limit),
     }
     if spec.entrypoint is not None:
         config["Entrypoint"] = list(spec.entrypoint)
