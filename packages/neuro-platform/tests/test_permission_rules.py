@@ -37,7 +37,15 @@ def test_uris_normalise(text: str, normalised: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["http://x", "storage:/relative", "storage://default/../bob", "nothing"]
+    "text",
+    [
+        "http://x",
+        "storage:/relative",
+        "storage://default/../bob",
+        "nothing",
+        "storage://default/alice/x%2F..%2F..",  # a '/' decoded inside one name
+        "storage://default/alice/x%00y",
+    ],
 )
 def test_bad_uris_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="URI"):

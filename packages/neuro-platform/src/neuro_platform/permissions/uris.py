@@ -47,4 +47,8 @@ def parse_uri(text: str) -> ResourceUri:
     parts = tuple(unquote(p) for p in rest[2:].split("/") if p)
     if any(p in (".", "..") for p in parts):
         raise ValueError(f"resource URI {text!r} must not contain '.' or '..' segments")
+    # A name never holds '/' or NUL: decoded from %2F or %00 they would let a URI that passes
+    # the checks above name another path (`x%2F..%2F..`) once it is joined as a file path.
+    if any("/" in p or "\0" in p for p in parts):
+        raise ValueError(f"resource URI {text!r} must not encode '/' or NUL inside a name")
     return ResourceUri(scheme, parts)
