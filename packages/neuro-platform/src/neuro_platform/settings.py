@@ -8,6 +8,7 @@ variables < command-line flags. TOML has no null, so a cluster's `orgs` list spe
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 import re
 import tomllib
@@ -93,6 +94,15 @@ class JobsSettings:
     life_span_minute_s: float = 60.0
     # Where finished runs' output is kept; None means `<data-dir>/job-logs`.
     log_archive_dir: Path | None = None
+    # The address jobs reach the API at: the server also listens there (jobs cannot reach
+    # the loopback `[server] host`). "auto": the engine's default bridge gateway (docker0);
+    # "off": no such listener, jobs are told the public URL.
+    api_host: str = "auto"
+    # Its port; None means the server's `port`.
+    api_port: int | None = None
+    # The API base URL jobs are told (`NEURO_PASSED_CONFIG`); None means
+    # `http://<api_host>:<api_port>`, set when the listener is bound.
+    api_url: URL | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +158,11 @@ class Settings:
         if self.server.public_url is not None:
             return self.server.public_url
         return URL.build(scheme="http", host=self.server.host, port=self.server.port)
+
+    @property
+    def jobs_api_url(self) -> URL:
+        """The API base URL jobs are told: the jobs' listener, else the public URL."""
+        return self.jobs.api_url or self.public_url
 
     @property
     def signing_key_path(self) -> Path:
@@ -320,6 +335,10 @@ def _jobs(table: _Table) -> JobsSettings:
     if quota is not None and (not isinstance(quota, int) or isinstance(quota, bool) or quota < 1):
         raise SettingsError("[jobs] max_running_jobs_per_user must be a positive integer")
     archive = table.optional_text("log_archive_dir")
+    api_port = table.get("api_port")
+    if api_port is not None:
+        api_port = table.integer("api_port", 0, minimum=0, maximum=65535)
+    api_url = table.optional_text("api_url")
     jobs = JobsSettings(
         max_running_jobs_per_user=quota,
         orchestrator_instance=table.optional_text("orchestrator_instance"),
@@ -327,9 +346,23 @@ def _jobs(table: _Table) -> JobsSettings:
         poll_interval_s=table.number("poll_interval_s", JobsSettings.poll_interval_s, 0.05),
         life_span_minute_s=table.number("life_span_minute_s", JobsSettings.life_span_minute_s, 0.1),
         log_archive_dir=Path(archive).expanduser() if archive else None,
+        api_host=_api_host(table.text("api_host", JobsSettings.api_host)),
+        api_port=api_port,
+        api_url=_http_url(api_url, "[jobs] api_url") if api_url else None,
     )
     table.reject_unknown()
     return jobs
+
+
+def _api_host(text: str) -> str:
+    if text not in ("auto", "off"):
+        try:
+            ipaddress.ip_address(text)
+        except ValueError:
+            raise SettingsError(
+                f'[jobs] api_host must be "auto", "off" or an IP address, got {text!r}'
+            ) from None
+    return text
 
 
 def _node(table: _Table) -> NodeSettings:

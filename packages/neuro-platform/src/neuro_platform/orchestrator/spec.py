@@ -57,3 +57,5 @@ class ContainerSpec:
     bind_mounts: tuple[BindMount, ...] = ()
     volume_mounts: tuple[VolumeMount, ...] = ()
     hostname: str | None = None
+    # The engine network the container starts on (its owner's); None: the engine's default.
+    network: str | None = None
