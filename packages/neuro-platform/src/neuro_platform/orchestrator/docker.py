@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import signal as signals
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -271,7 +272,14 @@ class DockerOrchestrator(Orchestrator):
             config = (await info.show()).get("IPAM", {}).get("Config") or []
         except DockerError:
             return None
-        return next((str(c["Gateway"]) for c in config if c.get("Gateway")), None)
+        for entry in config:
+            if entry.get("Gateway"):
+                return str(entry["Gateway"])
+            # The engine leaves the default gateway out: the subnet's first address.
+            subnet = ipaddress.ip_network(entry.get("Subnet") or "::/128", strict=False)
+            if subnet.version == 4 and subnet.num_addresses > 2:
+                return str(subnet[1])
+        return None
 
     # -- interaction -------------------------------------------------------------------------
 
