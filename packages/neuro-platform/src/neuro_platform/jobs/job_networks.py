@@ -98,6 +98,11 @@ class JobNetworks:
     async def starting(self, job: Job) -> AsyncIterator[None]:
         """Around the start of a job's container: its owner's network exists meanwhile."""
         reader = reader_of(job)
+        # A restarted job gets a new container, on its owner's network only: it joins the
+        # others again on the next pass.
+        self._own.pop(job.id, None)
+        for joined in self._joined.pop(job.id, {}):
+            self._file(joined).remove(job.id)
         async with self._lock(reader):
             if reader not in self._networks:
                 await self._orchestrator.ensure_network(network_name(reader), {})
@@ -217,9 +222,9 @@ class JobNetworks:
     def _file(self, reader: Reader) -> HostsFile:
         hosts = self._hosts.get(reader)
         if hosts is None:
-            cluster, owner = reader
-            # What an earlier run of the platform wrote is not trusted: reset at once.
-            hosts = HostsFile(self._hosts_dir / cluster / owner.replace("/", "."))
+            # Named like the network. What an earlier run of the platform wrote is not
+            # trusted: reset at once.
+            hosts = HostsFile(self._hosts_dir / network_name(reader))
             hosts.reset({})
             self._hosts[reader] = hosts
         return hosts
