@@ -3,6 +3,7 @@ API at the address `pass_config` gives it, not at the server's loopback one."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -223,3 +224,36 @@ async def test_pass_config_gives_an_api_address_the_job_reaches(
     assert ps == "ps: 200 True"
     # The server's own address is the job's loopback: nothing of the platform's is there.
     assert loopback == "loopback: unreachable"
+
+
+# Serves one request with a word of this run, then exits (and is restarted).
+SERVE_ONCE = """
+import http.server, os, pathlib, uuid
+os.chdir("/srv")
+pathlib.Path("hello.txt").write_text(uuid.uuid4().hex + "\\n")
+server = http.server.HTTPServer(("", 8000), http.server.SimpleHTTPRequestHandler)
+server.handle_request()
+"""
+# Fetches by name until two different runs of the server have answered.
+TWO_RUNS = """
+import os, time, urllib.request
+seen = set()
+while len(seen) < 2:
+    try:
+        url = "http://" + os.environ["NAME"] + ":8000/hello.txt"
+        seen.add(urllib.request.urlopen(url, timeout=3).read())
+    except OSError:
+        time.sleep(0.1)
+print("two runs", flush=True)
+"""
+
+
+async def test_a_restarted_shared_job_is_reached_again(alice: JobsClient, bob: JobsClient) -> None:
+    await share(alice, "bob", "job://default/alice")
+    web = await alice.submit(python_job(SERVE_ONCE, name="web", restart_policy="always"))
+    probe = await bob.submit(python_job(TWO_RUNS, env={"NAME": web["internal_hostname_named"]}))
+
+    async with asyncio.timeout(120):  # a stale name or network would keep it waiting
+        assert await output_until(bob, probe["id"], "two runs") == ["two runs"]
+    assert (await alice.get(web["id"]))["history"]["restarts"] >= 1
+    await alice.kill(web["id"])
