@@ -22,6 +22,8 @@ from ..settings import Settings
 
 log = logging.getLogger(__name__)
 
+_ALL_ADDRESSES = ("", "0.0.0.0", "::")
+
 
 def bind_jobs_listener(settings: Settings) -> tuple[socket.socket | None, Settings]:
     """A socket bound for the jobs' listener (None when there is none), and the settings
@@ -34,6 +36,10 @@ def bind_jobs_listener(settings: Settings) -> tuple[socket.socket | None, Settin
         log.warning("no engine bridge found: jobs are told the public URL %s", settings.public_url)
         return None, settings
     port = settings.server.port if jobs.api_port is None else jobs.api_port
+    if settings.server.host in _ALL_ADDRESSES and port == settings.server.port:
+        # The main listener takes every address, this one too (binding it here first would
+        # keep the main one from starting).
+        return None, _with_url(settings, URL.build(scheme="http", host=host, port=port))
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
