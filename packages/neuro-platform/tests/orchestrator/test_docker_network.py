@@ -13,7 +13,12 @@ import aiohttp
 import pytest
 
 from neuro_platform.jobs.hosts_file import HostsFile
-from neuro_platform.orchestrator import BindMount, ContainerSpec, DockerOrchestrator
+from neuro_platform.orchestrator import (
+    BindMount,
+    ContainerCannotRunError,
+    ContainerSpec,
+    DockerOrchestrator,
+)
 from neuro_platform.orchestrator.testing import collect_logs
 
 SpecFactory = Callable[..., ContainerSpec]
@@ -221,7 +226,7 @@ async def test_a_network_in_use_is_not_removed(
 async def test_a_network_name_cannot_reach_another_engine_endpoint(
     orchestrator: DockerOrchestrator,
 ) -> None:
-    with pytest.raises(ValueError, match="Invalid network name"):
+    with pytest.raises(ContainerCannotRunError, match="Invalid network name"):
         await orchestrator.ensure_network("../../containers/x", {})
     with pytest.raises(ValueError, match="Invalid network name"):
         await orchestrator.remove_network("x/../../y")

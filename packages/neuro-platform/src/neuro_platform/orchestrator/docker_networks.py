@@ -16,7 +16,7 @@ import aiodocker
 from aiodocker.exceptions import DockerError
 from aiodocker.networks import DockerNetwork
 
-from .errors import ContainerNotFoundError, OrchestratorError
+from .errors import ContainerCannotRunError, ContainerNotFoundError, OrchestratorError
 from .naming import LABEL_INSTANCE, LABEL_NETWORK, RESERVED_LABEL_PREFIX, network_name
 
 _NOT_FOUND = 404
@@ -34,8 +34,12 @@ class DockerNetworks:
         return DockerNetwork(self._docker, network_name(self._instance, name))  # type: ignore[no-untyped-call]
 
     async def ensure(self, name: str, labels: Mapping[str, str]) -> None:
+        try:
+            full_name = network_name(self._instance, name)
+        except ValueError as error:  # a job whose network cannot be named cannot run
+            raise ContainerCannotRunError(str(error)) from error
         config: dict[str, Any] = {
-            "Name": network_name(self._instance, name),
+            "Name": full_name,
             "Driver": "bridge",
             # Without it the engine happily creates a second network of the same name.
             "CheckDuplicate": True,
