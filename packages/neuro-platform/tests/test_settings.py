@@ -109,6 +109,9 @@ credits_per_hour = "2.5"
         ("[registry]\nurl = 'ftp://x'", "must be an http(s) URL"),
         ("[auth]\nlogin_failures = 'often'", "[auth] login_failures: 'often' is not a rate"),
         ("[auth]\nlogin_failures = '0 per minute'", "is not a rate"),
+        ("[jobs]\napi_host = 'docker0 0.0.0.0'", "[jobs] api_host must be"),
+        ("[jobs]\napi_port = 70000", "[jobs] api_port is out of range"),
+        ("[jobs]\napi_url = 'file:///x'", "[jobs] api_url must be an http(s) URL"),
     ],
 )
 def test_malformed_config_names_the_problem(tmp_path: Path, text: str, message: str) -> None:
@@ -124,3 +127,12 @@ def test_malformed_environment_value_is_reported(tmp_path: Path) -> None:
 def test_missing_config_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="cannot read config file"):
         load_settings(tmp_path / "absent.toml", env={})
+
+
+def test_the_jobs_api_address_is_configurable(tmp_path: Path) -> None:
+    text = "[jobs]\napi_host = '10.1.2.3'\napi_port = 9000\napi_url = 'http://gw.example:81'"
+    settings = load_settings(write(tmp_path, text), env={})
+
+    assert (settings.jobs.api_host, settings.jobs.api_port) == ("10.1.2.3", 9000)
+    assert str(settings.jobs_api_url) == "http://gw.example:81"
+    assert load_settings(None, env={}).jobs.api_host == "auto"

@@ -16,6 +16,7 @@ from .api.access_log import RedactingAccessLogger
 from .api.app import create_app
 from .auth.users import UserError
 from .data_dir import DataDirInUseError, lock_data_dir
+from .jobs.api_listener import bind_jobs_listener
 from .settings import CommandLineOverrides, Settings, SettingsError, load_settings
 
 T = TypeVar("T")
@@ -67,10 +68,12 @@ def serve(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     click.echo(f"Neuro Platform {__version__}: API at {settings.public_url / 'api' / 'v1'}")
+    jobs_socket, settings = bind_jobs_listener(settings)
     web.run_app(
         create_app(settings),
         host=settings.server.host,
         port=settings.server.port,
+        sock=jobs_socket,
         print=None,
         access_log_class=RedactingAccessLogger,
     )

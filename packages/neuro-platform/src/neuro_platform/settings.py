@@ -8,6 +8,7 @@ variables < command-line flags. TOML has no null, so a cluster's `orgs` list spe
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 import re
 import tomllib
@@ -102,6 +103,15 @@ class JobsSettings:
     # The most processes (threads included) one job container may have: a fork bomb in a
     # job stops there instead of exhausting the host's PID space.
     pids_limit: int = DEFAULT_PIDS_LIMIT
+    # The address jobs reach the API at: the server also listens there (jobs cannot reach
+    # the loopback `[server] host`). "auto": the engine's default bridge gateway (docker0);
+    # "off": no such listener, jobs are told the public URL.
+    api_host: str = "auto"
+    # Its port; None means the server's `port`.
+    api_port: int | None = None
+    # The API base URL jobs are told (`NEURO_PASSED_CONFIG`); None means
+    # `http://<api_host>:<api_port>`, set when the listener is bound.
+    api_url: URL | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +170,11 @@ class Settings:
         if self.server.public_url is not None:
             return self.server.public_url
         return URL.build(scheme="http", host=self.server.host, port=self.server.port)
+
+    @property
+    def jobs_api_url(self) -> URL:
+        """The API base URL jobs are told: the jobs' listener, else the public URL."""
+        return self.jobs.api_url or self.public_url
 
     @property
     def signing_key_path(self) -> Path:
@@ -332,6 +347,10 @@ def _jobs(table: _Table) -> JobsSettings:
     if quota is not None and (not isinstance(quota, int) or isinstance(quota, bool) or quota < 1):
         raise SettingsError("[jobs] max_running_jobs_per_user must be a positive integer")
     archive = table.optional_text("log_archive_dir")
+    api_port = table.get("api_port")
+    if api_port is not None:
+        api_port = table.integer("api_port", 0, minimum=0, maximum=65535)
+    api_url = table.optional_text("api_url")
     jobs = JobsSettings(
         max_running_jobs_per_user=quota,
         orchestrator_instance=table.optional_text("orchestrator_instance"),
@@ -343,6 +362,9 @@ def _jobs(table: _Table) -> JobsSettings:
             table.text("http_domain", JobsSettings.http_domain), "[jobs] http_domain"
         ),
         pids_limit=table.integer("pids_limit", DEFAULT_PIDS_LIMIT, minimum=16),
+        api_host=_api_host(table.text("api_host", JobsSettings.api_host)),
+        api_port=api_port,
+        api_url=_http_url(api_url, "[jobs] api_url") if api_url else None,
     )
     table.reject_unknown()
     return jobs
@@ -356,6 +378,17 @@ def _domain(text: str, where: str) -> str:
     labels = text.split(".")
     if len(labels) < 2 or not all(_DNS_LABEL.fullmatch(label) for label in labels):
         raise SettingsError(f"{where} must be a lowercase domain name like jobs.example.org")
+    return text
+
+
+def _api_host(text: str) -> str:
+    if text not in ("auto", "off"):
+        try:
+            ipaddress.ip_address(text)
+        except ValueError:
+            raise SettingsError(
+                f'[jobs] api_host must be "auto", "off" or an IP address, got {text!r}'
+            ) from None
     return text
 
 

@@ -1,17 +1,24 @@
-"""Jobs reach each other by name through the cluster's hosts file; the platform reaches them
-by IP address on the engine's default bridge."""
+"""Jobs reach each other by name through a hosts file and by address only on a network they
+share; the platform reaches them by IP address on any of them."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 import aiohttp
 import pytest
 
 from neuro_platform.jobs.hosts_file import HostsFile
-from neuro_platform.orchestrator import BindMount, ContainerSpec, DockerOrchestrator
+from neuro_platform.orchestrator import (
+    BindMount,
+    ContainerCannotRunError,
+    ContainerSpec,
+    DockerOrchestrator,
+)
 from neuro_platform.orchestrator.testing import collect_logs
 
 SpecFactory = Callable[..., ContainerSpec]
@@ -142,3 +149,84 @@ async def test_platform_reaches_a_job_at_its_ip_address(
         body = await response.text()
 
     assert body == "served\n"
+
+
+# Tries the address given as argv[1] once, with a deadline: a dropped packet never answers.
+TRY_ONCE = """
+import sys, urllib.request
+try:
+    answer = urllib.request.urlopen(f"http://{sys.argv[1]}:8000/hello.txt", timeout=3)
+    print(answer.read().decode(), end="")
+except OSError:
+    print("unreachable", flush=True)
+"""
+
+
+@pytest.fixture
+async def networks(orchestrator: DockerOrchestrator) -> AsyncIterator[tuple[str, str]]:
+    names = (f"net-{uuid.uuid4().hex[:8]}", f"net-{uuid.uuid4().hex[:8]}")
+    for name in names:
+        await orchestrator.ensure_network(name, {})
+    yield names
+    for state in await orchestrator.list_managed():  # a network in use cannot go
+        await orchestrator.remove(state.job_id)
+    for name in names:
+        assert await orchestrator.remove_network(name)
+
+
+async def _try(orchestrator: DockerOrchestrator, spec: ContainerSpec, address: str) -> bytes:
+    job = replace(spec, job_id=f"job-{uuid.uuid4()}", command=("python3", "-c", TRY_ONCE, address))
+    await orchestrator.start(job)
+    await orchestrator.wait(job.job_id)
+    return await collect_logs(orchestrator, job.job_id)
+
+
+async def test_jobs_on_different_networks_reach_each_other_only_once_joined(
+    orchestrator: DockerOrchestrator,
+    make_spec: SpecFactory,
+    debian_image: str,
+    networks: tuple[str, str],
+) -> None:
+    alices, bobs = networks
+    server = await _start_until(
+        orchestrator,
+        make_spec("python3", "-c", SERVE, working_dir="/srv", image=debian_image, network=alices),
+        b"listening",
+    )
+    own_address = (await orchestrator.state(server.job_id)).addresses[alices]
+    client = make_spec(image=debian_image, network=bobs)
+    neighbour = make_spec(image=debian_image, network=alices)
+
+    # The engine's isolation chains drop traffic between two user-defined bridges.
+    assert await _try(orchestrator, client, own_address) == b"unreachable\n"
+    assert await _try(orchestrator, neighbour, own_address) == b"served\n"
+
+    joined_address = await orchestrator.connect(server.job_id, bobs)
+    assert joined_address is not None
+    assert await _try(orchestrator, client, joined_address) == b"served\n"
+    assert await _try(orchestrator, client, own_address) == b"unreachable\n"
+
+    await orchestrator.disconnect(server.job_id, bobs)
+    await orchestrator.disconnect(server.job_id, bobs)  # a second time: nothing to undo
+    assert await _try(orchestrator, client, joined_address) == b"unreachable\n"
+    assert bobs not in (await orchestrator.state(server.job_id)).addresses
+
+
+async def test_a_network_in_use_is_not_removed(
+    orchestrator: DockerOrchestrator, make_spec: SpecFactory, networks: tuple[str, str]
+) -> None:
+    spec = make_spec("sleep", "300", network=networks[0])
+    await orchestrator.start(spec)
+
+    assert not await orchestrator.remove_network(networks[0])
+    assert networks[0] in await orchestrator.list_networks()
+    await orchestrator.ensure_network(networks[0], {})  # exists: no second one of that name
+
+
+async def test_a_network_name_cannot_reach_another_engine_endpoint(
+    orchestrator: DockerOrchestrator,
+) -> None:
+    with pytest.raises(ContainerCannotRunError, match="Invalid network name"):
+        await orchestrator.ensure_network("../../containers/x", {})
+    with pytest.raises(ValueError, match="Invalid network name"):
+        await orchestrator.remove_network("x/../../y")

@@ -25,15 +25,25 @@ async def ping(request: web.Request) -> web.Response:
 @routes.get("/config")
 async def get_config(request: web.Request) -> web.Response:
     settings = request.config_dict[SETTINGS]
-    body: dict[str, Any] = auth_config(settings.public_url)
+    base = _base_url(request, settings)
+    body: dict[str, Any] = auth_config(base)
     # A bad or expired token is not an error here: the SDK expects `authorized: false`.
     user = await request.config_dict[AUTHENTICATOR].optional_user(request)
     body["authorized"] = user is not None
     if user is not None:
         # Every user may use every configured cluster: per-cluster access (the original's
         # `cluster://<name>/access`) comes with the admin API.
-        body["clusters"] = [cluster_json(settings, cluster) for cluster in settings.clusters]
+        body["clusters"] = [cluster_json(settings, cluster, base) for cluster in settings.clusters]
     return web.json_response(body)
+
+
+def _base_url(request: web.Request, settings: Settings) -> URL:
+    # A job asks at the address it was given (see jobs/api_listener.py); the URLs it is
+    # told must be ones it reaches too, or its SDK could not use storage or logs.
+    jobs_url = settings.jobs.api_url
+    if jobs_url is not None and request.host == jobs_url.raw_authority:
+        return jobs_url
+    return settings.public_url
 
 
 def auth_config(base: URL) -> dict[str, Any]:
@@ -50,8 +60,11 @@ def auth_config(base: URL) -> dict[str, Any]:
     }
 
 
-def cluster_json(settings: Settings, cluster: ClusterSettings) -> dict[str, Any]:
-    api = settings.public_url / "api" / "v1"
+def cluster_json(
+    settings: Settings, cluster: ClusterSettings, public_url: URL | None = None
+) -> dict[str, Any]:
+    public_url = public_url or settings.public_url
+    api = public_url / "api" / "v1"
     # The first cluster is served at the top level; further ones under /clusters/<name>.
     base = api if cluster is settings.clusters[0] else api / "clusters" / cluster.name
 
@@ -62,7 +75,7 @@ def cluster_json(settings: Settings, cluster: ClusterSettings) -> dict[str, Any]
         "name": cluster.name,
         "registry_url": str(cluster.registry_url or settings.registry_url),
         "storage_url": url(cluster.storage_url, "storage"),
-        "users_url": str(settings.public_url),
+        "users_url": str(public_url),
         "monitoring_url": url(cluster.monitoring_url, "jobs"),
         "secrets_url": url(cluster.secrets_url, "secrets"),
         "disks_url": url(cluster.disks_url, "disk"),

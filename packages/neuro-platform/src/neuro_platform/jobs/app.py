@@ -31,8 +31,8 @@ from ..secrets.keys import SECRETS
 from ..storage.app import storage_root
 from . import handlers
 from .capacity import NodeResources
-from .hosts_file import HostsFile
 from .job_mounts import JobMounts
+from .job_networks import JobNetworks
 from .job_tokens import JobScopedAuthenticator, JobTokenIssuer
 from .keys import JOBS, LOG_ARCHIVE, ORCHESTRATOR, SCHEDULER
 from .log_archive import LogArchive
@@ -70,20 +70,17 @@ async def jobs_context(app: web.Application) -> AsyncIterator[None]:
         pids_limit=settings.jobs.pids_limit,
     ) as orchestrator:
         archive = LogArchive(settings.log_archive_dir)
-        hosts = {
-            cluster.name: HostsFile(settings.data_dir / "job-hosts" / cluster.name)
-            for cluster in settings.clusters
-        }
+        networks = JobNetworks(orchestrator, settings.data_dir / "job-hosts", app[PERMISSIONS])
         scheduler = Scheduler(
             repository=repository,
             orchestrator=orchestrator,
             archive=archive,
-            tokens=JobTokenIssuer(signing_key, settings.public_url / "api" / "v1"),
+            tokens=JobTokenIssuer(signing_key, settings.jobs_api_url / "api" / "v1"),
             node=NodeResources.from_settings(settings.node),
             quota=settings.jobs.max_running_jobs_per_user,
             poll_interval_s=settings.jobs.poll_interval_s,
             life_span_minute_s=settings.jobs.life_span_minute_s,
-            hosts=hosts,
+            networks=networks,
             mounts=JobMounts(
                 app[SECRETS],
                 app[DISKS],
@@ -109,8 +106,7 @@ async def jobs_context(app: web.Application) -> AsyncIterator[None]:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             await scheduler.close()
-            for hosts_file in hosts.values():
-                hosts_file.close()
+            networks.close()
 
 
 @web.middleware

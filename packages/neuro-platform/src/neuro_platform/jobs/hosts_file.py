@@ -1,13 +1,13 @@
-"""The `/etc/hosts` of a cluster's jobs: how they find each other by internal host name.
+"""An `/etc/hosts` of jobs: how one owner's jobs find the jobs they may reach by name.
 
-Every job container of a cluster mounts one shared file read-only at `/etc/hosts`, and the
-scheduler writes a line into it when a job starts and blanks that line when the job ends. The
-C library reads `/etc/hosts` on every lookup, so a new job is reachable at once.
+Every job container of an owner mounts the owner's file read-only at `/etc/hosts` (see
+`job_networks.py` for who is listed), and the scheduler writes a line into it when a job
+starts and blanks that line when the job ends. The C library reads `/etc/hosts` on every
+lookup, so a new job is reachable at once.
 
-Why not a Docker network with its embedded DNS: for every container on a user-defined network
-dockerd re-executes itself and runs about ten `iptables` calls to set that DNS up, which was
-most of what a job's start cost over a plain `docker run`. On the engine's default bridge a
-start costs what a plain `docker run` costs, and this file gives the names back.
+Why a file and not the engine's DNS: the engine's names would be every container on the
+network, while the permissions decide who is named; and the file gives a name the moment
+the platform knows the address.
 
 The file is rewritten in place, never replaced: a bind mount pins the file (inode) it was made
 from, so a new file would go unseen by the running jobs. Every line is a slot of one fixed
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 SLOT_BYTES = 256  # a divisor of the page size: one slot never spans two pages
 HEADER = (
-    "# Written by the Neuro platform: the internal host names of this cluster's running jobs.",
+    "# Written by the Neuro platform: the internal host names of the jobs reachable from here.",
     "127.0.0.1 localhost",
     "::1 localhost ip6-localhost ip6-loopback",
 )
@@ -46,7 +46,7 @@ _FREE_SLOT = _slot("#")
 
 
 class HostsFile:
-    """One cluster's hosts file. Call `reset` once before the first `add` or `remove`, with
+    """One hosts file. Call `reset` once before the first `add` or `remove`, with
     the jobs that still run: what an earlier run of the platform wrote is not trusted."""
 
     def __init__(self, path: Path) -> None:

@@ -27,7 +27,7 @@ import contextlib
 import logging
 import shlex
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
@@ -44,19 +44,17 @@ from ..orchestrator import (
 )
 from .capacity import NodeResources
 from .entities import Job, JobStatus, RestartPolicy, StatusItem
-from .hosts_file import HostsFile
 from .job_mounts import JobMounts
+from .job_networks import JobNetworks
 from .job_tokens import JobTokenIssuer
 from .log_archive import LogArchive
 from .repository import JobQuery, JobRepository
 from .submission import PASSED_CONFIG_ENV
-from .views import internal_hostnames
 
 log = logging.getLogger(__name__)
 
 STOP_GRACE_S = 5.0
 ETC_HOSTS = PurePosixPath("/etc/hosts")
-OWN_NAME_ADDRESS = "127.0.1.1"
 PREEMPTED = "Preempted"
 
 
@@ -72,7 +70,7 @@ class Scheduler:
         quota: int | None,
         poll_interval_s: float,
         life_span_minute_s: float,
-        hosts: Mapping[str, HostsFile],
+        networks: JobNetworks,
         mounts: JobMounts,
     ) -> None:
         self._mounts = mounts
@@ -84,7 +82,7 @@ class Scheduler:
         self._quota = quota
         self._poll_interval_s = poll_interval_s
         self._life_span_minute = timedelta(seconds=life_span_minute_s)
-        self._hosts = hosts  # by cluster name
+        self._networks = networks
         self._wake = asyncio.Event()
         self._watchers: dict[str, asyncio.Task[None]] = {}
         # Collections in flight: stopping a container may take its whole grace period, and
@@ -148,6 +146,9 @@ class Scheduler:
             if j.status in (JobStatus.PENDING, JobStatus.SUSPENDED) and j.id not in self._starting
         ]
         await self._place(waiting, still_running, now)
+        # After placement, which it must not delay: sharing changes take a pass to apply.
+        starting = [job for job, _ in self._starting.values()]
+        await self._networks.reconcile([*still_running, *starting])
 
     # -- running jobs --------------------------------------------------------------------
 
@@ -228,7 +229,7 @@ class Scheduler:
         """Stops and removes a finished (or suspended) job's container, keeping its output."""
         if not job.materialized:
             return
-        self._hosts[job.cluster_name].remove(job.id)
+        self._networks.forget(job)
         try:
             await self._orchestrator.stop(job.id, timeout_s=STOP_GRACE_S)
         except ContainerNotFoundError:
@@ -351,11 +352,8 @@ class Scheduler:
             return
         try:
             spec = await self._with_mounts(self._container_spec(marked), marked)
-            # The engine gives the address only once the job's process runs; until then its
-            # own host name resolves the way Debian names a host without a fixed address,
-            # so a process that looks itself up at once is not told that it does not exist.
-            self._hosts[marked.cluster_name].add(marked.id, OWN_NAME_ADDRESS, (marked.id,))
-            state = await self._orchestrator.start(spec)
+            async with self._networks.starting(marked):
+                state = await self._orchestrator.start(spec)
         except OrchestratorError as error:
             await self._end(marked, JobStatus.FAILED, error.reason, error.message)
             return
@@ -371,8 +369,7 @@ class Scheduler:
         self._watch(job.id)
 
     def _name(self, job: Job, state: ContainerState) -> None:
-        if state.address is not None:
-            self._hosts[job.cluster_name].add(job.id, state.address, _host_names(job))
+        self._networks.named(job, state)
 
     def _container_spec(self, job: Job) -> ContainerSpec:
         c = job.container
@@ -394,8 +391,9 @@ class Scheduler:
             gpu_model=c.resources.gpu_model,
             tty=c.tty,
             privileged=job.privileged,
-            bind_mounts=(BindMount(self._hosts[job.cluster_name].path, ETC_HOSTS, read_only=True),),
+            bind_mounts=(BindMount(self._networks.hosts_path(job), ETC_HOSTS, read_only=True),),
             hostname=job.id,
+            network=self._networks.network(job),
         )
 
     async def _with_mounts(self, spec: ContainerSpec, job: Job) -> ContainerSpec:
@@ -415,20 +413,14 @@ class Scheduler:
         and the running ones get their host names back."""
         queue = {job.id: job for job in await self._repository.scheduling_queue()}
         self._mounts.release_all_except({j.id for j in queue.values() if j.materialized})
-        named: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {c: {} for c in self._hosts}
+        running = []
         for state in await self._orchestrator.list_managed():
             job = queue.get(state.job_id)
             if job is None or not job.materialized:
                 await self._orchestrator.remove(state.job_id)
             elif state.address is not None and not job.is_finished:
-                named[job.cluster_name][job.id] = (state.address, _host_names(job))
-        for cluster, entries in named.items():
-            self._hosts[cluster].reset(entries)
-
-
-def _host_names(job: Job) -> tuple[str, ...]:
-    # The bare job id too: it is the container's own host name.
-    return (*internal_hostnames(job), job.id)
+                running.append((job, state))
+        await self._networks.adopt(running)
 
 
 def _preemption_victims(job: Job, running: Sequence[Job], free: NodeResources) -> list[Job]:

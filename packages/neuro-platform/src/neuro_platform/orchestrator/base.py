@@ -8,7 +8,7 @@ again from the ids in its database, and `list_managed` finds the ones it may hav
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from types import TracebackType
@@ -118,3 +118,26 @@ class Orchestrator(abc.ABC):
 
         Raises ContainerNotFoundError / ContainerNotRunningError before yielding.
         """
+
+    # -- networks: which containers reach which ------------------------------------------
+
+    @abc.abstractmethod
+    async def ensure_network(self, name: str, labels: Mapping[str, str]) -> None:
+        """Create the network `name` unless it exists. Containers on different networks
+        cannot reach each other; a container started with `spec.network` is on that one."""
+
+    @abc.abstractmethod
+    async def remove_network(self, name: str) -> bool:
+        """Remove it unless containers still use it; returns whether it is gone."""
+
+    @abc.abstractmethod
+    async def list_networks(self) -> list[str]:
+        """The names of this platform instance's networks."""
+
+    @abc.abstractmethod
+    async def connect(self, job_id: str, network: str) -> str | None:
+        """Attach the job's container to `network` too; returns its address there."""
+
+    @abc.abstractmethod
+    async def disconnect(self, job_id: str, network: str) -> None:
+        """Detach it (no-op when it is not attached, or the container or network is gone)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import signal as signals
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -19,6 +20,7 @@ from . import docker_logs
 from .base import Orchestrator
 from .docker_config import create_config
 from .docker_interactive import attach_session, exec_session
+from .docker_networks import DockerNetworks
 from .docker_state import state_from_inspect, stats_from_sample
 from .errors import (
     ContainerCannotRunError,
@@ -30,7 +32,13 @@ from .errors import (
 )
 from .gpu_usage import gpu_usage
 from .interactive import InteractiveSession, StreamOptions
-from .naming import LABEL_INSTANCE, LABEL_JOB_ID, check_name_part, container_name
+from .naming import (
+    LABEL_INSTANCE,
+    LABEL_JOB_ID,
+    check_name_part,
+    container_name,
+    network_name,
+)
 from .spec import ContainerSpec
 from .state import ContainerPhase, ContainerState, ContainerStats
 
@@ -56,6 +64,8 @@ class DockerOrchestrator(Orchestrator):
         self._instance = check_name_part("instance", instance)
         self._pids_limit = pids_limit
         self._docker = aiodocker.Docker(url=docker_url, api_version=API_VERSION)
+        self._networks = DockerNetworks(self._docker, self._instance)
+        self._network_prefix = network_name(self._instance, "x")[:-1]
 
     async def close(self) -> None:
         await self._docker.close()
@@ -91,15 +101,15 @@ class DockerOrchestrator(Orchestrator):
         if not created:
             info = await container.show()
             if info["State"]["Status"] != "created" or info["State"].get("Error"):
-                return state_from_inspect(spec.job_id, info)
+                return state_from_inspect(spec.job_id, info, self._network_prefix)
         try:
             await container.start()
         except DockerError as error:
             info = await container.show()
             if not info["State"].get("Error"):
                 raise ContainerCannotRunError(error.message) from error
-            return state_from_inspect(spec.job_id, info)
-        return state_from_inspect(spec.job_id, await container.show())
+            return state_from_inspect(spec.job_id, info, self._network_prefix)
+        return state_from_inspect(spec.job_id, await container.show(), self._network_prefix)
 
     async def _create(self, spec: ContainerSpec, name: str) -> tuple[DockerContainer, bool]:
         """The job's container and whether this call created it."""
@@ -126,7 +136,7 @@ class DockerOrchestrator(Orchestrator):
             raise OrchestratorError(error.message) from error
 
     async def state(self, job_id: str) -> ContainerState:
-        return state_from_inspect(job_id, await self._inspect(job_id))
+        return state_from_inspect(job_id, await self._inspect(job_id), self._network_prefix)
 
     async def wait(self, job_id: str) -> ContainerState:
         container = self._container(job_id)
@@ -146,7 +156,9 @@ class DockerOrchestrator(Orchestrator):
             if not job_id:
                 continue
             try:
-                states.append(state_from_inspect(job_id, await summary.show()))
+                states.append(
+                    state_from_inspect(job_id, await summary.show(), self._network_prefix)
+                )
             except DockerError as error:
                 if error.status != _NOT_FOUND:  # removed since the listing: not ours to report
                     raise OrchestratorError(error.message) from error
@@ -208,7 +220,10 @@ class DockerOrchestrator(Orchestrator):
 
     async def stats(self, job_id: str) -> ContainerStats | None:
         info = await self._inspect(job_id)
-        if state_from_inspect(job_id, info).phase is not ContainerPhase.RUNNING:
+        if (
+            state_from_inspect(job_id, info, self._network_prefix).phase
+            is not ContainerPhase.RUNNING
+        ):
             return None
         # One answer carries two samples a second apart, enough to compute a CPU rate.
         samples = await self._docker.containers.container(info["Id"]).stats(stream=False)
@@ -235,6 +250,41 @@ class DockerOrchestrator(Orchestrator):
 
     async def ip_address(self, job_id: str) -> str | None:
         return (await self.state(job_id)).address
+
+    # -- networks ----------------------------------------------------------------------------
+
+    async def ensure_network(self, name: str, labels: Mapping[str, str]) -> None:
+        await self._networks.ensure(name, labels)
+
+    async def remove_network(self, name: str) -> bool:
+        return await self._networks.remove(name)
+
+    async def list_networks(self) -> list[str]:
+        return await self._networks.list()
+
+    async def connect(self, job_id: str, network: str) -> str | None:
+        name = container_name(self._instance, job_id)
+        await self._networks.connect(name, network)
+        return (await self.state(job_id)).addresses.get(network)
+
+    async def disconnect(self, job_id: str, network: str) -> None:
+        await self._networks.disconnect(container_name(self._instance, job_id), network)
+
+    async def default_gateway(self) -> str | None:
+        """The host's address on the engine's default bridge (docker0), if it has one."""
+        try:
+            info = await self._docker.networks.get("bridge")
+            config = (await info.show()).get("IPAM", {}).get("Config") or []
+        except DockerError:
+            return None
+        for entry in config:
+            if entry.get("Gateway"):
+                return str(entry["Gateway"])
+            # The engine leaves the default gateway out: the subnet's first address.
+            subnet = ipaddress.ip_network(entry.get("Subnet") or "::/128", strict=False)
+            if subnet.version == 4 and subnet.num_addresses > 2:
+                return str(subnet[1])
+        return None
 
     # -- interaction -------------------------------------------------------------------------
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .naming import LABEL_INSTANCE, LABEL_JOB_ID, LABEL_OWNER, RESERVED_LABEL_PREFIX
+from .naming import (
+    LABEL_INSTANCE,
+    LABEL_JOB_ID,
+    LABEL_OWNER,
+    RESERVED_LABEL_PREFIX,
+    network_name,
+)
 from .spec import ContainerSpec
 
 NANO_CPUS_PER_CORE = 1_000_000_000
@@ -97,6 +103,8 @@ def create_config(spec: ContainerSpec, instance: str, *, pids_limit: int) -> dic
         "Labels": container_labels(spec, instance),
         "HostConfig": _host_config(spec, pids_limit),
     }
+    if spec.network is not None:
+        config["HostConfig"]["NetworkMode"] = network_name(instance, spec.network)
     if spec.entrypoint is not None:
         config["Entrypoint"] = list(spec.entrypoint)
     if spec.command is not None:

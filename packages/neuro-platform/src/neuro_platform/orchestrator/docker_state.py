@@ -19,14 +19,27 @@ def _timestamp(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value)
 
 
-def state_from_inspect(job_id: str, info: Mapping[str, Any]) -> ContainerState:
+def state_from_inspect(
+    job_id: str, info: Mapping[str, Any], network_prefix: str = ""
+) -> ContainerState:
+    """`network_prefix`: `addresses` names only the networks whose name starts with it,
+    without it (the platform's own networks, by the names the platform gave them)."""
     state = info["State"]
     status: str = state["Status"]
     started_at = _timestamp(state.get("StartedAt"))
     error: str = state.get("Error") or ""
     if status in _RUNNING_STATUSES:
+        addresses = _addresses(info)
         return ContainerState(
-            job_id, ContainerPhase.RUNNING, started_at=started_at, address=_address(info)
+            job_id,
+            ContainerPhase.RUNNING,
+            started_at=started_at,
+            address=_address(info, addresses),
+            addresses={
+                name.removeprefix(network_prefix): address
+                for name, address in addresses.items()
+                if name.startswith(network_prefix)
+            },
         )
     if status == "created" and not error:
         return ContainerState(job_id, ContainerPhase.PENDING, reason=JobReason.CONTAINER_CREATING)
@@ -53,12 +66,20 @@ def state_from_inspect(job_id: str, info: Mapping[str, Any]) -> ContainerState:
     )
 
 
-def _address(info: Mapping[str, Any]) -> str | None:
-    settings = info.get("NetworkSettings") or {}
-    for network in (settings.get("Networks") or {}).values():
-        if network.get("IPAddress"):
-            return str(network["IPAddress"])
-    return settings.get("IPAddress") or None
+def _addresses(info: Mapping[str, Any]) -> dict[str, str]:
+    networks = (info.get("NetworkSettings") or {}).get("Networks") or {}
+    return {name: str(n["IPAddress"]) for name, n in networks.items() if n.get("IPAddress")}
+
+
+def _address(info: Mapping[str, Any], addresses: Mapping[str, str]) -> str | None:
+    # The address on the network the container started on (its owner's), even once it has
+    # joined other users' networks too: that one is stable for its whole run.
+    primary = str((info.get("HostConfig") or {}).get("NetworkMode"))
+    if primary in addresses:
+        return addresses[primary]
+    if addresses:
+        return next(iter(addresses.values()))
+    return (info.get("NetworkSettings") or {}).get("IPAddress") or None
 
 
 def stats_from_sample(sample: Mapping[str, Any]) -> ContainerStats:

@@ -12,6 +12,7 @@ import re
 LABEL_INSTANCE = "platform.neuro.instance"
 LABEL_JOB_ID = "platform.neuro.job-id"
 LABEL_OWNER = "platform.neuro.owner"
+LABEL_NETWORK = "platform.neuro.network"
 RESERVED_LABEL_PREFIX = "platform.neuro."
 
 # Docker's own rule for container names. Checking job ids against it also keeps a crafted id
@@ -27,3 +28,7 @@ def check_name_part(kind: str, value: str) -> str:
 
 def container_name(instance: str, job_id: str) -> str:
     return f"neuro-{instance}-{check_name_part('job id', job_id)}"
+
+
+def network_name(instance: str, name: str) -> str:
+    return f"neuro-{instance}-{check_name_part('network name', name)}"

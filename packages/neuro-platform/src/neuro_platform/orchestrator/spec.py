@@ -59,3 +59,5 @@ class ContainerSpec:
     # Supplementary group ids of the container's processes, whatever user the image names.
     groups: tuple[int, ...] = ()
     hostname: str | None = None
+    # The engine network the container starts on (its owner's); None: the engine's default.
+    network: str | None = None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -27,6 +28,8 @@ class ContainerState:
     finished_at: datetime | None = None
     # Where the platform and other jobs reach a running container (None when it has none).
     address: str | None = None
+    # Its address on each engine network it is attached to, by network name.
+    addresses: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_finished(self) -> bool:

@@ -27,15 +27,17 @@ def build_base_image(kind: str) -> str:
 
 
 def remove_instance_containers(instance: str) -> None:
-    """Force-remove every container of a platform instance (a test session's safety net)."""
-    listed = subprocess.run(
-        ["docker", "ps", "-aq", "--filter", f"label={LABEL_INSTANCE}={instance}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    if ids := listed.stdout.split():
-        subprocess.run(["docker", "rm", "-f", *ids], capture_output=True, check=True)
+    """Force-remove every container and network of a platform instance (a test session's
+    safety net: the engine has room for only a few dozen networks)."""
+    for kind, remove in ((["ps", "-a"], ["rm", "-f"]), (["network", "ls"], ["network", "rm"])):
+        listed = subprocess.run(
+            ["docker", *kind, "-q", "--filter", f"label={LABEL_INSTANCE}={instance}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        if ids := listed.stdout.split():
+            subprocess.run(["docker", *remove, *ids], capture_output=True, check=True)
 
 
 async def collect_logs(orchestrator: Orchestrator, job_id: str, **options: Any) -> bytes:
