@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from yarl import URL
 
 from neuro_platform.api.validation import MAX_JSON_DEPTH, JsonTooDeepError, check_json_depth
 from neuro_platform.testing import PlatformServer
@@ -27,7 +28,7 @@ async def _send(
     server: PlatformServer, method: str, path: str, *, data: bytes | None = None, **kw: Any
 ) -> tuple[int, Any]:
     headers = {**_auth(server), **kw.pop("headers", {})}
-    url = server.api_url.with_path(server.api_url.path + path, encoded=False)
+    url = URL(str(server.api_url) + path)
     async with (
         aiohttp.ClientSession() as client,
         client.request(method, url, data=data, headers=headers, **kw) as response,
