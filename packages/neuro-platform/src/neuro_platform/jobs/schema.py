@@ -26,13 +26,14 @@ MAX_TEXT = 64 * 1024
 NO_NUL = r"^[^\x00]*$"
 
 # A Docker reference (distribution/reference's grammar without IPv6 hosts):
-# [host[:port]/]path[:tag][@digest], path components lowercase.
-_DOMAIN = (
-    r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*"
-)
+# [host[:port]/]path[:tag][@digest], path components lowercase. As in Docker, a first
+# component is a host only with a dot, a port, or as `localhost`.
+_LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
+_PORT = r":[0-9]{1,5}"
+_HOST = rf"(?:(?:{_LABEL}(?:\.{_LABEL})+|localhost)(?:{_PORT})?|{_LABEL}{_PORT})"
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 IMAGE_REFERENCE = (
-    rf"^(?:{_DOMAIN}(?::[0-9]+)?/)?{_COMPONENT}(?:/{_COMPONENT})*"
+    rf"^(?:{_HOST}/)?{_COMPONENT}(?:/{_COMPONENT})*"
     r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
     r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$"
 )
