@@ -42,7 +42,7 @@ async def test_bad_json_is_400(platform_server: PlatformServer) -> None:
             assert "error" in await response.json()
         async with client.post(url, json={"uri": "x"}, headers=headers) as response:
             assert response.status == 400
-            assert "list" in (await response.json())["error"]
+            assert "array" in (await response.json())["error"]
 
 
 async def test_missing_token_on_protected_endpoint_is_401(platform_server: PlatformServer) -> None:

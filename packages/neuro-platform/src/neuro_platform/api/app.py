@@ -23,7 +23,7 @@ from ..secrets.app import mount_secrets, secrets_context
 from ..service_accounts.app import create_service_accounts_app, service_accounts_context
 from ..settings import Settings
 from ..storage.app import mount_storage
-from . import config_handler, oauth_handler, users_handler
+from . import config_handler, oauth_handler, openapi, users_handler
 from .errors import error_middleware
 from .keys import (
     AUTHENTICATOR,
@@ -57,6 +57,7 @@ def create_app(settings: Settings) -> web.Application:
     # the root middleware wraps the sub-apps' handlers too.
     api = web.Application()
     api.add_routes(config_handler.routes)
+    api.add_routes(openapi.routes)
     api.add_routes(users_handler.routes)
     mount_storage(api, settings)
     mount_secrets(api, settings)

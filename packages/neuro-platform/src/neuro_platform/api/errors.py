@@ -7,6 +7,7 @@ import logging
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from pydantic import ValidationError
 
 from .. import __version__
 from ..auth.identity import NotAuthenticatedError
@@ -35,6 +36,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         response = _json_error(401, str(e))
     except PermissionDeniedError as e:
         response = web.json_response({"missing": [p.to_json() for p in e.missing]}, status=403)
+    except ValidationError as e:  # before ValueError, which it is
+        response = _json_error(400, validation_message(e))
     except (BadRequestError, json.JSONDecodeError, ValueError) as e:
         response = _json_error(400, str(e))
     except Exception:
@@ -42,6 +45,16 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         response = _json_error(500, "Unexpected exception")
     response.headers[SERVICE_VERSION_HEADER] = f"neuro-platform/{__version__}"
     return response
+
+
+def validation_message(error: ValidationError) -> str:
+    """One line naming the first wrong field, e.g. `container.env.A: Input should be a valid
+    string`; never the input itself, which may be huge or secret."""
+    first = error.errors(include_url=False, include_input=False, include_context=False)[0]
+    location = ".".join(str(part) for part in first["loc"])
+    message = f"{location}: {first['msg']}" if location else first["msg"]
+    more = error.error_count() - 1
+    return f"{message} (and {more} more)" if more else message
 
 
 def _plain(e: web.HTTPException) -> str:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 from multidict import MultiDict, MultiDictProxy, MultiMapping
+from pydantic import BaseModel
 from yarl import URL
 
 from ..auth.grants import CodeRequest, InvalidGrantError, TokenResponse
 from .config_handler import CLIENT_ID
 from .keys import GRANTS, LOGIN_THROTTLE, SETTINGS, USERS
+from .openapi import describe
 from .pages import PAGE_HEADERS, login_page, message_page, show_code_page
 
 # The query of the authorize request that the login form carries through as hidden fields.
@@ -26,6 +28,38 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost"})
 HTML = "text/html"
 
 routes = web.RouteTableDef()
+
+
+class AuthorizeQuery(BaseModel):
+    response_type: str | None = None
+    client_id: str | None = None
+    redirect_uri: str | None = None
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+    scope: str | None = None
+    audience: str | None = None
+    state: str | None = None
+
+
+class LoginForm(AuthorizeQuery):
+    username: str | None = None
+    password: str | None = None
+
+
+class TokenForm(BaseModel):
+    grant_type: str | None = None
+    client_id: str | None = None
+    code: str | None = None
+    redirect_uri: str | None = None
+    code_verifier: str | None = None
+    refresh_token: str | None = None
+
+
+class CodeQuery(BaseModel):
+    code: str | None = None
+
+
+FORM = "application/x-www-form-urlencoded"
 
 
 class AuthorizeRequestError(ValueError):
@@ -82,6 +116,7 @@ def _html(text: str, status: int = 200) -> web.Response:
 
 
 @routes.get("/authorize")
+@describe("The login page", query=AuthorizeQuery)
 async def authorize_form(request: web.Request) -> web.Response:
     try:
         _validate_authorize(request.query, _headless_url(request))
@@ -92,6 +127,7 @@ async def authorize_form(request: web.Request) -> web.Response:
 
 
 @routes.post("/authorize")
+@describe("Log in: answers a redirect with a code", body=LoginForm, media_type=FORM)
 async def authorize_submit(request: web.Request) -> web.Response:
     text_params = await _text_form(request)
     try:
@@ -120,6 +156,7 @@ async def authorize_submit(request: web.Request) -> web.Response:
 
 
 @routes.post("/token")
+@describe("Exchange a code or a refresh token", body=TokenForm, media_type=FORM)
 async def token(request: web.Request) -> web.Response:
     fields = await _text_form(request)
     grants = request.config_dict[GRANTS]
@@ -163,6 +200,7 @@ def _oauth_error(error: str, description: str) -> web.Response:
 
 
 @routes.get("/show-code")
+@describe("Shows a code for headless login", query=CodeQuery)
 async def show_code(request: web.Request) -> web.Response:
     return _html(show_code_page(request.query.get("code", "")))
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated
 
 from aiohttp import web
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 
 from ..permissions import (
     NothingToRevokeError,
@@ -23,8 +24,42 @@ from ..permissions.actions import Action
 from ..permissions.uris import ResourceUri, parse_uri
 from .errors import BadRequestError
 from .keys import AUTHENTICATOR, PERMISSIONS, SHARING, USERS
+from .openapi import describe
+from .validation import read_json, read_json_as, read_query
 
 routes = web.RouteTableDef()
+ACTIONS = [a.value for a in Action]
+MAX_URI = 4096
+
+
+def _known_action(value: str) -> str:
+    if value not in ACTIONS:
+        raise ValueError(f"unknown action {value!r}")
+    return value
+
+
+class PermissionBody(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    uri: Annotated[str, Field(max_length=MAX_URI)]
+    action: Annotated[
+        str, AfterValidator(_known_action), Field(json_schema_extra={"enum": ACTIONS})
+    ]
+
+
+PERMISSIONS_BODY = TypeAdapter(
+    Annotated[list[PermissionBody], Field(min_length=1, max_length=1000)]
+)
+
+
+class RoleBody(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    name: Annotated[str, Field(max_length=1024)]
+
+
+class UriQuery(BaseModel):
+    uri: Annotated[str, Field(max_length=MAX_URI)] | None = None
 
 
 def _role_name(request: web.Request) -> str:
@@ -52,10 +87,11 @@ async def get_user(request: web.Request) -> web.Response:
 
 
 @routes.post("/users/{name}/permissions/check")
+@describe("Which of these permissions does the user miss", body=list[PermissionBody])
 async def check_permissions(request: web.Request) -> web.Response:
     name = _role_name(request)
     await _require_self(request, name)
-    permissions = _parse_permissions(await request.json())
+    permissions = await _read_permissions(request)
     missing = await request.config_dict[PERMISSIONS].check(name, permissions)
     if missing:
         raise PermissionDeniedError(missing)
@@ -63,10 +99,11 @@ async def check_permissions(request: web.Request) -> web.Response:
 
 
 @routes.get("/users/{name}/permissions/tree")
+@describe("The tree of what the user may access below a URI", query=UriQuery)
 async def permission_tree(request: web.Request) -> web.Response:
     name = _role_name(request)
     await _require_self(request, name)
-    uri = request.query.get("uri")
+    uri = read_query(request.query, UriQuery).uri
     if not uri:
         raise BadRequestError("query parameter 'uri' is required")
     tree = await request.config_dict[PERMISSIONS].tree(name, parse_uri(uri))
@@ -74,6 +111,7 @@ async def permission_tree(request: web.Request) -> web.Response:
 
 
 @routes.get("/users/{name}/permissions")
+@describe("The user's permissions", query=UriQuery)
 async def list_permissions(request: web.Request) -> web.Response:
     name = _role_name(request)
     await _require_self(request, name)
@@ -82,6 +120,7 @@ async def list_permissions(request: web.Request) -> web.Response:
 
 
 @routes.get("/users/{name}/permissions/shared")
+@describe("What the user shared", query=UriQuery)
 async def list_shares(request: web.Request) -> web.Response:
     name = _role_name(request)
     await _require_self(request, name)
@@ -97,10 +136,11 @@ async def list_subroles(request: web.Request) -> web.Response:
 
 
 @routes.post("/users/{name}/permissions")
+@describe("Share permissions with a user or role", body=list[PermissionBody])
 async def share(request: web.Request) -> web.Response:
     receiver = _role_name(request)
     caller = await request.config_dict[AUTHENTICATOR].required_user(request)
-    permissions = _parse_permissions(await request.json())
+    permissions = await _read_permissions(request)
     with _sharing_errors():
         granted = await request.config_dict[SHARING].share(caller, receiver, permissions)
     # Clients insist on 201 (wire spec 7).
@@ -108,6 +148,7 @@ async def share(request: web.Request) -> web.Response:
 
 
 @routes.delete("/users/{name}/permissions")
+@describe("Revoke a share", query=UriQuery)
 async def revoke(request: web.Request) -> web.Response:
     receiver = _role_name(request)
     caller = await request.config_dict[AUTHENTICATOR].required_user(request)
@@ -120,12 +161,10 @@ async def revoke(request: web.Request) -> web.Response:
 
 
 @routes.post("/users")
+@describe("Create a role", body=RoleBody)
 async def add_role(request: web.Request) -> web.Response:
     caller = await request.config_dict[AUTHENTICATOR].required_user(request)
-    body = await request.json()
-    if not isinstance(body, dict) or not isinstance(body.get("name"), str):
-        raise BadRequestError('expected {"name": "<role>"}')
-    name = body["name"]
+    name = (await read_json(request, RoleBody)).name
     with _sharing_errors():
         await request.config_dict[SHARING].add_role(caller, name)
     return web.json_response({"name": name}, status=201)
@@ -151,19 +190,10 @@ def _sharing_errors() -> Iterator[None]:
 
 
 def _uri_filter(request: web.Request) -> ResourceUri | None:
-    uri = request.query.get("uri")
+    uri = read_query(request.query, UriQuery).uri
     return parse_uri(uri) if uri else None
 
 
-def _parse_permissions(body: Any) -> list[Permission]:
-    if not isinstance(body, list) or not body:
-        raise BadRequestError("expected a non-empty JSON list of {uri, action}")
-    permissions = []
-    for item in body:
-        if not isinstance(item, dict) or not isinstance(item.get("uri"), str):
-            raise BadRequestError("each permission needs a string 'uri' and an 'action'")
-        action = item.get("action")
-        if action not in {a.value for a in Action}:
-            raise BadRequestError(f"unknown action {action!r}")
-        permissions.append(Permission.of(item["uri"], action))
-    return permissions
+async def _read_permissions(request: web.Request) -> list[Permission]:
+    body = await read_json_as(request, PERMISSIONS_BODY)
+    return [Permission.of(item.uri, item.action) for item in body]

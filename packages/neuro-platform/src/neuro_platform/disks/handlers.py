@@ -4,15 +4,36 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Annotated
 
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..api.keys import AUTHENTICATOR
+from ..api.openapi import describe
+from ..api.validation import BIG_INT, read_json, read_query
 from .keys import DISKS, DISKS_CLUSTER
 from .repository import DiskNameTakenError
 from .service import DiskNotFoundError, DiskOverLimitError
 
 routes = web.RouteTableDef()
+# 100 years: a `timedelta` and the expiry date it gives stay in range.
+MAX_LIFE_SPAN_S = 100 * 365 * 24 * 3600
+
+
+class DiskBody(BaseModel):
+    model_config = ConfigDict(strict=True, allow_inf_nan=False)
+
+    storage: Annotated[int, Field(ge=0, le=BIG_INT, description="bytes")]
+    life_span: Annotated[float, Field(gt=0, le=MAX_LIFE_SPAN_S, description="seconds")] | None = (
+        None
+    )
+    name: Annotated[str, Field(max_length=1024)] | None = None
+    org_name: Annotated[str, Field(max_length=1024)] | None = None
+
+
+class DiskOwnerQuery(BaseModel):
+    owner: Annotated[str, Field(max_length=1024)] | None = None
 
 
 @routes.get("")
@@ -23,30 +44,18 @@ async def list_disks(request: web.Request) -> web.Response:
 
 
 @routes.post("")
+@describe("Create a disk", body=DiskBody)
 async def create_disk(request: web.Request) -> web.Response:
     user = await request.config_dict[AUTHENTICATOR].required_user(request)
-    body = await request.json()
-    if not isinstance(body, dict):
-        raise ValueError("the body must be an object")
-    storage, life_span = body.get("storage"), body.get("life_span")
-    name, org = body.get("name"), body.get("org_name")
-    if not isinstance(storage, int) or isinstance(storage, bool):
-        raise ValueError("storage (bytes) must be an integer")
-    if life_span is not None and (
-        not isinstance(life_span, int | float) or isinstance(life_span, bool)
-    ):
-        raise ValueError("life_span must be a number of seconds or null")
-    if name is not None and not isinstance(name, str):
-        raise ValueError("name must be a string or null")
-    if org is not None and not isinstance(org, str):
-        raise ValueError("org_name must be a string or null")
+    body = await read_json(request, DiskBody)
+    life_span = body.life_span
     try:
         disk = await request.config_dict[DISKS].create(
             user,
             request.app[DISKS_CLUSTER],
-            org or None,
-            storage,
-            name,
+            body.org_name or None,
+            body.storage,
+            body.name,
             None if life_span is None else timedelta(seconds=life_span),
         )
     except DiskOverLimitError as e:
@@ -57,6 +66,7 @@ async def create_disk(request: web.Request) -> web.Response:
 
 
 @routes.get("/{disk}")
+@describe("Get a disk", query=DiskOwnerQuery)
 async def get_disk(request: web.Request) -> web.Response:
     user = await request.config_dict[AUTHENTICATOR].required_user(request)
     try:
@@ -69,6 +79,7 @@ async def get_disk(request: web.Request) -> web.Response:
 
 
 @routes.delete("/{disk}")
+@describe("Remove a disk", query=DiskOwnerQuery)
 async def remove_disk(request: web.Request) -> web.Response:
     user = await request.config_dict[AUTHENTICATOR].required_user(request)
     try:
@@ -81,7 +92,7 @@ async def remove_disk(request: web.Request) -> web.Response:
 
 
 def _owner(request: web.Request) -> str | None:
-    return request.query.get("owner") or None
+    return read_query(request.query, DiskOwnerQuery).owner or None
 
 
 def _coded(kind: type[web.HTTPException], code: str, description: str) -> web.HTTPException:

@@ -9,9 +9,12 @@ from typing import Any
 from aiohttp import web
 
 from ..api.keys import AUTHENTICATOR, SETTINGS
+from ..api.openapi import describe
+from ..api.validation import read_json, read_query
 from .entities import Job, JobStatus
 from .keys import JOBS
 from .repository import JobQuery
+from .schema import JobListQuery, JobSubmissionBody, LifeSpanBody
 from .service import JobFilter
 from .submission import parse_submission
 from .views import job_json
@@ -22,11 +25,12 @@ routes = web.RouteTableDef()
 
 
 @routes.post("")
+@describe("Submit a job", body=JobSubmissionBody)
 async def create_job(request: web.Request) -> web.Response:
     user = await request.config_dict[AUTHENTICATOR].required_user(request)
-    body = await request.json()
+    body = await read_json(request, JobSubmissionBody)
     submission = parse_submission(
-        body,
+        body.model_dump(exclude_unset=True),
         from_preset="from_preset" in request.query,
         clusters=request.config_dict[SETTINGS].clusters,
     )
@@ -35,8 +39,10 @@ async def create_job(request: web.Request) -> web.Response:
 
 
 @routes.get("")
+@describe("List jobs", query=JobListQuery)
 async def list_jobs(request: web.Request) -> web.StreamResponse:
     user = await request.config_dict[AUTHENTICATOR].required_user(request)
+    read_query(request.query, JobListQuery)  # types and bounds; _job_filter reads the values
     job_filter = _job_filter(request)
     jobs = [] if job_filter is None else await request.config_dict[JOBS].list(user, job_filter)
     if NDJSON not in request.headers.get("Accept", ""):
@@ -64,16 +70,15 @@ async def kill_job(request: web.Request) -> web.Response:
 
 
 @routes.put("/{id}/max_run_time_minutes")
+@describe("Change a job's run time limit", body=LifeSpanBody)
 async def bump_life_span(request: web.Request) -> web.Response:
     user = await request.config_dict[AUTHENTICATOR].required_user(request)
-    body = await request.json()
-    if not isinstance(body, dict):
-        raise ValueError("The request body must be a JSON object")
+    body = await read_json(request, LifeSpanBody)
     await request.config_dict[JOBS].bump_life_span(
         user,
         request.match_info["id"],
-        additional=body.get("additional_max_run_time_minutes"),
-        absolute=body.get("max_run_time_minutes"),
+        additional=body.additional_max_run_time_minutes,
+        absolute=body.max_run_time_minutes,
     )
     return web.Response(status=204)
 

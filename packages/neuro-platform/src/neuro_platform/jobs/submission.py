@@ -8,6 +8,7 @@ from a preset; `POST API/jobs` nests a `container` with full `resources`. Both b
 from __future__ import annotations
 
 import math
+import posixpath
 import re
 import shlex
 from collections.abc import Mapping
@@ -136,7 +137,7 @@ def _cluster(body: Mapping[str, Any], clusters: tuple[ClusterSettings, ...]) -> 
 
 def _container(raw: Mapping[str, Any], resources: Resources) -> Container:
     image = raw.get("image")
-    if not isinstance(image, str) or not image.strip():
+    if not isinstance(image, str):
         raise SubmissionError("image is required")
     working_dir = _optional_text(raw, "working_dir")
     if working_dir is not None and not working_dir.startswith("/"):
@@ -149,15 +150,19 @@ def _container(raw: Mapping[str, Any], resources: Resources) -> Container:
     volumes = _volumes(raw.get("volumes"))
     secret_volumes = _secret_volumes(raw.get("secret_volumes"))
     disk_volumes = _disk_volumes(raw.get("disk_volumes"))
+    # Compared normalised: Docker refuses `/data` and `/data/` as the same mount point.
     destinations = [
-        *(v.dst_path for v in volumes),
-        *(v.dst_path for v in secret_volumes),
-        *(v.dst_path for v in disk_volumes),
+        posixpath.normpath(path)
+        for path in (
+            *(v.dst_path for v in volumes),
+            *(v.dst_path for v in secret_volumes),
+            *(v.dst_path for v in disk_volumes),
+        )
     ]
     if len(set(destinations)) != len(destinations):
         raise SubmissionError("volume dst_path values must be unique")
     return Container(
-        image=image.strip(),
+        image=image,
         resources=resources,
         entrypoint=_shell_words(raw, "entrypoint"),
         command=_shell_words(raw, "command"),

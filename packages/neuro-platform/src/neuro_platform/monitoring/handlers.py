@@ -14,11 +14,13 @@ from datetime import UTC, datetime
 from aiohttp import WSCloseCode, web
 
 from ..api.keys import AUTHENTICATOR, SETTINGS
+from ..api.openapi import describe
 from ..jobs.entities import MIB, Job, JobStatus
 from ..jobs.keys import JOBS, LOG_ARCHIVE, ORCHESTRATOR, SCHEDULER
 from ..orchestrator import ContainerNotFoundError, ContainerStats
 from ..permissions.actions import Action
 from .logs import LogOptions, job_logs
+from .schema import LogQuery, SignalQuery
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ async def capacity(request: web.Request) -> web.Response:
 
 
 @routes.get("/{id}/log_ws")
+@describe("A job's log (websocket)", query=LogQuery)
 async def log_ws(request: web.Request) -> web.WebSocketResponse:
     job = await _job(request, Action.READ)
     options = _log_options(request)
@@ -63,6 +66,7 @@ async def log_ws(request: web.Request) -> web.WebSocketResponse:
 
 
 @routes.get("/{id}/log")
+@describe("A job's log", query=LogQuery)
 async def log_http(request: web.Request) -> web.StreamResponse:
     job = await _job(request, Action.READ)
     options = _log_options(request)
@@ -127,6 +131,7 @@ def _telemetry(stats: ContainerStats) -> dict[str, float | int]:
 
 
 @routes.post("/{id}/kill")
+@describe("Signal a job", query=SignalQuery)
 async def send_signal(request: web.Request) -> web.Response:
     """Signals the job's container (SIGKILL unless `?signal=` names another)."""
     job = await _job(request, Action.WRITE)

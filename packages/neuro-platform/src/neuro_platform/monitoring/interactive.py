@@ -18,9 +18,11 @@ import shlex
 
 from aiohttp import WSMsgType, web
 
+from ..api.openapi import describe
 from ..jobs.keys import ORCHESTRATOR
 from ..orchestrator import InteractiveSession, StreamOptions
 from .running import caller, running_job
+from .schema import StreamQuery
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ routes = web.RouteTableDef()
 
 @routes.get("/{id}/exec")
 @routes.post("/{id}/exec")
+@describe("Run a command in a job (websocket)", query=StreamQuery)
 async def exec_ws(request: web.Request) -> web.StreamResponse:
     user = await caller(request)
     options = stream_options(request)
@@ -52,6 +55,7 @@ async def exec_ws(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/{id}/attach")
 @routes.post("/{id}/attach")
+@describe("Attach to a job (websocket)", query=StreamQuery)
 async def attach_ws(request: web.Request) -> web.StreamResponse:
     user = await caller(request)
     options = stream_options(request)

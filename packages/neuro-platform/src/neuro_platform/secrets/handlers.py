@@ -4,15 +4,31 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Annotated
 
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..api.keys import AUTHENTICATOR
+from ..api.openapi import describe
+from ..api.validation import read_json, read_query
 from .keys import SECRETS, SECRETS_CLUSTER
 from .repository import SecretRef
 from .service import SecretNotFoundError
 
 routes = web.RouteTableDef()
+
+
+class SecretBody(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    key: Annotated[str, Field(max_length=1024)]
+    value: Annotated[str, Field(description="the secret, base64")]
+    org_name: Annotated[str, Field(max_length=1024)] | None = None
+
+
+class SecretOrgQuery(BaseModel):
+    org_name: Annotated[str, Field(max_length=1024)] | None = None
 
 
 @routes.get("")
@@ -23,18 +39,13 @@ async def list_secrets(request: web.Request) -> web.Response:
 
 
 @routes.post("")
+@describe("Add or replace a secret", body=SecretBody)
 async def add_secret(request: web.Request) -> web.Response:
     user = await request.config_dict[AUTHENTICATOR].required_user(request)
-    body = await request.json()
-    if not isinstance(body, dict):
-        raise ValueError("the body must be an object")
-    key, encoded, org = body.get("key"), body.get("value"), body.get("org_name")
-    if not isinstance(key, str) or not isinstance(encoded, str):
-        raise ValueError("key and value (base64) are required")
-    if org is not None and not isinstance(org, str):
-        raise ValueError("org_name must be a string or null")
+    body = await read_json(request, SecretBody)
+    key, org = body.key, body.org_name
     try:
-        value = base64.b64decode(encoded, validate=True)
+        value = base64.b64decode(body.value, validate=True)
     except binascii.Error as e:
         raise ValueError("value must be base64") from e
     ref = SecretRef(request.app[SECRETS_CLUSTER], org or None, user, key)
@@ -43,9 +54,10 @@ async def add_secret(request: web.Request) -> web.Response:
 
 
 @routes.delete("/{key}")
+@describe("Remove a secret", query=SecretOrgQuery)
 async def remove_secret(request: web.Request) -> web.Response:
     user = await request.config_dict[AUTHENTICATOR].required_user(request)
-    org = request.query.get("org_name") or None
+    org = read_query(request.query, SecretOrgQuery).org_name or None
     ref = SecretRef(request.app[SECRETS_CLUSTER], org, user, request.match_info["key"])
     try:
         await request.config_dict[SECRETS].remove(user, ref)

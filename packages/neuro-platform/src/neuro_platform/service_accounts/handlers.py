@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..api.keys import AUTHENTICATOR
+from ..api.openapi import describe
+from ..api.validation import read_json
 from .keys import SERVICE_ACCOUNTS
 from .repository import ServiceAccount, ServiceAccountExistsError
 from .service import ServiceAccountNotFoundError
 
 routes = web.RouteTableDef()
 NDJSON = "application/x-ndjson"
+
+
+class ServiceAccountBody(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    name: Annotated[str, Field(max_length=1024)] | None = None
+    default_cluster: Annotated[str, Field(max_length=1024)] | None = None
 
 
 @routes.get("")
@@ -29,21 +40,16 @@ async def list_accounts(request: web.Request) -> web.StreamResponse:
 
 
 @routes.post("")
+@describe("Create a service account", body=ServiceAccountBody)
 async def create_account(request: web.Request) -> web.Response:
     owner = await request.config_dict[AUTHENTICATOR].required_user(request)
-    body = await request.json()
-    if not isinstance(body, dict):
-        raise ValueError("the body must be an object")
-    name, cluster = body.get("name"), body.get("default_cluster")
-    if name is not None and not isinstance(name, str):
-        raise ValueError("name must be a string or null")
-    if cluster is not None and not isinstance(cluster, str):
-        raise ValueError("default_cluster must be a string")
+    body = await read_json(request, ServiceAccountBody)
+    name, cluster = body.name, body.default_cluster
     try:
         account, token = await request.config_dict[SERVICE_ACCOUNTS].create(owner, name, cluster)
     except ServiceAccountExistsError as e:
-        body = json.dumps({"code": "unique_violation", "description": str(e)})
-        raise web.HTTPConflict(text=body, content_type="application/json") from e
+        text = json.dumps({"code": "unique_violation", "description": str(e)})
+        raise web.HTTPConflict(text=text, content_type="application/json") from e
     return web.json_response({**_to_json(account, False), "token": token}, status=201)
 
 

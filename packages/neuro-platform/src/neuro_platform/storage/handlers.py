@@ -8,14 +8,17 @@ from __future__ import annotations
 import asyncio
 import errno
 import json
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from email.utils import formatdate
-from typing import Any
+from typing import Annotated, Any
 
 from aiohttp import hdrs, web
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
+from ..api.errors import BadRequestError
 from ..api.keys import AUTHENTICATOR, PERMISSIONS
+from ..api.openapi import Header, describe
+from ..api.validation import read_json
 from ..permissions.actions import Action
 from .bundles import MAX_BUNDLE_BYTES, read_bundle, write_bundle
 from .entries import FileInfo, FileType, RemovedEntry
@@ -23,40 +26,18 @@ from .errors import StorageError
 from .filesystem import SMALL_FILE_SIZE
 from .keys import STORAGE_CLUSTER, STORAGE_FILESYSTEM
 from .paths import StoragePath
-from .ranges import RangeNotSatisfiableError, resolve_range
+from .ranges import RangeNotSatisfiableError, parse_content_range, resolve_range
 from .service import StorageService, VisibleFile
 from .socket_body import take_socket_body
 
 NDJSON = "application/x-ndjson"
 NDJSON_FLUSH_BYTES = 64 * 1024
-_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 _CONDITIONAL_HEADERS = (
     hdrs.IF_MATCH,
     hdrs.IF_NONE_MATCH,
     hdrs.IF_RANGE,
     hdrs.IF_UNMODIFIED_SINCE,
 )
-
-Handler = Callable[[web.Request, StorageService, str, StoragePath], Awaitable[web.StreamResponse]]
-
-
-async def handle(request: web.Request) -> web.StreamResponse:
-    """The single entry point of every storage URL."""
-    operation = _operation(request)
-    handler = _HANDLERS.get((request.method, operation))
-    if handler is None:
-        raise web.HTTPBadRequest(
-            reason=f"Operation {operation} is not supported for {request.method}"
-        )
-    user = await request.config_dict[AUTHENTICATOR].required_user(request)
-    path = StoragePath.parse(request.match_info.get("path", ""))
-    service = StorageService(
-        request.app[STORAGE_CLUSTER],
-        request.app[STORAGE_FILESYSTEM],
-        request.config_dict[PERMISSIONS],
-    )
-    return await handler(request, service, user, path)
-
 
 _DEFAULT_OPERATIONS = {
     "GET": "OPEN",
@@ -74,6 +55,53 @@ _OPERATIONS = {"OPEN", "LISTSTATUS", "GETFILESTATUS", "GETDISKUSAGE", "MKDIRS", 
     "OPENTAR",
 }
 TAR = "application/x-tar"
+
+Handler = Callable[[web.Request, StorageService, str, StoragePath], Awaitable[web.StreamResponse]]
+
+
+class StorageQuery(BaseModel):
+    """The query of every storage URL (wire spec 5); `?<OP>` alone also names the operation."""
+
+    op: str | None = Field(
+        default=None, json_schema_extra={"enum": list[JsonValue](sorted(_OPERATIONS))}
+    )
+    recursive: Annotated[str, Field(max_length=16)] | None = None
+    destination: Annotated[str, Field(max_length=4096)] | None = None
+
+
+class OpenTarBody(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    names: Annotated[list[str], Field(max_length=100_000)]
+    max_file_size: Annotated[int, Field(ge=0, le=2**62)] = SMALL_FILE_SIZE
+
+
+@describe(
+    "A storage operation on a path (?op=OPEN, LISTSTATUS, CREATE, WRITE, ...)",
+    query=StorageQuery,
+    headers=(
+        Header("Range", {"type": "string"}, "OPEN: bytes=<start>-[<end>]"),
+        Header("Content-Range", {"type": "string"}, "WRITE: bytes <start>-<end>/*"),
+    ),
+    body={"type": "string", "format": "binary"},
+    media_type="application/octet-stream",
+)
+async def handle(request: web.Request) -> web.StreamResponse:
+    """The single entry point of every storage URL."""
+    operation = _operation(request)
+    handler = _HANDLERS.get((request.method, operation))
+    if handler is None:
+        raise web.HTTPBadRequest(
+            reason=f"Operation {operation} is not supported for {request.method}"
+        )
+    user = await request.config_dict[AUTHENTICATOR].required_user(request)
+    path = StoragePath.parse(request.match_info.get("path", ""))
+    service = StorageService(
+        request.app[STORAGE_CLUSTER],
+        request.app[STORAGE_FILESYSTEM],
+        request.config_dict[PERMISSIONS],
+    )
+    return await handler(request, service, user, path)
 
 
 def _operation(request: web.Request) -> str:
@@ -215,15 +243,12 @@ async def open_tar(
 ) -> web.StreamResponse:
     """OPENTAR (see bundles.py): the named small files of one directory as one tar."""
     try:
-        body = await request.json()
-        names = body["names"]
-        limit = int(body.get("max_file_size", SMALL_FILE_SIZE))
-    except (ValueError, KeyError, TypeError):
+        body = await read_json(request, OpenTarBody)
+    except (ValidationError, BadRequestError):
         raise StorageError(
             errno.EINVAL, 'OPENTAR needs a JSON body {"names": [...]}', str(path)
         ) from None
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise StorageError(errno.EINVAL, "OPENTAR names must be a list of strings", str(path))
+    names, limit = body.names, body.max_file_size
     if any(StoragePath.parse(name).parts != (name,) for name in names):
         raise StorageError(errno.EINVAL, "OPENTAR names must be plain names", str(path))
     files = await service.read_files(user, path, names, min(limit, SMALL_FILE_SIZE))
@@ -239,10 +264,12 @@ async def write_file(
         raise web.HTTPBadRequest(reason=f"Conditional WRITE is not supported: {', '.join(refused)}")
     if request.content_type != "application/octet-stream":
         raise web.HTTPBadRequest(reason="WRITE needs Content-Type: application/octet-stream")
-    match = _CONTENT_RANGE.fullmatch(request.headers.get(hdrs.CONTENT_RANGE, ""))
-    if match is None or int(match[2]) < int(match[1]):
-        raise web.HTTPBadRequest(reason="WRITE needs Content-Range: bytes <start>-<end>/*")
-    start, end = int(match[1]), int(match[2])
+    content_range = parse_content_range(request.headers.get(hdrs.CONTENT_RANGE, ""))
+    if content_range is None:
+        raise web.HTTPBadRequest(
+            reason="WRITE needs Content-Range: bytes <start>-<end>/* (end below 2^63 - 1)"
+        )
+    start, end = content_range
     length = end - start + 1
     if request.content_length is not None and request.content_length != length:
         raise StorageError(
