@@ -93,6 +93,8 @@ class JobsSettings:
     life_span_minute_s: float = 60.0
     # Where finished runs' output is kept; None means `<data-dir>/job-logs`.
     log_archive_dir: Path | None = None
+    # A job's output kept in the archive; past it a marker line says the rest was dropped.
+    log_cap_bytes: int = 1024**3
 
 
 @dataclass(frozen=True)
@@ -327,6 +329,7 @@ def _jobs(table: _Table) -> JobsSettings:
         poll_interval_s=table.number("poll_interval_s", JobsSettings.poll_interval_s, 0.05),
         life_span_minute_s=table.number("life_span_minute_s", JobsSettings.life_span_minute_s, 0.1),
         log_archive_dir=Path(archive).expanduser() if archive else None,
+        log_cap_bytes=table.integer("log_cap_bytes", JobsSettings.log_cap_bytes, minimum=1),
     )
     table.reject_unknown()
     return jobs

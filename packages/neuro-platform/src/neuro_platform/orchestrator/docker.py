@@ -178,6 +178,7 @@ class DockerOrchestrator(Orchestrator):
         since: datetime | None = None,
         timestamps: bool = False,
         follow: bool = False,
+        tail: int | None = None,
     ) -> AsyncIterator[bytes]:
         info = await self._inspect(job_id)
         params: dict[str, Any] = {
@@ -188,6 +189,8 @@ class DockerOrchestrator(Orchestrator):
         }
         if since is not None:
             params["since"] = _unix_time(since)
+        if tail is not None:
+            params["tail"] = str(tail)
         # aiodocker's public log() decodes text; see docker_logs for why bytes are read here.
         try:
             async with self._docker._query(

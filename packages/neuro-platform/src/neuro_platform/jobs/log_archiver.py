@@ -1,0 +1,216 @@
+"""Copies a running container's output into the job's log archive while it runs.
+
+The engine keeps only a bounded log (Docker's `local` driver: 5 files of 20 MB), and its
+followed log stream (Docker 20.10) skips whatever a slow reader has not read yet when a file
+rotates. So the archiver does not follow: it asks again and again for the lines since the last
+archived stamp, the last `tail` lines only (cheap for the engine), widening `tail` until the
+answer reaches back to a line it archived already, which proves nothing lies between. Lines
+stamped before that stamp, and as many lines stamped with it as the archive ends with, were
+archived before: a restarted server resumes with nothing lost and nothing twice, as long as
+the engine still holds what came while it was down.
+
+A job keeps its first `cap_bytes` bytes of output; then a marker line says the cap cut it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+
+from ..orchestrator import ContainerNotFoundError, Orchestrator, OrchestratorError
+from .log_archive import CAP_MARKER, LINE_OVERHEAD, STAMP_WIDTH, ArchivedRun, LogArchive
+
+log = logging.getLogger(__name__)
+
+FIRST_TAIL = 4096
+MAX_TAIL = 4_000_000  # beyond this a whole read is as cheap
+IDLE_POLL_S = (0.05, 1.0)  # after output, then doubling while the job is quiet
+
+
+class LogArchivers:
+    """One archiving task per running container, keyed by job id."""
+
+    def __init__(self, archive: LogArchive, orchestrator: Orchestrator, cap_bytes: int) -> None:
+        self._archive = archive
+        self._orchestrator = orchestrator
+        self._cap_bytes = cap_bytes
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def ensure(self, job_id: str) -> None:
+        """Archives the job's current container unless that is under way already."""
+        task = self._tasks.get(job_id)
+        if task is not None and not task.done():
+            return
+        copier = _Copier(self._archive, self._orchestrator, job_id, self._cap_bytes)
+        self._tasks[job_id] = asyncio.create_task(copier.run(), name=f"archive-{job_id}")
+
+    async def finish(self, job_id: str) -> None:
+        """Until the job's (exited) container's output is all archived."""
+        task = self._tasks.get(job_id)
+        if task is None or task.done():
+            # Not archived by this process yet (e.g. right after a restart): catch up now.
+            copier = _Copier(self._archive, self._orchestrator, job_id, self._cap_bytes)
+            task = asyncio.create_task(copier.run(), name=f"archive-{job_id}")
+            self._tasks[job_id] = task  # so that `ensure` starts no second copier meanwhile
+        try:
+            await task
+        finally:
+            if self._tasks.get(job_id) is task:
+                del self._tasks[job_id]
+
+    async def close(self) -> None:
+        """On shutdown: stop archiving (the next server resumes where this one stopped)."""
+        for task in self._tasks.values():
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        self._tasks.clear()
+
+
+class _Copier:
+    def __init__(
+        self, archive: LogArchive, orchestrator: Orchestrator, job_id: str, cap_bytes: int
+    ) -> None:
+        self._archive = archive
+        self._orchestrator = orchestrator
+        self._job_id = job_id
+        self._cap = cap_bytes
+
+    async def run(self) -> None:
+        try:
+            state = await self._orchestrator.state(self._job_id)
+        except ContainerNotFoundError:
+            return
+        started = _stamp(state.started_at) if state.started_at else None
+        run, end = await self._archive.resume(self._job_id, started)
+        try:
+            await self._copy(
+                run, end.last_stamp, end.last_stamp_lines, end.output_bytes, end.capped, started
+            )
+        except ContainerNotFoundError:
+            pass
+        except (OrchestratorError, OSError):  # the job must still be collectable
+            log.exception("archiving the output of %s failed", self._job_id)
+        finally:
+            self._archive.end_run(self._job_id, run)
+
+    async def _copy(
+        self,
+        run: ArchivedRun,
+        last: bytes | None,
+        same: int,
+        written: int,
+        capped: bool,
+        started: bytes | None,
+    ) -> None:
+        tail = FIRST_TAIL
+        delay = IDLE_POLL_S[0]
+        if not capped and written >= self._cap:  # the cap was lowered since
+            await self._archive.append(self._job_id, run, self._marker(last or b"0" * STAMP_WIDTH))
+            capped = True
+        while True:
+            exited = (await self._orchestrator.state(self._job_id)).is_finished
+            if capped:
+                if exited:
+                    return
+                with contextlib.suppress(OrchestratorError):
+                    await self._orchestrator.wait(self._job_id)
+                continue
+            # Lines of this container since `last` can prove the answer complete only when
+            # `last` is one of them; before its first line, ask for all of it.
+            ours = last is not None and started is not None and last >= started
+            asked = tail if ours and tail <= MAX_TAIL else None
+            since = _parse_stamp(last) if last is not None else None
+            chunks = self._orchestrator.logs(self._job_id, since=since, timestamps=True, tail=asked)
+            data = b"".join([chunk async for chunk in chunks])
+            if asked is not None and not _reaches(data, last):
+                tail *= 8  # more came since `last` than we asked for
+                continue
+            lines_end = data.rfind(b"\n") + 1
+            if exited and lines_end < len(data):
+                data += b"\n"  # the output's last line had no newline: it is complete now
+                lines_end = len(data)
+            new = _after(data[:lines_end], last, same)
+            if not new:
+                if exited:
+                    return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, IDLE_POLL_S[1])
+                continue
+            delay = IDLE_POLL_S[0]
+            lines = new.count(b"\n")
+            tail = max(FIRST_TAIL, 2 * lines)
+            last, same = _last_stamp(new, last, same)
+            output = len(new) - LINE_OVERHEAD * lines
+            if written + output > self._cap:
+                new = self._cut(new, self._cap - written)
+                capped = True
+            written += output
+            await self._archive.append(self._job_id, run, new)
+
+    def _cut(self, lines: bytes, room: int) -> bytes:
+        """The first `room` bytes of the job's output in `lines`, then the cap marker."""
+        kept = []
+        position = 0
+        while room > 0:
+            end = lines.index(b"\n", position) + 1
+            line = lines[position:end]
+            text = len(line) - LINE_OVERHEAD
+            if text <= room:
+                kept.append(line)
+            else:
+                kept.append(line[: LINE_OVERHEAD + room] + b"\n")
+            room -= text
+            position = end
+        next_stamp = lines[position : position + STAMP_WIDTH] if position < len(lines) else None
+        stamp = next_stamp or lines[:STAMP_WIDTH]
+        return b"".join(kept) + self._marker(stamp)
+
+    def _marker(self, stamp: bytes) -> bytes:
+        return stamp + b" " + CAP_MARKER % self._cap + b"\n"
+
+
+def _reaches(data: bytes, last: bytes | None) -> bool:
+    """Whether an answer that starts at the oldest of the asked-for lines reaches `last`."""
+    return not data or last is None or data[:STAMP_WIDTH] <= last
+
+
+def _after(lines: bytes, last: bytes | None, same: int) -> bytes:
+    """`lines` without those archived already: stamped before `last`, and the first `same`
+    stamped with it (stamps ascend, so only the head needs looking at)."""
+    if last is None:
+        return lines
+    position = 0
+    while position < len(lines):
+        stamp = lines[position : position + STAMP_WIDTH]
+        if stamp > last:
+            break
+        if stamp == last:
+            if same == 0:
+                break
+            same -= 1
+        position = lines.index(b"\n", position) + 1
+    return lines[position:]
+
+
+def _last_stamp(new: bytes, last: bytes | None, same: int) -> tuple[bytes, int]:
+    """The stamp of the last of `new` lines and how many lines end the archive with it."""
+    lines = new[:-1].split(b"\n")
+    stamp = lines[-1][:STAMP_WIDTH]
+    count = 0
+    for line in reversed(lines):
+        if line[:STAMP_WIDTH] != stamp:
+            return stamp, count
+        count += 1
+    return stamp, count + (same if stamp == last else 0)
+
+
+def _stamp(moment: datetime) -> bytes:
+    """An aware datetime as the engine stamps lines (microseconds, then zeros)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f000Z").encode()
+
+
+def _parse_stamp(stamp: bytes) -> datetime:
+    head, _, fraction = stamp.decode().rstrip("Z").partition(".")
+    return datetime.fromisoformat(f"{head}.{fraction[:6]}+00:00")
