@@ -28,7 +28,7 @@ CAP_MARKER = b"[neuro] log cap of %d bytes reached; later output dropped"
 class ArchivedRun:
     """The run (container) whose output is being archived: readers follow it to its end."""
 
-    started: bytes | None  # the container's start (an engine stamp): names the run
+    started: bytes  # the container's start (an engine stamp): names the run
     offset: int  # where its output starts in the archive
     end: int  # the archive's committed size (whole lines only)
     done: bool = False
@@ -104,14 +104,16 @@ class LogArchive:
 
     # -- the archiver ------------------------------------------------------------------------
 
-    async def resume(
-        self, job_id: str, run_started: bytes | None
-    ) -> tuple[ArchivedRun, ArchiveEnd]:
-        """Starts (or resumes) archiving the job's current run, which began at `run_started`
-        (an engine stamp): a line cut by a crash is dropped, to be archived again whole."""
+    def runs_path(self, job_id: str) -> Path:
+        return self._directory / f"{check_name_part('job id', job_id)}.runs"
+
+    async def resume(self, job_id: str, run_started: bytes) -> tuple[ArchivedRun, ArchiveEnd]:
+        """Starts (or resumes) archiving the job's current run, the container started at
+        `run_started`: a line cut by a crash is dropped, to be archived again whole."""
         self._directory.mkdir(parents=True, exist_ok=True)
-        end, run_offset = await asyncio.to_thread(_scan, self.path(job_id), run_started)
-        run = ArchivedRun(started=run_started, offset=run_offset, end=end.size)
+        end = await asyncio.to_thread(_scan, self.path(job_id))
+        offset = await asyncio.to_thread(_run_offset, self.runs_path(job_id), run_started, end.size)
+        run = ArchivedRun(started=run_started, offset=offset, end=end.size)
         self._runs[job_id] = run
         self._notify(job_id)
         return run, end
@@ -136,13 +138,27 @@ def _append(path: Path, data: bytes) -> None:
         f.write(data)
 
 
-def _scan(path: Path, run_started: bytes | None) -> tuple[ArchiveEnd, int]:
-    """The archive's end (after dropping a partial last line) and where the run that began
-    at `run_started` starts in it."""
+def _run_offset(path: Path, run_started: bytes, size: int) -> int:
+    """Where the run (container) started at `run_started` begins in the archive: recorded in
+    `<job id>.runs` ("<start> <offset>" a line) when its archiving began. Line stamps cannot
+    tell: the engine notes a container's start after the job may have printed already."""
+    try:
+        last = path.read_bytes().splitlines()[-1:]
+    except FileNotFoundError:
+        last = []
+    if last and last[0].startswith(run_started + b" "):
+        return int(last[0].split(b" ")[1])
+    with path.open("ab") as f:
+        f.write(b"%s %d\n" % (run_started, size))
+    return size
+
+
+def _scan(path: Path) -> ArchiveEnd:
+    """The archive's end, after dropping a partial last line."""
     try:
         f = path.open("r+b")
     except FileNotFoundError:
-        return ArchiveEnd(0, 0, None, 0, False), 0
+        return ArchiveEnd(0, 0, None, 0, False)
     with f:
         lines = 0
         size = 0
@@ -161,9 +177,7 @@ def _scan(path: Path, run_started: bytes | None) -> tuple[ArchiveEnd, int]:
                 break
             same += 1
         capped = bool(tail) and tail[-1][LINE_OVERHEAD:].startswith(CAP_MARKER.split(b"%d")[0])
-        end = ArchiveEnd(size, size - LINE_OVERHEAD * lines, last_stamp, same, capped)
-        offset = size if run_started is None else _first_line_at(f, size, run_started)
-        return end, offset
+        return ArchiveEnd(size, size - LINE_OVERHEAD * lines, last_stamp, same, capped)
 
 
 def _last_newline_end(f: BinaryIO, size: int) -> int:
@@ -186,40 +200,3 @@ def _tail_lines(f: BinaryIO, size: int, window: int = READ_CHUNK) -> list[bytes]
     data = f.read(size - start)
     lines = data.split(b"\n")[:-1]
     return lines if start == 0 else lines[1:]
-
-
-def _first_line_at(f: BinaryIO, size: int, stamp: bytes) -> int:
-    """The offset of the first line stamped `stamp` or later (stamps ascend): a bisection
-    over positions, so resuming a large archive reads a few blocks, not all of it."""
-
-    def at_or_after(position: int) -> bool:
-        start = _line_start_after(f, position, size)
-        if start >= size:
-            return True
-        f.seek(start)
-        return f.read(STAMP_WIDTH) >= stamp
-
-    low, high = 0, size
-    while low < high:
-        middle = (low + high) // 2
-        if at_or_after(middle):
-            high = middle
-        else:
-            low = middle + 1
-    return _line_start_after(f, low, size)
-
-
-def _line_start_after(f: BinaryIO, position: int, size: int) -> int:
-    """The first line start at or after `position` (line starts follow a newline)."""
-    if position <= 0:
-        return 0
-    f.seek(position - 1)
-    while position <= size:
-        chunk = f.read(64 * 1024)
-        if not chunk:
-            return size
-        index = chunk.find(b"\n")
-        if index >= 0:
-            return position + index
-        position += len(chunk)
-    return size

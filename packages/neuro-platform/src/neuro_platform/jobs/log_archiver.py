@@ -82,11 +82,15 @@ class _Copier:
             state = await self._orchestrator.state(self._job_id)
         except ContainerNotFoundError:
             return
-        started = _stamp(state.started_at) if state.started_at else None
-        run, end = await self._archive.resume(self._job_id, started)
+        while state.started_at is None:  # created, not started yet
+            if state.is_finished:
+                return
+            await asyncio.sleep(IDLE_POLL_S[0])
+            state = await self._orchestrator.state(self._job_id)
+        run, end = await self._archive.resume(self._job_id, _stamp(state.started_at))
         try:
             await self._copy(
-                run, end.last_stamp, end.last_stamp_lines, end.output_bytes, end.capped, started
+                run, end.last_stamp, end.last_stamp_lines, end.output_bytes, end.capped
             )
         except ContainerNotFoundError:
             pass
@@ -102,7 +106,6 @@ class _Copier:
         same: int,
         written: int,
         capped: bool,
-        started: bytes | None,
     ) -> None:
         tail = FIRST_TAIL
         delay = IDLE_POLL_S[0]
@@ -119,7 +122,7 @@ class _Copier:
                 continue
             # Lines of this container since `last` can prove the answer complete only when
             # `last` is one of them; before its first line, ask for all of it.
-            ours = last is not None and started is not None and last >= started
+            ours = run.end > run.offset
             asked = tail if ours and tail <= MAX_TAIL else None
             since = _parse_stamp(last) if last is not None else None
             chunks = self._orchestrator.logs(self._job_id, since=since, timestamps=True, tail=asked)
