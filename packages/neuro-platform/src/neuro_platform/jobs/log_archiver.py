@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 FIRST_TAIL = 4096
 MAX_TAIL = 4_000_000  # beyond this a whole read is as cheap
 IDLE_POLL_S = (0.05, 1.0)  # after output, then doubling while the job is quiet
+LOST_MARKER = b"[neuro] output lost here: the engine dropped it before it was archived"
 
 
 class LogArchivers:
@@ -127,14 +128,18 @@ class _Copier:
             since = _parse_stamp(last) if last is not None else None
             chunks = self._orchestrator.logs(self._job_id, since=since, timestamps=True, tail=asked)
             data = b"".join([chunk async for chunk in chunks])
-            if asked is not None and not _reaches(data, last):
-                tail *= 8  # more came since `last` than we asked for
-                continue
+            lost = b""
+            if ours and not _reaches(data, last):
+                if asked is not None:
+                    tail *= 8  # more came since `last` than we asked for
+                    continue
+                # The engine no longer has the lines after `last`: say so where they were.
+                lost = data[:STAMP_WIDTH] + b" " + LOST_MARKER + b"\n"
             lines_end = data.rfind(b"\n") + 1
             if exited and lines_end < len(data):
                 data += b"\n"  # the output's last line had no newline: it is complete now
                 lines_end = len(data)
-            new = _after(data[:lines_end], last, same)
+            new = lost + _after(data[:lines_end], last, same)
             if not new:
                 if exited:
                     return
@@ -199,14 +204,15 @@ def _after(lines: bytes, last: bytes | None, same: int) -> bytes:
 
 def _last_stamp(new: bytes, last: bytes | None, same: int) -> tuple[bytes, int]:
     """The stamp of the last of `new` lines and how many lines end the archive with it."""
-    lines = new[:-1].split(b"\n")
-    stamp = lines[-1][:STAMP_WIDTH]
+    end = len(new) - 1  # the last line's newline
+    start = new.rfind(b"\n", 0, end) + 1
+    stamp = new[start : start + STAMP_WIDTH]
     count = 0
-    for line in reversed(lines):
-        if line[:STAMP_WIDTH] != stamp:
-            return stamp, count
+    while end >= 0 and new[start : start + STAMP_WIDTH] == stamp:
         count += 1
-    return stamp, count + (same if stamp == last else 0)
+        end = start - 1
+        start = new.rfind(b"\n", 0, end) + 1
+    return stamp, count + (same if end < 0 and stamp == last else 0)
 
 
 def _stamp(moment: datetime) -> bytes:
