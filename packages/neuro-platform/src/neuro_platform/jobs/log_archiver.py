@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime
 
 from ..orchestrator import ContainerNotFoundError, Orchestrator, OrchestratorError
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 FIRST_TAIL = 4096
 MAX_TAIL = 4_000_000  # beyond this a whole read is as cheap
 IDLE_POLL_S = (0.05, 1.0)  # after output, then doubling while the job is quiet
+BATCH_BYTES = 4 * 1024 * 1024  # archived at a time while a large answer comes in
 LOST_MARKER = b"[neuro] output lost here: the engine dropped it before it was archived"
 
 
@@ -69,6 +71,10 @@ class LogArchivers:
         self._tasks.clear()
 
 
+class _Behind(Exception):
+    """The answer starts after the last archived line: ask for more lines."""
+
+
 class _Copier:
     def __init__(
         self, archive: LogArchive, orchestrator: Orchestrator, job_id: str, cap_bytes: int
@@ -77,6 +83,11 @@ class _Copier:
         self._orchestrator = orchestrator
         self._job_id = job_id
         self._cap = cap_bytes
+        # Where the archive ends, as `run` finds it and each batch leaves it.
+        self._last: bytes | None = None
+        self._same = 0
+        self._written = 0
+        self._capped = False
 
     async def run(self) -> None:
         try:
@@ -89,10 +100,10 @@ class _Copier:
             await asyncio.sleep(IDLE_POLL_S[0])
             state = await self._orchestrator.state(self._job_id)
         run, end = await self._archive.resume(self._job_id, _stamp(state.started_at))
+        self._last, self._same = end.last_stamp, end.last_stamp_lines
+        self._written, self._capped = end.output_bytes, end.capped
         try:
-            await self._copy(
-                run, end.last_stamp, end.last_stamp_lines, end.output_bytes, end.capped
-            )
+            await self._copy(run)
         except ContainerNotFoundError:
             pass
         except (OrchestratorError, OSError):  # the job must still be collectable
@@ -100,22 +111,16 @@ class _Copier:
         finally:
             self._archive.end_run(self._job_id, run)
 
-    async def _copy(
-        self,
-        run: ArchivedRun,
-        last: bytes | None,
-        same: int,
-        written: int,
-        capped: bool,
-    ) -> None:
+    async def _copy(self, run: ArchivedRun) -> None:
         tail = FIRST_TAIL
         delay = IDLE_POLL_S[0]
-        if not capped and written >= self._cap:  # the cap was lowered since
-            await self._archive.append(self._job_id, run, self._marker(last or b"0" * STAMP_WIDTH))
-            capped = True
+        if not self._capped and self._written >= self._cap:  # the cap was lowered since
+            stamp = self._last or b"0" * STAMP_WIDTH
+            await self._archive.append(self._job_id, run, self._marker(stamp))
+            self._capped = True
         while True:
             exited = (await self._orchestrator.state(self._job_id)).is_finished
-            if capped:
+            if self._capped:
                 if exited:
                     return
                 with contextlib.suppress(OrchestratorError):
@@ -125,37 +130,83 @@ class _Copier:
             # `last` is one of them; before its first line, ask for all of it.
             ours = run.end > run.offset
             asked = tail if ours and tail <= MAX_TAIL else None
-            since = _parse_stamp(last) if last is not None else None
-            chunks = self._orchestrator.logs(self._job_id, since=since, timestamps=True, tail=asked)
-            data = b"".join([chunk async for chunk in chunks])
-            lost = b""
-            if ours and not _reaches(data, last):
-                if asked is not None:
-                    tail *= 8  # more came since `last` than we asked for
-                    continue
-                # The engine no longer has the lines after `last`: say so where they were.
-                lost = data[:STAMP_WIDTH] + b" " + LOST_MARKER + b"\n"
-            lines_end = data.rfind(b"\n") + 1
-            if exited and lines_end < len(data):
-                data += b"\n"  # the output's last line had no newline: it is complete now
-                lines_end = len(data)
-            new = lost + _after(data[:lines_end], last, same)
-            if not new:
-                if exited:
-                    return
+            try:
+                lines = await self._pass(run, asked, ours=ours, exited=exited)
+            except _Behind:
+                tail *= 8  # more came since `last` than we asked for
+                continue
+            if lines:
+                delay = IDLE_POLL_S[0]
+                tail = max(FIRST_TAIL, 2 * lines)
+            elif exited:
+                return
+            else:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, IDLE_POLL_S[1])
+
+    async def _pass(self, run: ArchivedRun, asked: int | None, *, ours: bool, exited: bool) -> int:
+        """Archives the lines since the last archived one, a batch at a time (the engine may
+        hold hundreds of megabytes); returns how many it archived."""
+        since = _parse_stamp(self._last) if self._last is not None else None
+        chunks = self._orchestrator.logs(self._job_id, since=since, timestamps=True, tail=asked)
+        try:
+            return await self._take(run, chunks, asked, ours=ours, exited=exited)
+        finally:
+            # Left early (the cap, or too few lines): the engine's answer is not read to its end.
+            if isinstance(chunks, AsyncGenerator):
+                await chunks.aclose()
+
+    async def _take(
+        self,
+        run: ArchivedRun,
+        chunks: AsyncIterator[bytes],
+        asked: int | None,
+        *,
+        ours: bool,
+        exited: bool,
+    ) -> int:
+        pending = b""
+        first = True
+        count = 0
+        async for chunk in chunks:
+            pending += chunk
+            if len(pending) < BATCH_BYTES:
                 continue
-            delay = IDLE_POLL_S[0]
-            lines = new.count(b"\n")
-            tail = max(FIRST_TAIL, 2 * lines)
-            last, same = _last_stamp(new, last, same)
-            output = len(new) - LINE_OVERHEAD * lines
-            if written + output > self._cap:
-                new = self._cut(new, self._cap - written)
-                capped = True
-            written += output
-            await self._archive.append(self._job_id, run, new)
+            end = pending.rfind(b"\n") + 1
+            if end:
+                count += await self._archive_lines(run, pending[:end], first, asked, ours)
+                pending = pending[end:]
+                first = False
+            if self._capped:
+                return count
+        if exited and pending and not pending.endswith(b"\n"):
+            pending += b"\n"  # the output's last line had no newline: it is complete now
+        end = pending.rfind(b"\n") + 1
+        if end or first:
+            count += await self._archive_lines(run, pending[:end], first, asked, ours)
+        return count
+
+    async def _archive_lines(
+        self, run: ArchivedRun, data: bytes, first: bool, asked: int | None, ours: bool
+    ) -> int:
+        lost = b""
+        if first and ours and not _reaches(data, self._last):
+            if asked is not None:
+                raise _Behind
+            # The engine no longer has the lines after `last`: say so where they were.
+            lost = data[:STAMP_WIDTH] + b" " + LOST_MARKER + b"\n"
+        new = lost + (_after(data, self._last, self._same) if first else data)
+        if not new:
+            return 0
+        lines = new.count(b"\n")
+        self._last, self._same = _last_stamp(new, self._last, self._same)
+        output = len(new) - LINE_OVERHEAD * lines
+        if self._written + output > self._cap:
+            new = self._cut(new, self._cap - self._written)
+            self._capped = True
+        self._written += output
+        await self._archive.append(self._job_id, run, new)
+        return lines
 
     def _cut(self, lines: bytes, room: int) -> bytes:
         """The first `room` bytes of the job's output in `lines`, then the cap marker."""
