@@ -114,3 +114,14 @@ async def test_a_restarting_job_keeps_every_run(alice: JobsClient) -> None:
     runs = output.count(b"1\n2\n3\n")
     assert runs >= 3
     assert output == b"1\n2\n3\n" * runs
+
+
+async def test_long_lines_and_a_last_line_without_newline_come_back_as_printed(
+    alice: JobsClient,
+) -> None:
+    job = await alice.submit(
+        busybox_job('head -c 40000 /dev/zero | tr "\\0" a; echo; printf no-newline')
+    )
+    await alice.wait_for(job["id"], ["succeeded"])
+    await alice.wait_until_collected(job["id"])
+    assert await alice.logs(job["id"]) == b"a" * 40000 + b"\nno-newline\n"

@@ -196,8 +196,11 @@ class DockerOrchestrator(Orchestrator):
             async with self._docker._query(
                 f"containers/{info['Id']}/logs", params=params, timeout=None
             ) as response:
-                split = docker_logs.raw if info["Config"]["Tty"] else docker_logs.demultiplexed
-                async for chunk in split(response.content):
+                if info["Config"]["Tty"]:
+                    chunks = docker_logs.raw(response.content)
+                else:
+                    chunks = docker_logs.demultiplexed(response.content, timestamps=timestamps)
+                async for chunk in chunks:
                     yield chunk
         except DockerError as error:
             if error.status == _CONFLICT:  # "dead or marked for removal": as good as gone
