@@ -91,25 +91,35 @@ class _Copier:
 
     async def run(self) -> None:
         try:
-            state = await self._orchestrator.state(self._job_id)
+            run = await self._begin()
         except ContainerNotFoundError:
             return
+        except (OrchestratorError, OSError):  # the job must still be collectable
+            log.exception("archiving the output of %s failed", self._job_id)
+            return
+        if run is None:
+            return
+        try:
+            await self._copy(run)
+        except ContainerNotFoundError:
+            pass
+        except (OrchestratorError, OSError):
+            log.exception("archiving the output of %s failed", self._job_id)
+        finally:
+            self._archive.end_run(self._job_id, run)
+
+    async def _begin(self) -> ArchivedRun | None:
+        """The run of the job's container once it has started; None when it never will."""
+        state = await self._orchestrator.state(self._job_id)
         while state.started_at is None:  # created, not started yet
             if state.is_finished:
-                return
+                return None
             await asyncio.sleep(IDLE_POLL_S[0])
             state = await self._orchestrator.state(self._job_id)
         run, end = await self._archive.resume(self._job_id, _stamp(state.started_at))
         self._last, self._same = end.last_stamp, end.last_stamp_lines
         self._written, self._capped = end.output_bytes, end.capped
-        try:
-            await self._copy(run)
-        except ContainerNotFoundError:
-            pass
-        except (OrchestratorError, OSError):  # the job must still be collectable
-            log.exception("archiving the output of %s failed", self._job_id)
-        finally:
-            self._archive.end_run(self._job_id, run)
+        return run
 
     async def _copy(self, run: ArchivedRun) -> None:
         tail = FIRST_TAIL
