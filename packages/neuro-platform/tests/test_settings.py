@@ -36,6 +36,12 @@ def test_defaults_use_xdg_data_dir_sqlite_and_loopback(tmp_path: Path) -> None:
     ]
 
 
+def test_job_logs_keep_a_gibibyte_unless_configured(tmp_path: Path) -> None:
+    assert load_settings(None, env={}).jobs.log_cap_bytes == 1024**3
+    config = write(tmp_path, "[jobs]\nlog_cap_bytes = 1048576")
+    assert load_settings(config, env={}).jobs.log_cap_bytes == 1024**2
+
+
 def test_toml_then_env_then_flags_take_precedence(tmp_path: Path) -> None:
     config = write(
         tmp_path,
@@ -112,6 +118,8 @@ credits_per_hour = "2.5"
         ("[jobs]\napi_host = 'docker0 0.0.0.0'", "[jobs] api_host must be"),
         ("[jobs]\napi_port = 70000", "[jobs] api_port is out of range"),
         ("[jobs]\napi_url = 'file:///x'", "[jobs] api_url must be an http(s) URL"),
+        ("[jobs]\nlog_cap_bytes = 0", "[jobs] log_cap_bytes is out of range: 0"),
+        ("[jobs]\nlog_cap_bytes = '1G'", "[jobs] log_cap_bytes must be an integer"),
     ],
 )
 def test_malformed_config_names_the_problem(tmp_path: Path, text: str, message: str) -> None:

@@ -112,6 +112,8 @@ class JobsSettings:
     # The API base URL jobs are told (`NEURO_PASSED_CONFIG`); None means
     # `http://<api_host>:<api_port>`, set when the listener is bound.
     api_url: URL | None = None
+    # A job's output kept in the archive; past it a marker line says the rest was dropped.
+    log_cap_bytes: int = 1024**3
 
 
 @dataclass(frozen=True)
@@ -365,6 +367,7 @@ def _jobs(table: _Table) -> JobsSettings:
         api_host=_api_host(table.text("api_host", JobsSettings.api_host)),
         api_port=api_port,
         api_url=_http_url(api_url, "[jobs] api_url") if api_url else None,
+        log_cap_bytes=table.integer("log_cap_bytes", JobsSettings.log_cap_bytes, minimum=1),
     )
     table.reject_unknown()
     return jobs

@@ -34,6 +34,19 @@ async def test_logs_with_timestamps_prefix_every_line(
     assert first <= second
 
 
+async def test_a_line_longer_than_the_engine_cuts_keeps_one_timestamp(
+    orchestrator: DockerOrchestrator, make_spec: SpecFactory
+) -> None:
+    # The engine stores it as 16 KiB pieces, each with a timestamp of its own.
+    spec = make_spec("sh", "-c", "head -c 40000 /dev/zero | tr '\\0' a; echo; echo short")
+    await orchestrator.start(spec)
+    await orchestrator.wait(spec.job_id)
+
+    lines = _timestamped_lines(await collect_logs(orchestrator, spec.job_id, timestamps=True))
+
+    assert [text for _, text in lines] == [b"a" * 40000, b"short"]
+
+
 async def test_logs_since_skip_earlier_lines(
     orchestrator: DockerOrchestrator, make_spec: SpecFactory
 ) -> None:

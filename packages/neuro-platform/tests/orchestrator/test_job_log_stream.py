@@ -1,6 +1,7 @@
-"""A job's log stream (monitoring.logs) over the real engine, archive and job repository, at the
-moments the scheduler cannot be paused at through the API: between two runs of a restarting
-job, when the last run is archived and the next container does not exist or has not started."""
+"""A job's log stream (monitoring.logs) over the real engine, archiver and job repository, at
+the moments the scheduler cannot be paused at through the API: between two runs of a
+restarting job, when the last run is archived and the next container does not exist or has
+not started. The tests take the scheduler's steps themselves (start, archive, remove)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from neuro_platform.jobs.entities import Container, Job, JobStatus, Resources, StatusItem
 from neuro_platform.jobs.log_archive import LogArchive
+from neuro_platform.jobs.log_archiver import LogArchivers
 from neuro_platform.jobs.repository import JobRepository
 from neuro_platform.monitoring.logs import LogOptions, job_logs
 from neuro_platform.orchestrator import (
@@ -36,13 +38,16 @@ async def test_a_stream_opened_between_two_runs_waits_for_the_next_one(
     tmp_path: Path,
 ) -> None:
     first_run = make_spec("sh", "-c", "echo first")
-    repository, stream = await _stream_after_first_run(orchestrator, first_run, sessions, tmp_path)
+    repository, archivers, stream = await _stream_after_first_run(
+        orchestrator, first_run, sessions, tmp_path
+    )
     assert await anext(stream) == b"first\n"
     rest = asyncio.create_task(_read_all(stream))
     await asyncio.sleep(0.5)
     assert not rest.done(), "the stream ended before the job's next run"
 
     await orchestrator.start(replace(first_run, command=("sh", "-c", "echo second")))
+    archivers.ensure(first_run.job_id)
     await repository.update(first_run.job_id, lambda j: replace(j, restarts=j.restarts + 1))
     async with asyncio.timeout(30):
         assert await rest == f"{SEPARATOR}\nsecond\n".encode()
@@ -58,7 +63,9 @@ async def test_a_stream_waits_while_the_next_container_is_created_but_not_starte
     # The engine ends a followed log of a never-started container at once: a stream that
     # followed it then would end without the run it waited for.
     first_run = make_spec("sh", "-c", "echo first")
-    repository, stream = await _stream_after_first_run(orchestrator, first_run, sessions, tmp_path)
+    repository, archivers, stream = await _stream_after_first_run(
+        orchestrator, first_run, sessions, tmp_path
+    )
     assert await anext(stream) == b"first\n"
     rest = asyncio.create_task(_read_all(stream))
 
@@ -76,6 +83,7 @@ async def test_a_stream_waits_while_the_next_container_is_created_but_not_starte
     )
     await created.wait()
     assert (await orchestrator.state(first_run.job_id)).phase is ContainerPhase.PENDING
+    archivers.ensure(first_run.job_id)  # archiving a run that has not started yet
     await repository.update(first_run.job_id, lambda j: replace(j, restarts=j.restarts + 1))
     async with asyncio.timeout(30):
         assert await rest == f"{SEPARATOR}\nsecond\n".encode()
@@ -87,7 +95,7 @@ async def _stream_after_first_run(
     first_run: ContainerSpec,
     sessions: async_sessionmaker[AsyncSession],
     tmp_path: Path,
-) -> tuple[JobRepository, AsyncIterator[bytes]]:
+) -> tuple[JobRepository, LogArchivers, AsyncIterator[bytes]]:
     """A running job whose first run has exited, been archived and removed, and its log stream."""
     now = datetime.now(UTC)
     job = Job(
@@ -102,19 +110,15 @@ async def _stream_after_first_run(
     repository = JobRepository(sessions)
     await repository.insert(job)
     archive = LogArchive(tmp_path)
+    archivers = LogArchivers(archive, orchestrator, cap_bytes=MIB)
     # What the scheduler does when a run of a restarting job exits: archive it, remove it.
     await orchestrator.start(first_run)
+    archivers.ensure(first_run.job_id)
     await orchestrator.wait(first_run.job_id)
-    await archive.append_run(orchestrator, first_run.job_id)
+    await archivers.finish(first_run.job_id)
     await orchestrator.remove(first_run.job_id)
-    stream = job_logs(
-        job,
-        LogOptions(separator=SEPARATOR),
-        jobs=repository,
-        archive=archive,
-        orchestrator=orchestrator,
-    )
-    return repository, stream
+    stream = job_logs(job, LogOptions(separator=SEPARATOR), jobs=repository, archive=archive)
+    return repository, archivers, stream
 
 
 async def _read_all(stream: AsyncIterator[bytes]) -> bytes:

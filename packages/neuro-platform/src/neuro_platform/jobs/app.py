@@ -36,6 +36,7 @@ from .job_networks import JobNetworks
 from .job_tokens import JobScopedAuthenticator, JobTokenIssuer
 from .keys import JOBS, LOG_ARCHIVE, ORCHESTRATOR, SCHEDULER
 from .log_archive import LogArchive
+from .log_archiver import LogArchivers
 from .mount_staging import MountStaging
 from .repository import JobRepository
 from .scheduler import Scheduler
@@ -74,7 +75,7 @@ async def jobs_context(app: web.Application) -> AsyncIterator[None]:
         scheduler = Scheduler(
             repository=repository,
             orchestrator=orchestrator,
-            archive=archive,
+            archivers=LogArchivers(archive, orchestrator, settings.jobs.log_cap_bytes),
             tokens=JobTokenIssuer(signing_key, settings.jobs_api_url / "api" / "v1"),
             node=NodeResources.from_settings(settings.node),
             quota=settings.jobs.max_running_jobs_per_user,

@@ -47,7 +47,7 @@ from .entities import Job, JobStatus, RestartPolicy, StatusItem
 from .job_mounts import JobMounts
 from .job_networks import JobNetworks
 from .job_tokens import JobTokenIssuer
-from .log_archive import LogArchive
+from .log_archiver import LogArchivers
 from .repository import JobQuery, JobRepository
 from .submission import PASSED_CONFIG_ENV
 
@@ -64,7 +64,7 @@ class Scheduler:
         *,
         repository: JobRepository,
         orchestrator: Orchestrator,
-        archive: LogArchive,
+        archivers: LogArchivers,
         tokens: JobTokenIssuer,
         node: NodeResources,
         quota: int | None,
@@ -76,7 +76,7 @@ class Scheduler:
         self._mounts = mounts
         self._repository = repository
         self._orchestrator = orchestrator
-        self._archive = archive
+        self._archivers = archivers
         self._tokens = tokens
         self._node = node
         self._quota = quota
@@ -127,6 +127,7 @@ class Scheduler:
         # next run adopts anyway, but a collection cut short could archive output twice.
         await asyncio.gather(*(task for _, task in self._starting.values()), return_exceptions=True)
         await asyncio.gather(*self._collecting.values(), return_exceptions=True)
+        await self._archivers.close()
 
     async def tick(self) -> None:
         now = datetime.now(UTC)
@@ -174,6 +175,7 @@ class Scheduler:
             )
             return None
         self._watch(job.id)
+        self._archivers.ensure(job.id)  # e.g. adopted after a restart: resume archiving
         return job
 
     async def _on_exit(self, job: Job, state: ContainerState) -> Job | None:
@@ -181,7 +183,7 @@ class Scheduler:
         if policy is RestartPolicy.ALWAYS or (
             policy is RestartPolicy.ON_FAILURE and state.exit_code != 0
         ):
-            await self._archive.append_run(self._orchestrator, job.id)
+            await self._archivers.finish(job.id)
             await self._orchestrator.remove(job.id)
             restarted = await self._repository.update(
                 job.id, lambda j: j if j.is_finished else replace(j, restarts=j.restarts + 1)
@@ -236,7 +238,7 @@ class Scheduler:
             pass
         except OrchestratorError:
             log.exception("stopping the container of %s failed", job.id)
-        await self._archive.append_run(self._orchestrator, job.id)
+        await self._archivers.finish(job.id)
         await self._orchestrator.remove(job.id)
         self._mounts.release(job.id)
         await self._repository.update(job.id, lambda j: replace(j, materialized=False))
@@ -364,6 +366,7 @@ class Scheduler:
             return
         # Named before it is RUNNING: whoever sees it running can reach it by name.
         self._name(marked, state)
+        self._archivers.ensure(job.id)  # before RUNNING: a log stream then finds the run
         item = StatusItem(JobStatus.RUNNING, state.started_at or datetime.now(UTC))
         await self._repository.update(job.id, lambda j: j if j.is_finished else j.with_status(item))
         self._watch(job.id)

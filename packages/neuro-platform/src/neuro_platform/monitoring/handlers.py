@@ -151,7 +151,6 @@ def _logs(request: web.Request, job: Job, options: LogOptions) -> AsyncIterator[
         options,
         jobs=request.config_dict[JOBS],
         archive=request.config_dict[LOG_ARCHIVE],
-        orchestrator=request.config_dict[ORCHESTRATOR],
     )
 
 

@@ -1,13 +1,15 @@
-"""A job's whole output as one stream (wire spec 4.3): archived runs, then the live container.
+"""A job's whole output as one stream (wire spec 4.3), read from its log archive.
 
-The archive keeps an RFC 3339 timestamp before every line (see `jobs.log_archive`), so
-`since` and `timestamps` apply to archived lines exactly as the engine applies them to live
-ones. The separator line marks the switch to live output, and only when archived output came
-first.
+The archive has every run's output, the running one's as it comes (`jobs.log_archiver`), and
+an RFC 3339 timestamp before every line, so `since` and `timestamps` apply to it exactly as
+the engine applies them. A stream of a running job follows the run that is current when it
+opens (or the next one, between two runs of a restarting job) to that run's end; the
+separator line goes before that run's output, and only when earlier output came first.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,13 +17,15 @@ from datetime import datetime
 from typing import Protocol
 
 from ..jobs.entities import Job, JobStatus
-from ..jobs.log_archive import LogArchive
-from ..orchestrator import ContainerNotFoundError, ContainerPhase, Orchestrator
+from ..jobs.log_archive import ArchivedRun, LogArchive
 
 # A log stream waits for its pending job's start as an in-process event (the scheduler's
 # update of the job), so the first line follows the start at once; this timeout only bounds
 # how late a change made by another process (the admin CLI) is noticed.
 WAIT_FOR_START_S = 0.5
+# A finished job's last output is archived when its container is collected: a stream waits
+# that long at most for it, so an engine that is down does not hold the stream forever.
+WAIT_FOR_COLLECTION_S = 15.0
 
 
 class JobStates(Protocol):
@@ -42,52 +46,51 @@ class LogOptions:
 
 
 async def job_logs(
-    job: Job,
-    options: LogOptions,
-    *,
-    jobs: JobStates,
-    archive: LogArchive,
-    orchestrator: Orchestrator,
+    job: Job, options: LogOptions, *, jobs: JobStates, archive: LogArchive
 ) -> AsyncIterator[bytes]:
     while job.status is JobStatus.PENDING:  # nothing to show before the container runs
         job = await jobs.next_state(job, WAIT_FOR_START_S)
-    offset = archive.size(job.id)
-    archived = _filtered(archive.read(job.id), options)
-    sent_archived = False
-    async for chunk in archived:
-        sent_archived = True
-        yield chunk
-    first = True
+    offset = 0
+    sent = False  # whether archived output came before the followed run
+    run: ArchivedRun | None = None
+    separated = job.is_finished  # a finished job has no live part
+    # Between two runs the last one is done: the stream follows the next one, even if it
+    # ends before the stream looks again.
+    ended = archive.latest_run(job.id)
+    ended_start = ended.started if ended is not None and ended.done else None
     while True:
-        try:
-            # A restarting job's next container exists a moment before it starts, and the
-            # engine ends a followed log of a container that never started at once, empty.
-            if job.is_finished or await _has_started(orchestrator, job.id):
-                live = orchestrator.logs(
-                    job.id,
-                    since=options.since,
-                    timestamps=options.timestamps,
-                    follow=not job.is_finished,
-                )
-                async for chunk in live:
-                    if first and sent_archived:
-                        yield options.live_separator()
-                    first = False
-                    yield chunk
+        if run is None and not separated:
+            latest = archive.latest_run(job.id)
+            if latest is not None and (not latest.done or latest.started != ended_start):
+                run = latest
+        end = run.end if run is not None else archive.size(job.id)
+        if run is not None and not separated:
+            async for chunk in _filtered(archive.read(job.id, offset, run.offset), options):
+                sent = True
+                yield chunk
+            offset = max(offset, run.offset)
+            if sent:
+                yield options.live_separator()
+            separated = True
+        async for chunk in _filtered(archive.read(job.id, offset, end), options):
+            sent = True
+            yield chunk
+        offset = max(offset, end)
+        if run is not None:
+            if run.done and offset >= run.end:
                 return
-        except ContainerNotFoundError:
-            if not first or job.is_finished or archive.size(job.id) > offset:
-                break
-        # Between two runs of a restarting job: the last run is archived and the next
-        # container is still being created or started. Its output is the live part.
+            await archive.wait_for_change(job.id, WAIT_FOR_START_S)
+        elif job.is_finished:
+            break
+        else:  # between two runs, or before archiving began: wait for the (next) run
+            job = await jobs.next_state(job, WAIT_FOR_START_S)
+    # The job ended: its last output is archived by the time it is collected.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_FOR_COLLECTION_S
+    while job.materialized and loop.time() < deadline:
         job = await jobs.next_state(job, WAIT_FOR_START_S)
-    # The run ended and was archived meanwhile: what it wrote is now past `offset`.
     async for chunk in _filtered(archive.read(job.id, offset), options):
         yield chunk
-
-
-async def _has_started(orchestrator: Orchestrator, job_id: str) -> bool:
-    return (await orchestrator.state(job_id)).phase is not ContainerPhase.PENDING
 
 
 async def _filtered(chunks: AsyncIterator[bytes], options: LogOptions) -> AsyncIterator[bytes]:

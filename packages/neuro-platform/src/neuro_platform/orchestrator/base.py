@@ -85,11 +85,14 @@ class Orchestrator(abc.ABC):
         since: datetime | None = None,
         timestamps: bool = False,
         follow: bool = False,
+        tail: int | None = None,
     ) -> AsyncIterator[bytes]:
         """The job's output (stdout and stderr interleaved) as raw byte chunks.
 
         With `timestamps` every line starts with an RFC 3339 timestamp and a space. With
-        `follow` the iterator ends only when the container exits.
+        `follow` the iterator ends only when the container exits. `tail` keeps only the last
+        lines the engine retains (before `since` applies). Engines keep a bounded log, and a
+        follower that falls behind may miss lines: complete output is `jobs.log_archiver`'s.
         """
 
     @abc.abstractmethod

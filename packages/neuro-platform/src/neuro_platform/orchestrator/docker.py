@@ -195,6 +195,7 @@ class DockerOrchestrator(Orchestrator):
         since: datetime | None = None,
         timestamps: bool = False,
         follow: bool = False,
+        tail: int | None = None,
     ) -> AsyncIterator[bytes]:
         info = await self._inspect(job_id)
         params: dict[str, Any] = {
@@ -205,13 +206,18 @@ class DockerOrchestrator(Orchestrator):
         }
         if since is not None:
             params["since"] = _unix_time(since)
+        if tail is not None:
+            params["tail"] = str(tail)
         # aiodocker's public log() decodes text; see docker_logs for why bytes are read here.
         try:
             async with self._docker._query(
                 f"containers/{info['Id']}/logs", params=params, timeout=None
             ) as response:
-                split = docker_logs.raw if info["Config"]["Tty"] else docker_logs.demultiplexed
-                async for chunk in split(response.content):
+                if info["Config"]["Tty"]:
+                    chunks = docker_logs.raw(response.content)
+                else:
+                    chunks = docker_logs.demultiplexed(response.content, timestamps=timestamps)
+                async for chunk in chunks:
                     yield chunk
         except DockerError as error:
             if error.status == _CONFLICT:  # "dead or marked for removal": as good as gone

@@ -77,9 +77,10 @@ def _host_config(spec: ContainerSpec, pids_limit: int) -> dict[str, Any]:
         "RestartPolicy": {"Name": "no"},
         "Mounts": _mounts(spec),
         # The "local" driver keeps output as bytes (json-file turns invalid UTF-8 into U+FFFD)
-        # and bounds the disk a chatty job can fill (5 compressed files of 20 MB); complete
-        # logs are the log archiver's job, which follows the stream while the job runs.
-        "LogConfig": {"Type": "local", "Config": {}},
+        # and bounds the disk a chatty job can fill: the current file of 100 MB and four
+        # compressed ones. Complete logs are `jobs.log_archiver`'s, which reads them while
+        # the job runs: this is its slack when a job prints faster than the engine reads back.
+        "LogConfig": {"Type": "local", "Config": {"max-size": "100m", "max-file": "5"}},
     }
     if spec.groups:
         host_config["GroupAdd"] = [str(gid) for gid in spec.groups]
