@@ -188,6 +188,18 @@ class JobsService:
         self._wake_scheduler()
         return job
 
+    async def end_jobs_of(self, owner: str, created_before: datetime | None) -> int:
+        """Cancels the owner's unfinished jobs (created before the given time, if any): the
+        owner's account was removed. Returns how many it ended."""
+        jobs = await self._repository.find(JobQuery(statuses=ACTIVE_STATUSES, owners=[owner]))
+        ended = 0
+        for job in jobs:
+            if created_before is None or job.created_at <= created_before:
+                description = f"The user {owner} was removed"
+                await self.finish(job.id, JobStatus.CANCELLED, JobReason.USER_REMOVED, description)
+                ended += 1
+        return ended
+
     async def bump_life_span(
         self, user: str, id_or_name: str, *, additional: int | None, absolute: int | None
     ) -> Job:
