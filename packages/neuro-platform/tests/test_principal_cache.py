@@ -17,6 +17,7 @@ from neuro_platform.auth.users import UserService
 from neuro_platform.auth.verified_tokens import VerifiedTokens
 from neuro_platform.permissions import Permission, PermissionRepository, PermissionService
 from neuro_platform.permissions.cache import CACHE_TTL_S, ChangeCounter, PrincipalCache
+from neuro_platform.removals.purge import purge_user
 from neuro_platform.testing import PlatformServer
 
 READ_ALICES_DATA = [Permission.of("storage://default/alice/data", "read")]
@@ -53,19 +54,19 @@ async def test_user_removal_and_creation_in_this_process_count_at_once(
     users = UserService(sessions)
     codec = TokenCodec(b"k" * 32)
     authenticator = Authenticator(codec, users)
-    await users.add("bob", "bob-password")
-    bob_token = codec.issue("bob", timedelta(hours=1)).token
+    bob = await users.add("bob", "bob-password")
+    bob_token = codec.issue("bob", timedelta(hours=1), account_id=bob.account_id).token
     assert await authenticator.user_of(bob_token) == "bob"  # now cached
 
-    await users.remove("bob")
+    await purge_user(sessions, "bob", clusters=["default"], orgs=[])
     with pytest.raises(NotAuthenticatedError, match="no longer exists"):
         await authenticator.user_of(bob_token)
 
     # "No such user" is never cached: a user created afterwards is let in at once.
-    carol_token = codec.issue("carol", timedelta(hours=1)).token
-    with pytest.raises(NotAuthenticatedError):
-        await authenticator.user_of(carol_token)
-    await users.add("carol", "carol-password")
+    with pytest.raises(NotAuthenticatedError, match="no longer exists"):
+        await authenticator.user_of(codec.issue("carol", timedelta(hours=1)).token)
+    carol = await users.add("carol", "carol-password")
+    carol_token = codec.issue("carol", timedelta(hours=1), account_id=carol.account_id).token
     assert await authenticator.user_of(carol_token) == "carol"
 
 

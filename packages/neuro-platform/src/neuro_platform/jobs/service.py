@@ -188,16 +188,31 @@ class JobsService:
         self._wake_scheduler()
         return job
 
-    async def end_jobs_of(self, owner: str, created_before: datetime | None) -> int:
-        """Cancels the owner's unfinished jobs (created before the given time, if any): the
-        owner's account was removed. Returns how many it ended."""
-        jobs = await self._repository.find(JobQuery(statuses=ACTIVE_STATUSES, owners=[owner]))
+    async def retire_jobs_of(
+        self, owner: str, created_before: datetime | None, retired_owner: str
+    ) -> int:
+        """The owner's account was removed: cancels their unfinished jobs and hands every
+        job of theirs (created before the given time, if any) to `retired_owner`, a name no
+        account can have, so a new account of the owner's name cannot see them, their logs
+        or their names. Returns how many jobs it ended."""
+        now = datetime.now(UTC)
+        status = StatusItem(
+            JobStatus.CANCELLED,
+            now,
+            reason=JobReason.USER_REMOVED,
+            description=f"The user {owner} was removed",
+        )
+
+        def change(job: Job) -> Job:
+            ended = job if job.is_finished else job.with_status(status)
+            return replace(ended, owner=retired_owner)
+
         ended = 0
-        for job in jobs:
+        for job in await self._repository.find(JobQuery(owners=[owner])):
             if created_before is None or job.created_at <= created_before:
-                description = f"The user {owner} was removed"
-                await self.finish(job.id, JobStatus.CANCELLED, JobReason.USER_REMOVED, description)
-                ended += 1
+                ended += not job.is_finished
+                await self._repository.update(job.id, change)
+        self._wake_scheduler()
         return ended
 
     async def bump_life_span(

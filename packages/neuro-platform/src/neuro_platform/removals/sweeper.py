@@ -38,6 +38,12 @@ class PendingRemoval:
     removed_at: datetime
 
 
+def retired_name(removal: PendingRemoval) -> str:
+    """Who a removed user's jobs belong to afterwards: no account can have a '.' in its name,
+    so nobody owns them (the operator finds them by this name)."""
+    return f"{removal.user_name}.removed-{removal.id}"
+
+
 class RemovalSweeper:
     def __init__(
         self,
@@ -74,7 +80,7 @@ class RemovalSweeper:
         # submitted while its removal was committing are caught as "created before" too, as
         # the new account cannot exist before the removal.
         created_before = None if await self._users.get(name) is None else removal.removed_at
-        jobs = await self._jobs.end_jobs_of(name, created_before)
+        jobs = await self._jobs.retire_jobs_of(name, created_before, retired_name(removal))
         disks = await self._disks.remove_all_of(name, created_before)
         log.info("user %s removed: %d job(s) ended, %d disk(s) destroyed", name, jobs, disks)
         async with self._sessions.begin() as session:
