@@ -64,7 +64,10 @@ class Admin:
             name,
             records.removed_at,
         )
-        server = await self._server_outcome(records.removal_id, wait_s)
+        if records.unfinished_jobs or records.disks:
+            server = await self._server_outcome(records.removal_id, wait_s)
+        else:  # nothing to wait for (the server still checks, in case a job raced in)
+            server = ServerOutcome(jobs_ended=0, disks_removed=0)
         return RemovalReport(name, records, tuple(folders), server)
 
     async def _server_outcome(self, removal_id: int, wait_s: float) -> ServerOutcome | None:
