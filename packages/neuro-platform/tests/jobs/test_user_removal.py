@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -141,3 +142,28 @@ async def test_removed_user_leaves_nothing_a_new_account_inherits(
         finally:
             await alice.close()
             await bob.close()
+
+
+async def test_a_removal_while_the_server_is_down_is_finished_before_it_serves(
+    make_server: ServerFactory, busybox_image: str, tmp_path: Path
+) -> None:
+    instance = f"test-{uuid.uuid4().hex[:12]}"
+    with make_server(instance=instance, tmp_path=tmp_path) as server:
+        async with JobsClient(server, "alice") as alice:
+            job = await alice.submit(busybox_job("sleep 1000"))
+            await alice.wait_for(job["id"], ["running"])
+    # The server is stopped (its job container keeps running, to be adopted again).
+    output = server.admin("user", "remove", "alice", "--wait-s", "0")
+    assert "  jobs to end: 1, disks to destroy: 0 (the server does this" in output, output
+    server.create_user("alice", "alice-new-password")
+
+    with make_server(instance=instance, tmp_path=tmp_path, restart=True) as restarted:
+        # Hostile: the new alice's very first request must not see the old account's job.
+        new = Api(restarted, restarted.issue_token("alice"))
+        try:
+            assert await new.ok("GET", "jobs") == {"jobs": []}
+        finally:
+            await new.close()
+        row = await _job_row(restarted, job["id"])
+        assert row.status == "cancelled"
+        assert row.statuses[-1]["reason"] == "UserRemoved"
