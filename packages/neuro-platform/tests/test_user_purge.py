@@ -5,11 +5,19 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from neuro_platform.auth.grants import (
+    CodeRequest,
+    GrantService,
+    InvalidGrantError,
+    pkce_challenge,
+)
+from neuro_platform.auth.tokens import TokenCodec
 from neuro_platform.auth.users import UserNotFoundError, UserService
 from neuro_platform.permissions import PermissionRepository
 from neuro_platform.permissions.actions import Action
 from neuro_platform.permissions.uris import parse_uri
 from neuro_platform.removals.purge import purge_user
+from neuro_platform.settings import AuthSettings
 
 
 async def test_purge_takes_the_users_things_and_leaves_a_similar_name_alone(
@@ -51,3 +59,28 @@ async def test_purge_takes_the_users_things_and_leaves_a_similar_name_alone(
     assert await roles.is_role("alice-x/team")
     with pytest.raises(UserNotFoundError):
         await purge_user(sessions, "alice", clusters=["default"], orgs=["acme"])
+
+
+async def test_refresh_tokens_of_a_removed_user_stop_working(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    users = UserService(sessions)
+    codec = TokenCodec(b"k" * 32)
+    grants = GrantService(sessions, codec, AuthSettings())
+    alice = await users.add("alice", "alice-password")
+    verifier = "v" * 64
+    request = CodeRequest("neuro-cli", "http://127.0.0.1:5000", pkce_challenge(verifier))
+    code = await grants.create_code("alice", request)
+    issued = await grants.exchange_code(
+        code, client_id="neuro-cli", redirect_uri="http://127.0.0.1:5000", code_verifier=verifier
+    )
+    assert issued.refresh_token is not None
+    assert codec.verify_claims(issued.access_token).account_id == alice.account_id
+    refreshed = await grants.refresh(issued.refresh_token)
+    assert codec.verify_claims(refreshed.access_token).account_id == alice.account_id
+
+    removed = await purge_user(sessions, "alice", clusters=["default"], orgs=[])
+    assert removed.refresh_tokens == 1
+    await users.add("alice", "new-alice-password")  # hostile: the name exists again
+    with pytest.raises(InvalidGrantError):
+        await grants.refresh(issued.refresh_token)
