@@ -31,7 +31,7 @@ import aiohttp
 from yarl import URL
 
 from . import _bundles
-from ._errors import ResourceNotFound
+from ._errors import AuthorizationError, ResourceNotFound
 from ._file_filter import IgnoreRules
 from ._file_range_payload import FileRangePayload, read_range
 from ._spliced_body import SplicedBody
@@ -216,7 +216,14 @@ class Transfers:
         position = offset
         if offset == 0:
             first = await _blocking_io(size, read_range, src, 0, self.settings.first_chunk_size)
-            await self.retrying(lambda: self._remote.create(target, first), f"Upload of {src}")
+            try:
+                await self.retrying(lambda: self._remote.create(target, first), f"Upload of {src}")
+            except AuthorizationError:
+                if staging is None:
+                    raise
+                # Write was shared on the file alone, not its folder: grow it in place.
+                staging, target = None, dst
+                await self.retrying(lambda: self._remote.create(dst, first), f"Upload of {src}")
             position = len(first)
             report(position)
         while position < size:
