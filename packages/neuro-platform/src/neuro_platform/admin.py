@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from .auth.account_changes import account_changes_path, announce_account_change
 from .auth.grants import GrantService
 from .auth.tokens import IssuedToken, TokenCodec, load_or_create_signing_key
 from .auth.users import User, UserNotFoundError, UserService
@@ -17,14 +20,23 @@ from .db.engine import create_engine, create_session_factory
 from .db.migrate import upgrade_to_head
 from .jobs.privileged import PRIVILEGED_ACTION, privileged_uri
 from .permissions import PermissionRepository, parse_uri
+from .removals.models import UserRemovalRow
+from .removals.purge import move_storage_folders, purge_user
+from .removals.report import RemovalReport, ServerOutcome
 from .settings import Settings
+from .storage.app import storage_root
 
 T = TypeVar("T")
+
+# How long `user remove` waits for a running server to end the user's jobs and disks.
+DEFAULT_REMOVAL_WAIT_S = 10.0
+_REMOVAL_POLL_S = 0.05
 
 
 @dataclass(frozen=True)
 class Admin:
     settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
     users: UserService
     grants: GrantService
     codec: TokenCodec
@@ -36,14 +48,50 @@ class Admin:
     async def list_users(self) -> list[User]:
         return await self.users.list()
 
-    async def remove_user(self, name: str) -> None:
-        await self.users.remove(name)
+    async def remove_user(
+        self, name: str, *, wait_s: float = DEFAULT_REMOVAL_WAIT_S
+    ) -> RemovalReport:
+        """Removes the account and all it had (`removals/purge.py`), tells a running server
+        at once, and waits up to `wait_s` for it to end the jobs and destroy the disks."""
+        settings = self.settings
+        records = await purge_user(
+            self.sessions,
+            name,
+            clusters=[c.name for c in settings.clusters],
+            orgs=settings.all_orgs,
+        )
+        # After the commit, so a server that notices the change reads the removal.
+        announce_account_change(account_changes_path(settings.data_dir))
+        folders = move_storage_folders(
+            [storage_root(settings, c.name) for c in settings.clusters],
+            settings.all_orgs,
+            name,
+            records.removed_at,
+        )
+        if records.unfinished_jobs or records.disks:
+            server = await self._server_outcome(records.removal_id, wait_s)
+        else:  # nothing to wait for (the server still checks, in case a job raced in)
+            server = ServerOutcome(jobs_ended=0, disks_removed=0)
+        return RemovalReport(name, records, tuple(folders), server)
+
+    async def _server_outcome(self, removal_id: int, wait_s: float) -> ServerOutcome | None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+        while True:
+            async with self.sessions() as session:
+                row = await session.get(UserRemovalRow, removal_id)
+            if row is not None and row.done_at is not None:
+                return ServerOutcome(row.jobs_ended or 0, row.disks_removed or 0)
+            if loop.time() >= deadline:
+                return None
+            await asyncio.sleep(_REMOVAL_POLL_S)
 
     async def issue_token(self, name: str, ttl_s: int | None) -> IssuedToken:
-        if await self.users.get(name) is None:
+        user = await self.users.get(name)
+        if user is None:
             raise UserNotFoundError(f"user {name!r} does not exist")
         ttl = ttl_s if ttl_s is not None else self.settings.auth.access_token_ttl_s
-        return self.codec.issue(name, timedelta(seconds=ttl))
+        return self.codec.issue(name, timedelta(seconds=ttl), account_id=user.account_id)
 
     async def revoke_refresh_tokens(self, name: str) -> int:
         return await self.grants.revoke_refresh_tokens(name)
@@ -70,6 +118,7 @@ async def open_admin(settings: Settings) -> AsyncIterator[Admin]:
         codec = TokenCodec(load_or_create_signing_key(settings.signing_key_path))
         yield Admin(
             settings=settings,
+            sessions=sessions,
             users=UserService(sessions),
             grants=GrantService(sessions, codec, settings.auth),
             codec=codec,

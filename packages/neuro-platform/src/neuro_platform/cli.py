@@ -11,7 +11,7 @@ import click
 from aiohttp import web
 
 from . import __version__
-from .admin import Admin, run_admin
+from .admin import DEFAULT_REMOVAL_WAIT_S, Admin, run_admin
 from .api.access_log import RedactingAccessLogger
 from .api.app import create_app
 from .auth.users import UserError
@@ -127,11 +127,19 @@ def user_list(settings: Settings) -> None:
 
 @user.command("remove")
 @click.argument("name")
+@click.option(
+    "--wait-s",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_REMOVAL_WAIT_S,
+    show_default=True,
+    help="How long to wait for a running server to end the user's jobs and disks.",
+)
 @click.pass_obj
-def user_remove(settings: Settings, name: str) -> None:
-    """Remove a user; their tokens stop working at once."""
-    _run_admin(settings, lambda a: a.remove_user(name))
-    click.echo(f"Removed user {name}")
+def user_remove(settings: Settings, name: str, wait_s: float) -> None:
+    """Remove a user and everything they had; their tokens stop working at once."""
+    report = _run_admin(settings, lambda a: a.remove_user(name, wait_s=wait_s))
+    for line in report.lines():
+        click.echo(line)
 
 
 @admin.group()

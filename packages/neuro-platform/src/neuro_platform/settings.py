@@ -71,6 +71,9 @@ class AuthSettings:
 class StorageSettings:
     # Each cluster's files live in `<root>/<cluster>`; None means `<data-dir>/storage`.
     root: Path | None = None
+    # The most bytes one user's storage folder may hold per cluster, checked when the API
+    # writes (CREATE, WRITE, CREATETAR); None means no limit. See `storage/quota.py`.
+    max_bytes_per_user: int | None = None
 
 
 @dataclass(frozen=True)
@@ -303,6 +306,9 @@ def _build(raw: dict[str, Any], env: Mapping[str, str]) -> Settings:
 
     storage = _Table(_section(raw, "storage"), "[storage]")
     storage_root = storage.optional_text("root")
+    storage_quota = storage.get("max_bytes_per_user")
+    if storage_quota is not None:
+        storage_quota = storage.integer("max_bytes_per_user", 0, minimum=1)
     storage.reject_unknown()
 
     return Settings(
@@ -312,7 +318,10 @@ def _build(raw: dict[str, Any], env: Mapping[str, str]) -> Settings:
         clusters=_clusters(raw.get("clusters")),
         server=server_settings,
         auth=auth_settings,
-        storage=StorageSettings(root=Path(storage_root).expanduser() if storage_root else None),
+        storage=StorageSettings(
+            root=Path(storage_root).expanduser() if storage_root else None,
+            max_bytes_per_user=storage_quota,
+        ),
         jobs=_jobs(_Table(_section(raw, "jobs"), "[jobs]")),
         node=_node(_Table(_section(raw, "node"), "[node]")),
         disks=_disks(_Table(_section(raw, "disks"), "[disks]")),

@@ -31,7 +31,14 @@ from ._storage_entities import (
 )
 from ._storage_glob import Globber
 from ._storage_remote import RemoteStorage
-from ._transfer import NO_PROGRESS, Transfers, TransferSettings, resume_offset
+from ._transfer import (
+    NO_PROGRESS,
+    Transfers,
+    TransferSettings,
+    resume_offset,
+    staged_offset,
+    staging_uri,
+)
 from ._url_utils import local_uri_to_path
 
 __all__ = [
@@ -172,7 +179,25 @@ class Storage:
             update=update,
             continue_=continue_,
         )
-        if offset is not None:
+        resumed = None
+        staging = staging_uri(dst)
+        if continue_ and offset == 0 and staging is not None:  # an interrupted staged upload
+            resumed = staged_offset(
+                src_size=info.st_size,
+                src_mtime=info.st_mtime,
+                staged=await self._remote.stat_or_none(staging),
+                time_diff=self._remote.time_diff,
+            )
+        if resumed is not None:
+            await self._transfers.upload(
+                path,
+                dst,
+                size=info.st_size,
+                offset=resumed,
+                progress=progress or NO_PROGRESS,
+                staged=True,
+            )
+        elif offset is not None:
             await self._transfers.upload(
                 path, dst, size=info.st_size, offset=offset, progress=progress or NO_PROGRESS
             )

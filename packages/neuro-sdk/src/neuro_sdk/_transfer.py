@@ -31,6 +31,7 @@ import aiohttp
 from yarl import URL
 
 from . import _bundles
+from ._errors import AuthorizationError, ResourceNotFound
 from ._file_filter import IgnoreRules
 from ._file_range_payload import FileRangePayload, read_range
 from ._spliced_body import SplicedBody
@@ -135,6 +136,41 @@ def _first_leaf(errors: BaseExceptionGroup[BaseException]) -> BaseException:
     return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
 
 
+# A big upload grows under `<name>` + this suffix and is renamed to `<name>` when complete, so
+# the name never holds a half file, and an interrupted upload is visible as such.
+STAGING_SUFFIX = ".neuro-upload"
+NAME_MAX = 255
+
+
+def staging_uri(dst: URL) -> URL | None:
+    """Where a big upload to `dst` grows; None where the name would be too long (then it
+    grows in place, as before)."""
+    name = dst.name + STAGING_SUFFIX
+    if len(name.encode()) > NAME_MAX:
+        return None
+    return dst.with_name(name)
+
+
+def staged_offset(
+    *, src_size: int, src_mtime: float, staged: FileStatus | None, time_diff: float
+) -> int | None:
+    """Where a continued upload carries on in its staging file; None without a usable one
+    (missing, older than the source, or bigger)."""
+    if staged is None or not staged.is_file():
+        return None
+    offset = resume_offset(
+        src_size=src_size,
+        src_mtime=src_mtime,
+        dst_size=staged.size,
+        dst_mtime=staged.modification_time - time_diff,
+        update=False,
+        continue_=True,
+    )
+    if offset == 0:  # stale: start afresh
+        return None
+    return src_size if offset is None else offset  # None: complete, only the rename is left
+
+
 class Transfers:
     def __init__(self, remote: RemoteStorage, settings: TransferSettings) -> None:
         self._remote = remote
@@ -153,26 +189,60 @@ class Transfers:
     # -- one file --------------------------------------------------------------------------
 
     async def upload(
-        self, src: Path, dst: URL, *, size: int, offset: int, progress: AbstractFileProgress
+        self,
+        src: Path,
+        dst: URL,
+        *,
+        size: int,
+        offset: int,
+        progress: AbstractFileProgress,
+        staged: bool = False,
     ) -> None:
+        """Uploads `src` from `offset` on: of `dst` itself (a prefix of it is there), or, with
+        `staged`, of its staging file. A fresh upload bigger than one CREATE always grows in
+        the staging file (`staging_uri`) and is renamed into place when complete."""
         src_uri = local_path_to_uri(src)
         progress.start(StorageProgressStart(src_uri, dst, size))
 
         def report(position: int) -> None:
             progress.step(StorageProgressStep(src_uri, dst, position, size))
 
+        staging = staging_uri(dst)
+        if staging is None or not (
+            staged or (offset == 0 and size > self.settings.first_chunk_size)
+        ):
+            staging = None
+        target = staging or dst
         position = offset
         if offset == 0:
             first = await _blocking_io(size, read_range, src, 0, self.settings.first_chunk_size)
-            await self.retrying(lambda: self._remote.create(dst, first), f"Upload of {src}")
+            try:
+                await self.retrying(lambda: self._remote.create(target, first), f"Upload of {src}")
+            except AuthorizationError:
+                if staging is None:
+                    raise
+                # Write was shared on the file alone, not its folder: grow it in place.
+                staging, target = None, dst
+                await self.retrying(lambda: self._remote.create(dst, first), f"Upload of {src}")
             position = len(first)
             report(position)
         while position < size:
             length = min(self.settings.write_chunk_size, size - position)
-            await self._write_chunk(src, dst, position, length, report)
+            await self._write_chunk(src, target, position, length, report)
             position += length
             report(position)
+        if staging is not None:
+            await self._rename_into_place(staging, dst, size, f"Upload of {src}")
         progress.complete(StorageProgressComplete(src_uri, dst, size))
+
+    async def _rename_into_place(self, staging: URL, dst: URL, size: int, what: str) -> None:
+        try:
+            await self.retrying(lambda: self._remote.rename(staging, dst), what)
+        except (ResourceNotFound, FileNotFoundError):
+            # A retried RENAME whose first answer was lost finds the staging file gone.
+            done = await self.retrying(lambda: self._remote.stat_or_none(dst), what)
+            if done is None or done.size != size:
+                raise
 
     async def _write_chunk(
         self, src: Path, dst: URL, start: int, length: int, report: Callable[[int], None]
@@ -404,9 +474,18 @@ class Transfers:
                 continue_=continue_,
             )
 
-        async def upload_file(path: Path, info: os.stat_result, target: URL, offset: int) -> None:
+        async def upload_file(
+            path: Path, info: os.stat_result, target: URL, offset: int, staged: bool = False
+        ) -> None:
             async with slots:
-                await self.upload(path, target, size=info.st_size, offset=offset, progress=progress)
+                await self.upload(
+                    path,
+                    target,
+                    size=info.st_size,
+                    offset=offset,
+                    progress=progress,
+                    staged=staged,
+                )
 
         async def upload_bundle(target: URL, files: list[tuple[Path, os.stat_result]]) -> None:
             async with slots:
@@ -441,7 +520,17 @@ class Transfers:
                     jobs.append(upload_dir(child, child_target, child_relative, rules))
                 elif stat_module.S_ISREG(info.st_mode):
                     offset = offset_of(info, existing.get(name))
-                    if offset == 0 and info.st_size <= self.settings.bundle_file_size:
+                    resumed = None
+                    if continue_ and offset == 0:  # an interrupted staged upload, if any
+                        resumed = staged_offset(
+                            src_size=info.st_size,
+                            src_mtime=info.st_mtime,
+                            staged=existing.get(name + STAGING_SUFFIX),
+                            time_diff=self._remote.time_diff,
+                        )
+                    if resumed is not None:
+                        jobs.append(upload_file(child, info, child_target, resumed, staged=True))
+                    elif offset == 0 and info.st_size <= self.settings.bundle_file_size:
                         bundled.append((child, info))
                     elif offset is not None:
                         jobs.append(upload_file(child, info, child_target, offset))

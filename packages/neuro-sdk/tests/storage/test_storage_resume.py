@@ -82,12 +82,37 @@ async def test_upload_killed_midway_is_continued_to_an_identical_file(
         process.send_signal(signal.SIGKILL)
         await process.wait()
 
-    partial = (await client.storage.stat(target)).size
+    # The name never holds a half file: the upload grows under a visibly marked name.
+    with pytest.raises(neuro_sdk.ResourceNotFound):
+        await client.storage.stat(target)
+    staging = target.with_name("big.bin.neuro-upload")
+    partial = (await client.storage.stat(staging)).size
     assert 600_000 <= partial < len(data)
-    await client.storage.upload_file(URL(source.as_uri()), target, continue_=True)
+    progress = StepRecorder()
+    await client.storage.upload_file(
+        URL(source.as_uri()), target, continue_=True, progress=progress
+    )
 
     async with client.storage.open(target) as content:
         assert b"".join([chunk async for chunk in content]) == data
+    assert progress.first_step > partial - 1, "continued where the staged upload stopped"
+    with pytest.raises(neuro_sdk.ResourceNotFound):
+        await client.storage.stat(staging)
+
+
+class StepRecorder(neuro_sdk.AbstractFileProgress):
+    def __init__(self) -> None:
+        self.first_step = -1
+
+    def start(self, data: Any) -> None:
+        pass
+
+    def complete(self, data: Any) -> None:
+        pass
+
+    def step(self, data: Any) -> None:
+        if self.first_step < 0:
+            self.first_step = data.current
 
 
 WRITE_RANGE = re.compile(rb"^PATCH [^\r]*op=WRITE.*?\r\nContent-Range: bytes (\d+)-", re.S | re.I)

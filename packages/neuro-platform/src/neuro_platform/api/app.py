@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from ..auth.account_changes import AccountChanges, account_changes_path
 from ..auth.grants import GrantService
 from ..auth.identity import Authenticator
 from ..auth.login_throttle import LoginThrottle
@@ -19,6 +20,7 @@ from ..jobs.app import create_jobs_app, jobs_context
 from ..permissions import PermissionRepository, PermissionService, SharingService
 from ..proxy import legacy
 from ..proxy.app import create_proxy_app
+from ..removals.app import removals_context
 from ..secrets.app import mount_secrets, secrets_context
 from ..service_accounts.app import create_service_accounts_app, service_accounts_context
 from ..settings import Settings
@@ -52,6 +54,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(secrets_context)
     app.cleanup_ctx.append(disks_context)
     app.cleanup_ctx.append(jobs_context)
+    app.cleanup_ctx.append(removals_context)  # ends removed users' jobs, destroys their disks
 
     # Handlers read services through `request.config_dict`, which sees this app's keys, and
     # the root middleware wraps the sub-apps' handlers too.
@@ -88,7 +91,9 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         app[USERS] = users
         app[GRANTS] = GrantService(sessions, codec, settings.auth)
         app[LOGIN_THROTTLE] = LoginThrottle(settings.auth.login_failures)
-        app[AUTHENTICATOR] = Authenticator(codec, users)
+        app[AUTHENTICATOR] = Authenticator(
+            codec, users, account_changes=AccountChanges(account_changes_path(settings.data_dir))
+        )
         permission_repository = PermissionRepository(sessions)
         app[PERMISSIONS] = PermissionService(
             permission_repository,

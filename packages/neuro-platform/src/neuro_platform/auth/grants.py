@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ..db.models import AuthorizationCodeRow, RefreshTokenRow
+from ..db.models import AuthorizationCodeRow, RefreshTokenRow, UserRow
 from ..settings import AuthSettings
 from .tokens import TokenCodec
 
@@ -128,8 +128,12 @@ class GrantService:
             return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def _tokens_for(self, user_name: str, *, with_refresh: bool) -> TokenResponse:
+        async with self._sessions() as session:
+            user = await session.get(UserRow, user_name)
+        if user is None:  # removed since the code or refresh token was handed out
+            raise InvalidGrantError("the user no longer exists")
         ttl = self._settings.access_token_ttl_s
-        access = self._codec.issue(user_name, timedelta(seconds=ttl))
+        access = self._codec.issue(user_name, timedelta(seconds=ttl), account_id=user.account_id)
         if not with_refresh:
             return TokenResponse(access_token=access.token, expires_in=ttl)
         refresh = secrets.token_urlsafe(SECRET_BYTES)

@@ -7,8 +7,9 @@ from typing import Protocol
 from aiohttp import web
 
 from ..permissions.cache import PrincipalCache
-from .tokens import InvalidTokenError, TokenCodec
-from .users import UserService
+from .account_changes import AccountChanges
+from .tokens import InvalidTokenError, TokenCodec, VerifiedToken
+from .users import User, UserService
 from .verified_tokens import VerifiedTokens
 
 TOKEN_QUERY_PARAMETER = "neuro-auth-token"
@@ -35,20 +36,30 @@ class RoleTokens(Protocol):
 
 class Authenticator:
     def __init__(
-        self, codec: TokenCodec, users: UserService, role_tokens: RoleTokens | None = None
+        self,
+        codec: TokenCodec,
+        users: UserService,
+        role_tokens: RoleTokens | None = None,
+        account_changes: AccountChanges | None = None,
     ) -> None:
         self._verified_tokens = VerifiedTokens(codec)
         self._users = users
-        # Only "exists" is remembered: a user added elsewhere must not wait out a cached "no".
-        # See `permissions/cache.py` for when a removal is noticed.
-        self._existing_users: PrincipalCache[str, bool] = PrincipalCache(remember=bool)
+        # Only existing accounts are remembered: a user added elsewhere must not wait out a
+        # cached "no". A removal by this process is seen at once (`permissions/cache.py`), one
+        # by the admin CLI through `account_changes`.
+        self._accounts: PrincipalCache[str, User | None] = PrincipalCache(
+            remember=lambda user: user is not None
+        )
         self.role_tokens = role_tokens
+        self.account_changes = account_changes
 
     async def user_of(self, token: str) -> str:
         try:
             verified = self._verified_tokens.verify(token)
         except InvalidTokenError as e:
             raise NotAuthenticatedError(f"invalid token: {e}") from e
+        if self.account_changes is not None:
+            self.account_changes.poll()
         user_name = verified.user_name
         if "/" in user_name:  # user names have no '/': this is a role's token
             if self.role_tokens is None or not await self.role_tokens.is_active(
@@ -57,15 +68,33 @@ class Authenticator:
                 raise NotAuthenticatedError("the token has been revoked")
             return user_name
         # A removed user's tokens stop working at once, not when they expire.
-        if not await self._user_exists(user_name):
+        account = await self._account(user_name)
+        if account is None:
             raise NotAuthenticatedError("the token's user no longer exists")
+        if not self._issued_to(verified, account):
+            raise NotAuthenticatedError("the token was issued to a removed account of this name")
         return user_name
 
-    async def _user_exists(self, user_name: str) -> bool:
-        async def load() -> bool:
-            return await self._users.get(user_name) is not None
+    def _issued_to(self, verified: VerifiedToken, account: User) -> bool:
+        """Whether the token belongs to this account, not to a removed one of the same name.
 
-        return await self._existing_users.get(user_name, load)
+        Tokens name their account's id; tokens issued before accounts had ids name none and
+        are accepted only by accounts from that time (whose id is None): a new account always
+        has an id, so no token of a removed account works for it.
+        """
+        if verified.account_id is not None or account.account_id is None:
+            return verified.account_id == account.account_id
+        return self._accepts_without_account(verified)
+
+    def _accepts_without_account(self, verified: VerifiedToken) -> bool:
+        """Other kinds of token bound to something that ends with the account (a job's)."""
+        return False
+
+    async def _account(self, user_name: str) -> User | None:
+        async def load() -> User | None:
+            return await self._users.get(user_name)
+
+        return await self._accounts.get(user_name, load)
 
     async def optional_user(self, request: web.Request) -> str | None:
         token = request_token(request)

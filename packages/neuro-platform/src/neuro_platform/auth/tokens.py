@@ -14,6 +14,11 @@ import jwt
 ALGORITHM = "HS256"
 USER_CLAIM = "https://platform.neuromation.io/user"
 IDENTITY_CLAIM = "identity"
+# The id of the account the token was issued to: a new account of a removed user's name has
+# another id, so the old account's tokens do not work for it (see `auth/identity.py`).
+ACCOUNT_CLAIM = "https://platform.neuromation.io/account"
+# The job a job token is bound to (`jobs/job_tokens.py`).
+JOB_CLAIM = "https://platform.neuromation.io/job"
 REQUIRED_CLAIMS = ["sub", "iat", "exp", "jti"]
 KEY_BYTES = 32  # 256-bit secret, as HS256 wants
 
@@ -54,16 +59,25 @@ def load_or_create_signing_key(path: Path) -> bytes:
 class VerifiedToken:
     user_name: str
     token_id: str  # the `jti` claim: what a revocation names
+    account_id: str | None = None  # None in tokens issued before accounts had ids
+    job_id: str | None = None  # set in job tokens only
 
 
 class TokenCodec:
     def __init__(self, key: bytes) -> None:
         self._key = key
 
-    def issue(self, user_name: str, ttl: timedelta, *, now: datetime | None = None) -> IssuedToken:
+    def issue(
+        self,
+        user_name: str,
+        ttl: timedelta,
+        *,
+        account_id: str | None = None,
+        now: datetime | None = None,
+    ) -> IssuedToken:
         issued_at = now or datetime.now(UTC)
         expires_at = issued_at + ttl
-        claims = {
+        claims: dict[str, object] = {
             "sub": user_name,
             IDENTITY_CLAIM: user_name,
             USER_CLAIM: user_name,
@@ -71,6 +85,8 @@ class TokenCodec:
             "exp": expires_at,
             "jti": uuid.uuid4().hex,
         }
+        if account_id is not None:
+            claims[ACCOUNT_CLAIM] = account_id
         return IssuedToken(jwt.encode(claims, self._key, algorithm=ALGORITHM), expires_at)
 
     def verify(self, token: str) -> str:
@@ -87,4 +103,11 @@ class TokenCodec:
         user_name = claims.get("sub")
         if not isinstance(user_name, str) or claims.get(IDENTITY_CLAIM) != user_name:
             raise InvalidTokenError("token names no consistent user")
-        return VerifiedToken(user_name, str(claims["jti"]))
+        account_id = claims.get(ACCOUNT_CLAIM)
+        job_id = claims.get(JOB_CLAIM)
+        return VerifiedToken(
+            user_name,
+            str(claims["jti"]),
+            account_id=None if account_id is None else str(account_id),
+            job_id=None if job_id is None else str(job_id),
+        )

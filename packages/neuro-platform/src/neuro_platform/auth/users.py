@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -34,6 +35,8 @@ class UserNotFoundError(UserError):
 class User:
     name: str
     created_at: datetime
+    # None only for accounts created before accounts had ids (their tokens carry none).
+    account_id: str | None = None
 
 
 def validate_user_name(name: str) -> None:
@@ -52,7 +55,10 @@ class UserService:
         if len(password) < MIN_PASSWORD_LENGTH:
             raise UserError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
         row = UserRow(
-            name=name, password_hash=hash_password(password), created_at=datetime.now(UTC)
+            name=name,
+            password_hash=hash_password(password),
+            created_at=datetime.now(UTC),
+            account_id=uuid.uuid4().hex,
         )
         try:
             async with self._sessions.begin() as session:
@@ -71,12 +77,6 @@ class UserService:
             row = await session.get(UserRow, name)
             return _to_user(row) if row else None
 
-    async def remove(self, name: str) -> None:
-        async with self._sessions.begin() as session:
-            result = await session.execute(delete(UserRow).where(UserRow.name == name))
-            if result.rowcount == 0:  # type: ignore[attr-defined]
-                raise UserNotFoundError(f"user {name!r} does not exist")
-
     async def authenticate(self, name: str, password: str) -> User | None:
         async with self._sessions() as session:
             row = await session.get(UserRow, name)
@@ -87,4 +87,4 @@ class UserService:
 
 
 def _to_user(row: UserRow) -> User:
-    return User(name=row.name, created_at=row.created_at)
+    return User(name=row.name, created_at=row.created_at, account_id=row.account_id)

@@ -41,6 +41,9 @@ class UserRow(Base):
     name: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Differs between a removed account and a new one of the same name; its tokens carry it.
+    # None for accounts created before ids existed (migration 0005): their tokens have none.
+    account_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class RefreshTokenRow(Base):
@@ -101,5 +104,6 @@ class RoleRow(Base):
 # puts them on `Base.metadata`, which the migrations are checked against.
 from ..disks import models as _disks_models  # noqa: E402, F401
 from ..jobs import models as _jobs_models  # noqa: E402, F401
+from ..removals import models as _removals_models  # noqa: E402, F401
 from ..secrets import models as _secrets_models  # noqa: E402, F401
 from ..service_accounts import models as _service_accounts_models  # noqa: E402, F401

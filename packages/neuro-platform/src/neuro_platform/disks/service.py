@@ -119,6 +119,18 @@ class DisksService:
             raise ValueError(f"Disk {id_or_name!r} is used by a running job")
         await self._delete(disk)
 
+    async def remove_all_of(self, owner: str, created_before: datetime | None) -> int:
+        """Destroys the owner's disks (created before the given time, if any), in use or
+        not: the owner's account was removed and its jobs ended. Returns how many."""
+        disks = [
+            d
+            for d in await self._repository.all()
+            if d.owner == owner and (created_before is None or d.created_at <= created_before)
+        ]
+        for disk in disks:
+            await self._delete(disk)
+        return len(disks)
+
     async def for_job(self, user: str, uri: str, read_only: bool) -> Disk:
         """The disk a job mounts, checked at submission: read (or write) on it, 403 if not."""
         parsed = parse_uri(uri)

@@ -63,7 +63,11 @@ async def jobs_context(app: web.Application) -> AsyncIterator[None]:
     signing_key = load_or_create_signing_key(settings.signing_key_path)
     # Job tokens stop working when their job ends: the authenticator must know the jobs.
     app[AUTHENTICATOR] = JobScopedAuthenticator(
-        TokenCodec(signing_key), app[USERS], repository, app[AUTHENTICATOR].role_tokens
+        TokenCodec(signing_key),
+        app[USERS],
+        repository,
+        app[AUTHENTICATOR].role_tokens,
+        app[AUTHENTICATOR].account_changes,
     )
     async with DockerOrchestrator(
         instance=settings.orchestrator_instance,

@@ -15,13 +15,20 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from yarl import URL
 
+from ..auth.account_changes import AccountChanges
 from ..auth.identity import Authenticator, NotAuthenticatedError, RoleTokens
-from ..auth.tokens import ALGORITHM, IDENTITY_CLAIM, USER_CLAIM, TokenCodec
+from ..auth.tokens import (
+    ALGORITHM,
+    IDENTITY_CLAIM,
+    JOB_CLAIM,
+    USER_CLAIM,
+    TokenCodec,
+    VerifiedToken,
+)
 from ..auth.users import UserService
 from .entities import Job
 from .repository import JobNotFoundError, JobRepository
 
-JOB_CLAIM = "https://platform.neuromation.io/job"
 # A job may run for weeks; its token ends earlier only when the job does.
 JOB_TOKEN_TTL = timedelta(days=365)
 
@@ -62,9 +69,15 @@ class JobScopedAuthenticator(Authenticator):
         users: UserService,
         jobs: JobRepository,
         role_tokens: RoleTokens | None = None,
+        account_changes: AccountChanges | None = None,
     ) -> None:
-        super().__init__(codec, users, role_tokens)
+        super().__init__(codec, users, role_tokens, account_changes)
         self._jobs = jobs
+
+    def _accepts_without_account(self, verified: VerifiedToken) -> bool:
+        # A job token names its job instead of the account: it works only while that job
+        # runs (checked below), and removing the account ends all of its jobs.
+        return verified.job_id is not None
 
     async def user_of(self, token: str) -> str:
         user = await super().user_of(token)  # the signature is checked here

@@ -193,6 +193,33 @@ class JobsService:
         self._wake_scheduler()
         return job
 
+    async def retire_jobs_of(
+        self, owner: str, created_before: datetime | None, retired_owner: str
+    ) -> int:
+        """The owner's account was removed: cancels their unfinished jobs and hands every
+        job of theirs (created before the given time, if any) to `retired_owner`, a name no
+        account can have, so a new account of the owner's name cannot see them, their logs
+        or their names. Returns how many jobs it ended."""
+        now = datetime.now(UTC)
+        status = StatusItem(
+            JobStatus.CANCELLED,
+            now,
+            reason=JobReason.USER_REMOVED,
+            description=f"The user {owner} was removed",
+        )
+
+        def change(job: Job) -> Job:
+            ended = job if job.is_finished else job.with_status(status)
+            return replace(ended, owner=retired_owner)
+
+        ended = 0
+        for job in await self._repository.find(JobQuery(owners=[owner])):
+            if created_before is None or job.created_at <= created_before:
+                ended += not job.is_finished
+                await self._repository.update(job.id, change)
+        self._wake_scheduler()
+        return ended
+
     async def bump_life_span(
         self, user: str, id_or_name: str, *, additional: int | None, absolute: int | None
     ) -> Job:

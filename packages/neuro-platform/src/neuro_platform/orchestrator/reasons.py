@@ -30,3 +30,4 @@ class JobReason(StrEnum):
     QUOTA_EXHAUSTED = "QuotaExhausted"
     LIFE_SPAN_ENDED = "LifeSpanEnded"
     USER_REQUESTED = "UserRequested"
+    USER_REMOVED = "UserRemoved"  # the owner's account was removed (`removals/`)

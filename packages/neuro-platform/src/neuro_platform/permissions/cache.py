@@ -10,9 +10,10 @@ they are cached here, under two rules:
   and whichever module makes it (sharing, roles, service accounts, user removal), counts as a
   change once it commits; an answer loaded before the latest change is never served again. So
   a revoke answered by this server takes effect on the very next request.
-* Changes made by other processes (the admin CLI removing a user, a second server on the same
-  database) cannot be noticed that way: every cached answer expires `CACHE_TTL_S` seconds
-  after it was loaded, which bounds how long such a change may go unseen.
+* Changes made by other processes cannot be noticed that way. The admin CLI announces its
+  own (a user removal) through `auth/account_changes.py`, which bumps the generation at once;
+  for the rest (a second server on the same database) every cached answer expires
+  `CACHE_TTL_S` seconds after it was loaded, which bounds how long a change may go unseen.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ in their own root, `<storage root>/<cluster>` (`[storage] root`, by default
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from aiohttp import web
@@ -19,7 +20,8 @@ from .anchored import DestinationError
 from .errors import StorageError
 from .filesystem import LocalFilesystem
 from .handlers import handle, storage_error_response
-from .keys import STORAGE_CLUSTER, STORAGE_FILESYSTEM
+from .keys import STORAGE_CLUSTER, STORAGE_FILESYSTEM, STORAGE_QUOTA
+from .quota import StorageQuota
 from .socket_body import close_taken_connections
 
 
@@ -33,14 +35,24 @@ def mount_storage(api: web.Application, settings: Settings) -> None:
     for index, cluster in enumerate(settings.clusters):
         prefix = "/storage" if index == 0 else f"/clusters/{cluster.name}/storage"
         api.add_subapp(
-            prefix, create_storage_app(cluster.name, storage_root(settings, cluster.name))
+            prefix,
+            create_storage_app(
+                cluster.name,
+                storage_root(settings, cluster.name),
+                quota=settings.storage.max_bytes_per_user,
+                orgs=[org for org in cluster.orgs if org is not None],
+            ),
         )
 
 
-def create_storage_app(cluster_name: str, root: Path) -> web.Application:
+def create_storage_app(
+    cluster_name: str, root: Path, *, quota: int | None = None, orgs: Sequence[str] = ()
+) -> web.Application:
     app = web.Application(middlewares=[_storage_error_middleware])
     app[STORAGE_CLUSTER] = cluster_name
     app[STORAGE_FILESYSTEM] = LocalFilesystem(root)
+    if quota is not None:
+        app[STORAGE_QUOTA] = StorageQuota(root, quota, orgs)
     app.on_startup.append(_create_root)
     app.on_response_prepare.append(close_taken_connections)
     # The bare prefix is the storage root itself (`storage:/`).

@@ -24,7 +24,7 @@ from .bundles import MAX_BUNDLE_BYTES, read_bundle, write_bundle
 from .entries import FileInfo, FileType, RemovedEntry
 from .errors import StorageError
 from .filesystem import SMALL_FILE_SIZE
-from .keys import STORAGE_CLUSTER, STORAGE_FILESYSTEM
+from .keys import STORAGE_CLUSTER, STORAGE_FILESYSTEM, STORAGE_QUOTA
 from .paths import StoragePath
 from .ranges import RangeNotSatisfiableError, parse_content_range, resolve_range
 from .service import StorageService, VisibleFile
@@ -100,6 +100,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
         request.app[STORAGE_CLUSTER],
         request.app[STORAGE_FILESYSTEM],
         request.config_dict[PERMISSIONS],
+        request.app.get(STORAGE_QUOTA),
     )
     return await handler(request, service, user, path)
 

@@ -10,8 +10,8 @@ A caller's own home (`/<user>`) springs into existence on first use.
 from __future__ import annotations
 
 import errno
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterable, AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 from ..permissions import Permission, PermissionDeniedError, PermissionService, PermissionTree
@@ -22,6 +22,7 @@ from .entries import DiskUsage, FileInfo, RemovedEntry
 from .errors import StorageError
 from .filesystem import LocalFilesystem, OpenedFile
 from .paths import StoragePath
+from .quota import StorageQuota
 from .socket_body import SocketBody
 
 STORAGE_SCHEME = "storage"
@@ -37,11 +38,16 @@ class VisibleFile:
 
 class StorageService:
     def __init__(
-        self, cluster_name: str, filesystem: LocalFilesystem, permissions: PermissionService
+        self,
+        cluster_name: str,
+        filesystem: LocalFilesystem,
+        permissions: PermissionService,
+        quota: StorageQuota | None = None,
     ) -> None:
         self._cluster_name = cluster_name
         self._filesystem = filesystem
         self._permissions = permissions
+        self._quota = quota
 
     def uri(self, path: StoragePath) -> ResourceUri:
         return ResourceUri(STORAGE_SCHEME, (self._cluster_name, *path.parts))
@@ -69,13 +75,22 @@ class StorageService:
         self, user: str, path: StoragePath, content: AsyncIterable[bytes] | bytes
     ) -> int:
         await self._require(user, Action.WRITE, path)
-        return await self._filesystem.create(path, content)
+        if self._quota is not None:
+            replaced = await self._size_or_zero(path)
+            if isinstance(content, bytes):
+                await self._quota.admit(path, len(content) - replaced)
+            else:
+                content = self._quota.metered(path, content, replaced)
+        with self._recount_on_failure(path):
+            return await self._filesystem.create(path, content)
 
     async def create_files(
         self, user: str, directory: StoragePath, files: Sequence[BundledFile]
     ) -> None:
         """Creates each file in `directory`; write is required on every one of them."""
         await self._require(user, Action.WRITE, *(directory.child(f.name) for f in files))
+        if self._quota is not None:  # counted whole, even where a file is replaced
+            await self._quota.admit(directory, sum(len(f.content) for f in files))
         await self._filesystem.create_files(directory, files)
 
     async def read_files(
@@ -107,7 +122,10 @@ class StorageService:
         content: AsyncIterable[bytes] | SocketBody,
     ) -> None:
         await self._require(user, Action.WRITE, path)
-        await self._filesystem.write(path, offset, length, content)
+        if self._quota is not None:
+            await self._quota.admit(path, offset + length - await self._size_or_zero(path))
+        with self._recount_on_failure(path):
+            await self._filesystem.write(path, offset, length, content)
 
     @asynccontextmanager
     async def open(self, user: str, path: StoragePath) -> AsyncIterator[tuple[OpenedFile, Action]]:
@@ -119,17 +137,42 @@ class StorageService:
         self, user: str, path: StoragePath, *, recursive: bool
     ) -> AsyncIterator[RemovedEntry]:
         await self._require(user, Action.WRITE, path)
-        async for entry in self._filesystem.remove(path, recursive=recursive):
-            yield entry
+        try:
+            async for entry in self._filesystem.remove(path, recursive=recursive):
+                yield entry
+        finally:
+            if self._quota is not None:
+                self._quota.forget(path)
 
     async def rename(self, user: str, source: StoragePath, destination: StoragePath) -> None:
         await self._require(user, Action.WRITE, source, destination)
         await self._filesystem.rename(source, destination)
+        if self._quota is not None:
+            self._quota.forget(source)
+            self._quota.forget(destination)
 
     async def disk_usage(self, user: str, path: StoragePath) -> DiskUsage:
         await self._ensure_home(user, path)
         await self._action(user, path, Action.LIST)
         return await self._filesystem.disk_usage()
+
+    @contextmanager
+    def _recount_on_failure(self, path: StoragePath) -> Iterator[None]:
+        """A write that failed may have stored less than the quota admitted for it."""
+        try:
+            yield
+        except BaseException:
+            if self._quota is not None:
+                self._quota.forget(path)
+            raise
+
+    async def _size_or_zero(self, path: StoragePath) -> int:
+        try:
+            return (await self._filesystem.stat(path)).length
+        except StorageError as e:
+            if e.code != errno.ENOENT:
+                raise
+            return 0
 
     async def _require(self, user: str, action: Action, *paths: StoragePath) -> None:
         await self._permissions.require(user, [Permission(self.uri(p), action) for p in paths])
