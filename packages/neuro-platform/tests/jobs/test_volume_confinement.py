@@ -1,4 +1,4 @@
-"""Job volumes never leave their tree (docs/security-notes/volumes.md), on the real server and
+"""Job volumes never leave their tree (docs/security.md), on the real server and
 dockerd: a symlink a job plants, or swaps in while other jobs start, never leads a volume to the
 host; a file or missing source fails the job at once; staging mounts do not outlive the start;
 a secret file is readable by a non-root USER.

@@ -1,1 +1,1 @@
-"""Removing a user account and everything it had (see `docs/security-notes/users.md`)."""
+"""Removing a user account and everything it had (see `docs/security.md`)."""
