@@ -22,11 +22,12 @@ case starts once the engine has none of them left: no start competes with a tear
 case runs in rounds that take turns between the sides, and the medians are over all rounds.
 
 Raw Docker is measured twice: plain `docker run` (the issue's baseline), and `docker run` with
-the options the platform gives a job's container (the cluster's hosts file mounted at
-/etc/hosts, which internal hostnames need, a host name, an init process, CPU and memory limits,
-the `local` log driver). The second isolates what the platform itself adds; the gap between
-the two is the engine's price for those options. Prints medians, the concurrent batch's wall
-time and both ratios (target: at most 1.30). Not a test: run it by hand,
+the options the platform gives a job's container (its owner's hosts file mounted at
+/etc/hosts, which internal hostnames need, its owner's network, a host name, an init process,
+no-new-privileges, CPU, memory and pids limits, the `local` log driver). The second isolates
+what the platform itself adds; the gap between the two is the engine's price for those
+options. Prints medians, the concurrent batch's wall time and both ratios (target: at most
+1.30). Not a test: run it by hand,
 
     uv run python benchmarks/job_start.py                 # 5 rounds of 10 jobs per case
     uv run python benchmarks/job_start.py --jobs 5 --rounds 1
@@ -71,10 +72,22 @@ class Row:
 # -- raw Docker -----------------------------------------------------------------------------
 
 
-def same_options(hosts_file: Path) -> list[str]:
+@dataclass(frozen=True)
+class JobLike:
+    """What a job's container gets beyond a plain `docker run`: a hosts file and a network."""
+
+    hosts_file: Path
+    network: str
+
+
+def same_options(job_like: JobLike) -> list[str]:
     """`docker run` options for what the platform's job container has (see docker_config)."""
     return [
-        *("--mount", f"type=bind,source={hosts_file},target=/etc/hosts,readonly"),
+        *("--mount", f"type=bind,source={job_like.hosts_file},target=/etc/hosts,readonly"),
+        # Each owner's jobs run on a user-defined bridge of their own (isolation between
+        # users); the engine sets up its embedded DNS in every container on such a network.
+        *("--network", job_like.network),
+        *("--security-opt", "no-new-privileges:true", "--pids-limit", "4096"),
         *("--hostname", f"bench-{uuid.uuid4().hex[:12]}"),
         *("--init", "--log-driver", "local"),
         *("--cpus", "0.1", "--memory", "64m", "--memory-swap", "64m"),
@@ -82,10 +95,10 @@ def same_options(hosts_file: Path) -> list[str]:
 
 
 async def docker_sample(
-    engine: aiohttp.ClientSession, image: str, label: str, hosts_file: Path | None
+    engine: aiohttp.ClientSession, image: str, label: str, job_like: JobLike | None
 ) -> Sample:
     name = f"bench-{uuid.uuid4().hex[:12]}"
-    options = same_options(hosts_file) if hosts_file else []
+    options = same_options(job_like) if job_like else []
     started = time.perf_counter()
     detached = await asyncio.create_subprocess_exec(
         *("docker", "run", "-d", "--label", label, "--name", name, *options, image),
@@ -115,6 +128,13 @@ async def docker_sample(
     attached.kill()
     await attached.wait()
     return Sample(running_s, first_line)
+
+
+async def run_docker(*args: str) -> None:
+    process = await asyncio.create_subprocess_exec(
+        "docker", *args, stdout=asyncio.subprocess.DEVNULL
+    )
+    assert await process.wait() == 0, args
 
 
 async def remove_docker_containers(label: str) -> None:
@@ -217,6 +237,9 @@ async def measure(
     label = f"neuro-benchmark={uuid.uuid4().hex[:8]}"
     hosts_file = server.data_dir / "benchmark-hosts"
     hosts_file.write_text("127.0.0.1 localhost\n")
+    network = f"neuro-benchmark-{uuid.uuid4().hex[:8]}"
+    await run_docker("network", "create", network)
+    job_like = JobLike(hosts_file, network)
     jobs_url = str(server.api_url / "jobs")
     headers = {"Authorization": f"Bearer {server.issue_token('bench')}"}
     engine_socket = aiohttp.UnixConnector(path="/var/run/docker.sock")
@@ -233,7 +256,7 @@ async def measure(
             return docker_sample(engine, image, label, None)
 
         def docker_same() -> Awaitable[Sample]:
-            return docker_sample(engine, image, label, hosts_file)
+            return docker_sample(engine, image, label, job_like)
 
         async def ours_done() -> None:
             await remove_platform_jobs(session, engine, jobs_url, created, instance)
@@ -263,6 +286,7 @@ async def measure(
                     await done()
         finally:
             await docker_done()
+            await run_docker("network", "rm", network)
     rows: list[Row] = []
     for field, title in (("running", "submit → RUNNING"), ("first_line", "submit → 1st line")):
         for mode, runs in (("sequential", seq), ("concurrent", con)):
@@ -287,8 +311,8 @@ def print_table(rows: Sequence[Row], count: int, rounds: int) -> None:
         )
     print(
         "\nratio = ours / plain `docker run`; ratio* = ours / `docker run` with the options"
-        "\nof a job's container (docker*: hosts file, host name, init, limits, log"
-        "\ndriver); target ≤ 1.30"
+        "\nof a job's container (docker*: hosts file, owner's network, host name, init,"
+        "\nno-new-privileges, limits, log driver); target ≤ 1.30"
     )
 
 
