@@ -208,8 +208,8 @@ async def test_a_job_started_later_joins_the_networks_of_users_who_may_read_it(
 async def test_pass_config_gives_an_api_address_the_job_reaches(
     server: PlatformServer, alice: JobsClient
 ) -> None:
-    # The debian image has python3 but not our CLI: a urllib GET of `jobs` with the passed
-    # token is what `neuro ps` would send.
+    # A urllib GET of `jobs` with the passed token is what `neuro ps` sends (the CLI itself
+    # runs in a job in test_cli_in_job.py).
     job = await alice.submit(
         python_job(ASK_API, pass_config=True, env={"LOOPBACK_API": str(server.api_url)})
     )
