@@ -47,4 +47,4 @@ typecheck:
 
 pytest:
 	@echo "running tests (log: $(LOGS)/pytest.log)"
-	uv run pytest packages 2>&1 | tee $(LOGS)/pytest.log
+	uv run pytest --durations=15 packages 2>&1 | tee $(LOGS)/pytest.log

@@ -1,6 +1,6 @@
 """Copies a running container's output into the job's log archive while it runs.
 
-The engine keeps only a bounded log (Docker's `local` driver: 5 files of 20 MB), and its
+The engine keeps only a bounded log (Docker's `local` driver: 5 files of 100 MB), and its
 followed log stream (Docker 20.10) skips whatever a slow reader has not read yet when a file
 rotates. So the archiver does not follow: it asks again and again for the lines since the last
 archived stamp, the last `tail` lines only (cheap for the engine), widening `tail` until the
@@ -175,7 +175,8 @@ class _Copier:
         ours: bool,
         exited: bool,
     ) -> int:
-        pending = b""
+        # A bytearray grows in place: `bytes +=` would copy the whole batch for every chunk.
+        pending = bytearray()
         first = True
         count = 0
         async for chunk in chunks:
@@ -184,8 +185,8 @@ class _Copier:
                 continue
             end = pending.rfind(b"\n") + 1
             if end:
-                count += await self._archive_lines(run, pending[:end], first, asked, ours)
-                pending = pending[end:]
+                count += await self._archive_lines(run, bytes(pending[:end]), first, asked, ours)
+                del pending[:end]
                 first = False
             if self._capped:
                 return count
@@ -193,7 +194,7 @@ class _Copier:
             pending += b"\n"  # the output's last line had no newline: it is complete now
         end = pending.rfind(b"\n") + 1
         if end or first:
-            count += await self._archive_lines(run, pending[:end], first, asked, ours)
+            count += await self._archive_lines(run, bytes(pending[:end]), first, asked, ours)
         return count
 
     async def _archive_lines(
