@@ -4,13 +4,13 @@ and the service's lifetime, including the background refresh/cleanup task."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from ..api.keys import PERMISSIONS, SESSIONS, SETTINGS
+from ..background import running_in_background
 from ..settings import Settings
 from . import handlers
 from .images import DiskImages
@@ -40,13 +40,11 @@ async def disks_context(app: web.Application) -> AsyncIterator[None]:
     )
     app[DISKS] = service
     await service.remount_all()
-    task = asyncio.create_task(_refresh_forever(service, settings.disks.refresh_interval_s))
+    refresh = _refresh_forever(service, settings.disks.refresh_interval_s)
     try:
-        yield
+        async with running_in_background(refresh, "disk-refresh"):
+            yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
         await service.unmount_unused()
 
 

@@ -7,8 +7,6 @@ start, so a platform without dockerd still serves everything but jobs.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping
@@ -18,6 +16,7 @@ from aiohttp.typedefs import Handler
 
 from ..api.keys import AUTHENTICATOR, PERMISSIONS, SESSIONS, SETTINGS, USERS
 from ..auth.tokens import TokenCodec, load_or_create_signing_key
+from ..background import running_in_background
 from ..disks.keys import DISKS
 from ..monitoring import handlers as monitoring_handlers
 from ..monitoring import interactive, port_forward
@@ -103,13 +102,10 @@ async def jobs_context(app: web.Application) -> AsyncIterator[None]:
         app[JOBS] = JobsService(
             repository, app[PERMISSIONS], settings, scheduler.node, scheduler.wake, volume_access
         )
-        task = asyncio.create_task(scheduler.run(), name="job-scheduler")
         try:
-            yield
+            async with running_in_background(scheduler.run(), "job-scheduler"):
+                yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
             await scheduler.close()
             networks.close()
 

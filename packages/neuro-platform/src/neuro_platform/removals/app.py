@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from ..api.keys import SESSIONS, SETTINGS, USERS
 from ..auth.account_changes import AccountChanges, account_changes_path
+from ..background import running_in_background
 from ..disks.keys import DISKS
 from ..jobs.keys import JOBS
 from .sweeper import RemovalSweeper
@@ -26,10 +25,5 @@ async def removals_context(app: web.Application) -> AsyncIterator[None]:
     # Before serving: a removal made while the server was down must not leave the removed
     # account's jobs running (their tokens act as the name) for a new account of the name.
     await sweeper.sweep()
-    task = asyncio.create_task(sweeper.run(), name="user-removals")
-    try:
+    async with running_in_background(sweeper.run(), "user-removals"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
