@@ -16,7 +16,7 @@ from ..data_dir import prepare_data_dir
 from ..db.engine import create_engine, create_session_factory
 from ..db.migrate import upgrade_to_head
 from ..disks.app import disks_context, mount_disks
-from ..jobs.app import create_jobs_app, jobs_context
+from ..jobs.app import jobs_context, mount_jobs
 from ..permissions import PermissionRepository, PermissionService, SharingService
 from ..proxy import legacy
 from ..proxy.app import create_proxy_app
@@ -66,7 +66,7 @@ def create_app(settings: Settings) -> web.Application:
     mount_secrets(api, settings)
     mount_disks(api, settings)
     api.add_subapp("/service_accounts", create_service_accounts_app())
-    api.add_subapp("/jobs", create_jobs_app())
+    mount_jobs(api, settings)
     app.add_subapp("/api/v1", api)
     # Job hosts first, whatever the path: a job's pages never share the platform's origin.
     app.add_domain(f"*.{settings.jobs.http_domain}", create_proxy_app())

@@ -9,6 +9,7 @@ from yarl import URL
 
 from ..presets import Preset
 from ..settings import ClusterSettings, Settings
+from .cluster_prefix import cluster_prefix
 from .keys import AUTHENTICATOR, SETTINGS
 
 CLIENT_ID = "neuro-cli"
@@ -65,8 +66,7 @@ def cluster_json(
 ) -> dict[str, Any]:
     public_url = public_url or settings.public_url
     api = public_url / "api" / "v1"
-    # The first cluster is served at the top level; further ones under /clusters/<name>.
-    base = api if cluster is settings.clusters[0] else api / "clusters" / cluster.name
+    base = URL(str(api) + cluster_prefix(settings, cluster))
 
     def url(configured: URL | None, path: str) -> str:
         return str(configured or base / path)

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from ..api.cluster_prefix import cluster_prefix
 from ..api.keys import PERMISSIONS, SESSIONS, SETTINGS
 from ..background import running_in_background
 from ..settings import Settings
@@ -22,8 +23,8 @@ log = logging.getLogger(__name__)
 
 
 def mount_disks(api: web.Application, settings: Settings) -> None:
-    for index, cluster in enumerate(settings.clusters):
-        prefix = "/disk" if index == 0 else f"/clusters/{cluster.name}/disk"
+    for cluster in settings.clusters:
+        prefix = cluster_prefix(settings, cluster) + "/disk"
         app = web.Application()
         app[DISKS_CLUSTER] = cluster.name
         app.add_routes(handlers.routes)

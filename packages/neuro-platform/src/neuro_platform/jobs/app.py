@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Mapping
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from ..api.cluster_prefix import cluster_prefix
 from ..api.keys import AUTHENTICATOR, PERMISSIONS, SESSIONS, SETTINGS, USERS
 from ..auth.tokens import TokenCodec, load_or_create_signing_key
 from ..background import running_in_background
@@ -27,13 +28,14 @@ from ..orchestrator import (
 )
 from ..permissions import PermissionDeniedError
 from ..secrets.keys import SECRETS
+from ..settings import ClusterSettings, Settings
 from ..storage.app import storage_root
 from . import handlers
 from .capacity import NodeResources
 from .job_mounts import JobMounts
 from .job_networks import JobNetworks
 from .job_tokens import JobScopedAuthenticator, JobTokenIssuer
-from .keys import JOBS, LOG_ARCHIVE, ORCHESTRATOR, SCHEDULER
+from .keys import JOBS, LOG_ARCHIVE, MONITORING_CLUSTER, ORCHESTRATOR, SCHEDULER
 from .log_archive import LogArchive
 from .log_archiver import LogArchivers
 from .mount_staging import MountStaging
@@ -45,11 +47,22 @@ from .volume_access import VolumeAccess
 log = logging.getLogger(__name__)
 
 
-def create_jobs_app() -> web.Application:
+def mount_jobs(api: web.Application, settings: Settings) -> None:
+    """The jobs API at `/jobs`, and each cluster's monitoring (its `monitoring_url`)."""
+    for cluster in settings.clusters:
+        prefix = cluster_prefix(settings, cluster) + "/jobs"
+        # The first cluster's monitoring shares `/jobs` with the jobs API, as `/config` says.
+        with_jobs_api = prefix == "/jobs"
+        api.add_subapp(prefix, create_jobs_app(cluster, with_jobs_api=with_jobs_api))
+
+
+def create_jobs_app(cluster: ClusterSettings, *, with_jobs_api: bool = True) -> web.Application:
     app = web.Application(middlewares=[_jobs_error_middleware])
+    app[MONITORING_CLUSTER] = cluster
     # Fixed paths first, so `capacity` is not taken for a job id.
     app.add_routes(monitoring_handlers.fixed_routes)
-    app.add_routes(handlers.routes)
+    if with_jobs_api:
+        app.add_routes(handlers.routes)
     app.add_routes(monitoring_handlers.routes)
     app.add_routes(interactive.routes)
     app.add_routes(port_forward.routes)

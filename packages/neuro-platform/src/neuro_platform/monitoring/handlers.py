@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 
 from aiohttp import WSCloseCode, web
 
-from ..api.keys import AUTHENTICATOR, SETTINGS
+from ..api.keys import AUTHENTICATOR
 from ..api.openapi import describe
 from ..jobs.entities import MIB, Job, JobStatus
-from ..jobs.keys import JOBS, LOG_ARCHIVE, ORCHESTRATOR, SCHEDULER
+from ..jobs.keys import JOBS, LOG_ARCHIVE, MONITORING_CLUSTER, ORCHESTRATOR, SCHEDULER
 from ..orchestrator import ContainerNotFoundError, ContainerStats
 from ..permissions.actions import Action
 from .logs import LogOptions, job_logs
@@ -36,7 +36,7 @@ async def capacity(request: web.Request) -> web.Response:
     """How many more jobs of each preset fit on the node now: `{"<preset>": n}`."""
     await request.config_dict[AUTHENTICATOR].required_user(request)
     free = await request.config_dict[SCHEDULER].free_resources()
-    cluster = request.config_dict[SETTINGS].clusters[0]
+    cluster = request.config_dict[MONITORING_CLUSTER]
     return web.json_response({p.name: free.how_many(p) for p in cluster.presets})
 
 

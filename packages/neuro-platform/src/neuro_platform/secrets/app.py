@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from ..api.cluster_prefix import cluster_prefix
 from ..api.keys import PERMISSIONS, SESSIONS, SETTINGS
 from ..settings import Settings
 from . import handlers
@@ -17,8 +18,8 @@ from .service import SecretsService
 
 
 def mount_secrets(api: web.Application, settings: Settings) -> None:
-    for index, cluster in enumerate(settings.clusters):
-        prefix = "/secrets" if index == 0 else f"/clusters/{cluster.name}/secrets"
+    for cluster in settings.clusters:
+        prefix = cluster_prefix(settings, cluster) + "/secrets"
         app = web.Application()
         app[SECRETS_CLUSTER] = cluster.name
         app.add_routes(handlers.routes)

@@ -15,6 +15,7 @@ from pathlib import Path
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from ..api.cluster_prefix import cluster_prefix
 from ..settings import Settings
 from .anchored import DestinationError
 from .errors import StorageError
@@ -32,8 +33,8 @@ def storage_root(settings: Settings, cluster_name: str) -> Path:
 
 def mount_storage(api: web.Application, settings: Settings) -> None:
     """Adds every cluster's storage sub-application to the `/api/v1` application."""
-    for index, cluster in enumerate(settings.clusters):
-        prefix = "/storage" if index == 0 else f"/clusters/{cluster.name}/storage"
+    for cluster in settings.clusters:
+        prefix = cluster_prefix(settings, cluster) + "/storage"
         api.add_subapp(
             prefix,
             create_storage_app(
