@@ -61,3 +61,15 @@ def test_a_citation_of_a_missing_section_is_found() -> None:
     text = "see docs/protocol.md" + " §4.7, and docs/protocol.md" + " §9."
     assert _CITATION.findall(text) == ["4.7", "9"]
     assert "4.7" not in _sections()
+
+
+def test_nothing_cites_the_outside_spec() -> None:
+    # The protocol's description lives in the repository; a comment naming the document it
+    # was first gathered in points at nothing a reader has. (Split, not to match itself.)
+    outside = re.compile("wire" + r"[- ]spec", re.IGNORECASE)
+    citing = {
+        str(path.relative_to(REPOSITORY))
+        for path in _code_files()
+        if outside.search(path.read_text(errors="replace"))
+    }
+    assert citing == set()
