@@ -5,7 +5,7 @@ LOGS := $(CURDIR)/.cache/logs
 PACKAGES := neuro-sdk neuro-cli neuro-platform
 export NEURO_TEST_POSTGRES_URL ?= postgresql+asyncpg://neuro:neuro@127.0.0.1:5432/neuro
 
-.PHONY: demo test setup services lint format typecheck pytest demo-stop
+.PHONY: demo test setup services lint format typecheck docs pytest demo-stop
 
 ## Install what is missing, start the platform in the background, log the CLI in as a demo user.
 demo: setup services
@@ -16,7 +16,7 @@ demo-stop:
 	@scripts/demo.sh stop
 
 ## Install what is missing, start the services the tests need, run every check.
-test: setup services lint typecheck pytest
+test: setup services lint typecheck docs pytest
 
 setup:
 	@mkdir -p $(LOGS)
@@ -44,6 +44,11 @@ typecheck:
 		echo "mypy --strict packages/$$package"; \
 		(cd packages/$$package && uv run mypy --config-file ../../pyproject.toml src tests); \
 	done
+
+## The documentation site (docs/ and the SDK reference from its docstrings) into build/site, offline.
+## No --quiet: it hides the warnings, and --strict then lets them pass.
+docs:
+	uv run mkdocs build --strict
 
 pytest:
 	@echo "running tests (log: $(LOGS)/pytest.log)"

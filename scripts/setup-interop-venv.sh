@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the original published client (neuro-cli 22.7.1) into a virtual environment of its own,
 # so interop tests can drive it against our server. Its package is also called neuro_sdk, hence the
-# separate venv. Pins come from the wire spec appendix: without them the CLI fails to import.
+# separate venv. These pins are needed: without them the CLI fails to import.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.cache/interop-venv"

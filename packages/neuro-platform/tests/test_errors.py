@@ -1,4 +1,5 @@
-"""The error middleware: JSON bodies, wire-spec statuses, never a 500 for bad input."""
+"""The error middleware: JSON bodies, the statuses of docs/protocol.md §9, never a 500 for bad
+input."""
 
 from __future__ import annotations
 

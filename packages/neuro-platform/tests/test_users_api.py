@@ -1,4 +1,4 @@
-"""The users API (wire spec 7) over HTTP on a real server: sharing, revoking, roles.
+"""The users API (docs/protocol.md §7) over HTTP on a real server: sharing, revoking, roles.
 
 Requests are raw so that statuses and bodies are checked exactly as clients see them.
 """

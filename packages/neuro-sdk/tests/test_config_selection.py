@@ -1,4 +1,4 @@
-"""Cluster and org selection on a stored config (no server involved: wire spec 2.6)."""
+"""Cluster and org selection on a stored config (no server involved: docs/protocol.md §2.6)."""
 
 import re
 from collections.abc import AsyncIterator, Callable

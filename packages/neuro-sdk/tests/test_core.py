@@ -1,4 +1,4 @@
-"""The HTTP core: status → exception mapping (wire spec 9), trace headers, NDJSON streams.
+"""The HTTP core: status → exception mapping (docs/protocol.md §9), trace headers, NDJSON streams.
 
 A tiny aiohttp server stands in for "any platform service" here; it only answers
 fixed statuses and bodies, so nothing of our real server is being imitated.

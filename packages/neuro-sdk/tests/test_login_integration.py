@@ -1,4 +1,4 @@
-"""Logging in against our real server on a loopback port (wire spec 2.1, 2.5)."""
+"""Logging in against our real server on a loopback port (docs/protocol.md §2.1, 2.5)."""
 
 import asyncio
 import base64

@@ -1,4 +1,5 @@
-"""``Client.users``: two real users sharing storage through our real server (wire spec 7)."""
+"""``Client.users``: two real users sharing storage through our real server (docs/protocol.md
+§7)."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 

@@ -1,4 +1,4 @@
-"""Disks API (wire spec 8.2) on a real server: real ext4 images, a real size limit."""
+"""Disks API (docs/protocol.md §8.2) on a real server: real ext4 images, a real size limit."""
 
 from __future__ import annotations
 

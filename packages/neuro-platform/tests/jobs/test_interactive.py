@@ -1,4 +1,5 @@
-"""Exec, attach and port-forward (wire spec 4, 4.1, 4.2) on a real server and real containers."""
+"""Exec, attach and port-forward (docs/protocol.md §4, 4.1, 4.2) on a real server and real
+containers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Secrets, disks and storage folders in jobs (wire spec 3.1), on the real server and dockerd.
+"""Secrets, disks and storage folders in jobs (docs/protocol.md §3.1), on the real server and
+dockerd.
 
 The tests share one server, so each uses its own secret keys and disk
 names.

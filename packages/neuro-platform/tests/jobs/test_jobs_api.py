@@ -1,4 +1,4 @@
-"""The jobs API of wire spec 3 on a real server: submit, watch, list, get, kill, share."""
+"""The jobs API of docs/protocol.md §3 on a real server: submit, watch, list, get, kill, share."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Monitoring (wire spec 4) on a real server: logs of running and finished jobs, top, signals,
+"""Monitoring (docs/protocol.md §4) on a real server: logs of running and finished jobs, top,
+signals,
 and a job's HTTP port through the platform's proxy."""
 
 from __future__ import annotations

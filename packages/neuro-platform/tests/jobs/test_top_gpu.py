@@ -1,4 +1,4 @@
-"""`top`'s gpu fields (wire spec 4): present only for a job whose processes use GPUs.
+"""`top`'s gpu fields (docs/protocol.md §4): present only for a job whose processes use GPUs.
 
 This machine has no GPU: the GPU figures are checked on `nvidia-smi`'s own output format
 (what the host answers with a job's process on one of two GPUs), and the no-GPU frame on a

@@ -1,4 +1,4 @@
-"""Image availability and the job reasons of wire spec 3.5 for images that cannot be had."""
+"""Image availability and the job reasons of docs/protocol.md §3.5 for images that cannot be had."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Secrets API (wire spec 8.1) on a real server: values go in, never come out."""
+"""Secrets API (docs/protocol.md §8.1) on a real server: values go in, never come out."""
 
 from __future__ import annotations
 

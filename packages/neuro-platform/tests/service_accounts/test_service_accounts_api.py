@@ -1,4 +1,4 @@
-"""Service accounts API (wire spec 8.3): a token handed out once, revoked by `rm`."""
+"""Service accounts API (docs/protocol.md §8.3): a token handed out once, revoked by `rm`."""
 
 from __future__ import annotations
 

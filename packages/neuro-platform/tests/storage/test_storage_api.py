@@ -1,4 +1,4 @@
-"""The storage service over HTTP on a real server (wire spec §5)."""
+"""The storage service over HTTP on a real server (docs/protocol.md §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Buckets API (wire spec 8.4).
+"""Buckets API (docs/protocol.md §8.4).
 
 The methods and entities come with the buckets issue; until then the documented names exist
 as placeholders so the public surface is complete."""

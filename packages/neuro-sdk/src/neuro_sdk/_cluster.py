@@ -1,4 +1,4 @@
-"""Clusters and resource presets as the server advertises them (wire spec 2.1)."""
+"""Clusters and resource presets as the server advertises them (docs/protocol.md §2.1)."""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field

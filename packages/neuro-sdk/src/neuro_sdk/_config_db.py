@@ -1,4 +1,4 @@
-"""The local config database ``<config dir>/db`` (wire spec 2.6).
+"""The local config database ``<config dir>/db`` (docs/protocol.md §2.6).
 
 SQLite in WAL mode, one row in table ``main``; the directory is private (0700) and the
 file too (0600), because the row holds the user's tokens.

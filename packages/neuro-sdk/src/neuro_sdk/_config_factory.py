@@ -120,7 +120,7 @@ class Factory:
         *,
         timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
     ) -> None:
-        """Log in from the base64 JSON the platform passes to jobs (wire spec 2.5)."""
+        """Log in from the base64 JSON the platform passes to jobs (docs/protocol.md §2.5)."""
         if config_data is None:
             config_data = os.environ.get(PASS_CONFIG_ENV_NAME)
             if config_data is None:
@@ -153,7 +153,8 @@ class Factory:
             core = _Core(session)
             unauthorized = await get_server_config(core, url)
             if unauthorized.clusters:
-                # A server that shows clusters to anyone runs without auth (spec 2.2 step 1).
+                # A server that shows clusters to anyone runs without auth
+                # (docs/protocol.md §2.2 step 1).
                 token = standalone_token()
             else:
                 token = await negotiate(core, unauthorized.auth_config)

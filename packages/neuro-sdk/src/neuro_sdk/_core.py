@@ -1,5 +1,5 @@
 """The one HTTP core every sub-API uses: one aiohttp session, trace headers, and the
-mapping of error statuses to exceptions (wire spec 9) in a single place."""
+mapping of error statuses to exceptions (docs/protocol.md §9) in a single place."""
 
 # The documented API takes aiohttp timeouts as arguments.
 # ruff: noqa: ASYNC109
@@ -56,7 +56,7 @@ def _errno_from(value: object) -> int | None:
 
 
 def error_from_response(status: int, body: str) -> Exception:
-    """The exception an error answer stands for (wire spec 9)."""
+    """The exception an error answer stands for (docs/protocol.md §9)."""
     message = body
     payload: object = None
     with suppress(ValueError):

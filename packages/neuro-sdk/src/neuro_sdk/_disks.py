@@ -1,4 +1,4 @@
-"""Disks API (wire spec 8.2): persistent disks that jobs mount."""
+"""Disks API (docs/protocol.md §8.2): persistent disks that jobs mount."""
 
 import enum
 from collections.abc import AsyncGenerator, AsyncIterator

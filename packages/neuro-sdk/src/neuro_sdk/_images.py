@@ -1,4 +1,4 @@
-"""Images API (wire spec 6).
+"""Images API (docs/protocol.md §6).
 
 The methods and entities come with the images issue; until then the documented names exist
 as placeholders so the public surface is complete."""

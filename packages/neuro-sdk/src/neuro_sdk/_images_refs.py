@@ -3,7 +3,7 @@
 Users write platform images as ``image:name[:tag]`` (in their own namespace),
 ``image:/[org/]owner/name[:tag]`` (in the current cluster) or
 ``image://cluster/[org/]owner/name[:tag]``; the platform registry knows them as
-``<registry-host>/[org/]owner/name[:tag]`` (wire spec 3.1). Anything else is an external
+``<registry-host>/[org/]owner/name[:tag]`` (docs/protocol.md §3.1). Anything else is an external
 image such as ``ubuntu:22.04`` or ``ghcr.io/org/tool:1``.
 """
 

@@ -1,4 +1,4 @@
-"""Jobs API (wire spec 3 and 4): ``Client.jobs``.
+"""Jobs API (docs/protocol.md §3 and 4): ``Client.jobs``.
 
 This module is the documented facade: entities live in ``_jobs_entities``, the JSON in
 ``_jobs_wire`` and the monitoring streams in ``_jobs_monitor``.
@@ -129,7 +129,7 @@ class Jobs:
         privileged: bool = False,
         priority: JobPriority | None = None,
     ) -> JobDescription:
-        """Start a job on a preset (the flat ``?from_preset`` body of spec 3.1)."""
+        """Start a job on a preset (the flat ``?from_preset`` body of docs/protocol.md §3.1)."""
         cluster = cluster_name or self._config.cluster_name
         org = org_name if org_name is not None else self._config.org_name
         body = job_fields(

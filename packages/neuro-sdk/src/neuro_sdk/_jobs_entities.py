@@ -212,7 +212,7 @@ class Message:
 
 
 class StdStream(ABC):
-    """The standard streams of an attached job or exec session (wire spec 4.1)."""
+    """The standard streams of an attached job or exec session (docs/protocol.md §4.1)."""
 
     @abstractmethod
     async def close(self) -> None: ...

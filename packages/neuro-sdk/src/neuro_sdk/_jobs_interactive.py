@@ -1,4 +1,4 @@
-"""Exec, attach (wire spec 4.1) and port forwarding (4.2) over the monitoring websockets."""
+"""Exec, attach (docs/protocol.md §4.1) and port forwarding (4.2) over the monitoring websockets."""
 
 import asyncio
 import contextlib

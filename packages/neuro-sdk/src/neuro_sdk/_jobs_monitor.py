@@ -1,7 +1,7 @@
-"""The monitoring service's streams (wire spec 4): logs and telemetry over websockets.
+"""The monitoring service's streams (docs/protocol.md §4): logs and telemetry over websockets.
 
 Handshake failures go through the same status → exception table as every HTTP request
-(wire spec 9), with the message from the ``X-Error`` header. A server without the
+(docs/protocol.md §9), with the message from the ``X-Error`` header. A server without the
 ``log_ws`` route (404/405 without ``X-Error``) gets the plain HTTP ``log`` request instead.
 """
 

@@ -1,4 +1,4 @@
-"""Jobs on the wire (spec 3.1 and 3.5): request bodies out, job objects in.
+"""Jobs on the wire (docs/protocol.md §3.1 and 3.5): request bodies out, job objects in.
 
 Only this module knows the JSON field names; ``_jobs`` sends what it builds here and
 hands what the server answers to :func:`job_from_api`.
@@ -172,7 +172,7 @@ def job_fields(
     privileged: bool = False,
     priority: JobPriority | None = None,
 ) -> JSON:
-    """The job-level fields of both create shapes (spec 3.1), falsy ones left out."""
+    """The job-level fields of both create shapes (docs/protocol.md §3.1), falsy ones left out."""
     body: JSON = {"pass_config": pass_config, "cluster_name": cluster_name}
     if org_name is not None:
         body["org_name"] = org_name
@@ -302,7 +302,8 @@ def _priority(value: str | None) -> JobPriority:
 
 
 def job_from_api(payload: JSON, images: ImageRefParser) -> JobDescription:
-    """A job object (spec 3.5); a missing mandatory field raises KeyError, as in 22.6."""
+    """A job object (docs/protocol.md §3.5); a missing mandatory field raises KeyError, as in
+    22.6."""
     http_url = payload.get("http_url_named") or payload.get("http_url")
     max_run_time = payload.get("max_run_time_minutes")
     return JobDescription(
@@ -340,7 +341,7 @@ def job_from_api(payload: JSON, images: ImageRefParser) -> JobDescription:
 
 
 def telemetry_from_api(payload: JSON) -> JobTelemetry:
-    """A ``top`` frame (spec 4). ``memory`` (MiB) is what 22.6 reads, but it is a whole
+    """A ``top`` frame (docs/protocol.md §4). ``memory`` (MiB) is what 22.6 reads, but it is a whole
     number: the exact ``memory_bytes`` wins when the server sends it."""
     if payload.get("memory_bytes") is not None:
         memory = payload["memory_bytes"] / MIB

@@ -1,4 +1,5 @@
-"""OAuth2 authorization code flow with PKCE, headless variant and refresh (wire spec 2.2-2.4)."""
+"""OAuth2 authorization code flow with PKCE, headless variant and refresh (docs/protocol.md
+§2.2-2.4)."""
 
 import asyncio
 import base64
@@ -58,7 +59,7 @@ def authorize_url(config: _AuthConfig, pkce: _PKCE, redirect_uri: URL) -> URL:
 
 
 def standalone_token() -> _AuthToken:
-    """The token a server without auth expects (wire spec 2.2 step 1)."""
+    """The token a server without auth expects (docs/protocol.md §2.2 step 1)."""
     # The protocol fixes this short, public secret: the token proves nothing and a
     # standalone server does not check it, so PyJWT's key-length warning does not apply.
     import jwt

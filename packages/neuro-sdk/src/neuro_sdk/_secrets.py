@@ -1,4 +1,4 @@
-"""Secrets API (wire spec 8.1): add, list and remove; values are never read back."""
+"""Secrets API (docs/protocol.md §8.1): add, list and remove; values are never read back."""
 
 import base64
 from collections.abc import AsyncGenerator, AsyncIterator

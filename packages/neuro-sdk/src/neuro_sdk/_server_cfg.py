@@ -1,4 +1,4 @@
-"""``GET API/config``: the auth settings and the clusters a user may use (wire spec 2.1)."""
+"""``GET API/config``: the auth settings and the clusters a user may use (docs/protocol.md §2.1)."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass

@@ -1,4 +1,4 @@
-"""Service accounts API (wire spec 8.3): roles with a token for automation."""
+"""Service accounts API (docs/protocol.md §8.3): roles with a token for automation."""
 
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager

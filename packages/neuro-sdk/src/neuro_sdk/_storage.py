@@ -1,4 +1,4 @@
-"""Storage API (wire spec 5): ``Client.storage``.
+"""Storage API (docs/protocol.md §5): ``Client.storage``.
 
 This module is the documented facade; the requests live in ``_storage_remote``, the
 transfers in ``_transfer``, glob in ``_storage_glob`` and the entities in

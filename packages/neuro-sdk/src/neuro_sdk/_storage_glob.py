@@ -1,4 +1,4 @@
-"""Client-side glob over LISTSTATUS (wire spec 5): ``*``, ``?``, ``[..]`` and ``**``.
+"""Client-side glob over LISTSTATUS (docs/protocol.md §5): ``*``, ``?``, ``[..]`` and ``**``.
 
 ``**`` is the directory itself and every directory below it. A name starting with a dot
 is matched only by a pattern starting with a dot, as in a shell.

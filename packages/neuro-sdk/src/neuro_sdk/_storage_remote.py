@@ -1,4 +1,4 @@
-"""The storage service's HTTP operations (wire spec 5), one method per request.
+"""The storage service's HTTP operations (docs/protocol.md §5), one method per request.
 
 Everything goes through ``_Core.request`` and its single status->exception mapping; the
 only additions are the in-band NDJSON errors that carry an ``errno`` (they become the

@@ -1,4 +1,4 @@
-"""Trace headers every request carries (wire spec 1), so server logs can be correlated."""
+"""Trace headers every request carries (docs/protocol.md §1), so server logs can be correlated."""
 
 import secrets
 import time

@@ -1,4 +1,4 @@
-"""Turning the URIs users write into canonical ones (wire spec 5, "Addressing").
+"""Turning the URIs users write into canonical ones (docs/protocol.md §5, "Addressing").
 
 * ``storage:path`` and ``storage:~/path`` are relative to the user's home,
   ``storage://<cluster>/[<org>/]<user>/path``; ``storage:/path`` is absolute in the current

@@ -1,4 +1,4 @@
-"""Users and sharing API (wire spec 7): permissions, shares and roles.
+"""Users and sharing API (docs/protocol.md §7): permissions, shares and roles.
 
 In URL segments a role name's ``/`` travels as ``:``, so names holding ``:`` are refused
 before anything is sent.
@@ -150,6 +150,6 @@ def _permission_to_api(permission: Permission) -> dict[str, str]:
 
 
 def _expect(status: int, expected: int) -> None:
-    # Clients of the original platform insist on the exact success status (wire spec 7).
+    # Clients of the original platform insist on the exact success status (docs/protocol.md §7).
     if status != expected:
         raise ClientError(f"Server returned an unexpected status {status}, expected {expected}")

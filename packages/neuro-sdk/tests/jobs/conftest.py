@@ -23,7 +23,7 @@ def images() -> ImageRefParser:
 
 @pytest.fixture
 def full_job() -> dict[str, Any]:
-    """A job object with every field of wire spec 3.5."""
+    """A job object with every field of docs/protocol.md §3.5."""
     return {
         "id": "job-0b1e7f5c-1111-4a4b-9d1e-0123456789ab",
         "owner": "alice",
@@ -128,7 +128,7 @@ def full_job() -> dict[str, Any]:
 
 @pytest.fixture
 def minimal_job(full_job: dict[str, Any]) -> dict[str, Any]:
-    """Only the fields the SDK requires (spec 3.5), with 22.7's bytes-only memory."""
+    """Only the fields the SDK requires (docs/protocol.md §3.5), with 22.7's bytes-only memory."""
     return {
         "id": "job-minimal",
         "owner": "bob",

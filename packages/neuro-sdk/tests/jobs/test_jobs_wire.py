@@ -1,4 +1,5 @@
-"""Job objects (wire spec 3.5) into dataclasses, and create bodies (spec 3.1) out of them."""
+"""Job objects (docs/protocol.md §3.5) into dataclasses, and create bodies
+(docs/protocol.md §3.1) out of them."""
 
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -114,7 +115,7 @@ def test_container_of_a_job(full_job: dict[str, Any], images: ImageRefParser) ->
     assert container.http == HTTPPort(port=8080, requires_auth=False)
     assert container.tty
     assert container.volumes == [
-        # Read-only unless the server says otherwise (spec 3.5).
+        # Read-only unless the server says otherwise (docs/protocol.md §3.5).
         Volume(URL("storage://default/acme/alice/data"), "/data", read_only=True),
         Volume(URL("storage://default/acme/alice/out"), "/out", read_only=False),
     ]
@@ -225,7 +226,7 @@ def test_start_body_with_every_field() -> None:
         "working_dir": "/w",
         "http": {"port": 80, "requires_auth": False},
         "env": {"A": "1"},
-        # URIs leave the client fully normalised (spec 3.1).
+        # URIs leave the client fully normalised (docs/protocol.md §3.1).
         "volumes": [
             {
                 "src_storage_uri": "storage://default/acme/alice/data",

@@ -40,7 +40,7 @@ def storage() -> None:
 
 
 def parse_uri(client: neuro_sdk.Client, text: str) -> URL:
-    # The parsing rules live in the SDK next to the Storage API (wire spec 5).
+    # The parsing rules live in the SDK next to the Storage API (docs/protocol.md §5).
     return uri_from_cli(
         text,
         cluster=client.config.cluster_name,

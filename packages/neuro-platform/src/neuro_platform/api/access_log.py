@@ -1,6 +1,6 @@
 """aiohttp's access log, with the `neuro-auth-token` query value redacted.
 
-Browsers and websocket clients may only be able to pass a token in the query (wire spec §2),
+Browsers and websocket clients may only be able to pass a token in the query (docs/protocol.md §2),
 so request lines carry credentials; a log must not. Every logged string is scrubbed (the
 request line and the `Referer`, which repeats a page's URL), and a parameter whose name is
 percent-encoded counts too, since aiohttp decodes names before the token is looked up.

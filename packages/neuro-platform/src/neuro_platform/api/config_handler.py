@@ -1,4 +1,4 @@
-"""`GET /api/v1/config` (wire spec 2.1) and `GET /api/v1/ping`."""
+"""`GET /api/v1/config` (docs/protocol.md §2.1) and `GET /api/v1/ping`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One middleware turns every failure into a JSON error with the status of wire spec §9."""
+"""One middleware turns every failure into a JSON error with the status of docs/protocol.md §9."""
 
 from __future__ import annotations
 

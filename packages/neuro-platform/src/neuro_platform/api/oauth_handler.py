@@ -1,4 +1,4 @@
-"""OAuth2 authorization code + PKCE endpoints (wire spec 2.2-2.4) under `/oauth`."""
+"""OAuth2 authorization code + PKCE endpoints (docs/protocol.md §2.2-2.4) under `/oauth`."""
 
 from __future__ import annotations
 

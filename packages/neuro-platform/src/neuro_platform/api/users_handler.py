@@ -1,4 +1,4 @@
-"""The users API (wire spec 7): permissions, sharing, roles.
+"""The users API (docs/protocol.md §7): permissions, sharing, roles.
 
 Reading a user's permissions, shares and subroles is for that user and for whoever manages
 `role://<user>`; the sharing rules themselves live in `permissions.sharing`.
@@ -143,7 +143,7 @@ async def share(request: web.Request) -> web.Response:
     permissions = await _read_permissions(request)
     with _sharing_errors():
         granted = await request.config_dict[SHARING].share(caller, receiver, permissions)
-    # Clients insist on 201 (wire spec 7).
+    # Clients insist on 201 (docs/protocol.md §7).
     return web.json_response([p.to_json() for p in granted], status=201)
 
 

@@ -1,4 +1,4 @@
-"""A disk as the service and the API see it (wire spec 8.2)."""
+"""A disk as the service and the API see it (docs/protocol.md §8.2)."""
 
 from __future__ import annotations
 

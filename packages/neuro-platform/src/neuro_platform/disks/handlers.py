@@ -1,4 +1,4 @@
-"""HTTP handlers of `disks_url` (wire spec 8.2)."""
+"""HTTP handlers of `disks_url` (docs/protocol.md §8.2)."""
 
 from __future__ import annotations
 
@@ -96,6 +96,6 @@ def _owner(request: web.Request) -> str | None:
 
 
 def _coded(kind: type[web.HTTPException], code: str, description: str) -> web.HTTPException:
-    # The original disk service answers in marshmallow's shape for these (wire spec 9).
+    # The original disk service answers in marshmallow's shape for these (docs/protocol.md §9).
     body = json.dumps({"code": code, "description": description})
     return kind(text=body, content_type="application/json")

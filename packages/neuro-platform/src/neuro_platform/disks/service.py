@@ -28,7 +28,7 @@ class DiskNotFoundError(LookupError):
 
 
 class DiskOverLimitError(Exception):
-    """Answered with 403 `{"code": "over_limit", ...}` (wire spec 8.2)."""
+    """Answered with 403 `{"code": "over_limit", ...}` (docs/protocol.md §8.2)."""
 
 
 class DisksService:

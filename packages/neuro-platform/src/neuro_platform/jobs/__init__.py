@@ -1,1 +1,1 @@
-"""Jobs: the service behind `API/jobs` (wire spec 3) and the scheduler that runs them."""
+"""Jobs: the service behind `API/jobs` (docs/protocol.md §3) and the scheduler that runs them."""

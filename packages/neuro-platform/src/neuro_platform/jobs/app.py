@@ -126,7 +126,7 @@ async def jobs_context(app: web.Application) -> AsyncIterator[None]:
 @web.middleware
 async def _jobs_error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Job lookups answer 404; websocket handshakes also carry the error in `X-Error`
-    (wire spec 1), which is all a websocket client gets to see."""
+    (docs/protocol.md §1), which is all a websocket client gets to see."""
     try:
         return await handler(request)
     except (JobLookupError, ContainerNotFoundError, ContainerNotRunningError) as e:

@@ -1,4 +1,5 @@
-"""The job entity and its parts, as the service and the scheduler see them (wire spec 3.5)."""
+"""The job entity and its parts, as the service and the scheduler see them (docs/protocol.md
+§3.5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""HTTP handlers of `API/jobs` (wire spec 3.1-3.3): parse, call the service, shape the answer."""
+"""HTTP handlers of `API/jobs` (docs/protocol.md §3.1-3.3): parse, call the service, shape the
+answer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Tokens handed to jobs started with `pass_config` (wire spec 2.5), valid only while the job is.
+"""Tokens handed to jobs started with `pass_config` (docs/protocol.md §2.5), valid only while the
+job is.
 
 A job token acts as the job's owner (the SDK inside the job calls the API as them) but carries
 the job id in a claim; `JobScopedAuthenticator` refuses it once that job has finished, so a

@@ -15,7 +15,7 @@ class JobRow(Base):
     """Columns for what listings filter and the scheduler orders by; JSON for the rest.
 
     `request` holds the submitted job (container, resources, options) as `jobs.codec`
-    encodes it; `statuses` the transition list of wire spec 3.5.
+    encodes it; `statuses` the transition list of docs/protocol.md §3.5.
     """
 
     __tablename__ = "jobs"

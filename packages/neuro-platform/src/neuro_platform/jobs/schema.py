@@ -1,4 +1,5 @@
-"""The wire shapes of the jobs API (wire spec 3.1, 3.3) as pydantic models: types and bounds.
+"""The wire shapes of the jobs API (docs/protocol.md §3.1, 3.3) as pydantic models: types and
+bounds.
 
 Validated at the edge (`api/validation.py`) and published in `/api/v1/openapi.json`. What
 can only go wrong when a job starts is refused here, at submission: NUL characters (Docker

@@ -1,4 +1,4 @@
-"""The jobs service: domain rules of wire spec 3 (submit, list, get, kill, life span).
+"""The jobs service: domain rules of docs/protocol.md §3 (submit, list, get, kill, life span).
 
 It records decisions in the database and wakes the scheduler; only the scheduler talks to the
 orchestrator, so every effect on containers survives a platform restart.

@@ -1,4 +1,4 @@
-"""Reading a job submission (wire spec 3.1) in either shape, with the spec's validation.
+"""Reading a job submission (docs/protocol.md §3.1) in either shape, with the spec's validation.
 
 `POST API/jobs?from_preset` carries container fields at the top level and takes resources
 from a preset; `POST API/jobs` nests a `container` with full `resources`. Both become one

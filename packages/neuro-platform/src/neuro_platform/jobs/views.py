@@ -1,4 +1,4 @@
-"""The job object of wire spec 3.5, and the host names and URLs a job is reachable at."""
+"""The job object of docs/protocol.md §3.5, and the host names and URLs a job is reachable at."""
 
 from __future__ import annotations
 

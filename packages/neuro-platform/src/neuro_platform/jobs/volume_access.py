@@ -1,4 +1,4 @@
-"""Submission-time checks of the secrets and disks a job asks for (wire spec 3.1).
+"""Submission-time checks of the secrets and disks a job asks for (docs/protocol.md §3.1).
 
 Read on each secret; read on a read-only disk, write on a writable one (403 otherwise); every
 secret and disk must exist in the job's cluster. A disk that an unfinished job holds

@@ -1,1 +1,2 @@
-"""Monitoring (wire spec 4, under `monitoring_url`): logs, top, signals and node capacity."""
+"""Monitoring (docs/protocol.md §4, under `monitoring_url`): logs, top, signals and node
+capacity."""

@@ -115,7 +115,7 @@ async def top(request: web.Request) -> web.WebSocketResponse:
 
 
 def _telemetry(stats: ContainerStats) -> dict[str, float | int]:
-    """One `top` frame (wire spec 4); the gpu fields only for a job that uses its GPUs."""
+    """One `top` frame (docs/protocol.md §4); the gpu fields only for a job that uses its GPUs."""
     sample: dict[str, float | int] = {
         "cpu": round(stats.cpu, 4),
         "memory": stats.memory_bytes // MIB,

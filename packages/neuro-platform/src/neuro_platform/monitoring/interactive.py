@@ -1,4 +1,4 @@
-"""Exec and attach websockets (wire spec 4, framing 4.1 `v2.channels.neu.ro`).
+"""Exec and attach websockets (docs/protocol.md §4, framing 4.1 `v2.channels.neu.ro`).
 
 Every message is binary: byte 0 names the channel, the rest is the payload. The client sends
 stdin (0) and terminal sizes (4); the server sends stdout (1), stderr (2) and, once the

@@ -1,4 +1,4 @@
-"""A job's whole output as one stream (wire spec 4.3), read from its log archive.
+"""A job's whole output as one stream (docs/protocol.md §4.3), read from its log archive.
 
 The archive has every run's output, the running one's as it comes (`jobs.log_archiver`), and
 an RFC 3339 timestamp before every line, so `since` and `timestamps` apply to it exactly as

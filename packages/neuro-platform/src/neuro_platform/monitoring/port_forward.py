@@ -1,4 +1,4 @@
-"""Port forwarding (wire spec 4.2): one websocket per TCP connection to a job's port.
+"""Port forwarding (docs/protocol.md §4.2): one websocket per TCP connection to a job's port.
 
 The server connects to the port inside the job's network before it accepts the upgrade, so a
 closed port is a plain HTTP 400 the client can report, not a socket that closes at once.

@@ -1,4 +1,4 @@
-"""Errors of the job runtime, each carrying the job reason (wire spec 3.5) it stands for.
+"""Errors of the job runtime, each carrying the job reason (docs/protocol.md §3.5) it stands for.
 
 OrchestratorError                 reason Error: the engine failed unexpectedly
 ├── ImagePullError                reason ErrImagePull: unknown image or unreachable registry

@@ -1,4 +1,4 @@
-"""GPU use of one container, from the host's `nvidia-smi` (wire spec 4: `top`'s gpu fields).
+"""GPU use of one container, from the host's `nvidia-smi` (docs/protocol.md §4: `top`'s gpu fields).
 
 Docker's stats carry no GPU figures, and a container given GPUs by a device request does not
 say which ones the runtime picked. The host's `nvidia-smi` does know which processes use

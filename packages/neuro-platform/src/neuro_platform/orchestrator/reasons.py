@@ -1,4 +1,4 @@
-"""The status-reason vocabulary of job objects (wire spec 3.5).
+"""The status-reason vocabulary of job objects (docs/protocol.md §3.5).
 
 The orchestrator speaks it so that the jobs service can copy a reason into a job's history
 without translating it; clients (`neuro status`, the SDK) show these strings verbatim.

@@ -1,4 +1,4 @@
-"""Sharing and roles (wire spec 7): who may give which permission to whom.
+"""Sharing and roles (docs/protocol.md §7): who may give which permission to whom.
 
 * Sharing a URI needs `manage` on it; so does revoking, except that anyone may give up a
   permission they hold. Only `read`, `write` and `manage` can be shared.

@@ -1,1 +1,1 @@
-"""Secrets (wire spec 8.1): encrypted at rest, readable only by jobs that mount them."""
+"""Secrets (docs/protocol.md §8.1): encrypted at rest, readable only by jobs that mount them."""

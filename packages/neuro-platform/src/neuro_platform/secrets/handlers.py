@@ -1,4 +1,4 @@
-"""HTTP handlers of `secrets_url` (wire spec 8.1): thin, the rules are in the service."""
+"""HTTP handlers of `secrets_url` (docs/protocol.md §8.1): thin, the rules are in the service."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""Service accounts (wire spec 8.3): roles with one revocable token each."""
+"""Service accounts (docs/protocol.md §8.3): roles with one revocable token each."""

@@ -1,4 +1,4 @@
-"""HTTP handlers of `/api/v1/service_accounts` (wire spec 8.3)."""
+"""HTTP handlers of `/api/v1/service_accounts` (docs/protocol.md §8.3)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Service accounts: a role below the owner (`<owner>/service-accounts/<name>`) plus one
-token for it, handed out once at creation as a passed config (wire spec 2.5)."""
+token for it, handed out once at creation as a passed config (docs/protocol.md §2.5)."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""Storage: the files of each cluster, served per wire spec section 5."""
+"""Storage: the files of each cluster, served per docs/protocol.md §5."""

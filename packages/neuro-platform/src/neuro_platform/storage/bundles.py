@@ -1,6 +1,6 @@
 """Bundles: many small files of one directory in one request, as a tar archive.
 
-An extension of wire spec 5 for our SDK (the original client never sends it): CREATETAR
+An extension of docs/protocol.md §5 for our SDK (the original client never sends it): CREATETAR
 (PUT on a directory, a tar body) writes each member as its own atomic CREATE would, and
 OPENTAR (POST on a directory, `{"names": [...]}`) answers the named small files as a tar.
 With thousands of 4 KiB files the per-request cost, not the bytes, is what a transfer

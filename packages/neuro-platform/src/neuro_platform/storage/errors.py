@@ -1,6 +1,6 @@
 """Storage failures as the wire protocol reports them: a message plus a symbolic errno.
 
-The SDK turns a 400 carrying `errno` into the matching `OSError` subclass (wire spec §9), so
+The SDK turns a 400 carrying `errno` into the matching `OSError` subclass (docs/protocol.md §9), so
 the errno is the contract. Messages name the *storage* path (`/alice/x`), never the host path
 of the storage root.
 """

@@ -1,4 +1,4 @@
-"""HTTP handlers of the storage service (wire spec §5): parse the request, call the service,
+"""HTTP handlers of the storage service (docs/protocol.md §5): parse the request, call the service,
 shape the answer. The operation comes from `?op=<OP>` (or a bare `?<OP>` key), defaulting by
 method: GET→OPEN, PUT→CREATE, PATCH→WRITE, POST→RENAME, DELETE→DELETE.
 """
@@ -60,7 +60,8 @@ Handler = Callable[[web.Request, StorageService, str, StoragePath], Awaitable[we
 
 
 class StorageQuery(BaseModel):
-    """The query of every storage URL (wire spec 5); `?<OP>` alone also names the operation."""
+    """The query of every storage URL (docs/protocol.md §5); `?<OP>` alone also names the
+    operation."""
 
     op: str | None = Field(
         default=None, json_schema_extra={"enum": list[JsonValue](sorted(_OPERATIONS))}
