@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..orchestrator import Orchestrator
+from .job_images import JobImages
 from .log_archive import LogArchive
 from .scheduler import Scheduler
 from .service import JobsService
@@ -13,3 +14,4 @@ JOBS = web.AppKey("jobs", JobsService)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 ORCHESTRATOR = web.AppKey("orchestrator", Orchestrator)
 LOG_ARCHIVE = web.AppKey("log_archive", LogArchive)
+JOB_IMAGES = web.AppKey("job_images", JobImages)
