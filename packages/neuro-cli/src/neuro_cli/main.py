@@ -52,6 +52,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "logs": ("job", "logs"),
     "kill": ("job", "kill"),
     "top": ("job", "top"),
+    "save": ("job", "save"),
     "exec": ("job", "exec_"),
     "attach": ("job", "attach"),
     "port-forward": ("job", "port_forward"),

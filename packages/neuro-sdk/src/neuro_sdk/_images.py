@@ -10,6 +10,9 @@ from ._core import _Core
 from ._images_refs import LocalImage as LocalImage
 from ._images_refs import RemoteImage as RemoteImage
 
+# Defined with `Jobs.save` until the images API defines it here (job-images branch).
+from ._jobs_save import ImageProgressStep as ImageProgressStep
+
 
 class Images:
     """Images API, available on the client."""
@@ -24,10 +27,6 @@ class ImageProgressPull:
 
 
 class ImageProgressPush:
-    """Placeholder: defined by the images issue."""
-
-
-class ImageProgressStep:
     """Placeholder: defined by the images issue."""
 
 

@@ -33,7 +33,8 @@ from ._jobs_entities import (
     Volume,
 )
 from ._jobs_interactive import forward_port, open_stream, stream_query
-from ._jobs_monitor import log_query, stream_logs, stream_telemetry
+from ._jobs_monitor import STREAM_TIMEOUT, log_query, stream_logs, stream_telemetry
+from ._jobs_save import JobSaveProgress, report_save
 from ._jobs_wire import ContainerSerializer, job_fields, job_from_api
 from ._parser import image_ref_parser
 
@@ -274,6 +275,29 @@ class Jobs:
         url = self._monitoring_url(cluster_name) / id / "kill"
         async with self._core.request("POST", url, auth=auth):
             pass
+
+    async def save(
+        self,
+        id: str,
+        image: RemoteImage,
+        *,
+        progress: JobSaveProgress | None = None,
+        cluster_name: str | None = None,
+    ) -> None:
+        """Commit the running job's container to ``image`` in the platform registry.
+
+        The caller needs write on the job and on the image; ``progress`` hears of the
+        commit and of every layer pushed. Raises ImageSaveError when the platform fails.
+        """
+        if not image.is_in_platform_registry:
+            raise ValueError(f"Image `{image}` must be in the platform registry")
+        auth = await self._config._api_auth()
+        url = self._monitoring_url(cluster_name) / id / "save"
+        body = {"container": {"image": image.as_docker_url()}}
+        async with self._core.request(
+            "POST", url, auth=auth, json=body, timeout=STREAM_TIMEOUT
+        ) as response:
+            await report_save(response.content, id, image, progress)
 
     async def get_capacity(self, *, cluster_name: str | None = None) -> Mapping[str, int]:
         auth = await self._config._api_auth()

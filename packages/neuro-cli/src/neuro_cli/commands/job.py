@@ -1,5 +1,5 @@
-"""``neuro job``: run, ls, status, logs, kill, top, bump-life-span, exec, attach, port-forward
-(all but bump-life-span are also top-level shortcuts; ls is ``neuro ps`` there).
+"""``neuro job``: run, ls, status, logs, kill, top, bump-life-span, save, exec, attach,
+port-forward (all but bump-life-span are also top-level shortcuts; ls is ``neuro ps`` there).
 
 JOB arguments are a job id (``job-<uuid>``), a job name (of the current user) or a
 ``job:`` URI (``job:NAME``, ``job:/OWNER/NAME``, ``job://CLUSTER/[ORG/]OWNER/NAME``).
@@ -530,6 +530,47 @@ async def bump_life_span(root: Root, job_ref: str, additional: float) -> None:
         job_id = await resolve_job(client, job_ref)
         await client.jobs.bump_life_span(job_id, additional)
         root.info(f"The life span of {job_id} is increased")
+
+
+@job.command()
+@click.argument("job_ref", metavar="JOB")
+@click.argument("image", metavar="IMAGE")
+@click.pass_obj
+@async_command
+async def save(root: Root, job_ref: str, image: str) -> None:
+    """Save the state of the running JOB to IMAGE of the platform registry.
+
+    \b
+    neuro job save my-job image:ubuntu-patched:v1
+    neuro job save job-<id> image:/bob/ubuntu-patched
+    """
+    async with root.client() as client:
+        remote = client.parse.remote_image(image)
+        if not remote.is_in_platform_registry:
+            raise UserError(f"{image} is not an image of the platform registry (image:NAME:TAG)")
+        job_id = await resolve_job(client, job_ref)
+        await client.jobs.save(job_id, remote, progress=_SaveProgress(root))
+    root.print(str(remote))
+
+
+class _SaveProgress:
+    """What `job save` reports on the way; -q keeps it quiet."""
+
+    def __init__(self, root: Root) -> None:
+        self._root = root
+
+    def save(self, data: object) -> None:
+        pass  # the commit line below says it all
+
+    def commit_started(self, data: object) -> None:
+        self._root.info("Creating the image from the job's container...")
+
+    def commit_finished(self, data: object) -> None:
+        self._root.info("Image created; pushing it to the registry...")
+
+    def step(self, data: neuro_sdk.ImageProgressStep) -> None:
+        if data.current is None:  # a layer's new state, not a byte count
+            self._root.info(data.message)
 
 
 @job.command(

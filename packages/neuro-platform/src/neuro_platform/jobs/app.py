@@ -20,7 +20,7 @@ from ..auth.tokens import TokenCodec, load_or_create_signing_key
 from ..background import running_in_background
 from ..disks.keys import DISKS
 from ..monitoring import handlers as monitoring_handlers
-from ..monitoring import interactive, port_forward
+from ..monitoring import interactive, port_forward, save
 from ..orchestrator import (
     ContainerNotFoundError,
     ContainerNotRunningError,
@@ -32,10 +32,11 @@ from ..settings import ClusterSettings, Settings
 from ..storage.app import storage_root
 from . import handlers
 from .capacity import NodeResources
+from .job_images import ImageAccessDeniedError, JobImages
 from .job_mounts import JobMounts
 from .job_networks import JobNetworks
 from .job_tokens import JobScopedAuthenticator, JobTokenIssuer
-from .keys import JOBS, LOG_ARCHIVE, MONITORING_CLUSTER, ORCHESTRATOR, SCHEDULER
+from .keys import JOB_IMAGES, JOBS, LOG_ARCHIVE, MONITORING_CLUSTER, ORCHESTRATOR, SCHEDULER
 from .log_archive import LogArchive
 from .log_archiver import LogArchivers
 from .mount_staging import MountStaging
@@ -66,6 +67,7 @@ def create_jobs_app(cluster: ClusterSettings, *, with_jobs_api: bool = True) -> 
     app.add_routes(monitoring_handlers.routes)
     app.add_routes(interactive.routes)
     app.add_routes(port_forward.routes)
+    app.add_routes(save.routes)
     return app
 
 
@@ -88,11 +90,13 @@ async def jobs_context(app: web.Application) -> AsyncIterator[None]:
     ) as orchestrator:
         archive = LogArchive(settings.log_archive_dir)
         networks = JobNetworks(orchestrator, settings.data_dir / "job-hosts", app[PERMISSIONS])
+        tokens = JobTokenIssuer(signing_key, settings.jobs_api_url / "api" / "v1")
+        images = JobImages(settings, app[PERMISSIONS], app[USERS], tokens)
         scheduler = Scheduler(
             repository=repository,
             orchestrator=orchestrator,
             archivers=LogArchivers(archive, orchestrator, settings.jobs.log_cap_bytes),
-            tokens=JobTokenIssuer(signing_key, settings.jobs_api_url / "api" / "v1"),
+            tokens=tokens,
             node=NodeResources.from_settings(settings.node),
             quota=settings.jobs.max_running_jobs_per_user,
             poll_interval_s=settings.jobs.poll_interval_s,
@@ -105,15 +109,23 @@ async def jobs_context(app: web.Application) -> AsyncIterator[None]:
                 MountStaging(settings.data_dir / "job-mounts"),
                 storage_root_of=lambda cluster: storage_root(settings, cluster),
             ),
+            images=images,
         )
         app[ORCHESTRATOR] = orchestrator
         app[LOG_ARCHIVE] = archive
         app[SCHEDULER] = scheduler
+        app[JOB_IMAGES] = images
         volume_access = VolumeAccess(repository, app[SECRETS], app[DISKS])
         # Disk GC and `disk rm` must leave alone the disks that unfinished jobs hold.
         app[DISKS].in_use = volume_access.in_use
         app[JOBS] = JobsService(
-            repository, app[PERMISSIONS], settings, scheduler.node, scheduler.wake, volume_access
+            repository,
+            app[PERMISSIONS],
+            settings,
+            scheduler.node,
+            scheduler.wake,
+            volume_access,
+            images,
         )
         try:
             async with running_in_background(scheduler.run(), "job-scheduler"):
@@ -131,6 +143,9 @@ async def _jobs_error_middleware(request: web.Request, handler: Handler) -> web.
         return await handler(request)
     except (JobLookupError, ContainerNotFoundError, ContainerNotRunningError) as e:
         raise _json_http_error(web.HTTPNotFound, {"error": str(e)}) from e
+    except ImageAccessDeniedError as e:
+        body = {"error": e.message, "missing": [p.to_json() for p in e.missing]}
+        raise _json_http_error(web.HTTPForbidden, body) from e
     except PermissionDeniedError as e:
         if not _is_websocket(request):
             raise

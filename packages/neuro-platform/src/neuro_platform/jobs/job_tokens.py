@@ -19,6 +19,7 @@ from yarl import URL
 from ..auth.account_changes import AccountChanges
 from ..auth.identity import Authenticator, NotAuthenticatedError, RoleTokens
 from ..auth.tokens import (
+    ACCOUNT_CLAIM,
     ALGORITHM,
     IDENTITY_CLAIM,
     JOB_CLAIM,
@@ -40,16 +41,30 @@ class JobTokenIssuer:
         self._api_url = api_url
 
     def token(self, job: Job) -> str:
+        return self._encode(self._claims(job, JOB_TOKEN_TTL))
+
+    def registry_token(self, job: Job, account_id: str | None, ttl: timedelta) -> str:
+        """The owner's token the engine pulls the job's image with (`jobs/job_images.py`):
+        short-lived, and bound to the owner's account as well as to the job, so the
+        registry accepts it whichever authenticator it asks."""
+        claims = self._claims(job, ttl)
+        if account_id is not None:
+            claims[ACCOUNT_CLAIM] = account_id
+        return self._encode(claims)
+
+    def _claims(self, job: Job, ttl: timedelta) -> dict[str, object]:
         now = datetime.now(UTC)
-        claims = {
+        return {
             "sub": job.owner,
             IDENTITY_CLAIM: job.owner,
             USER_CLAIM: job.owner,
             JOB_CLAIM: job.id,
             "iat": now,
-            "exp": now + JOB_TOKEN_TTL,
+            "exp": now + ttl,
             "jti": uuid.uuid4().hex,
         }
+
+    def _encode(self, claims: dict[str, object]) -> str:
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
 
     def passed_config(self, job: Job) -> str:

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from ..orchestrator import Orchestrator
 from ..settings import ClusterSettings
+from .job_images import JobImages
 from .log_archive import LogArchive
 from .scheduler import Scheduler
 from .service import JobsService
@@ -16,3 +17,4 @@ ORCHESTRATOR = web.AppKey("orchestrator", Orchestrator)
 LOG_ARCHIVE = web.AppKey("log_archive", LogArchive)
 # The cluster whose monitoring a jobs sub-application serves (its `monitoring_url`).
 MONITORING_CLUSTER = web.AppKey("monitoring_cluster", ClusterSettings)
+JOB_IMAGES = web.AppKey("job_images", JobImages)

@@ -44,6 +44,7 @@ from ..orchestrator import (
 )
 from .capacity import NodeResources
 from .entities import Job, JobStatus, RestartPolicy, StatusItem
+from .job_images import JobImages
 from .job_mounts import JobMounts
 from .job_networks import JobNetworks
 from .job_tokens import JobTokenIssuer
@@ -72,8 +73,10 @@ class Scheduler:
         life_span_minute_s: float,
         networks: JobNetworks,
         mounts: JobMounts,
+        images: JobImages,
     ) -> None:
         self._mounts = mounts
+        self._images = images
         self._repository = repository
         self._orchestrator = orchestrator
         self._archivers = archivers
@@ -354,6 +357,7 @@ class Scheduler:
             return
         try:
             spec = await self._with_mounts(self._container_spec(marked), marked)
+            spec = replace(spec, registry_auth=await self._images.pull_auth(marked))
             async with self._networks.starting(marked):
                 state = await self._orchestrator.start(spec)
         except OrchestratorError as error:

@@ -19,6 +19,7 @@ from ..permissions.uris import parse_uri
 from ..settings import Settings
 from .capacity import NodeResources
 from .entities import ACTIVE_STATUSES, MIB, Job, JobStatus, StatusItem
+from .job_images import JobImages
 from .privileged import require_privileged
 from .repository import JobNotFoundError, JobQuery, JobRepository
 from .submission import Submission, SubmissionError
@@ -49,8 +50,10 @@ class JobsService:
         node: NodeResources,
         wake_scheduler: Callable[[], None],
         volume_access: VolumeAccess,
+        images: JobImages,
     ) -> None:
         self._volume_access = volume_access
+        self._images = images
         self._node = node
         self._repository = repository
         self._permissions = permissions
@@ -71,6 +74,7 @@ class JobsService:
             await require_privileged(
                 self._permissions, self._settings, user, submission.cluster_name
             )
+        await self._images.require_runnable(user, submission.container.image)
         container = await self._volume_access.resolve(
             user, submission.cluster_name, submission.container
         )

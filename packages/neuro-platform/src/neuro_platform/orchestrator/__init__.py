@@ -6,6 +6,7 @@ from .errors import ContainerCannotRunError as ContainerCannotRunError
 from .errors import ContainerNotFoundError as ContainerNotFoundError
 from .errors import ContainerNotRunningError as ContainerNotRunningError
 from .errors import ImagePullError as ImagePullError
+from .errors import ImagePushError as ImagePushError
 from .errors import InvalidImageNameError as InvalidImageNameError
 from .errors import OrchestratorError as OrchestratorError
 from .interactive import InteractiveSession as InteractiveSession
@@ -14,6 +15,7 @@ from .interactive import StreamOptions as StreamOptions
 from .reasons import JobReason as JobReason
 from .spec import BindMount as BindMount
 from .spec import ContainerSpec as ContainerSpec
+from .spec import RegistryAuth as RegistryAuth
 from .spec import VolumeMount as VolumeMount
 from .state import ContainerPhase as ContainerPhase
 from .state import ContainerState as ContainerState

@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from .interactive import InteractiveSession, StreamOptions
-from .spec import ContainerSpec
+from .spec import ContainerSpec, RegistryAuth
 from .state import ContainerState, ContainerStats
 
 
@@ -36,12 +36,31 @@ class Orchestrator(abc.ABC):
         """Release the connection to the engine; containers keep running."""
 
     @abc.abstractmethod
-    async def pull(self, image: str) -> None:
+    async def pull(self, image: str, *, auth: RegistryAuth | None = None) -> None:
         """Make `image` available locally, fetching it only when it is missing.
 
+        With `auth` the registry is always asked (with those credentials), even when a copy
+        is here: the registry decides whether its owner may read it.
         Raises InvalidImageNameError for a malformed reference and ImagePullError when the
         image cannot be fetched.
         """
+
+    @abc.abstractmethod
+    async def commit(self, job_id: str, image: str) -> None:
+        """Snapshot the job's container as the local image `image` (`name:tag`).
+
+        Raises ContainerNotFoundError when the job has no container."""
+
+    @abc.abstractmethod
+    def push(self, image: str, *, auth: RegistryAuth) -> AsyncIterator[dict[str, Any]]:
+        """Push the local `image` to its registry; yields the engine's progress objects.
+
+        Raises ImagePushError (after the progress so far) when the push fails.
+        """
+
+    @abc.abstractmethod
+    async def remove_image(self, image: str) -> None:
+        """Remove the local tag `image` (no-op when it is not here)."""
 
     @abc.abstractmethod
     async def start(self, spec: ContainerSpec) -> ContainerState:

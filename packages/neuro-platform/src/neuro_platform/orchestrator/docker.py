@@ -16,7 +16,7 @@ from aiodocker.containers import DockerContainer
 from aiodocker.exceptions import DockerError
 
 from ..settings import DEFAULT_PIDS_LIMIT
-from . import docker_logs
+from . import docker_images, docker_logs
 from .base import Orchestrator
 from .docker_config import create_config
 from .docker_interactive import attach_session, exec_session
@@ -26,7 +26,6 @@ from .errors import (
     ContainerCannotRunError,
     ContainerNotFoundError,
     ContainerNotRunningError,
-    ImagePullError,
     InvalidImageNameError,
     OrchestratorError,
 )
@@ -39,15 +38,13 @@ from .naming import (
     container_name,
     network_name,
 )
-from .spec import ContainerSpec
+from .spec import ContainerSpec, RegistryAuth
 from .state import ContainerPhase, ContainerState, ContainerStats
 
 API_VERSION = "v1.41"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NOT_FOUND = 404
 _CONFLICT = 409
-# Characters that would change the meaning of the engine URL an image name is put into.
-_URL_UNSAFE = frozenset(" \t\n\r?#%")
 
 
 class DockerOrchestrator(Orchestrator):
@@ -72,19 +69,17 @@ class DockerOrchestrator(Orchestrator):
 
     # -- images ------------------------------------------------------------------------------
 
-    async def pull(self, image: str) -> None:
-        if not image or _URL_UNSAFE.intersection(image):
-            raise InvalidImageNameError(f"Invalid image name {image!r}")
-        try:
-            await self._docker.images.inspect(image)
-            return
-        except DockerError as error:
-            if error.status != _NOT_FOUND:
-                raise _image_error(image, error) from error
-        try:
-            await self._docker.images.pull(image)
-        except DockerError as error:
-            raise _image_error(image, error) from error
+    async def pull(self, image: str, *, auth: RegistryAuth | None = None) -> None:
+        await docker_images.pull(self._docker, image, auth)
+
+    async def commit(self, job_id: str, image: str) -> None:
+        await docker_images.commit(self._docker, container_name(self._instance, job_id), image)
+
+    def push(self, image: str, *, auth: RegistryAuth) -> AsyncIterator[dict[str, Any]]:
+        return docker_images.push(self._docker, image, auth)
+
+    async def remove_image(self, image: str) -> None:
+        await docker_images.remove(self._docker, image)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -94,9 +89,12 @@ class DockerOrchestrator(Orchestrator):
         The fast path is two engine calls, create and start, plus one inspect for the start
         time: the image is pulled only when create says it is missing (so a removed image is
         noticed on the next start, with no cache to go stale), and an existing container
-        (a retried start) is found through create's conflict.
+        (a retried start) is found through create's conflict. An image of the platform's
+        registry (`spec.registry_auth`) is pulled first, every time.
         """
         name = container_name(self._instance, spec.job_id)
+        if spec.registry_auth is not None:
+            await self.pull(spec.image, auth=spec.registry_auth)
         container, created = await self._create(spec, name)
         if not created:
             info = await container.show()
@@ -113,8 +111,7 @@ class DockerOrchestrator(Orchestrator):
 
     async def _create(self, spec: ContainerSpec, name: str) -> tuple[DockerContainer, bool]:
         """The job's container and whether this call created it."""
-        if not spec.image or _URL_UNSAFE.intersection(spec.image):
-            raise InvalidImageNameError(f"Invalid image name {spec.image!r}")
+        docker_images.check_image_name(spec.image)
         config = create_config(spec, self._instance, pids_limit=self._pids_limit)
         try:
             try:
@@ -314,12 +311,6 @@ class DockerOrchestrator(Orchestrator):
             return await self._container(job_id).show()
         except DockerError as error:
             raise _container_error(job_id, error) from error
-
-
-def _image_error(image: str, error: DockerError) -> OrchestratorError:
-    if error.status == 400 or "invalid reference format" in error.message:
-        return InvalidImageNameError(f"Invalid image name {image!r}: {error.message}")
-    return ImagePullError(f"Cannot pull image {image!r}: {error.message}")
 
 
 def _has_gpus(info: Mapping[str, Any]) -> bool:

@@ -2,6 +2,7 @@
 
 OrchestratorError                 reason Error: the engine failed unexpectedly
 ├── ImagePullError                reason ErrImagePull: unknown image or unreachable registry
+├── ImagePushError                reason Error: the registry refused or lost a push (`job save`)
 ├── InvalidImageNameError         reason InvalidImageName: a malformed image reference
 ├── ContainerCannotRunError       reason ContainerCannotRun: the engine refused the container
 ├── ContainerNotFoundError        reason NotFound: no container for this job (also a LookupError)
@@ -23,6 +24,10 @@ class OrchestratorError(Exception):
 
 class ImagePullError(OrchestratorError):
     reason = JobReason.ERR_IMAGE_PULL
+
+
+class ImagePushError(OrchestratorError):
+    pass
 
 
 class InvalidImageNameError(OrchestratorError):

@@ -26,6 +26,14 @@ class VolumeMount:
 
 
 @dataclass(frozen=True)
+class RegistryAuth:
+    """Credentials the engine sends to a registry (`X-Registry-Auth`) to pull or push."""
+
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
 class ContainerSpec:
     """Everything needed to start a job's container.
 
@@ -61,3 +69,7 @@ class ContainerSpec:
     hostname: str | None = None
     # The engine network the container starts on (its owner's); None: the engine's default.
     network: str | None = None
+    # Set for an image of the platform's own registry: the image is then pulled with these
+    # credentials on every start, so a copy cached by the engine never stands in for a
+    # permission check (docs/protocol.md §6).
+    registry_auth: RegistryAuth | None = None
