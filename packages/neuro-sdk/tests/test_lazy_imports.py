@@ -44,8 +44,7 @@ def test_entities_and_errors_do_not_bring_the_http_stack() -> None:
     modules = loaded_after(
         "import neuro_sdk\n"
         "neuro_sdk.Action, neuro_sdk.JobStatus, neuro_sdk.AbstractDeleteProgress\n"
-        "neuro_sdk.FileStatus, neuro_sdk.StdStream, neuro_sdk.NeuroError\n"
-        "import neuro_sdk._storage_glob, neuro_sdk._url_utils"
+        "neuro_sdk.FileStatus, neuro_sdk.StdStream, neuro_sdk.NeuroError"
     )
     assert not top_level(modules) & set(HEAVY)
 

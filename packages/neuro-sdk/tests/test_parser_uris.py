@@ -168,3 +168,142 @@ def test_paths_and_uris_round_trip(parser: Parser, tmp_path: Path) -> None:
     assert parser.uri_to_str(uri) == f"file://{tmp_path}/b.txt"
     with pytest.raises(ValueError, match="must be 'file:'"):
         parser.uri_to_path(URL("storage://default/alice/x"))
+
+
+# -- One set of rules for every scheme (the CLI uses these too) ---------------------------
+
+OWNED_SCHEMES = ("storage", "secret", "disk", "image", "job", "blob", "flow")
+
+
+@pytest.mark.parametrize("scheme", OWNED_SCHEMES)
+def test_every_scheme_has_the_same_short_forms(parser: Parser, scheme: str) -> None:
+    own = URL(f"{scheme}://default/alice/x")
+    assert parser.str_to_uri(f"{scheme}:x") == own
+    assert parser.str_to_uri(f"{scheme}:~/x") == own
+    assert parser.str_to_uri(f"{scheme}:./y/../x") == own
+    assert parser.str_to_uri(f"{scheme}:~") == URL(f"{scheme}://default/alice")
+    assert parser.str_to_uri(f"{scheme}:/bob/x") == URL(f"{scheme}://default/bob/x")
+    assert parser.str_to_uri(f"{scheme}://second/bob//x/") == URL(f"{scheme}://second/bob/x")
+    assert parser.str_to_uri(f"{scheme}:x", short=True) == URL(f"{scheme}:x")
+    assert parser.normalize_uri(own, short=True) == URL(f"{scheme}:x")
+
+
+@pytest.mark.parametrize("scheme", OWNED_SCHEMES)
+def test_every_scheme_has_the_same_org_forms(make_parser: MakeParser, scheme: str) -> None:
+    parser = make_parser("acme")
+    own = URL(f"{scheme}://default/acme/alice/x")
+    assert parser.str_to_uri(f"{scheme}:x") == own
+    assert parser.str_to_uri(f"{scheme}:~/x") == own
+    assert parser.str_to_uri(f"{scheme}:~") == URL(f"{scheme}://default/acme/alice")
+    assert parser.normalize_uri(own, short=True) == URL(f"{scheme}:x")
+    # Outside the org, the absolute form is the cluster's root, as without an org.
+    assert parser.str_to_uri(f"{scheme}:/bob/x") == URL(f"{scheme}://default/bob/x")
+
+
+def test_secret_key_is_a_secret_uri_never_a_local_file(parser: Parser, tmp_path: Path) -> None:
+    assert parser.str_to_uri("secret:k") == URL("secret://default/alice/k")
+    # Where only files and storage make sense (`neuro cp`), it is refused, not made
+    # `file:///<cwd>/secret:k`.
+    with pytest.raises(ValueError, match="Unsupported URI scheme 'secret'"):
+        parser.str_to_uri("secret:k", allowed_schemes=("file", "storage"))
+    # A local file with such a name is written as a path.
+    assert parser.str_to_uri(f"{tmp_path}/secret:k") == URL(f"file://{tmp_path}/secret:k")
+
+
+def test_what_is_a_local_path(
+    parser: Parser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert parser.str_to_uri("~/x") == URL(f"file://{tmp_path}/home/x")
+    assert parser.str_to_uri("file:~/x") == URL(f"file://{tmp_path}/home/x")
+    assert parser.str_to_uri("file:x/../y") == URL(f"file://{tmp_path}/y")
+    assert parser.str_to_uri("./secret:k") == URL(f"file://{tmp_path}/secret:k")
+    # Not RFC 3986 schemes: `_` is not allowed in one, and one letter is a Windows drive.
+    assert parser.str_to_uri("my_file:x") == URL(f"file://{tmp_path}/my_file:x")
+    assert parser.str_to_uri("C:x") == URL(f"file://{tmp_path}/C:x")
+    # A literal `%2F` in a local path is a file name, kept as written.
+    uri = parser.str_to_uri("a%2Fb")
+    assert parser.uri_to_path(uri) == tmp_path / "a%2Fb"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # ".." is resolved, never above the cluster's root.
+        ("storage:../../../x", "storage://default/x"),
+        ("secret:../../../etc/passwd", "secret://default/etc/passwd"),
+        ("disk:~/../../..", "disk://default/"),
+        ("storage:/../../x", "storage://default/x"),
+        ("storage://second/alice/../../../x", "storage://second/x"),
+        ("job:%2E%2E/%2E%2E/x", "job://default/x"),
+    ],
+)
+def test_traversal_stays_inside_the_cluster(parser: Parser, text: str, expected: str) -> None:
+    uri = parser.str_to_uri(text)
+    assert uri == URL(expected)
+    assert ".." not in uri.path.split("/")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "storage:a%2F..%2F..%2Fbob",  # an encoded "/" would be cleaned as a separator
+        "secret:a%2fb",
+        "storage://default/alice%2F..%2Fbob/x",
+        "file:/tmp/a%2Fb",
+        "storage:a\0b",
+        "storage:a%00b",
+        "secret:k%00",
+        "/tmp/a\0b",
+        "storage:x?",
+        "storage:x?y=1",
+        "storage:x#",
+        "secret:k#frag",
+        "storage://u@default/alice/x",
+        "storage://u:p@default/alice/x",
+        "storage://default:8080/alice/x",
+        "",
+    ],
+)
+def test_hostile_uris_are_refused(parser: Parser, text: str) -> None:
+    with pytest.raises(ValueError, match=r"."):
+        parser.str_to_uri(text)
+
+
+def test_hostile_urls_are_refused_by_normalize_uri_too(parser: Parser) -> None:
+    for uri in (URL("storage:a%2Fb"), URL("secret:k%00"), URL("disk:d?x=1")):
+        with pytest.raises(ValueError, match=r"."):
+            parser.normalize_uri(uri)
+    with pytest.raises(ValueError, match="encoded '/'"):
+        parser.uri_to_path(URL("file:///tmp/a%2Fb"))
+
+
+def test_role_and_bare_long_forms_keep_their_shape(parser: Parser) -> None:
+    assert parser.str_to_uri("role://alice/team") == URL("role://alice/team")
+    assert parser.str_to_uri("role://alice") == URL("role://alice")
+
+
+def test_volumes_and_envs_follow_the_same_rules(parser: Parser) -> None:
+    result = parser.volumes(["secret:~/k:/k", "disk:../bob/d:/d", "storage:~/s:/s"])
+    assert result.secret_files[0].secret_uri == URL("secret://default/alice/k")
+    assert result.disk_volumes[0].disk_uri == URL("disk://default/bob/d")
+    assert result.volumes[0].storage_uri == URL("storage://default/alice/s")
+    envs = parser.envs(["A=secret:~/k", "B=secret:/bob/k"])
+    assert envs.secret_env == {
+        "A": URL("secret://default/alice/k"),
+        "B": URL("secret://default/bob/k"),
+    }
+    with pytest.raises(ValueError, match=r"."):
+        parser.envs(["A=secret:k%2F..%2Fx"])
+    with pytest.raises(ValueError, match=r"."):
+        parser.volumes(["secret:k%00:/k"])
+
+
+def test_is_glob_pattern(parser: Parser) -> None:
+    assert parser.is_glob_pattern(parser.str_to_uri("storage:data/*.csv"))
+    assert parser.is_glob_pattern(parser.str_to_uri("storage:data/**/x"))
+    assert parser.is_glob_pattern(parser.str_to_uri("storage:data/file[0-9]"))
+    assert not parser.is_glob_pattern(parser.str_to_uri("storage:data/plain"))
+    # Local paths are the shell's to expand.
+    assert not parser.is_glob_pattern(parser.str_to_uri("/tmp/*.csv"))

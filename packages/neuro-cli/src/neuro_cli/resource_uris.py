@@ -1,17 +1,17 @@
-"""Resource URIs as users type them for sharing, made full against the current config.
+"""Resource URIs as users type them for sharing, made full by the SDK's parser.
 
-* ``storage:folder`` (or ``storage:~/folder``), ``job:id``, ``image:name``, ``secret:key``,
-  ``disk:id``, ``blob:bucket``, ``flow:name``: relative to the user's own tree,
-  ``<scheme>://<cluster>/[<org>/]<user>/...``;
-* ``storage:/alice/folder``: absolute in the current cluster;
-* ``<scheme>://...`` (``role://alice/team`` too) and a bare ``<scheme>:``: already full.
+The rules are ``client.parse``'s (``storage:folder``, ``storage:~/folder``,
+``storage:/alice/folder``, ``<scheme>://...``: see ``Parser.normalize_uri``); sharing adds
+three of its own:
+
+* a bare ``<scheme>:`` is the whole scheme (a prefix for ``acl ls``) and stays as it is;
+* role URIs are always written in full, ``role://alice/team``;
+* an image tag (``image:ubuntu:22.04``) cannot be shared on its own.
 """
 
 # Annotations stay unevaluated: naming SDK classes in them must not import the SDK modules
 # (and the HTTP stack) at start-up.
 from __future__ import annotations
-
-import posixpath
 
 from yarl import URL
 
@@ -21,7 +21,7 @@ OWNED_SCHEMES = ("storage", "job", "image", "secret", "disk", "blob", "flow")
 SHARE_SCHEMES = (*OWNED_SCHEMES, "role")
 
 
-def resolve_resource_uri(text: str, config: neuro_sdk.Config) -> URL:
+def resolve_resource_uri(text: str, parse: neuro_sdk.Parser) -> URL:
     """The full URI of a resource to share, list or revoke."""
     scheme, colon, rest = text.partition(":")
     if not colon or scheme not in SHARE_SCHEMES:
@@ -29,20 +29,11 @@ def resolve_resource_uri(text: str, config: neuro_sdk.Config) -> URL:
             f"Invalid resource URI {text!r}: it must start with one of "
             f"{', '.join(f'{s}:' for s in SHARE_SCHEMES)}"
         )
-    if rest.startswith("//") or not rest:
+    if not rest:
         return URL(text)
-    if scheme == "role":
+    short = not rest.startswith("//")
+    if scheme == "role" and short:
         raise ValueError(f"Invalid role URI {text!r}: write it as role://<role name>")
-    if scheme == "image" and ":" in rest:
+    if scheme == "image" and short and ":" in rest:
         raise ValueError(f"Invalid image URI {text!r}: a tag cannot be shared on its own")
-    if rest.startswith("/"):
-        path = rest
-    else:
-        if rest == "~" or rest.startswith("~/"):
-            rest = rest[1:]
-        owner = f"{config.org_name}/{config.username}" if config.org_name else config.username
-        path = f"/{owner}/{rest}"
-    # Resolved here so that what is shared is exactly what the user sees, never above the
-    # cluster root.
-    clean = posixpath.normpath("/" + path.lstrip("/"))
-    return URL.build(scheme=scheme, host=config.cluster_name, path=clean)
+    return parse.str_to_uri(text, allowed_schemes=SHARE_SCHEMES)

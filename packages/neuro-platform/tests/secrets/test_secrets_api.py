@@ -97,3 +97,25 @@ async def test_malformed_secrets_are_refused(platform_server: PlatformServer) ->
             assert response.status in (400, 413)  # over 1 MiB: refused before or after parsing
     async with aiohttp.ClientSession() as anonymous, anonymous.get(url) as response:
         assert response.status == 401
+
+
+async def test_no_org_has_one_meaning_whatever_its_spelling(
+    platform_server: PlatformServer,
+) -> None:
+    # Clients write "no org" as null, "" or "NO_ORG": all three are the same secret folder,
+    # never an org named "NO_ORG".
+    url = platform_server.api_url / "secrets"
+    async with _session(platform_server, "alice") as alice:
+        for spelling, key in ((None, "k-null"), ("", "k-empty"), ("NO_ORG", "k-no-org")):
+            body = {"key": key, "value": "eA==", "org_name": spelling}
+            async with alice.post(url, json=body) as response:
+                assert response.status == 201, await response.text()
+                assert (await response.json())["org_name"] is None
+        async with alice.get(url, params={"org_name": "NO_ORG"}) as response:
+            assert response.status == 200
+            listed = await response.json()
+    assert sorted((s["key"], s["org_name"]) for s in listed) == [
+        ("k-empty", None),
+        ("k-no-org", None),
+        ("k-null", None),
+    ]

@@ -29,7 +29,7 @@ from ._jobs_entities import (
     SecretFile,
     Volume,
 )
-from ._url_utils import normalize_storage_uri
+from ._uris import UriContext, normalize_uri
 
 JSON = dict[str, Any]
 
@@ -37,35 +37,14 @@ JSON = dict[str, Any]
 # -- outgoing ------------------------------------------------------------------------------
 
 
-def normalize_user_uri(uri: URL, *, cluster: str, username: str, org: str | None) -> URL:
-    """``scheme:key`` (the user's namespace) → ``scheme://cluster/[org/]user/key``."""
-    if uri.host:
-        return uri
-    path = uri.path
-    if path.startswith("/"):
-        return URL.build(scheme=uri.scheme, host=cluster, path=path)
-    home = f"/{org}/{username}" if org else f"/{username}"
-    return URL.build(scheme=uri.scheme, host=cluster, path=f"{home}/{path.removeprefix('~/')}")
-
-
 class ContainerSerializer:
     """Builds the container fields for jobs of one cluster, one user and one org."""
 
     def __init__(self, *, cluster: str, username: str, org: str | None) -> None:
-        self._cluster = cluster
-        self._username = username
-        self._org = org
+        self._context = UriContext(cluster=cluster, username=username, org=org)
 
     def _uri(self, uri: URL) -> str:
-        if uri.scheme == "storage":
-            normalized = normalize_storage_uri(
-                uri, cluster=self._cluster, username=self._username, org=self._org
-            )
-        else:
-            normalized = normalize_user_uri(
-                uri, cluster=self._cluster, username=self._username, org=self._org
-            )
-        return str(normalized)
+        return str(normalize_uri(uri, self._context))
 
     def container_fields(
         self,

@@ -10,19 +10,19 @@ from yarl import URL
 from ._config import Config
 from ._images_refs import ImageRefParser, LocalImage, RemoteImage, parse_local_image
 from ._jobs_entities import DiskVolume, SecretFile, Volume
-from ._jobs_wire import normalize_user_uri
-from ._uri_parsing import (
+from ._storage_glob import has_magic
+from ._uris import (
+    STORAGE_SCHEME,
     UriContext,
-    parse_disk_volume,
-    parse_secret_file,
-    parse_volume,
+    local_path_to_uri,
+    local_uri_to_path,
+    normalize_uri,
     str_to_uri,
-    uri_to_path,
 )
-from ._uri_parsing import normalize_uri as _normalize_uri
-from ._url_utils import local_path_to_uri
 
 SECRET_SCHEME = "secret"
+DISK_SCHEME = "disk"
+READ_ONLY, READ_WRITE = "ro", "rw"
 
 
 @dataclass(frozen=True)
@@ -110,17 +110,10 @@ class Parser:
         return EnvParseResult(env=plain, secret_env=secrets)
 
     def _secret_uri(self, text: str, cluster_name: str | None) -> URL:
-        uri = URL(text)
-        if not uri.path.strip("/"):
-            raise ValueError(f"Invalid secret URI {text!r}: the secret key is missing")
-        return normalize_user_uri(
-            uri,
-            cluster=cluster_name or self._config.cluster_name,
-            username=self._config.username,
-            org=self._config.org_name,
-        )
+        return _secret_uri(URL(text), self._uri_context(cluster_name), text)
 
-    # URIs and volumes (reference: Parser). The logic lives in _uri_parsing.
+    # URIs and volumes (reference: Parser). The rules live in _uris, one set for the SDK
+    # and the CLI.
 
     def _uri_context(self, cluster_name: str | None) -> UriContext:
         return UriContext(
@@ -131,7 +124,7 @@ class Parser:
 
     def volume(self, volume: str, cluster_name: str | None = None) -> Volume:
         """``STORAGE_URI:/CONTAINER/PATH[:ro]``; writable unless ``ro`` is given."""
-        return parse_volume(volume, self._uri_context(cluster_name))
+        return _parse_volume(volume, self._uri_context(cluster_name))
 
     def volumes(self, volume: Sequence[str], cluster_name: str | None = None) -> VolumeParseResult:
         """Storage (``storage:...:/path[:ro]``), secret (``secret:KEY:/path``) and disk
@@ -141,12 +134,12 @@ class Parser:
         secret_files: list[SecretFile] = []
         disk_volumes: list[DiskVolume] = []
         for item in volume:
-            if item.startswith("secret:"):
-                secret_files.append(parse_secret_file(item, context))
-            elif item.startswith("disk:"):
-                disk_volumes.append(parse_disk_volume(item, context))
+            if item.startswith(f"{SECRET_SCHEME}:"):
+                secret_files.append(_parse_secret_file(item, context))
+            elif item.startswith(f"{DISK_SCHEME}:"):
+                disk_volumes.append(_parse_disk_volume(item, context))
             else:
-                volumes.append(parse_volume(item, context))
+                volumes.append(_parse_volume(item, context))
         return VolumeParseResult(volumes, secret_files, disk_volumes)
 
     def uri_to_str(self, uri: URL) -> str:
@@ -160,16 +153,23 @@ class Parser:
         cluster_name: str | None = None,
         short: bool = False,
     ) -> URL:
-        """A URI (``storage:folder``) or a local path, normalised (see ``normalize_uri``)."""
+        """A URI (``storage:folder``, ``secret:key``...) or, when the text has no scheme, a
+        local path, normalised (see ``normalize_uri``).
+
+        A scheme has two characters or more (``C:\\x`` is a path); a local file whose name
+        looks like ``name:rest`` is written ``./name:rest``. ValueError for a scheme not in
+        ``allowed_schemes``, a query, a fragment, an encoded ``/`` (``%2F``) or a NUL.
+        """
         return str_to_uri(
             uri, self._uri_context(cluster_name), allowed_schemes=allowed_schemes, short=short
         )
 
     def uri_to_path(self, uri: URL, *, cluster_name: str | None = None) -> Path:
         """The local path of a ``file:`` URI; ValueError for any other scheme."""
-        return uri_to_path(uri)
+        return local_uri_to_path(uri)
 
     def path_to_uri(self, path: Path) -> URL:
+        """The ``file:///absolute/path`` URI of a local path (``~`` expanded)."""
         return local_path_to_uri(path)
 
     def normalize_uri(
@@ -181,7 +181,62 @@ class Parser:
         short: bool = False,
     ) -> URL:
         """Long form ``scheme://cluster/[org/]user/path``; with ``short``, ``scheme:path``
-        where cluster, org and user are the current ones."""
-        return _normalize_uri(
+        where cluster, org and user are the current ones.
+
+        ``scheme:path`` and ``scheme:~/path`` are relative to the user's own tree,
+        ``scheme:/path`` is absolute in the cluster; ``.`` and ``..`` are resolved but never
+        above the cluster's root. ``file:`` URIs become ``file:///absolute/path``.
+        """
+        return normalize_uri(
             uri, self._uri_context(cluster_name), allowed_schemes=allowed_schemes, short=short
         )
+
+    def is_glob_pattern(self, uri: URL) -> bool:
+        """Whether the path of ``uri`` holds ``*``, ``?`` or ``[``, which ``Storage.glob``
+        expands; only ``storage:`` URIs are patterns (local paths are the shell's)."""
+        return uri.scheme == STORAGE_SCHEME and has_magic(uri.path)
+
+
+def _split_mode(text: str) -> tuple[str, bool | None]:
+    """``...:ro`` / ``...:rw`` → (rest, read_only); no flag → (text, None)."""
+    rest, sep, flag = text.rpartition(":")
+    if sep and flag in (READ_ONLY, READ_WRITE):
+        return rest, flag == READ_ONLY
+    return text, None
+
+
+def _split_destination(text: str, definition: str) -> tuple[str, str]:
+    source, sep, destination = text.rpartition(":")
+    if not sep or not source or not destination.startswith("/"):
+        raise ValueError(
+            f"Invalid volume specification {definition!r}: expected SOURCE:/CONTAINER/PATH[:ro]"
+        )
+    return source, destination
+
+
+def _parse_volume(text: str, context: UriContext) -> Volume:
+    rest, read_only = _split_mode(text)
+    source, destination = _split_destination(rest, text)
+    uri = normalize_uri(URL(source), context, allowed_schemes=(STORAGE_SCHEME,))
+    return Volume(uri, destination, bool(read_only))
+
+
+def _secret_uri(raw: URL, context: UriContext, text: str) -> URL:
+    if not raw.path.strip("/") or raw.path.endswith("/"):
+        raise ValueError(f"Invalid secret URI {text!r}: the secret key is missing")
+    return normalize_uri(raw, context, allowed_schemes=(SECRET_SCHEME,))
+
+
+def _parse_secret_file(text: str, context: UriContext) -> SecretFile:
+    source, destination = _split_destination(text, text)
+    return SecretFile(_secret_uri(URL(source), context, text), destination)
+
+
+def _parse_disk_volume(text: str, context: UriContext) -> DiskVolume:
+    rest, read_only = _split_mode(text)
+    source, destination = _split_destination(rest, text)
+    raw = URL(source)
+    if not raw.path.strip("/") or raw.path.endswith("/"):
+        raise ValueError(f"Invalid disk volume {text!r}: the disk id or name is missing")
+    uri = normalize_uri(raw, context, allowed_schemes=(DISK_SCHEME,))
+    return DiskVolume(uri, destination, bool(read_only))

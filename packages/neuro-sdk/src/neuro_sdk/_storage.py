@@ -39,7 +39,7 @@ from ._transfer import (
     staged_offset,
     staging_uri,
 )
-from ._url_utils import local_uri_to_path
+from ._uris import STORAGE_SCHEME, home_path, local_uri_to_path
 
 __all__ = [
     "AbstractDeleteProgress",
@@ -120,8 +120,8 @@ class Storage:
         cluster_name = cluster_name or self._config.cluster_name
         if org_name is None:
             org_name = self._config.org_name
-        home = f"/{org_name}/{self._config.username}" if org_name else f"/{self._config.username}"
-        uri = URL.build(scheme="storage", host=cluster_name, path=home)
+        home = home_path(self._config.username, org_name)
+        uri = URL.build(scheme=STORAGE_SCHEME, host=cluster_name, path=home)
         return await self._remote.disk_usage(uri, cluster_name, org_name)
 
     # -- file operations -------------------------------------------------------------------

@@ -21,7 +21,7 @@ from ._config import Config
 from ._core import NDJSON_MIME, _Core, _errno_from, error_from_response
 from ._errors import NDJSONError, ResourceNotFound
 from ._storage_entities import DiskUsageInfo, FileStatus, FileStatusType
-from ._url_utils import normalize_storage_uri
+from ._uris import STORAGE_SCHEME, UriContext, normalize_uri
 from ._users import Action
 
 # Statuses a proxy or an overloaded server answers while the service itself is fine.
@@ -55,12 +55,12 @@ class RemoteStorage:
     # -- addressing -----------------------------------------------------------------------
 
     def normalize(self, uri: URL) -> URL:
-        return normalize_storage_uri(
-            uri,
+        context = UriContext(
             cluster=self._config.cluster_name,
             username=self._config.username,
             org=self._config.org_name,
         )
+        return normalize_uri(uri, context, allowed_schemes=(STORAGE_SCHEME,))
 
     def http_url(self, uri: URL) -> URL:
         """The service URL of a canonical storage URI, on the URI's own cluster."""

@@ -47,7 +47,7 @@ from ._storage_entities import (
     StorageProgressStep,
 )
 from ._storage_remote import RemoteStorage, TransientServerError
-from ._url_utils import local_path_to_uri
+from ._uris import local_path_to_uri
 
 log = logging.getLogger(__name__)
 

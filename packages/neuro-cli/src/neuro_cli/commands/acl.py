@@ -43,7 +43,7 @@ async def _grant(root: Root, uri: str, user: str, action: str) -> None:
 
     async with root.client() as client:
         permission = neuro_sdk.Permission(
-            resolve_resource_uri(uri, client.config), neuro_sdk.Action(action.lower())
+            resolve_resource_uri(uri, client.parse), neuro_sdk.Action(action.lower())
         )
         with _explained_refusal():
             await client.users.share(user, permission)
@@ -99,7 +99,7 @@ async def revoke(root: Root, uri: str, user: str) -> None:
     from neuro_cli.formatters.acl import format_revoked
 
     async with root.client() as client:
-        full_uri = resolve_resource_uri(uri, client.config)
+        full_uri = resolve_resource_uri(uri, client.parse)
         with _explained_refusal():
             await client.users.revoke(user, full_uri)
     root.info(format_revoked(user, full_uri))
@@ -138,7 +138,7 @@ async def list_permissions(
         raise click.UsageError("Give either URI or --scheme, not both")
     async with root.client() as client:
         name = user or client.config.username
-        full_uri = resolve_resource_uri(uri, client.config) if uri is not None else None
+        full_uri = resolve_resource_uri(uri, client.parse) if uri is not None else None
         if shared:
             shares = await client.users.get_shares(name, scheme, uri=full_uri)
             if shares:

@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
-from yarl import URL
 
 import neuro_sdk
 from neuro_cli.browser import open_browser_if_possible
@@ -103,12 +102,13 @@ async def resolve_job(client: neuro_sdk.Client, text: str) -> str:
     owner = client.username
     name = text
     if text.startswith("job:"):
-        uri = URL(text)
+        # The short form is what lies in the caller's own tree; a long one names the owner.
+        uri = client.parse.str_to_uri(text, allowed_schemes=("job",), short=True)
         parts = [part for part in uri.path.split("/") if part]
         if not parts:
             raise UserError(f"Invalid job URI {text!r}")
         name = parts[-1]
-        if len(parts) > 1:
+        if uri.host and len(parts) > 1:
             owner = parts[-2]
     if JOB_ID_RE.fullmatch(name):
         return name

@@ -20,8 +20,6 @@ import neuro_sdk
 from neuro_cli.errors import UserError
 from neuro_cli.root import Root
 from neuro_cli.runner import async_command
-from neuro_sdk._storage_glob import has_magic
-from neuro_sdk._url_utils import local_uri_to_path, uri_from_cli
 
 if TYPE_CHECKING:
     from neuro_cli.formatters.storage import TransferProgressBar, TreeNode
@@ -40,13 +38,8 @@ def storage() -> None:
 
 
 def parse_uri(client: neuro_sdk.Client, text: str) -> URL:
-    # The parsing rules live in the SDK next to the Storage API (docs/protocol.md §5).
-    return uri_from_cli(
-        text,
-        cluster=client.config.cluster_name,
-        username=client.username,
-        org=client.config.org_name,
-    )
+    # One set of rules for the SDK and the CLI: the public parser's (docs/protocol.md §5).
+    return client.parse.str_to_uri(text, allowed_schemes=("file", "storage"))
 
 
 def parse_storage_uri(client: neuro_sdk.Client, text: str) -> URL:
@@ -211,7 +204,7 @@ def _basename(uri: URL) -> str:
 
 async def _expand(client: neuro_sdk.Client, text: str) -> list[URL]:
     uri = parse_uri(client, text)
-    if uri.scheme == "storage" and has_magic(uri.path):
+    if client.parse.is_glob_pattern(uri):
         async with client.storage.glob(uri) as found:
             matches = [match async for match in found]
         if not matches:
@@ -222,7 +215,7 @@ async def _expand(client: neuro_sdk.Client, text: str) -> list[URL]:
 
 async def _is_dir(client: neuro_sdk.Client, uri: URL) -> bool:
     if uri.scheme == "file":
-        return local_uri_to_path(uri).is_dir()
+        return client.parse.uri_to_path(uri).is_dir()
     try:
         return (await client.storage.stat(uri)).is_dir()
     except (neuro_sdk.ResourceNotFound, FileNotFoundError):
@@ -241,6 +234,7 @@ class _Copier:
         ignore_file_names: frozenset[str],
     ) -> None:
         self._storage = client.storage
+        self._parse = client.parse
         self._recursive = recursive
         self._update = update
         self._continue = continue_
@@ -250,7 +244,7 @@ class _Copier:
     async def copy(self, src: URL, dst: URL, bar: TransferProgressBar | None) -> None:
         flags = {"update": self._update, "continue_": self._continue}
         if src.scheme == "file" and dst.scheme == "storage":
-            path = local_uri_to_path(src)
+            path = self._parse.uri_to_path(src)
             if path.is_dir():
                 self._require_recursive(src)
                 await self._storage.upload_dir(

@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ..permissions.uris import owned_uri
+
 
 class DiskStatus(enum.StrEnum):
     PENDING = "Pending"
@@ -29,8 +31,7 @@ class Disk:
 
     @property
     def uri(self) -> str:
-        org = f"{self.org_name}/" if self.org_name else ""
-        return f"disk://{self.cluster_name}/{org}{self.owner}/{self.id}"
+        return str(owned_uri("disk", self.cluster_name, self.owner, self.org_name, self.id))
 
     def expired(self, now: datetime) -> bool:
         """Unused for longer than its life span (counting from creation if never used)."""

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..api.keys import AUTHENTICATOR
 from ..api.openapi import describe
 from ..api.validation import BIG_INT, read_json, read_query
+from ..permissions.uris import org_from_wire
 from .keys import DISKS, DISKS_CLUSTER
 from .repository import DiskNameTakenError
 from .service import DiskNotFoundError, DiskOverLimitError
@@ -53,7 +54,7 @@ async def create_disk(request: web.Request) -> web.Response:
         disk = await request.config_dict[DISKS].create(
             user,
             request.app[DISKS_CLUSTER],
-            body.org_name or None,
+            org_from_wire(body.org_name),
             body.storage,
             body.name,
             None if life_span is None else timedelta(seconds=life_span),

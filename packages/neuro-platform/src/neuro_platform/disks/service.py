@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from ..permissions import Permission, PermissionService
 from ..permissions.actions import Action
-from ..permissions.uris import parse_uri
+from ..permissions.uris import owned_uri, parse_uri
 from .entities import Disk, DiskStatus
 from .images import DiskImageError, DiskImages
 from .repository import DiskRepository
@@ -64,9 +64,8 @@ class DisksService:
             )
         if life_span is not None and life_span <= timedelta(0):
             raise ValueError("life_span must be positive")
-        org = f"{org_name}/" if org_name else ""
         await self._permissions.require(
-            user, [Permission.of(f"disk://{cluster_name}/{org}{user}", Action.WRITE)]
+            user, [Permission(owned_uri("disk", cluster_name, user, org_name), Action.WRITE)]
         )
         if self._limit is not None:
             used = await self._repository.total_storage(cluster_name, user)

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from ..permissions.uris import owned_uri
+
 MIB = 1024**2
 
 
@@ -158,15 +160,13 @@ class Job:
 
     @property
     def uri(self) -> str:
-        org = f"{self.org_name}/" if self.org_name else ""
-        return f"job://{self.cluster_name}/{org}{self.owner}/{self.id}"
+        return str(owned_uri("job", self.cluster_name, self.owner, self.org_name, self.id))
 
     @property
     def named_uri(self) -> str | None:
         if self.name is None:
             return None
-        org = f"{self.org_name}/" if self.org_name else ""
-        return f"job://{self.cluster_name}/{org}{self.owner}/{self.name}"
+        return str(owned_uri("job", self.cluster_name, self.owner, self.org_name, self.name))
 
     @property
     def base_owner(self) -> str:

@@ -12,6 +12,7 @@ from aiohttp import web
 from ..api.keys import AUTHENTICATOR, SETTINGS
 from ..api.openapi import describe
 from ..api.validation import read_json, read_query
+from ..permissions.uris import org_from_wire
 from .entities import Job, JobStatus
 from .keys import JOBS
 from .repository import JobQuery
@@ -114,7 +115,7 @@ def _job_filter(request: web.Request) -> JobFilter | None:
             owners=query.getall("owner", []),
             name=query.get("name") or None,
             cluster_name=query.get("cluster_name") or None,
-            org_name=_org(query.get("org_name")),
+            org_name=org_from_wire(query.get("org_name")),
             filter_org="org_name" in query,
             since=_datetime(query.get("since"), "since"),
             until=_datetime(query.get("until"), "until"),
@@ -123,10 +124,6 @@ def _job_filter(request: web.Request) -> JobFilter | None:
         tags=frozenset(query.getall("tag", [])),
         limit=int(limit) if limit is not None else None,
     )
-
-
-def _org(value: str | None) -> str | None:
-    return None if value in (None, "", "NO_ORG") else value
 
 
 def _boolean(query: Any, key: str) -> bool:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from ..orchestrator import JobReason
 from ..permissions import Permission, PermissionDeniedError, PermissionService
 from ..permissions.actions import Action
-from ..permissions.uris import parse_uri
+from ..permissions.uris import owned_uri, parse_uri
 from ..settings import Settings
 from .capacity import NodeResources
 from .entities import ACTIVE_STATUSES, MIB, Job, JobStatus, StatusItem
@@ -61,10 +61,10 @@ class JobsService:
         self._wake_scheduler = wake_scheduler
 
     async def submit(self, user: str, submission: Submission) -> Job:
-        org = f"{submission.org_name}/" if submission.org_name else ""
+        jobs_root = owned_uri("job", submission.cluster_name, user, submission.org_name)
         await self._permissions.require(
             user,
-            [Permission.of(f"job://{submission.cluster_name}/{org}{user}", Action.WRITE)]
+            [Permission(jobs_root, Action.WRITE)]
             + [
                 Permission.of(v.src_storage_uri, Action.READ if v.read_only else Action.WRITE)
                 for v in submission.container.volumes

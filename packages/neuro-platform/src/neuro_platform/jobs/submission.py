@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from ..permissions.uris import org_from_wire
 from ..settings import ClusterSettings
 from .entities import (
     MIB,
@@ -68,7 +69,7 @@ def parse_submission(
     if not isinstance(body, Mapping):
         raise SubmissionError("The request body must be a JSON object")
     cluster = _cluster(body, clusters)
-    org_name = _optional_text(body, "org_name")
+    org_name = org_from_wire(_optional_text(body, "org_name"))
     if org_name not in cluster.orgs:
         raise SubmissionError(f"Organization {org_name!r} is not part of cluster {cluster.name!r}")
     if from_preset:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .actions import Action
-from .uris import OWNED_RESOURCE_SCHEMES, ResourceUri
+from .uris import OWNED_RESOURCE_SCHEMES, ResourceUri, owned_uri, owner_parts
 
 
 @dataclass(frozen=True)
@@ -40,14 +40,11 @@ class PermissionTree:
 def owner_roots(
     user_name: str, clusters: Iterable[str], orgs: Iterable[str]
 ) -> tuple[ResourceUri, ...]:
-    # Service accounts are named like `alice/service-accounts/x`: their tree is that deep.
-    user_parts = tuple(user_name.split("/"))
-    roots = [ResourceUri("role", user_parts)]
-    org_list = list(orgs)
+    roots = [ResourceUri("role", owner_parts(user_name))]
+    org_list: list[str | None] = [None, *orgs]
     for scheme in sorted(OWNED_RESOURCE_SCHEMES):
         for cluster in clusters:
-            roots.append(ResourceUri(scheme, (cluster, *user_parts)))
-            roots.extend(ResourceUri(scheme, (cluster, org, *user_parts)) for org in org_list)
+            roots.extend(owned_uri(scheme, cluster, user_name, org) for org in org_list)
     return tuple(roots)
 
 

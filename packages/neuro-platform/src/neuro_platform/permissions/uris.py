@@ -3,12 +3,18 @@
 `storage://default/alice/data/` and `storage://default//alice/data` both normalise to
 `storage://default/alice/data`; `storage:` alone is the root of the scheme. The first segment
 is the cluster (or, for `role:`, the first part of the role name).
+
+A user's own tree ("home") on a cluster is `[<org>/]<user>` (docs/protocol.md §5): `owned_uri`
+builds every URI in it, so the rule is written once. Inside the server "no org" is `None`;
+clients also write `""` or `"NO_ORG"`, which `org_from_wire` converts where requests come in.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from urllib.parse import unquote
+
+from ..settings import NO_ORG
 
 SCHEMES = frozenset(
     {"storage", "job", "image", "secret", "disk", "blob", "role", "cluster", "token", "flow"}
@@ -52,3 +58,27 @@ def parse_uri(text: str) -> ResourceUri:
     if any("/" in p or "\0" in p for p in parts):
         raise ValueError(f"resource URI {text!r} must not encode '/' or NUL inside a name")
     return ResourceUri(scheme, parts)
+
+
+def org_from_wire(value: str | None) -> str | None:
+    """An org as a request spells it; "no org" (`null`, `""` or `"NO_ORG"`) becomes `None`."""
+    return None if value in (None, "", NO_ORG) else value
+
+
+def owner_parts(owner: str, org: str | None = None) -> tuple[str, ...]:
+    """The path of `owner`'s own tree below a cluster's root: `[<org>/]<owner>`.
+
+    Service accounts are named `alice/service-accounts/x`: their tree is that deep.
+    """
+    if org == "":
+        # One spelling inside the server: a "" here is a request edge that forgot
+        # `org_from_wire`, and would name `//alice` instead of `/alice`.
+        raise ValueError("no org is None inside the server, not ''")
+    return (*owner.split("/"),) if org is None else (org, *owner.split("/"))
+
+
+def owned_uri(
+    scheme: str, cluster: str, owner: str, org: str | None = None, *names: str
+) -> ResourceUri:
+    """`<scheme>://<cluster>/[<org>/]<owner>[/<names>...]`, e.g. a job's or a secret's URI."""
+    return ResourceUri(scheme, (cluster, *owner_parts(owner, org), *names))

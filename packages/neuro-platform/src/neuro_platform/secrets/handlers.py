@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..api.keys import AUTHENTICATOR
 from ..api.openapi import describe
 from ..api.validation import read_json, read_query
+from ..permissions.uris import org_from_wire
 from .keys import SECRETS, SECRETS_CLUSTER
 from .repository import SecretRef
 from .service import SecretNotFoundError
@@ -48,7 +49,7 @@ async def add_secret(request: web.Request) -> web.Response:
         value = base64.b64decode(body.value, validate=True)
     except binascii.Error as e:
         raise ValueError("value must be base64") from e
-    ref = SecretRef(request.app[SECRETS_CLUSTER], org or None, user, key)
+    ref = SecretRef(request.app[SECRETS_CLUSTER], org_from_wire(org), user, key)
     await request.config_dict[SECRETS].add(user, ref, value)
     return web.json_response(_to_json(ref), status=201)
 
@@ -57,7 +58,7 @@ async def add_secret(request: web.Request) -> web.Response:
 @describe("Remove a secret", query=SecretOrgQuery)
 async def remove_secret(request: web.Request) -> web.Response:
     user = await request.config_dict[AUTHENTICATOR].required_user(request)
-    org = read_query(request.query, SecretOrgQuery).org_name or None
+    org = org_from_wire(read_query(request.query, SecretOrgQuery).org_name)
     ref = SecretRef(request.app[SECRETS_CLUSTER], org, user, request.match_info["key"])
     try:
         await request.config_dict[SECRETS].remove(user, ref)

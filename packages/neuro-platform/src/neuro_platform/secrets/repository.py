@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Select, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ..permissions.uris import owned_uri
 from .models import SecretRow
 
 
@@ -21,8 +22,7 @@ class SecretRef:
 
     @property
     def uri(self) -> str:
-        org = f"{self.org_name}/" if self.org_name else ""
-        return f"secret://{self.cluster_name}/{org}{self.owner}/{self.key}"
+        return str(owned_uri("secret", self.cluster_name, self.owner, self.org_name, self.key))
 
 
 class SecretRepository:

@@ -10,7 +10,7 @@ import re
 
 from ..permissions import Permission, PermissionService
 from ..permissions.actions import Action
-from ..permissions.uris import parse_uri
+from ..permissions.uris import owned_uri, parse_uri
 from .cipher import SecretCipher
 from .repository import SecretRef, SecretRepository
 
@@ -96,5 +96,4 @@ def ref_from_uri(uri: str) -> SecretRef:
 
 
 def _folder(ref: SecretRef) -> str:
-    org = f"{ref.org_name}/" if ref.org_name else ""
-    return f"secret://{ref.cluster_name}/{org}{ref.owner}"
+    return str(owned_uri("secret", ref.cluster_name, ref.owner, ref.org_name))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..permissions import Permission, PermissionDeniedError, PermissionService, PermissionTree
 from ..permissions.actions import Action
-from ..permissions.uris import ResourceUri
+from ..permissions.uris import ResourceUri, owner_parts
 from .bundles import MAX_BUNDLE_BYTES, MAX_BUNDLE_FILES, BundledFile
 from .entries import DiskUsage, FileInfo, RemovedEntry
 from .errors import StorageError
@@ -193,7 +193,7 @@ class StorageService:
         # For requests on the caller's home or above it (`ls`, `ls storage:/`, `df`): a
         # fresh user sees an empty home instead of "not found". Paths inside a missing
         # home are rightly missing themselves.
-        home = StoragePath(tuple(user.split("/")))
+        home = StoragePath(owner_parts(user))
         if home.is_within(path):
             await self._filesystem.mkdirs(home)
 
