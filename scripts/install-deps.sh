@@ -10,6 +10,7 @@ debian_packages=(
     debootstrap     # builds the offline base image for jobs
     busybox-static  # the tiny offline image for fast tests
     chromium chromium-driver  # the browser that drives the OAuth login page in tests
+    docker-registry # the private image registry behind /v2/ (distribution 2.8)
 )
 missing=()
 for package in "${debian_packages[@]}"; do

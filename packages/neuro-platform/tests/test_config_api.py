@@ -62,7 +62,8 @@ async def test_config_with_token_lists_default_cluster(platform_server: Platform
     assert cluster["disks_url"] == f"{api}/disk"
     assert cluster["buckets_url"] == f"{api}/buckets"
     assert cluster["users_url"] == str(platform_server.base_url)
-    assert cluster["registry_url"] == "http://127.0.0.1:5000"
+    # The platform serves /v2/ itself: the registry is its own origin (registry/endpoint.py).
+    assert cluster["registry_url"] == str(platform_server.base_url)
     names = [p["name"] for p in cluster["resource_presets"]]
     assert names[:3] == ["cpu-small", "cpu-medium", "cpu-large"]
     for preset in cluster["resource_presets"]:

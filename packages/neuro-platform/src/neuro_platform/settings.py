@@ -28,7 +28,6 @@ NO_ORG = "NO_ORG"
 DEFAULT_CLUSTER = "default"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
-DEFAULT_REGISTRY_URL = "http://127.0.0.1:5000"
 # Generous for data loaders with many workers and threads, far below the kernel's pid_max.
 DEFAULT_PIDS_LIMIT = 4096
 ENV_PREFIX = "NEURO_PLATFORM_"
@@ -130,6 +129,18 @@ class DisksSettings:
 
 
 @dataclass(frozen=True)
+class RegistrySettings:
+    # The registry the first cluster advertises (and clusters without a `registry_url`);
+    # None means the platform's public origin, which serves `/v2/` (see registry/).
+    url: URL | None = None
+    # How often unreferenced blobs are deleted from the private registry (pushes get 503
+    # while it runs): daily by default; `neuro-platform admin registry gc` runs it now.
+    gc_interval_s: float = 24 * 3600.0
+    # Debian's `docker-registry` (distribution 2.8), the private registry the platform runs.
+    binary: str = "docker-registry"
+
+
+@dataclass(frozen=True)
 class ClusterSettings:
     name: str
     orgs: tuple[str | None, ...]
@@ -150,7 +161,6 @@ class ClusterSettings:
 class Settings:
     data_dir: Path
     database_url: str
-    registry_url: URL
     clusters: tuple[ClusterSettings, ...]
     server: ServerSettings = ServerSettings()
     auth: AuthSettings = AuthSettings()
@@ -158,6 +168,14 @@ class Settings:
     jobs: JobsSettings = JobsSettings()
     node: NodeSettings = NodeSettings()
     disks: DisksSettings = DisksSettings()
+    registry: RegistrySettings = RegistrySettings()
+
+    @property
+    def registry_url(self) -> URL:
+        return self.registry.url or self.public_url
+
+    def cluster_registry_url(self, cluster: ClusterSettings) -> URL:
+        return cluster.registry_url or self.registry_url
 
     @property
     def orchestrator_instance(self) -> str:
@@ -300,9 +318,7 @@ def _build(raw: dict[str, Any], env: Mapping[str, str]) -> Settings:
     )
     auth.reject_unknown()
 
-    registry = _Table(_section(raw, "registry"), "[registry]")
-    registry_url = _http_url(registry.text("url", DEFAULT_REGISTRY_URL), "[registry] url")
-    registry.reject_unknown()
+    registry = _registry(_Table(_section(raw, "registry"), "[registry]"))
 
     storage = _Table(_section(raw, "storage"), "[storage]")
     storage_root = storage.optional_text("root")
@@ -314,7 +330,6 @@ def _build(raw: dict[str, Any], env: Mapping[str, str]) -> Settings:
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
-        registry_url=registry_url,
         clusters=_clusters(raw.get("clusters")),
         server=server_settings,
         auth=auth_settings,
@@ -325,7 +340,19 @@ def _build(raw: dict[str, Any], env: Mapping[str, str]) -> Settings:
         jobs=_jobs(_Table(_section(raw, "jobs"), "[jobs]")),
         node=_node(_Table(_section(raw, "node"), "[node]")),
         disks=_disks(_Table(_section(raw, "disks"), "[disks]")),
+        registry=registry,
     )
+
+
+def _registry(table: _Table) -> RegistrySettings:
+    url = table.optional_text("url")
+    registry = RegistrySettings(
+        url=_http_url(url, "[registry] url") if url else None,
+        gc_interval_s=table.number("gc_interval_s", RegistrySettings.gc_interval_s, 1.0),
+        binary=table.text("binary", RegistrySettings.binary),
+    )
+    table.reject_unknown()
+    return registry
 
 
 def _rate_limit(text: str, where: str) -> str:

@@ -20,6 +20,7 @@ from ..jobs.app import create_jobs_app, jobs_context
 from ..permissions import PermissionRepository, PermissionService, SharingService
 from ..proxy import legacy
 from ..proxy.app import create_proxy_app
+from ..registry.app import mount_registry, registry_context
 from ..removals.app import removals_context
 from ..secrets.app import mount_secrets, secrets_context
 from ..service_accounts.app import create_service_accounts_app, service_accounts_context
@@ -55,6 +56,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(disks_context)
     app.cleanup_ctx.append(jobs_context)
     app.cleanup_ctx.append(removals_context)  # ends removed users' jobs, destroys their disks
+    app.cleanup_ctx.append(registry_context)
 
     # Handlers read services through `request.config_dict`, which sees this app's keys, and
     # the root middleware wraps the sub-apps' handlers too.
@@ -71,6 +73,7 @@ def create_app(settings: Settings) -> web.Application:
     # Job hosts first, whatever the path: a job's pages never share the platform's origin.
     app.add_domain(f"*.{settings.jobs.http_domain}", create_proxy_app())
     app.add_subapp(f"/{legacy.PREFIX}", legacy.create_legacy_redirect_app())
+    mount_registry(app)  # /v2/ on the platform's own origin: docs/protocol.md §6
 
     oauth = web.Application()
     oauth.add_routes(oauth_handler.routes)

@@ -73,7 +73,7 @@ def cluster_json(
 
     return {
         "name": cluster.name,
-        "registry_url": str(cluster.registry_url or settings.registry_url),
+        "registry_url": str(settings.cluster_registry_url(cluster)),
         "storage_url": url(cluster.storage_url, "storage"),
         "users_url": str(public_url),
         "monitoring_url": url(cluster.monitoring_url, "jobs"),

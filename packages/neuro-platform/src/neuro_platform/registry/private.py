@@ -1,0 +1,271 @@
+"""The private registry: Debian's `docker-registry serve` on a loopback port of its own.
+
+Only the `/v2/` endpoint talks to it (no auth of its own: it listens on 127.0.0.1, which a
+job's container, in a network namespace of its own, cannot reach). Its files live in
+`<data_dir>/registry`: `config.yml` (rewritten at every start) and `storage/`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import json
+import logging
+import os
+import secrets
+import shutil
+import signal
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+from yarl import URL
+
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT_S = 20.0
+STOP_TIMEOUT_S = 10.0
+_POLL_S = 0.05
+# Waits between restarts of a registry that keeps dying: growing, never above a minute.
+_RESTART_DELAYS_S = (0.5, 1.0, 2.0, 5.0, 15.0, 60.0)
+_PR_SET_PDEATHSIG = 1
+
+
+class RegistryUnavailableError(RuntimeError):
+    """The message says why (binary missing, not started yet, collecting garbage)."""
+
+    def __init__(self, message: str, retry_after_s: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+@dataclass(frozen=True)
+class RegistryFiles:
+    root: Path  # `<data_dir>/registry`
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.yml"
+
+    @property
+    def storage(self) -> Path:
+        return self.root / "storage"
+
+    @property
+    def secret(self) -> Path:
+        # Signs upload state (`_state`); kept so uploads survive a restart of the registry.
+        return self.root / "http-secret"
+
+    def write_config(self, port: int) -> None:
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.storage.mkdir(mode=0o700, exist_ok=True)
+        if not self.secret.exists():
+            fd = os.open(self.secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+        # JSON strings are YAML strings: no path or secret can break the document.
+        text = "\n".join(
+            [
+                "version: 0.1",
+                "log:",
+                "  level: warn",
+                "  accesslog:",
+                "    disabled: true",
+                "storage:",
+                "  filesystem:",
+                f"    rootdirectory: {json.dumps(str(self.storage))}",
+                "  delete:",
+                "    enabled: true",
+                "http:",
+                f"  addr: {json.dumps(f'127.0.0.1:{port}')}",
+                f"  secret: {json.dumps(self.secret.read_text().strip())}",
+                "  relativeurls: true",
+                "",
+            ]
+        )
+        temporary = self.config.with_suffix(".tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(temporary, self.config)
+
+
+def _die_with_parent() -> None:
+    # A platform killed with SIGKILL must not leave its registry behind holding the port.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class PrivateRegistry:
+    """Starts, watches and stops one `docker-registry serve`; pauses it for garbage collection.
+
+    Requests hold `use()` while they talk to it; `collect_garbage()` stops new ones (they get
+    503 + Retry-After), waits for the running ones, stops the registry, collects, restarts.
+    """
+
+    def __init__(self, files: RegistryFiles, binary: str) -> None:
+        self.files = files
+        self._binary = shutil.which(binary)
+        self._binary_name = binary
+        self._process: asyncio.subprocess.Process | None = None
+        self._url: URL | None = None
+        self._paused = False
+        self._resumed = asyncio.Event()  # set while not paused
+        self._resumed.set()
+        self._in_use = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._gc_lock = asyncio.Lock()
+
+    @property
+    def url(self) -> URL | None:
+        return self._url
+
+    def check_available(self) -> URL:
+        """The registry's base URL now, or RegistryUnavailableError saying why not."""
+        if self._binary is None:
+            raise RegistryUnavailableError(
+                f"the image registry is not available: {self._binary_name!r} is not installed "
+                "on the server (Debian package docker-registry)"
+            )
+        if self._paused:
+            raise RegistryUnavailableError(
+                "the image registry is collecting garbage; try again shortly", retry_after_s=5
+            )
+        if self._url is None:
+            raise RegistryUnavailableError(
+                "the image registry is not running; try again shortly", retry_after_s=5
+            )
+        return self._url
+
+    @contextlib.asynccontextmanager
+    async def use(self) -> AsyncIterator[URL]:
+        """The registry's base URL, held for the length of one proxied request."""
+        url = self.check_available()
+        self._in_use += 1
+        self._idle.clear()
+        try:
+            yield url
+        finally:
+            self._in_use -= 1
+            if self._in_use == 0:
+                self._idle.set()
+
+    async def run(self) -> None:
+        """Keeps the registry running until cancelled (then stops it)."""
+        if self._binary is None:
+            log.warning("%s is not installed: /v2/ answers 503", self._binary_name)
+            return
+        failures = 0
+        try:
+            while True:
+                await self._wait_unpaused()
+                await self._start()
+                process = self._process
+                assert process is not None
+                code = await process.wait()
+                self._url = None
+                if self._paused:  # stopped on purpose for garbage collection
+                    failures = 0
+                    continue
+                delay = _RESTART_DELAYS_S[min(failures, len(_RESTART_DELAYS_S) - 1)]
+                failures += 1
+                log.warning("private registry exited with %s; restarting in %s s", code, delay)
+                await asyncio.sleep(delay)
+        finally:
+            await self._stop()
+
+    async def _wait_unpaused(self) -> None:
+        await self._resumed.wait()
+
+    async def _start(self) -> None:
+        assert self._binary is not None
+        port = _free_port()
+        self.files.write_config(port)
+        self._process = await asyncio.create_subprocess_exec(
+            self._binary,
+            "serve",
+            str(self.files.config),
+            stdin=asyncio.subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
+        )
+        url = URL.build(scheme="http", host="127.0.0.1", port=port)
+        await self._wait_ready(url)
+        self._url = url
+        log.info("private registry listening at %s", url)
+
+    async def _wait_ready(self, url: URL) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + READY_TIMEOUT_S
+        async with aiohttp.ClientSession() as session:
+            while loop.time() < deadline:
+                if self._process is None or self._process.returncode is not None:
+                    return  # `run` sees the exit and restarts it
+                with contextlib.suppress(aiohttp.ClientError, OSError):
+                    async with session.get(url / "v2/") as response:
+                        if response.status == 200:
+                            return
+                await asyncio.sleep(_POLL_S)
+        log.warning("private registry did not answer at %s in %s s", url, READY_TIMEOUT_S)
+
+    async def _stop(self) -> None:
+        self._url = None
+        process = self._process
+        if process is None or process.returncode is not None:
+            return
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), STOP_TIMEOUT_S)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+    async def collect_garbage(self) -> str:
+        """Deletes untagged manifests and unreferenced blobs; returns the tool's summary."""
+        if self._binary is None:
+            raise RegistryUnavailableError(f"{self._binary_name!r} is not installed")
+        async with self._gc_lock:
+            self._paused = True
+            self._resumed.clear()
+            try:
+                await self._idle.wait()  # running requests finish; new ones get 503
+                await self._stop()
+                return await run_garbage_collect(self._binary, self.files)
+            finally:
+                self._paused = False
+                self._resumed.set()
+
+
+async def run_garbage_collect(binary: str, files: RegistryFiles) -> str:
+    """`docker-registry garbage-collect --delete-untagged` on a registry that is not serving."""
+    if not files.config.exists():
+        files.write_config(_free_port())
+    process = await asyncio.create_subprocess_exec(
+        binary,
+        "garbage-collect",
+        "--delete-untagged",
+        str(files.config),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    text = output.decode(errors="replace")
+    if process.returncode != 0:
+        raise RuntimeError(f"garbage-collect failed ({process.returncode}): {text[-2000:]}")
+    return _summary(text)
+
+
+def _summary(output: str) -> str:
+    deleted = sum(1 for line in output.splitlines() if "Deleting blob" in line)
+    manifests = sum(1 for line in output.splitlines() if "deleting manifest" in line.lower())
+    return f"deleted {deleted} blob(s) and {manifests} untagged manifest(s)"
