@@ -214,12 +214,12 @@ class Images:
             remote = replace(remote, tag=DEFAULT_TAG)
         progress = progress or _NoProgress()
         auth = await self._docker_auth()
-        progress.push(ImageProgressPush(local, remote))
         reference = remote.as_docker_url()
         async with _docker() as docker:
             missing = f"Image {local} was not found in your local docker images"
             added = await _add_tag(docker, str(local), reference, missing)
             try:
+                progress.push(ImageProgressPush(local, remote))
                 stream = docker.images.push(reference, auth=auth, stream=True)
                 await _follow(stream, progress, remote, reference)
             finally:
