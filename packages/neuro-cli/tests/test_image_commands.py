@@ -82,7 +82,8 @@ def test_push_list_inspect_pull_and_remove(
     assert "v1" in tags.output.split()
     tags_long = neuro("image", "tags", "-l", f"image:{short}")
     assert tags_long.exit_code == 0, tags_long.output
-    assert "v1" in tags_long.output and ("MB" in tags_long.output or "kB" in tags_long.output)
+    assert "v1" in tags_long.output
+    assert "MB" in tags_long.output or "kB" in tags_long.output
 
     size = neuro("image", "size", f"image:{short}:v1")
     assert size.exit_code == 0, size.output
