@@ -68,7 +68,8 @@ async def test_push_inspect_pull_remove(client_of: ClientOf, local_name: str) ->
     info = await client.images.tag_info(remote)
     assert info.name == "v1"
     assert info.size == await client.images.size(remote)
-    assert info.size and info.size > 0
+    assert info.size is not None
+    assert info.size > 0
     digest = await client.images.digest(remote)
     assert digest.startswith("sha256:")
 
