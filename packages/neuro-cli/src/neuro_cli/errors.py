@@ -50,6 +50,9 @@ def describe_error(exc: BaseException) -> str:
         return "The server did not answer in time"
     if isinstance(exc, aiohttp.ClientConnectionError):
         return f"Cannot connect to the Neuro Platform: {exc or type(exc).__name__}"
+    if type(exc).__module__.startswith("aiodocker"):
+        # The local Docker Engine's failures (DockerError): "[status] message" → message.
+        return str(getattr(exc, "message", "") or exc)
     text = str(exc) or type(exc).__name__
     if isinstance(exc, expected_errors):
         return text

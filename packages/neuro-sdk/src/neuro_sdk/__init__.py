@@ -45,13 +45,17 @@ if TYPE_CHECKING:
     from ._errors import ServerNotAvailable as ServerNotAvailable
     from ._errors import StdStreamError as StdStreamError
     from ._images import AbstractDockerImageProgress as AbstractDockerImageProgress
+    from ._images import ImageCommitFinished as ImageCommitFinished
+    from ._images import ImageCommitStarted as ImageCommitStarted
     from ._images import ImageProgressPull as ImageProgressPull
     from ._images import ImageProgressPush as ImageProgressPush
+    from ._images import ImageProgressSave as ImageProgressSave
     from ._images import ImageProgressStep as ImageProgressStep
     from ._images import Images as Images
     from ._images import Tag as Tag
     from ._images_refs import LocalImage as LocalImage
     from ._images_refs import RemoteImage as RemoteImage
+    from ._images_refs import TagOption as TagOption
     from ._jobs import Jobs as Jobs
     from ._jobs_entities import Container as Container
     from ._jobs_entities import DiskVolume as DiskVolume
@@ -137,13 +141,17 @@ _LAZY_NAMES: dict[str, str] = {
     "ServerNotAvailable": "_errors",
     "StdStreamError": "_errors",
     "AbstractDockerImageProgress": "_images",
+    "ImageCommitFinished": "_images",
+    "ImageCommitStarted": "_images",
     "ImageProgressPull": "_images",
     "ImageProgressPush": "_images",
+    "ImageProgressSave": "_images",
     "ImageProgressStep": "_images",
     "Images": "_images",
     "Tag": "_images",
     "LocalImage": "_images_refs",
     "RemoteImage": "_images_refs",
+    "TagOption": "_images_refs",
     "Jobs": "_jobs",
     "Container": "_jobs_entities",
     "DiskVolume": "_jobs_entities",
@@ -232,8 +240,11 @@ __all__ = [
     "FileStatus",
     "HTTPPort",
     "IllegalArgumentError",
+    "ImageCommitFinished",
+    "ImageCommitStarted",
     "ImageProgressPull",
     "ImageProgressPush",
+    "ImageProgressSave",
     "ImageProgressStep",
     "Images",
     "JobDescription",
@@ -275,6 +286,7 @@ __all__ = [
     "StorageProgressStart",
     "StorageProgressStep",
     "Tag",
+    "TagOption",
     "Users",
     "Volume",
     "VolumeParseResult",

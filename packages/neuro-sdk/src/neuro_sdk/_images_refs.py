@@ -7,9 +7,10 @@ Users write platform images as ``image:name[:tag]`` (in their own namespace),
 image such as ``ubuntu:22.04`` or ``ghcr.io/org/tool:1``.
 """
 
+import enum
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from yarl import URL
 
@@ -21,6 +22,19 @@ _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _NAME_RE = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
 _TAG_RE = re.compile(r"[\w][\w.-]{0,127}")
 _DOMAIN_RE = re.compile(r"(?:[a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+(?::[0-9]+)?")
+
+
+class TagOption(enum.Enum):
+    """Whether a parsed image may or must not carry a tag.
+
+    ``DEFAULT`` takes the tag as written (none when omitted; Docker then uses ``latest``),
+    ``ALLOW`` is the same, ``DENY`` refuses a tag (e.g. ``neuro image tags`` wants a
+    repository, not one of its tags).
+    """
+
+    ALLOW = enum.auto()
+    DENY = enum.auto()
+    DEFAULT = enum.auto()
 
 
 @dataclass(frozen=True)
@@ -80,6 +94,12 @@ class RemoteImage:
         cls, name: str, registry: str | None = None, *, tag: str | None = None
     ) -> "RemoteImage":
         return cls(name=name, tag=tag, registry=registry)
+
+    def with_tag(self, tag: str) -> "RemoteImage":
+        """The same image with ``tag``; ValueError if it is not a valid Docker tag."""
+        if not _TAG_RE.fullmatch(tag):
+            raise ValueError(f"Invalid image tag {tag!r}")
+        return replace(self, tag=tag)
 
     @property
     def is_in_platform_registry(self) -> bool:
@@ -145,7 +165,13 @@ class ImageRefParser:
     # The orgs of every cluster, to tell ``org/owner/name`` from ``owner/project/name``.
     cluster_orgs: Mapping[str, Collection[str | None]]
 
-    def parse_remote(self, text: str) -> RemoteImage:
+    def parse_remote(self, text: str, tag_option: TagOption = TagOption.DEFAULT) -> RemoteImage:
+        image = self._parse_remote(text)
+        if tag_option is TagOption.DENY and image.tag is not None:
+            raise ValueError(f"Invalid image {text!r}: a tag is not allowed here")
+        return image
+
+    def _parse_remote(self, text: str) -> RemoteImage:
         if text.startswith(f"{IMAGE_SCHEME}:"):
             return self._parse_platform_uri(text)
         if "@" in text:
@@ -167,7 +193,7 @@ class ImageRefParser:
     def parse_docker_url(self, text: str) -> RemoteImage:
         """The image a job reports; what cannot be parsed is shown as INVALID-IMAGE-NAME."""
         try:
-            return self.parse_remote(text)
+            return self._parse_remote(text)
         except ValueError:
             return RemoteImage(name=INVALID_IMAGE_NAME)
 

@@ -4,47 +4,21 @@ The monitoring service answers NDJSON (docs/protocol.md §4 ``save``): ``CommitS
 ``CommitFinished``, then the engine's push progress; an error is a line
 ``{"error": ..., "errorDetail": {"message": ...}}``.
 
-The progress classes match the original SDK's. ``ImageProgressStep`` is the images API's
-step too: when that API is merged it lives in ``_images`` and this module imports it.
+The progress classes are the images API's (``_images``).
 """
 
 import json
 from collections.abc import AsyncIterable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ._errors import ClientError
+from ._images import (
+    ImageCommitFinished,
+    ImageCommitStarted,
+    ImageProgressSave,
+    ImageProgressStep,
+)
 from ._images_refs import RemoteImage
-
-
-@dataclass(frozen=True)
-class ImageProgressSave:
-    """The save of job ``job`` to ``dst`` has begun."""
-
-    job: str
-    dst: RemoteImage
-
-
-@dataclass(frozen=True)
-class ImageCommitStarted:
-    job_id: str
-    target_image: RemoteImage
-
-
-@dataclass(frozen=True)
-class ImageCommitFinished:
-    job_id: str
-
-
-@dataclass(frozen=True)
-class ImageProgressStep:
-    """One line of the engine's push progress (one layer's state)."""
-
-    message: str
-    layer_id: str
-    status: str
-    current: float | None
-    total: float | None
 
 
 class JobSaveProgress(Protocol):

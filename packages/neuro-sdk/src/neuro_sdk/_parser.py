@@ -8,7 +8,7 @@ from pathlib import Path
 from yarl import URL
 
 from ._config import Config
-from ._images_refs import ImageRefParser, LocalImage, RemoteImage, parse_local_image
+from ._images_refs import ImageRefParser, LocalImage, RemoteImage, TagOption, parse_local_image
 from ._jobs_entities import DiskVolume, SecretFile, Volume
 from ._storage_glob import has_magic
 from ._uris import (
@@ -77,9 +77,16 @@ class Parser:
         """``name[:tag]`` of the local Docker Engine; raises ValueError when malformed."""
         return parse_local_image(image)
 
-    def remote_image(self, image: str, *, cluster_name: str | None = None) -> RemoteImage:
-        """``name[:tag]`` (Docker Hub or another registry) or ``image:name[:tag]`` (ours)."""
-        return image_ref_parser(self._config, cluster_name).parse_remote(image)
+    def remote_image(
+        self,
+        image: str,
+        *,
+        tag_option: TagOption = TagOption.DEFAULT,
+        cluster_name: str | None = None,
+    ) -> RemoteImage:
+        """``name[:tag]`` (Docker Hub or another registry) or ``image:name[:tag]`` (ours);
+        ``tag_option=TagOption.DENY`` refuses a tag."""
+        return image_ref_parser(self._config, cluster_name).parse_remote(image, tag_option)
 
     def envs(
         self,

@@ -4,6 +4,8 @@
 # (and the HTTP stack) at start-up.
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 import neuro_sdk
@@ -123,6 +125,34 @@ async def switch_org(root: Root, org_name: str) -> None:
             )
         await client.config.switch_org(org)
         root.info(f"The current org is {org_label(org)}")
+
+
+@config.command(name="docker")
+@click.option(
+    "--docker-config",
+    metavar="PATH",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="DOCKER_CONFIG",
+    help="The Docker client's configuration folder (default: $DOCKER_CONFIG or ~/.docker).",
+)
+@click.pass_obj
+@async_command
+async def docker(root: Root, docker_config: Path | None) -> None:
+    """Configure the local docker client for the platform's registry.
+
+    Docker then asks 'docker-credential-neuro' (installed with this CLI) for the
+    current token whenever it talks to the registry: 'docker push' and 'docker pull'
+    of image names on the registry host work without 'docker login'.
+    """
+    from neuro_cli.docker_config import add_credential_helper
+    from neuro_cli.docker_credential_helper import registry_hosts
+
+    folder = (docker_config or Path.home() / ".docker").expanduser()
+    async with root.client() as client:
+        hosts = registry_hosts(client.config)
+    path = add_credential_helper(folder, hosts, helper="neuro")
+    root.info(f"Configuration file {path} updated.")
+    root.info(f"You can use the docker client with the neuro registry: {', '.join(hosts)}")
 
 
 config.add_command(login)
