@@ -12,8 +12,8 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from neuro_platform.api.app import create_app
 from neuro_platform.api.openapi import openapi_document
+from neuro_platform.app import create_app
 from neuro_platform.settings import CommandLineOverrides, load_settings
 from neuro_platform.testing import PlatformServer
 

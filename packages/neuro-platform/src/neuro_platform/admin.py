@@ -13,11 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .auth.account_changes import account_changes_path, announce_account_change
 from .auth.grants import GrantService
-from .auth.tokens import IssuedToken, TokenCodec, load_or_create_signing_key
+from .auth.tokens import IssuedToken, TokenCodec
 from .auth.users import User, UserNotFoundError, UserService
-from .data_dir import prepare_data_dir
-from .db.engine import create_engine, create_session_factory
-from .db.migrate import upgrade_to_head
+from .core import open_core
 from .jobs.privileged import PRIVILEGED_ACTION, privileged_uri
 from .permissions import PermissionRepository, parse_uri
 from .removals.models import UserRemovalRow
@@ -110,22 +108,16 @@ class Admin:
 
 @asynccontextmanager
 async def open_admin(settings: Settings) -> AsyncIterator[Admin]:
-    prepare_data_dir(settings.data_dir)
-    engine = create_engine(settings.database_url)
-    try:
-        await upgrade_to_head(engine)
-        sessions = create_session_factory(engine)
-        codec = TokenCodec(load_or_create_signing_key(settings.signing_key_path))
+    """The server's own start-up (`core.py`), without the container engine."""
+    async with open_core(settings) as core:
         yield Admin(
             settings=settings,
-            sessions=sessions,
-            users=UserService(sessions),
-            grants=GrantService(sessions, codec, settings.auth),
-            codec=codec,
-            permissions=PermissionRepository(sessions),
+            sessions=core.sessions,
+            users=core.users,
+            grants=core.grants,
+            codec=core.codec,
+            permissions=core.permission_repository,
         )
-    finally:
-        await engine.dispose()
 
 
 def run_admin(settings: Settings, action: Callable[[Admin], Awaitable[T]]) -> T:

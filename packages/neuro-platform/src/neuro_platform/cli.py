@@ -13,7 +13,7 @@ from aiohttp import web
 from . import __version__
 from .admin import DEFAULT_REMOVAL_WAIT_S, Admin, run_admin
 from .api.access_log import RedactingAccessLogger
-from .api.app import create_app
+from .app import create_app
 from .auth.users import UserError
 from .data_dir import DataDirInUseError, lock_data_dir
 from .jobs.api_listener import bind_jobs_listener

@@ -146,7 +146,7 @@ class ClusterSettings:
     orgs: tuple[str | None, ...]
     presets: tuple[Preset, ...]
     registry_url: URL | None = None
-    # Service URLs; None means "derive from the public URL" (see api/config_handler.py).
+    # Service URLs; None means "derive from the public URL" (see config/handlers.py).
     storage_url: URL | None = None
     monitoring_url: URL | None = None
     secrets_url: URL | None = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..auth.grants import GrantService
 from ..auth.identity import Authenticator
@@ -13,7 +12,6 @@ from ..permissions import PermissionService, SharingService
 from ..settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
-SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 USERS = web.AppKey("users", UserService)
 GRANTS = web.AppKey("grants", GrantService)
 LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)

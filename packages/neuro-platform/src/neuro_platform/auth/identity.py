@@ -50,19 +50,19 @@ class Authenticator:
         self._accounts: PrincipalCache[str, User | None] = PrincipalCache(
             remember=lambda user: user is not None
         )
-        self.role_tokens = role_tokens
-        self.account_changes = account_changes
+        self._role_tokens = role_tokens
+        self._account_changes = account_changes
 
     async def user_of(self, token: str) -> str:
         try:
             verified = self._verified_tokens.verify(token)
         except InvalidTokenError as e:
             raise NotAuthenticatedError(f"invalid token: {e}") from e
-        if self.account_changes is not None:
-            self.account_changes.poll()
+        if self._account_changes is not None:
+            self._account_changes.poll()
         user_name = verified.user_name
         if "/" in user_name:  # user names have no '/': this is a role's token
-            if self.role_tokens is None or not await self.role_tokens.is_active(
+            if self._role_tokens is None or not await self._role_tokens.is_active(
                 user_name, verified.token_id
             ):
                 raise NotAuthenticatedError("the token has been revoked")

@@ -38,13 +38,15 @@ class DisksService:
         images: DiskImages,
         permissions: PermissionService,
         max_total_bytes_per_user: int | None,
+        *,
+        in_use: Callable[[], Awaitable[Collection[str]]],
     ) -> None:
         self._repository = repository
         self._images = images
         self._permissions = permissions
         self._limit = max_total_bytes_per_user
-        # Disks mounted by jobs that have not finished; the jobs slice provides it.
-        self.in_use: Callable[[], Awaitable[Collection[str]]] = _nothing_in_use
+        # Disks mounted by jobs that have not finished (`jobs/held_disks.py`).
+        self._in_use = in_use
 
     async def create(
         self,
@@ -114,7 +116,7 @@ class DisksService:
     ) -> None:
         disk = await self._lookup(cluster_name, id_or_name, owner or user)
         await self._permissions.require(user, [Permission.of(disk.uri, Action.WRITE)])
-        if disk.id in await self.in_use():
+        if disk.id in await self._in_use():
             raise ValueError(f"Disk {id_or_name!r} is used by a running job")
         await self._delete(disk)
 
@@ -169,7 +171,7 @@ class DisksService:
         """At shutdown: loop devices are a machine-wide resource; a disk a running job still
         binds stays mounted (mounting the image twice would corrupt it)."""
         try:
-            in_use = set(await self.in_use())
+            in_use = set(await self._in_use())
         except Exception:
             log.warning("could not tell which disks are in use; leaving all mounted")
             return
@@ -180,7 +182,7 @@ class DisksService:
     async def refresh(self) -> None:
         """One pass: used bytes of every disk, and deletion of those unused past their
         life span. Disks mounted by unfinished jobs count as in use now."""
-        in_use = set(await self.in_use())
+        in_use = set(await self._in_use())
         now = datetime.now(UTC)
         await self._repository.touch(sorted(in_use), now)
         for disk in await self._repository.all():
@@ -218,7 +220,3 @@ class DisksService:
     async def _delete(self, disk: Disk) -> None:
         await self._images.remove(disk.id)
         await self._repository.delete(disk.id)
-
-
-async def _nothing_in_use() -> Collection[str]:
-    return ()

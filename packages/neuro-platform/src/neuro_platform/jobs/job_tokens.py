@@ -20,7 +20,6 @@ from ..auth.account_changes import AccountChanges
 from ..auth.identity import Authenticator, NotAuthenticatedError, RoleTokens
 from ..auth.tokens import (
     ACCOUNT_CLAIM,
-    ALGORITHM,
     IDENTITY_CLAIM,
     JOB_CLAIM,
     USER_CLAIM,
@@ -36,8 +35,8 @@ JOB_TOKEN_TTL = timedelta(days=365)
 
 
 class JobTokenIssuer:
-    def __init__(self, signing_key: bytes, api_url: URL) -> None:
-        self._key = signing_key
+    def __init__(self, codec: TokenCodec, api_url: URL) -> None:
+        self._codec = codec
         self._api_url = api_url
 
     def token(self, job: Job) -> str:
@@ -65,7 +64,7 @@ class JobTokenIssuer:
         }
 
     def _encode(self, claims: dict[str, object]) -> str:
-        return jwt.encode(claims, self._key, algorithm=ALGORITHM)
+        return self._codec.sign(claims)
 
     def passed_config(self, job: Job) -> str:
         """The value of NEURO_PASSED_CONFIG: base64 of the JSON the SDK logs in with."""

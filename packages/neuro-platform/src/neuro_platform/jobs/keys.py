@@ -1,4 +1,4 @@
-"""Typed application keys of the jobs slice (set by `jobs.app.jobs_context`)."""
+"""Typed application keys of the jobs slice (set by `app.py` from `composition.py`)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ filesystem.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
@@ -74,14 +74,6 @@ class VolumeAccess:
                             "another job that has not finished; mount it read-only or wait"
                         )
             yield
-
-    async def in_use(self) -> Collection[str]:
-        """Disks of jobs that are not finished (or whose container is still there)."""
-        return {
-            v.disk_id
-            for job in await self._repository.scheduling_queue()
-            for v in job.container.disk_volumes
-        }
 
     async def _writers(self) -> set[str]:
         active = await self._repository.find(JobQuery(statuses=ACTIVE_STATUSES))

@@ -1,36 +1,12 @@
-"""The `/v2/` routes and the lifetime of the private registry and its garbage collection."""
+"""The `/v2/` routes; the private registry and its garbage collection run for the server's
+life from `composition.py`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import aiohttp
 from aiohttp import web
 
-from ..api.keys import SETTINGS
-from ..background import running_in_background
 from . import endpoint
-from .gc import collect_loop, registry_files
-from .keys import PRIVATE_REGISTRY, UPSTREAM
-from .private import PrivateRegistry
 
 
 def mount_registry(app: web.Application) -> None:
     endpoint.add_routes(app)
-
-
-async def registry_context(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
-    registry = PrivateRegistry(registry_files(settings), settings.registry.binary)
-    app[PRIVATE_REGISTRY] = registry
-    # No total timeout: a layer may take long; a dead registry is noticed by the connection.
-    timeout = aiohttp.ClientTimeout(total=None, sock_connect=10)
-    async with (
-        aiohttp.ClientSession(auto_decompress=False, timeout=timeout) as session,
-        running_in_background(registry.run(), "private registry"),
-        running_in_background(
-            collect_loop(registry, settings.registry.gc_interval_s), "registry gc"
-        ),
-    ):
-        app[UPSTREAM] = session
-        yield

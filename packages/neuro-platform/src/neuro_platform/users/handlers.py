@@ -13,6 +13,10 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 
+from ..api.errors import BadRequestError
+from ..api.keys import AUTHENTICATOR, PERMISSIONS, SHARING, USERS
+from ..api.openapi import describe
+from ..api.validation import read_json, read_json_as, read_query
 from ..permissions import (
     NothingToRevokeError,
     Permission,
@@ -22,10 +26,6 @@ from ..permissions import (
 )
 from ..permissions.actions import Action
 from ..permissions.uris import ResourceUri, parse_uri
-from .errors import BadRequestError
-from .keys import AUTHENTICATOR, PERMISSIONS, SHARING, USERS
-from .openapi import describe
-from .validation import read_json, read_json_as, read_query
 
 routes = web.RouteTableDef()
 ACTIONS = [a.value for a in Action]

@@ -7,11 +7,11 @@ from multidict import MultiDict, MultiDictProxy, MultiMapping
 from pydantic import BaseModel
 from yarl import URL
 
-from ..auth.grants import CodeRequest, InvalidGrantError, TokenResponse
-from .config_handler import CLIENT_ID
-from .keys import GRANTS, LOGIN_THROTTLE, SETTINGS, USERS
-from .openapi import describe
-from .pages import PAGE_HEADERS, login_page, message_page, show_code_page
+from ..api.keys import GRANTS, LOGIN_THROTTLE, SETTINGS, USERS
+from ..api.openapi import describe
+from ..api.pages import PAGE_HEADERS, login_page, message_page, show_code_page
+from .client import CLIENT_ID
+from .grants import CodeRequest, InvalidGrantError, TokenResponse
 
 # The query of the authorize request that the login form carries through as hidden fields.
 AUTHORIZE_FIELDS = (

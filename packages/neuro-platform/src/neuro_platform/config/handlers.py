@@ -7,13 +7,11 @@ from typing import Any
 from aiohttp import web
 from yarl import URL
 
+from ..api.cluster_prefix import cluster_prefix
+from ..api.keys import AUTHENTICATOR, SETTINGS
+from ..auth.client import CALLBACK_URLS, CLIENT_ID
 from ..presets import Preset
 from ..settings import ClusterSettings, Settings
-from .cluster_prefix import cluster_prefix
-from .keys import AUTHENTICATOR, SETTINGS
-
-CLIENT_ID = "neuro-cli"
-CALLBACK_URLS = [f"http://127.0.0.1:{port}" for port in (54540, 54541, 54542)]
 
 routes = web.RouteTableDef()
 

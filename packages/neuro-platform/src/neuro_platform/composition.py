@@ -1,0 +1,213 @@
+"""The composition root: every service of the server, built once, in dependency order.
+
+`build_services(settings)` is the one place where services are constructed and handed to each
+other; nothing is patched after construction. It also starts the background loops (disk
+refresh, job scheduler, removal sweeper, private registry and its garbage collection) in
+that order and, on leaving, stops them in reverse: the scheduler stops before the engine
+connection closes, the disks are unmounted after every job loop has stopped, and the database
+goes last. `app.py` stores what handlers need under the slices' application keys.
+
+Only the jobs services talk to the container engine, and connecting to it needs no running
+dockerd: a platform without one still serves everything but jobs.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import aiohttp
+
+from .auth.account_changes import AccountChanges, account_changes_path
+from .auth.login_throttle import LoginThrottle
+from .background import running_in_background
+from .core import Core, open_core
+from .disks.images import DiskImages
+from .disks.refresh import refresh_forever
+from .disks.repository import DiskRepository
+from .disks.service import DisksService
+from .jobs.capacity import NodeResources
+from .jobs.held_disks import disks_held_by_jobs
+from .jobs.job_images import JobImages
+from .jobs.job_mounts import JobMounts
+from .jobs.job_networks import JobNetworks
+from .jobs.job_tokens import JobScopedAuthenticator, JobTokenIssuer
+from .jobs.log_archive import LogArchive
+from .jobs.log_archiver import LogArchivers
+from .jobs.mount_staging import MountStaging
+from .jobs.repository import JobRepository
+from .jobs.scheduler import Scheduler
+from .jobs.service import JobsService
+from .jobs.volume_access import VolumeAccess
+from .orchestrator import DockerOrchestrator, Orchestrator
+from .permissions import PermissionService, SharingService
+from .registry.gc import collect_loop, registry_files
+from .registry.private import PrivateRegistry
+from .removals.sweeper import RemovalSweeper
+from .secrets.cipher import SecretCipher
+from .secrets.repository import SecretRepository
+from .secrets.service import SecretsService
+from .service_accounts.repository import ServiceAccountRepository
+from .service_accounts.service import ServiceAccountsService
+from .settings import Settings
+from .storage.app import storage_root
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    core: Core
+    # Knows the jobs (a job token ends with its job) and the service accounts (a role's
+    # token ends with its account).
+    authenticator: JobScopedAuthenticator
+    login_throttle: LoginThrottle
+    permissions: PermissionService
+    sharing: SharingService
+    service_accounts: ServiceAccountsService
+    secrets: SecretsService
+    disks: DisksService
+    orchestrator: Orchestrator
+    log_archive: LogArchive
+    job_tokens: JobTokenIssuer
+    job_images: JobImages
+    scheduler: Scheduler
+    jobs: JobsService
+    removals: RemovalSweeper
+    private_registry: PrivateRegistry
+    # Talks to the private registry only; bodies pass through undecoded.
+    registry_upstream: aiohttp.ClientSession
+
+
+@asynccontextmanager
+async def build_services(settings: Settings) -> AsyncIterator[Services]:
+    async with AsyncExitStack() as stack:
+        core = await stack.enter_async_context(open_core(settings))
+        sessions = core.sessions
+        clusters = tuple(c.name for c in settings.clusters)
+        job_repository = JobRepository(sessions)
+        service_account_repository = ServiceAccountRepository(sessions)
+        # Each reader of the account-changes file keeps its own idea of what it has seen.
+        changes_file = account_changes_path(settings.data_dir)
+        authenticator = JobScopedAuthenticator(
+            core.codec,
+            core.users,
+            job_repository,
+            role_tokens=service_account_repository,
+            account_changes=AccountChanges(changes_file),
+        )
+        permissions = PermissionService(
+            core.permission_repository, clusters=list(clusters), orgs=settings.all_orgs
+        )
+        service_accounts = ServiceAccountsService(
+            service_account_repository,
+            core.permission_repository,
+            core.codec,
+            clusters,
+            settings.public_url / "api" / "v1",
+        )
+        secrets = SecretsService(
+            SecretRepository(sessions), SecretCipher(settings.data_dir / "secrets-key"), permissions
+        )
+
+        disks = DisksService(
+            DiskRepository(sessions),
+            DiskImages(settings.disks.root or settings.data_dir / "disks"),
+            permissions,
+            settings.disks.max_total_bytes_per_user,
+            # Disk GC and `disk rm` must leave alone the disks that unfinished jobs hold.
+            in_use=functools.partial(disks_held_by_jobs, job_repository),
+        )
+        await disks.remount_all()
+        stack.push_async_callback(disks.unmount_unused)
+        await stack.enter_async_context(
+            running_in_background(
+                refresh_forever(disks, settings.disks.refresh_interval_s), "disk-refresh"
+            )
+        )
+
+        orchestrator = await stack.enter_async_context(
+            DockerOrchestrator(
+                instance=settings.orchestrator_instance,
+                docker_url=settings.jobs.docker_url,
+                pids_limit=settings.jobs.pids_limit,
+            )
+        )
+        log_archive = LogArchive(settings.log_archive_dir)
+        networks = JobNetworks(orchestrator, settings.data_dir / "job-hosts", permissions)
+        stack.callback(networks.close)
+        job_tokens = JobTokenIssuer(core.codec, settings.jobs_api_url / "api" / "v1")
+        job_images = JobImages(settings, permissions, core.users, job_tokens)
+        scheduler = Scheduler(
+            repository=job_repository,
+            orchestrator=orchestrator,
+            archivers=LogArchivers(log_archive, orchestrator, settings.jobs.log_cap_bytes),
+            tokens=job_tokens,
+            node=NodeResources.from_settings(settings.node),
+            quota=settings.jobs.max_running_jobs_per_user,
+            poll_interval_s=settings.jobs.poll_interval_s,
+            life_span_minute_s=settings.jobs.life_span_minute_s,
+            networks=networks,
+            mounts=JobMounts(
+                secrets,
+                disks,
+                settings.data_dir / "job-secrets",
+                MountStaging(settings.data_dir / "job-mounts"),
+                storage_root_of=lambda cluster: storage_root(settings, cluster),
+            ),
+            images=job_images,
+        )
+        stack.push_async_callback(scheduler.close)
+        jobs = JobsService(
+            job_repository,
+            permissions,
+            settings,
+            scheduler.node,
+            scheduler.wake,
+            VolumeAccess(job_repository, secrets, disks),
+            job_images,
+        )
+        await stack.enter_async_context(running_in_background(scheduler.run(), "job-scheduler"))
+
+        removals = RemovalSweeper(sessions, core.users, jobs, disks, AccountChanges(changes_file))
+        # Before serving: a removal made while the server was down must not leave the removed
+        # account's jobs running (their tokens act as the name) for a new account of the name.
+        await removals.sweep()
+        await stack.enter_async_context(running_in_background(removals.run(), "user-removals"))
+
+        private_registry = PrivateRegistry(registry_files(settings), settings.registry.binary)
+        # No total timeout: a layer may take long; a dead registry is noticed by the connection.
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=10)
+        registry_upstream = await stack.enter_async_context(
+            aiohttp.ClientSession(auto_decompress=False, timeout=timeout)
+        )
+        await stack.enter_async_context(
+            running_in_background(private_registry.run(), "private registry")
+        )
+        await stack.enter_async_context(
+            running_in_background(
+                collect_loop(private_registry, settings.registry.gc_interval_s), "registry gc"
+            )
+        )
+
+        yield Services(
+            settings=settings,
+            core=core,
+            authenticator=authenticator,
+            login_throttle=LoginThrottle(settings.auth.login_failures),
+            permissions=permissions,
+            sharing=SharingService(permissions, core.permission_repository),
+            service_accounts=service_accounts,
+            secrets=secrets,
+            disks=disks,
+            orchestrator=orchestrator,
+            log_archive=log_archive,
+            job_tokens=job_tokens,
+            job_images=job_images,
+            scheduler=scheduler,
+            jobs=jobs,
+            removals=removals,
+            private_registry=private_registry,
+            registry_upstream=registry_upstream,
+        )

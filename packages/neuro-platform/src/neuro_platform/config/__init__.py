@@ -1,0 +1,1 @@
+"""`/api/v1/config` and `/api/v1/ping`: what a client learns before it logs in."""
