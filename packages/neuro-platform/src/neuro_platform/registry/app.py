@@ -25,9 +25,10 @@ async def registry_context(app: web.Application) -> AsyncIterator[None]:
     app[PRIVATE_REGISTRY] = registry
     # No total timeout: a layer may take long; a dead registry is noticed by the connection.
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=10)
+    await registry.start()
     async with (
         aiohttp.ClientSession(auto_decompress=False, timeout=timeout) as session,
-        running_in_background(registry.run(), "private registry"),
+        running_in_background(registry.supervise(), "private registry"),
         running_in_background(
             collect_loop(registry, settings.registry.gc_interval_s), "registry gc"
         ),
