@@ -31,7 +31,7 @@ from .job_images import JobImages
 from .job_mounts import JobMounts
 from .job_networks import JobNetworks
 from .job_tokens import JobScopedAuthenticator, JobTokenIssuer
-from .keys import JOB_IMAGES, JOBS, LOG_ARCHIVE, MONITORING_CLUSTER, ORCHESTRATOR, SCHEDULER
+from .keys import JOBS, MONITORING_CLUSTER
 from .log_archive import LogArchive
 from .log_archiver import LogArchivers
 from .mount_staging import MountStaging
@@ -106,10 +106,6 @@ async def jobs_context(app: web.Application) -> AsyncIterator[None]:
             ),
             images=images,
         )
-        app[ORCHESTRATOR] = orchestrator
-        app[LOG_ARCHIVE] = archive
-        app[SCHEDULER] = scheduler
-        app[JOB_IMAGES] = images
         volume_access = VolumeAccess(repository, app[SECRETS], app[DISKS])
         # Disk GC and `disk rm` must leave alone the disks that unfinished jobs hold.
         app[DISKS].in_use = volume_access.in_use
