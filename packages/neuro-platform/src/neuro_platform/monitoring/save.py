@@ -15,6 +15,7 @@ from aiohttp import web
 
 from ..api.keys import AUTHENTICATOR
 from ..auth.identity import NotAuthenticatedError, request_token
+from ..permissions.actions import Action
 from .keys import MONITORING
 
 NDJSON = "application/x-ndjson"
@@ -30,7 +31,9 @@ async def save(request: web.Request) -> web.StreamResponse:
     if token is None:  # authenticated some other way: there is no token to push with
         raise NotAuthenticatedError("job save needs a bearer token")
     monitoring = request.config_dict[MONITORING]
-    job, target = await monitoring.save_target(user, request.match_info["id"], await request.json())
+    # The job first: without write on it the answer is 403 (or 404), whatever the body.
+    job = await monitoring.job(user, request.match_info["id"], Action.WRITE)
+    target = await monitoring.save_target(user, job, await request.json())
     response = web.StreamResponse(headers={"Content-Type": NDJSON})
     await response.prepare(request)
     try:

@@ -123,17 +123,16 @@ class MonitoringService:
         """Where the proxy reaches the job's HTTP port; None when it is not running."""
         return await self._orchestrator.ip_address(job.id)
 
-    async def save_target(self, user: str, id_or_name: str, body: object) -> tuple[Job, SaveTarget]:
-        """Everything `job save` can refuse, checked before the stream starts: 403 without
-        write on the job or on the image, 400 for an image outside the job's cluster's
-        registry, 404 for a job that is not running."""
-        job = await self.job(user, id_or_name, Action.WRITE)
+    async def save_target(self, user: str, job: Job, body: object) -> SaveTarget:
+        """Everything `job save` can refuse, checked before the stream starts (`job` comes
+        from `job(..., WRITE)`): 403 without write on the image, 400 for an image outside
+        the job's cluster's registry, 404 for a job that is not running."""
         target = await self._images.save_target(user, job, body)
         if job.status is not JobStatus.RUNNING:
             raise ContainerNotRunningError(
                 f"Job {job.id} is not running (it is {job.status}): only a running job can be saved"
             )
-        return job, target
+        return target
 
     async def save(
         self, job: Job, target: SaveTarget, token: str
