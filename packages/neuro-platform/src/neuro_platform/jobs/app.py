@@ -7,12 +7,10 @@ start, so a platform without dockerd still serves everything but jobs.
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from ..api.cluster_prefix import cluster_prefix
 from ..api.keys import AUTHENTICATOR, PERMISSIONS, SESSIONS, SETTINGS, USERS
@@ -21,28 +19,25 @@ from ..background import running_in_background
 from ..disks.keys import DISKS
 from ..monitoring import handlers as monitoring_handlers
 from ..monitoring import interactive, port_forward, save
-from ..orchestrator import (
-    ContainerNotFoundError,
-    ContainerNotRunningError,
-    DockerOrchestrator,
-)
-from ..permissions import PermissionDeniedError
+from ..monitoring.keys import MONITORING
+from ..monitoring.service import MonitoringService
+from ..orchestrator import DockerOrchestrator
 from ..secrets.keys import SECRETS
 from ..settings import ClusterSettings, Settings
 from ..storage.app import storage_root
 from . import handlers
 from .capacity import NodeResources
-from .job_images import ImageAccessDeniedError, JobImages
+from .job_images import JobImages
 from .job_mounts import JobMounts
 from .job_networks import JobNetworks
 from .job_tokens import JobScopedAuthenticator, JobTokenIssuer
-from .keys import JOB_IMAGES, JOBS, LOG_ARCHIVE, MONITORING_CLUSTER, ORCHESTRATOR, SCHEDULER
+from .keys import JOBS, MONITORING_CLUSTER
 from .log_archive import LogArchive
 from .log_archiver import LogArchivers
 from .mount_staging import MountStaging
 from .repository import JobRepository
 from .scheduler import Scheduler
-from .service import JobLookupError, JobsService
+from .service import JobsService
 from .volume_access import VolumeAccess
 
 log = logging.getLogger(__name__)
@@ -58,7 +53,7 @@ def mount_jobs(api: web.Application, settings: Settings) -> None:
 
 
 def create_jobs_app(cluster: ClusterSettings, *, with_jobs_api: bool = True) -> web.Application:
-    app = web.Application(middlewares=[_jobs_error_middleware])
+    app = web.Application()
     app[MONITORING_CLUSTER] = cluster
     # Fixed paths first, so `capacity` is not taken for a job id.
     app.add_routes(monitoring_handlers.fixed_routes)
@@ -111,10 +106,6 @@ async def jobs_context(app: web.Application) -> AsyncIterator[None]:
             ),
             images=images,
         )
-        app[ORCHESTRATOR] = orchestrator
-        app[LOG_ARCHIVE] = archive
-        app[SCHEDULER] = scheduler
-        app[JOB_IMAGES] = images
         volume_access = VolumeAccess(repository, app[SECRETS], app[DISKS])
         # Disk GC and `disk rm` must leave alone the disks that unfinished jobs hold.
         app[DISKS].in_use = volume_access.in_use
@@ -127,42 +118,10 @@ async def jobs_context(app: web.Application) -> AsyncIterator[None]:
             volume_access,
             images,
         )
+        app[MONITORING] = MonitoringService(app[JOBS], orchestrator, scheduler, archive, images)
         try:
             async with running_in_background(scheduler.run(), "job-scheduler"):
                 yield
         finally:
             await scheduler.close()
             networks.close()
-
-
-@web.middleware
-async def _jobs_error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Job lookups answer 404; websocket handshakes also carry the error in `X-Error`
-    (docs/protocol.md §1), which is all a websocket client gets to see."""
-    try:
-        return await handler(request)
-    except (JobLookupError, ContainerNotFoundError, ContainerNotRunningError) as e:
-        raise _json_http_error(web.HTTPNotFound, {"error": str(e)}) from e
-    except ImageAccessDeniedError as e:
-        body = {"error": e.message, "missing": [p.to_json() for p in e.missing]}
-        raise _json_http_error(web.HTTPForbidden, body) from e
-    except PermissionDeniedError as e:
-        if not _is_websocket(request):
-            raise
-        body = {"missing": [p.to_json() for p in e.missing]}
-        raise _json_http_error(web.HTTPForbidden, body) from e
-    except ValueError as e:
-        if not _is_websocket(request):
-            raise
-        raise _json_http_error(web.HTTPBadRequest, {"error": str(e)}) from e
-
-
-def _is_websocket(request: web.Request) -> bool:
-    return request.headers.get("Upgrade", "").lower() == "websocket"
-
-
-def _json_http_error(
-    kind: type[web.HTTPException], body: Mapping[str, object]
-) -> web.HTTPException:
-    text = json.dumps(body)
-    return kind(text=text, content_type="application/json", headers={"X-Error": text})

@@ -15,7 +15,7 @@ from ..api.validation import read_json, read_query
 from ..permissions.uris import org_from_wire
 from .entities import Job, JobStatus
 from .keys import JOBS
-from .repository import JobQuery
+from .queries import JobQuery
 from .schema import JobListQuery, JobSubmissionBody, LifeSpanBody
 from .service import JobFilter
 from .submission import parse_submission

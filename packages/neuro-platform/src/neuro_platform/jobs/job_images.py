@@ -36,8 +36,7 @@ class ImageAccessDeniedError(PermissionDeniedError):
     """403 `{"error": ..., "missing": [...]}`: a CLI shows the sentence."""
 
     def __init__(self, message: str, missing: Permission) -> None:
-        super().__init__([missing])
-        self.message = message
+        super().__init__([missing], message)
 
 
 @dataclass(frozen=True)

@@ -11,37 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .codec import decode_container, decode_status, encode_options, encode_status
-from .entities import ACTIVE_STATUSES, Job, JobPriority, JobStatus, RestartPolicy
+from .entities import ACTIVE_STATUSES, Job, JobPriority, RestartPolicy
 from .models import JobRow
-
-
-class JobNotFoundError(LookupError):
-    pass
-
-
-@dataclass(frozen=True)
-class JobQuery:
-    """What the database can narrow by; the service filters the rest (tags, permissions)."""
-
-    statuses: Collection[JobStatus] = ()
-    owners: Collection[str] = ()
-    name: str | None = None
-    cluster_name: str | None = None
-    org_name: str | None = None
-    filter_org: bool = False
-    since: datetime | None = None
-    until: datetime | None = None
-    reverse: bool = False
-
+from .queries import JobNotFoundError, JobQuery
 
 CACHED_JOBS = 10_000  # the most recently used jobs kept in memory
 

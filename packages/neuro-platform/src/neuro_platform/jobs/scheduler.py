@@ -49,7 +49,8 @@ from .job_mounts import JobMounts
 from .job_networks import JobNetworks
 from .job_tokens import JobTokenIssuer
 from .log_archiver import LogArchivers
-from .repository import JobQuery, JobRepository
+from .queries import JobQuery
+from .repository import JobRepository
 from .submission import PASSED_CONFIG_ENV
 
 log = logging.getLogger(__name__)

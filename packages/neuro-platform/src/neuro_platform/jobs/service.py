@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from ..errors import NotFoundError
 from ..orchestrator import JobReason
 from ..permissions import Permission, PermissionDeniedError, PermissionService
 from ..permissions.actions import Action
@@ -21,12 +22,13 @@ from .capacity import NodeResources
 from .entities import ACTIVE_STATUSES, MIB, Job, JobStatus, StatusItem
 from .job_images import JobImages
 from .privileged import require_privileged
-from .repository import JobNotFoundError, JobQuery, JobRepository
+from .queries import JobNotFoundError, JobQuery
+from .repository import JobRepository
 from .submission import Submission, SubmissionError
 from .volume_access import VolumeAccess
 
 
-class JobLookupError(LookupError):
+class JobLookupError(NotFoundError):
     """No such job, or none the caller may see: 404 either way, so ids do not leak."""
 
 

@@ -17,7 +17,8 @@ from ..disks.service import DiskNotFoundError, DisksService
 from ..permissions.uris import parse_uri
 from ..secrets.service import SecretNotFoundError, SecretsService
 from .entities import ACTIVE_STATUSES, Container
-from .repository import JobQuery, JobRepository
+from .queries import JobQuery
+from .repository import JobRepository
 from .submission import SubmissionError
 
 
