@@ -25,11 +25,11 @@ from ..api.access_log import redact_token
 from ..api.keys import AUTHENTICATOR, SETTINGS
 from ..auth.identity import TOKEN_QUERY_PARAMETER, NotAuthenticatedError, request_token
 from ..jobs.entities import Job, JobStatus
+from ..jobs.host_names import job_label
 from ..jobs.keys import JOBS, ORCHESTRATOR
 from ..jobs.service import JobLookupError
 from ..permissions.actions import Action
 from .cookies import PROXY_COOKIE, sets_platform_cookie, without_platform_cookies
-from .hosts import job_label
 
 PROXY_SESSION = web.AppKey("proxy_session", aiohttp.ClientSession)
 # Headers about one connection, not the message (RFC 9110 7.6.1), plus ones we set.
@@ -85,7 +85,7 @@ async def proxy(request: web.Request) -> web.StreamResponse:
     if label is None:
         raise JobLookupError(f"No job is served at {request.host!r}")
     job = await request.config_dict[JOBS].by_host_label(label)
-    http = job.container.http
+    http = job.spec.container.http
     if http is None:
         raise web.HTTPNotFound(reason=f"Job {job.id} exposes no HTTP port")
     if http.requires_auth:

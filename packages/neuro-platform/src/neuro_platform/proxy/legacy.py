@@ -11,8 +11,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..api.keys import SETTINGS
-from ..jobs.views import http_url
-from .hosts import is_host_label
+from ..jobs.host_names import http_url, is_host_label
 
 PREFIX = "jobs-http"
 
