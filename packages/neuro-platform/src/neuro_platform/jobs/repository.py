@@ -179,7 +179,7 @@ class JobRepository:
                 if row is None:
                     raise JobNotFoundError(job_id)
                 job = change(_from_row(row))
-                _copy_into(row, job)
+                _fill_row(row, job)
             self._remember(job)  # committed, and under the lock: in commit order
         if (changed := self._changes.pop(job_id, None)) is not None:
             changed.set()  # committed: a waiter that reads the job now sees the change
@@ -202,11 +202,11 @@ class JobRepository:
 
 def _to_row(job: Job) -> JobRow:
     row = JobRow(id=job.id, created_at=job.created_at)
-    _copy_into(row, job)
+    _fill_row(row, job)
     return row
 
 
-def _copy_into(row: JobRow, job: Job) -> None:
+def _fill_row(row: JobRow, job: Job) -> None:
     """The job's runtime state into columns, its spec into one document (`codec.py`)."""
     row.owner = job.owner
     row.cluster_name = job.cluster_name

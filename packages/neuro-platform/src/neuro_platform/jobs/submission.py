@@ -53,7 +53,7 @@ def parse_submission(
     if org_name not in cluster.orgs:
         raise SubmissionError(f"Organization {org_name!r} is not part of cluster {cluster.name!r}")
     if from_preset:
-        if body.preset_name is None:
+        if not body.preset_name:  # absent, null or ""
             preset = default_preset(cluster.presets)
         elif (named := preset_named(cluster.presets, body.preset_name)) is not None:
             preset = named
