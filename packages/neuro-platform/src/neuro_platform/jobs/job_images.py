@@ -77,7 +77,7 @@ class JobImages:
 
     async def pull_auth(self, job: Job) -> RegistryAuth | None:
         """The credentials the engine pulls the job's image with; None for other registries."""
-        if self.reference(job.container.image) is None:
+        if self.reference(job.spec.container.image) is None:
             return None
         account = await self._users.get(job.owner)
         token = self._tokens.registry_token(

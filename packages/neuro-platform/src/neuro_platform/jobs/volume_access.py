@@ -81,12 +81,14 @@ class VolumeAccess:
         return {
             v.disk_id
             for job in await self._repository.scheduling_queue()
-            for v in job.container.disk_volumes
+            for v in job.spec.container.disk_volumes
         }
 
     async def _writers(self) -> set[str]:
         active = await self._repository.find(JobQuery(statuses=ACTIVE_STATUSES))
-        return {v.disk_id for job in active for v in job.container.disk_volumes if not v.read_only}
+        return {
+            v.disk_id for job in active for v in job.spec.container.disk_volumes if not v.read_only
+        }
 
 
 def _require_cluster(uri: str, cluster_name: str) -> None:

@@ -26,12 +26,12 @@ from ..api.keys import AUTHENTICATOR, SETTINGS
 from ..auth.identity import TOKEN_QUERY_PARAMETER, NotAuthenticatedError, request_token
 from ..errors import NotFoundError
 from ..jobs.entities import Job, JobStatus
+from ..jobs.host_names import job_label
 from ..jobs.keys import JOBS
 from ..jobs.service import JobLookupError
 from ..monitoring.keys import MONITORING
 from ..permissions.actions import Action
 from .cookies import PROXY_COOKIE, sets_platform_cookie, without_platform_cookies
-from .hosts import job_label
 
 PROXY_SESSION = web.AppKey("proxy_session", aiohttp.ClientSession)
 # Headers about one connection, not the message (RFC 9110 7.6.1), plus ones we set.
@@ -79,7 +79,7 @@ async def proxy(request: web.Request) -> web.StreamResponse:
     if label is None:
         raise JobLookupError(f"No job is served at {request.host!r}")
     job = await request.config_dict[JOBS].by_host_label(label)
-    http = job.container.http
+    http = job.spec.container.http
     if http is None:
         raise NotFoundError(f"Job {job.id} exposes no HTTP port")
     if http.requires_auth:

@@ -12,8 +12,7 @@ from aiohttp import web
 
 from ..api.keys import SETTINGS
 from ..errors import NotFoundError
-from ..jobs.views import http_url
-from .hosts import is_host_label
+from ..jobs.host_names import http_url, is_host_label
 
 PREFIX = "jobs-http"
 
