@@ -22,6 +22,7 @@ DOCKER_FIXTURES = frozenset(
     {
         "busybox_image",
         "debian_image",
+        "cli_image",
         "instance",
         "orchestrator",
         "make_server",
