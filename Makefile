@@ -4,8 +4,15 @@ SHELL := /bin/bash
 LOGS := $(CURDIR)/.cache/logs
 PACKAGES := neuro-sdk neuro-cli neuro-platform
 export NEURO_TEST_POSTGRES_URL ?= postgresql+asyncpg://neuro:neuro@127.0.0.1:5432/neuro
+# Compiled bytecode is kept (in .cache/pycache), even where the environment says not to write
+# it: without it every Python process the tests start (each server, each CLI run) compiles
+# every module it imports again, 2-6 s here, which made up most of a server's start.
+unexport PYTHONDONTWRITEBYTECODE
+export PYTHONPYCACHEPREFIX ?= $(CURDIR)/.cache/pycache
+# What the tests need beyond this machine's Python: test-fast leaves those tests out.
+FAST_TESTS := not docker and not postgres and not browser and not interop
 
-.PHONY: demo test setup services lint format typecheck docs pytest demo-stop
+.PHONY: demo test test-fast setup services lint format typecheck docs pytest demo-stop
 
 ## Install what is missing, start the platform in the background, log the CLI in as a demo user.
 demo: setup services
@@ -17,6 +24,10 @@ demo-stop:
 
 ## Install what is missing, start the services the tests need, run every check.
 test: setup services lint typecheck docs pytest
+
+## The tests that need no dockerd, no PostgreSQL, no browser and not the original CLI.
+test-fast:
+	uv run pytest -q -m "$(FAST_TESTS)" packages
 
 setup:
 	@mkdir -p $(LOGS)

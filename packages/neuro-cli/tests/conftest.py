@@ -11,7 +11,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from neuro_cli.main import cli
-from neuro_platform.testing.fixtures import platform_server  # noqa: F401
+from neuro_platform.testing.fixtures import (  # noqa: F401 (fixtures)
+    jobs_platform_server,
+    platform_server,
+    shared_platform_server,
+)
 from neuro_platform.testing.server import PlatformServer, running_platform
 
 TESTS_DIR = Path(__file__).parent

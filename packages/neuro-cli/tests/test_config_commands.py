@@ -13,6 +13,12 @@ Neuro = Callable[..., Result]
 LogIn = Callable[..., str]
 
 
+@pytest.fixture
+def platform_server(shared_platform_server: PlatformServer) -> PlatformServer:
+    """These tests keep their state in their own config dirs and only log in: one server will do."""
+    return shared_platform_server
+
+
 def test_login_with_token_then_show(
     neuro: Neuro, log_in: LogIn, platform_server: PlatformServer
 ) -> None:

@@ -14,6 +14,12 @@ SignIn = Callable[[str, str, str], str]
 ReadCode = Callable[[str], str]
 
 
+@pytest.fixture
+def platform_server(shared_platform_server: PlatformServer) -> PlatformServer:
+    """These tests keep their state in their own config dirs and only log in: one server will do."""
+    return shared_platform_server
+
+
 class NeuroProcess:
     """A running ``neuro`` whose output is read line by line while it waits for input."""
 

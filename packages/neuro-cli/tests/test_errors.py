@@ -4,12 +4,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import jwt
+import pytest
 from click.testing import Result
 
 from neuro_platform.testing.server import PlatformServer
 
 Neuro = Callable[..., Result]
 LogIn = Callable[..., str]
+
+
+@pytest.fixture
+def platform_server(shared_platform_server: PlatformServer) -> PlatformServer:
+    """These tests only log in, or fail to: one server will do."""
+    return shared_platform_server
 
 
 def forged_token(user: str) -> str:

@@ -2,32 +2,23 @@
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from click.testing import Result
 
-from neuro_platform.testing.server import PlatformServer, running_jobs_platform
+from neuro_platform.testing.server import PlatformServer
 
 BUSYBOX = "neuro-base/busybox:latest"
 Neuro = Callable[..., Result]
 JOB_ID = re.compile(r"job-[0-9a-f-]{36}")
-INSTANCE = "cli-jobs-tests"
-
-
-@pytest.fixture(scope="module")
-def jobs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
-    directory = tmp_path_factory.mktemp("server")
-    users = {"alice": "alice-password", "bob": "bob-password"}
-    with running_jobs_platform(directory, INSTANCE, users=users) as server:
-        yield server
 
 
 @pytest.fixture
 def neuro_alice(
-    jobs_server: PlatformServer, neuro: Neuro, log_in: Callable[[PlatformServer], str]
+    jobs_platform_server: PlatformServer, neuro: Neuro, log_in: Callable[[PlatformServer], str]
 ) -> Neuro:
-    log_in(jobs_server)
+    log_in(jobs_platform_server)
     return neuro
 
 

@@ -14,26 +14,22 @@ import termios
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from neuro_platform.orchestrator.testing import build_base_image
-from neuro_platform.testing.server import PlatformServer, running_jobs_platform
+from neuro_platform.testing.server import PlatformServer
 
 BUSYBOX = "neuro-base/busybox:latest"
-INSTANCE = "cli-interactive-tests"
 JOB_ID = re.compile(r"job-[0-9a-f-]{36}")
 Neuro = Callable[..., subprocess.CompletedProcess[bytes]]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
-    directory = tmp_path_factory.mktemp("server")
-    users = {"alice": "alice-password"}
-    with running_jobs_platform(directory, INSTANCE, users=users) as server:
-        yield server
+@pytest.fixture
+def server(jobs_platform_server: PlatformServer) -> PlatformServer:
+    return jobs_platform_server
 
 
 @pytest.fixture

@@ -2,32 +2,26 @@
 
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from neuro_platform.testing.original_cli import run_original as original
-from neuro_platform.testing.server import PlatformServer, running_jobs_platform
+from neuro_platform.testing.server import PlatformServer
 
 BUSYBOX = "neuro-base/busybox:latest"
-INSTANCE = "interop-jobs-tests"
 
 pytestmark = pytest.mark.interop
 
 
-@pytest.fixture(scope="module")
-def jobs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
-    directory = tmp_path_factory.mktemp("server")
-    users = {"alice": "alice-password"}
-    with running_jobs_platform(directory, INSTANCE, users=users) as server:
-        yield server
-
-
-def test_original_cli_runs_and_manages_jobs(jobs_server: PlatformServer, tmp_path: Path) -> None:
+def test_original_cli_runs_and_manages_jobs(
+    jobs_platform_server: PlatformServer, tmp_path: Path
+) -> None:
     config_dir = tmp_path / "original"
-    token = jobs_server.issue_token("alice")
-    login = original(config_dir, "config", "login-with-token", token, str(jobs_server.api_url))
+    token = jobs_platform_server.issue_token("alice")
+    login = original(
+        config_dir, "config", "login-with-token", token, str(jobs_platform_server.api_url)
+    )
     assert login.returncode == 0, login.stderr
 
     run = original(config_dir, "run", "--no-tty", "-n", "interop-echo", BUSYBOX, "--", "echo", "hi")

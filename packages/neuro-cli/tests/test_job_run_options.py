@@ -15,6 +15,8 @@ BUSYBOX = "neuro-base/busybox:latest"
 INSTANCE = "cli-run-options-tests"
 Neuro = Callable[..., Result]
 JOB_ID = re.compile(r"job-[0-9a-f-]{36}")
+# Its server (one running job per user) is its own, so the docker marker is not implied.
+pytestmark = pytest.mark.docker
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import re
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,29 +14,18 @@ from click.testing import Result
 from yarl import URL
 
 import neuro_sdk
-from neuro_platform.orchestrator.testing import build_base_image
 from neuro_platform.testing.original_cli import run_original
-from neuro_platform.testing.server import PlatformServer, running_jobs_platform
+from neuro_platform.testing.server import PlatformServer
 
 BUSYBOX = "neuro-base/busybox:latest"
-INSTANCE = "cli-volumes-tests"
 Neuro = Callable[..., Result]
-
-
-@pytest.fixture(scope="module")
-def volumes_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
-    build_base_image("busybox")
-    directory = tmp_path_factory.mktemp("server")
-    users = {"alice": "alice-password"}
-    with running_jobs_platform(directory, INSTANCE, users=users) as server:
-        yield server
 
 
 @pytest.fixture
 def neuro_alice(
-    volumes_server: PlatformServer, neuro: Neuro, log_in: Callable[[PlatformServer], str]
+    jobs_platform_server: PlatformServer, neuro: Neuro, log_in: Callable[[PlatformServer], str]
 ) -> Neuro:
-    log_in(volumes_server)
+    log_in(jobs_platform_server)
     return neuro
 
 
@@ -142,15 +131,15 @@ def test_run_refuses_a_malformed_volume(neuro_alice: Neuro) -> None:
 
 @pytest.mark.interop
 def test_original_cli_mounts_a_storage_folder(
-    volumes_server: PlatformServer, neuro_alice: Neuro, tmp_path: Path
+    jobs_platform_server: PlatformServer, neuro_alice: Neuro, tmp_path: Path
 ) -> None:
     config_dir = tmp_path / "original"
 
     def original(*args: str) -> subprocess.CompletedProcess[str]:
         return run_original(config_dir, *args)
 
-    token = volumes_server.issue_token("alice")
-    login = original("config", "login-with-token", token, str(volumes_server.api_url))
+    token = jobs_platform_server.issue_token("alice")
+    login = original("config", "login-with-token", token, str(jobs_platform_server.api_url))
     assert login.returncode == 0, login.stderr
     run = original(
         "run", "--no-tty", "-n", "interop-volume", "-v", "storage:interop:/mnt", BUSYBOX,

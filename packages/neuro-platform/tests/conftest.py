@@ -12,11 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 
 from neuro_platform.db.engine import create_engine, create_session_factory
 from neuro_platform.db.migrate import upgrade_to_head
-from neuro_platform.testing.fixtures import platform_server  # noqa: F401
+from neuro_platform.testing.fixtures import (  # noqa: F401 (fixtures)
+    platform_server,
+    shared_platform_server,
+)
 
 POSTGRES_URL_ENV = "NEURO_TEST_POSTGRES_URL"
 # PostgreSQL joins the parameters only where a server is provided (make test always does).
-DATABASE_BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get(POSTGRES_URL_ENV) else [])
+DATABASE_BACKENDS = [pytest.param("sqlite")] + (
+    [pytest.param("postgres", marks=pytest.mark.postgres)]
+    if os.environ.get(POSTGRES_URL_ENV)
+    else []
+)
 
 
 @pytest.fixture(params=DATABASE_BACKENDS)

@@ -21,7 +21,8 @@ from neuro_platform.app import create_app
 from neuro_platform.composition import build_services
 from neuro_platform.disks.keys import DISKS
 from neuro_platform.jobs.job_tokens import JobScopedAuthenticator
-from neuro_platform.jobs.keys import JOB_IMAGES, JOBS, LOG_ARCHIVE, ORCHESTRATOR, SCHEDULER
+from neuro_platform.jobs.keys import JOBS
+from neuro_platform.monitoring.keys import MONITORING
 from neuro_platform.registry.keys import PRIVATE_REGISTRY, UPSTREAM
 from neuro_platform.secrets.keys import SECRETS
 from neuro_platform.service_accounts.keys import SERVICE_ACCOUNTS
@@ -178,7 +179,7 @@ async def test_the_application_serves_the_services_under_their_keys(tmp_path: Pa
     try:
         assert isinstance(app[AUTHENTICATOR], JobScopedAuthenticator)
         keys: list[web.AppKey[Any]] = [USERS, GRANTS, PERMISSIONS, SHARING, SERVICE_ACCOUNTS]
-        keys += [SECRETS, DISKS, JOBS, SCHEDULER, ORCHESTRATOR, LOG_ARCHIVE, JOB_IMAGES]
+        keys += [SECRETS, DISKS, JOBS, MONITORING]
         assert [key for key in [*keys, PRIVATE_REGISTRY] if key not in app] == []
         assert not app[UPSTREAM].closed
         assert _running_background_tasks() == BACKGROUND_TASKS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from neuro_platform.permissions.uris import org_from_wire, owned_uri, owner_parts, parse_uri
-from neuro_platform.secrets.repository import SecretRef
+from neuro_platform.secrets.entities import SecretRef
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,8 @@ import pytest
 from yarl import URL
 
 from neuro_platform.api.access_log import redact_token
-from neuro_platform.jobs.views import http_url
+from neuro_platform.jobs.host_names import http_url, job_label
 from neuro_platform.proxy.cookies import sets_platform_cookie, without_platform_cookies
-from neuro_platform.proxy.hosts import job_label
 from neuro_platform.settings import SettingsError, load_settings
 
 DOMAIN = "jobs.localhost"

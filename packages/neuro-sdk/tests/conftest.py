@@ -10,7 +10,11 @@ import pytest
 from yarl import URL
 
 import neuro_sdk
-from neuro_platform.testing.fixtures import platform_server  # noqa: F401
+from neuro_platform.testing.fixtures import (  # noqa: F401 (fixtures)
+    jobs_platform_server,
+    platform_server,
+    shared_platform_server,
+)
 from neuro_platform.testing.server import PlatformServer
 from neuro_sdk._auth_token import _AuthToken
 from neuro_sdk._cluster import Cluster, Preset

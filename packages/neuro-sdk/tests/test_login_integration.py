@@ -23,6 +23,12 @@ TWO_CLUSTERS = {
 }
 
 
+@pytest.fixture
+def platform_server(shared_platform_server: PlatformServer) -> PlatformServer:
+    """These tests keep their state in their own config dirs and only log in: one server will do."""
+    return shared_platform_server
+
+
 async def test_login_with_token_then_get(platform_server: PlatformServer, config_dir: Path) -> None:
     token = platform_server.issue_token("alice")
     await neuro_sdk.login_with_token(token, url=platform_server.api_url, path=config_dir)

@@ -25,7 +25,8 @@ from .config import handlers as config_handlers
 from .disks.app import mount_disks
 from .disks.keys import DISKS
 from .jobs.app import mount_jobs
-from .jobs.keys import JOB_IMAGES, JOBS, LOG_ARCHIVE, ORCHESTRATOR, SCHEDULER
+from .jobs.keys import JOBS
+from .monitoring.keys import MONITORING
 from .proxy import legacy
 from .proxy.app import create_proxy_app
 from .registry.app import mount_registry
@@ -90,10 +91,7 @@ def _store(app: web.Application, services: Services) -> None:
     app[SERVICE_ACCOUNTS] = services.service_accounts
     app[SECRETS] = services.secrets
     app[DISKS] = services.disks
-    app[ORCHESTRATOR] = services.orchestrator
-    app[LOG_ARCHIVE] = services.log_archive
-    app[SCHEDULER] = services.scheduler
-    app[JOB_IMAGES] = services.job_images
     app[JOBS] = services.jobs
+    app[MONITORING] = services.monitoring
     app[PRIVATE_REGISTRY] = services.private_registry
     app[UPSTREAM] = services.registry_upstream

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -17,6 +18,8 @@ from .app import create_app
 from .auth.users import UserError
 from .data_dir import DataDirInUseError, lock_data_dir
 from .jobs.api_listener import bind_jobs_listener
+from .registry.gc import DEFAULT_WAIT_S as DEFAULT_GC_WAIT_S
+from .registry.gc import collect_garbage
 from .settings import CommandLineOverrides, Settings, SettingsError, load_settings
 
 T = TypeVar("T")
@@ -226,3 +229,29 @@ def user_revoke_privileged(settings: Settings, name: str, clusters: tuple[str, .
             click.echo(f"Revoked privileged jobs of {name} on cluster {cluster}")
         else:
             click.echo(f"{name} had no privileged grant on cluster {cluster}")
+
+
+@admin.group()
+def registry() -> None:
+    """Maintain the private image registry."""
+
+
+@registry.command("gc")
+@click.option(
+    "--wait-s",
+    type=click.FloatRange(min=1),
+    default=DEFAULT_GC_WAIT_S,
+    show_default=True,
+    help="How long to wait for a running server to collect.",
+)
+@click.pass_obj
+def registry_gc(settings: Settings, wait_s: float) -> None:
+    """Delete untagged manifests and the blobs no manifest uses.
+
+    While a server runs, it collects (pushes get 503 + Retry-After meanwhile); otherwise
+    this command collects itself, holding the data dir so no server starts meanwhile."""
+    try:
+        summary = asyncio.run(collect_garbage(settings, wait_s))
+    except (RuntimeError, OSError) as e:  # GarbageCollectionError, RegistryUnavailableError
+        raise click.ClickException(str(e)) from e
+    click.echo(f"Registry garbage collection: {summary}")

@@ -41,6 +41,7 @@ from .jobs.repository import JobRepository
 from .jobs.scheduler import Scheduler
 from .jobs.service import JobsService
 from .jobs.volume_access import VolumeAccess
+from .monitoring.service import MonitoringService
 from .orchestrator import DockerOrchestrator, Orchestrator
 from .permissions import PermissionService, SharingService
 from .registry.gc import collect_loop, registry_files
@@ -74,6 +75,8 @@ class Services:
     job_images: JobImages
     scheduler: Scheduler
     jobs: JobsService
+    # The only way handlers reach the engine: logs, usage, exec, port forwarding, save.
+    monitoring: MonitoringService
     removals: RemovalSweeper
     private_registry: PrivateRegistry
     # Talks to the private registry only; bodies pass through undecoded.
@@ -182,8 +185,10 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         registry_upstream = await stack.enter_async_context(
             aiohttp.ClientSession(auto_decompress=False, timeout=timeout)
         )
+        # Started before serving, so the first push finds it; then restarted whenever it ends.
+        await private_registry.start()
         await stack.enter_async_context(
-            running_in_background(private_registry.run(), "private registry")
+            running_in_background(private_registry.supervise(), "private registry")
         )
         await stack.enter_async_context(
             running_in_background(
@@ -207,6 +212,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             job_images=job_images,
             scheduler=scheduler,
             jobs=jobs,
+            monitoring=MonitoringService(jobs, orchestrator, scheduler, log_archive, job_images),
             removals=removals,
             private_registry=private_registry,
             registry_upstream=registry_upstream,

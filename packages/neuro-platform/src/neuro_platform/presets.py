@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -20,3 +21,13 @@ class Preset:
     @property
     def memory_mb(self) -> int:
         return self.memory // 1024**2
+
+
+def default_preset(presets: Sequence[Preset]) -> Preset:
+    """The preset a job gets when it names none: the cluster's first (settings refuse a
+    cluster without presets)."""
+    return presets[0]
+
+
+def preset_named(presets: Sequence[Preset], name: str) -> Preset | None:
+    return next((p for p in presets if p.name == name), None)

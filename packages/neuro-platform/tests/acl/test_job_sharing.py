@@ -15,6 +15,8 @@ from neuro_platform.orchestrator.testing import build_base_image, remove_instanc
 from neuro_platform.testing import PlatformServer, running_platform
 from neuro_platform.testing.fixtures import USERS
 
+pytestmark = pytest.mark.docker  # its server runs real jobs
+
 FINISHED = {"succeeded", "failed", "cancelled"}
 
 

@@ -7,6 +7,8 @@ platform itself leaves jobs running when it stops: that is what re-adoption is f
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
@@ -15,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from neuro_platform.orchestrator.naming import container_name
 from neuro_platform.orchestrator.testing import build_base_image, remove_instance_containers
 from neuro_platform.testing import PlatformServer, running_platform
 from neuro_platform.testing.fixtures import USERS
@@ -116,3 +119,18 @@ def busybox_job(command: str, **fields: Any) -> Mapping[str, Any]:
         "preset_name": "small",
         **fields,
     }
+
+
+async def wait_for_container(
+    instance: str, job_id: str, done: Callable[[subprocess.CompletedProcess[str]], bool], *args: str
+) -> None:
+    """Asks dockerd `docker ARGS <the job's container>` until `done(answer)`: for what a job
+    does while no platform runs to be asked. No deadline: the test's timeout is one."""
+    name = container_name(instance, job_id)
+    while True:
+        answer = await asyncio.to_thread(
+            subprocess.run, ["docker", *args, name], capture_output=True, text=True, check=False
+        )
+        if done(answer):
+            return
+        await asyncio.sleep(0.1)

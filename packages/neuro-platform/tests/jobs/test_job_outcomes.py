@@ -3,7 +3,6 @@ its internal host names, or keeps running while the platform restarts."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 from neuro_platform.orchestrator.testing import build_base_image
 
 from .client import JobsClient
-from .conftest import ServerFactory, busybox_job
+from .conftest import ServerFactory, busybox_job, wait_for_container
 
 # A web server job: answers /hello.txt with "served" once it says it is listening.
 SERVE = (
@@ -115,7 +114,8 @@ async def test_a_job_keeps_its_complete_output_across_a_platform_restart(
             await alice.wait_for(job["id"], ["running"])
             async with alice.session.get(alice.jobs_url / job["id"] / "log") as response:
                 assert await response.content.readline() == b"before\n"
-    await asyncio.sleep(4)  # `during` is written while no platform runs
+    # `during` is written while no platform runs.
+    await wait_for_container(instance, job["id"], lambda answer: "during" in answer.stdout, "logs")
     with make_server(instance=instance, tmp_path=directory, restart=True) as server:
         async with JobsClient(server, "alice") as alice:
             done = await alice.wait_for(job["id"], ["succeeded"])

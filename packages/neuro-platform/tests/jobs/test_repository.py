@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from neuro_platform.jobs.entities import Container, Job, JobStatus, Resources, StatusItem
+from neuro_platform.jobs.entities import Container, Job, JobSpec, JobStatus, Resources, StatusItem
 from neuro_platform.jobs.repository import JobRepository
 
 MIB = 1024**2
@@ -22,7 +22,7 @@ def _job(job_id: str) -> Job:
         owner="alice",
         cluster_name="default",
         org_name=None,
-        container=Container(image="busybox", resources=Resources(cpu=0.1, memory=64 * MIB)),
+        spec=JobSpec(Container(image="busybox", resources=Resources(cpu=0.1, memory=64 * MIB))),
         created_at=now,
         statuses=(StatusItem(JobStatus.PENDING, now),),
     )

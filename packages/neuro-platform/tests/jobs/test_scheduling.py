@@ -12,7 +12,7 @@ from pathlib import Path
 from yarl import URL
 
 from .client import JobsClient
-from .conftest import ServerFactory, busybox_job
+from .conftest import ServerFactory, busybox_job, wait_for_container
 
 
 async def test_priority_then_submission_order_on_a_full_node(
@@ -190,7 +190,15 @@ async def test_a_restarted_platform_adopts_running_jobs_and_finishes_ended_ones(
             ender = await alice.submit(busybox_job("echo bye; sleep 2; exit 4"))
             await alice.wait_for(survivor["id"], ["running"])
             await alice.wait_for(ender["id"], ["running"])
-    await asyncio.sleep(2.5)  # the platform is down while `ender` exits
+    # The platform is down while `ender` exits.
+    await wait_for_container(
+        instance,
+        ender["id"],
+        lambda answer: answer.stdout.strip() == "exited",
+        "inspect",
+        "--format",
+        "{{.State.Status}}",
+    )
     with make_server(instance=instance, tmp_path=directory, restart=True) as server:
         async with JobsClient(server, "alice") as alice:
             ended = await alice.wait_for(ender["id"], ["failed"])

@@ -16,7 +16,7 @@ import pytest
 from aiodocker.containers import DockerContainer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from neuro_platform.jobs.entities import Container, Job, JobStatus, Resources, StatusItem
+from neuro_platform.jobs.entities import Container, Job, JobSpec, JobStatus, Resources, StatusItem
 from neuro_platform.jobs.log_archive import LogArchive
 from neuro_platform.jobs.log_archiver import LogArchivers
 from neuro_platform.jobs.repository import JobRepository
@@ -103,7 +103,9 @@ async def _stream_after_first_run(
         owner="alice",
         cluster_name="default",
         org_name=None,
-        container=Container(image=first_run.image, resources=Resources(cpu=0.5, memory=64 * MIB)),
+        spec=JobSpec(
+            Container(image=first_run.image, resources=Resources(cpu=0.5, memory=64 * MIB))
+        ),
         created_at=now,
         statuses=(StatusItem(JobStatus.PENDING, now), StatusItem(JobStatus.RUNNING, now)),
     )

@@ -2,7 +2,7 @@
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -10,20 +10,16 @@ import pytest
 
 import neuro_sdk
 from neuro_platform.orchestrator.testing import build_base_image
-from neuro_platform.testing.server import PlatformServer, running_jobs_platform
+from neuro_platform.testing.server import PlatformServer
 from neuro_sdk import JobStatus, StdStream, StdStreamError
 
 BUSYBOX = "neuro-base/busybox:latest"
-INSTANCE = "sdk-interactive-tests"
 POLL_S = 0.2
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
-    directory = tmp_path_factory.mktemp("server")
-    users = {"alice": "alice-password", "bob": "bob-password"}
-    with running_jobs_platform(directory, INSTANCE, users=users) as server:
-        yield server
+@pytest.fixture
+def server(jobs_platform_server: PlatformServer) -> PlatformServer:
+    return jobs_platform_server
 
 
 @pytest.fixture

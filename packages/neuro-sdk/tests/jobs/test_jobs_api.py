@@ -1,27 +1,18 @@
 """The Jobs API against our real server and the real dockerd (image neuro-base/busybox)."""
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 import neuro_sdk
-from neuro_platform.testing.server import PlatformServer, running_jobs_platform
+from neuro_platform.testing.server import PlatformServer
 from neuro_sdk import JobDescription, JobStatus
 
 BUSYBOX = "neuro-base/busybox:latest"
 POLL_S = 0.2
-INSTANCE = "sdk-jobs-tests"
-
-
-@pytest.fixture(scope="module")
-def jobs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
-    directory = tmp_path_factory.mktemp("server")
-    users = {"alice": "alice-password", "bob": "bob-password"}
-    with running_jobs_platform(directory, INSTANCE, users=users) as server:
-        yield server
 
 
 async def _client(server: PlatformServer, config_dir: Path, user: str) -> neuro_sdk.Client:
@@ -30,15 +21,19 @@ async def _client(server: PlatformServer, config_dir: Path, user: str) -> neuro_
 
 
 @pytest.fixture
-async def client(jobs_server: PlatformServer, tmp_path: Path) -> AsyncIterator[neuro_sdk.Client]:
-    client = await _client(jobs_server, tmp_path / "alice", "alice")
+async def client(
+    jobs_platform_server: PlatformServer, tmp_path: Path
+) -> AsyncIterator[neuro_sdk.Client]:
+    client = await _client(jobs_platform_server, tmp_path / "alice", "alice")
     async with client:
         yield client
 
 
 @pytest.fixture
-async def bob(jobs_server: PlatformServer, tmp_path: Path) -> AsyncIterator[neuro_sdk.Client]:
-    client = await _client(jobs_server, tmp_path / "bob", "bob")
+async def bob(
+    jobs_platform_server: PlatformServer, tmp_path: Path
+) -> AsyncIterator[neuro_sdk.Client]:
+    client = await _client(jobs_platform_server, tmp_path / "bob", "bob")
     async with client:
         yield client
 

@@ -1,32 +1,23 @@
 """Bad job inputs end in errors that say what is wrong (our real server and dockerd)."""
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 import neuro_sdk
-from neuro_platform.testing.server import PlatformServer, running_jobs_platform
+from neuro_platform.testing.server import PlatformServer
 
 BUSYBOX = "neuro-base/busybox:latest"
-INSTANCE = "sdk-bad-inputs-tests"
-
-
-@pytest.fixture(scope="module")
-def jobs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
-    directory = tmp_path_factory.mktemp("server")
-    users = {"alice": "alice-password"}
-    with running_jobs_platform(
-        directory, INSTANCE, users=users, config={"jobs": {"poll_interval_s": 0.2}}
-    ) as server:
-        yield server
 
 
 @pytest.fixture
-async def client(jobs_server: PlatformServer, tmp_path: Path) -> AsyncIterator[neuro_sdk.Client]:
-    token = jobs_server.issue_token("alice")
-    await neuro_sdk.login_with_token(token, url=jobs_server.api_url, path=tmp_path)
+async def client(
+    jobs_platform_server: PlatformServer, tmp_path: Path
+) -> AsyncIterator[neuro_sdk.Client]:
+    token = jobs_platform_server.issue_token("alice")
+    await neuro_sdk.login_with_token(token, url=jobs_platform_server.api_url, path=tmp_path)
     async with await neuro_sdk.get(path=tmp_path) as client:
         yield client
 

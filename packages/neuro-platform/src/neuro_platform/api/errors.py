@@ -1,9 +1,18 @@
-"""One middleware turns every failure into a JSON error with the status of docs/protocol.md §9."""
+"""The one place failures become HTTP answers: a JSON error with the status of
+docs/protocol.md §9, from the domain exception a handler or service raised.
+
+Handlers do not catch domain errors to pick a status: they let them rise to `error_middleware`
+(on the root application, so it wraps every sub-application too). An answer to a websocket
+handshake also carries its body in `X-Error`, which is all a websocket client gets to see
+(docs/protocol.md §1).
+"""
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+from collections.abc import Mapping
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -11,40 +20,81 @@ from pydantic import ValidationError
 
 from .. import __version__
 from ..auth.identity import NotAuthenticatedError
+from ..errors import ConflictError, DomainError, NotFoundError, RefusedError
+from ..monitoring.errors import PortUnreachableError
 from ..permissions import PermissionDeniedError
+from ..storage.errors import DestinationError, StorageError
 
 log = logging.getLogger(__name__)
 
 SERVICE_VERSION_HEADER = "X-Service-Version"
+ERROR_HEADER = "X-Error"
 
 
 class BadRequestError(ValueError):
-    """Input the client must fix: 400."""
+    """A request the handler cannot even parse (a missing body, a wrong header): 400."""
+
+
+class BadGatewayError(Exception):
+    """The job behind the proxy cannot answer (docs/protocol.md §7): 502."""
+
+
+# Checked in order, so a subclass listed before its base wins.
+_DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (RefusedError, 403),
+)
 
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         response = await handler(request)
-    except web.HTTPException as e:
-        if e.status < 400 or e.content_type == "application/json":
+    except web.HTTPException as e:  # aiohttp's own: no route, method not allowed, too large
+        if e.status < 400:
             raise
-        response = _json_error(e.status, e.reason if e.text is None else _plain(e))
+        response = _failure(request, e.status, {"error": _plain(e)})
         if "Allow" in e.headers:  # 405 answers must say what is allowed
             response.headers["Allow"] = e.headers["Allow"]
-    except NotAuthenticatedError as e:
-        response = _json_error(401, str(e))
-    except PermissionDeniedError as e:
-        response = web.json_response({"missing": [p.to_json() for p in e.missing]}, status=403)
-    except ValidationError as e:  # before ValueError, which it is
-        response = _json_error(400, validation_message(e))
-    except (BadRequestError, json.JSONDecodeError, ValueError) as e:
-        response = _json_error(400, str(e))
-    except Exception:
-        log.exception("unexpected exception handling %s %s", request.method, request.path)
-        response = _json_error(500, "Unexpected exception")
+    except Exception as e:
+        status, body = status_and_body(e)
+        if status >= 500:
+            log.exception("unexpected exception handling %s %s", request.method, request.path)
+        response = _failure(request, status, body)
     response.headers[SERVICE_VERSION_HEADER] = f"neuro-platform/{__version__}"
     return response
+
+
+def status_and_body(error: Exception) -> tuple[int, Mapping[str, object]]:
+    """The answer to `error`: the mapping from domain exceptions to HTTP, stated once."""
+    match error:
+        case NotAuthenticatedError():
+            return 401, {"error": str(error)}
+        case PermissionDeniedError():
+            missing = [p.to_json() for p in error.missing]
+            if error.message is None:
+                return 403, {"missing": missing}
+            return 403, {"error": error.message, "missing": missing}
+        case DomainError():
+            status = next(s for kind, s in _DOMAIN_STATUS if isinstance(error, kind))
+            if error.code is not None:  # the original services' shape (docs/protocol.md §9)
+                return status, {"code": error.code, "description": str(error)}
+            return status, {"error": str(error)}
+        case StorageError():  # the errno is the contract (docs/protocol.md §9)
+            # A missing destination parent is a bad argument to RENAME, not a missing resource.
+            absent = error.code == errno.ENOENT and not isinstance(error, DestinationError)
+            return 404 if absent else 400, {"error": error.text, "errno": error.errno_name}
+        case PortUnreachableError():
+            return 400, {"msg": error.summary, "error": str(error)}
+        case ValidationError():  # before ValueError, which it is
+            return 400, {"error": validation_message(error)}
+        case BadGatewayError():
+            return 502, {"error": str(error)}
+        case ValueError() | json.JSONDecodeError():
+            return 400, {"error": str(error)}
+        case _:
+            return 500, {"error": "Unexpected exception"}
 
 
 def validation_message(error: ValidationError) -> str:
@@ -63,5 +113,11 @@ def _plain(e: web.HTTPException) -> str:
     return e.reason if text.startswith(f"{e.status}:") else text
 
 
-def _json_error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
+def _failure(request: web.Request, status: int, body: Mapping[str, object]) -> web.Response:
+    text = json.dumps(body)
+    headers = {ERROR_HEADER: text} if _is_websocket(request) else None
+    return web.json_response(text=text, status=status, headers=headers)
+
+
+def _is_websocket(request: web.Request) -> bool:
+    return request.headers.get("Upgrade", "").lower() == "websocket"

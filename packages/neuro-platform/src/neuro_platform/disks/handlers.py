@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Annotated
 
@@ -14,8 +13,6 @@ from ..api.openapi import describe
 from ..api.validation import BIG_INT, read_json, read_query
 from ..permissions.uris import org_from_wire
 from .keys import DISKS, DISKS_CLUSTER
-from .repository import DiskNameTakenError
-from .service import DiskNotFoundError, DiskOverLimitError
 
 routes = web.RouteTableDef()
 # 100 years: a `timedelta` and the expiry date it gives stay in range.
@@ -50,19 +47,14 @@ async def create_disk(request: web.Request) -> web.Response:
     user = await request.config_dict[AUTHENTICATOR].required_user(request)
     body = await read_json(request, DiskBody)
     life_span = body.life_span
-    try:
-        disk = await request.config_dict[DISKS].create(
-            user,
-            request.app[DISKS_CLUSTER],
-            org_from_wire(body.org_name),
-            body.storage,
-            body.name,
-            None if life_span is None else timedelta(seconds=life_span),
-        )
-    except DiskOverLimitError as e:
-        raise _coded(web.HTTPForbidden, "over_limit", str(e)) from e
-    except DiskNameTakenError as e:
-        raise _coded(web.HTTPConflict, "unique_violation", str(e)) from e
+    disk = await request.config_dict[DISKS].create(
+        user,
+        request.app[DISKS_CLUSTER],
+        org_from_wire(body.org_name),
+        body.storage,
+        body.name,
+        None if life_span is None else timedelta(seconds=life_span),
+    )
     return web.json_response(disk.to_json(), status=201)
 
 
@@ -70,12 +62,9 @@ async def create_disk(request: web.Request) -> web.Response:
 @describe("Get a disk", query=DiskOwnerQuery)
 async def get_disk(request: web.Request) -> web.Response:
     user = await request.config_dict[AUTHENTICATOR].required_user(request)
-    try:
-        disk = await request.config_dict[DISKS].get(
-            user, request.app[DISKS_CLUSTER], request.match_info["disk"], _owner(request)
-        )
-    except DiskNotFoundError as e:
-        raise web.HTTPNotFound(reason=str(e)) from e
+    disk = await request.config_dict[DISKS].get(
+        user, request.app[DISKS_CLUSTER], request.match_info["disk"], _owner(request)
+    )
     return web.json_response(disk.to_json())
 
 
@@ -83,20 +72,11 @@ async def get_disk(request: web.Request) -> web.Response:
 @describe("Remove a disk", query=DiskOwnerQuery)
 async def remove_disk(request: web.Request) -> web.Response:
     user = await request.config_dict[AUTHENTICATOR].required_user(request)
-    try:
-        await request.config_dict[DISKS].remove(
-            user, request.app[DISKS_CLUSTER], request.match_info["disk"], _owner(request)
-        )
-    except DiskNotFoundError as e:
-        raise web.HTTPNotFound(reason=str(e)) from e
+    await request.config_dict[DISKS].remove(
+        user, request.app[DISKS_CLUSTER], request.match_info["disk"], _owner(request)
+    )
     return web.Response(status=204)
 
 
 def _owner(request: web.Request) -> str | None:
     return read_query(request.query, DiskOwnerQuery).owner or None
-
-
-def _coded(kind: type[web.HTTPException], code: str, description: str) -> web.HTTPException:
-    # The original disk service answers in marshmallow's shape for these (docs/protocol.md §9).
-    body = json.dumps({"code": code, "description": description})
-    return kind(text=body, content_type="application/json")

@@ -10,11 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .entities import Disk, DiskStatus
+from .errors import DiskNameTakenError
 from .models import DiskRow
-
-
-class DiskNameTakenError(ValueError):
-    pass
 
 
 class DiskRepository:

@@ -13,6 +13,8 @@ from ..permissions import Permission, PermissionService
 from ..permissions.actions import Action
 from ..permissions.uris import owned_uri, parse_uri
 from .entities import Disk, DiskStatus
+from .errors import DiskNotFoundError as DiskNotFoundError
+from .errors import DiskOverLimitError
 from .images import DiskImageError, DiskImages
 from .repository import DiskRepository
 
@@ -21,14 +23,6 @@ log = logging.getLogger(__name__)
 NAME_PATTERN = re.compile(r"^[a-z](?:-?[a-z0-9])*$")
 MIN_STORAGE = 1024 * 1024  # ext4 needs room for its own metadata
 ID_PREFIX = "disk-"
-
-
-class DiskNotFoundError(LookupError):
-    pass
-
-
-class DiskOverLimitError(Exception):
-    """Answered with 403 `{"code": "over_limit", ...}` (docs/protocol.md §8.2)."""
 
 
 class DisksService:

@@ -122,14 +122,16 @@ class Container:
 
 
 @dataclass(frozen=True)
-class Job:
-    id: str
-    owner: str
-    cluster_name: str
-    org_name: str | None
+class JobSpec:
+    """What the user asked for (docs/protocol.md §3.1), read from the wire once
+    (`schema.py`, then `submission.py`) and stored as one JSON document (`codec.py`).
+
+    Fixed at submission, but for the life span (`PUT .../max_run_time_minutes`). A new
+    field takes a default: rows stored before it then read back with that default, so no
+    migration is needed.
+    """
+
     container: Container
-    created_at: datetime
-    statuses: tuple[StatusItem, ...]
     name: str | None = None
     description: str | None = None
     tags: tuple[str, ...] = ()
@@ -143,7 +145,22 @@ class Job:
     schedule_timeout: float | None = None
     max_run_time_minutes: int | None = None
     wait_for_jobs_quota: bool = False
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job: its spec, and what the platform made of it (where it runs, for whom, how far
+    it got)."""
+
+    id: str
+    owner: str
+    cluster_name: str
+    org_name: str | None
+    spec: JobSpec
+    created_at: datetime
+    statuses: tuple[StatusItem, ...]
     restarts: int = 0
+    # True while a container may exist for the job: the scheduler still has to clean it up.
     materialized: bool = False
 
     @property
@@ -164,9 +181,9 @@ class Job:
 
     @property
     def named_uri(self) -> str | None:
-        if self.name is None:
+        if self.spec.name is None:
             return None
-        return str(owned_uri("job", self.cluster_name, self.owner, self.org_name, self.name))
+        return str(owned_uri("job", self.cluster_name, self.owner, self.org_name, self.spec.name))
 
     @property
     def base_owner(self) -> str:

@@ -15,7 +15,7 @@ from ..api.validation import read_json, read_query
 from ..permissions.uris import org_from_wire
 from .entities import Job, JobStatus
 from .keys import JOBS
-from .repository import JobQuery
+from .queries import JobQuery
 from .schema import JobListQuery, JobSubmissionBody, LifeSpanBody
 from .service import JobFilter
 from .submission import parse_submission
@@ -32,7 +32,7 @@ async def create_job(request: web.Request) -> web.Response:
     user = await request.config_dict[AUTHENTICATOR].required_user(request)
     body = await read_json(request, JobSubmissionBody)
     submission = parse_submission(
-        body.model_dump(exclude_unset=True),
+        body,
         from_preset="from_preset" in request.query,
         clusters=request.config_dict[SETTINGS].clusters,
     )

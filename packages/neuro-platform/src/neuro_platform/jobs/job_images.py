@@ -36,8 +36,7 @@ class ImageAccessDeniedError(PermissionDeniedError):
     """403 `{"error": ..., "missing": [...]}`: a CLI shows the sentence."""
 
     def __init__(self, message: str, missing: Permission) -> None:
-        super().__init__([missing])
-        self.message = message
+        super().__init__([missing], message)
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ class JobImages:
 
     async def pull_auth(self, job: Job) -> RegistryAuth | None:
         """The credentials the engine pulls the job's image with; None for other registries."""
-        if self.reference(job.container.image) is None:
+        if self.reference(job.spec.container.image) is None:
             return None
         account = await self._users.get(job.owner)
         token = self._tokens.registry_token(

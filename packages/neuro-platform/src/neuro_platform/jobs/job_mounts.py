@@ -85,7 +85,7 @@ class JobMounts:
     async def prepare(self, job: Job) -> PreparedMounts:
         """Everything is resolved anew on every start: a restarted job's folders may have
         changed, and its secrets are written as they are now."""
-        container = job.container
+        container = job.spec.container
         env = {name: await self._text(uri) for name, uri in container.secret_env.items()}
         self.release(job.id)
         try:
@@ -155,7 +155,7 @@ class JobMounts:
             ) from None
 
     async def _secret_files(self, job: Job) -> list[BindMount]:
-        volumes = job.container.secret_volumes
+        volumes = job.spec.container.secret_volumes
         if not volumes:
             return []
         directory = self._secrets_dir / job.id

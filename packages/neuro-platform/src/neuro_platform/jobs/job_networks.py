@@ -34,8 +34,8 @@ from ..permissions import PermissionService
 from ..permissions.actions import Action
 from ..permissions.uris import parse_uri
 from .entities import Job
+from .host_names import internal_hostnames
 from .hosts_file import HostsFile
-from .views import internal_hostnames
 
 log = logging.getLogger(__name__)
 

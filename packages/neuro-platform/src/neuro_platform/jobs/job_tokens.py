@@ -28,7 +28,8 @@ from ..auth.tokens import (
 )
 from ..auth.users import UserService
 from .entities import Job
-from .repository import JobNotFoundError, JobRepository
+from .queries import JobNotFoundError
+from .repository import JobRepository
 
 # A job may run for weeks; its token ends earlier only when the job does.
 JOB_TOKEN_TTL = timedelta(days=365)

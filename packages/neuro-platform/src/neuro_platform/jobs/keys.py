@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..orchestrator import Orchestrator
 from ..settings import ClusterSettings
-from .job_images import JobImages
-from .log_archive import LogArchive
-from .scheduler import Scheduler
 from .service import JobsService
 
+# No key holds the orchestrator, the scheduler, the log archive or the job images: handlers
+# reach them only through the services (`JobsService`, `monitoring.service.MonitoringService`).
 JOBS = web.AppKey("jobs", JobsService)
-SCHEDULER = web.AppKey("scheduler", Scheduler)
-ORCHESTRATOR = web.AppKey("orchestrator", Orchestrator)
-LOG_ARCHIVE = web.AppKey("log_archive", LogArchive)
 # The cluster whose monitoring a jobs sub-application serves (its `monitoring_url`).
 MONITORING_CLUSTER = web.AppKey("monitoring_cluster", ClusterSettings)
-JOB_IMAGES = web.AppKey("job_images", JobImages)

@@ -1,4 +1,5 @@
-"""The jobs table (migration `0003_jobs`): all of the scheduler's state lives here."""
+"""The jobs table (migrations `0003_jobs`, `0006_job_spec`): all of the scheduler's state lives
+here."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from ..db.models import NAME_LENGTH, Base, UTCDateTime
 
 
 class JobRow(Base):
-    """Columns for what listings filter and the scheduler orders by; JSON for the rest.
+    """The job's spec as one JSON document (`jobs.codec`), its runtime state in columns.
 
-    `request` holds the submitted job (container, resources, options) as `jobs.codec`
-    encodes it; `statuses` the transition list of docs/protocol.md §3.5.
+    `name` and `priority` repeat what the spec holds, as columns listings filter and the
+    scheduler orders by; they are written from the spec and never read back into a job.
+    `statuses` is the transition list of docs/protocol.md §3.5.
     """
 
     __tablename__ = "jobs"
@@ -28,9 +30,8 @@ class JobRow(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     priority: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
     statuses: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     restarts: Mapped[int] = mapped_column(Integer)
-    max_run_time_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # True while a container may exist for the job: the scheduler still has to clean it up.
     materialized: Mapped[bool] = mapped_column(Boolean)

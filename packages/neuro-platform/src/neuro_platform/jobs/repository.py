@@ -11,37 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from .codec import decode_container, decode_status, encode_options, encode_status
-from .entities import ACTIVE_STATUSES, Job, JobPriority, JobStatus, RestartPolicy
+from .codec import decode_spec, decode_status, encode_spec, encode_status
+from .entities import ACTIVE_STATUSES, Job
 from .models import JobRow
-
-
-class JobNotFoundError(LookupError):
-    pass
-
-
-@dataclass(frozen=True)
-class JobQuery:
-    """What the database can narrow by; the service filters the rest (tags, permissions)."""
-
-    statuses: Collection[JobStatus] = ()
-    owners: Collection[str] = ()
-    name: str | None = None
-    cluster_name: str | None = None
-    org_name: str | None = None
-    filter_org: bool = False
-    since: datetime | None = None
-    until: datetime | None = None
-    reverse: bool = False
-
+from .queries import JobNotFoundError, JobQuery
 
 CACHED_JOBS = 10_000  # the most recently used jobs kept in memory
 
@@ -179,7 +158,7 @@ class JobRepository:
                 if row is None:
                     raise JobNotFoundError(job_id)
                 job = change(_from_row(row))
-                _copy_into(row, job)
+                _fill_row(row, job)
             self._remember(job)  # committed, and under the lock: in commit order
         if (changed := self._changes.pop(job_id, None)) is not None:
             changed.set()  # committed: a waiter that reads the job now sees the change
@@ -202,59 +181,33 @@ class JobRepository:
 
 def _to_row(job: Job) -> JobRow:
     row = JobRow(id=job.id, created_at=job.created_at)
-    _copy_into(row, job)
+    _fill_row(row, job)
     return row
 
 
-def _copy_into(row: JobRow, job: Job) -> None:
+def _fill_row(row: JobRow, job: Job) -> None:
+    """The job's runtime state into columns, its spec into one document (`codec.py`)."""
     row.owner = job.owner
     row.cluster_name = job.cluster_name
     row.org_name = job.org_name
-    row.name = job.name
+    row.spec = encode_spec(job.spec)
+    row.name = job.spec.name  # columns to filter and order by, never read back
+    row.priority = job.spec.priority.rank
     row.status = str(job.status)
-    row.priority = job.priority.rank
-    row.request = encode_options(
-        container=job.container,
-        description=job.description,
-        tags=job.tags,
-        preset_name=job.preset_name,
-        scheduler_enabled=job.scheduler_enabled,
-        preemptible_node=job.preemptible_node,
-        pass_config=job.pass_config,
-        privileged=job.privileged,
-        restart_policy=job.restart_policy,
-        schedule_timeout=job.schedule_timeout,
-        wait_for_jobs_quota=job.wait_for_jobs_quota,
-    )
     row.statuses = [encode_status(s) for s in job.statuses]
     row.restarts = job.restarts
-    row.max_run_time_minutes = job.max_run_time_minutes
     row.materialized = job.materialized
 
 
 def _from_row(row: JobRow) -> Job:
-    request = row.request
     return Job(
         id=row.id,
         owner=row.owner,
         cluster_name=row.cluster_name,
         org_name=row.org_name,
-        name=row.name,
-        container=decode_container(request["container"]),
+        spec=decode_spec(row.spec),
         created_at=row.created_at,
         statuses=tuple(decode_status(s) for s in row.statuses),
-        description=request.get("description"),
-        tags=tuple(request.get("tags") or ()),
-        preset_name=request.get("preset_name"),
-        scheduler_enabled=request["scheduler_enabled"],
-        preemptible_node=request["preemptible_node"],
-        pass_config=request["pass_config"],
-        privileged=request["privileged"],
-        restart_policy=RestartPolicy(request["restart_policy"]),
-        priority=JobPriority.from_rank(row.priority),
-        schedule_timeout=request.get("schedule_timeout"),
-        max_run_time_minutes=row.max_run_time_minutes,
-        wait_for_jobs_quota=request["wait_for_jobs_quota"],
         restarts=row.restarts,
         materialized=row.materialized,
     )

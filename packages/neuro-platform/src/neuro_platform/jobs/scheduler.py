@@ -49,7 +49,8 @@ from .job_mounts import JobMounts
 from .job_networks import JobNetworks
 from .job_tokens import JobTokenIssuer
 from .log_archiver import LogArchivers
-from .repository import JobQuery, JobRepository
+from .queries import JobQuery
+from .repository import JobRepository
 from .submission import PASSED_CONFIG_ENV
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ class Scheduler:
 
     async def free_resources(self) -> NodeResources:
         running = await self._repository.find(JobQuery(statuses=[JobStatus.RUNNING]))
-        return self._node.minus(j.container.resources for j in running)
+        return self._node.minus(j.spec.container.resources for j in running)
 
     def wake(self) -> None:
         self._wake.set()
@@ -168,7 +169,7 @@ class Scheduler:
                 return None
             if state.is_finished:
                 return await self._on_exit(job, state)
-        limit = job.max_run_time_minutes
+        limit = job.spec.max_run_time_minutes
         if limit is not None and job.run_time(now) >= limit * self._life_span_minute:
             await self._end(
                 job,
@@ -182,7 +183,7 @@ class Scheduler:
         return job
 
     async def _on_exit(self, job: Job, state: ContainerState) -> Job | None:
-        policy = job.restart_policy
+        policy = job.spec.restart_policy
         if policy is RestartPolicy.ALWAYS or (
             policy is RestartPolicy.ON_FAILURE and state.exit_code != 0
         ):
@@ -270,23 +271,24 @@ class Scheduler:
 
     async def _place(self, waiting: Sequence[Job], running: list[Job], now: datetime) -> None:
         starting = [job for job, _ in self._starting.values()]
-        free = self._node.minus(j.container.resources for j in (*running, *starting))
+        free = self._node.minus(j.spec.container.resources for j in (*running, *starting))
         per_owner = Counter(j.owner for j in (*running, *starting))
         blocked = False  # a job that waits for room keeps the later (lower) ones waiting
         for job in waiting:
             if (
                 job.status is JobStatus.PENDING
-                and job.schedule_timeout is not None
-                and now - job.created_at > timedelta(seconds=job.schedule_timeout)
+                and job.spec.schedule_timeout is not None
+                and now - job.created_at > timedelta(seconds=job.spec.schedule_timeout)
             ):
                 await self._end(
                     job,
                     JobStatus.FAILED,
                     JobReason.CLUSTER_SCALE_UP_FAILED,
-                    f"No room for the job within its schedule timeout of {job.schedule_timeout} s",
+                    "No room for the job within its schedule timeout of "
+                    f"{job.spec.schedule_timeout} s",
                 )
                 continue
-            if not self._node.fits(job.container.resources):  # e.g. the node config shrank
+            if not self._node.fits(job.spec.container.resources):  # e.g. the node config shrank
                 await self._end(
                     job,
                     JobStatus.FAILED,
@@ -297,23 +299,23 @@ class Scheduler:
             if self._quota is not None and per_owner[job.owner] >= self._quota:
                 await self._note_waiting(job, JobReason.QUOTA_EXHAUSTED)
                 continue
-            resources = job.container.resources
-            if blocked and not job.scheduler_enabled:
+            resources = job.spec.container.resources
+            if blocked and not job.spec.scheduler_enabled:
                 await self._note_waiting(job, JobReason.SCHEDULING)
                 continue
-            if not free.fits(resources) and not job.scheduler_enabled:
+            if not free.fits(resources) and not job.spec.scheduler_enabled:
                 victims = _preemption_victims(job, running, free)
                 if victims:
                     await asyncio.gather(*(self._suspend(v) for v in victims))
                     for victim in victims:
                         running.remove(victim)
                         per_owner[victim.owner] -= 1
-                    free = free.plus(v.container.resources for v in victims)
+                    free = free.plus(v.spec.container.resources for v in victims)
             if free.fits(resources):
                 free = free.minus([resources])
                 per_owner[job.owner] += 1
                 self._start_soon(job)
-            elif not job.scheduler_enabled:
+            elif not job.spec.scheduler_enabled:
                 blocked = True
                 await self._note_waiting(job, JobReason.SCHEDULING)
 
@@ -379,9 +381,9 @@ class Scheduler:
         self._networks.named(job, state)
 
     def _container_spec(self, job: Job) -> ContainerSpec:
-        c = job.container
+        c = job.spec.container
         env = dict(c.env)
-        if job.pass_config:
+        if job.spec.pass_config:
             env[PASSED_CONFIG_ENV] = self._tokens.passed_config(job)
         return ContainerSpec(
             job_id=job.id,
@@ -397,7 +399,7 @@ class Scheduler:
             gpu=c.resources.gpu,
             gpu_model=c.resources.gpu_model,
             tty=c.tty,
-            privileged=job.privileged,
+            privileged=job.spec.privileged,
             bind_mounts=(BindMount(self._networks.hosts_path(job), ETC_HOSTS, read_only=True),),
             hostname=job.id,
             network=self._networks.network(job),
@@ -434,14 +436,14 @@ def _preemption_victims(job: Job, running: Sequence[Job], free: NodeResources) -
     """Preemptible running jobs to suspend, lowest priority and newest first, or [] when
     suspending all of them would still not make room."""
     candidates = sorted(
-        (j for j in running if j.scheduler_enabled),
-        key=lambda j: (j.priority.rank, -j.created_at.timestamp()),
+        (j for j in running if j.spec.scheduler_enabled),
+        key=lambda j: (j.spec.priority.rank, -j.created_at.timestamp()),
     )
     victims: list[Job] = []
     room = free
     for candidate in candidates:
-        if room.fits(job.container.resources):
+        if room.fits(job.spec.container.resources):
             break
         victims.append(candidate)
-        room = room.plus([candidate.container.resources])
-    return victims if room.fits(job.container.resources) else []
+        room = room.plus([candidate.spec.container.resources])
+    return victims if room.fits(job.spec.container.resources) else []

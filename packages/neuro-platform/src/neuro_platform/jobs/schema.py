@@ -1,17 +1,20 @@
 """The wire shapes of the jobs API (docs/protocol.md §3.1, 3.3) as pydantic models: types and
 bounds.
 
-Validated at the edge (`api/validation.py`) and published in `/api/v1/openapi.json`. What
-can only go wrong when a job starts is refused here, at submission: NUL characters (Docker
-and the kernel cannot take them), mount points that would hide or break the container's
-own system (`/`, `/proc`, `/sys`, `/dev`, `/etc/hosts`), and image names that are not
-Docker references. Rules across fields (presets, clusters, unique mount points) are in
-`submission.py`.
+Validated at the edge (`api/validation.py`) and published in `/api/v1/openapi.json`: every
+rule about one field is here, so `submission.py` reads typed values and only adds the rules
+across fields (presets, clusters, unique mount points). What can only go wrong when a job
+starts is refused here, at submission: NUL characters (Docker and the kernel cannot take
+them), mount points that would hide or break the container's own system (`/`, `/proc`,
+`/sys`, `/dev`, `/etc/hosts`), image names that are not Docker references and command lines
+that do not split into words.
 """
 
 from __future__ import annotations
 
 import posixpath
+import re
+import shlex
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -25,6 +28,13 @@ MAX_CPU = 4096.0
 MAX_GPU = 1024
 MAX_TEXT = 64 * 1024
 NO_NUL = r"^[^\x00]*$"
+MIN_CPU = 0.1
+MIN_MEMORY = 16 * MIB
+MAX_TAGS = 16
+MAX_TAG_LENGTH = 256
+MAX_SCHEDULE_TIMEOUT_S = 30 * 24 * 3600
+JOB_NAME = re.compile(r"^[a-z](?:-?[a-z0-9])*$")
+JOB_NAME_LENGTH = (3, 40)
 
 # A Docker reference (distribution/reference's grammar without IPv6 hosts):
 # [host[:port]/]path[:tag][@digest], path components lowercase. As in Docker, a first
@@ -69,8 +79,66 @@ def _mount_point(path: str) -> str:
     return path
 
 
+def _uri_of(scheme: str) -> AfterValidator:
+    def check(uri: str) -> str:
+        if not uri.startswith(f"{scheme}://"):
+            raise ValueError(f"must be a {scheme}:// URI")
+        return uri
+
+    return AfterValidator(check)
+
+
+def _shell_words(value: str) -> str:
+    try:
+        shlex.split(value)
+    except ValueError as e:
+        raise ValueError(f"not a valid shell command line: {e}") from e
+    return value
+
+
+def _job_name(value: str) -> str:
+    low, high = JOB_NAME_LENGTH
+    if not low <= len(value) <= high or not JOB_NAME.match(value):
+        raise ValueError(
+            f"Invalid job name {value!r}: {low}-{high} characters, lowercase letters, digits "
+            "and single dashes, starting with a letter"
+        )
+    return value
+
+
+def _tag(value: str) -> str:
+    if not 1 <= len(value) <= MAX_TAG_LENGTH or any(c.isspace() for c in value):
+        raise ValueError(f"Invalid tag {value!r}: 1-{MAX_TAG_LENGTH} non-space characters")
+    return value
+
+
+def _cpu(value: float) -> float:
+    if value < MIN_CPU:
+        raise ValueError(f"cpu must be a number >= {MIN_CPU}")
+    return value
+
+
+def _memory(value: int) -> int:
+    if value < MIN_MEMORY:
+        raise ValueError(f"memory must be at least {MIN_MEMORY // MIB} MiB")
+    return value
+
+
+def _memory_mb(value: int) -> int:
+    _memory(value * MIB)
+    return value
+
+
+def _schedule_timeout(value: float) -> float:
+    if not 1 <= value < MAX_SCHEDULE_TIMEOUT_S:
+        raise ValueError("schedule_timeout must be at least 1 second and under 30 days")
+    return value
+
+
 AbsolutePath = Annotated[Text, AfterValidator(_absolute)]
 MountPath = Annotated[Text, AfterValidator(_mount_point)]
+ShellWords = Annotated[Text, AfterValidator(_shell_words)]
+Tag = Annotated[Text, AfterValidator(_tag)]
 
 
 class _Strict(BaseModel):
@@ -83,9 +151,9 @@ class ResourcesBody(_Strict):
     # Extra keys are kept: with a preset, any key but `shm` is refused by `submission.py`.
     model_config = ConfigDict(extra="allow")
 
-    cpu: Annotated[float, Field(ge=0, le=MAX_CPU)] | None = None
-    memory: Annotated[int, Field(ge=0, le=BIG_INT)] | None = None
-    memory_mb: Annotated[int, Field(ge=0, le=BIG_INT // MIB)] | None = None
+    cpu: Annotated[float, Field(le=MAX_CPU), AfterValidator(_cpu)] | None = None
+    memory: Annotated[int, Field(le=BIG_INT), AfterValidator(_memory)] | None = None
+    memory_mb: Annotated[int, Field(le=BIG_INT // MIB), AfterValidator(_memory_mb)] | None = None
     gpu: Annotated[int, Field(ge=0, le=MAX_GPU)] | None = None
     gpu_model: Text | None = None
     shm: bool | None = None
@@ -99,29 +167,29 @@ class HttpBody(_Strict):
 
 
 class StorageVolumeBody(_Strict):
-    src_storage_uri: Text
+    src_storage_uri: Annotated[Text, _uri_of("storage")]
     dst_path: MountPath
     read_only: bool = True
 
 
 class SecretVolumeBody(_Strict):
-    src_secret_uri: Text
+    src_secret_uri: Annotated[Text, _uri_of("secret")]
     dst_path: MountPath
 
 
 class DiskVolumeBody(_Strict):
-    src_disk_uri: Text
+    src_disk_uri: Annotated[Text, _uri_of("disk")]
     dst_path: MountPath
     read_only: bool = True
 
 
 class ContainerBody(_Strict):
     image: Image | None = None
-    entrypoint: Text | None = None
-    command: Text | None = None
+    entrypoint: ShellWords | None = None
+    command: ShellWords | None = None
     working_dir: AbsolutePath | None = None
     env: dict[EnvName, Text] | None = None
-    secret_env: dict[EnvName, Text] | None = None
+    secret_env: dict[EnvName, Annotated[Text, _uri_of("secret")]] | None = None
     volumes: Annotated[list[StorageVolumeBody], Field(max_length=256)] | None = None
     secret_volumes: Annotated[list[SecretVolumeBody], Field(max_length=256)] | None = None
     disk_volumes: Annotated[list[DiskVolumeBody], Field(max_length=256)] | None = None
@@ -136,11 +204,11 @@ class JobSubmissionBody(ContainerBody):
     container: ContainerBody | None = None
     cluster_name: Text | None = None
     org_name: Text | None = None
-    name: Text | None = None
+    name: Annotated[Text, AfterValidator(_job_name)] | None = None
     preset_name: Text | None = None
     description: Text | None = None
-    tags: Annotated[list[Text], Field(max_length=64)] | None = None
-    schedule_timeout: float | None = None
+    tags: Annotated[list[Tag], Field(max_length=MAX_TAGS)] | None = None
+    schedule_timeout: Annotated[float, AfterValidator(_schedule_timeout)] | None = None
     restart_policy: Literal["never", "on-failure", "always"] | None = None
     max_run_time_minutes: Annotated[int, Field(ge=1, le=MAX_RUN_TIME_MINUTES)] | None = None
     wait_for_jobs_quota: bool | None = None

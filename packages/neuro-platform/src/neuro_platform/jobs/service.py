@@ -12,21 +12,24 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from ..errors import NotFoundError
 from ..orchestrator import JobReason
 from ..permissions import Permission, PermissionDeniedError, PermissionService
 from ..permissions.actions import Action
 from ..permissions.uris import owned_uri, parse_uri
+from ..presets import preset_named
 from ..settings import Settings
 from .capacity import NodeResources
 from .entities import ACTIVE_STATUSES, MIB, Job, JobStatus, StatusItem
 from .job_images import JobImages
 from .privileged import require_privileged
-from .repository import JobNotFoundError, JobQuery, JobRepository
+from .queries import JobNotFoundError, JobQuery
+from .repository import JobRepository
 from .submission import Submission, SubmissionError
 from .volume_access import VolumeAccess
 
 
-class JobLookupError(LookupError):
+class JobLookupError(NotFoundError):
     """No such job, or none the caller may see: 404 either way, so ids do not leak."""
 
 
@@ -61,37 +64,34 @@ class JobsService:
         self._wake_scheduler = wake_scheduler
 
     async def submit(self, user: str, submission: Submission) -> Job:
+        spec = submission.spec
         jobs_root = owned_uri("job", submission.cluster_name, user, submission.org_name)
         await self._permissions.require(
             user,
             [Permission(jobs_root, Action.WRITE)]
             + [
                 Permission.of(v.src_storage_uri, Action.READ if v.read_only else Action.WRITE)
-                for v in submission.container.volumes
+                for v in spec.container.volumes
             ],
         )
-        if submission.privileged:
+        if spec.privileged:
             await require_privileged(
                 self._permissions, self._settings, user, submission.cluster_name
             )
-        await self._images.require_runnable(user, submission.container.image)
-        container = await self._volume_access.resolve(
-            user, submission.cluster_name, submission.container
-        )
-        if not self._node.fits(submission.container.resources):
+        await self._images.require_runnable(user, spec.container.image)
+        container = await self._volume_access.resolve(user, submission.cluster_name, spec.container)
+        if not self._node.fits(spec.container.resources):
             raise SubmissionError(
                 f"The job needs more than the node has (cpu {self._node.cpu}, memory "
                 f"{self._node.memory // MIB} MiB, gpu {self._node.gpu}): it could never start"
             )
-        for volume in submission.container.volumes:
+        for volume in spec.container.volumes:
             if parse_uri(volume.src_storage_uri).parts[:1] != (submission.cluster_name,):
                 raise SubmissionError("volumes must be in the job's cluster")
-        if submission.name is not None and await self._repository.active_with_name(
-            user, submission.name
-        ):
-            raise SubmissionError(f"You already have a running job named {submission.name!r}")
+        if spec.name is not None and await self._repository.active_with_name(user, spec.name):
+            raise SubmissionError(f"You already have a running job named {spec.name!r}")
         quota = self._settings.jobs.max_running_jobs_per_user
-        if quota is not None and not submission.wait_for_jobs_quota:
+        if quota is not None and not spec.wait_for_jobs_quota:
             active = await self._repository.find(JobQuery(statuses=ACTIVE_STATUSES, owners=[user]))
             if len(active) >= quota:
                 raise QuotaExceededError(
@@ -103,22 +103,9 @@ class JobsService:
             owner=user,
             cluster_name=submission.cluster_name,
             org_name=submission.org_name,
-            container=container,
+            spec=replace(spec, container=container),
             created_at=now,
             statuses=(StatusItem(JobStatus.PENDING, now, reason=JobReason.CREATING),),
-            name=submission.name,
-            description=submission.description,
-            tags=submission.tags,
-            preset_name=submission.preset_name,
-            scheduler_enabled=submission.scheduler_enabled,
-            preemptible_node=submission.preemptible_node,
-            pass_config=submission.pass_config,
-            privileged=submission.privileged,
-            restart_policy=submission.restart_policy,
-            priority=submission.priority,
-            schedule_timeout=submission.schedule_timeout,
-            max_run_time_minutes=submission.max_run_time_minutes,
-            wait_for_jobs_quota=submission.wait_for_jobs_quota,
         )
         async with self._volume_access.claiming(container):
             await self._repository.insert(job)
@@ -129,7 +116,7 @@ class JobsService:
         grants = await self._permissions.grant_set(user, {"job"})
         found = []
         for job in await self._repository.find(job_filter.query):
-            if not job_filter.tags <= set(job.tags):
+            if not job_filter.tags <= set(job.spec.tags):
                 continue
             if not any(
                 grants.allows(parse_uri(uri), Action.READ)
@@ -239,12 +226,14 @@ class JobsService:
             raise ValueError(f"Job {job.id} has finished")
 
         def change(current: Job) -> Job:
+            base = current.spec.max_run_time_minutes
             if absolute is not None:
-                return replace(current, max_run_time_minutes=absolute)
-            base = current.max_run_time_minutes
-            if base is None:  # an unlimited job stays unlimited
+                minutes = absolute
+            elif base is None:  # an unlimited job stays unlimited
                 return current
-            return replace(current, max_run_time_minutes=base + (additional or 0))
+            else:
+                minutes = base + (additional or 0)
+            return replace(current, spec=replace(current.spec, max_run_time_minutes=minutes))
 
         updated = await self._repository.update(job.id, change)
         self._wake_scheduler()
@@ -252,9 +241,9 @@ class JobsService:
 
     def credits_per_hour(self, job: Job) -> Decimal:
         cluster = self._settings.cluster(job.cluster_name)
-        if cluster is None or job.preset_name is None:
+        if cluster is None or job.spec.preset_name is None:
             return Decimal("0")
-        preset = next((p for p in cluster.presets if p.name == job.preset_name), None)
+        preset = preset_named(cluster.presets, job.spec.preset_name)
         return preset.credits_per_hour if preset is not None else Decimal("0")
 
     async def _find(self, user: str, id_or_name: str) -> Job:

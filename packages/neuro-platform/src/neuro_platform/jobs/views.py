@@ -1,4 +1,4 @@
-"""The job object of docs/protocol.md §3.5, and the host names and URLs a job is reachable at."""
+"""The job object of docs/protocol.md §3.5."""
 
 from __future__ import annotations
 
@@ -9,34 +9,14 @@ from typing import Any
 from yarl import URL
 
 from .entities import Job, StatusItem
-
-# Jobs reach each other on their cluster's engine network under these names.
-INTERNAL_DOMAIN = "jobs.internal"
-
-
-def named_label(job: Job) -> str | None:
-    return None if job.name is None else f"{job.name}--{job.base_owner}"
-
-
-def internal_hostnames(job: Job) -> tuple[str, ...]:
-    names = [f"{job.id}.{INTERNAL_DOMAIN}"]
-    if (label := named_label(job)) is not None:
-        names.append(f"{label}.{INTERNAL_DOMAIN}")
-    return tuple(names)
-
-
-def http_url(public_url: URL, http_domain: str, label: str) -> URL:
-    """Where the reverse proxy serves a job's HTTP port: a host of its own (an origin apart from
-    the platform's), with the scheme and port of the public URL since the proxy listens there."""
-    return URL.build(
-        scheme=public_url.scheme, host=f"{label}.{http_domain}", port=public_url.explicit_port
-    )
+from .host_names import INTERNAL_DOMAIN, http_url, internal_hostnames, named_label
 
 
 def job_json(
     job: Job, *, public_url: URL, http_domain: str, now: datetime, credits_per_hour: Decimal
 ) -> dict[str, Any]:
-    container = job.container
+    spec = job.spec
+    container = spec.container
     resources = container.resources
     resources_json: dict[str, Any] = {
         "cpu": resources.cpu,
@@ -92,14 +72,14 @@ def job_json(
         "statuses": [_status_json(s) for s in job.statuses],
         "history": _history_json(job, now),
         "container": container_json,
-        "scheduler_enabled": job.scheduler_enabled,
-        "preemptible_node": job.preemptible_node,
-        "is_preemptible": job.scheduler_enabled,
-        "is_preemptible_node_required": job.preemptible_node,
-        "pass_config": job.pass_config,
-        "privileged": job.privileged,
-        "restart_policy": str(job.restart_policy),
-        "priority": str(job.priority),
+        "scheduler_enabled": spec.scheduler_enabled,
+        "preemptible_node": spec.preemptible_node,
+        "is_preemptible": spec.scheduler_enabled,
+        "is_preemptible_node_required": spec.preemptible_node,
+        "pass_config": spec.pass_config,
+        "privileged": spec.privileged,
+        "restart_policy": str(spec.restart_policy),
+        "priority": str(spec.priority),
         "materialized": job.materialized,
         "being_dropped": False,
         "logs_removed": False,
@@ -110,10 +90,10 @@ def job_json(
     if job.org_name is not None:
         body["org_name"] = job.org_name
     for key in ("name", "preset_name", "description", "schedule_timeout", "max_run_time_minutes"):
-        if (value := getattr(job, key)) is not None:
+        if (value := getattr(spec, key)) is not None:
             body[key] = value
-    if job.tags:
-        body["tags"] = list(job.tags)
+    if spec.tags:
+        body["tags"] = list(spec.tags)
     if (label := named_label(job)) is not None:
         body["internal_hostname_named"] = f"{label}.{INTERNAL_DOMAIN}"
     if container.http is not None:

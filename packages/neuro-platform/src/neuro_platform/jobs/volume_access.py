@@ -17,7 +17,8 @@ from ..disks.service import DiskNotFoundError, DisksService
 from ..permissions.uris import parse_uri
 from ..secrets.service import SecretNotFoundError, SecretsService
 from .entities import ACTIVE_STATUSES, Container
-from .repository import JobQuery, JobRepository
+from .queries import JobQuery
+from .repository import JobRepository
 from .submission import SubmissionError
 
 
@@ -77,7 +78,9 @@ class VolumeAccess:
 
     async def _writers(self) -> set[str]:
         active = await self._repository.find(JobQuery(statuses=ACTIVE_STATUSES))
-        return {v.disk_id for job in active for v in job.container.disk_volumes if not v.read_only}
+        return {
+            v.disk_id for job in active for v in job.spec.container.disk_volumes if not v.read_only
+        }
 
 
 def _require_cluster(uri: str, cluster_name: str) -> None:

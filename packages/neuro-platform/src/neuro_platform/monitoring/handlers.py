@@ -7,7 +7,6 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -15,12 +14,13 @@ from aiohttp import WSCloseCode, web
 
 from ..api.keys import AUTHENTICATOR
 from ..api.openapi import describe
-from ..jobs.entities import MIB, Job, JobStatus
-from ..jobs.keys import JOBS, LOG_ARCHIVE, MONITORING_CLUSTER, ORCHESTRATOR, SCHEDULER
-from ..orchestrator import ContainerNotFoundError, ContainerStats
+from ..jobs.entities import MIB, Job
+from ..jobs.keys import MONITORING_CLUSTER
 from ..permissions.actions import Action
-from .logs import LogOptions, job_logs
+from .keys import MONITORING
+from .logs import LogOptions
 from .schema import LogQuery, SignalQuery
+from .service import ContainerStats
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,8 @@ routes = web.RouteTableDef()
 async def capacity(request: web.Request) -> web.Response:
     """How many more jobs of each preset fit on the node now: `{"<preset>": n}`."""
     await request.config_dict[AUTHENTICATOR].required_user(request)
-    free = await request.config_dict[SCHEDULER].free_resources()
-    cluster = request.config_dict[MONITORING_CLUSTER]
-    return web.json_response({p.name: free.how_many(p) for p in cluster.presets})
+    presets = request.config_dict[MONITORING_CLUSTER].presets
+    return web.json_response(await request.config_dict[MONITORING].capacity(presets))
 
 
 @routes.get("/{id}/log_ws")
@@ -49,7 +48,7 @@ async def log_ws(request: web.Request) -> web.WebSocketResponse:
     await ws.prepare(request)
     client_left = asyncio.ensure_future(ws.receive())
     try:
-        async for chunk in _logs(request, job, options):
+        async for chunk in request.config_dict[MONITORING].logs(job, options):
             if client_left.done():
                 break
             await ws.send_bytes(chunk)
@@ -78,7 +77,7 @@ async def log_http(request: web.Request) -> web.StreamResponse:
     response.enable_chunked_encoding()
     await response.prepare(request)
     try:
-        async for chunk in _logs(request, job, options):
+        async for chunk in request.config_dict[MONITORING].logs(job, options):
             await response.write(chunk)
         await response.write_eof()
     except ConnectionResetError:
@@ -90,21 +89,14 @@ async def log_http(request: web.Request) -> web.StreamResponse:
 async def top(request: web.Request) -> web.WebSocketResponse:
     """One usage sample (about a second apart) per text frame while the job runs."""
     job = await _job(request, Action.READ)
-    orchestrator = request.config_dict[ORCHESTRATOR]
-    jobs = request.config_dict[JOBS]
+    monitoring = request.config_dict[MONITORING]
     ws = web.WebSocketResponse(heartbeat=WS_HEARTBEAT_S)
     await ws.prepare(request)
     # The client only ever closes: reading its close frame is how its leaving is noticed.
     client_left = asyncio.ensure_future(ws.receive())
     try:
         while not client_left.done():
-            job = await jobs.current(job)
-            if job.status is not JobStatus.RUNNING:
-                break
-            try:
-                stats = await orchestrator.stats(job.id)
-            except ContainerNotFoundError:
-                break
+            job, stats = await monitoring.usage(job)
             if stats is None or client_left.done():
                 break
             await ws.send_str(json.dumps(_telemetry(stats)))
@@ -134,24 +126,15 @@ def _telemetry(stats: ContainerStats) -> dict[str, float | int]:
 @describe("Signal a job", query=SignalQuery)
 async def send_signal(request: web.Request) -> web.Response:
     """Signals the job's container (SIGKILL unless `?signal=` names another)."""
-    job = await _job(request, Action.WRITE)
+    user = await request.config_dict[AUTHENTICATOR].required_user(request)
     signal = request.query.get("signal", "SIGKILL")
-    await request.config_dict[ORCHESTRATOR].kill(job.id, signal=signal)
+    await request.config_dict[MONITORING].signal(user, request.match_info["id"], signal)
     return web.Response(status=204)
 
 
 async def _job(request: web.Request, action: Action) -> Job:
     user = await request.config_dict[AUTHENTICATOR].required_user(request)
-    return await request.config_dict[JOBS].get(user, request.match_info["id"], action)
-
-
-def _logs(request: web.Request, job: Job, options: LogOptions) -> AsyncIterator[bytes]:
-    return job_logs(
-        job,
-        options,
-        jobs=request.config_dict[JOBS],
-        archive=request.config_dict[LOG_ARCHIVE],
-    )
+    return await request.config_dict[MONITORING].job(user, request.match_info["id"], action)
 
 
 def _log_options(request: web.Request) -> LogOptions:

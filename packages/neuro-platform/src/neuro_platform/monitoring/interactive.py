@@ -19,10 +19,10 @@ import shlex
 from aiohttp import WSMsgType, web
 
 from ..api.openapi import describe
-from ..jobs.keys import ORCHESTRATOR
-from ..orchestrator import InteractiveSession, StreamOptions
+from .keys import MONITORING
 from .running import caller, running_job
 from .schema import StreamQuery
+from .service import InteractiveSession, StreamOptions
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,7 @@ async def exec_ws(request: web.Request) -> web.StreamResponse:
     if not command:
         raise ValueError("cmd is required")
     job = await running_job(request, user)
-    orchestrator = request.config_dict[ORCHESTRATOR]
-    async with orchestrator.exec(job.id, command, options) as session:
+    async with request.config_dict[MONITORING].exec(job, command, options) as session:
         return await _serve(request, session)
 
 
@@ -60,7 +59,7 @@ async def attach_ws(request: web.Request) -> web.StreamResponse:
     user = await caller(request)
     options = stream_options(request)
     job = await running_job(request, user)
-    async with request.config_dict[ORCHESTRATOR].attach(job.id, options) as session:
+    async with request.config_dict[MONITORING].attach(job, options) as session:
         return await _serve(request, session)
 
 

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 
 from aiohttp import WSMsgType, web
 
-from ..jobs.keys import ORCHESTRATOR
-from ..orchestrator import ContainerNotRunningError
+from .keys import MONITORING
 from .running import caller, running_job
 
 WS_HEARTBEAT_S = 30.0
-CONNECT_TIMEOUT_S = 10.0
 READ_SIZE = 4 * 1024 * 1024
 
 routes = web.RouteTableDef()
@@ -28,18 +25,7 @@ async def port_forward(request: web.Request) -> web.StreamResponse:
     user = await caller(request)
     port = _port(request.match_info["port"])
     job = await running_job(request, user)
-    address = await request.config_dict[ORCHESTRATOR].ip_address(job.id)
-    if address is None:
-        raise ContainerNotRunningError(f"Job {job.id} is not running")
-    try:
-        async with asyncio.timeout(CONNECT_TIMEOUT_S):
-            reader, writer = await asyncio.open_connection(address, port)
-    except (OSError, TimeoutError) as error:
-        message = f"Cannot connect to port {port}"
-        text = json.dumps({"msg": message, "error": f"{message}: {error}"})
-        raise web.HTTPBadRequest(
-            text=text, content_type="application/json", headers={"X-Error": text}
-        ) from error
+    reader, writer = await request.config_dict[MONITORING].connect(job, port)
     try:
         ws = web.WebSocketResponse(heartbeat=WS_HEARTBEAT_S)
         await ws.prepare(request)

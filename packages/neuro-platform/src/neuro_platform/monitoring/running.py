@@ -1,14 +1,13 @@
-"""The running job an interactive request addresses, checked before any upgrade is accepted."""
+"""The caller and the running job an interactive request addresses, checked before any
+upgrade is accepted."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from ..api.keys import AUTHENTICATOR
-from ..jobs.entities import Job, JobStatus
-from ..jobs.keys import JOBS
-from ..orchestrator import ContainerNotRunningError
-from ..permissions.actions import Action
+from ..jobs.entities import Job
+from .keys import MONITORING
 
 
 async def caller(request: web.Request) -> str:
@@ -18,9 +17,6 @@ async def caller(request: web.Request) -> str:
 
 
 async def running_job(request: web.Request, user: str) -> Job:
-    """The job in the path, which `user` may write to (exec, attach and port-forward
-    all act on it), and which runs now: otherwise 404 rather than a socket that waits."""
-    job = await request.config_dict[JOBS].get(user, request.match_info["id"], Action.WRITE)
-    if job.status is not JobStatus.RUNNING:
-        raise ContainerNotRunningError(f"Job {job.id} is not running (it is {job.status})")
-    return job
+    """The job in the path, which `user` may write to and which runs now (see
+    `MonitoringService.running_job`)."""
+    return await request.config_dict[MONITORING].running_job(user, request.match_info["id"])

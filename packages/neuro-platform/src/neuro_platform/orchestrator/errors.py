@@ -5,12 +5,15 @@ OrchestratorError                 reason Error: the engine failed unexpectedly
 ├── ImagePushError                reason Error: the registry refused or lost a push (`job save`)
 ├── InvalidImageNameError         reason InvalidImageName: a malformed image reference
 ├── ContainerCannotRunError       reason ContainerCannotRun: the engine refused the container
-├── ContainerNotFoundError        reason NotFound: no container for this job (also a LookupError)
+├── ContainerNotFoundError        reason NotFound: no container for this job
 └── ContainerNotRunningError      reason NotFound: the job's container is not running
+
+The last two are also `errors.NotFoundError`: a client addressing such a job gets 404.
 """
 
 from __future__ import annotations
 
+from ..errors import NotFoundError
 from .reasons import JobReason
 
 
@@ -38,9 +41,9 @@ class ContainerCannotRunError(OrchestratorError):
     reason = JobReason.CONTAINER_CANNOT_RUN
 
 
-class ContainerNotFoundError(OrchestratorError, LookupError):
+class ContainerNotFoundError(OrchestratorError, NotFoundError):
     reason = JobReason.NOT_FOUND
 
 
-class ContainerNotRunningError(OrchestratorError):
+class ContainerNotRunningError(OrchestratorError, NotFoundError):
     reason = JobReason.NOT_FOUND

@@ -11,13 +11,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..db.models import PermissionGrantRow, RoleMembershipRow, RoleRow, UserRow
+from ..errors import ConflictError
 from .actions import Action
 from .rules import Grant
 from .uris import ResourceUri, parse_uri
 
 
-class RoleExistsError(Exception):
-    """A user or role of that name exists already."""
+class RoleExistsError(ConflictError):
+    """A user or role of that name exists already: the API answers 409."""
 
 
 @dataclass(frozen=True)

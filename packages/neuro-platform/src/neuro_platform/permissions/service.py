@@ -26,11 +26,13 @@ class Permission:
 
 
 class PermissionDeniedError(Exception):
-    """The error middleware answers 403 `{"missing": [...]}` for this."""
+    """The error middleware answers 403 `{"missing": [...]}` for this, with `"error":
+    message` too when one is given (a sentence a CLI shows)."""
 
-    def __init__(self, missing: Sequence[Permission]) -> None:
+    def __init__(self, missing: Sequence[Permission], message: str | None = None) -> None:
         super().__init__(", ".join(f"{p.action} on {p.uri}" for p in missing))
         self.missing = tuple(missing)
+        self.message = message
 
 
 class PermissionService:

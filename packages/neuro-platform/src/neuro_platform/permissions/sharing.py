@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..errors import NotFoundError
 from .actions import Action
 from .repository import PermissionRepository
 from .rules import Grant
@@ -28,11 +29,11 @@ _ROLE_PART_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 MAX_ROLE_NAME_LENGTH = 253
 
 
-class UnknownPrincipalError(LookupError):
+class UnknownPrincipalError(NotFoundError):
     """No user or role of that name: the API answers 404."""
 
 
-class NothingToRevokeError(LookupError):
+class NothingToRevokeError(NotFoundError):
     """The receiver holds no such permission: the API answers 404."""
 
 

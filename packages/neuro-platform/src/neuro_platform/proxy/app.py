@@ -18,18 +18,20 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import hdrs, web
-from aiohttp.typedefs import Handler
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from ..api.access_log import redact_token
+from ..api.errors import BadGatewayError
 from ..api.keys import AUTHENTICATOR, SETTINGS
 from ..auth.identity import TOKEN_QUERY_PARAMETER, NotAuthenticatedError, request_token
+from ..errors import NotFoundError
 from ..jobs.entities import Job, JobStatus
-from ..jobs.keys import JOBS, ORCHESTRATOR
+from ..jobs.host_names import job_label
+from ..jobs.keys import JOBS
 from ..jobs.service import JobLookupError
+from ..monitoring.keys import MONITORING
 from ..permissions.actions import Action
 from .cookies import PROXY_COOKIE, sets_platform_cookie, without_platform_cookies
-from .hosts import job_label
 
 PROXY_SESSION = web.AppKey("proxy_session", aiohttp.ClientSession)
 # Headers about one connection, not the message (RFC 9110 7.6.1), plus ones we set.
@@ -56,18 +58,10 @@ _REDIRECTABLE = frozenset({hdrs.METH_GET, hdrs.METH_HEAD})
 
 def create_proxy_app() -> web.Application:
     """Mounted with `add_domain("*.<http domain>", ...)`: every path on a job host is the job's."""
-    app = web.Application(middlewares=[_not_found_middleware])
+    app = web.Application()
     app.cleanup_ctx.append(_client_session)
     app.router.add_route("*", "/{path:.*}", proxy)
     return app
-
-
-@web.middleware
-async def _not_found_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except JobLookupError as e:
-        raise web.HTTPNotFound(reason=str(e)) from e
 
 
 async def _client_session(app: web.Application) -> AsyncIterator[None]:
@@ -85,18 +79,18 @@ async def proxy(request: web.Request) -> web.StreamResponse:
     if label is None:
         raise JobLookupError(f"No job is served at {request.host!r}")
     job = await request.config_dict[JOBS].by_host_label(label)
-    http = job.container.http
+    http = job.spec.container.http
     if http is None:
-        raise web.HTTPNotFound(reason=f"Job {job.id} exposes no HTTP port")
+        raise NotFoundError(f"Job {job.id} exposes no HTTP port")
     if http.requires_auth:
         token = await _authorize(request, job)
         if request.method in _REDIRECTABLE and token == request.query.get(TOKEN_QUERY_PARAMETER):
             return _trade_query_token_for_cookie(request, token, settings.public_url.scheme)
     if job.status is not JobStatus.RUNNING:
-        raise web.HTTPBadGateway(reason=f"Job {job.id} is not running")
-    address = await request.config_dict[ORCHESTRATOR].ip_address(job.id)
+        raise BadGatewayError(f"Job {job.id} is not running")
+    address = await request.config_dict[MONITORING].address(job)
     if address is None:
-        raise web.HTTPBadGateway(reason=f"Job {job.id} is not running")
+        raise BadGatewayError(f"Job {job.id} is not running")
     target = (
         request.url.with_scheme("http")
         .with_host(address)
@@ -123,7 +117,7 @@ async def proxy(request: web.Request) -> web.StreamResponse:
             await response.write_eof()
             return response
     except aiohttp.ClientConnectionError as e:
-        raise web.HTTPBadGateway(reason=f"Job {job.id} does not answer on port {http.port}") from e
+        raise BadGatewayError(f"Job {job.id} does not answer on port {http.port}") from e
 
 
 async def _authorize(request: web.Request, job: Job) -> str:

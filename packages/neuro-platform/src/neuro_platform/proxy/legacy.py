@@ -11,8 +11,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..api.keys import SETTINGS
-from ..jobs.views import http_url
-from .hosts import is_host_label
+from ..errors import NotFoundError
+from ..jobs.host_names import http_url, is_host_label
 
 PREFIX = "jobs-http"
 
@@ -27,7 +27,7 @@ def create_legacy_redirect_app() -> web.Application:
 async def _redirect(request: web.Request) -> web.Response:
     label = request.match_info["label"]
     if not is_host_label(label):
-        raise web.HTTPNotFound(reason=f"No job can be named {label!r}")
+        raise NotFoundError(f"No job can be named {label!r}")
     settings = request.config_dict[SETTINGS]
     origin = http_url(settings.public_url, settings.jobs.http_domain, label)
     path = "/" + request.match_info.get("path", "")

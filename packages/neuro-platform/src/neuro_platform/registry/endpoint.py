@@ -257,14 +257,17 @@ async def _proxy(
         raise errors.unavailable(f"the image registry failed: {e}", 5) from None
 
 
-async def _tags(request: web.Request, cluster: ClusterSettings, path: str) -> web.StreamResponse:
-    """The tags list, with the public name in its body (small JSON: read whole)."""
+async def _tags(request: web.Request, cluster: ClusterSettings, path: str) -> web.Response:
+    """The tags list, paginated here (distribution 2.8 ignores `n`/`last` and does not sort)
+    and with the public name in its body. A small JSON document: read whole."""
+    n = _page_size(request.query.get("n"), default=None)
+    last = request.query.get("last", "")
     session = request.config_dict[UPSTREAM]
     registry = request.config_dict[PRIVATE_REGISTRY]
     try:
         async with registry.use() as base:
-            url = base.with_path(path, encoded=True).with_query(request.rel_url.query)
-            async with session.get(url, headers=_request_headers(request)) as upstream:
+            url = base.with_path(path, encoded=True)
+            async with session.get(url) as upstream:
                 body = await upstream.read()
                 headers = _response_headers(upstream, request, cluster)
                 status = upstream.status
@@ -272,35 +275,56 @@ async def _tags(request: web.Request, cluster: ClusterSettings, path: str) -> we
         raise errors.unavailable(str(e), e.retry_after_s) from None
     except aiohttp.ClientError as e:
         raise errors.unavailable(f"the image registry failed: {e}", 5) from None
-    if status == 200:
-        document = json.loads(body)
-        name = str(document.get("name", ""))
-        document["name"] = name.removeprefix(f"{cluster.name}/")
-        body = json.dumps(document).encode()
-    headers.pop("Content-Length", None)
-    return web.Response(status=status, body=body, headers=headers)
+    headers.pop("Link", None)
+    if status != 200:
+        return web.Response(status=status, body=body, headers=headers)
+    document = json.loads(body)
+    tags = sorted(document.get("tags") or [])
+    page = _page(tags, n, last)
+    public = path.replace(f"/v2/{cluster.name}/", "/v2/", 1)
+    response = web.json_response({"name": public[len("/v2/") : -len("/tags/list")], "tags": page})
+    response.headers[errors.API_VERSION_HEADER] = errors.API_VERSION
+    if n is not None and page and page[-1] != tags[-1]:
+        _link_next(response, request, cluster, public, n, page[-1])
+    return response
 
 
 async def _catalog(request: web.Request, cluster: ClusterSettings, user: str) -> web.Response:
-    n = _page_size(request.query.get("n"))
+    n = _page_size(request.query.get("n"), default=CATALOG_DEFAULT_PAGE)
+    assert n is not None
     last = request.query.get("last", "")
     readable = await _readable(
         request.config_dict[PERMISSIONS], user, cluster.name, await _private_catalog(request)
     )
-    page = [name for name in readable if name > last][:n]
+    page = _page(readable, n, last)
     response = web.json_response({"repositories": page})
     response.headers[errors.API_VERSION_HEADER] = errors.API_VERSION
     if page and page[-1] != readable[-1]:
-        next_url = (_public_origin(request, cluster) / "v2" / "_catalog").with_query(
-            n=n, last=page[-1]
-        )
-        response.headers["Link"] = f'<{next_url}>; rel="next"'
+        _link_next(response, request, cluster, "/v2/_catalog", n, page[-1])
     return response
 
 
-def _page_size(text: str | None) -> int:
+def _page(names: list[str], n: int | None, last: str) -> list[str]:
+    """The sorted `names` after `last`, at most `n` of them (all when n is None)."""
+    after = [name for name in names if name > last]
+    return after if n is None else after[:n]
+
+
+def _link_next(
+    response: web.Response,
+    request: web.Request,
+    cluster: ClusterSettings,
+    path: str,
+    n: int,
+    last: str,
+) -> None:
+    url = _public_origin(request, cluster).with_path(path).with_query(n=n, last=last)
+    response.headers["Link"] = f'<{url}>; rel="next"'
+
+
+def _page_size(text: str | None, default: int | None) -> int | None:
     if text is None or text == "":
-        return CATALOG_DEFAULT_PAGE
+        return default
     if not text.isdigit() or not 0 < int(text) <= CATALOG_MAX_PAGE:
         raise errors.RegistryError(
             400, "PAGINATION_NUMBER_INVALID", f"n must be between 1 and {CATALOG_MAX_PAGE}"

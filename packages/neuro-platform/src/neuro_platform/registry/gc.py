@@ -88,8 +88,6 @@ async def collect_garbage(settings: Settings, wait_s: float = DEFAULT_WAIT_S) ->
         binary = shutil.which(settings.registry.binary)
         if binary is None:
             raise RegistryUnavailableError(f"{settings.registry.binary!r} is not installed")
-        if not files.storage.exists():
-            return "the registry holds nothing yet"
         return await run_garbage_collect(binary, files)
     finally:
         lock.release()

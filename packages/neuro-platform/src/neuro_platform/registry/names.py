@@ -57,13 +57,14 @@ def registry_authority(url: URL) -> str:
 def cluster_of_host(settings: Settings, host: str) -> ClusterSettings | None:
     """The cluster whose `registry_url` has this authority (a request's Host or the host of
     a docker reference); the first one listed wins where several share it."""
-    try:
-        wanted = registry_authority(URL(f"http://{host}"))
-    except ValueError:
-        return None
     for cluster in settings.clusters:
         url = settings.cluster_registry_url(cluster)
-        if registry_authority(URL(f"http://{url.raw_authority}")) == wanted:
+        try:
+            # Read with the cluster's scheme, so `host:443` equals `host` for https.
+            wanted = registry_authority(URL(f"{url.scheme}://{host}"))
+        except ValueError:
+            return None
+        if registry_authority(url) == wanted:
             return cluster
     return None
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import json
 import logging
 import os
+import re
 import secrets
 import shutil
-import signal
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -31,7 +30,6 @@ STOP_TIMEOUT_S = 10.0
 _POLL_S = 0.05
 # Waits between restarts of a registry that keeps dying: growing, never above a minute.
 _RESTART_DELAYS_S = (0.5, 1.0, 2.0, 5.0, 15.0, 60.0)
-_PR_SET_PDEATHSIG = 1
 
 
 class RegistryUnavailableError(RuntimeError):
@@ -93,10 +91,13 @@ class RegistryFiles:
         os.replace(temporary, self.config)
 
 
-def _die_with_parent() -> None:
-    # A platform killed with SIGKILL must not leave its registry behind holding the port.
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+def _die_with_parent() -> list[str]:
+    """A platform killed with SIGKILL must not leave its registry behind holding the port:
+    util-linux's `setpriv --pdeathsig` (Debian essential) asks the kernel to end it. Not a
+    Python `preexec_fn`: forking a threaded process and running Python in the child can
+    deadlock (it did here, on the loader lock)."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
 
 
 def _free_port() -> int:
@@ -160,16 +161,24 @@ class PrivateRegistry:
             if self._in_use == 0:
                 self._idle.set()
 
-    async def run(self) -> None:
-        """Keeps the registry running until cancelled (then stops it)."""
+    async def start(self) -> None:
+        """Starts the registry and waits until it answers (about 0.2 s): the server answers
+        requests only after this, so `/v2/` never says "not running" at start-up."""
         if self._binary is None:
             log.warning("%s is not installed: /v2/ answers 503", self._binary_name)
+            return
+        await self._start()
+
+    async def supervise(self) -> None:
+        """Restarts the registry whenever it ends, until cancelled (then stops it)."""
+        if self._binary is None:
             return
         failures = 0
         try:
             while True:
                 await self._wait_unpaused()
-                await self._start()
+                if self._process is None or self._process.returncode is not None:
+                    await self._start()
                 process = self._process
                 assert process is not None
                 code = await process.wait()
@@ -192,11 +201,11 @@ class PrivateRegistry:
         port = _free_port()
         self.files.write_config(port)
         self._process = await asyncio.create_subprocess_exec(
+            *_die_with_parent(),
             self._binary,
             "serve",
             str(self.files.config),
             stdin=asyncio.subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
         )
         url = URL.build(scheme="http", host="127.0.0.1", port=port)
         await self._wait_ready(url)
@@ -247,6 +256,8 @@ class PrivateRegistry:
 
 async def run_garbage_collect(binary: str, files: RegistryFiles) -> str:
     """`docker-registry garbage-collect --delete-untagged` on a registry that is not serving."""
+    if not (files.storage / "docker" / "registry" / "v2" / "repositories").is_dir():
+        return "nothing to delete"  # the tool fails on a registry that was never pushed to
     if not files.config.exists():
         files.write_config(_free_port())
     process = await asyncio.create_subprocess_exec(
@@ -265,7 +276,11 @@ async def run_garbage_collect(binary: str, files: RegistryFiles) -> str:
     return _summary(text)
 
 
+_GC_SUMMARY = re.compile(r"\d+ blobs marked, \d+ blobs and \d+ manifests eligible for deletion")
+
+
 def _summary(output: str) -> str:
-    deleted = sum(1 for line in output.splitlines() if "Deleting blob" in line)
-    manifests = sum(1 for line in output.splitlines() if "deleting manifest" in line.lower())
-    return f"deleted {deleted} blob(s) and {manifests} untagged manifest(s)"
+    """The tool's closing line, e.g. `9 blobs marked, 2 blobs and 1 manifests eligible for
+    deletion` (with --dry-run off, eligible ones are deleted)."""
+    match = _GC_SUMMARY.search(output)
+    return match[0] if match else "nothing to delete"

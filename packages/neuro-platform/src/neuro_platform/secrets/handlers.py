@@ -13,9 +13,8 @@ from ..api.keys import AUTHENTICATOR
 from ..api.openapi import describe
 from ..api.validation import read_json, read_query
 from ..permissions.uris import org_from_wire
+from .entities import SecretRef
 from .keys import SECRETS, SECRETS_CLUSTER
-from .repository import SecretRef
-from .service import SecretNotFoundError
 
 routes = web.RouteTableDef()
 
@@ -60,10 +59,7 @@ async def remove_secret(request: web.Request) -> web.Response:
     user = await request.config_dict[AUTHENTICATOR].required_user(request)
     org = org_from_wire(read_query(request.query, SecretOrgQuery).org_name)
     ref = SecretRef(request.app[SECRETS_CLUSTER], org, user, request.match_info["key"])
-    try:
-        await request.config_dict[SECRETS].remove(user, ref)
-    except SecretNotFoundError as e:
-        raise web.HTTPNotFound(reason=str(e)) from e
+    await request.config_dict[SECRETS].remove(user, ref)
     return web.Response(status=204)
 
 

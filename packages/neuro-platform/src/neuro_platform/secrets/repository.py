@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, Select, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ..permissions.uris import owned_uri
+from .entities import SecretRef
 from .models import SecretRow
-
-
-@dataclass(frozen=True)
-class SecretRef:
-    cluster_name: str
-    org_name: str | None
-    owner: str
-    key: str
-
-    @property
-    def uri(self) -> str:
-        return str(owned_uri("secret", self.cluster_name, self.owner, self.org_name, self.key))
 
 
 class SecretRepository:

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import re
 
+from ..errors import NotFoundError
 from ..permissions import Permission, PermissionService
 from ..permissions.actions import Action
 from ..permissions.uris import owned_uri, parse_uri
 from .cipher import SecretCipher
-from .repository import SecretRef, SecretRepository
+from .entities import SecretRef
+from .repository import SecretRepository
 
 KEY_PATTERN = re.compile(r"^(?!\.$|\.\.)[a-zA-Z0-9_\-.]+$")
 MAX_KEY_LENGTH = 253
 MAX_VALUE_BYTES = 1024 * 1024
 
 
-class SecretNotFoundError(LookupError):
+class SecretNotFoundError(NotFoundError):
     pass
 
 

@@ -11,9 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..api.keys import AUTHENTICATOR
 from ..api.openapi import describe
 from ..api.validation import read_json
+from .entities import ServiceAccount
 from .keys import SERVICE_ACCOUNTS
-from .repository import ServiceAccount, ServiceAccountExistsError
-from .service import ServiceAccountNotFoundError
 
 routes = web.RouteTableDef()
 NDJSON = "application/x-ndjson"
@@ -45,33 +44,23 @@ async def create_account(request: web.Request) -> web.Response:
     owner = await request.config_dict[AUTHENTICATOR].required_user(request)
     body = await read_json(request, ServiceAccountBody)
     name, cluster = body.name, body.default_cluster
-    try:
-        account, token = await request.config_dict[SERVICE_ACCOUNTS].create(owner, name, cluster)
-    except ServiceAccountExistsError as e:
-        text = json.dumps({"code": "unique_violation", "description": str(e)})
-        raise web.HTTPConflict(text=text, content_type="application/json") from e
+    account, token = await request.config_dict[SERVICE_ACCOUNTS].create(owner, name, cluster)
     return web.json_response({**_to_json(account, False), "token": token}, status=201)
 
 
 @routes.get("/{id_or_name}")
 async def get_account(request: web.Request) -> web.Response:
     owner = await request.config_dict[AUTHENTICATOR].required_user(request)
-    try:
-        account, deleted = await request.config_dict[SERVICE_ACCOUNTS].get(
-            owner, request.match_info["id_or_name"]
-        )
-    except ServiceAccountNotFoundError as e:
-        raise web.HTTPNotFound(reason=str(e)) from e
+    account, deleted = await request.config_dict[SERVICE_ACCOUNTS].get(
+        owner, request.match_info["id_or_name"]
+    )
     return web.json_response(_to_json(account, deleted))
 
 
 @routes.delete("/{id_or_name}")
 async def remove_account(request: web.Request) -> web.Response:
     owner = await request.config_dict[AUTHENTICATOR].required_user(request)
-    try:
-        await request.config_dict[SERVICE_ACCOUNTS].remove(owner, request.match_info["id_or_name"])
-    except ServiceAccountNotFoundError as e:
-        raise web.HTTPNotFound(reason=str(e)) from e
+    await request.config_dict[SERVICE_ACCOUNTS].remove(owner, request.match_info["id_or_name"])
     return web.Response(status=204)
 
 

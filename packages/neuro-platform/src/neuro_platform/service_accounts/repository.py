@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from .entities import ServiceAccount
+from .errors import ServiceAccountExistsError
 from .models import ServiceAccountRow
-
-
-@dataclass(frozen=True)
-class ServiceAccount:
-    id: str
-    owner: str
-    name: str | None
-    role: str
-    default_cluster: str
-    created_at: datetime
-
-
-class ServiceAccountExistsError(ValueError):
-    pass
 
 
 class ServiceAccountRepository:

@@ -15,16 +15,14 @@ from yarl import URL
 
 from ..auth.tokens import TokenCodec
 from ..permissions import PermissionRepository
-from .repository import ServiceAccount, ServiceAccountRepository
+from .entities import ServiceAccount
+from .errors import ServiceAccountNotFoundError
+from .repository import ServiceAccountRepository
 
 NAME_PATTERN = re.compile(r"^[a-z](?:-?[a-z0-9])*$")
 MAX_NAME_LENGTH = 63
 # Automation runs for years; the token ends earlier when the account is deleted.
 TOKEN_TTL = timedelta(days=5 * 365)
-
-
-class ServiceAccountNotFoundError(LookupError):
-    pass
 
 
 class ServiceAccountsService:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import BinaryIO, cast
 
 from .entries import DiskUsage, FileInfo, FileType, RemovedEntry
-from .errors import StorageError
+from .errors import DestinationError, StorageError
 from .paths import PARTIAL_UPLOAD_PREFIX, StoragePath, is_hidden_partial_upload
 
 _ROOT_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
@@ -59,10 +59,6 @@ def _load_sync_file_range() -> Callable[[int, int, int, int], int] | None:
 # Only a hint: its result is not checked (the fsync that follows reports any error).
 _sync_file_range = _load_sync_file_range()
 _syncs = ThreadPoolExecutor(max_workers=_SYNC_GROUP, thread_name_prefix="storage-fsync")
-
-
-class DestinationError(StorageError):
-    """The destination of a rename is unusable: always 400, even for ENOENT."""
 
 
 @contextmanager

@@ -13,14 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from ..api.cluster_prefix import cluster_prefix
 from ..settings import Settings
-from .anchored import DestinationError
-from .errors import StorageError
 from .filesystem import LocalFilesystem
-from .handlers import handle, storage_error_response
+from .handlers import handle
 from .keys import STORAGE_CLUSTER, STORAGE_FILESYSTEM, STORAGE_QUOTA
 from .quota import StorageQuota
 from .socket_body import close_taken_connections
@@ -49,7 +46,7 @@ def mount_storage(api: web.Application, settings: Settings) -> None:
 def create_storage_app(
     cluster_name: str, root: Path, *, quota: int | None = None, orgs: Sequence[str] = ()
 ) -> web.Application:
-    app = web.Application(middlewares=[_storage_error_middleware])
+    app = web.Application()
     app[STORAGE_CLUSTER] = cluster_name
     app[STORAGE_FILESYSTEM] = LocalFilesystem(root)
     if quota is not None:
@@ -64,14 +61,3 @@ def create_storage_app(
 
 async def _create_root(app: web.Application) -> None:
     await app[STORAGE_FILESYSTEM].ensure_root()
-
-
-@web.middleware
-async def _storage_error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except DestinationError as e:
-        # A missing destination parent is a bad argument to RENAME, not a missing resource.
-        return storage_error_response(e, status=400)
-    except StorageError as e:
-        return storage_error_response(e)

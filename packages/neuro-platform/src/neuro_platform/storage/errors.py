@@ -33,3 +33,7 @@ class StorageError(Exception):
             # O_NOFOLLOW met a symlink: say why instead of "too many levels".
             return cls(code, "Symbolic links are not followed", path)
         return cls(code, os.strerror(code), path)
+
+
+class DestinationError(StorageError):
+    """The destination of a rename is unusable: always 400, even for ENOENT."""

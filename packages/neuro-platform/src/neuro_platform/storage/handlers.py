@@ -92,9 +92,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
     operation = _operation(request)
     handler = _HANDLERS.get((request.method, operation))
     if handler is None:
-        raise web.HTTPBadRequest(
-            reason=f"Operation {operation} is not supported for {request.method}"
-        )
+        raise BadRequestError(f"Operation {operation} is not supported for {request.method}")
     user = await request.config_dict[AUTHENTICATOR].required_user(request)
     path = StoragePath.parse(request.match_info.get("path", ""))
     service = StorageService(
@@ -221,7 +219,7 @@ async def _read_body(request: web.Request, length: int) -> bytes:
     try:
         return await request.content.readexactly(length)
     except asyncio.IncompleteReadError:
-        raise web.HTTPBadRequest(reason="The body ended before its Content-Length") from None
+        raise BadRequestError("The body ended before its Content-Length") from None
 
 
 async def create_tar(
@@ -263,13 +261,13 @@ async def write_file(
 ) -> web.StreamResponse:
     refused = [name for name in _CONDITIONAL_HEADERS if name in request.headers]
     if refused:
-        raise web.HTTPBadRequest(reason=f"Conditional WRITE is not supported: {', '.join(refused)}")
+        raise BadRequestError(f"Conditional WRITE is not supported: {', '.join(refused)}")
     if request.content_type != "application/octet-stream":
-        raise web.HTTPBadRequest(reason="WRITE needs Content-Type: application/octet-stream")
+        raise BadRequestError("WRITE needs Content-Type: application/octet-stream")
     content_range = parse_content_range(request.headers.get(hdrs.CONTENT_RANGE, ""))
     if content_range is None:
-        raise web.HTTPBadRequest(
-            reason="WRITE needs Content-Range: bytes <start>-<end>/* (end below 2^63 - 1)"
+        raise BadRequestError(
+            "WRITE needs Content-Range: bytes <start>-<end>/* (end below 2^63 - 1)"
         )
     start, end = content_range
     length = end - start + 1
@@ -332,12 +330,6 @@ _HANDLERS: dict[tuple[str, str], Handler] = {
 
 
 # -- answers -----------------------------------------------------------------------------
-
-
-def storage_error_response(error: StorageError, *, status: int | None = None) -> web.Response:
-    if status is None:
-        status = 404 if error.code == errno.ENOENT else 400
-    return web.json_response({"error": error.text, "errno": error.errno_name}, status=status)
 
 
 def _wants_ndjson(request: web.Request) -> bool:

@@ -1,17 +1,22 @@
 """pytest fixtures; other packages import them into their conftest:
 
 from neuro_platform.testing.fixtures import platform_server  # noqa: F401
+
+A server takes a second or more to start, so a test asks for a fresh one (`platform_server`)
+only when it needs one: a module whose tests each keep to their own names can share
+`shared_platform_server`, and a module whose tests run jobs shares `jobs_platform_server`.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ..orchestrator.testing import remove_instance_containers
-from .server import PlatformServer, running_platform
+from ..orchestrator.testing import build_base_image, remove_instance_containers
+from .server import PlatformServer, running_jobs_platform, running_platform
 
 USERS = {"alice": "alice-password", "bob": "bob-password"}
 
@@ -21,9 +26,40 @@ def platform_server(tmp_path: Path) -> Iterator[PlatformServer]:
     """A fresh server with users alice/alice-password and bob/bob-password.
 
     Jobs outlive their server on purpose (a restarted platform re-adopts them), so the fixture
-    removes the containers this server's tests left behind."""
-    with running_platform(tmp_path, users=USERS) as server:
-        try:
+    removes the containers this server's tests left behind, once it has stopped (a running
+    server could be starting one of them again)."""
+    yield from _serving(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def shared_platform_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
+    """Like `platform_server`, but one server for all the tests of a module that asks for it."""
+    yield from _serving(tmp_path_factory.mktemp("shared-platform"))
+
+
+def _serving(directory: Path) -> Iterator[PlatformServer]:
+    instance = None
+    try:
+        with running_platform(directory, users=USERS) as server:
+            instance = server.settings().orchestrator_instance
             yield server
-        finally:
-            remove_instance_containers(server.settings().orchestrator_instance)
+    finally:
+        if instance is not None:
+            remove_instance_containers(instance)
+
+
+@pytest.fixture(scope="module")
+def jobs_platform_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
+    """A server with alice and bob that runs real busybox jobs, shared by a module's tests.
+
+    Per module, not per session: a module's jobs (some sleep for minutes) are removed when it
+    ends, so they never hold the node's room or a job name in another module. Its own
+    orchestrator instance name keeps its containers apart from any other run on this dockerd."""
+    build_base_image("busybox")
+    with running_jobs_platform(
+        tmp_path_factory.mktemp("jobs-platform"),
+        f"test-{uuid.uuid4().hex[:12]}",
+        users=USERS,
+        config={"jobs": {"poll_interval_s": 0.2}},
+    ) as server:
+        yield server

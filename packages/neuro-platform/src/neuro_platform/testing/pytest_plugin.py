@@ -4,6 +4,11 @@ Tests interrupt CLI processes with SIGINT (Ctrl-C handling, ending `neuro port-f
 that starts `make test` in the background makes SIGINT ignored, and an ignored signal stays
 ignored in every child process, so those tests would wait forever. Installing Python's handler
 here makes children start with the default disposition again.
+
+Every test that uses a fixture which talks to the local dockerd is marked `docker`, so that
+`make test-fast` (`-m "not docker and not postgres and not browser and not interop"`) can leave
+them out without each test saying so. A test that reaches dockerd some other way says
+`@pytest.mark.docker` itself.
 """
 
 from __future__ import annotations
@@ -12,6 +17,29 @@ import signal
 
 import pytest
 
+# The fixtures (of any package's tests) that need dockerd: images, orchestrators, job servers.
+DOCKER_FIXTURES = frozenset(
+    {
+        "busybox_image",
+        "debian_image",
+        "cli_image",
+        "instance",
+        "orchestrator",
+        "make_server",
+        "shared_server",
+        "jobs_platform_server",
+    }
+)
+
 
 def pytest_configure(config: pytest.Config) -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    config.addinivalue_line(
+        "markers", "docker: needs the local dockerd (set for every test using a fixture that does)"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if DOCKER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.docker)

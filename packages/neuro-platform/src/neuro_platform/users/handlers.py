@@ -6,8 +6,6 @@ Reading a user's permissions, shares and subroles is for that user and for whoev
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 from aiohttp import web
@@ -17,13 +15,8 @@ from ..api.errors import BadRequestError
 from ..api.keys import AUTHENTICATOR, PERMISSIONS, SHARING, USERS
 from ..api.openapi import describe
 from ..api.validation import read_json, read_json_as, read_query
-from ..permissions import (
-    NothingToRevokeError,
-    Permission,
-    PermissionDeniedError,
-    RoleExistsError,
-    UnknownPrincipalError,
-)
+from ..errors import NotFoundError
+from ..permissions import Permission, PermissionDeniedError
 from ..permissions.actions import Action
 from ..permissions.uris import ResourceUri, parse_uri
 
@@ -82,7 +75,7 @@ async def get_user(request: web.Request) -> web.Response:
     name = _role_name(request)
     await _require_self(request, name)
     if await request.config_dict[USERS].get(name) is None:
-        raise web.HTTPNotFound(reason=f"user {name!r} not found")
+        raise NotFoundError(f"user {name!r} not found")
     return web.json_response({"name": name})
 
 
@@ -141,8 +134,7 @@ async def share(request: web.Request) -> web.Response:
     receiver = _role_name(request)
     caller = await request.config_dict[AUTHENTICATOR].required_user(request)
     permissions = await _read_permissions(request)
-    with _sharing_errors():
-        granted = await request.config_dict[SHARING].share(caller, receiver, permissions)
+    granted = await request.config_dict[SHARING].share(caller, receiver, permissions)
     # Clients insist on 201 (docs/protocol.md §7).
     return web.json_response([p.to_json() for p in granted], status=201)
 
@@ -155,8 +147,7 @@ async def revoke(request: web.Request) -> web.Response:
     uri = _uri_filter(request)
     if uri is None:
         raise BadRequestError("query parameter 'uri' is required")
-    with _sharing_errors():
-        await request.config_dict[SHARING].revoke(caller, receiver, uri)
+    await request.config_dict[SHARING].revoke(caller, receiver, uri)
     return web.Response(status=204)
 
 
@@ -165,8 +156,7 @@ async def revoke(request: web.Request) -> web.Response:
 async def add_role(request: web.Request) -> web.Response:
     caller = await request.config_dict[AUTHENTICATOR].required_user(request)
     name = (await read_json(request, RoleBody)).name
-    with _sharing_errors():
-        await request.config_dict[SHARING].add_role(caller, name)
+    await request.config_dict[SHARING].add_role(caller, name)
     return web.json_response({"name": name}, status=201)
 
 
@@ -174,19 +164,8 @@ async def add_role(request: web.Request) -> web.Response:
 async def remove_role(request: web.Request) -> web.Response:
     name = _role_name(request)
     caller = await request.config_dict[AUTHENTICATOR].required_user(request)
-    with _sharing_errors():
-        await request.config_dict[SHARING].remove_role(caller, name)
+    await request.config_dict[SHARING].remove_role(caller, name)
     return web.Response(status=204)
-
-
-@contextmanager
-def _sharing_errors() -> Iterator[None]:
-    try:
-        yield
-    except (UnknownPrincipalError, NothingToRevokeError) as e:
-        raise web.HTTPNotFound(reason=str(e)) from e
-    except RoleExistsError as e:
-        raise web.HTTPConflict(reason=str(e)) from e
 
 
 def _uri_filter(request: web.Request) -> ResourceUri | None:

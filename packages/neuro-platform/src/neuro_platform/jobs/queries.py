@@ -1,0 +1,33 @@
+"""How services ask the jobs repository for jobs, and its answer when there is none.
+
+Here rather than in `repository.py` so that handlers, which build a `JobQuery` from the
+request's query string, never import the repository.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..errors import NotFoundError
+from .entities import JobStatus
+
+
+class JobNotFoundError(NotFoundError):
+    pass
+
+
+@dataclass(frozen=True)
+class JobQuery:
+    """What the database can narrow by; the service filters the rest (tags, permissions)."""
+
+    statuses: Collection[JobStatus] = ()
+    owners: Collection[str] = ()
+    name: str | None = None
+    cluster_name: str | None = None
+    org_name: str | None = None
+    filter_org: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+    reverse: bool = False
