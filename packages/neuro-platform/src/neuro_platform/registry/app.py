@@ -12,7 +12,7 @@ from ..background import running_in_background
 from . import endpoint
 from .gc import collect_loop, registry_files
 from .keys import PRIVATE_REGISTRY, UPSTREAM
-from .private import PrivateRegistry
+from .private import PrivateRegistry, connector
 
 
 def mount_registry(app: web.Application) -> None:
@@ -27,7 +27,9 @@ async def registry_context(app: web.Application) -> AsyncIterator[None]:
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=10)
     await registry.start()
     async with (
-        aiohttp.ClientSession(auto_decompress=False, timeout=timeout) as session,
+        aiohttp.ClientSession(
+            connector=connector(registry.files), auto_decompress=False, timeout=timeout
+        ) as session,
         running_in_background(registry.supervise(), "private registry"),
         running_in_background(
             collect_loop(registry, settings.registry.gc_interval_s), "registry gc"
