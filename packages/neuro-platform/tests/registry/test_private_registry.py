@@ -252,7 +252,7 @@ def test_another_local_user_cannot_reach_the_private_registry() -> None:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def test_a_loose_registry_directory_is_narrowed_and_a_long_socket_path_is_503(
+def test_a_loose_registry_directory_is_narrowed_and_a_long_socket_path_is_unavailable(
     tmp_path: Path,
 ) -> None:
     files = RegistryFiles(tmp_path / "registry")
