@@ -45,7 +45,7 @@ from .monitoring.service import MonitoringService
 from .orchestrator import DockerOrchestrator, Orchestrator
 from .permissions import PermissionService, SharingService
 from .registry.gc import collect_loop, registry_files
-from .registry.private import PrivateRegistry
+from .registry.private import PrivateRegistry, connector
 from .removals.sweeper import RemovalSweeper
 from .secrets.cipher import SecretCipher
 from .secrets.repository import SecretRepository
@@ -79,7 +79,7 @@ class Services:
     monitoring: MonitoringService
     removals: RemovalSweeper
     private_registry: PrivateRegistry
-    # Talks to the private registry only; bodies pass through undecoded.
+    # Talks to the private registry only (its unix socket); bodies pass through undecoded.
     registry_upstream: aiohttp.ClientSession
 
 
@@ -183,7 +183,11 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         # No total timeout: a layer may take long; a dead registry is noticed by the connection.
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=10)
         registry_upstream = await stack.enter_async_context(
-            aiohttp.ClientSession(auto_decompress=False, timeout=timeout)
+            aiohttp.ClientSession(
+                connector=connector(private_registry.files),
+                auto_decompress=False,
+                timeout=timeout,
+            )
         )
         # Started before serving, so the first push finds it; then restarted whenever it ends.
         await private_registry.start()

@@ -23,12 +23,22 @@ def registry_host(server: PlatformServer) -> str:
     return f"{server.base_url.host}:{server.base_url.port}"
 
 
-def private_registry_address(server: PlatformServer) -> str:
-    """`127.0.0.1:PORT` of the private registry, from the config the server wrote."""
+def private_registry_socket(server: PlatformServer) -> Path:
+    """Where the private registry listens, from the config the server wrote."""
     config = (server.data_dir / "registry" / "config.yml").read_text()
+    assert 'net: "unix"' in config, config
     match = re.search(r'addr: "([^"]+)"', config)
     assert match is not None, config
-    return match[1]
+    return Path(match[1])
+
+
+def private_registry_pids(server: PlatformServer) -> list[int]:
+    """The pids of the server's `docker-registry serve` (one while it runs)."""
+    config = server.data_dir / "registry" / "config.yml"
+    pgrep = subprocess.run(
+        ["pgrep", "-f", f"docker-registry serve {config}"], capture_output=True, text=True
+    )
+    return [int(pid) for pid in pgrep.stdout.split()]
 
 
 def basic(user: str, token: str) -> str:

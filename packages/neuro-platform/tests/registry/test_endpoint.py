@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import aiohttp
@@ -254,3 +255,32 @@ async def test_deleting_a_manifest_by_digest(alice: RegistryClient) -> None:
         assert response.status == 202
     async with alice.session.get(alice.url(f"{name}/manifests/v1"), headers=accept) as response:
         assert response.status == 404
+
+
+async def test_a_chunked_upload_larger_than_the_read_buffer_arrives_intact(
+    registry_server: PlatformServer, alice: RegistryClient
+) -> None:
+    # Forwarded piece by piece (endpoint `_pieces`): the registry checks the digest on PUT,
+    # so a piece lost, repeated or reordered is a 400, and the blob read back must match.
+    data = os.urandom(5 * 1024 * 1024 + 12345)
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    name = f"alice/{_unique('chunked')}"
+
+    async def pieces() -> AsyncIterator[bytes]:
+        for start in range(0, len(data), 40000):
+            yield data[start : start + 40000]
+
+    async with alice.session.post(alice.url(f"{name}/blobs/uploads/")) as response:
+        assert response.status == 202
+        location = response.headers["Location"]
+    patch = yarl.URL(f"{alice.base}{location}", encoded=True)
+    async with alice.session.patch(patch, data=pieces()) as response:
+        assert response.status == 202, await response.text()
+        assert response.headers["Range"] == f"0-{len(data) - 1}"
+        location = response.headers["Location"]
+    put = yarl.URL(f"{alice.base}{location}", encoded=True).update_query(digest=digest)
+    async with alice.session.put(put) as response:
+        assert response.status == 201, await response.text()
+    async with alice.session.get(alice.url(f"{name}/blobs/{digest}")) as response:
+        assert response.status == 200
+        assert await response.read() == data

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import json
 import os
+import shutil
 import signal
+import stat
 import subprocess
+import tempfile
 from pathlib import Path
 
 import aiohttp
@@ -14,12 +19,23 @@ import pytest
 
 from neuro_platform.registry import image_ref_to_uri
 from neuro_platform.registry.names import InvalidRepositoryNameError
+from neuro_platform.registry.private import (
+    PrivateRegistry,
+    RegistryFiles,
+    RegistryUnavailableError,
+)
 from neuro_platform.settings import load_settings
 from neuro_platform.testing import PlatformServer
 from neuro_platform.testing.fixtures import USERS
 from neuro_platform.testing.server import running_platform
 
-from .client import MANIFEST_V2, RegistryClient, basic, private_registry_address
+from .client import (
+    MANIFEST_V2,
+    RegistryClient,
+    basic,
+    private_registry_pids,
+    private_registry_socket,
+)
 
 POLL_S = 0.1
 DEBIAN = "neuro-base/debian:bookworm"
@@ -87,21 +103,15 @@ async def test_gc_frees_the_blobs_of_a_deleted_manifest_online_and_offline(
 async def test_a_dead_private_registry_is_restarted(
     registry_server: PlatformServer, alice: RegistryClient
 ) -> None:
-    address = private_registry_address(registry_server)
-    config = str(registry_server.data_dir / "registry" / "config.yml")
-    pgrep = await asyncio.create_subprocess_exec(
-        "pgrep", "-f", f"docker-registry serve {config}", stdout=asyncio.subprocess.PIPE
-    )
-    pids = (await pgrep.communicate())[0].decode().split()
+    pids = private_registry_pids(registry_server)
     assert len(pids) == 1
-    os.kill(int(pids[0]), signal.SIGKILL)
+    os.kill(pids[0], signal.SIGKILL)
+    # The killed registry leaves its socket file behind; the new one must listen anyway.
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 30
     while loop.time() < deadline:
-        if (
-            await _v2_status(registry_server, alice.token) == 200
-            and private_registry_address(registry_server) != address
-        ):
+        restarted = private_registry_pids(registry_server) not in ([], pids)
+        if restarted and await _v2_status(registry_server, alice.token) == 200:
             break
         await asyncio.sleep(POLL_S)
     async with alice.session.get(alice.url("_catalog")) as response:
@@ -125,7 +135,7 @@ async def test_without_docker_registry_v2_is_503_and_the_rest_works(tmp_path: Pa
 
 
 def test_a_container_cannot_reach_the_private_registry(registry_server: PlatformServer) -> None:
-    port = private_registry_address(registry_server).rsplit(":", 1)[1]
+    socket_path = private_registry_socket(registry_server)
     gateway = subprocess.run(
         [
             "docker",
@@ -140,15 +150,11 @@ def test_a_container_cannot_reach_the_private_registry(registry_server: Platform
         check=True,
     ).stdout.strip()
     api_port = registry_server.base_url.port
-
-    def probe(host: str, port: object, name: str) -> str:
-        return f"timeout 3 bash -c 'exec 3<>/dev/tcp/{host}/{port}' 2>/dev/null && echo {name}; "
-
     script = (
-        probe(gateway, api_port, "api-ok")
-        + probe(gateway, port, "gateway-open")
-        + probe("127.0.0.1", port, "loopback-open")
-        + "true"
+        f"timeout 3 bash -c 'exec 3<>/dev/tcp/{gateway}/{api_port}' 2>/dev/null && echo api-ok; "
+        f"test -e {socket_path} && echo socket-visible; "
+        f"test -e {socket_path.parent} && echo registry-dir-visible; "
+        "true"
     )
     result = subprocess.run(
         ["docker", "run", "--rm", DEBIAN, "bash", "-c", script],
@@ -158,9 +164,107 @@ def test_a_container_cannot_reach_the_private_registry(registry_server: Platform
     )
     # The jobs' API listener on the gateway answers (so the probe itself works) ...
     assert "api-ok" in result.stdout, result.stderr
-    # ... but the private registry, bound to the host's loopback, is out of reach.
-    assert "gateway-open" not in result.stdout
-    assert "loopback-open" not in result.stdout
+    # ... but the private registry has no port (see the test below) and its socket is
+    # outside every container's file system.
+    assert "socket-visible" not in result.stdout
+    assert "registry-dir-visible" not in result.stdout
+
+
+_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+# Prints `connected` or the errno's name; a path is a unix socket, a number a loopback port.
+_CONNECT = """
+import errno, socket, sys
+target = sys.argv[1]
+unix = target.startswith("/")
+s = socket.socket(socket.AF_UNIX if unix else socket.AF_INET)
+try:
+    s.connect(target if unix else ("127.0.0.1", int(target)))
+except OSError as e:
+    print(errno.errorcode.get(e.errno, e.errno))
+else:
+    print("connected")
+"""
+
+
+def _connect_as_nobody(target: str) -> str:
+    # The system python: the test's venv need not be readable by another user.
+    result = subprocess.run(
+        [*_NOBODY, "/usr/bin/python3", "-c", _CONNECT, target],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target.removeprefix("socket:[").removesuffix("]"))
+    return inodes
+
+
+def _listening_tcp_inodes() -> set[str]:
+    """What `ss -ltn` lists, as socket inodes (/proc/net/tcp{,6}: state 0A is LISTEN)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A":
+                inodes.add(fields[9])
+    return inodes
+
+
+def _unix_socket_inodes(path: Path) -> set[str]:
+    inodes = set()
+    for line in Path("/proc/net/unix").read_text().splitlines()[1:]:
+        fields = line.split()
+        if len(fields) >= 8 and fields[7] == str(path):
+            inodes.add(fields[6])
+    return inodes
+
+
+def test_another_local_user_cannot_reach_the_private_registry() -> None:
+    # Everything above the registry's directory is open to other users here (the platform
+    # makes its data dir 0700; an operator may have loosened it): only the registry
+    # directory's own mode stands between another uid and the unauthenticated registry.
+    root = Path(tempfile.mkdtemp(prefix="neuro-registry-socket-"))
+    try:
+        os.chmod(root, 0o711)
+        with running_platform(root, users=USERS) as server:
+            os.chmod(server.data_dir, 0o711)
+            socket_path = private_registry_socket(server)
+            assert socket_path.parent == server.data_dir / "registry"
+            assert stat.S_IMODE(socket_path.parent.stat().st_mode) == 0o700
+            [pid] = private_registry_pids(server)
+            held = _socket_inodes(pid)
+            # The registry listens on its unix socket and on no TCP port at all.
+            assert held & _unix_socket_inodes(socket_path)
+            assert not held & _listening_tcp_inodes()
+            # Another uid connects to the platform's port (the probe works) ...
+            assert _connect_as_nobody(str(server.base_url.port)) == "connected"
+            # ... but not to the registry's socket.
+            assert _connect_as_nobody(str(socket_path)) == "EACCES"
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_a_loose_registry_directory_is_narrowed_and_a_long_socket_path_is_unavailable(
+    tmp_path: Path,
+) -> None:
+    files = RegistryFiles(tmp_path / "registry")
+    files.root.mkdir(mode=0o755)
+    os.chmod(files.root, 0o755)
+    files.write_config()
+    assert stat.S_IMODE(files.root.stat().st_mode) == 0o700
+    assert f"addr: {json.dumps(str(files.socket))}" in files.config.read_text()
+    # A socket path the kernel cannot bind is a clear "not available", not a crash.
+    deep = RegistryFiles(tmp_path / ("d" * 100) / "registry")
+    with pytest.raises(RegistryUnavailableError, match="shorter data dir"):
+        PrivateRegistry(deep, "docker-registry").check_available()
 
 
 def test_image_references_on_our_registry_parse_to_uris(tmp_path: Path) -> None:

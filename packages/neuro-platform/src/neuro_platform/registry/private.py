@@ -1,8 +1,9 @@
-"""The private registry: Debian's `docker-registry serve` on a loopback port of its own.
+"""The private registry: Debian's `docker-registry serve` on a unix socket of its own.
 
-Only the `/v2/` endpoint talks to it (no auth of its own: it listens on 127.0.0.1, which a
-job's container, in a network namespace of its own, cannot reach). Its files live in
-`<data_dir>/registry`: `config.yml` (rewritten at every start) and `storage/`.
+It has no auth of its own, so only the `/v2/` endpoint may talk to it: it listens on
+`<data_dir>/registry/registry.sock`, in a directory of mode 0700, which no other local user
+can enter and no job's container has mounted; it has no TCP port at all. Its files live in
+`<data_dir>/registry`: `config.yml` (rewritten at every start), `storage/` and the socket.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +30,10 @@ STOP_TIMEOUT_S = 10.0
 _POLL_S = 0.05
 # Waits between restarts of a registry that keeps dying: growing, never above a minute.
 _RESTART_DELAYS_S = (0.5, 1.0, 2.0, 5.0, 15.0, 60.0)
+# A unix socket's path must fit `sockaddr_un.sun_path` (108 bytes, with the closing NUL).
+_MAX_SOCKET_PATH = 107
+# The host part of the URLs sent over the socket; the registry uses relative URLs.
+BASE_URL = URL("http://private-registry")
 
 
 class RegistryUnavailableError(RuntimeError):
@@ -53,12 +57,21 @@ class RegistryFiles:
         return self.root / "storage"
 
     @property
+    def socket(self) -> Path:
+        return self.root / "registry.sock"
+
+    @property
     def secret(self) -> Path:
         # Signs upload state (`_state`); kept so uploads survive a restart of the registry.
         return self.root / "http-secret"
 
-    def write_config(self, port: int) -> None:
+    def write_config(self, tcp_address: str | None = None) -> None:
+        """Listens on `socket`; a `tcp_address` (`host:port`) is for the benchmark's direct
+        baseline only (`benchmarks/images.py`), never for a platform's registry."""
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # The mode is what keeps other local users off the socket: enforce it on a directory
+        # that existed before (made by hand, or by an older version).
+        os.chmod(self.root, 0o700)
         self.storage.mkdir(mode=0o700, exist_ok=True)
         if not self.secret.exists():
             fd = os.open(self.secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -78,7 +91,8 @@ class RegistryFiles:
                 "  delete:",
                 "    enabled: true",
                 "http:",
-                f"  addr: {json.dumps(f'127.0.0.1:{port}')}",
+                f"  net: {json.dumps('tcp' if tcp_address else 'unix')}",
+                f"  addr: {json.dumps(tcp_address or str(self.socket))}",
                 f"  secret: {json.dumps(self.secret.read_text().strip())}",
                 "  relativeurls: true",
                 "",
@@ -100,10 +114,18 @@ def _die_with_parent() -> list[str]:
     return [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _socket_problem(files: RegistryFiles) -> str | None:
+    if len(os.fsencode(files.socket)) > _MAX_SOCKET_PATH:
+        return (
+            f"the image registry is not available: its socket path {files.socket} is longer "
+            f"than {_MAX_SOCKET_PATH} bytes; use a shorter data dir"
+        )
+    return None
+
+
+def connector(files: RegistryFiles) -> aiohttp.UnixConnector:
+    """How a client session reaches the registry (with URLs under `BASE_URL`)."""
+    return aiohttp.UnixConnector(path=str(files.socket))
 
 
 class PrivateRegistry:
@@ -117,8 +139,15 @@ class PrivateRegistry:
         self.files = files
         self._binary = shutil.which(binary)
         self._binary_name = binary
+        # Why the registry cannot run here at all, or None.
+        self._problem = _socket_problem(files)
+        if self._binary is None:
+            self._problem = (
+                f"the image registry is not available: {binary!r} is not installed "
+                "on the server (Debian package docker-registry)"
+            )
         self._process: asyncio.subprocess.Process | None = None
-        self._url: URL | None = None
+        self._running = False
         self._paused = False
         self._resumed = asyncio.Event()  # set while not paused
         self._resumed.set()
@@ -127,26 +156,20 @@ class PrivateRegistry:
         self._idle.set()
         self._gc_lock = asyncio.Lock()
 
-    @property
-    def url(self) -> URL | None:
-        return self._url
-
     def check_available(self) -> URL:
-        """The registry's base URL now, or RegistryUnavailableError saying why not."""
-        if self._binary is None:
-            raise RegistryUnavailableError(
-                f"the image registry is not available: {self._binary_name!r} is not installed "
-                "on the server (Debian package docker-registry)"
-            )
+        """The registry's base URL (reached through `connector`) now, or
+        RegistryUnavailableError saying why not."""
+        if self._problem is not None:
+            raise RegistryUnavailableError(self._problem)
         if self._paused:
             raise RegistryUnavailableError(
                 "the image registry is collecting garbage; try again shortly", retry_after_s=5
             )
-        if self._url is None:
+        if not self._running:
             raise RegistryUnavailableError(
                 "the image registry is not running; try again shortly", retry_after_s=5
             )
-        return self._url
+        return BASE_URL
 
     @contextlib.asynccontextmanager
     async def use(self) -> AsyncIterator[URL]:
@@ -164,14 +187,14 @@ class PrivateRegistry:
     async def start(self) -> None:
         """Starts the registry and waits until it answers (about 0.2 s): the server answers
         requests only after this, so `/v2/` never says "not running" at start-up."""
-        if self._binary is None:
-            log.warning("%s is not installed: /v2/ answers 503", self._binary_name)
+        if self._problem is not None:
+            log.warning("%s: /v2/ answers 503", self._problem)
             return
         await self._start()
 
     async def supervise(self) -> None:
         """Restarts the registry whenever it ends, until cancelled (then stops it)."""
-        if self._binary is None:
+        if self._problem is not None:
             return
         failures = 0
         try:
@@ -182,7 +205,7 @@ class PrivateRegistry:
                 process = self._process
                 assert process is not None
                 code = await process.wait()
-                self._url = None
+                self._running = False
                 if self._paused:  # stopped on purpose for garbage collection
                     failures = 0
                     continue
@@ -198,8 +221,10 @@ class PrivateRegistry:
 
     async def _start(self) -> None:
         assert self._binary is not None
-        port = _free_port()
-        self.files.write_config(port)
+        self.files.write_config()
+        # Left behind by a registry that was killed; the registry would remove it too, but
+        # refuses anything that is not a socket.
+        self.files.socket.unlink(missing_ok=True)
         self._process = await asyncio.create_subprocess_exec(
             *_die_with_parent(),
             self._binary,
@@ -207,27 +232,28 @@ class PrivateRegistry:
             str(self.files.config),
             stdin=asyncio.subprocess.DEVNULL,
         )
-        url = URL.build(scheme="http", host="127.0.0.1", port=port)
-        await self._wait_ready(url)
-        self._url = url
-        log.info("private registry listening at %s", url)
+        await self._wait_ready()
+        self._running = True
+        log.info("private registry listening on %s", self.files.socket)
 
-    async def _wait_ready(self, url: URL) -> None:
+    async def _wait_ready(self) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + READY_TIMEOUT_S
-        async with aiohttp.ClientSession() as session:
+        async with aiohttp.ClientSession(connector=connector(self.files)) as session:
             while loop.time() < deadline:
                 if self._process is None or self._process.returncode is not None:
                     return  # `run` sees the exit and restarts it
                 with contextlib.suppress(aiohttp.ClientError, OSError):
-                    async with session.get(url / "v2/") as response:
+                    async with session.get(BASE_URL / "v2/") as response:
                         if response.status == 200:
                             return
                 await asyncio.sleep(_POLL_S)
-        log.warning("private registry did not answer at %s in %s s", url, READY_TIMEOUT_S)
+        log.warning(
+            "private registry did not answer on %s in %s s", self.files.socket, READY_TIMEOUT_S
+        )
 
     async def _stop(self) -> None:
-        self._url = None
+        self._running = False
         process = self._process
         if process is None or process.returncode is not None:
             return
@@ -259,7 +285,7 @@ async def run_garbage_collect(binary: str, files: RegistryFiles) -> str:
     if not (files.storage / "docker" / "registry" / "v2" / "repositories").is_dir():
         return "nothing to delete"  # the tool fails on a registry that was never pushed to
     if not files.config.exists():
-        files.write_config(_free_port())
+        files.write_config()
     process = await asyncio.create_subprocess_exec(
         binary,
         "garbage-collect",
