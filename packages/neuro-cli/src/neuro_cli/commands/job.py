@@ -419,7 +419,7 @@ async def ls(
     wide: bool,
 ) -> None:
     """List jobs."""
-    from neuro_cli.formatters.jobs import DEFAULT_PS_COLUMNS, format_jobs, parse_ps_format
+    from neuro_cli.formatters.jobs import DEFAULT_PS_COLUMNS, parse_ps_format, print_jobs
 
     async with root.client() as client:
         if format_spec is None:
@@ -442,8 +442,7 @@ async def ls(
             until=until,
             reverse=recent_first,
         ) as found:
-            jobs = [job async for job in found]
-        root.print(format_jobs(jobs, columns=columns, wide=wide, tz=_local_tz()))
+            await print_jobs(root.console, found, columns=columns, wide=wide, tz=_local_tz())
 
 
 @job.command()

@@ -308,7 +308,7 @@ async def ls(
     sort: str,
 ) -> None:
     """List directory contents (by default the home directory on storage)."""
-    from neuro_cli.formatters.storage import format_long_listing, format_short_listing
+    from neuro_cli.formatters.storage import format_short_listing, print_long_listing
 
     async with root.client() as client:
         for index, text in enumerate(paths or ("storage:",)):
@@ -323,7 +323,7 @@ async def ls(
             if len(paths) > 1:
                 root.print(("\n" if index else "") + f"{uri}:")
             if long_format:
-                root.print(format_long_listing(statuses, human_readable=human_readable))
+                print_long_listing(root.console, statuses, human_readable=human_readable)
             elif statuses:
                 root.print(format_short_listing(statuses))
 

@@ -4,16 +4,17 @@ Times are shown in the ``tz`` the caller gives (the commands pass local time; te
 UTC so that snapshots do not depend on the machine).
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from rich import box
-from rich.console import RenderableType
+from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 import neuro_sdk
+from neuro_cli.formatters.streamed import Cell, Row, TableFactory, print_streamed
 from neuro_cli.formatters.units import format_cpu, format_memory_mb
 
 STATUS_STYLES = {
@@ -102,25 +103,52 @@ def parse_ps_format(text: str) -> tuple[str, ...]:
     return columns
 
 
-def _cell(job: neuro_sdk.JobDescription, column: str, tz: tzinfo | None) -> str | Text:
-    if column == "status":
-        return status_text(job)
-    values: dict[str, str] = {
-        "id": job.id,
-        "name": job.name or "",
-        "when": format_time(_when(job), tz),
-        "image": str(job.container.image),
-        "owner": job.owner,
-        "cluster": job.cluster_name,
-        "org": job.org_name or "",
-        "preset": job.preset_name or "",
-        "tags": ", ".join(job.tags),
-        "description": job.description or "",
-        "command": _command(job),
-        "life_span": format_duration(job.life_span) if job.life_span else "no limit",
-        "http_url": str(job.http_url) if job.http_url.host else "",
-    }
-    return values[column]
+# One getter per column: a row computes only the columns asked for.
+_CELLS: dict[str, Callable[[neuro_sdk.JobDescription, tzinfo | None], str | Text]] = {
+    "id": lambda job, tz: job.id,
+    "name": lambda job, tz: job.name or "",
+    "status": lambda job, tz: status_text(job),
+    "when": lambda job, tz: format_time(_when(job), tz),
+    "image": lambda job, tz: str(job.container.image),
+    "owner": lambda job, tz: job.owner,
+    "cluster": lambda job, tz: job.cluster_name,
+    "org": lambda job, tz: job.org_name or "",
+    "preset": lambda job, tz: job.preset_name or "",
+    "tags": lambda job, tz: ", ".join(job.tags),
+    "description": lambda job, tz: job.description or "",
+    "command": lambda job, tz: _command(job),
+    "life_span": lambda job, tz: format_duration(job.life_span) if job.life_span else "no limit",
+    "http_url": lambda job, tz: str(job.http_url) if job.http_url.host else "",
+}
+
+
+def job_row(job: neuro_sdk.JobDescription, columns: Sequence[str], tz: tzinfo | None) -> list[Cell]:
+    return [_CELLS[column](job, tz) for column in columns]
+
+
+def jobs_table(columns: Sequence[str], wide: bool) -> TableFactory:
+    """The empty ``neuro ps`` table for a set of rows: ids and other short columns are never
+    cut, long ones are unless ``wide``."""
+
+    def make(rows: Sequence[Row]) -> Table:
+        table = Table(box=box.SIMPLE_HEAVY, show_edge=False)
+        for index, column_id in enumerate(columns):
+            column = COLUMNS[column_id]
+            if column.wide:
+                table.add_column(
+                    column.title,
+                    no_wrap=not wide,
+                    overflow="fold" if wide else "ellipsis",
+                    max_width=None if wide else WIDE_COLUMN_MAX,
+                )
+            else:
+                longest = max((len(str(row[index])) for row in rows), default=0)
+                table.add_column(
+                    column.title, no_wrap=True, min_width=max(longest, len(column.title))
+                )
+        return table
+
+    return make
 
 
 def format_jobs(
@@ -130,26 +158,29 @@ def format_jobs(
     wide: bool = False,
     tz: tzinfo | None = None,
 ) -> Table:
-    """``neuro ps``: ids and other short columns are never cut, long ones are unless
-    ``wide``."""
-    jobs = list(jobs)
-    rows = [[_cell(job, column, tz) for column in columns] for job in jobs]
-    table = Table(box=box.SIMPLE_HEAVY, show_edge=False)
-    for index, column_id in enumerate(columns):
-        column = COLUMNS[column_id]
-        if column.wide:
-            table.add_column(
-                column.title,
-                no_wrap=not wide,
-                overflow="fold" if wide else "ellipsis",
-                max_width=None if wide else WIDE_COLUMN_MAX,
-            )
-        else:
-            longest = max((len(str(row[index])) for row in rows), default=0)
-            table.add_column(column.title, no_wrap=True, min_width=max(longest, len(column.title)))
+    """``neuro ps`` as one rich Table (``neuro ps`` itself streams it: ``print_jobs``)."""
+    rows = [job_row(job, columns, tz) for job in jobs]
+    table = jobs_table(columns, wide)(rows)
     for row in rows:
         table.add_row(*row)
     return table
+
+
+async def print_jobs(
+    console: Console,
+    jobs: AsyncIterator[neuro_sdk.JobDescription],
+    *,
+    columns: Sequence[str] = DEFAULT_PS_COLUMNS,
+    wide: bool = False,
+    tz: tzinfo | None = None,
+) -> None:
+    """``neuro ps``: the rows are printed as the jobs arrive, a chunk at a time."""
+
+    async def rows() -> AsyncIterator[Row]:
+        async for job in jobs:
+            yield job_row(job, columns, tz)
+
+    await print_streamed(console, jobs_table(columns, wide), rows())
 
 
 def format_job_status(job: neuro_sdk.JobDescription, *, tz: tzinfo | None = None) -> Table:

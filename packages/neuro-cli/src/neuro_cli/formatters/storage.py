@@ -19,6 +19,7 @@ from rich.text import Text
 from yarl import URL
 
 import neuro_sdk
+from neuro_cli.formatters.streamed import Row, print_rows
 
 _TYPE_LETTERS = {"DIRECTORY": "d", "FILE": "-", "SYMLINK": "l"}
 _PERMISSION_LETTERS = {"read": "r", "write": "w", "manage": "m"}
@@ -45,22 +46,45 @@ def format_short_listing(statuses: Sequence[neuro_sdk.FileStatus]) -> Renderable
     return Text("\n".join(status.name for status in statuses))
 
 
-def format_long_listing(
-    statuses: Sequence[neuro_sdk.FileStatus], *, human_readable: bool
-) -> RenderableType:
-    """One row per entry: type and permission letters, size, modification time, name."""
+def _long_table(rows: Sequence[Row]) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column()
     table.add_column(justify="right")
     table.add_column()
     table.add_column()
-    for status in statuses:
-        mode = _TYPE_LETTERS.get(status.type.value, "?") + _PERMISSION_LETTERS.get(
-            status.permission.value, "?"
-        )
-        size = human_size(status.size) if human_readable else str(status.size)
-        table.add_row(mode, size, format_time(status.modification_time), status.name)
     return table
+
+
+def _long_row(status: neuro_sdk.FileStatus, human_readable: bool, times: dict[int, str]) -> Row:
+    mode = _TYPE_LETTERS.get(status.type.value, "?") + _PERMISSION_LETTERS.get(
+        status.permission.value, "?"
+    )
+    size = human_size(status.size) if human_readable else str(status.size)
+    # A folder's files share few modification times: format each once.
+    when = times.get(status.modification_time)
+    if when is None:
+        when = times[status.modification_time] = format_time(status.modification_time)
+    return (mode, size, when, status.name)
+
+
+def format_long_listing(
+    statuses: Sequence[neuro_sdk.FileStatus], *, human_readable: bool
+) -> RenderableType:
+    """One row per entry: type and permission letters, size, modification time, name."""
+    table = _long_table(())
+    times: dict[int, str] = {}
+    for status in statuses:
+        table.add_row(*_long_row(status, human_readable, times))
+    return table
+
+
+def print_long_listing(
+    console: Console, statuses: Sequence[neuro_sdk.FileStatus], *, human_readable: bool
+) -> None:
+    """``format_long_listing``, printed in chunks without rich laying out every cell."""
+    times: dict[int, str] = {}
+    rows = [_long_row(status, human_readable, times) for status in statuses]
+    print_rows(console, _long_table, rows)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,189 @@
+"""Long tables printed chunk by chunk as their rows arrive, looking like one rich Table.
+
+A rich ``Table`` measures and renders every cell through its layout engine: about half a
+millisecond a cell, so 10k jobs took seconds after the last one had arrived. Here rich
+lays out each chunk from a proxy table holding only the widest cells of each column (the
+layout depends on nothing else), and rows whose cells fit their column are padded by
+hand; a row that needs wrapping or cutting is rendered by rich with the same widths.
+A listing that fits in one chunk prints exactly what the single rich Table printed;
+later chunks keep the columns at least as wide as before, widening where a row needs it.
+"""
+
+from collections.abc import AsyncIterator, Callable, Sequence
+
+from rich.cells import cell_len
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+Cell = str | Text
+Row = Sequence[Cell]
+# Rows per chunk: large enough that ordinary listings are laid out as one table, small
+# enough that the first rows show while a long listing is still arriving.
+CHUNK_ROWS = 500
+# Makes the rows' table without rows: its columns, box and padding, sized for ``rows``.
+TableFactory = Callable[[Sequence[Row]], Table]
+
+
+def _plain(cell: Cell) -> str:
+    return cell.plain if isinstance(cell, Text) else cell
+
+
+def _measure(plain: str) -> tuple[int, int]:
+    """What rich's Text measurement gives: (longest word, longest line)."""
+    lines = plain.splitlines()
+    longest_line = max(map(cell_len, lines)) if lines else 0
+    words = plain.split()
+    return (max(map(cell_len, words)) if words else longest_line), longest_line
+
+
+class StreamedTable:
+    def __init__(self, console: Console, make_table: TableFactory) -> None:
+        self._console = console
+        self._make_table = make_table
+        self._widths: list[int] | None = None  # content widths, without padding
+        self._printed_any = False
+
+    def print_chunk(self, rows: Sequence[Row]) -> None:
+        if not rows:
+            return
+        table = self._make_table(rows)
+        widths = self._layout(table, rows)
+        if widths is None:
+            # Wider than the console even at rich's narrowest: rich crops and squeezes
+            # columns in ways not worth copying, so it renders this chunk itself.
+            whole = self._make_table(rows)
+            whole.show_header = whole.show_header and not self._printed_any
+            for row in rows:
+                whole.add_row(*row)
+            self._console.print(whole)
+            self._printed_any = True
+            return
+        if not self._printed_any and table.show_header:
+            self._console.print(self._fixed(widths, header=True))
+        self._printed_any = True
+        pads = [self._pads(table, index) for index in range(len(widths))]
+        pending: list[Text] = []
+        for row in rows:
+            line = self._fast_line(table, row, widths, pads)
+            if line is not None:
+                pending.append(line)
+                continue
+            self._flush(pending)
+            fallback = self._fixed(widths, header=False)
+            fallback.add_row(*row)
+            self._console.print(fallback)
+        self._flush(pending)
+
+    def finish(self) -> None:
+        """An empty listing prints what the empty rich Table printed (a header, if any)."""
+        if not self._printed_any:
+            self._console.print(self._make_table(()))
+            self._printed_any = True
+
+    def _flush(self, lines: list[Text]) -> None:
+        if lines:
+            # soft_wrap: the lines are exactly the table's width; rich must not rewrap them.
+            self._console.print(Text("\n").join(lines), soft_wrap=True)
+            lines.clear()
+
+    def _layout(self, table: Table, rows: Sequence[Row]) -> list[int] | None:
+        # The widest cells of each column (by longest word and by longest line) decide
+        # rich's layout; a proxy table holding just those lays out like the whole chunk.
+        count = len(table.columns)
+        best_min: list[tuple[int, Cell]] = [(-1, "")] * count
+        best_max: list[tuple[int, Cell]] = [(-1, "")] * count
+        for row in rows:
+            for index, cell in enumerate(row):
+                low, high = _measure(_plain(cell))
+                if low > best_min[index][0]:
+                    best_min[index] = (low, cell)
+                if high > best_max[index][0]:
+                    best_max[index] = (high, cell)
+        if self._widths is not None:
+            for column, previous in zip(table.columns, self._widths, strict=True):
+                column.min_width = max(column.min_width or 0, previous)
+        table.add_row(*(cell for _, cell in best_min))
+        table.add_row(*(cell for _, cell in best_max))
+        # rich's own layout step (private, but the one thing that must match it exactly).
+        outer = table._calculate_column_widths(self._console, self._console.options)
+        separators = len(outer) - 1 if table.box is not None else 0
+        if sum(outer) + separators > self._console.width:
+            return None
+        widths = [
+            width - sum(self._pads(table, index)) for index, width in enumerate(outer)
+        ]
+        self._widths = widths
+        return widths
+
+    @staticmethod
+    def _pads(table: Table, index: int) -> tuple[int, int]:
+        """(left, right) padding of column ``index``, as rich's Table renders it."""
+        _, right, _, left = table.padding
+        if table.collapse_padding and index > 0:
+            left = max(0, left - right)
+        if not table.pad_edge:
+            if index == 0:
+                left = 0
+            if index == len(table.columns) - 1:
+                right = 0
+        return left, right
+
+    def _fast_line(
+        self, table: Table, row: Row, widths: list[int], pads: list[tuple[int, int]]
+    ) -> Text | None:
+        """The row as one line, or None when a cell needs rich (wrapping, cutting)."""
+        separator = table.box.mid_vertical if table.box is not None else ""
+        line = Text()
+        for index, cell in enumerate(row):
+            plain = _plain(cell)
+            spare = widths[index] - cell_len(plain)
+            justify = table.columns[index].justify
+            if spare < 0 or "\n" in plain or justify not in ("left", "right", "default"):
+                return None
+            left, right = pads[index]
+            if index:
+                line.append(separator)
+            before = left + (spare if justify == "right" else 0)
+            after = right + (0 if justify == "right" else spare)
+            line.append(" " * before)
+            line.append(cell)
+            line.append(" " * after)
+        return line
+
+    def _fixed(self, widths: list[int], *, header: bool) -> Table:
+        table = self._make_table(())
+        table.show_header = header and table.show_header
+        for column, width in zip(table.columns, widths, strict=True):
+            column.width = width
+            column.min_width = column.max_width = None
+        return table
+
+
+async def print_streamed(
+    console: Console,
+    make_table: TableFactory,
+    rows: AsyncIterator[Row],
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+) -> None:
+    """Print ``rows`` as they arrive, ``chunk_rows`` at a time."""
+    table = StreamedTable(console, make_table)
+    chunk: list[Row] = []
+    async for row in rows:
+        chunk.append(row)
+        if len(chunk) >= chunk_rows:
+            table.print_chunk(chunk)
+            chunk = []
+    table.print_chunk(chunk)
+    table.finish()
+
+
+def print_rows(
+    console: Console, make_table: TableFactory, rows: Sequence[Row], *, chunk_rows: int = CHUNK_ROWS
+) -> None:
+    """Print rows already at hand (a sorted listing) the same way, chunk by chunk."""
+    table = StreamedTable(console, make_table)
+    for start in range(0, len(rows), chunk_rows):
+        table.print_chunk(rows[start : start + chunk_rows])
+    table.finish()
