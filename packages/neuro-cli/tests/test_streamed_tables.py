@@ -8,13 +8,14 @@ from io import StringIO
 
 import pytest
 from rich.console import Console, RenderableType
-from .test_job_formatters import make_job
 from yarl import URL
 
 from neuro_cli.formatters.jobs import format_jobs, parse_ps_format, print_jobs
 from neuro_cli.formatters.storage import format_long_listing, print_long_listing
 from neuro_sdk import Action, FileStatus, JobDescription, JobStatus
 from neuro_sdk._storage_entities import FileStatusType
+
+from .test_job_formatters import make_job
 
 
 def console(width: int) -> tuple[Console, StringIO]:
@@ -120,3 +121,28 @@ def test_later_chunk_widens_a_column_instead_of_cutting_an_id() -> None:
     asyncio.run(print_jobs(target, aiter_of(listing), tz=UTC))
 
     assert " job-with-a-much-longer-id-than-the-rest " in out.getvalue()
+
+
+def test_ps_streamed_colors_equal_one_table() -> None:
+    listing = jobs(40)
+    outs = StringIO(), StringIO()
+    streamed, whole = (
+        Console(file=out, width=120, force_terminal=True, color_system="standard") for out in outs
+    )
+
+    asyncio.run(print_jobs(streamed, aiter_of(listing), tz=UTC))
+    whole.print(format_jobs(listing, tz=UTC))
+
+    assert "\x1b[" in outs[0].getvalue()
+    assert outs[0].getvalue() == outs[1].getvalue()
+
+
+def test_control_codes_in_a_name_are_stripped_as_rich_strips_them() -> None:
+    listing = [make_job("job-1", JobStatus.RUNNING, name="bell\x07\rname")]
+    target, out = console(120)
+
+    asyncio.run(print_jobs(target, aiter_of(listing), tz=UTC))
+
+    assert out.getvalue() == rich_render(format_jobs(listing, tz=UTC), 120)
+    assert "\x07" not in out.getvalue()
+    assert "\r" not in out.getvalue()

@@ -10,9 +10,12 @@ later chunks keep the columns at least as wide as before, widening where a row n
 """
 
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 
 from rich.cells import cell_len
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.control import strip_control_codes
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -25,16 +28,34 @@ CHUNK_ROWS = 500
 TableFactory = Callable[[Sequence[Row]], Table]
 
 
+def _width(plain: str) -> int:
+    # Most cells are printable ASCII: one cell a character, no need for rich's tables.
+    return len(plain) if plain.isascii() and plain.isprintable() else cell_len(plain)
+
+
+@dataclass(frozen=True)
+class _Segments:
+    """Lines already rendered to segments, printed as they are."""
+
+    lines: list[list[Segment]]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in self.lines:
+            yield from line
+
+
 def _plain(cell: Cell) -> str:
     return cell.plain if isinstance(cell, Text) else cell
 
 
 def _measure(plain: str) -> tuple[int, int]:
     """What rich's Text measurement gives: (longest word, longest line)."""
+    if plain.isascii() and plain.isprintable() and " " not in plain:
+        return len(plain), len(plain)  # one word on one line, the common case
     lines = plain.splitlines()
-    longest_line = max(map(cell_len, lines)) if lines else 0
+    longest_line = max(map(_width, lines)) if lines else 0
     words = plain.split()
-    return (max(map(cell_len, words)) if words else longest_line), longest_line
+    return (max(map(_width, words)) if words else longest_line), longest_line
 
 
 class StreamedTable:
@@ -63,7 +84,7 @@ class StreamedTable:
             self._console.print(self._fixed(widths, header=True))
         self._printed_any = True
         pads = [self._pads(table, index) for index in range(len(widths))]
-        pending: list[Text] = []
+        pending: list[list[Segment]] = []
         for row in rows:
             line = self._fast_line(table, row, widths, pads)
             if line is not None:
@@ -81,10 +102,10 @@ class StreamedTable:
             self._console.print(self._make_table(()))
             self._printed_any = True
 
-    def _flush(self, lines: list[Text]) -> None:
+    def _flush(self, lines: list[list[Segment]]) -> None:
         if lines:
-            # soft_wrap: the lines are exactly the table's width; rich must not rewrap them.
-            self._console.print(Text("\n").join(lines), soft_wrap=True)
+            # The lines are exactly the table's width: nothing to wrap or crop.
+            self._console.print(_Segments(lines), soft_wrap=True, crop=False)
             lines.clear()
 
     def _layout(self, table: Table, rows: Sequence[Row]) -> list[int] | None:
@@ -110,9 +131,7 @@ class StreamedTable:
         separators = len(outer) - 1 if table.box is not None else 0
         if sum(outer) + separators > self._console.width:
             return None
-        widths = [
-            width - sum(self._pads(table, index)) for index, width in enumerate(outer)
-        ]
+        widths = [width - sum(self._pads(table, index)) for index, width in enumerate(outer)]
         self._widths = widths
         return widths
 
@@ -131,25 +150,32 @@ class StreamedTable:
 
     def _fast_line(
         self, table: Table, row: Row, widths: list[int], pads: list[tuple[int, int]]
-    ) -> Text | None:
+    ) -> list[Segment] | None:
         """The row as one line, or None when a cell needs rich (wrapping, cutting)."""
         separator = table.box.mid_vertical if table.box is not None else ""
-        line = Text()
+        segments: list[Segment] = []
+        gap = ""  # spaces (and the separator) waiting to go before the next cell
         for index, cell in enumerate(row):
-            plain = _plain(cell)
-            spare = widths[index] - cell_len(plain)
+            # What rich does to every string it prints: control codes go.
+            plain = cell.plain if isinstance(cell, Text) else strip_control_codes(cell)
+            spare = widths[index] - _width(plain)
             justify = table.columns[index].justify
             if spare < 0 or "\n" in plain or justify not in ("left", "right", "default"):
                 return None
             left, right = pads[index]
-            if index:
-                line.append(separator)
             before = left + (spare if justify == "right" else 0)
             after = right + (0 if justify == "right" else spare)
-            line.append(" " * before)
-            line.append(cell)
-            line.append(" " * after)
-        return line
+            gap += (separator if index else "") + " " * before
+            if isinstance(cell, Text) and (cell.style or cell.spans):
+                segments.append(Segment(gap))
+                segments.extend(cell.render(self._console, end=""))
+                gap = ""
+            else:
+                gap += plain
+            gap += " " * after
+        segments.append(Segment(gap))
+        segments.append(Segment.line())
+        return segments
 
     def _fixed(self, widths: list[int], *, header: bool) -> Table:
         table = self._make_table(())
