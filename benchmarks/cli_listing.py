@@ -1,0 +1,250 @@
+"""Long listings in the CLI (issue #20): `neuro ps -a`, `neuro ls` and `neuro ls -l` against
+the raw HTTP call and the SDK alone.
+
+Starts our server on a loopback port (SQLite), then for each size:
+- jobs: one job submitted through the CLI and killed, and copies of its database row
+  (written into the server's SQLite file directly: submitting 10k jobs through the API is
+  what benchmarks/control_plane.py measures, not this one);
+- files: empty files created directly on disk in one storage folder.
+Times, best of `--repeat` runs each: the raw NDJSON HTTP call read to its end, the SDK's
+listing iterated in this process, the CLI command end to end (a process writing into a pipe,
+COLUMNS=160), and the CLI's rendering alone in this process (rows already fetched, printed
+into a string): per row, that is what the table costs on top of the SDK. Not a test: run it
+by hand,
+
+    uv run python benchmarks/cli_listing.py                       # 1k/10k jobs, 10k/100k files
+    uv run python benchmarks/cli_listing.py --jobs 1000 --files 1000 --repeat 1   # quick
+"""
+
+import argparse
+import asyncio
+import contextlib
+import io
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC
+from pathlib import Path
+
+import aiohttp
+from rich.console import Console
+
+import neuro_sdk
+from neuro_cli.formatters.jobs import print_jobs
+from neuro_cli.formatters.storage import format_short_listing, print_long_listing
+from neuro_platform.testing.server import DATABASE_FILE, PlatformServer, running_platform
+
+OUR_NEURO = Path(sys.executable).with_name("neuro")
+BUSYBOX = "neuro-base/busybox:latest"
+WIDTH = 160
+
+
+@dataclass(frozen=True)
+class Row:
+    case: str
+    size: int
+    raw_s: float
+    sdk_s: float
+    cli_s: float
+    render_s: float
+
+
+def best(repeat: int, run: Callable[[], float]) -> float:
+    return min(run() for _ in range(repeat))
+
+
+def cli_env(config_dir: Path, bytecode_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEURO")}
+    env |= {"NEUROMATION_CONFIG": str(config_dir), "COLUMNS": str(WIDTH)}
+    env["PYTHONPYCACHEPREFIX"] = str(bytecode_dir)  # compiled once, as installed packages
+    return env
+
+
+def run_cli(env: dict[str, str], *args: str) -> float:
+    started = time.perf_counter()
+    result = subprocess.run([str(OUR_NEURO), *args], env=env, capture_output=True, check=False)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"neuro {' '.join(args)} failed: {result.stderr.decode()}")
+    return elapsed
+
+
+def timed_async(action: Callable[[], Awaitable[object]]) -> float:
+    started = time.perf_counter()
+    asyncio.run(action())  # type: ignore[arg-type]
+    return time.perf_counter() - started
+
+
+async def raw_get(url: str, token: str, params: Sequence[tuple[str, str]]) -> int:
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/x-ndjson"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(url, params=params, headers=headers) as response,
+    ):
+        response.raise_for_status()
+        return len(await response.read())
+
+
+def add_jobs(server: PlatformServer, env: dict[str, str], total: int) -> None:
+    """Brings the server's job count to `total`: copies of one submitted, killed job."""
+    database = server.data_dir / DATABASE_FILE
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        (count,) = db.execute("SELECT count(*) FROM jobs").fetchone()
+    if count == 0:
+        output = subprocess.run(
+            [str(OUR_NEURO), "run", "--detach", BUSYBOX, "true"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        job_id = next(word for word in output.split() if word.startswith("job-"))
+        subprocess.run([str(OUR_NEURO), "kill", job_id], env=env, check=True, capture_output=True)
+        count = 1
+    with contextlib.closing(sqlite3.connect(database)) as db, db:
+        (template,) = db.execute("SELECT id FROM jobs LIMIT 1").fetchone()
+        columns = [row[1] for row in db.execute("PRAGMA table_info(jobs)")]
+        select = ", ".join(
+            "?" if name == "id" else "0" if name == "materialized" else name for name in columns
+        )
+        db.executemany(
+            f"INSERT INTO jobs ({', '.join(columns)}) SELECT {select} FROM jobs WHERE id = ?",
+            [(f"job-{uuid.uuid4()}", template) for _ in range(total - count)],
+        )
+
+
+def measure_jobs(
+    server: PlatformServer, token: str, env: dict[str, str], size: int, repeat: int
+) -> Row:
+    add_jobs(server, env, size)
+    config = Path(env["NEUROMATION_CONFIG"])
+    params = [("cluster_name", "default")]
+
+    async def sdk() -> list[neuro_sdk.JobDescription]:
+        async with await neuro_sdk.get(path=config) as client, client.jobs.list() as jobs:
+            return [job async for job in jobs]
+
+    raw_s = best(
+        repeat, lambda: timed_async(lambda: raw_get(str(server.api_url / "jobs"), token, params))
+    )
+    sdk_s = best(repeat, lambda: timed_async(sdk))
+    cli_s = best(repeat, lambda: run_cli(env, "ps", "-a"))
+    jobs = asyncio.run(sdk())
+    assert len(jobs) == size, (len(jobs), size)
+
+    def render() -> float:
+        async def rows():  # type: ignore[no-untyped-def]
+            for job in jobs:
+                yield job
+
+        console = Console(file=io.StringIO(), width=WIDTH, color_system=None)
+        started = time.perf_counter()
+        asyncio.run(print_jobs(console, rows(), tz=UTC))
+        return time.perf_counter() - started
+
+    return Row("ps -a", size, raw_s, sdk_s, cli_s, best(repeat, render))
+
+
+def measure_files(
+    server: PlatformServer, token: str, env: dict[str, str], size: int, repeat: int
+) -> list[Row]:
+    folder = f"bench-{size}"
+    path = server.data_dir / "storage" / "default" / "alice" / folder
+    path.mkdir(parents=True)
+    for index in range(size):
+        (path / f"file-{index:07d}.txt").touch()
+    config = Path(env["NEUROMATION_CONFIG"])
+    uri = f"storage:{folder}"
+
+    async def sdk() -> list[neuro_sdk.FileStatus]:
+        async with (
+            await neuro_sdk.get(path=config) as client,
+            client.storage.list(client.parse.str_to_uri(uri)) as listed,
+        ):
+            return [status async for status in listed]
+
+    url = str(server.api_url / "storage" / "alice" / folder)
+    raw_s = best(repeat, lambda: timed_async(lambda: raw_get(url, token, [("op", "LISTSTATUS")])))
+    sdk_s = best(repeat, lambda: timed_async(sdk))
+    statuses = asyncio.run(sdk())
+    assert len(statuses) == size
+
+    def render(long: bool) -> float:
+        console = Console(file=io.StringIO(), width=WIDTH, color_system=None)
+        started = time.perf_counter()
+        ordered = sorted(statuses, key=lambda s: s.name)
+        if long:
+            print_long_listing(console, ordered, human_readable=False)
+        else:
+            console.print(format_short_listing(ordered))
+        return time.perf_counter() - started
+
+    return [
+        Row(
+            "ls",
+            size,
+            raw_s,
+            sdk_s,
+            best(repeat, lambda: run_cli(env, "ls", uri)),
+            best(repeat, lambda: render(False)),
+        ),
+        Row(
+            "ls -l",
+            size,
+            raw_s,
+            sdk_s,
+            best(repeat, lambda: run_cli(env, "ls", "-l", uri)),
+            best(repeat, lambda: render(True)),
+        ),
+    ]
+
+
+def print_table(rows: Sequence[Row], start_s: float) -> None:
+    print(f"\nCLI start alone (neuro --version): {start_s:.3f} s")
+    header = ("case", "rows", "raw HTTP s", "SDK s", "CLI s", "CLI/raw", "CLI/SDK", "render µs/row")
+    print("  ".join(f"{h:>13}" for h in header))
+    for row in rows:
+        cells = (
+            row.case,
+            str(row.size),
+            f"{row.raw_s:.3f}",
+            f"{row.sdk_s:.3f}",
+            f"{row.cli_s:.3f}",
+            f"{row.cli_s / row.raw_s:.2f}x",
+            f"{row.cli_s / row.sdk_s:.2f}x",
+            f"{row.render_s / row.size * 1e6:.1f}",
+        )
+        print("  ".join(f"{cell:>13}" for cell in cells))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, nargs="*", default=[1000, 10000])
+    parser.add_argument("--files", type=int, nargs="*", default=[10000, 100000])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="cli-listing-bench-") as temp:
+        work = Path(temp)
+        with running_platform(work / "server", users={"alice": "alice-password"}) as server:
+            token = server.issue_token("alice")
+            env = cli_env(work / "config", work / "bytecode")
+            run_cli(env, "config", "login-with-token", token, str(server.api_url))
+            start_s = best(args.repeat, lambda: run_cli(env, "--version"))
+            for size in sorted(args.jobs):
+                rows.append(measure_jobs(server, token, env, size, args.repeat))
+                print(rows[-1], flush=True)
+            for size in args.files:
+                rows.extend(measure_files(server, token, env, size, args.repeat))
+                print(rows[-1], flush=True)
+    print_table(rows, start_s)
+
+
+if __name__ == "__main__":
+    main()
