@@ -8,10 +8,15 @@ from io import StringIO
 
 import pytest
 from rich.console import Console, RenderableType
+from rich.text import Text
 from yarl import URL
 
 from neuro_cli.formatters.jobs import format_jobs, parse_ps_format, print_jobs
-from neuro_cli.formatters.storage import format_long_listing, print_long_listing
+from neuro_cli.formatters.storage import (
+    format_long_listing,
+    format_short_listing,
+    print_long_listing,
+)
 from neuro_sdk import Action, FileStatus, JobDescription, JobStatus
 from neuro_sdk._storage_entities import FileStatusType
 
@@ -138,7 +143,7 @@ def test_ps_streamed_colors_equal_one_table() -> None:
 
 
 def test_control_codes_in_a_name_are_stripped_as_rich_strips_them() -> None:
-    listing = [make_job("job-1", JobStatus.RUNNING, name="bell\x07\rname")]
+    listing = [make_job("job-1", JobStatus.RUNNING, name="bell\x07\rname\ttab")]
     target, out = console(120)
 
     asyncio.run(print_jobs(target, aiter_of(listing), tz=UTC))
@@ -146,3 +151,23 @@ def test_control_codes_in_a_name_are_stripped_as_rich_strips_them() -> None:
     assert out.getvalue() == rich_render(format_jobs(listing, tz=UTC), 120)
     assert "\x07" not in out.getvalue()
     assert "\r" not in out.getvalue()
+
+
+@pytest.mark.parametrize("width", [12, 80])
+def test_short_listing_equals_one_text(width: int) -> None:
+    names = ["a", "short name", "x" * 30, "tab\there", "bell\x07", "ünïcode-名前", "y" * 11]
+    statuses = [
+        FileStatus(
+            path=name,
+            size=0,
+            type=FileStatusType.FILE,
+            modification_time=0,
+            permission=Action.READ,
+            uri=URL("storage://default/alice/x"),
+        )
+        for name in names
+    ]
+
+    assert rich_render(format_short_listing(statuses), width) == rich_render(
+        Text("\n".join(names)), width
+    )

@@ -4,7 +4,8 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.control import strip_control_codes
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -14,12 +15,13 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 from yarl import URL
 
 import neuro_sdk
-from neuro_cli.formatters.streamed import Row, print_rows
+from neuro_cli.formatters.streamed import Row, cell_width, print_rows
 
 _TYPE_LETTERS = {"DIRECTORY": "d", "FILE": "-", "SYMLINK": "l"}
 _PERMISSION_LETTERS = {"read": "r", "write": "w", "manage": "m"}
@@ -43,7 +45,30 @@ def format_time(timestamp: int) -> str:
 
 
 def format_short_listing(statuses: Sequence[neuro_sdk.FileStatus]) -> RenderableType:
-    return Text("\n".join(status.name for status in statuses))
+    return ShortListing([status.name for status in statuses])
+
+
+@dataclass(frozen=True)
+class ShortListing:
+    """One name a line, as ``Text("\\n".join(names))`` prints (a name wider than the console
+    folds over lines), without rich wrapping each of 100k lines that fit anyway."""
+
+    names: Sequence[str]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        fitting: list[str] = []
+        for name in self.names:
+            plain = strip_control_codes(name)  # what Text() does to every string
+            # Tabs, newlines and the like: rich's own rendering.
+            if plain.isprintable() and cell_width(plain) <= options.max_width:
+                fitting.append(plain)
+                continue
+            if fitting:
+                yield Segment("\n".join(fitting) + "\n")
+                fitting = []
+            yield from console.render(Text(name), options)
+        if fitting:
+            yield Segment("\n".join(fitting) + "\n")
 
 
 def _long_table(rows: Sequence[Row]) -> Table:

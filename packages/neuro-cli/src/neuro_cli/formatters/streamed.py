@@ -28,7 +28,7 @@ CHUNK_ROWS = 500
 TableFactory = Callable[[Sequence[Row]], Table]
 
 
-def _width(plain: str) -> int:
+def cell_width(plain: str) -> int:
     # Most cells are printable ASCII: one cell a character, no need for rich's tables.
     return len(plain) if plain.isascii() and plain.isprintable() else cell_len(plain)
 
@@ -53,9 +53,9 @@ def _measure(plain: str) -> tuple[int, int]:
     if plain.isascii() and plain.isprintable() and " " not in plain:
         return len(plain), len(plain)  # one word on one line, the common case
     lines = plain.splitlines()
-    longest_line = max(map(_width, lines)) if lines else 0
+    longest_line = max(map(cell_width, lines)) if lines else 0
     words = plain.split()
-    return (max(map(_width, words)) if words else longest_line), longest_line
+    return (max(map(cell_width, words)) if words else longest_line), longest_line
 
 
 class StreamedTable:
@@ -158,9 +158,10 @@ class StreamedTable:
         for index, cell in enumerate(row):
             # What rich does to every string it prints: control codes go.
             plain = cell.plain if isinstance(cell, Text) else strip_control_codes(cell)
-            spare = widths[index] - _width(plain)
+            spare = widths[index] - cell_width(plain)
             justify = table.columns[index].justify
-            if spare < 0 or "\n" in plain or justify not in ("left", "right", "default"):
+            # Not printable (a tab, a newline): rich expands or wraps it, so rich renders it.
+            if spare < 0 or not plain.isprintable() or justify not in ("left", "right", "default"):
                 return None
             left, right = pads[index]
             before = left + (spare if justify == "right" else 0)
