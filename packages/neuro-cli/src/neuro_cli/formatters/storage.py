@@ -56,19 +56,16 @@ class ShortListing:
     names: Sequence[str]
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        fitting: list[str] = []
+        newline = Segment.line()
         for name in self.names:
             plain = strip_control_codes(name)  # what Text() does to every string
-            # Tabs, newlines and the like: rich's own rendering.
+            # Tabs, newlines and the like: rich's own rendering. A segment a line: rich
+            # splits one long multi-line segment in quadratic time.
             if plain.isprintable() and cell_width(plain) <= options.max_width:
-                fitting.append(plain)
-                continue
-            if fitting:
-                yield Segment("\n".join(fitting) + "\n")
-                fitting = []
-            yield from console.render(Text(name), options)
-        if fitting:
-            yield Segment("\n".join(fitting) + "\n")
+                yield Segment(plain)
+                yield newline
+            else:
+                yield from console.render(Text(name), options)
 
 
 def _long_table(rows: Sequence[Row]) -> Table:
