@@ -224,17 +224,18 @@ def test_ps_prints_the_first_rows_while_the_rest_is_held_back(
     proxy.trigger, proxy.hold_after = b"GET /api/v1/jobs?", listing_size(server, token) * 9 // 10
     proxy.release.clear()
 
-    cli = run_cli(neuro_executable, subprocess_env, neuro.config_dir, "ps", "-a", "--format", "id")
-    # The proxy sends the rest only once released, after these lines were read: they were
-    # printed before the last jobs had arrived.
-    printed = read_lines(cli, 10)
-    assert proxy.held.wait(PATIENCE_S)
-    proxy.release.set()
-    # Read on from the same buffered stream (communicate() would skip what it buffered).
-    assert cli.stdout is not None
-    assert cli.stderr is not None
-    rest, errors = cli.stdout.read(), cli.stderr.read()
-    cli.wait(PATIENCE_S)
+    args = ("ps", "-a", "--format", "id")
+    with run_cli(neuro_executable, subprocess_env, neuro.config_dir, *args) as cli:
+        # The proxy sends the rest only once released, after these lines were read: they
+        # were printed before the last jobs had arrived.
+        printed = read_lines(cli, 10)
+        assert proxy.held.wait(PATIENCE_S)
+        proxy.release.set()
+        # Read on from the same buffered stream (communicate() would skip what it buffered).
+        assert cli.stdout is not None
+        assert cli.stderr is not None
+        rest, errors = cli.stdout.read(), cli.stderr.read()
+        cli.wait(PATIENCE_S)
 
     assert cli.returncode == 0, errors
     assert printed[0].split() == ["ID"]
@@ -258,8 +259,10 @@ def test_ls_long_cut_midway_is_one_error_line(
         (folder / f"file-{index:05d}.txt").write_bytes(b"x")
     proxy.trigger, proxy.hold_after, proxy.cut = b"op=LISTSTATUS", 20_000, True
 
-    cli = run_cli(neuro_executable, subprocess_env, neuro.config_dir, "ls", "-l", "storage:many")
-    out, errors = cli.communicate(timeout=PATIENCE_S)
+    with run_cli(
+        neuro_executable, subprocess_env, neuro.config_dir, "ls", "-l", "storage:many"
+    ) as cli:
+        out, errors = cli.communicate(timeout=PATIENCE_S)
 
     assert proxy.held.is_set()
     assert cli.returncode == 1
@@ -286,8 +289,9 @@ def test_ps_cut_midway_is_one_error_line_after_the_rows_so_far(
         True,
     )
 
-    cli = run_cli(neuro_executable, subprocess_env, neuro.config_dir, "ps", "-a", "--format", "id")
-    out, errors = cli.communicate(timeout=PATIENCE_S)
+    args = ("ps", "-a", "--format", "id")
+    with run_cli(neuro_executable, subprocess_env, neuro.config_dir, *args) as cli:
+        out, errors = cli.communicate(timeout=PATIENCE_S)
 
     assert proxy.held.is_set()
     assert cli.returncode == 1
