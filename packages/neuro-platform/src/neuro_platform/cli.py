@@ -17,6 +17,7 @@ from .api.access_log import RedactingAccessLogger
 from .app import create_app
 from .auth.users import UserError
 from .data_dir import DataDirInUseError, lock_data_dir
+from .leadership import is_postgres
 from .jobs.api_listener import bind_jobs_listener
 from .registry.gc import DEFAULT_WAIT_S as DEFAULT_GC_WAIT_S
 from .registry.gc import collect_garbage
@@ -62,7 +63,7 @@ def serve(
     settings = _settings(config_file, CommandLineOverrides(data_dir=data_dir, host=host, port=port))
     # Before migrations and job adoption: a second server must touch nothing of the first's.
     try:
-        lock = lock_data_dir(settings.data_dir)
+        lock = lock_data_dir(settings.data_dir, shared=is_postgres(settings.database_url))
     except DataDirInUseError as e:
         raise click.ClickException(str(e)) from e
     except OSError as e:

@@ -41,6 +41,7 @@ from .jobs.repository import JobRepository
 from .jobs.scheduler import Scheduler
 from .jobs.service import JobsService
 from .jobs.volume_access import VolumeAccess
+from .leadership import is_postgres, lead_forever
 from .monitoring.service import MonitoringService
 from .orchestrator import DockerOrchestrator, Orchestrator
 from .permissions import PermissionService, SharingService
@@ -124,11 +125,6 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         )
         await disks.remount_all()
         stack.push_async_callback(disks.unmount_unused)
-        await stack.enter_async_context(
-            running_in_background(
-                refresh_forever(disks, settings.disks.refresh_interval_s), "disk-refresh"
-            )
-        )
 
         orchestrator = await stack.enter_async_context(
             DockerOrchestrator(
@@ -161,7 +157,6 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             ),
             images=job_images,
         )
-        stack.push_async_callback(scheduler.close)
         jobs = JobsService(
             job_repository,
             permissions,
@@ -171,13 +166,11 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             VolumeAccess(job_repository, secrets, disks),
             job_images,
         )
-        await stack.enter_async_context(running_in_background(scheduler.run(), "job-scheduler"))
 
         removals = RemovalSweeper(sessions, core.users, jobs, disks, AccountChanges(changes_file))
         # Before serving: a removal made while the server was down must not leave the removed
         # account's jobs running (their tokens act as the name) for a new account of the name.
         await removals.sweep()
-        await stack.enter_async_context(running_in_background(removals.run(), "user-removals"))
 
         private_registry = PrivateRegistry(registry_files(settings), settings.registry.binary)
         # No total timeout: a layer may take long; a dead registry is noticed by the connection.
@@ -189,16 +182,16 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
                 timeout=timeout,
             )
         )
-        # Started before serving, so the first push finds it; then restarted whenever it ends.
-        await private_registry.start()
-        await stack.enter_async_context(
-            running_in_background(private_registry.supervise(), "private registry")
+        duties = functools.partial(
+            leader_duties, settings, disks, scheduler, removals, private_registry
         )
-        await stack.enter_async_context(
-            running_in_background(
-                collect_loop(private_registry, settings.registry.gc_interval_s), "registry gc"
+        if is_postgres(settings.database_url):
+            # Several processes may share the database: the one elected runs the duties.
+            await stack.enter_async_context(
+                running_in_background(lead_forever(settings.database_url, duties), "leadership")
             )
-        )
+        else:
+            await stack.enter_async_context(duties())
 
         yield Services(
             settings=settings,
@@ -221,3 +214,38 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             private_registry=private_registry,
             registry_upstream=registry_upstream,
         )
+
+
+@asynccontextmanager
+async def leader_duties(
+    settings: Settings,
+    disks: DisksService,
+    scheduler: Scheduler,
+    removals: RemovalSweeper,
+    private_registry: PrivateRegistry,
+) -> AsyncIterator[None]:
+    """The loops that must run in one process of those sharing a database (leadership.py),
+    for as long as it leads; left, they stop in reverse order."""
+    async with AsyncExitStack() as stack:
+        await stack.enter_async_context(
+            running_in_background(
+                refresh_forever(disks, settings.disks.refresh_interval_s), "disk-refresh"
+            )
+        )
+        # Closed after its loop is cancelled: starts and collections in flight finish.
+        stack.push_async_callback(scheduler.close)
+        await stack.enter_async_context(running_in_background(scheduler.run(), "job-scheduler"))
+        await stack.enter_async_context(running_in_background(removals.run(), "user-removals"))
+        # Started before serving (on SQLite), so the first push finds it; then restarted
+        # whenever it ends. It listens on the data dir's socket, which every process's /v2/
+        # reaches: one registry per data dir.
+        await private_registry.start()
+        await stack.enter_async_context(
+            running_in_background(private_registry.supervise(), "private registry")
+        )
+        await stack.enter_async_context(
+            running_in_background(
+                collect_loop(private_registry, settings.registry.gc_interval_s), "registry gc"
+            )
+        )
+        yield
