@@ -28,6 +28,7 @@ class Candidate:
 
     most_at_once = 0
     at_once = 0
+    someone_leads = asyncio.Event()
 
     def __init__(self) -> None:
         self.leading = False
@@ -40,11 +41,13 @@ class Candidate:
         self.terms += 1
         Candidate.at_once += 1
         Candidate.most_at_once = max(Candidate.most_at_once, Candidate.at_once)
+        Candidate.someone_leads.set()
         self.changed.set()
         try:
             yield
         finally:
             Candidate.at_once -= 1
+            Candidate.someone_leads.clear()
             self.leading = False
             self.changed.set()
 
@@ -63,8 +66,9 @@ async def _terminate_lock_holder(database_url: str) -> int:
                 text(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_locks "
                     "WHERE locktype = 'advisory' AND granted "
-                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-                    " AND classid::bigint = :high AND objid::bigint = :low"
+                    "AND database = "
+                    "(SELECT oid FROM pg_database WHERE datname = current_database()) "
+                    "AND classid::bigint = :high AND objid::bigint = :low"
                 ),
                 {"high": LOCK_KEY >> 32, "low": LOCK_KEY & 0xFFFFFFFF},
             )
@@ -81,17 +85,18 @@ async def test_one_leader_and_fail_over_when_its_connection_drops(database_url: 
     try:
         # The second keeps campaigning (every RETRY_S) but never wins while the first leads.
         await asyncio.sleep(2.5)
-        assert not second.leading and second.terms == 0
+        assert not second.leading
+        assert second.terms == 0
 
         assert await _terminate_lock_holder(database_url) == 1
         await first.wait_until(leading=False)  # the cut-off leader stops its duties
         # Then whichever campaigns first leads again (the first may win back the lock).
-        while not (first.leading or second.leading):
-            await asyncio.sleep(0.05)
+        await Candidate.someone_leads.wait()
         assert first.terms + second.terms == 2  # one new term, held by one candidate
         assert Candidate.most_at_once == 1
     finally:
         for task in (first_task, second_task):
             task.cancel()
         await asyncio.gather(first_task, second_task, return_exceptions=True)
-    assert not first.leading and not second.leading  # cancelled: duties left
+    assert not first.leading  # cancelled: duties left
+    assert not second.leading

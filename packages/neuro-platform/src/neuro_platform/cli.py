@@ -17,8 +17,8 @@ from .api.access_log import RedactingAccessLogger
 from .app import create_app
 from .auth.users import UserError
 from .data_dir import DataDirInUseError, lock_data_dir
-from .leadership import is_postgres
 from .jobs.api_listener import bind_jobs_listener
+from .leadership import is_postgres
 from .registry.gc import DEFAULT_WAIT_S as DEFAULT_GC_WAIT_S
 from .registry.gc import collect_garbage
 from .settings import CommandLineOverrides, Settings, SettingsError, load_settings

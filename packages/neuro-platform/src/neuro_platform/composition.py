@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from .auth.account_changes import AccountChanges, account_changes_path
+from .auth.account_changes import AccountChanges, account_changes_path, announce_account_change
 from .auth.login_throttle import LoginThrottle
 from .background import running_in_background
 from .core import Core, open_core
@@ -45,6 +45,7 @@ from .leadership import is_postgres, lead_forever
 from .monitoring.service import MonitoringService
 from .orchestrator import DockerOrchestrator, Orchestrator
 from .permissions import PermissionService, SharingService
+from .permissions.cache import PRINCIPAL_CHANGES
 from .registry.gc import collect_loop, registry_files
 from .registry.private import PrivateRegistry, connector
 from .removals.sweeper import RemovalSweeper
@@ -90,10 +91,17 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         core = await stack.enter_async_context(open_core(settings))
         sessions = core.sessions
         clusters = tuple(c.name for c in settings.clusters)
-        job_repository = JobRepository(sessions)
+        # Other processes on the same PostgreSQL change jobs too: no in-memory copies there.
+        job_repository = JobRepository(sessions, cached=not is_postgres(settings.database_url))
         service_account_repository = ServiceAccountRepository(sessions)
         # Each reader of the account-changes file keeps its own idea of what it has seen.
         changes_file = account_changes_path(settings.data_dir)
+        if is_postgres(settings.database_url):
+            # Other servers on the database cache principals too: each change of ours empties
+            # their caches on their next request, as `admin user remove` does.
+            announce = functools.partial(announce_account_change, changes_file)
+            PRINCIPAL_CHANGES.on_commit.append(announce)
+            stack.callback(PRINCIPAL_CHANGES.on_commit.remove, announce)
         authenticator = JobScopedAuthenticator(
             core.codec,
             core.users,

@@ -27,8 +27,9 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 
-import asyncpg
-from sqlalchemy import make_url
+from sqlalchemy import NullPool, make_url, text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,8 @@ LOCK_KEY = 0x6E6575726F2D7363
 RETRY_S = 1.0
 
 Duties = Callable[[], AbstractAsyncContextManager[None]]
+# What a broken or unreachable database raises here.
+_CONNECTION_ERRORS = (OSError, TimeoutError, DBAPIError, InterfaceError, OperationalError)
 
 
 def is_postgres(database_url: str) -> bool:
@@ -45,21 +48,27 @@ def is_postgres(database_url: str) -> bool:
 
 async def lead_forever(database_url: str, duties: Duties) -> None:
     """Runs `duties` whenever this process leads, until cancelled (PostgreSQL only)."""
-    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    while True:
-        try:
-            async with _leadership(dsn) as connection:
-                log.info("leading: the scheduler and the other single-process loops run here")
-                try:
-                    async with duties():
-                        await _until_lost(connection)
-                finally:
-                    log.warning("no longer leading: the scheduler has stopped here")
-        except _NotLeader:
-            pass
-        except (OSError, asyncpg.PostgresError, TimeoutError) as error:
-            log.warning("leader election: %s", error)
-        await asyncio.sleep(RETRY_S)
+    # A connection of its own, outside the pool, with no transaction left open on it.
+    engine = create_async_engine(database_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        while True:
+            try:
+                async with _leadership(engine.connect()) as connection:
+                    log.info("leading: the scheduler and the other single-process loops run here")
+                    try:
+                        async with duties():
+                            await _until_lost(connection)
+                    finally:
+                        log.warning("no longer leading: the scheduler has stopped here")
+            except _NotLeader:
+                pass
+            except _CONNECTION_ERRORS as error:
+                log.warning("leader election: %s", error)
+            except Exception:  # a duty that failed to start: give the lock up and try again
+                log.exception("leading failed")
+            await asyncio.sleep(RETRY_S)
+    finally:
+        await engine.dispose()
 
 
 class _NotLeader(Exception):
@@ -67,33 +76,42 @@ class _NotLeader(Exception):
 
 
 @contextlib.asynccontextmanager
-async def _leadership(dsn: str) -> AsyncIterator[asyncpg.Connection]:
+async def _leadership(connecting: AsyncConnection) -> AsyncIterator[AsyncConnection]:
     """Holds the lock for the block (on the connection it yields), or raises _NotLeader when
     another process holds it."""
     async with asyncio.timeout(RETRY_S * 5):
-        connection = await asyncpg.connect(dsn)
+        connection = await connecting.start()
     try:
         async with asyncio.timeout(RETRY_S * 5):
-            won = await connection.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY)
+            won = await connection.scalar(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}
+            )
         if not won:
             raise _NotLeader
         yield connection
     finally:
         # Ending the session is what releases the lock (also when it is already gone).
-        connection.terminate()
+        with contextlib.suppress(*_CONNECTION_ERRORS):
+            await connection.invalidate()
+        with contextlib.suppress(*_CONNECTION_ERRORS):
+            await connection.close()
 
 
-async def _until_lost(connection: asyncpg.Connection) -> None:
+async def _until_lost(connection: AsyncConnection) -> None:
     """Returns when the lock's connection ends or stops answering."""
     lost = asyncio.Event()
-    connection.add_termination_listener(lambda _: lost.set())
-    while not lost.is_set() and not connection.is_closed():
+    # asyncpg notices a closed socket at once, without a query in flight.
+    driver = (await connection.get_raw_connection()).driver_connection
+    if driver is not None:
+        driver.add_termination_listener(lambda _: lost.set())
+    while not lost.is_set():
         try:
             async with asyncio.timeout(RETRY_S):
-                await connection.fetchval("SELECT 1")
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
+                await connection.scalar(text("SELECT 1"))
+        except _CONNECTION_ERRORS as error:
             log.error("the leader's database connection failed: %s", error)
             return
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(RETRY_S):
                 await lost.wait()
+    log.error("the leader's database connection closed")

@@ -4,6 +4,8 @@ The server process is the only writer of the jobs table (its scheduler and API; 
 CLI does not touch jobs, and one database serves one server), so this repository keeps the
 jobs it has read or written in memory, in step with every commit: `get`, which clients
 polling a job's status call many times a second, then costs no database round trip.
+Where several server processes share a PostgreSQL database (docs/scale-out.md), the others
+write too, so there `cached=False` makes `get` read through.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ CACHED_JOBS = 10_000  # the most recently used jobs kept in memory
 
 
 class JobRepository:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, cached: bool = True) -> None:
         self._sessions = sessions
+        self._cached = cached
         # One event per job someone waits on, set (and dropped) by its next `update`.
         self._changes: dict[str, asyncio.Event] = {}
         self._cache: OrderedDict[str, Job] = OrderedDict()
@@ -74,6 +77,8 @@ class JobRepository:
 
     def _remember(self, job: Job) -> None:
         self._commits += 1
+        if not self._cached:
+            return
         self._cache[job.id] = job
         self._cache.move_to_end(job.id)
         if len(self._cache) > CACHED_JOBS:
