@@ -176,3 +176,22 @@ async def test_the_survivor_takes_over_and_every_job_runs_once(pair: Pair) -> No
     starts = _container_starts(pair.instance, since)
     assert len(starts) == JOBS, starts
     assert set(starts.values()) == {1}, starts
+
+
+async def test_a_revoke_on_one_process_counts_at_once_on_the_other(pair: Pair) -> None:
+    """Permission answers are cached per process (permissions/cache.py): a share revoked on
+    one server must not keep working on the other for the cache's lifetime."""
+    pair.leader.server.create_user("bob", "bob-password")
+    async with (
+        JobsClient(pair.leader.server, "alice") as alice,
+        JobsClient(pair.follower.server, "bob") as bob_on_follower,
+    ):
+        job = await alice.submit(busybox_job("true"))
+        grants = alice.server.api_url / "users" / "bob" / "permissions"
+        async with alice.session.post(grants, json=[{"uri": job["uri"], "action": "read"}]) as r:
+            assert r.status == 201, await r.text()
+        await bob_on_follower.get(job["id"])  # allowed, and now cached on the follower
+        async with alice.session.delete(grants % {"uri": job["uri"]}) as r:
+            assert r.status == 204, await r.text()
+        async with bob_on_follower.session.get(bob_on_follower.jobs_url / job["id"]) as r:
+            assert r.status in (403, 404), await r.text()
