@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from sqlalchemy import select
@@ -57,6 +57,12 @@ class JobRepository:
         async with self._sessions.begin() as session:
             session.add(_to_row(job))
         self._remember(job)
+
+    async def insert_many(self, jobs: Sequence[Job]) -> None:
+        """Records many jobs in one transaction (imports, the control-plane benchmark's
+        history); they are not cached: nobody is waiting on them yet."""
+        async with self._sessions.begin() as session:
+            session.add_all([_to_row(job) for job in jobs])
 
     async def get(self, job_id: str) -> Job:
         if (cached := self._cache.get(job_id)) is not None:
