@@ -10,7 +10,7 @@ jobs, as on a busy cluster. For each step (a size of the job history) it:
   (`JobRepository.insert_many`, straight into the database) beyond that; the output says which;
 * submits `--submit` jobs running `true` from 20 concurrent clients: submissions per second,
   p50/p99 latency;
-* with those jobs pending: `GET /ping` latency (p50/p99/max of 200 pings);
+* with those jobs pending: `GET /ping` latency (p50/p99/max, one every 10 ms for 3 s);
 * `GET /jobs` of every job (JSON), NDJSON time to first line and to the end;
 * `GET /jobs?limit=10&reverse=1` (median of 5);
 * a full listing's effect on others: the slowest `/ping` sent every 10 ms during it;
@@ -59,6 +59,7 @@ from neuro_platform.testing.server import DATABASE_FILE, PlatformServer, running
 MIB = 2**20
 CLIENTS = 20
 LOCAL_POSTGRES = "postgresql+asyncpg://neuro:neuro@127.0.0.1:5432/neuro"
+PING_SECONDS = 3.0  # /ping under the backlog: over three passes at the default poll interval
 BATCH = 2_000  # history rows per transaction when filling through the repository
 
 
@@ -177,6 +178,15 @@ class Bench:
         async with self.session.get(self.jobs_url, params=params) as r:
             assert len((await r.json())["jobs"]) == 10
 
+    async def pings(self, seconds: float) -> list[float]:
+        """/ping latencies, one every 10 ms for `seconds` (several scheduler passes)."""
+        latencies: list[float] = []
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            latencies.append(await self.ping())
+            await asyncio.sleep(0.01)
+        return latencies
+
     async def ping_during(self, call: Callable[[], Awaitable[object]]) -> float:
         """The slowest /ping, one every 10 ms, while `call` runs."""
         done = asyncio.Event()
@@ -275,7 +285,7 @@ async def measure_step(
     figures.submit_p50 = quantile(latencies, 0.5)
     figures.submit_p99 = quantile(latencies, 0.99)
 
-    pings = [await bench.ping() for _ in range(200)]
+    pings = await bench.pings(PING_SECONDS)
     figures.ping_p50, figures.ping_p99 = quantile(pings, 0.5), quantile(pings, 0.99)
     figures.ping_max = max(pings)
 
@@ -326,9 +336,7 @@ def print_table(backend: str, steps: Sequence[int], results: Sequence[Figures]) 
     print(f"{'step':<{width}}{header}{'growth':>10}")
     for name, key, form in ROWS:
         values = [getattr(f, key) for f in results]
-        cells = [
-            f"{value * 1000:.1f}" if form == "ms" else form.format(value) for value in values
-        ]
+        cells = [f"{value * 1000:.1f}" if form == "ms" else form.format(value) for value in values]
         growth = ""
         if isinstance(values[0], float | int) and values[0] and len(values) > 1:
             growth = f"{values[-1] / values[0]:.2f}x"
@@ -365,20 +373,20 @@ def run_backend(backend: str, steps: Sequence[int], args: argparse.Namespace) ->
             {"name": "default", "presets": [{"name": "cpu-small", "cpu": 0.1, "memory": 64 * MIB}]}
         ],
     }
-    with tempfile.TemporaryDirectory(prefix="control-plane-bench-") as directory:
-        with (
-            postgres_database() if backend == "postgres" else _sqlite(Path(directory))
-        ) as database_url:
-            try:
-                with running_platform(
-                    Path(directory),
-                    config=config,
-                    database_url=database_url if backend == "postgres" else None,
-                    users={"bench": "bench-password"},
-                ) as server:
-                    results = asyncio.run(_run_steps(server, database_url, steps, args))
-            finally:
-                remove_instance_containers(instance)
+    with (
+        tempfile.TemporaryDirectory(prefix="control-plane-bench-") as directory,
+        postgres_database() if backend == "postgres" else _sqlite(Path(directory)) as database_url,
+    ):
+        try:
+            with running_platform(
+                Path(directory),
+                config=config,
+                database_url=database_url if backend == "postgres" else None,
+                users={"bench": "bench-password"},
+            ) as server:
+                results = asyncio.run(_run_steps(server, database_url, steps, args))
+        finally:
+            remove_instance_containers(instance)
     print_table(backend, steps, results)
 
 

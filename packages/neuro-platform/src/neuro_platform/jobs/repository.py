@@ -3,7 +3,18 @@
 The server process is the only writer of the jobs table (its scheduler and API; the admin
 CLI does not touch jobs, and one database serves one server), so this repository keeps the
 jobs it has read or written in memory, in step with every commit: `get`, which clients
-polling a job's status call many times a second, then costs no database round trip.
+polling a job's status call many times a second, then costs no database round trip. For the
+same reason it can tell its subscribers (the scheduler) about every committed change, so they
+never have to read every active job again to find out what changed.
+
+On SQLite the writes of this repository take turns on one lock: SQLite has one writer at a
+time, and many connections waiting in its busy handler (which polls) starve one another,
+so a burst of kills ended in "database is locked" after the busy timeout. On PostgreSQL,
+which locks rows, writes run concurrently.
+
+Listings (`stream`) read in keyset pages on the (created_at, id) order that the indexes of
+migration 0007 follow: memory stays at one page, each page is a short read that holds no
+connection while the client reads, and a limit stops the reading early.
 """
 
 from __future__ import annotations
@@ -14,7 +25,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .codec import decode_spec, decode_status, encode_spec, encode_status
@@ -23,6 +34,9 @@ from .models import JobRow
 from .queries import JobNotFoundError, JobQuery
 
 CACHED_JOBS = 10_000  # the most recently used jobs kept in memory
+PAGE = 500  # jobs per page of a listing: one page in memory at a time
+
+JobListener = Callable[[Job], None]
 
 
 class JobRepository:
@@ -35,6 +49,28 @@ class JobRepository:
         # Updates of one job are serialised here: SQLite ignores FOR UPDATE, and two
         # read-modify-write transactions could otherwise lose one of the changes.
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._listeners: list[JobListener] = []
+        bind = sessions.kw.get("bind")
+        self._single_writer = bind is not None and bind.dialect.name == "sqlite"
+        self._write_turn = asyncio.Lock()  # FIFO: no writer starves (SQLite only)
+
+    def subscribe(self, listener: JobListener) -> None:
+        """Calls `listener` with every job this process commits, in commit order (a job's
+        changes are serialised by its lock), right after the commit."""
+        self._listeners.append(listener)
+
+    def _committed(self, job: Job) -> None:
+        self._remember(job)
+        for listener in self._listeners:
+            listener(job)
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[None]:
+        if not self._single_writer:
+            yield
+            return
+        async with self._write_turn:
+            yield
 
     def next_change(self, job_id: str) -> asyncio.Event:
         """An event set by the job's next change in this process (take it before reading the
@@ -54,15 +90,19 @@ class JobRepository:
         return current
 
     async def insert(self, job: Job) -> None:
-        async with self._sessions.begin() as session:
+        async with self._writing(), self._sessions.begin() as session:
             session.add(_to_row(job))
-        self._remember(job)
+        self._committed(job)
 
     async def insert_many(self, jobs: Sequence[Job]) -> None:
         """Records many jobs in one transaction (imports, the control-plane benchmark's
         history); they are not cached: nobody is waiting on them yet."""
-        async with self._sessions.begin() as session:
-            session.add_all([_to_row(job) for job in jobs])
+        rows = [_to_row(job) for job in jobs]
+        async with self._writing(), self._sessions.begin() as session:
+            session.add_all(rows)
+        for job in jobs:
+            for listener in self._listeners:
+                listener(job)
 
     async def get(self, job_id: str) -> Job:
         if (cached := self._cache.get(job_id)) is not None:
@@ -107,37 +147,55 @@ class JobRepository:
             )
             return None if row is None else _from_row(row)
 
-    async def find(self, query: JobQuery) -> list[Job]:
-        statement = select(JobRow)
-        if query.statuses:
-            statement = statement.where(JobRow.status.in_([str(s) for s in query.statuses]))
-        if query.owners:
-            statement = statement.where(JobRow.owner.in_(list(query.owners)))
-        if query.name is not None:
-            statement = statement.where(JobRow.name == query.name)
-        if query.cluster_name is not None:
-            statement = statement.where(JobRow.cluster_name == query.cluster_name)
-        if query.filter_org:
-            statement = statement.where(
-                JobRow.org_name.is_(None)
-                if query.org_name is None
-                else JobRow.org_name == query.org_name
-            )
-        if query.since is not None:
-            statement = statement.where(JobRow.created_at >= query.since)
-        if query.until is not None:
-            statement = statement.where(JobRow.created_at <= query.until)
-        order = (
-            (JobRow.created_at.desc(), JobRow.id.desc())
-            if query.reverse
-            else (
-                JobRow.created_at,
-                JobRow.id,
-            )
-        )
+    async def count_active(self, owner: str) -> int:
+        """How many unfinished jobs the owner has (the running-jobs quota)."""
         async with self._sessions() as session:
-            rows = await session.scalars(statement.order_by(*order))
-            return [_from_row(row) for row in rows]
+            count = await session.scalar(
+                select(func.count())
+                .select_from(JobRow)
+                .where(
+                    JobRow.owner == owner,
+                    JobRow.status.in_([str(s) for s in ACTIVE_STATUSES]),
+                )
+            )
+            return int(count or 0)
+
+    async def find(self, query: JobQuery) -> list[Job]:
+        return [job async for job in self.stream(query)]
+
+    async def stream(self, query: JobQuery, *, first_page: int = PAGE) -> AsyncIterator[Job]:
+        """The jobs `query` matches, in its order, read a page at a time: the caller may
+        stop at any point, and only the pages it reached are read. `first_page` sizes the
+        first read (a caller that wants ten jobs asks for ten rows, not for a page)."""
+        statement = select(JobRow).where(*_conditions(query))
+        if query.reverse:
+            statement = statement.order_by(JobRow.created_at.desc(), JobRow.id.desc())
+        else:
+            statement = statement.order_by(JobRow.created_at, JobRow.id)
+        after: ColumnElement[bool] | None = None
+        size = max(1, first_page)
+        while True:
+            page = statement if after is None else statement.where(after)
+            async with self._sessions() as session:
+                rows = list(await session.scalars(page.limit(size)))
+                jobs = [self._cached_or(row) for row in rows]
+            for job in jobs:
+                yield job
+            if len(rows) < size:
+                return
+            # Typed binds: the datetime must be stored the way the column stores it.
+            last = tuple_(
+                literal(rows[-1].created_at, JobRow.created_at.type),
+                literal(rows[-1].id, JobRow.id.type),
+            )
+            key = tuple_(JobRow.created_at, JobRow.id)
+            after = key < last if query.reverse else key > last
+            size = PAGE
+
+    def _cached_or(self, row: JobRow) -> Job:
+        """The job as this process last committed it (no decoding), else as read."""
+        cached = self._cache.get(row.id)
+        return cached if cached is not None else _from_row(row)
 
     async def scheduling_queue(self) -> list[Job]:
         """Jobs the scheduler must look at: active ones and finished ones with a container."""
@@ -158,14 +216,14 @@ class JobRepository:
         The row lock (PostgreSQL) and this process's lock of the job (which SQLite needs)
         keep the API and the scheduler from overwriting each other's transitions.
         """
-        async with self._locked(job_id):
+        async with self._locked(job_id), self._writing():
             async with self._sessions.begin() as session:
                 row = await session.get(JobRow, job_id, with_for_update=True)
                 if row is None:
                     raise JobNotFoundError(job_id)
                 job = change(_from_row(row))
                 _fill_row(row, job)
-            self._remember(job)  # committed, and under the lock: in commit order
+            self._committed(job)  # committed, and under the lock: in commit order
         if (changed := self._changes.pop(job_id, None)) is not None:
             changed.set()  # committed: a waiter that reads the job now sees the change
         return job
@@ -183,6 +241,30 @@ class JobRepository:
                 del self._locks[job_id]
             else:
                 self._locks[job_id] = (lock, users - 1)
+
+
+def _conditions(query: JobQuery) -> list[ColumnElement[bool]]:
+    """The query's filters as SQL, each on an indexed column (migration 0007)."""
+    conditions: list[ColumnElement[bool]] = []
+    if query.statuses:
+        conditions.append(JobRow.status.in_([str(s) for s in query.statuses]))
+    if query.owners:
+        conditions.append(JobRow.owner.in_(list(query.owners)))
+    if query.name is not None:
+        conditions.append(JobRow.name == query.name)
+    if query.cluster_name is not None:
+        conditions.append(JobRow.cluster_name == query.cluster_name)
+    if query.filter_org:
+        conditions.append(
+            JobRow.org_name.is_(None)
+            if query.org_name is None
+            else JobRow.org_name == query.org_name
+        )
+    if query.since is not None:
+        conditions.append(JobRow.created_at >= query.since)
+    if query.until is not None:
+        conditions.append(JobRow.created_at <= query.until)
+    return conditions
 
 
 def _to_row(job: Job) -> JobRow:

@@ -1,8 +1,9 @@
 """The scheduler: a background task that turns job records into containers and back.
 
-All of its state is in the jobs table, so it can stop at any point and resume: each pass
-("tick") reads the jobs that need attention and reconciles them with what the orchestrator
-reports. A pass:
+All of its state is in the jobs table, so it can stop at any point and resume: at start it
+reads the jobs that need attention into a `SchedulingQueue`, which then follows every change
+committed to the table; each pass ("tick") reconciles those jobs with what the orchestrator
+reports, reading nothing from the database. A pass:
 
 1. collects finished jobs that still have a container (killed, ended, failed to start):
    stop it, archive its output, remove it, in the background (a stop may take the whole
@@ -17,7 +18,8 @@ reports. A pass:
    others are starting is placed at once instead of a whole start later.
 
 A pass runs every `poll_interval_s`, and at once when the API, a container exit or the end of
-a start wakes it.
+a start wakes it. Its walk of the waiting jobs yields to the event loop every
+`WALK_SLICE` jobs, so a long queue delays no request by more than a slice.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import contextlib
 import logging
 import shlex
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
@@ -51,6 +53,7 @@ from .job_tokens import JobTokenIssuer
 from .log_archiver import LogArchivers
 from .queries import JobQuery
 from .repository import JobRepository
+from .scheduling_queue import SchedulingQueue
 from .submission import PASSED_CONFIG_ENV
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,8 @@ log = logging.getLogger(__name__)
 STOP_GRACE_S = 5.0
 ETC_HOSTS = PurePosixPath("/etc/hosts")
 PREEMPTED = "Preempted"
+WALK_SLICE = 256  # waiting jobs looked at between two turns of the event loop
+LOAD_RETRY_S = 1.0
 
 
 class Scheduler:
@@ -79,6 +84,7 @@ class Scheduler:
         self._mounts = mounts
         self._images = images
         self._repository = repository
+        self._queue = SchedulingQueue(repository)  # subscribes now, before the API runs
         self._orchestrator = orchestrator
         self._archivers = archivers
         self._tokens = tokens
@@ -100,13 +106,22 @@ class Scheduler:
         return self._node
 
     async def free_resources(self) -> NodeResources:
-        running = await self._repository.find(JobQuery(statuses=[JobStatus.RUNNING]))
+        if self._queue.loaded:
+            running = self._queue.running()
+        else:  # the first moments after start
+            running = await self._repository.find(JobQuery(statuses=[JobStatus.RUNNING]))
         return self._node.minus(j.spec.container.resources for j in running)
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self) -> None:
+        while not self._queue.loaded:
+            try:
+                await self._queue.load()
+            except Exception:  # the database may not answer yet
+                log.exception("reading the jobs to schedule failed")
+                await asyncio.sleep(LOAD_RETRY_S)
         try:
             await self._adopt()
         except Exception:  # the engine may be down: passes retry everything else
@@ -135,22 +150,16 @@ class Scheduler:
 
     async def tick(self) -> None:
         now = datetime.now(UTC)
-        queue = await self._repository.scheduling_queue()
-        for job in queue:
-            if job.is_finished:
-                self._collect_soon(job)
-        running = [j for j in queue if j.status is JobStatus.RUNNING]
+        for job in self._queue.collectable():
+            self._collect_soon(job)
         still_running = [
             job
-            for job in await asyncio.gather(*(self._check_running(j, now) for j in running))
+            for job in await asyncio.gather(
+                *(self._check_running(j, now) for j in self._queue.running())
+            )
             if job is not None
         ]
-        waiting = [
-            j
-            for j in queue
-            if j.status in (JobStatus.PENDING, JobStatus.SUSPENDED) and j.id not in self._starting
-        ]
-        await self._place(waiting, still_running, now)
+        await self._place(self._queue.waiting(skip=self._starting), still_running, now)
         # After placement, which it must not delay: sharing changes take a pass to apply.
         starting = [job for job, _ in self._starting.values()]
         await self._networks.reconcile([*still_running, *starting])
@@ -269,12 +278,14 @@ class Scheduler:
 
     # -- placement -----------------------------------------------------------------------
 
-    async def _place(self, waiting: Sequence[Job], running: list[Job], now: datetime) -> None:
+    async def _place(self, waiting: Iterable[Job], running: list[Job], now: datetime) -> None:
         starting = [job for job, _ in self._starting.values()]
         free = self._node.minus(j.spec.container.resources for j in (*running, *starting))
         per_owner = Counter(j.owner for j in (*running, *starting))
         blocked = False  # a job that waits for room keeps the later (lower) ones waiting
-        for job in waiting:
+        for seen, job in enumerate(waiting, 1):
+            if seen % WALK_SLICE == 0:
+                await asyncio.sleep(0)  # let requests in: the queue may be long
             if (
                 job.status is JobStatus.PENDING
                 and job.spec.schedule_timeout is not None
@@ -420,7 +431,7 @@ class Scheduler:
         """Containers of this instance whose job is gone from the database (or never got
         recorded as started) are removed; every other container is adopted by the passes,
         and the running ones get their host names back."""
-        queue = {job.id: job for job in await self._repository.scheduling_queue()}
+        queue = {job.id: job for job in self._queue.all()}
         self._mounts.release_all_except({j.id for j in queue.values() if j.materialized})
         running = []
         for state in await self._orchestrator.list_managed():
