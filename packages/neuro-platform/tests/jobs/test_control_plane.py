@@ -151,12 +151,19 @@ async def test_a_limited_listing_reads_only_the_rows_it_needs(
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
     assert newest == _expected(jobs, lambda j: True, reverse=True)[:10]
-    # One query, asking the database for ten rows: not every job loaded, then cut.
-    assert len(statements) == 1
-    assert "LIMIT" in statements[0][0].upper()
-    parameters = statements[0][1]
-    values = parameters.values() if isinstance(parameters, dict) else parameters
-    assert 10 in list(values)
+    # Ten keys, asked for with LIMIT 10, then those ten rows: not every job loaded, then cut.
+    assert len(statements) == 2
+    (keys, key_parameters), (rows, row_parameters) = statements
+    assert "LIMIT" in keys.upper()
+    assert 10 in _values(key_parameters)
+    assert "LIMIT" not in rows.upper()
+    assert sorted(v for v in _values(row_parameters) if isinstance(v, str)) == sorted(newest)
+
+
+def _values(parameters: Any) -> list[Any]:
+    values = list(parameters.values() if isinstance(parameters, dict) else parameters)
+    # asyncpg's dialect may pass IN lists expanded, others as one tuple.
+    return [v for value in values for v in (value if isinstance(value, list | tuple) else [value])]
 
 
 async def test_count_active_counts_only_the_owners_unfinished_jobs(
@@ -303,3 +310,26 @@ async def test_a_locked_database_answers_503_with_retry_after_not_500(
             # Once the lock is gone, the same request succeeds.
             assert await alice.kill(job["id"]) == 204
             assert (await alice.get(job["id"]))["status"] == "cancelled"
+
+
+async def test_update_many_changes_every_job_in_one_go(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    repository = JobRepository(sessions)
+    queue = SchedulingQueue(repository)
+    jobs = [_job(n, status=JobStatus.PENDING) for n in range(5)]
+    await repository.insert_many(jobs)
+    await queue.load()
+    waiter = repository.next_change(jobs[0].id)
+    noted = StatusItem(JobStatus.PENDING, datetime.now(UTC), reason="Scheduling")
+    ids = [j.id for j in jobs[:3]] + ["job-gone"]  # an unknown id is skipped, not an error
+
+    await repository.update_many(ids, lambda j: j.with_status(noted))
+
+    assert waiter.is_set()
+    fresh = JobRepository(sessions)  # reads the database, not this repository's memory
+    for job in jobs:
+        expected = "Scheduling" if job.id in ids else None
+        assert (await fresh.get(job.id)).current.reason == expected
+        assert (await repository.get(job.id)).current.reason == expected
+    assert [j.current.reason for j in queue.waiting()] == ["Scheduling"] * 3 + [None] * 2

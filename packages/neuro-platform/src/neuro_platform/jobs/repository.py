@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 
 from sqlalchemy import ColumnElement, func, literal, select, tuple_
@@ -34,7 +34,7 @@ from .models import JobRow
 from .queries import JobNotFoundError, JobQuery
 
 CACHED_JOBS = 10_000  # the most recently used jobs kept in memory
-PAGE = 500  # jobs per page of a listing: one page in memory at a time
+PAGE = 200  # jobs per page of a listing: one page in memory at a time
 
 JobListener = Callable[[Job], None]
 
@@ -166,8 +166,12 @@ class JobRepository:
     async def stream(self, query: JobQuery, *, first_page: int = PAGE) -> AsyncIterator[Job]:
         """The jobs `query` matches, in its order, read a page at a time: the caller may
         stop at any point, and only the pages it reached are read. `first_page` sizes the
-        first read (a caller that wants ten jobs asks for ten rows, not for a page)."""
-        statement = select(JobRow).where(*_conditions(query))
+        first read (a caller that wants ten jobs asks for ten rows, not for a page).
+
+        A page is read in two steps: the keys, from an index, then the rows of the jobs not
+        in memory, decoded in a worker thread (decoding is most of a listing's CPU, which
+        must not hold up other requests)."""
+        statement = select(JobRow.id, JobRow.created_at).where(*_conditions(query))
         if query.reverse:
             statement = statement.order_by(JobRow.created_at.desc(), JobRow.id.desc())
         else:
@@ -177,16 +181,24 @@ class JobRepository:
         while True:
             page = statement if after is None else statement.where(after)
             async with self._sessions() as session:
-                rows = list(await session.scalars(page.limit(size)))
-                jobs = [self._cached_or(row) for row in rows]
-            for job in jobs:
-                yield job
-            if len(rows) < size:
+                keys = (await session.execute(page.limit(size))).all()
+                jobs = {job_id: job for job_id, _ in keys if (job := self._cache.get(job_id))}
+                missing = [job_id for job_id, _ in keys if job_id not in jobs]
+                if missing:
+                    rows = list(
+                        await session.scalars(select(JobRow).where(JobRow.id.in_(missing)))
+                    )
+                    decoded = await asyncio.to_thread(lambda: [_from_row(row) for row in rows])
+                    jobs.update((job.id, job) for job in decoded)
+            for job_id, _ in keys:
+                yield jobs[job_id]
+            if len(keys) < size:
                 return
             # Typed binds: the datetime must be stored the way the column stores it.
+            last_id, last_created_at = keys[-1]
             last = tuple_(
-                literal(rows[-1].created_at, JobRow.created_at.type),
-                literal(rows[-1].id, JobRow.id.type),
+                literal(last_created_at, JobRow.created_at.type),
+                literal(last_id, JobRow.id.type),
             )
             key = tuple_(JobRow.created_at, JobRow.id)
             after = key < last if query.reverse else key > last
@@ -227,6 +239,30 @@ class JobRepository:
         if (changed := self._changes.pop(job_id, None)) is not None:
             changed.set()  # committed: a waiter that reads the job now sees the change
         return job
+
+    async def update_many(self, job_ids: Collection[str], change: Callable[[Job], Job]) -> None:
+        """`update` of many jobs in one transaction (one commit instead of one each: the
+        scheduler notes why thousands of jobs wait). Jobs that are gone are skipped."""
+        ids = sorted(set(job_ids))  # locks taken in one order: two callers cannot deadlock
+        if not ids:
+            return
+        async with contextlib.AsyncExitStack() as stack:
+            for job_id in ids:
+                await stack.enter_async_context(self._locked(job_id))
+            async with self._writing(), self._sessions.begin() as session:
+                rows = await session.scalars(
+                    select(JobRow).where(JobRow.id.in_(ids)).with_for_update()
+                )
+                jobs = []
+                for row in rows:
+                    job = change(self._cached_or(row))
+                    _fill_row(row, job)
+                    jobs.append(job)
+            for job in jobs:
+                self._committed(job)
+        for job in jobs:
+            if (changed := self._changes.pop(job.id, None)) is not None:
+                changed.set()
 
     @asynccontextmanager
     async def _locked(self, job_id: str) -> AsyncIterator[None]:

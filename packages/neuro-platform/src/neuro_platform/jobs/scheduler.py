@@ -63,6 +63,7 @@ ETC_HOSTS = PurePosixPath("/etc/hosts")
 PREEMPTED = "Preempted"
 WALK_SLICE = 256  # waiting jobs looked at between two turns of the event loop
 LOAD_RETRY_S = 1.0
+NOTES_PER_WRITE = 500  # jobs per transaction noting why they wait (short transactions)
 
 
 class Scheduler:
@@ -283,6 +284,7 @@ class Scheduler:
         free = self._node.minus(j.spec.container.resources for j in (*running, *starting))
         per_owner = Counter(j.owner for j in (*running, *starting))
         blocked = False  # a job that waits for room keeps the later (lower) ones waiting
+        notes: dict[str, list[str]] = {}  # why jobs wait, by reason: one write per reason
         for seen, job in enumerate(waiting, 1):
             if seen % WALK_SLICE == 0:
                 await asyncio.sleep(0)  # let requests in: the queue may be long
@@ -308,11 +310,11 @@ class Scheduler:
                 )
                 continue
             if self._quota is not None and per_owner[job.owner] >= self._quota:
-                await self._note_waiting(job, JobReason.QUOTA_EXHAUSTED)
+                _note_waiting(notes, job, JobReason.QUOTA_EXHAUSTED)
                 continue
             resources = job.spec.container.resources
             if blocked and not job.spec.scheduler_enabled:
-                await self._note_waiting(job, JobReason.SCHEDULING)
+                _note_waiting(notes, job, JobReason.SCHEDULING)
                 continue
             if not free.fits(resources) and not job.spec.scheduler_enabled:
                 victims = _preemption_victims(job, running, free)
@@ -328,13 +330,16 @@ class Scheduler:
                 self._start_soon(job)
             elif not job.spec.scheduler_enabled:
                 blocked = True
-                await self._note_waiting(job, JobReason.SCHEDULING)
+                _note_waiting(notes, job, JobReason.SCHEDULING)
+        for reason, job_ids in notes.items():
+            await self._noted_waiting(job_ids, reason)
 
-    async def _note_waiting(self, job: Job, reason: str) -> None:
-        if job.status is JobStatus.PENDING and job.current.reason != reason:
-            item = StatusItem(JobStatus.PENDING, datetime.now(UTC), reason=reason)
-            await self._repository.update(
-                job.id, lambda j: j.with_status(item) if j.status is JobStatus.PENDING else j
+    async def _noted_waiting(self, job_ids: list[str], reason: str) -> None:
+        item = StatusItem(JobStatus.PENDING, datetime.now(UTC), reason=reason)
+        for first in range(0, len(job_ids), NOTES_PER_WRITE):
+            await self._repository.update_many(
+                job_ids[first : first + NOTES_PER_WRITE],
+                lambda j: j.with_status(item) if j.status is JobStatus.PENDING else j,
             )
 
     async def _suspend(self, job: Job) -> None:
@@ -441,6 +446,12 @@ class Scheduler:
             elif state.address is not None and not job.is_finished:
                 running.append((job, state))
         await self._networks.adopt(running)
+
+
+def _note_waiting(notes: dict[str, list[str]], job: Job, reason: str) -> None:
+    """Marks a pending job as waiting for `reason`, once (a job already marked is skipped)."""
+    if job.status is JobStatus.PENDING and job.current.reason != reason:
+        notes.setdefault(reason, []).append(job.id)
 
 
 def _preemption_victims(job: Job, running: Sequence[Job], free: NodeResources) -> list[Job]:
