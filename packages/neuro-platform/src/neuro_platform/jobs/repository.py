@@ -185,10 +185,8 @@ class JobRepository:
                 jobs = {job_id: job for job_id, _ in keys if (job := self._cache.get(job_id))}
                 missing = [job_id for job_id, _ in keys if job_id not in jobs]
                 if missing:
-                    rows = list(
-                        await session.scalars(select(JobRow).where(JobRow.id.in_(missing)))
-                    )
-                    decoded = await asyncio.to_thread(lambda: [_from_row(row) for row in rows])
+                    rows = list(await session.scalars(select(JobRow).where(JobRow.id.in_(missing))))
+                    decoded = await asyncio.to_thread(_decode, rows)
                     jobs.update((job.id, job) for job in decoded)
             for job_id, _ in keys:
                 yield jobs[job_id]
@@ -321,6 +319,10 @@ def _fill_row(row: JobRow, job: Job) -> None:
     row.statuses = [encode_status(s) for s in job.statuses]
     row.restarts = job.restarts
     row.materialized = job.materialized
+
+
+def _decode(rows: list[JobRow]) -> list[Job]:
+    return [_from_row(row) for row in rows]
 
 
 def _from_row(row: JobRow) -> Job:
