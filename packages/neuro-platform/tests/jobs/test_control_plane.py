@@ -333,3 +333,29 @@ async def test_update_many_changes_every_job_in_one_go(
         assert (await fresh.get(job.id)).current.reason == expected
         assert (await repository.get(job.id)).current.reason == expected
     assert [j.current.reason for j in queue.waiting()] == ["Scheduling"] * 3 + [None] * 2
+
+
+async def test_a_burst_of_submissions_is_stored_whole_in_few_commits(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    repository = JobRepository(sessions)
+    queue = SchedulingQueue(repository)
+    await queue.load()
+    engine = sessions.kw["bind"]
+    assert isinstance(engine, AsyncEngine)
+    commits: list[object] = []
+
+    def count(connection: object) -> None:
+        commits.append(connection)
+
+    event.listen(engine.sync_engine, "commit", count)
+    jobs = [_job(n, status=JobStatus.PENDING) for n in range(50)]
+    try:
+        await asyncio.gather(*(repository.insert(job) for job in jobs))
+    finally:
+        event.remove(engine.sync_engine, "commit", count)
+    fresh = JobRepository(sessions)
+    assert [j.id async for j in fresh.stream(JobQuery())] == [j.id for j in jobs]
+    assert [j.id for j in queue.waiting()] == [j.id for j in jobs]  # every commit announced
+    if engine.dialect.name == "sqlite":  # one writer: a burst shares its transactions
+        assert len(commits) < len(jobs)

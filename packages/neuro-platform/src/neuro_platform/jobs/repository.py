@@ -53,6 +53,8 @@ class JobRepository:
         bind = sessions.kw.get("bind")
         self._single_writer = bind is not None and bind.dialect.name == "sqlite"
         self._write_turn = asyncio.Lock()  # FIFO: no writer starves (SQLite only)
+        self._inserts: list[tuple[Job, asyncio.Future[None]]] = []  # waiting to be committed
+        self._flushes: set[asyncio.Task[None]] = set()
 
     def subscribe(self, listener: JobListener) -> None:
         """Calls `listener` with every job this process commits, in commit order (a job's
@@ -90,9 +92,37 @@ class JobRepository:
         return current
 
     async def insert(self, job: Job) -> None:
-        async with self._writing(), self._sessions.begin() as session:
-            session.add(_to_row(job))
-        self._committed(job)
+        """Records a new job. On SQLite, jobs submitted while another insert waits for its
+        turn to write go into the same transaction (one commit for a burst of submissions)."""
+        if not self._single_writer:
+            async with self._sessions.begin() as session:
+                session.add(_to_row(job))
+            self._committed(job)
+            return
+        done = asyncio.get_running_loop().create_future()
+        self._inserts.append((job, done))
+        if len(self._inserts) == 1:  # no commit is waiting for its turn yet: start one
+            # A task of its own: a request cancelled meanwhile must not strand the others.
+            flush = asyncio.create_task(self._flush_inserts())
+            self._flushes.add(flush)
+            flush.add_done_callback(self._flushes.discard)
+        await done
+
+    async def _flush_inserts(self) -> None:
+        async with self._writing():
+            batch, self._inserts = self._inserts, []
+            try:
+                async with self._sessions.begin() as session:
+                    session.add_all([_to_row(job) for job, _ in batch])
+            except Exception as error:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+                return
+            for job, done in batch:
+                self._committed(job)
+                if not done.done():
+                    done.set_result(None)
 
     async def insert_many(self, jobs: Sequence[Job]) -> None:
         """Records many jobs in one transaction (imports, the control-plane benchmark's

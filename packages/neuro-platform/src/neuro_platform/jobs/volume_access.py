@@ -65,8 +65,11 @@ class VolumeAccess:
     @asynccontextmanager
     async def claiming(self, container: Container) -> AsyncIterator[None]:
         """Holds the claim lock while the caller records the job; refuses a second writer."""
+        wanted = {v.disk_id: v for v in container.disk_volumes if not v.read_only}
+        if not wanted:  # claims nothing: submissions without such disks never queue here
+            yield
+            return
         async with self._claims:
-            wanted = {v.disk_id: v for v in container.disk_volumes if not v.read_only}
             if wanted:
                 for disk_id in await self._writers():
                     if disk_id in wanted:
