@@ -42,7 +42,7 @@ from .jobs.scheduler import Scheduler
 from .jobs.service import JobsService
 from .jobs.volume_access import VolumeAccess
 from .monitoring.service import MonitoringService
-from .orchestrator import DockerOrchestrator, Orchestrator
+from .orchestrator import DockerOrchestrator, Orchestrator, SlurmOrchestrator
 from .permissions import PermissionService, SharingService
 from .registry.gc import collect_loop, registry_files
 from .registry.private import PrivateRegistry, connector
@@ -130,13 +130,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             )
         )
 
-        orchestrator = await stack.enter_async_context(
-            DockerOrchestrator(
-                instance=settings.orchestrator_instance,
-                docker_url=settings.jobs.docker_url,
-                pids_limit=settings.jobs.pids_limit,
-            )
-        )
+        orchestrator = await stack.enter_async_context(_orchestrator(settings))
         log_archive = LogArchive(settings.log_archive_dir)
         networks = JobNetworks(orchestrator, settings.data_dir / "job-hosts", permissions)
         stack.callback(networks.close)
@@ -221,3 +215,18 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             private_registry=private_registry,
             registry_upstream=registry_upstream,
         )
+
+
+def _orchestrator(settings: Settings) -> Orchestrator:
+    """The job runtime: a `[slurm]` table runs jobs on that cluster, else the local dockerd."""
+    if settings.slurm is not None:
+        return SlurmOrchestrator(
+            instance=settings.orchestrator_instance,
+            settings=settings.slurm,
+            pids_limit=settings.jobs.pids_limit,
+        )
+    return DockerOrchestrator(
+        instance=settings.orchestrator_instance,
+        docker_url=settings.jobs.docker_url,
+        pids_limit=settings.jobs.pids_limit,
+    )

@@ -141,6 +141,24 @@ class RegistrySettings:
 
 
 @dataclass(frozen=True)
+class SlurmSettings:
+    """The `[slurm]` table: present, jobs run on this Slurm cluster instead of the local
+    dockerd (orchestrator/slurm.py, docs/scale-out.md)."""
+
+    # slurmrestd's unix socket (openapi/v0.0.38) and the JWT the platform sends it.
+    restd_socket: Path
+    token_file: Path
+    # A directory every node and the platform host see at the same path: per-job logs and
+    # outcomes, and `images/` (saved images the nodes load instead of pulling).
+    shared_dir: Path
+    # The Slurm user the token belongs to: jobs run as it (podman needs root, or rootless).
+    user: str = "root"
+    partition: str | None = None  # None: the cluster's default partition
+    # A shell file each job sources on its node before running podman (runtime settings).
+    node_env_file: Path | None = None
+
+
+@dataclass(frozen=True)
 class ClusterSettings:
     name: str
     orgs: tuple[str | None, ...]
@@ -169,6 +187,7 @@ class Settings:
     node: NodeSettings = NodeSettings()
     disks: DisksSettings = DisksSettings()
     registry: RegistrySettings = RegistrySettings()
+    slurm: SlurmSettings | None = None
 
     @property
     def registry_url(self) -> URL:
@@ -286,6 +305,7 @@ def _build(raw: dict[str, Any], env: Mapping[str, str]) -> Settings:
         "jobs",
         "node",
         "disks",
+        "slurm",
     }
     if unknown:
         raise SettingsError(f"unknown config section(s): {', '.join(sorted(unknown))}")
@@ -341,7 +361,34 @@ def _build(raw: dict[str, Any], env: Mapping[str, str]) -> Settings:
         node=_node(_Table(_section(raw, "node"), "[node]")),
         disks=_disks(_Table(_section(raw, "disks"), "[disks]")),
         registry=registry,
+        slurm=_slurm(raw.get("slurm")),
     )
+
+
+def _slurm(raw: Any) -> SlurmSettings | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise SettingsError("[slurm] must be a table")
+    table = _Table(raw, "[slurm]")
+
+    def path(key: str) -> Path:
+        value = table.optional_text(key)
+        if not value:
+            raise SettingsError(f"[slurm] {key} is required")
+        return Path(value).expanduser()
+
+    node_env = table.optional_text("node_env_file")
+    slurm = SlurmSettings(
+        restd_socket=path("restd_socket"),
+        token_file=path("token_file"),
+        shared_dir=path("shared_dir"),
+        user=table.text("user", SlurmSettings.user),
+        partition=table.optional_text("partition"),
+        node_env_file=Path(node_env).expanduser() if node_env else None,
+    )
+    table.reject_unknown()
+    return slurm
 
 
 def _registry(table: _Table) -> RegistrySettings:
