@@ -182,7 +182,7 @@ wait_ready() {
     for _ in $(seq 1 100); do
         if scontrol ping >/dev/null 2>&1 && [ -S "$socket" ]; then
             local idle
-            idle=$(sinfo -h -N -o '%N %t' 2>/dev/null | grep -cE ' (idle|mix|alloc)$' || true)
+            idle=$(sinfo -h -N -p main -o '%N %t' 2>/dev/null | grep -cE ' (idle|mix|alloc)$' || true)
             [ "$idle" -ge "${#nodes[@]}" ] && break
         fi
         sleep 0.2

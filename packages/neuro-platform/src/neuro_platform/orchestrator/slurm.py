@@ -35,7 +35,7 @@ from .interactive import InteractiveSession, StreamOptions
 from .naming import check_name_part, container_name
 from .slurm_rest import SlurmRest
 from .slurm_script import batch_script, job_description
-from .slurm_state import RunFiles, state_of
+from .slurm_state import RunFiles, is_ended, state_of, was_requeued
 from .spec import ContainerSpec, RegistryAuth
 from .state import ContainerState, ContainerStats
 
@@ -111,6 +111,8 @@ class SlurmOrchestrator(Orchestrator):
         record = await self._rest.job(slurm_id)
         files = RunFiles.read(self._job_dir(job_id) / f"run-{slurm_id}")
         address = await self._address(files.started_node) if files.started_node else None
+        if was_requeued(record) and not is_ended(record):
+            await self._rest.signal(slurm_id, "SIGKILL")  # see was_requeued
         return state_of(job_id, record, files, address)
 
     async def wait(self, job_id: str) -> ContainerState:

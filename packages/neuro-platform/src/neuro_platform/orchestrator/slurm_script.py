@@ -142,10 +142,15 @@ if ! {" ".join(run)} >"$run/container.id" 2>"$run/message"; then
 fi
 printf '%s %s\\n' "$SLURMD_NODENAME" "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)" >"$run/started"
 {traps}
-podman wait "$name" >"$run/exit" 2>>"$run/message" &
-waiter=$!
-while kill -0 "$waiter" 2>/dev/null; do wait "$waiter"; done
-code=$(head -n1 "$run/exit")
+# Slurm signals every process of the job, `podman wait` too: wait again until it is over.
+while :; do
+    podman wait "$name" >/dev/null 2>&1 &
+    waiter=$!
+    while kill -0 "$waiter" 2>/dev/null; do wait "$waiter"; done
+    status=$(podman inspect -f '{{{{.State.Status}}}}' "$name" 2>/dev/null) || break
+    case "$status" in running | stopping | paused) ;; *) break ;; esac
+done
+code=$(podman inspect -f '{{{{.State.ExitCode}}}}' "$name" 2>/dev/null)
 oom=$(podman inspect -f '{{{{.State.OOMKilled}}}}' "$name" 2>/dev/null || echo false)
 podman rm -f -t 0 "$name" >/dev/null 2>&1
 reason=Error

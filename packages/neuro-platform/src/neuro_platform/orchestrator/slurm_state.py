@@ -26,6 +26,20 @@ _SLURM_VERDICTS: dict[str, tuple[JobReason, str]] = {
     "DEADLINE": (JobReason.ERROR, "Slurm: DEADLINE"),
 }
 _ENDED = frozenset({"COMPLETED", "FAILED", "CANCELLED", *_SLURM_VERDICTS})
+_REQUEUED = (JobReason.ERROR, "Slurm: requeued after NODE_FAIL or preemption; not run again")
+
+
+def was_requeued(record: Mapping[str, Any] | None) -> bool:
+    """Slurm put the job back in the queue (its node failed, or it was preempted).
+
+    The platform's restart policy, not Slurm, decides whether a job runs again: such a
+    job is over (and cancelled). slurmrestd v0.0.38 ignores `"requeue": false` at submit.
+    """
+    return bool(record) and int((record or {}).get("restart_cnt") or 0) > 0
+
+
+def is_ended(record: Mapping[str, Any] | None) -> bool:
+    return record is None or str(record.get("job_state", "")) in _ENDED
 
 
 @dataclass(frozen=True)
@@ -59,8 +73,8 @@ def state_of(
     address: str | None,
 ) -> ContainerState:
     slurm_state = str(record.get("job_state", "")) if record else ""
-    if slurm_state in _SLURM_VERDICTS:
-        reason, message = _SLURM_VERDICTS[slurm_state]
+    if slurm_state in _SLURM_VERDICTS or was_requeued(record):
+        reason, message = _SLURM_VERDICTS.get(slurm_state, _REQUEUED)
         return ContainerState(
             job_id,
             ContainerPhase.EXITED,

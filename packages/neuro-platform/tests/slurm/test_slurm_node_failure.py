@@ -1,0 +1,59 @@
+"""A node whose slurmd dies: its job ends with Slurm's NODE_FAIL, and the node comes back."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from neuro_platform.orchestrator import ContainerPhase, ContainerSpec, JobReason, SlurmOrchestrator
+from neuro_platform.orchestrator.testing import collect_logs
+
+from .conftest import CLUSTER_SCRIPT
+
+pytestmark = pytest.mark.slurm
+
+NODES = {"10.219.0.11": "node1", "10.219.0.12": "node2"}
+
+
+async def test_a_dead_node_fails_its_job_and_then_serves_again(
+    orchestrator: SlurmOrchestrator,
+    make_spec: Callable[..., ContainerSpec],
+    slurm_cluster: Path,
+) -> None:
+    spec = make_spec("sleep", "600")
+    await orchestrator.start(spec)
+    while (state := await orchestrator.state(spec.job_id)).phase is not ContainerPhase.RUNNING:
+        await asyncio.sleep(0.2)
+    assert state.address in NODES
+    node = NODES[state.address]
+
+    pid_file = slurm_cluster / "run" / f"slurmd-{node}.pid"
+    os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    try:
+        # SlurmdTimeout=30: NOT_RESPONDING, then DOWN and NODE_FAIL about 47 s later.
+        async with asyncio.timeout(180):
+            final = await orchestrator.wait(spec.job_id)
+    finally:
+        # Brings the dead slurmd back; ReturnToService=2 makes its node usable again.
+        subprocess.run([str(CLUSTER_SCRIPT), "up"], check=True, capture_output=True)
+
+    assert final.phase is ContainerPhase.EXITED
+    assert final.reason is JobReason.ERROR
+    assert final.message is not None
+    assert "NODE_FAIL" in final.message
+
+    # Both nodes take jobs again: two 2-CPU jobs run side by side.
+    specs = [make_spec("hostname", cpu=2) for _ in range(2)]
+    for again in specs:
+        await orchestrator.start(again)
+    hosts = set()
+    for again in specs:
+        assert (await orchestrator.wait(again.job_id)).exit_code == 0
+        hosts.add((await collect_logs(orchestrator, again.job_id)).strip())
+    assert hosts == {b"node1", b"node2"}
