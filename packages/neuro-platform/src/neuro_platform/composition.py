@@ -130,7 +130,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             )
         )
 
-        orchestrator = await stack.enter_async_context(_orchestrator(settings))
+        orchestrator = await stack.enter_async_context(make_orchestrator(settings))
         log_archive = LogArchive(settings.log_archive_dir)
         networks = JobNetworks(orchestrator, settings.data_dir / "job-hosts", permissions)
         stack.callback(networks.close)
@@ -217,7 +217,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         )
 
 
-def _orchestrator(settings: Settings) -> Orchestrator:
+def make_orchestrator(settings: Settings) -> Orchestrator:
     """The job runtime: a `[slurm]` table runs jobs on that cluster, else the local dockerd."""
     if settings.slurm is not None:
         return SlurmOrchestrator(

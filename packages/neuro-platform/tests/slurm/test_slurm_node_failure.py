@@ -29,6 +29,7 @@ async def test_a_dead_node_fails_its_job_and_then_serves_again(
     spec = make_spec("sleep", "600")
     await orchestrator.start(spec)
     while (state := await orchestrator.state(spec.job_id)).phase is not ContainerPhase.RUNNING:
+        assert not state.is_finished, state
         await asyncio.sleep(0.2)
     assert state.address in NODES
     node = NODES[state.address]
@@ -41,7 +42,9 @@ async def test_a_dead_node_fails_its_job_and_then_serves_again(
             final = await orchestrator.wait(spec.job_id)
     finally:
         # Brings the dead slurmd back; ReturnToService=2 makes its node usable again.
-        subprocess.run([str(CLUSTER_SCRIPT), "up"], check=True, capture_output=True)
+        await asyncio.to_thread(
+            subprocess.run, [str(CLUSTER_SCRIPT), "up"], check=True, capture_output=True
+        )
 
     assert final.phase is ContainerPhase.EXITED
     assert final.reason is JobReason.ERROR
