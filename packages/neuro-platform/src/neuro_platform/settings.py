@@ -156,6 +156,10 @@ class SlurmSettings:
     partition: str | None = None  # None: the cluster's default partition
     # A shell file each job sources on its node before running podman (runtime settings).
     node_env_file: Path | None = None
+    # exec/attach run `srun --overlap --jobid` from this host (a login node): the command,
+    # and the cluster's slurm.conf when it is not the default one (None: srun's default).
+    srun: str = "srun"
+    slurm_conf: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -379,6 +383,7 @@ def _slurm(raw: Any) -> SlurmSettings | None:
         return Path(value).expanduser()
 
     node_env = table.optional_text("node_env_file")
+    slurm_conf = table.optional_text("slurm_conf")
     slurm = SlurmSettings(
         restd_socket=path("restd_socket"),
         token_file=path("token_file"),
@@ -386,6 +391,8 @@ def _slurm(raw: Any) -> SlurmSettings | None:
         user=table.text("user", SlurmSettings.user),
         partition=table.optional_text("partition"),
         node_env_file=Path(node_env).expanduser() if node_env else None,
+        srun=table.text("srun", SlurmSettings.srun),
+        slurm_conf=Path(slurm_conf).expanduser() if slurm_conf else None,
     )
     table.reject_unknown()
     return slurm

@@ -43,6 +43,7 @@ def slurm_settings(slurm_cluster: Path) -> SlurmSettings:
         token_file=slurm_cluster / "etc" / "token",
         shared_dir=slurm_cluster / "shared",
         node_env_file=slurm_cluster / "etc" / "node.env",
+        slurm_conf=slurm_cluster / "etc" / "slurm.conf",
     )
 
 

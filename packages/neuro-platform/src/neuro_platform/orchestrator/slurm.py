@@ -16,7 +16,7 @@ import os
 import shutil
 import signal as signals
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,11 +33,12 @@ from .errors import (
 )
 from .interactive import InteractiveSession, StreamOptions
 from .naming import check_name_part, container_name
+from .slurm_interactive import step_session
 from .slurm_rest import SlurmRest
 from .slurm_script import batch_script, job_description
 from .slurm_state import RunFiles, is_ended, state_of, was_requeued
 from .spec import ContainerSpec, RegistryAuth
-from .state import ContainerState, ContainerStats
+from .state import ContainerPhase, ContainerState, ContainerStats
 
 POLL_S = 0.2
 _NOT_YET = "not supported on the Slurm orchestrator yet (docs/scale-out.md)"
@@ -219,12 +220,34 @@ class SlurmOrchestrator(Orchestrator):
     def exec(
         self, job_id: str, command: Sequence[str], options: StreamOptions
     ) -> AbstractAsyncContextManager[InteractiveSession]:
-        return _Unsupported(f"exec is {_NOT_YET}")
+        flags = [*(["-i"] if options.stdin else []), *(["-t"] if options.tty else [])]
+        return self._step(job_id, ["exec", *flags], list(command), options)
 
     def attach(
         self, job_id: str, options: StreamOptions
     ) -> AbstractAsyncContextManager[InteractiveSession]:
-        return _Unsupported(f"attach is {_NOT_YET}")
+        flags = ["--sig-proxy=false", *([] if options.stdin else ["--no-stdin"])]
+        return self._step(job_id, ["attach", *flags], [], options)
+
+    @asynccontextmanager
+    async def _step(
+        self, job_id: str, before: list[str], after: list[str], options: StreamOptions
+    ) -> AsyncIterator[InteractiveSession]:
+        state = await self.state(job_id)
+        if state.phase is not ContainerPhase.RUNNING:
+            raise ContainerNotRunningError(f"Job {job_id} is not running")
+        slurm_id = self._slurm_id(job_id)
+        container = f"{container_name(self._instance, job_id)}-{slurm_id}"
+        async with step_session(
+            srun=self._settings.srun,
+            slurm_conf=self._settings.slurm_conf,
+            slurm_id=slurm_id,
+            run_dir=self._job_dir(job_id) / f"run-{slurm_id}",
+            node_env_file=self._settings.node_env_file,
+            podman_args=[*before, "--", container, *after],
+            options=options,
+        ) as session:
+            yield session
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -241,17 +264,6 @@ class SlurmOrchestrator(Orchestrator):
         if node not in self._node_addresses:
             self._node_addresses[node] = await self._rest.node_address(node)
         return self._node_addresses[node]
-
-
-class _Unsupported(AbstractAsyncContextManager[InteractiveSession]):
-    def __init__(self, message: str) -> None:
-        self._message = message
-
-    async def __aenter__(self) -> InteractiveSession:
-        raise OrchestratorError(self._message)
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        return None
 
 
 def _write_private(path: Path, text: str) -> None:
