@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import PurePosixPath
 
 import pytest
 
 from neuro_platform.orchestrator import (
+    BindMount,
     ContainerNotFoundError,
     ContainerNotRunningError,
     ContainerPhase,
@@ -19,6 +23,7 @@ from neuro_platform.orchestrator import (
 )
 from neuro_platform.orchestrator.slurm_logs import stamp_time
 from neuro_platform.orchestrator.testing import collect_logs
+from neuro_platform.settings import SlurmSettings
 
 pytestmark = pytest.mark.slurm
 
@@ -232,3 +237,29 @@ async def test_remove_ends_a_running_job_and_forgets_it(
     await orchestrator.start(spec.__class__(**{**spec.__dict__, "command": ("echo", "again")}))
     await orchestrator.wait(spec.job_id)
     assert await collect_logs(orchestrator, spec.job_id) == b"again\n"
+
+
+async def test_a_bind_mount_on_the_shared_filesystem_is_seen_and_written(
+    orchestrator: SlurmOrchestrator, make_spec: MakeSpec, slurm_settings: SlurmSettings
+) -> None:
+    storage = slurm_settings.shared_dir / "storage-test" / uuid.uuid4().hex
+    (storage / "in").mkdir(parents=True)
+    (storage / "in" / "data.txt").write_text("input\n")
+    (storage / "out").mkdir()
+    spec = make_spec(
+        "sh",
+        "-c",
+        "cat /in/data.txt > /out/copy.txt; (echo x > /in/nope) 2>/dev/null || echo read-only",
+        bind_mounts=(
+            BindMount(storage / "in", PurePosixPath("/in"), read_only=True),
+            BindMount(storage / "out", PurePosixPath("/out"), read_only=False),
+        ),
+    )
+    try:
+        await orchestrator.start(spec)
+        assert (await orchestrator.wait(spec.job_id)).exit_code == 0
+        assert (storage / "out" / "copy.txt").read_text() == "input\n"
+        assert not (storage / "in" / "nope").exists()
+        assert await collect_logs(orchestrator, spec.job_id) == b"read-only\n"
+    finally:
+        shutil.rmtree(storage.parent, ignore_errors=True)

@@ -1,0 +1,85 @@
+"""The whole platform on the Slurm orchestrator: jobs submitted through the API run on the
+two-node cluster, their output and outcome come back, and a kill ends them."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from neuro_platform.settings import SlurmSettings
+from neuro_platform.testing import PlatformServer, running_platform
+from neuro_platform.testing.fixtures import USERS
+
+from ..jobs.client import JobsClient
+from ..jobs.conftest import PRESETS, busybox_job
+
+pytestmark = pytest.mark.slurm
+
+
+@pytest.fixture(scope="module")
+def slurm_server(
+    tmp_path_factory: pytest.TempPathFactory, slurm_settings: SlurmSettings, busybox_image: str
+) -> Iterator[PlatformServer]:
+    instance = f"test-{uuid.uuid4().hex[:12]}"
+    config = {
+        "jobs": {"orchestrator_instance": instance, "poll_interval_s": 0.2, "api_host": "off"},
+        # What the two nodes offer together.
+        "node": {"cpu": 4.0, "memory": 8 * 1024**3, "gpu": 0},
+        "clusters": [{"name": "default", "presets": PRESETS}],
+        "slurm": {
+            "restd_socket": str(slurm_settings.restd_socket),
+            "token_file": str(slurm_settings.token_file),
+            "shared_dir": str(slurm_settings.shared_dir),
+            "node_env_file": str(slurm_settings.node_env_file),
+            "slurm_conf": str(slurm_settings.slurm_conf),
+        },
+    }
+    try:
+        with running_platform(
+            tmp_path_factory.mktemp("slurm-platform"), config=config, users=USERS
+        ) as server:
+            yield server
+    finally:
+        shutil.rmtree(slurm_settings.shared_dir / "jobs" / instance, ignore_errors=True)
+
+
+@pytest.fixture
+async def alice(slurm_server: PlatformServer) -> AsyncIterator[JobsClient]:
+    async with JobsClient(slurm_server, "alice") as client:
+        yield client
+
+
+async def test_a_job_runs_on_a_slurm_node_with_its_output(alice: JobsClient) -> None:
+    job = await alice.submit(busybox_job("echo hello from $(hostname); exit 0"))
+
+    done = await alice.wait_for(job["id"], {"succeeded"})
+
+    assert done["history"]["exit_code"] == 0
+    logs = await alice.logs(job["id"])
+    assert logs in (b"hello from node1\n", b"hello from node2\n")
+
+
+async def test_a_failing_job_fails_with_its_exit_code(alice: JobsClient) -> None:
+    job = await alice.submit(busybox_job("echo bad >&2; exit 7"))
+    done = await alice.wait_for(job["id"], {"failed"})
+    assert done["history"]["exit_code"] == 7
+    assert await alice.logs(job["id"]) == b"bad\n"
+
+
+async def test_a_killed_job_is_cancelled_and_its_slurm_job_ends(
+    alice: JobsClient, slurm_settings: SlurmSettings
+) -> None:
+    job = await alice.submit(busybox_job("echo started; sleep 600"))
+    await alice.wait_for(job["id"], {"running"})
+    assert await alice.kill(job["id"]) == 204
+    done = await alice.wait_for(job["id"], {"cancelled"})
+    assert done["status"] == "cancelled"
+    await alice.wait_until_collected(job["id"])
+    # Nothing of the job is left on the shared filesystem once it is collected.
+    jobs_dir = slurm_settings.shared_dir / "jobs"
+    leftovers = await asyncio.to_thread(lambda: list(jobs_dir.glob(f"*/{job['id']}")))
+    assert leftovers == []
