@@ -79,7 +79,6 @@ MinJobAge=3600
 KillWait=5
 PreemptType=preempt/partition_prio
 PreemptMode=REQUEUE
-SchedulerParameters=defer_batch
 $node_lines
 PartitionName=main Nodes=ALL Default=YES MaxTime=INFINITE State=UP PriorityTier=10 PreemptMode=OFF
 PartitionName=preemptible Nodes=ALL MaxTime=INFINITE State=UP PriorityTier=1 PreemptMode=REQUEUE
