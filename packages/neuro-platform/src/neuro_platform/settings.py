@@ -154,6 +154,8 @@ class SlurmSettings:
     # The Slurm user the token belongs to: jobs run as it (podman needs root, or rootless).
     user: str = "root"
     partition: str | None = None  # None: the cluster's default partition
+    # Where preemptible (scheduled) jobs go: a partition Slurm may preempt; None: `partition`.
+    preemptible_partition: str | None = None
     # A shell file each job sources on its node before running podman (runtime settings).
     node_env_file: Path | None = None
     # exec/attach run `srun --overlap --jobid` from this host (a login node): the command,
@@ -390,6 +392,7 @@ def _slurm(raw: Any) -> SlurmSettings | None:
         shared_dir=path("shared_dir"),
         user=table.text("user", SlurmSettings.user),
         partition=table.optional_text("partition"),
+        preemptible_partition=table.optional_text("preemptible_partition"),
         node_env_file=Path(node_env).expanduser() if node_env else None,
         srun=table.text("srun", SlurmSettings.srun),
         slurm_conf=Path(slurm_conf).expanduser() if slurm_conf else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +146,24 @@ def test_hostile_values_stay_arguments_in_the_batch_script(tmp_path: Path) -> No
     job = job_description(spec, "neuro-i-job-1", tmp_path, "gpu")
     assert (job["cpus_per_task"], job["memory_per_node"], job["gres"]) == (2, 100, "gpu:2")
     assert job["partition"] == "gpu"
+
+
+def test_preemptible_jobs_go_to_the_preemptible_partition(tmp_path: Path) -> None:
+    settings = load_settings(
+        write(tmp_path, SLURM_TOML + 'preemptible_partition = "spot"\n'), env={}
+    ).slurm
+    assert settings is not None
+    spec = ContainerSpec(job_id="job-1", owner="a", image="busybox", cpu=0.5, memory=1)
+    normal = job_description(
+        spec, "n", tmp_path, settings.partition, settings.preemptible_partition
+    )
+    spot = job_description(
+        replace(spec, preemptible=True),
+        "n",
+        tmp_path,
+        settings.partition,
+        settings.preemptible_partition,
+    )
+    assert (normal["partition"], spot["partition"]) == ("gpu", "spot")
+    assert (normal["cpus_per_task"], normal["memory_per_node"]) == (1, 1)
+    assert "partition" not in job_description(replace(spec, preemptible=True), "n", tmp_path, None)

@@ -403,6 +403,7 @@ class Scheduler:
             bind_mounts=(BindMount(self._networks.hosts_path(job), ETC_HOSTS, read_only=True),),
             hostname=job.id,
             network=self._networks.network(job),
+            preemptible=job.spec.scheduler_enabled,
         )
 
     async def _with_mounts(self, spec: ContainerSpec, job: Job) -> ContainerSpec:

@@ -101,7 +101,11 @@ class SlurmOrchestrator(Orchestrator):
             auth_file=auth_file,
         )
         description = job_description(
-            spec, container_name(self._instance, spec.job_id), job_dir, self._settings.partition
+            spec,
+            container_name(self._instance, spec.job_id),
+            job_dir,
+            self._settings.partition,
+            self._settings.preemptible_partition,
         )
         slurm_id = await self._rest.submit(script, description)
         _write_private(job_dir / "slurm-id", f"{slurm_id}\n")

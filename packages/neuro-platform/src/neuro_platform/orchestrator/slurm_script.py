@@ -34,7 +34,11 @@ def image_archive_name(image: str) -> str:
 
 
 def job_description(
-    spec: ContainerSpec, name: str, job_dir: Path, partition: str | None
+    spec: ContainerSpec,
+    name: str,
+    job_dir: Path,
+    partition: str | None,
+    preemptible_partition: str | None = None,
 ) -> dict[str, Any]:
     """The `job` object of slurmrestd's submit: resources from the job's preset."""
     job: dict[str, Any] = {
@@ -48,11 +52,10 @@ def job_description(
     }
     if spec.gpu:
         job["gres"] = f"gpu:{spec.gpu}"
+    if spec.preemptible and preemptible_partition:
+        partition = preemptible_partition
     if partition:
         job["partition"] = partition
-    constraint = spec.labels.get("platform.neuro.slurm-constraint")
-    if constraint:
-        job["constraints"] = constraint
     return job
 
 
