@@ -7,9 +7,12 @@ import asyncio
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from neuro_platform.orchestrator import SlurmOrchestrator
 from neuro_platform.settings import SlurmSettings
 from neuro_platform.testing import PlatformServer, running_platform
 from neuro_platform.testing.fixtures import USERS
@@ -20,27 +23,32 @@ from ..jobs.conftest import PRESETS, busybox_job
 pytestmark = pytest.mark.slurm
 
 
-@pytest.fixture(scope="module")
-def slurm_server(
-    tmp_path_factory: pytest.TempPathFactory, slurm_settings: SlurmSettings, busybox_image: str
-) -> Iterator[PlatformServer]:
-    instance = f"test-{uuid.uuid4().hex[:12]}"
-    config = {
+def slurm_config(instance: str, slurm: SlurmSettings) -> dict[str, Any]:
+    return {
         "jobs": {"orchestrator_instance": instance, "poll_interval_s": 0.2, "api_host": "off"},
         # What the two nodes offer together.
         "node": {"cpu": 4.0, "memory": 8 * 1024**3, "gpu": 0},
         "clusters": [{"name": "default", "presets": PRESETS}],
         "slurm": {
-            "restd_socket": str(slurm_settings.restd_socket),
-            "token_file": str(slurm_settings.token_file),
-            "shared_dir": str(slurm_settings.shared_dir),
-            "node_env_file": str(slurm_settings.node_env_file),
-            "slurm_conf": str(slurm_settings.slurm_conf),
+            "restd_socket": str(slurm.restd_socket),
+            "token_file": str(slurm.token_file),
+            "shared_dir": str(slurm.shared_dir),
+            "node_env_file": str(slurm.node_env_file),
+            "slurm_conf": str(slurm.slurm_conf),
         },
     }
+
+
+@pytest.fixture(scope="module")
+def slurm_server(
+    tmp_path_factory: pytest.TempPathFactory, slurm_settings: SlurmSettings, busybox_image: str
+) -> Iterator[PlatformServer]:
+    instance = f"test-{uuid.uuid4().hex[:12]}"
     try:
         with running_platform(
-            tmp_path_factory.mktemp("slurm-platform"), config=config, users=USERS
+            tmp_path_factory.mktemp("slurm-platform"),
+            config=slurm_config(instance, slurm_settings),
+            users=USERS,
         ) as server:
             yield server
     finally:
@@ -83,3 +91,31 @@ async def test_a_killed_job_is_cancelled_and_its_slurm_job_ends(
     jobs_dir = slurm_settings.shared_dir / "jobs"
     leftovers = await asyncio.to_thread(lambda: list(jobs_dir.glob(f"*/{job['id']}")))
     assert leftovers == []
+
+
+async def test_a_restarted_platform_adopts_its_slurm_jobs(
+    tmp_path: Path, slurm_settings: SlurmSettings, busybox_image: str
+) -> None:
+    instance = f"test-{uuid.uuid4().hex[:12]}"
+    config = slurm_config(instance, slurm_settings)
+    try:
+        with running_platform(tmp_path, config=config, users=USERS) as server:
+            async with JobsClient(server, "alice") as alice:
+                survivor = await alice.submit(busybox_job("echo before; sleep 300"))
+                ender = await alice.submit(busybox_job("echo bye; sleep 2; exit 4"))
+                await alice.wait_for(survivor["id"], ["running"])
+                await alice.wait_for(ender["id"], ["running"])
+        # The platform is down while `ender` exits (its Slurm job ends without it).
+        async with SlurmOrchestrator(instance=instance, settings=slurm_settings) as slurm:
+            assert (await slurm.wait(ender["id"])).exit_code == 4
+        with running_platform(tmp_path, config=config) as server:
+            async with JobsClient(server, "alice") as alice:
+                ended = await alice.wait_for(ender["id"], ["failed"])
+                assert ended["history"]["exit_code"] == 4
+                assert await alice.logs(ender["id"]) == b"bye\n"
+                assert (await alice.get(survivor["id"]))["status"] == "running"
+                assert await alice.kill(survivor["id"]) == 204
+                await alice.wait_for(survivor["id"], ["cancelled"])
+                assert await alice.logs(survivor["id"]) == b"before\n"
+    finally:
+        shutil.rmtree(slurm_settings.shared_dir / "jobs" / instance, ignore_errors=True)
