@@ -6,10 +6,11 @@ only where the script's prerequisites are not installed (`make test` installs th
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,20 @@ MIB = 1024**2
 CLUSTER_SCRIPT = REPO_ROOT / "scripts" / "slurm-cluster.sh"
 CLUSTER_DIR = Path("/tmp/neuro-slurm")
 PREREQUISITES = ("slurmctld", "slurmd", "slurmrestd", "munged", "podman", "scontrol", "nsenter")
+
+
+def cancel_instance_jobs(instance: str) -> None:
+    """Cancel every Slurm job of a platform instance (a test's safety net: a platform leaves
+    its jobs running when it stops, and a failed test may not have killed its own)."""
+    env = {**os.environ, "SLURM_CONF": str(CLUSTER_DIR / "etc" / "slurm.conf")}
+    listed = subprocess.run(
+        ["squeue", "-h", "-o", "%i %j"], capture_output=True, text=True, env=env, check=False
+    )
+    prefix = f"neuro-{instance}-"
+    rows = [line.split() for line in listed.stdout.splitlines()]
+    ids = [row[0] for row in rows if len(row) == 2 and row[1].startswith(prefix)]
+    if ids:
+        subprocess.run(["scancel", *ids], env=env, check=False)
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +78,7 @@ def busybox_image(slurm_settings: SlurmSettings) -> str:
 def instance(slurm_settings: SlurmSettings) -> Iterator[str]:
     name = f"test-{uuid.uuid4().hex[:12]}"
     yield name
+    cancel_instance_jobs(name)
     shutil.rmtree(slurm_settings.shared_dir / "jobs" / name, ignore_errors=True)
 
 
@@ -92,3 +108,13 @@ def make_spec(busybox_image: str) -> Callable[..., ContainerSpec]:
         return replace(spec, **overrides)
 
     return make
+
+
+async def first_output(orchestrator: SlurmOrchestrator, job_id: str) -> bytes:
+    """The job's first chunk of output, waited for (the test's timeout bounds it)."""
+    chunks = orchestrator.logs(job_id, follow=True)
+    assert isinstance(chunks, AsyncGenerator)
+    try:
+        return bytes(await anext(chunks))
+    finally:
+        await chunks.aclose()

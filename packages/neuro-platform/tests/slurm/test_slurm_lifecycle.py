@@ -25,6 +25,8 @@ from neuro_platform.orchestrator.slurm_logs import stamp_time
 from neuro_platform.orchestrator.testing import collect_logs
 from neuro_platform.settings import SlurmSettings
 
+from .conftest import first_output
+
 pytestmark = pytest.mark.slurm
 
 MakeSpec = Callable[..., ContainerSpec]
@@ -152,26 +154,36 @@ async def test_jobs_that_fill_a_node_land_on_both_nodes(
     orchestrator: SlurmOrchestrator, make_spec: MakeSpec
 ) -> None:
     # Each node has 2 CPUs: two 2-CPU jobs cannot share one; a third waits for Resources.
-    specs = [make_spec("sh", "-c", "hostname; sleep 3", cpu=2) for _ in range(2)]
+    specs = [make_spec("sh", "-c", "hostname; sleep 600", cpu=2) for _ in range(2)]
     for spec in specs:
         await orchestrator.start(spec)
     for spec in specs:
         await wait_running(orchestrator, spec.job_id)
     waiting = make_spec("true", cpu=2)
-    pending = await orchestrator.start(waiting)
-    while pending.phase is ContainerPhase.PENDING and "PENDING (None)" in (pending.message or ""):
-        pending = await orchestrator.state(waiting.job_id)  # not looked at by Slurm yet
+    # start() returns once the container runs: Slurm holds this one until a node is free.
+    starting = asyncio.create_task(orchestrator.start(waiting))
+    while True:
+        try:
+            pending = await orchestrator.state(waiting.job_id)
+        except ContainerNotFoundError:  # not submitted yet
+            await asyncio.sleep(0.1)
+            continue
+        if "PENDING (None)" not in (pending.message or ""):  # looked at by Slurm
+            break
         await asyncio.sleep(0.1)
     assert pending.phase is ContainerPhase.PENDING, pending
+    assert not starting.done()
     assert pending.reason is JobReason.SCHEDULING
     assert pending.message in ("Slurm: PENDING (Resources)", "Slurm: PENDING (Priority)")
 
     addresses = {(await orchestrator.state(spec.job_id)).address for spec in specs}
+    hosts = set()
     for spec in specs:
-        await orchestrator.wait(spec.job_id)
-    hosts = {(await collect_logs(orchestrator, spec.job_id)).strip() for spec in specs}
+        hosts.add((await first_output(orchestrator, spec.job_id)).strip())
+        await orchestrator.kill(spec.job_id)
     assert hosts == {b"node1", b"node2"}
     assert addresses == {"10.219.0.11", "10.219.0.12"}
+    assert (await starting).phase is not ContainerPhase.PENDING
     assert (await orchestrator.wait(waiting.job_id)).exit_code == 0
 
 

@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from neuro_platform.orchestrator import ContainerPhase, ContainerSpec, JobReason, SlurmOrchestrator
-from neuro_platform.orchestrator.testing import collect_logs
 
-from .conftest import CLUSTER_SCRIPT
+from .conftest import CLUSTER_SCRIPT, first_output
 
 pytestmark = pytest.mark.slurm
 
@@ -52,11 +51,8 @@ async def test_a_dead_node_fails_its_job_and_then_serves_again(
     assert "NODE_FAIL" in final.message
 
     # Both nodes take jobs again: two 2-CPU jobs run side by side.
-    specs = [make_spec("hostname", cpu=2) for _ in range(2)]
+    specs = [make_spec("sh", "-c", "hostname; sleep 600", cpu=2) for _ in range(2)]
     for again in specs:
         await orchestrator.start(again)
-    hosts = set()
-    for again in specs:
-        assert (await orchestrator.wait(again.job_id)).exit_code == 0
-        hosts.add((await collect_logs(orchestrator, again.job_id)).strip())
+    hosts = {(await first_output(orchestrator, again.job_id)).strip() for again in specs}
     assert hosts == {b"node1", b"node2"}

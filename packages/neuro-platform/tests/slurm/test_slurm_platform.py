@@ -4,12 +4,14 @@ two-node cluster, their output and outcome come back, and a kill ends them."""
 from __future__ import annotations
 
 import asyncio
+import random
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from neuro_platform.orchestrator import SlurmOrchestrator
@@ -19,6 +21,7 @@ from neuro_platform.testing.fixtures import USERS
 
 from ..jobs.client import JobsClient
 from ..jobs.conftest import PRESETS, busybox_job
+from .conftest import cancel_instance_jobs
 
 pytestmark = pytest.mark.slurm
 
@@ -52,6 +55,7 @@ def slurm_server(
         ) as server:
             yield server
     finally:
+        cancel_instance_jobs(instance)
         shutil.rmtree(slurm_settings.shared_dir / "jobs" / instance, ignore_errors=True)
 
 
@@ -118,4 +122,33 @@ async def test_a_restarted_platform_adopts_its_slurm_jobs(
                 await alice.wait_for(survivor["id"], ["cancelled"])
                 assert await alice.logs(survivor["id"]) == b"before\n"
     finally:
+        cancel_instance_jobs(instance)
         shutil.rmtree(slurm_settings.shared_dir / "jobs" / instance, ignore_errors=True)
+
+
+async def test_port_forward_reaches_a_job_on_its_node(alice: JobsClient) -> None:
+    # Jobs share their node's network: a port of its own, not a fixed one.
+    port = random.randint(20000, 30000)
+    serve = f"mkdir /w; echo hello from the node > /w/index.html; httpd -f -p {port} -h /w"
+    job = await alice.submit(busybox_job(serve))
+    await alice.wait_for(job["id"], {"running"})
+    url = alice.jobs_url / job["id"] / "port_forward" / str(port)
+
+    async def fetch() -> bytes:
+        async with alice.session.ws_connect(url) as ws:
+            await ws.send_bytes(b"GET /index.html HTTP/1.0\r\nHost: job\r\n\r\n")
+            return b"".join([m.data async for m in ws])
+
+    while True:  # httpd may not listen yet: the handshake answers 400 until it does
+        try:
+            answer = await fetch()
+            break
+        except aiohttp.WSServerHandshakeError as error:
+            if error.status != 400:
+                raise
+            await asyncio.sleep(0.2)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.")
+    assert b" 200 " in head
+    assert body == b"hello from the node\n"
+    assert await alice.kill(job["id"]) == 204

@@ -78,7 +78,16 @@ class SlurmOrchestrator(Orchestrator):
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self, spec: ContainerSpec) -> ContainerState:
-        """Submits the job unless it was (idempotent per job id: its directory is the lock)."""
+        """Submits the job unless it was (idempotent per job id: its directory is the lock),
+        then waits until its container runs or has ended: the scheduler takes what start()
+        returns as running, as a Docker start is (a job queued by Slurm waits in here)."""
+        await self._submit(spec)
+        # slurmrestd has no event for a job's start: poll.
+        while (state := await self.state(spec.job_id)).phase is ContainerPhase.PENDING:  # noqa: ASYNC110
+            await asyncio.sleep(POLL_S)
+        return state
+
+    async def _submit(self, spec: ContainerSpec) -> None:
         check_image_name(spec.image)
         job_dir = self._job_dir(spec.job_id)
         job_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -86,7 +95,7 @@ class SlurmOrchestrator(Orchestrator):
             job_dir.mkdir(mode=0o700)
         except FileExistsError:
             if (job_dir / "slurm-id").exists():
-                return await self.state(spec.job_id)
+                return
         auth_file = None
         if spec.registry_auth is not None:
             auth_file = job_dir / "registry-auth.json"
@@ -109,7 +118,6 @@ class SlurmOrchestrator(Orchestrator):
         )
         slurm_id = await self._rest.submit(script, description)
         _write_private(job_dir / "slurm-id", f"{slurm_id}\n")
-        return await self.state(spec.job_id)
 
     async def state(self, job_id: str) -> ContainerState:
         slurm_id = self._slurm_id(job_id)
