@@ -9,7 +9,7 @@ one after another, it measures
 * submit -> first log line: both until the first line is in the container's log file (ours
   read through `logs()`, plain's read directly);
 
-and then the sustained rate of `start()` (submissions per second) for jobs Slurm queues.
+and then the sustained rate of `submit()` (start() without its wait for the container).
 Both sides poll every POLL_S. Orchestrator level, not the HTTP API: the API's own share is
 what benchmarks/job_start.py measures on Docker. Not a test: run it by hand,
 
@@ -135,7 +135,7 @@ async def burst(orchestrator: SlurmOrchestrator, count: int) -> float:
         for _ in range(count)
     ]
     begin = time.monotonic()
-    await asyncio.gather(*(orchestrator.start(spec) for spec in specs))
+    await asyncio.gather(*(orchestrator.submit(spec) for spec in specs))
     elapsed = time.monotonic() - begin
     await asyncio.gather(*(orchestrator.remove(spec.job_id) for spec in specs))
     return count / elapsed
@@ -168,7 +168,7 @@ async def main() -> None:
         f"ratio: RUNNING {medians['ours'][0] / medians['plain'][0]:.2f}x, "
         f"first line {medians['ours'][1] / medians['plain'][1]:.2f}x (target <= 1.30)"
     )
-    print(f"sustained submissions: {rate:.0f}/s ({args.burst} concurrent start() calls)")
+    print(f"sustained submissions: {rate:.0f}/s ({args.burst} concurrent submit() calls)")
 
 
 if __name__ == "__main__":

@@ -81,13 +81,14 @@ class SlurmOrchestrator(Orchestrator):
         """Submits the job unless it was (idempotent per job id: its directory is the lock),
         then waits until its container runs or has ended: the scheduler takes what start()
         returns as running, as a Docker start is (a job queued by Slurm waits in here)."""
-        await self._submit(spec)
+        await self.submit(spec)
         # slurmrestd has no event for a job's start: poll.
         while (state := await self.state(spec.job_id)).phase is ContainerPhase.PENDING:  # noqa: ASYNC110
             await asyncio.sleep(POLL_S)
         return state
 
-    async def _submit(self, spec: ContainerSpec) -> None:
+    async def submit(self, spec: ContainerSpec) -> None:
+        """Queues the job in Slurm without waiting for it to start (idempotent per job id)."""
         check_image_name(spec.image)
         job_dir = self._job_dir(spec.job_id)
         job_dir.parent.mkdir(parents=True, exist_ok=True)
