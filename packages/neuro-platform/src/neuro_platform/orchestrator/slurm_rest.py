@@ -91,6 +91,7 @@ class SlurmRest:
 
 
 def _is_missing(errors: list[Any]) -> bool:
-    # Slurm answers "Invalid job id specified" (error 2017) / an unknown node with errors.
+    """Slurm's "Invalid job id specified" (error 2017), or an unknown node: anything else
+    (a busy slurmctld, an empty 500) is an error, never taken for a job that is gone."""
     text = " ".join(str(e) for e in errors).lower()
-    return "invalid job id" in text or "2017" in text or "not found" in text or not errors
+    return "invalid job id" in text or "2017" in text or "unable to query node" in text
