@@ -90,8 +90,8 @@ async def test_a_job_with_a_restart_policy_runs_again_after_its_node_died(
                         subprocess.run, [str(CLUSTER_SCRIPT), "up"], check=True, capture_output=True
                     )
                 assert restarted["history"]["restarts"] == 1
-                # Its second run: on either node (Slurm 22.05 was seen giving it the node it
-                # had just set DOWN; it then starts once that node is back).
+                # Its second run: on either node (the dead one is brought back at once above,
+                # and Slurm may give it that node again).
                 async with SlurmOrchestrator(instance=instance, settings=slurm_settings) as slurm:
                     assert (await first_output(slurm, job["id"])).strip() in (b"node1", b"node2")
                 assert await alice.kill(job["id"]) == 204
