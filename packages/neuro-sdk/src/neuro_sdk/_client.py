@@ -47,7 +47,11 @@ class Client:
         if self._closed:
             return
         self._closed = True
-        await self._session.close()
+        try:
+            if self._buckets is not None:
+                await self._buckets._close()  # its S3 connections
+        finally:
+            await self._session.close()
 
     @property
     def closed(self) -> bool:
