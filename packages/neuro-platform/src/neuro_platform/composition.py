@@ -23,6 +23,8 @@ import aiohttp
 from .auth.account_changes import AccountChanges, account_changes_path
 from .auth.login_throttle import LoginThrottle
 from .background import running_in_background
+from .buckets.service import BucketsService
+from .buckets.setup import open_buckets
 from .core import Core, open_core
 from .disks.images import DiskImages
 from .disks.refresh import refresh_forever
@@ -68,6 +70,7 @@ class Services:
     sharing: SharingService
     service_accounts: ServiceAccountsService
     secrets: SecretsService
+    buckets: BucketsService
     disks: DisksService
     orchestrator: Orchestrator
     log_archive: LogArchive
@@ -112,6 +115,11 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         )
         secrets = SecretsService(
             SecretRepository(sessions), SecretCipher(settings.data_dir / "secrets-key"), permissions
+        )
+        buckets = await stack.enter_async_context(
+            open_buckets(
+                settings, sessions, permissions, SecretCipher(settings.data_dir / "secrets-key")
+            )
         )
 
         disks = DisksService(
@@ -209,6 +217,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             sharing=SharingService(permissions, core.permission_repository),
             service_accounts=service_accounts,
             secrets=secrets,
+            buckets=buckets,
             disks=disks,
             orchestrator=orchestrator,
             log_archive=log_archive,
