@@ -21,7 +21,7 @@ from typing import Any
 import boto3  # type: ignore[import-untyped]
 import pytest
 
-from neuro_platform.testing.server import PlatformServer, running_platform
+from neuro_platform.testing.fixtures import buckets_platform_server  # noqa: F401 (fixture)
 from neuro_sdk._buckets_entities import Bucket, BucketCredentials
 
 ADMIN_KEY, ADMIN_SECRET = "AKneurotestadmin", "SKneurotestadmin-secret"
@@ -170,11 +170,3 @@ def make_bucket(name: str = "data") -> Bucket:
         imported=False,
         name=name,
     )
-
-
-@pytest.fixture(scope="module")
-def buckets_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
-    """Our server with its embedded SeaweedFS, users alice and bob, one per module."""
-    users = {"alice": "alice-password", "bob": "bob-password"}
-    with running_platform(tmp_path_factory.mktemp("buckets-platform"), users=users) as server:
-        yield server

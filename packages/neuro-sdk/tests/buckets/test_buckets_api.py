@@ -18,14 +18,18 @@ from neuro_platform.testing.server import PlatformServer
 
 
 @pytest.fixture
-async def alice(buckets_server: PlatformServer, tmp_path: Path) -> AsyncIterator[neuro_sdk.Client]:
-    async with await _client(buckets_server, tmp_path, "alice") as client:
+async def alice(
+    buckets_platform_server: PlatformServer, tmp_path: Path
+) -> AsyncIterator[neuro_sdk.Client]:
+    async with await _client(buckets_platform_server, tmp_path, "alice") as client:
         yield client
 
 
 @pytest.fixture
-async def bob(buckets_server: PlatformServer, tmp_path: Path) -> AsyncIterator[neuro_sdk.Client]:
-    async with await _client(buckets_server, tmp_path, "bob") as client:
+async def bob(
+    buckets_platform_server: PlatformServer, tmp_path: Path
+) -> AsyncIterator[neuro_sdk.Client]:
+    async with await _client(buckets_platform_server, tmp_path, "bob") as client:
         yield client
 
 

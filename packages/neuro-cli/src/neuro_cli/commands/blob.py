@@ -661,7 +661,7 @@ async def sign_url(root: Root, path: str, expires: str) -> None:
         raise click.BadParameter("the duration must be positive", param_hint="--expires")
     async with root.client() as client:
         url = await client.buckets.make_signed_url(parse_blob_uri(client, path), seconds)
-    root.print(str(url))
+    root.print(str(url), soft_wrap=True)  # a wrapped URL is a broken one
 
 
 # -- persistent credentials ----------------------------------------------------------------
