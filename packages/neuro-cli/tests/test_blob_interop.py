@@ -48,10 +48,11 @@ def test_original_uploads_ours_downloads_and_both_list_alike(
     (tree / "sub").mkdir(parents=True)
     (tree / "a.txt").write_text("a")
     (tree / "sub" / "b.txt").write_text("bb")
-    for args in (
+    uploads: list[tuple[str, ...]] = [
         ("cp", str(tmp_path / "big.bin"), f"blob:{name}/big.bin"),
         ("cp", "-r", str(tree), f"blob:{name}/tree"),
-    ):
+    ]
+    for args in uploads:
         copied = run_original(original, "blob", *args)
         assert copied.returncode == 0, copied.stderr
 
@@ -61,12 +62,13 @@ def test_original_uploads_ours_downloads_and_both_list_alike(
     assert ours("blob", "cp", "-r", f"blob:{name}/tree", str(tmp_path / "t2")).exit_code == 0
     assert (tmp_path / "t2" / "sub" / "b.txt").read_text() == "bb"
 
-    for args in (
+    listings: list[tuple[str, ...]] = [
         ("ls", f"blob:{name}"),
         ("ls", "-r", f"blob:{name}/tree/"),
         ("glob", f"blob:{name}/**/*.txt"),
         ("ls", "--full-uri", f"blob:{name}/tree/"),
-    ):
+    ]
+    for args in listings:
         theirs = run_original(original, "blob", *args)
         assert theirs.returncode == 0, theirs.stderr
         mine = ours("blob", *args)
