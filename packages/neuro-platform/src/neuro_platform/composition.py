@@ -166,6 +166,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
                 settings.data_dir / "job-secrets",
                 MountStaging(settings.data_dir / "job-mounts"),
                 storage_root_of=lambda cluster: storage_root(settings, cluster),
+                buckets=buckets,
             ),
             images=job_images,
         )
@@ -176,7 +177,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             settings,
             scheduler.node,
             scheduler.wake,
-            VolumeAccess(job_repository, secrets, disks),
+            VolumeAccess(job_repository, secrets, disks, buckets),
             job_images,
         )
         await stack.enter_async_context(running_in_background(scheduler.run(), "job-scheduler"))
