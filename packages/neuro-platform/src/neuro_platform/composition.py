@@ -182,7 +182,9 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         )
         await stack.enter_async_context(running_in_background(scheduler.run(), "job-scheduler"))
 
-        removals = RemovalSweeper(sessions, core.users, jobs, disks, AccountChanges(changes_file))
+        removals = RemovalSweeper(
+            sessions, core.users, jobs, disks, AccountChanges(changes_file), buckets
+        )
         # Before serving: a removal made while the server was down must not leave the removed
         # account's jobs running (their tokens act as the name) for a new account of the name.
         await removals.sweep()

@@ -402,6 +402,21 @@ class BucketsService:
         cluster, *path = parsed.parts
         return await self.find_by_path(user, cluster, "/".join(path))
 
+    async def retire_owner(
+        self, owner: str, created_before: datetime | None, retired: str
+    ) -> tuple[int, int]:
+        """A removed user's part (removals/sweeper.py): their credentials' identities are
+        removed from the store, their buckets kept for the operator under `retired`.
+        Returns (credentials removed, buckets retired)."""
+        credentials = await self._repository.credentials_of(owner, created_before)
+        for stored in credentials:
+            if self._store is None:  # buckets disabled since: no store holds the identity
+                await self._repository.delete_credentials(stored.id)
+            else:
+                await self._drop_credentials(stored)
+        buckets = await self._repository.retire_owner(owner, created_before, retired)
+        return len(credentials), buckets
+
     async def sweep_expired(self) -> int:
         """Removes the identities of expired temporary credentials; only when the store runs
         (a stopped embedded store accepts no credentials at all)."""
