@@ -166,6 +166,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
                 settings.data_dir / "job-secrets",
                 MountStaging(settings.data_dir / "job-mounts"),
                 storage_root_of=lambda cluster: storage_root(settings, cluster),
+                buckets=buckets,
             ),
             images=job_images,
         )
@@ -176,12 +177,14 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             settings,
             scheduler.node,
             scheduler.wake,
-            VolumeAccess(job_repository, secrets, disks),
+            VolumeAccess(job_repository, secrets, disks, buckets),
             job_images,
         )
         await stack.enter_async_context(running_in_background(scheduler.run(), "job-scheduler"))
 
-        removals = RemovalSweeper(sessions, core.users, jobs, disks, AccountChanges(changes_file))
+        removals = RemovalSweeper(
+            sessions, core.users, jobs, disks, AccountChanges(changes_file), buckets
+        )
         # Before serving: a removal made while the server was down must not leave the removed
         # account's jobs running (their tokens act as the name) for a new account of the name.
         await removals.sweep()

@@ -86,6 +86,28 @@ class BucketRepository:
         async with self._sessions.begin() as session:
             await session.execute(delete(BucketRow).where(BucketRow.id == bucket_id))
 
+    async def retire_owner(self, owner: str, created_before: datetime | None, retired: str) -> int:
+        """Hands the owner's buckets to `retired` (a name no account can have)."""
+        conditions = [BucketRow.owner == owner]
+        if created_before is not None:
+            conditions.append(BucketRow.created_at < created_before)
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(BucketRow).where(*conditions).values(owner=retired).returning(BucketRow.id)
+            )
+            return len(result.all())
+
+    async def credentials_of(
+        self, owner: str, created_before: datetime | None
+    ) -> list[StoredCredentials]:
+        """Every credential of the owner, persistent or temporary, in every cluster."""
+        conditions = [BucketCredentialRow.owner == owner]
+        if created_before is not None:
+            conditions.append(BucketCredentialRow.created_at < created_before)
+        async with self._sessions() as session:
+            rows = await session.scalars(select(BucketCredentialRow).where(*conditions))
+            return [_credentials(r) for r in rows]
+
     # Credentials
 
     async def add_credentials(self, credentials: StoredCredentials, now: datetime) -> None:

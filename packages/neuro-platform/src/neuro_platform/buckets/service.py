@@ -372,6 +372,51 @@ class BucketsService:
     async def remove_persistent(self, user: str, cluster: str, id_or_name: str) -> None:
         await self._drop_credentials(await self._find_persistent(user, cluster, id_or_name))
 
+    # Jobs: a `secret_env` value `blob://<cluster>/[<org>/]<owner>/<bucket>` (docs/jobs.md)
+
+    async def require_for_job(self, user: str, uri: str) -> None:
+        """At submission: the bucket exists and the job's owner may read it (403/404)."""
+        self._require_store()
+        await self._bucket_of_uri(user, uri)
+
+    async def job_env(self, owner: str, uri: str, expires_at: datetime) -> str:
+        """At each start of a job's container: the JSON of credentials for that bucket
+        (read-only unless the owner may write), an identity of their own that lives until
+        `expires_at`. A share revoked since submission makes the start fail."""
+        bucket = await self._bucket_of_uri(owner, uri)
+        if bucket.imported:
+            answer = await self.tmp_credentials(owner, bucket.cluster_name, bucket.id, None)
+            return json.dumps(answer.credentials)
+        read_only = not await self._can(owner, bucket, Action.WRITE)
+        stored = await self._new_credentials(
+            owner, bucket.cluster_name, None, [bucket], read_only, expires_at
+        )
+        answer = await self._answer(stored, bucket)
+        fields = {k: v for k, v in answer.credentials.items() if k != "session_token"}
+        return json.dumps({**fields, "read_only": read_only})
+
+    async def _bucket_of_uri(self, user: str, uri: str) -> Bucket:
+        parsed = parse_uri(uri)
+        if parsed.scheme != "blob" or len(parsed.parts) < 3:
+            raise ValueError(f"Invalid bucket URI {uri!r}: use blob://<cluster>/<owner>/<bucket>")
+        cluster, *path = parsed.parts
+        return await self.find_by_path(user, cluster, "/".join(path))
+
+    async def retire_owner(
+        self, owner: str, created_before: datetime | None, retired: str
+    ) -> tuple[int, int]:
+        """A removed user's part (removals/sweeper.py): their credentials' identities are
+        removed from the store, their buckets kept for the operator under `retired`.
+        Returns (credentials removed, buckets retired)."""
+        credentials = await self._repository.credentials_of(owner, created_before)
+        for stored in credentials:
+            if self._store is None:  # buckets disabled since: no store holds the identity
+                await self._repository.delete_credentials(stored.id)
+            else:
+                await self._drop_credentials(stored)
+        buckets = await self._repository.retire_owner(owner, created_before, retired)
+        return len(credentials), buckets
+
     async def sweep_expired(self) -> int:
         """Removes the identities of expired temporary credentials; only when the store runs
         (a stopped embedded store accepts no credentials at all)."""

@@ -29,7 +29,10 @@ _READ_ACTIONS = ["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"]
 _WRITE_ACTIONS = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
 _POLICY_NAME = "neuro-buckets"
 _NO_SUCH_ENTITY = ("NoSuchEntity", "NoSuchEntityException")
-_CONFIG = AioConfig(retries={"max_attempts": 2}, signature_version="s3v4")
+# A user's external endpoint may not answer at all: the import must fail in seconds.
+_CONFIG = AioConfig(
+    retries={"max_attempts": 2}, signature_version="s3v4", connect_timeout=10, read_timeout=60
+)
 
 
 class BucketNotEmptyError(ConflictError):

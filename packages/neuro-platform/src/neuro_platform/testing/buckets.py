@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
-import boto3
+import boto3  # type: ignore[import-untyped]
 from botocore.config import Config
 
 from .server import PlatformServer
