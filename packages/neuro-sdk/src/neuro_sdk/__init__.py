@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from ._errors import ResourceNotFound as ResourceNotFound
     from ._errors import ServerNotAvailable as ServerNotAvailable
     from ._errors import StdStreamError as StdStreamError
+    from ._file_filter import AsyncFilterFunc as AsyncFilterFunc
+    from ._file_filter import FileFilter as FileFilter
     from ._images import AbstractDockerImageProgress as AbstractDockerImageProgress
     from ._images import ImageCommitFinished as ImageCommitFinished
     from ._images import ImageCommitStarted as ImageCommitStarted
@@ -76,7 +78,9 @@ if TYPE_CHECKING:
     from ._parser import Parser as Parser
     from ._parser import VolumeParseResult as VolumeParseResult
     from ._plugins import ConfigBuilder as ConfigBuilder
+    from ._plugins import ConfigScope as ConfigScope
     from ._plugins import PluginManager as PluginManager
+    from ._plugins import VersionChecker as VersionChecker
     from ._secrets import Secret as Secret
     from ._secrets import Secrets as Secrets
     from ._service_accounts import ServiceAccount as ServiceAccount
@@ -92,6 +96,7 @@ if TYPE_CHECKING:
     from ._storage_entities import AbstractRecursiveFileProgress as AbstractRecursiveFileProgress
     from ._storage_entities import DiskUsageInfo as DiskUsageInfo
     from ._storage_entities import FileStatus as FileStatus
+    from ._storage_entities import FileStatusType as FileStatusType
     from ._storage_entities import StorageProgressComplete as StorageProgressComplete
     from ._storage_entities import StorageProgressDelete as StorageProgressDelete
     from ._storage_entities import StorageProgressEnterDir as StorageProgressEnterDir
@@ -99,6 +104,8 @@ if TYPE_CHECKING:
     from ._storage_entities import StorageProgressLeaveDir as StorageProgressLeaveDir
     from ._storage_entities import StorageProgressStart as StorageProgressStart
     from ._storage_entities import StorageProgressStep as StorageProgressStep
+    from ._tracing import gen_trace_id as gen_trace_id
+    from ._uris import SCHEMES as SCHEMES
     from ._user_config import find_project_root as find_project_root
     from ._users import Action as Action
     from ._users import Permission as Permission
@@ -200,6 +207,13 @@ _LAZY_NAMES: dict[str, str] = {
     "Permission": "_users",
     "Share": "_users",
     "Users": "_users",
+    "AsyncFilterFunc": "_file_filter",
+    "FileFilter": "_file_filter",
+    "ConfigScope": "_plugins",
+    "VersionChecker": "_plugins",
+    "FileStatusType": "_storage_entities",
+    "SCHEMES": "_uris",
+    "gen_trace_id": "_tracing",
     "__version__": "_version",
 }
 
@@ -209,11 +223,13 @@ __all__ = [
     "DEFAULT_CONFIG_PATH",
     "DEFAULT_TIMEOUT",
     "PASS_CONFIG_ENV_NAME",
+    "SCHEMES",
     "AbstractDeleteProgress",
     "AbstractDockerImageProgress",
     "AbstractFileProgress",
     "AbstractRecursiveFileProgress",
     "Action",
+    "AsyncFilterFunc",
     "AuthError",
     "AuthenticationError",
     "AuthorizationError",
@@ -230,6 +246,7 @@ __all__ = [
     "Config",
     "ConfigBuilder",
     "ConfigError",
+    "ConfigScope",
     "Container",
     "Disk",
     "DiskUsageInfo",
@@ -237,7 +254,9 @@ __all__ = [
     "Disks",
     "EnvParseResult",
     "Factory",
+    "FileFilter",
     "FileStatus",
+    "FileStatusType",
     "HTTPPort",
     "IllegalArgumentError",
     "ImageCommitFinished",
@@ -288,10 +307,12 @@ __all__ = [
     "Tag",
     "TagOption",
     "Users",
+    "VersionChecker",
     "Volume",
     "VolumeParseResult",
     "__version__",
     "find_project_root",
+    "gen_trace_id",
     "get",
     "login",
     "login_with_headless",

@@ -69,8 +69,16 @@ class Client:
         return self._config.username
 
     @property
+    def cluster_name(self) -> str:
+        return self._config.cluster_name
+
+    @property
     def presets(self) -> Mapping[str, Preset]:
         return self._config.presets
+
+    @property
+    def version_checker(self) -> "_NoUpdates":
+        return _NoUpdates()
 
     @property
     def config(self) -> Config:
@@ -147,3 +155,14 @@ class Client:
 
             self._parser = Parser(self._config)
         return self._parser
+
+
+class _NoUpdates:
+    """``Client.version_checker``: a self-hosted platform has no package index to ask, so
+    there is never an update to announce (the original checks PyPI)."""
+
+    async def get_outdated(self) -> dict[str, str]:
+        return {}
+
+    async def update(self) -> None:
+        return None
