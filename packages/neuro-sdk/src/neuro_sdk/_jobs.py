@@ -217,7 +217,7 @@ class Jobs:
         self,
         *,
         statuses: Iterable[JobStatus] = (),
-        name: str = "",
+        name: str | None = "",
         tags: Sequence[str] = (),
         owners: Iterable[str] = (),
         since: datetime | None = None,

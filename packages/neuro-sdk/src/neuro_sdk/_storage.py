@@ -68,13 +68,21 @@ class Storage:
         self._config = config
         self._remote = RemoteStorage(core, config)
         self._transfers = Transfers(self._remote, TransferSettings())
-        self._globber = Globber(self._remote.list, self._remote.stat_or_none)
+        # The globber walks the pattern's own form (short stays short, as the original's
+        # matches do); each request goes out normalised.
+        remote = self._remote
+        self._globber = Globber(
+            lambda uri: remote.list(remote.normalize(uri)),
+            lambda uri: remote.stat_or_none(remote.normalize(uri)),
+        )
 
     # -- remote filesystem operations --------------------------------------------------------
 
     @asynccontextmanager
     async def glob(self, uri: URL, *, dironly: bool = False) -> AsyncIterator[AsyncIterator[URL]]:
-        yield self._globber.glob(self._remote.normalize(uri), dironly=dironly)
+        """The URIs that match ``uri``'s wildcards, in the form ``uri`` is written in."""
+        self._remote.normalize(uri)  # a malformed or non-storage pattern fails here
+        yield self._globber.glob(uri, dironly=dironly)
 
     @asynccontextmanager
     async def list(self, uri: URL) -> AsyncIterator[AsyncIterator[FileStatus]]:
