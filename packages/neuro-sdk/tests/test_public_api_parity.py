@@ -157,6 +157,11 @@ def _is_pending(key: str) -> bool:
     return ALLOWED.get(key, "").startswith("pending")
 
 
+def _is_allowed_in_flux(key: str) -> bool:
+    owner = re.split(r"[.:]", key, maxsplit=1)[0]
+    return _is_pending(key) or _is_pending(owner) or ALLOWED[key] == _INTERNAL_INIT
+
+
 def _is_allowed(key: str) -> bool:
     # A pending class covers its members and fields.
     owner = re.split(r"[.:]", key, maxsplit=1)[0]
@@ -181,9 +186,10 @@ def test_every_original_signature_matches(ours: dict[str, Any]) -> None:
 
 
 def test_allowed_differences_still_differ(ours: dict[str, Any]) -> None:
-    # Pending entries are other helpers' work in flight: they may land in any order.
+    # Pending entries are other helpers' work in flight, and the internal constructors may
+    # come to match as those land: either may stop differing in any order.
     found = _differences(ORIGINAL, ours)
-    stale = [key for key in ALLOWED if key not in found and not _is_pending(key)]
+    stale = [key for key in ALLOWED if key not in found and not _is_allowed_in_flux(key)]
     assert not stale, f"remove these from ALLOWED, they match now: {stale}"
 
 
