@@ -8,6 +8,9 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from .admin_api.app import PREFIX as ADMIN_PREFIX
+from .admin_api.app import create_admin_app
+from .admin_api.keys import ADMIN
 from .api import openapi
 from .api.errors import error_middleware
 from .api.keys import (
@@ -61,6 +64,7 @@ def create_app(settings: Settings) -> web.Application:
     mount_secrets(api, settings)
     mount_disks(api, settings)
     api.add_subapp("/service_accounts", create_service_accounts_app())
+    api.add_subapp(ADMIN_PREFIX, create_admin_app())
     mount_jobs(api, settings)
     app.add_subapp("/api/v1", api)
     # Job hosts first, whatever the path: a job's pages never share the platform's origin.
@@ -89,6 +93,7 @@ def _store(app: web.Application, services: Services) -> None:
     app[PERMISSIONS] = services.permissions
     app[SHARING] = services.sharing
     app[SERVICE_ACCOUNTS] = services.service_accounts
+    app[ADMIN] = services.admin
     app[SECRETS] = services.secrets
     app[DISKS] = services.disks
     app[JOBS] = services.jobs

@@ -20,6 +20,9 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from .admin_api.accounts import Accounts
+from .admin_api.repository import AdminRepository
+from .admin_api.service import AdminService
 from .auth.account_changes import AccountChanges, account_changes_path
 from .auth.login_throttle import LoginThrottle
 from .background import running_in_background
@@ -37,6 +40,7 @@ from .jobs.job_tokens import JobScopedAuthenticator, JobTokenIssuer
 from .jobs.log_archive import LogArchive
 from .jobs.log_archiver import LogArchivers
 from .jobs.mount_staging import MountStaging
+from .jobs.quota import JobQuotas
 from .jobs.repository import JobRepository
 from .jobs.scheduler import Scheduler
 from .jobs.service import JobsService
@@ -67,6 +71,7 @@ class Services:
     permissions: PermissionService
     sharing: SharingService
     service_accounts: ServiceAccountsService
+    admin: AdminService
     secrets: SecretsService
     disks: DisksService
     orchestrator: Orchestrator
@@ -142,13 +147,17 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         stack.callback(networks.close)
         job_tokens = JobTokenIssuer(core.codec, settings.jobs_api_url / "api" / "v1")
         job_images = JobImages(settings, permissions, core.users, job_tokens)
+        admin_repository = AdminRepository(sessions)
+        accounts = Accounts(admin_repository, settings)
+        quotas = JobQuotas(accounts, job_repository, settings)
+        admin = AdminService(admin_repository, accounts, core.users, settings, quotas.spent)
         scheduler = Scheduler(
             repository=job_repository,
             orchestrator=orchestrator,
             archivers=LogArchivers(log_archive, orchestrator, settings.jobs.log_cap_bytes),
             tokens=job_tokens,
             node=NodeResources.from_settings(settings.node),
-            quota=settings.jobs.max_running_jobs_per_user,
+            quotas=quotas,
             poll_interval_s=settings.jobs.poll_interval_s,
             life_span_minute_s=settings.jobs.life_span_minute_s,
             networks=networks,
@@ -170,6 +179,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             scheduler.wake,
             VolumeAccess(job_repository, secrets, disks),
             job_images,
+            quotas,
         )
         await stack.enter_async_context(running_in_background(scheduler.run(), "job-scheduler"))
 
@@ -208,6 +218,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             permissions=permissions,
             sharing=SharingService(permissions, core.permission_repository),
             service_accounts=service_accounts,
+            admin=admin,
             secrets=secrets,
             disks=disks,
             orchestrator=orchestrator,
