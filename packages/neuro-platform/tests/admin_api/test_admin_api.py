@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -243,7 +244,8 @@ async def test_bad_input_is_a_4xx_with_an_error(alice: Caller) -> None:
         ("POST", "orgs", {"name": "new"}),
     ):
         status, body = await alice.call(method, path, json=payload)
-        assert 400 <= status < 500 and isinstance(body["error"], str), (path, status, body)
+        assert 400 <= status < 500, (path, status, body)
+        assert isinstance(body["error"], str), (path, body)
     for path in ("clusters/nope/users/bob", "clusters/default/orgs/nope", "orgs/nope"):
         assert (await alice.call("GET", path))[0] == 404, path
     status, _ = await alice.call(
@@ -257,3 +259,19 @@ async def test_every_call_needs_a_token(
 ) -> None:
     async with session.get(server.api_url / "admin" / "clusters") as response:
         assert response.status == 401
+
+
+async def test_a_new_account_of_a_removed_admins_name_is_no_admin(
+    tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    with running_platform(tmp_path, config=CONFIG, users={"zed": "zed-password"}) as server:
+        server.admin("user", "role", "zed", "admin")
+        zed = _caller(server, session, "zed")
+        await zed.ok("POST", "orgs/acme/users", json={"user_name": "zed", "role": "admin"})
+        assert (await zed.ok("GET", "clusters/default/users/zed"))["role"] == "admin"
+        server.admin("user", "remove", "zed", "--wait-s", "0")
+        server.create_user("zed", "zed-password-2")
+        again = _caller(server, session, "zed")
+        assert (await again.ok("GET", "clusters/default/users/zed"))["role"] == "user"
+        assert (await again.call("GET", "orgs/acme/users/zed"))[0] == 404
+        assert (await again.call("GET", "clusters/default/users"))[0] == 403
