@@ -31,6 +31,13 @@ EXCEPTION_NAMES = {
 ORIGINAL_IMAGE_NAMES = {
     "ImageCommitFinished", "ImageCommitStarted", "ImageProgressSave", "TagOption",
 }  # fmt: skip
+# The original's quota and (experimental, underscore-named) admin API (docs/protocol.md §2.7).
+ORIGINAL_ADMIN_NAMES = {
+    "Quota", "_Admin", "_Balance", "_CloudProvider", "_Cluster", "_ClusterUser",
+    "_ClusterUserRoleType", "_ClusterUserWithInfo", "_ConfigCluster", "_NodePool", "_Org",
+    "_OrgCluster", "_OrgUser", "_OrgUserRoleType", "_OrgUserWithInfo", "_Quota", "_Storage",
+    "_StorageInstance", "_UserInfo",
+}  # fmt: skip
 CONSTANT_NAMES = {
     "DEFAULT_API_URL", "DEFAULT_CONFIG_PATH", "CONFIG_ENV_NAME", "PASS_CONFIG_ENV_NAME",
     "DEFAULT_TIMEOUT", "__version__",
@@ -39,7 +46,11 @@ CONSTANT_NAMES = {
 
 def test_all_is_exactly_the_documented_surface() -> None:
     assert set(neuro_sdk.__all__) == (
-        DOCUMENTED_NAMES | EXCEPTION_NAMES | CONSTANT_NAMES | ORIGINAL_IMAGE_NAMES
+        DOCUMENTED_NAMES
+        | EXCEPTION_NAMES
+        | CONSTANT_NAMES
+        | ORIGINAL_IMAGE_NAMES
+        | ORIGINAL_ADMIN_NAMES
     )
     assert len(neuro_sdk.__all__) == len(set(neuro_sdk.__all__))
 
