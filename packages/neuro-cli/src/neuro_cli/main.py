@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 # importing every one at each start cost 13 ms, the job commands' terminal code most.
 COMMANDS: dict[str, tuple[str, str]] = {
     "acl": ("acl", "acl"),
+    "admin": ("admin", "admin"),
     "share": ("acl", "share"),
     "login": ("auth", "login"),
     "logout": ("auth", "logout"),

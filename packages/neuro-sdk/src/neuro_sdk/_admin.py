@@ -622,8 +622,8 @@ def _org_cluster_json(org_cluster: _OrgCluster) -> dict[str, Any]:
         "default_role": str(org_cluster.default_role),
         "maintenance": org_cluster.maintenance,
     }
-    if org_cluster.balance.credits is not None:
-        payload["balance"] = {"credits": str(org_cluster.balance.credits)}
+    credits = org_cluster.balance.credits
+    payload["balance"] = {"credits": None if credits is None else str(credits)}
     if org_cluster.default_credits is not None:
         payload["default_credits"] = str(org_cluster.default_credits)
     if org_cluster.storage_size is not None:

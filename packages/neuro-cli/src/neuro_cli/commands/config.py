@@ -33,7 +33,9 @@ async def show(root: Root) -> None:
     async with root.client() as client:
         # Clusters and presets may have changed on the server since login.
         await client.config.fetch()
-        root.print(format_config(client.config))
+        quota = await client.users.get_quota()
+        org_quota = await client.users.get_org_quota()
+        root.print(format_config(client.config, quota, org_quota))
 
 
 @config.command(name="show-token")

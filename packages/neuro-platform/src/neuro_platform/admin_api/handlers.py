@@ -381,9 +381,10 @@ async def _put_org_cluster(request: web.Request, cluster: str, status: int) -> w
         default_role=body.default_role,
         storage_size=body.storage_size,
     )
-    credits = None
-    if body.balance is not None and "credits" in body.balance.model_fields_set:
-        credits = CreditsChange(value=body.balance.credits, unlimited=body.balance.credits is None)
+    # The whole org cluster is replaced: credits left out mean unlimited, as the original's
+    # `update-org-cluster` (all options defaulting to "unlimited") expects.
+    amount = body.balance.credits if body.balance is not None else None
+    credits = CreditsChange(value=amount, unlimited=amount is None)
     account = await request.config_dict[ADMIN].put_org_cluster(caller, wanted, credits)
     return web.json_response(_org_cluster_json(account), status=status)
 
