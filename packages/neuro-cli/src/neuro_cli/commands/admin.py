@@ -11,15 +11,18 @@ hosted cloud (provisioning clusters, node pools, resource presets) and projects 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 import click
-from rich.text import Text
 
 import neuro_sdk
 from neuro_cli.errors import UserError
 from neuro_cli.prompts import ask
 from neuro_cli.root import Root
 from neuro_cli.runner import async_command
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 UNLIMITED = "unlimited"
 CLUSTER_ROLES = ["admin", "manager", "member", "user"]
@@ -58,6 +61,14 @@ def _jobs(value: str) -> int | None:
     if result < 0:
         raise click.BadParameter("jobs quota should be non-negative integer")
     return result
+
+
+def _text(message: str) -> Text:
+    """Plain text (no markup: names are printed as they are); rich is imported only when a
+    command prints, so `neuro --help` stays light."""
+    from rich.text import Text
+
+    return Text(message)
 
 
 def _as_member(org: str | None) -> str:
@@ -181,7 +192,7 @@ async def add_cluster_user(
         )
     if not root.quiet:
         root.print(
-            Text(
+            _text(
                 f"Added {user.user_name} to cluster {cluster_name} as {_as_member(org)}"
                 f"{user.role}. Quotas set:"
             )
@@ -202,7 +213,7 @@ async def remove_cluster_user(
     """Remove user access from the cluster."""
     async with root.client() as client:
         await client._admin.delete_cluster_user(cluster_name, user_name, org_name=org)
-    root.info(Text(f"Removed {user_name} {_as_member(org)}from cluster {cluster_name}"))
+    root.info(_text(f"Removed {user_name} {_as_member(org)}from cluster {cluster_name}"))
 
 
 @admin.command("get-user-quota")
@@ -218,7 +229,7 @@ async def get_user_quota(root: Root, cluster_name: str, user_name: str, org: str
     async with root.client() as client:
         user = await client._admin.get_cluster_user(cluster_name, user_name, org_name=org)
     root.print(
-        Text(f"Quota and balance for {user.user_name} {_as_member(org)}on cluster {cluster_name}:")
+        _text(f"Quota and balance for {user.user_name} {_as_member(org)}on cluster {cluster_name}:")
     )
     root.print(format_jobs_quota(user.quota))
     root.print(format_balance(user.balance))
@@ -242,7 +253,9 @@ async def set_user_quota(
         user = await client._admin.update_cluster_user_quota(
             cluster_name, user_name, quota, org_name=org
         )
-    root.print(Text(f"New quotas for {user.user_name} {_as_member(org)}on cluster {cluster_name}:"))
+    root.print(
+        _text(f"New quotas for {user.user_name} {_as_member(org)}on cluster {cluster_name}:")
+    )
     root.print(format_jobs_quota(user.quota))
 
 
@@ -265,7 +278,7 @@ async def set_user_credits(
             cluster_name, user_name, amount, org_name=org
         )
     root.print(
-        Text(f"New credits for {user.user_name} {_as_member(org)}on cluster {cluster_name}:")
+        _text(f"New credits for {user.user_name} {_as_member(org)}on cluster {cluster_name}:")
     )
     root.print(format_balance(user.balance))
 
@@ -289,7 +302,7 @@ async def add_user_credits(
             cluster_name, user_name, delta, org_name=org
         )
     root.print(
-        Text(f"New credits for {user.user_name} {_as_member(org)}on cluster {cluster_name}:")
+        _text(f"New credits for {user.user_name} {_as_member(org)}on cluster {cluster_name}:")
     )
     root.print(format_balance(user.balance))
 
@@ -366,7 +379,7 @@ async def add_org_user(root: Root, org_name: str, user_name: str, role: str) -> 
         user = await client._admin.create_org_user(
             org_name, user_name, neuro_sdk._OrgUserRoleType(role)
         )
-    root.info(Text(f"Added {user.user_name} to org {org_name} as {user.role}"))
+    root.info(_text(f"Added {user.user_name} to org {org_name} as {user.role}"))
 
 
 @admin.command("remove-org-user")
@@ -378,7 +391,7 @@ async def remove_org_user(root: Root, org_name: str, user_name: str) -> None:
     """Remove user access from the org."""
     async with root.client() as client:
         await client._admin.delete_org_user(org_name, user_name)
-    root.info(Text(f"Removed {user_name} from org {org_name}"))
+    root.info(_text(f"Removed {user_name} from org {org_name}"))
 
 
 # -- org clusters --------------------------------------------------------------------------
@@ -481,7 +494,7 @@ async def add_org_cluster(
             storage_size=storage_size,
         )
     if not root.quiet:
-        root.print(Text(f"Added org {org_name} to {cluster_name}. Info:"))
+        root.print(_text(f"Added org {org_name} to {cluster_name}. Info:"))
         root.print(format_org_cluster(org))
 
 
@@ -519,7 +532,7 @@ async def update_org_cluster(
         updated = await client._admin.get_org_cluster(cluster_name, org_name)
     if not root.quiet:
         root.print(
-            Text(f"Org {org_name} info in cluster {cluster_name} successfully updated. New info:")
+            _text(f"Org {org_name} info in cluster {cluster_name} successfully updated. New info:")
         )
         root.print(format_org_cluster(updated))
 
@@ -570,7 +583,7 @@ async def set_org_cluster_defaults(
         )
     if not root.quiet:
         root.print(
-            Text(f"Org {org_name} info in cluster {cluster_name} successfully updated. New info:")
+            _text(f"Org {org_name} info in cluster {cluster_name} successfully updated. New info:")
         )
         root.print(format_org_cluster(org))
 
@@ -586,7 +599,7 @@ async def get_org_cluster_quota(root: Root, cluster_name: str, org_name: str) ->
 
     async with root.client() as client:
         org = await client._admin.get_org_cluster(cluster_name, org_name)
-    root.print(Text(f"Quota and balance for org {org_name} on cluster {cluster_name}:"))
+    root.print(_text(f"Quota and balance for org {org_name} on cluster {cluster_name}:"))
     root.print(format_jobs_quota(org.quota))
     root.print(format_balance(org.balance))
 
@@ -604,7 +617,7 @@ async def set_org_cluster_quota(root: Root, cluster_name: str, org_name: str, jo
     quota = neuro_sdk._Quota(_jobs(jobs))
     async with root.client() as client:
         org = await client._admin.update_org_cluster_quota(cluster_name, org_name, quota)
-    root.print(Text(f"New quotas for org {org_name} on cluster {cluster_name}:"))
+    root.print(_text(f"New quotas for org {org_name} on cluster {cluster_name}:"))
     root.print(format_jobs_quota(org.quota))
 
 
@@ -623,7 +636,7 @@ async def set_org_cluster_credits(
     amount = _credits(credits)
     async with root.client() as client:
         org = await client._admin.update_org_cluster_balance(cluster_name, org_name, amount)
-    root.print(Text(f"New credits for org {org_name} on cluster {cluster_name}:"))
+    root.print(_text(f"New credits for org {org_name} on cluster {cluster_name}:"))
     root.print(format_balance(org.balance))
 
 
@@ -642,5 +655,5 @@ async def add_org_cluster_credits(
     delta = _parse_finite_decimal(credits)
     async with root.client() as client:
         org = await client._admin.update_org_cluster_balance_by_delta(cluster_name, org_name, delta)
-    root.print(Text(f"New credits for org {org_name} on cluster {cluster_name}:"))
+    root.print(_text(f"New credits for org {org_name} on cluster {cluster_name}:"))
     root.print(format_balance(org.balance))
