@@ -235,6 +235,7 @@ async def test_bad_input_is_a_4xx_with_an_error(alice: Caller) -> None:
         ("PATCH", "clusters/default/users/bob/quota", {"quota": {"total_running_jobs": -1}}),
         ("PATCH", "clusters/default/users/bob/quota", {"quota": {"total_running_jobs": 2**40}}),
         ("PATCH", "clusters/default/users/bob/quota", {}),
+        ("PATCH", "clusters/nope/orgs/acme/defaults", {"quota": {"total_running_jobs": None}}),
         ("PATCH", "clusters/default/users/bob/balance", {"credits": "lots"}),
         ("PATCH", "clusters/default/users/bob/balance", {"credits": "NaN"}),
         ("PATCH", "clusters/default/users/bob/balance", {"credits": "1e99"}),

@@ -43,7 +43,7 @@ def _amount(value: Any) -> Decimal | None:
     return amount
 
 
-Jobs = Annotated[int | None, BeforeValidator(_jobs), Field(ge=0, le=MAX_JOBS)]
+Jobs = Annotated[Annotated[int, Field(ge=0, le=MAX_JOBS)] | None, BeforeValidator(_jobs)]
 Amount = Annotated[Decimal | None, BeforeValidator(_amount)]
 
 
