@@ -8,6 +8,8 @@ the manager of org `acme`.
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -276,3 +278,23 @@ async def test_a_new_account_of_a_removed_admins_name_is_no_admin(
         assert (await again.ok("GET", "clusters/default/users/zed"))["role"] == "user"
         assert (await again.call("GET", "orgs/acme/users/zed"))[0] == 404
         assert (await again.call("GET", "clusters/default/users"))[0] == 403
+
+
+async def test_a_service_account_reads_its_own_account(
+    server: PlatformServer, alice: Caller, session: aiohttp.ClientSession
+) -> None:
+    headers = {"Authorization": f"Bearer {alice.token}"}
+    async with session.post(
+        server.api_url / "service_accounts", json={"name": "ci"}, headers=headers
+    ) as response:
+        assert response.status == 201
+        passed = json.loads(base64.b64decode((await response.json())["token"]))
+    account = Caller("alice/service-accounts/ci", passed["token"], alice.admin_url, session)
+    body = await account.ok("GET", "clusters/default/users/alice/service-accounts/ci")
+    assert (body["user_name"], body["role"]) == ("alice/service-accounts/ci", "user")
+    status, _ = await account.call(
+        "PATCH",
+        "clusters/default/users/alice/service-accounts/ci/quota",
+        json={"quota": {"total_running_jobs": 5}},
+    )
+    assert status in (403, 404, 405)

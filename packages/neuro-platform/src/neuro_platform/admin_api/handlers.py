@@ -178,8 +178,10 @@ async def add_cluster_user(request: web.Request) -> web.Response:
     return web.json_response(_user_json(account), status=201)
 
 
-@routes.get("/clusters/{cluster}/users/{user}")
-@routes.get("/clusters/{cluster}/orgs/{org}/users/{user}")
+# Service accounts (`alice/service-accounts/ci`) read their own account too: `neuro config
+# show` asks for it, so the name may hold slashes here.
+@routes.get("/clusters/{cluster}/users/{user:.+}")
+@routes.get("/clusters/{cluster}/orgs/{org}/users/{user:.+}")
 async def get_cluster_user(request: web.Request) -> web.Response:
     caller = await _caller(request)
     account = await request.config_dict[ADMIN].cluster_user(
