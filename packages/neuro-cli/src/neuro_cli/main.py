@@ -89,7 +89,7 @@ class NeuroGroup(click.Group):
             # a failure becomes either a traceback or a single line.
             log.debug("Command failed", exc_info=True)
             root = ctx.find_object(Root)
-            if root is not None and root.options.verbosity > 0:
+            if root is not None and (root.options.verbosity > 0 or root.options.show_traceback):
                 click.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
             if isinstance(exc, click.ClickException):
                 raise
@@ -146,8 +146,8 @@ class NeuroGroup(click.Group):
     help="Color mode.",
 )
 @click.option(
-    "--skip-stats",
-    is_flag=True,
+    "--skip-stats/--no-skip-stats",
+    default=False,
     help="Accepted for compatibility; this CLI sends no usage statistics anyway.",
 )
 @click.option(
@@ -155,6 +155,29 @@ class NeuroGroup(click.Group):
     is_flag=True,
     envvar="NEURO_CLI_DISABLE_PYPI_VERSION_CHECK",
     help="Accepted for compatibility; this CLI never checks PyPI for updates.",
+)
+@click.option(
+    "--show-traceback",
+    is_flag=True,
+    help="Show the Python traceback of an error (as -v does).",
+)
+@click.option(
+    "--network-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Network read timeout, seconds.",
+)
+@click.option("--trace", is_flag=True, help="Print each HTTP request and reply to stderr.")
+@click.option(
+    "--hide-token/--no-hide-token",
+    default=None,
+    help="Replace the token in traced headers by a placeholder (on by default); needs --trace.",
+)
+@click.option(
+    "--iso-datetime-format/--no-iso-datetime-format",
+    default=False,
+    help="Print dates and times in ISO 8601.",
 )
 # package_name instead of neuro_cli.__version__: click looks the version up only when
 # --version is given, so that start-up does not import importlib.metadata.
@@ -170,12 +193,26 @@ def cli(
     color: ColorMode,
     skip_stats: bool,
     disable_pypi_version_check: bool,
+    show_traceback: bool,
+    network_timeout: float,
+    trace: bool,
+    hide_token: bool | None,
+    iso_datetime_format: bool,
 ) -> None:
     """Neuro Platform command line interface."""
+    if hide_token is not None and not trace:
+        # 22.x's rule: the option only means something while tracing.
+        flag = "--hide-token" if hide_token else "--no-hide-token"
+        raise click.UsageError(f"{flag} requires --trace")
     options = GlobalOptions(
         config_path=config_path.expanduser() if config_path else None,
         verbosity=verbose - quiet,
         color=color,
+        network_timeout=network_timeout,
+        show_traceback=show_traceback,
+        iso_datetime_format=iso_datetime_format,
+        trace=trace,
+        trace_hide_token=hide_token is not False,
     )
     root = Root.create(options)
     ctx.obj = root

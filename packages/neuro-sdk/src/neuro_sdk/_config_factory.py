@@ -46,10 +46,14 @@ _Negotiator = Callable[[_Core, _AuthConfig], Awaitable[_AuthToken]]
 class Factory:
     """Makes clients from the stored config, and creates or removes that config."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(
+        self, path: Path | None = None, trace_configs: list[aiohttp.TraceConfig] | None = None
+    ) -> None:
         if path is None:
             path = Path(os.environ.get(CONFIG_ENV_NAME, DEFAULT_CONFIG_PATH))
         self._path = path.expanduser()
+        # aiohttp hooks for every request the clients make (the CLI's --trace).
+        self._trace_configs = list(trace_configs or [])
 
     @property
     def path(self) -> Path:
@@ -65,7 +69,7 @@ class Factory:
             await self.login_with_passed_config(timeout=timeout)
         data = load_config_data(self._path)
         user_config = load_user_config(self._path, load_plugins().config)
-        session = new_session(timeout)
+        session = new_session(timeout, self._trace_configs)
         try:
             core = _Core(session)
             config = Config(core, self._path, data, user_config)

@@ -24,6 +24,7 @@ import neuro_sdk
 from neuro_cli.browser import open_browser_if_possible
 from neuro_cli.errors import EXIT_ERROR, UserError, error_line
 from neuro_cli.interactive import run_session
+from neuro_cli.resource_uris import uri_formatter
 from neuro_cli.root import Root
 from neuro_cli.runner import async_command
 from neuro_cli.tty import stdin_is_terminal
@@ -33,6 +34,7 @@ LOG_SEPARATOR = "<================ Live logs ==============>"
 JOB_ID_RE = re.compile(r"job-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 DURATION_RE = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 ME = "ME"  # the literal `--owner` takes for "the current user"
+NO_ORG = "NO_ORG"  # the literal `--org` takes for "no org"
 POLL_FIRST_S = 0.2
 POLL_MAX_S = 1.0
 STATUS_CHOICES = [str(status) for status in sorted(neuro_sdk.JobStatus.items())]
@@ -180,7 +182,7 @@ def job() -> None:
 @click.option("-s", "--preset", help="Resource preset (default: the cluster's first one).")
 @click.option("-n", "--name", help="Job name: lower-case letters, digits and dashes.")
 @click.option("--tag", "tags", multiple=True, help="Tag the job; repeatable.")
-@click.option("--description", help="Free-form description of the job.")
+@click.option("-d", "--description", help="Free-form description of the job.")
 @click.option("-e", "--env", multiple=True, help="VAR=VALUE or VAR (from this shell).")
 @click.option("--env-file", multiple=True, help="A file of VAR=VALUE lines; repeatable.")
 @click.option(
@@ -200,7 +202,7 @@ def job() -> None:
     help="Require a platform token for the job's HTTP URL.",
 )
 @click.option("--entrypoint", help="Override the image's ENTRYPOINT.")
-@click.option("--workdir", help="Working directory inside the container.")
+@click.option("-w", "--workdir", help="Working directory inside the container.")
 @click.option(
     "--life-span",
     type=DURATION,
@@ -231,8 +233,27 @@ def job() -> None:
     show_default=True,
     help="Wait for the job to start; --no-wait-start implies --detach.",
 )
-@click.option("-d", "--detach", is_flag=True, help="Do not follow the job's output.")
-@click.option("--extshm/--no-extshm", default=True, show_default=True, help="Large /dev/shm.")
+# As in 22.x, -d is --description: --detach has no short form.
+@click.option("--detach", is_flag=True, help="Do not follow the job's output.")
+@click.option(
+    "-x/-X", "--extshm/--no-extshm", default=True, show_default=True, help="Large /dev/shm."
+)
+@click.option("--cluster", help="Run the job on this cluster (default: the current one).")
+@click.option("--org", help="Run the job in this org; NO_ORG for none (default: the current).")
+@click.option(
+    "--share",
+    "share_with",
+    metavar="USER",
+    multiple=True,
+    help="Give this user or role write access to the job; repeatable.",
+)
+@click.option(
+    "--port-forward",
+    "port_forwards",
+    metavar="LOCAL_PORT:REMOTE_PORT",
+    multiple=True,
+    help="Forward a local port to a port of the job while following it; repeatable.",
+)
 @click.option("--privileged", is_flag=True, help="Run the container in privileged mode.")
 @click.option(
     "--preemptible/--non-preemptible",
@@ -276,6 +297,10 @@ async def run(
     preemptible: bool | None,
     browse: bool,
     tty: bool | None,
+    cluster: str | None,
+    org: str | None,
+    share_with: Sequence[str],
+    port_forwards: Sequence[str],
 ) -> None:
     """Run a job from IMAGE, with CMD as its command.
 
@@ -286,11 +311,14 @@ async def run(
     """
     from neuro_cli.formatters.jobs import format_detached_hints, format_job_started
 
+    forwards = [_port_pair(text) for text in port_forwards]
     async with root.client() as client:
-        preset_name = _choose_preset(client, preset, preemptible)
-        remote_image = client.parse.remote_image(image)
-        envs = client.parse.envs(env, env_file)
-        mounts = client.parse.volumes(volumes)
+        cluster_name = _choose_cluster(client, cluster)
+        org_name = client.config.org_name if org is None else (None if org == NO_ORG else org)
+        preset_name = _choose_preset(client, cluster_name, preset, preemptible)
+        remote_image = client.parse.remote_image(image, cluster_name=cluster_name)
+        envs = client.parse.envs(env, env_file, cluster_name=cluster_name)
+        mounts = client.parse.volumes(volumes, cluster_name=cluster_name)
         if life_span is None:
             life_span = await _default_life_span(client)
         tty = stdin_is_terminal() and not detach if tty is None else tty
@@ -298,6 +326,8 @@ async def run(
             tty=tty,
             image=remote_image,
             preset_name=preset_name,
+            cluster_name=cluster_name,
+            org_name=org_name,
             command=" ".join(_quote(arg) for arg in _job_command(cmd)) or None,
             entrypoint=entrypoint,
             working_dir=workdir,
@@ -319,6 +349,9 @@ async def run(
             privileged=privileged,
             priority=neuro_sdk.JobPriority[priority.upper()] if priority else None,
         )
+        for user in share_with:
+            permission = neuro_sdk.Permission(submitted.uri, neuro_sdk.Action.WRITE)
+            await client.users.share(user, permission)
         if detach or not wait_start:
             root.info(format_detached_hints(submitted))
             return
@@ -328,10 +361,13 @@ async def run(
         if browse and started.container.http is not None:
             await open_browser_if_possible(started.http_url)
         attached = False
-        if tty and started.status.is_running:
-            attached = await _attach_while_running(client, started)
-        if not attached and (started.status.is_running or started.history.started_at):
-            await stream_logs(root, client, started.id)
+        async with contextlib.AsyncExitStack() as forwarding:
+            if started.status.is_running:
+                await _forward_ports(root, client, forwarding, started, forwards)
+            if tty and started.status.is_running:
+                attached = await _attach_while_running(client, started)
+            if not attached and (started.status.is_running or started.history.started_at):
+                await stream_logs(root, client, started.id)
         finished = await wait_while(client, started, lambda status: not status.is_finished)
         if finished.status is not neuro_sdk.JobStatus.SUCCEEDED:
             reason = finished.history.reason or finished.status
@@ -354,10 +390,21 @@ def _quote(arg: str) -> str:
     return shlex.quote(arg)
 
 
-def _choose_preset(client: neuro_sdk.Client, preset: str | None, preemptible: bool | None) -> str:
-    presets = client.presets
+def _choose_cluster(client: neuro_sdk.Client, cluster: str | None) -> str:
+    if cluster is None:
+        return client.config.cluster_name
+    if cluster not in client.config.clusters:
+        known = ", ".join(sorted(client.config.clusters))
+        raise UserError(f"Cluster {cluster!r} is not known; choose one of: {known}")
+    return cluster
+
+
+def _choose_preset(
+    client: neuro_sdk.Client, cluster_name: str, preset: str | None, preemptible: bool | None
+) -> str:
+    presets = client.config.clusters[cluster_name].presets
     if not presets:
-        raise UserError(f"Cluster {client.config.cluster_name} offers no presets")
+        raise UserError(f"Cluster {cluster_name} offers no presets")
     name = preset or next(iter(presets))
     chosen = presets.get(name)
     if chosen is None:
@@ -403,6 +450,10 @@ async def _default_life_span(client: neuro_sdk.Client) -> float:
     help="Columns, e.g. 'id name status' (default: config job.ps-format).",
 )
 @click.option("-w", "--wide", is_flag=True, help="Do not cut long columns.")
+@click.option("--cluster", help="Jobs on this cluster (default: the current one).")
+@click.option("-d", "--description", help="Only jobs with exactly this description.")
+@click.option("--distinct", is_flag=True, help="Only the first job of each name.")
+@click.option("--full-uri", is_flag=True, help="Print URIs in full.")
 @click.pass_obj
 @async_command
 async def ls(
@@ -417,8 +468,18 @@ async def ls(
     all_statuses: bool,
     format_spec: str | None,
     wide: bool,
+    cluster: str | None,
+    description: str | None,
+    distinct: bool,
+    full_uri: bool,
 ) -> None:
-    """List jobs."""
+    """List jobs.
+
+    \b
+    neuro ps -a --owner ME --owner bob
+    neuro ps --name my-experiment -s failed -s succeeded
+    neuro ps -d "my favourite job" --distinct
+    """
     from neuro_cli.formatters.jobs import DEFAULT_PS_COLUMNS, format_jobs, parse_ps_format
 
     async with root.client() as client:
@@ -441,22 +502,58 @@ async def ls(
             since=since,
             until=until,
             reverse=recent_first,
+            cluster_name=_choose_cluster(client, cluster),
         ) as found:
             jobs = [job async for job in found]
-        root.print(format_jobs(jobs, columns=columns, wide=wide, tz=_local_tz()))
+        # The server has no filters for these two: 22.x applies them here too.
+        if description is not None:
+            jobs = [job for job in jobs if job.description == description]
+        if distinct:
+            jobs = _first_of_each_name(jobs)
+        table = format_jobs(
+            jobs,
+            columns=columns,
+            wide=wide,
+            tz=_local_tz(),
+            uri=uri_formatter(client.parse, full=full_uri),
+            iso=root.options.iso_datetime_format,
+        )
+        root.print(table)
+
+
+def _first_of_each_name(
+    jobs: Sequence[neuro_sdk.JobDescription],
+) -> list[neuro_sdk.JobDescription]:
+    """Unnamed jobs are all kept: each is distinct."""
+    seen: set[str] = set()
+    kept = []
+    for job in jobs:
+        if job.name is not None:
+            if job.name in seen:
+                continue
+            seen.add(job.name)
+        kept.append(job)
+    return kept
 
 
 @job.command()
 @click.argument("job_ref", metavar="JOB")
+@click.option("--full-uri", is_flag=True, help="Print URIs in full.")
 @click.pass_obj
 @async_command
-async def status(root: Root, job_ref: str) -> None:
+async def status(root: Root, job_ref: str, full_uri: bool) -> None:
     """Show the status and details of JOB."""
     from neuro_cli.formatters.jobs import format_job_status
 
     async with root.client() as client:
         description = await client.jobs.status(await resolve_job(client, job_ref))
-        root.print(format_job_status(description, tz=_local_tz()))
+        table = format_job_status(
+            description,
+            tz=_local_tz(),
+            uri=uri_formatter(client.parse, full=full_uri),
+            iso=root.options.iso_datetime_format,
+        )
+        root.print(table)
 
 
 @job.command()
@@ -659,6 +756,20 @@ async def _attach_while_running(client: neuro_sdk.Client, job: neuro_sdk.JobDesc
     except neuro_sdk.ResourceNotFound:
         return False
     return True
+
+
+async def _forward_ports(
+    root: Root,
+    client: neuro_sdk.Client,
+    stack: contextlib.AsyncExitStack,
+    job: neuro_sdk.JobDescription,
+    pairs: Sequence[tuple[int, int]],
+) -> None:
+    """Forward each LOCAL:REMOTE pair until ``stack`` closes."""
+    for local, remote in pairs:
+        forward = client.jobs.port_forward(job.id, local, remote, cluster_name=job.cluster_name)
+        await stack.enter_async_context(forward)
+        root.info(f"Port localhost:{local} will be forwarded to port {remote}")
 
 
 def _port_pair(text: str) -> tuple[int, int]:
