@@ -63,7 +63,8 @@ def assert_one_line_error(result: Result, message: str, code: int = 1) -> None:
     assert result.exit_code == code, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("ERROR: ") and message in lines[0], lines
+    assert lines[0].startswith("ERROR: "), lines
+    assert message in lines[0], lines
 
 
 def test_run_short_options_and_share(neuro_alice: Neuro, neuro_bob: Neuro) -> None:
@@ -148,9 +149,7 @@ def test_bad_run_and_ps_options_are_one_line(
 def test_ps_distinct_description_and_full_uri(neuro_alice: Neuro) -> None:
     assert neuro_alice("mkdir", "-p", "storage:parity").exit_code == 0
     volume = ["-v", "storage:parity:/data"]
-    first = job_id_of(
-        neuro_alice("run", "-n", "twice", "-d", "the one", *volume, BUSYBOX, "true")
-    )
+    first = job_id_of(neuro_alice("run", "-n", "twice", "-d", "the one", *volume, BUSYBOX, "true"))
     second = job_id_of(neuro_alice("run", "-n", "twice", "-d", "other", BUSYBOX, "true"))
 
     both = neuro_alice("ps", "-a", "-n", "twice", "--format", "id")

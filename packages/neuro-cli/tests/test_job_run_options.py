@@ -154,7 +154,9 @@ def test_wait_for_seat_waits_for_the_quota_instead_of_failing(neuro_alice: Neuro
     assert "quota" in refused.stderr
 
     waiter = job_id_of(
-        neuro_alice("run", "--detach", "--wait-for-seat", "-n", "seat-waiter", BUSYBOX, "echo", "seated")
+        neuro_alice(
+            "run", "--detach", "--wait-for-seat", "-n", "seat-waiter", BUSYBOX, "echo", "seated"
+        )
     )
     wait_for_status(neuro_alice, waiter, r"pending \(QuotaExhausted\)")
     assert neuro_alice("kill", "seat-holder").exit_code == 0
@@ -165,7 +167,9 @@ def test_wait_for_seat_waits_for_the_quota_instead_of_failing(neuro_alice: Neuro
 def test_kill_takes_several_ids_and_names(neuro_alice: Neuro) -> None:
     running = job_id_of(neuro_alice("run", "--detach", "-n", "kill-me-1", BUSYBOX, "sleep", "600"))
     waiting = job_id_of(
-        neuro_alice("run", "--detach", "--wait-for-seat", "-n", "kill-me-2", BUSYBOX, "sleep", "600")
+        neuro_alice(
+            "run", "--detach", "--wait-for-seat", "-n", "kill-me-2", BUSYBOX, "sleep", "600"
+        )
     )
     wait_for_status(neuro_alice, running, "running")
 

@@ -22,7 +22,7 @@ def hide_tokens(value: str) -> str:
 
 def _mask(token: str) -> str:
     # At least two thirds of the token stay hidden.
-    if VISIBLE_ENDS >= len(token) // 3:
+    if len(token) // 3 <= VISIBLE_ENDS:
         return f"<hidden {len(token)} chars>"
     hidden = f"<hidden {len(token) - 2 * VISIBLE_ENDS} chars>"
     return token[:VISIBLE_ENDS] + hidden + token[-VISIBLE_ENDS:]

@@ -34,9 +34,13 @@ LOG_SEPARATOR = "<================ Live logs ==============>"
 JOB_ID_RE = re.compile(r"job-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 DURATION_RE = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 ME = "ME"  # the literal `--owner` takes for "the current user"
+ALL = "ALL"  # the literal `top --owner` takes for "every user"
 NO_ORG = "NO_ORG"  # the literal `--org` takes for "no org"
 POLL_FIRST_S = 0.2
 POLL_MAX_S = 1.0
+TOP_NEW_JOBS_S = 3.0  # how often `top` without JOBs looks for new matching jobs
+TOP_REDRAW_S = 0.2
+EXIT_TIMEOUT = 124  # `top --timeout` ran out: 22.x's code (as timeout(1)'s)
 STATUS_CHOICES = [str(status) for status in sorted(neuro_sdk.JobStatus.items())]
 
 
@@ -594,26 +598,212 @@ async def kill(root: Root, job_refs: Sequence[str]) -> None:
 
 
 @job.command()
-@click.argument("job_ref", metavar="JOB")
+@click.argument("job_refs", metavar="[JOB]...", nargs=-1)
+@click.option("--cluster", help="Jobs on this cluster (default: the current one).")
+@click.option(
+    "-o", "--owner", "owners", multiple=True, help=f"Jobs of this user ({ME}: you, ALL: anyone)."
+)
+@click.option("-n", "--name", help="Only jobs with this name.")
+@click.option("-t", "--tag", "tags", multiple=True, help="Only jobs with all these tags.")
+@click.option("-d", "--description", help="Only jobs with exactly this description.")
+@click.option("--since", type=MOMENT, help="Created at or after: a date/time or an age (1d).")
+@click.option("--until", type=MOMENT, help="Created at or before: a date/time or an age.")
+@click.option(
+    "--sort",
+    default="cpu",
+    show_default=True,
+    metavar="COLUMNS",
+    help="Sort rows by these comma-separated columns; a '-' prefix reverses one.",
+)
+@click.option(
+    "--format",
+    "format_spec",
+    help="Columns, e.g. 'id name cpu memory' (default: config job.top-format).",
+)
+@click.option("--full-uri", is_flag=True, help="Print URIs in full.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    help="Stop after this many seconds (exit code 124, as 22.x); 0 for no limit.",
+)
 @click.pass_obj
 @async_command
-async def top(root: Root, job_ref: str) -> None:
-    """Show the CPU, memory and GPU use of JOB while it runs."""
-    from rich.live import Live
+async def top(
+    root: Root,
+    job_refs: Sequence[str],
+    cluster: str | None,
+    owners: Sequence[str],
+    name: str | None,
+    tags: Sequence[str],
+    description: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    sort: str,
+    format_spec: str | None,
+    full_uri: bool,
+    timeout: float,  # noqa: ASYNC109 (22.x's --timeout; asyncio.timeout applies it below)
+) -> None:
+    """Show the CPU, memory and GPU use of running jobs: the JOBs given (until they end),
+    or else the user's running jobs that match the filters (until Ctrl-C).
 
-    from neuro_cli.formatters.jobs import format_telemetry
+    \b
+    neuro top
+    neuro top job-1 job-2
+    neuro top --owner ALL --sort -memory
+    """
+    from neuro_cli.formatters.jobs import DEFAULT_TOP_COLUMNS, parse_sort_keys, parse_top_format
 
+    filters = {"--name": name, "--owner": owners, "--since": since, "--until": until}
+    filters["--description"] = description
+    if job_refs:
+        for flag, value in filters.items():
+            if value:
+                raise click.UsageError(f"Option {flag} is mutually exclusive with job arguments")
+    if ALL in owners and len(owners) > 1:
+        raise click.UsageError("Multiple --owner options are incompatible with --owner=ALL")
+    try:
+        sort_keys = parse_sort_keys(sort)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--sort") from None
     async with root.client() as client:
-        job_id = await resolve_job(client, job_ref)
-        async with client.jobs.top(job_id) as samples:
-            if root.console.is_terminal:
-                with Live(console=root.console, auto_refresh=False) as live:
-                    async for sample in samples:
-                        live.update(format_telemetry(job_id, sample), refresh=True)
-            else:
-                # Piped output gets one table per sample, so that nothing is lost.
+        if format_spec is None:
+            format_spec = (await client.config.get_user_config()).get("job", {}).get("top-format")
+        try:
+            columns = parse_top_format(format_spec) if format_spec else DEFAULT_TOP_COLUMNS
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--format") from None
+        board = _TopBoard(root, client, columns, sort_keys, full_uri)
+        try:
+            async with asyncio.timeout(timeout or None):
+                if job_refs:
+                    await board.follow_jobs(job_refs)
+                else:
+                    selection = neuro_sdk.JobStatus.active_items()
+                    owner_names = [client.username if owner == ME else owner for owner in owners]
+                    if not owner_names:
+                        owner_names = [client.username]
+                    await board.follow_matching(
+                        dict(
+                            statuses=selection,
+                            name=name,
+                            tags=tags,
+                            owners=[] if ALL in owner_names else owner_names,
+                            since=since,
+                            until=until,
+                            cluster_name=_choose_cluster(client, cluster),
+                        ),
+                        description,
+                    )
+        except TimeoutError:
+            raise click.exceptions.Exit(EXIT_TIMEOUT) from None
+        except ExceptionGroup as group:
+            # A job that could not be followed: its error, not the task group's wrapper.
+            raise _first_error(group) from None
+        finally:
+            board.close()
+
+
+def _first_error(group: BaseExceptionGroup[Any]) -> BaseException:
+    first = group.exceptions[0]
+    return _first_error(first) if isinstance(first, BaseExceptionGroup) else first
+
+
+class _TopBoard:
+    """The latest sample of each followed job, shown as one table: redrawn in place on a
+    terminal, printed anew after each change otherwise (so that nothing is lost)."""
+
+    def __init__(
+        self,
+        root: Root,
+        client: neuro_sdk.Client,
+        columns: Sequence[str],
+        sort: Sequence[tuple[str, bool]],
+        full_uri: bool,
+    ) -> None:
+        self._root = root
+        self._client = client
+        self._columns = columns
+        self._sort = sort
+        self._uri = uri_formatter(client.parse, full=full_uri)
+        self._samples: dict[str, tuple[neuro_sdk.JobDescription, neuro_sdk.JobTelemetry]] = {}
+        self._followed: set[str] = set()
+        self._changed = asyncio.Event()
+        self._live: Any = None
+
+    async def follow_jobs(self, job_refs: Sequence[str]) -> None:
+        jobs = []
+        for job_ref in job_refs:
+            job_id = await resolve_job(self._client, job_ref)
+            if job_id not in self._followed:
+                self._followed.add(job_id)
+                jobs.append(await self._client.jobs.status(job_id))
+        async with asyncio.TaskGroup() as tasks:
+            drawing = tasks.create_task(self._draw())
+            async with asyncio.TaskGroup() as followers:
+                for job in jobs:
+                    followers.create_task(self._follow(job))
+            drawing.cancel()
+        self._render()
+
+    async def follow_matching(self, query: dict[str, Any], description: str | None) -> None:
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self._draw())
+            while True:  # new jobs that match join the table as they appear
+                async with self._client.jobs.list(**query) as found:
+                    async for job in found:
+                        if job.id in self._followed:
+                            continue
+                        if description is not None and job.description != description:
+                            continue
+                        self._followed.add(job.id)
+                        tasks.create_task(self._follow(job))
+                await asyncio.sleep(TOP_NEW_JOBS_S)
+
+    async def _follow(self, job: neuro_sdk.JobDescription) -> None:
+        try:
+            async with self._client.jobs.top(job.id, cluster_name=job.cluster_name) as samples:
                 async for sample in samples:
-                    root.print(format_telemetry(job_id, sample))
+                    self._samples[job.id] = (job, sample)
+                    self._changed.set()
+        finally:
+            self._samples.pop(job.id, None)
+            self._changed.set()
+
+    async def _draw(self) -> None:
+        while True:
+            await self._changed.wait()
+            self._changed.clear()
+            self._render()
+            await asyncio.sleep(TOP_REDRAW_S)  # samples of several jobs make one redraw
+
+    def _render(self) -> None:
+        from neuro_cli.formatters.jobs import format_top
+
+        if not self._samples and self._live is None:
+            return
+        table = format_top(
+            self._samples.values(),
+            columns=self._columns,
+            sort=self._sort,
+            tz=_local_tz(),
+            uri=self._uri,
+            iso=self._root.options.iso_datetime_format,
+        )
+        if not self._root.console.is_terminal:
+            self._root.print(table)
+            return
+        if self._live is None:
+            from rich.live import Live
+
+            self._live = Live(console=self._root.console, auto_refresh=False)
+            self._live.start()
+        self._live.update(table, refresh=True)
+
+    def close(self) -> None:
+        if self._live is not None:
+            self._live.stop()
 
 
 @job.command(name="bump-life-span")

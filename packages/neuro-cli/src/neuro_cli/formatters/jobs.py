@@ -6,7 +6,8 @@ UTC so that snapshots do not depend on the machine).
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
+from typing import Any
 
 from rich import box
 from rich.console import RenderableType
@@ -106,6 +107,87 @@ def parse_ps_format(text: str) -> tuple[str, ...]:
             f"known: {', '.join(COLUMNS)}"
         )
     return columns
+
+
+# `neuro top` shows the ps columns plus these, filled from the job's latest sample.
+TOP_COLUMNS: dict[str, Column] = {
+    **COLUMNS,
+    "cpu": Column("CPU"),
+    "memory": Column("MEMORY (MB)"),
+    "gpu": Column("GPU (%)"),
+    "gpu_memory": Column("GPU MEMORY (MB)"),
+}
+DEFAULT_TOP_COLUMNS = ("id", "name", "when", "cpu", "memory", "gpu", "gpu_memory")
+TELEMETRY_KEYS: dict[str, Callable[[neuro_sdk.JobTelemetry], float]] = {
+    "cpu": lambda sample: sample.cpu,
+    "memory": lambda sample: sample.memory,
+    "gpu": lambda sample: sample.gpu_duty_cycle or 0,
+    "gpu_memory": lambda sample: sample.gpu_memory or 0,
+}
+SortKey = tuple[str, bool]  # (column id, descending)
+
+
+def parse_top_format(text: str) -> tuple[str, ...]:
+    columns = tuple(part.lower() for part in text.replace(",", " ").split())
+    unknown = [column for column in columns if column not in TOP_COLUMNS]
+    if unknown or not columns:
+        raise ValueError(
+            f"Unknown top format column(s) {', '.join(unknown) or '(none given)'}; "
+            f"known: {', '.join(TOP_COLUMNS)}"
+        )
+    return columns
+
+
+def parse_sort_keys(text: str) -> tuple[SortKey, ...]:
+    """``"cpu,-memory"``: by CPU, then by memory descending (22.x's ``--sort``)."""
+    keys = []
+    for part in text.split(","):
+        part = part.strip()
+        descending = part.startswith("-")
+        column = part.removeprefix("-")
+        if column not in TOP_COLUMNS:
+            raise ValueError(f"Unknown sort column {column!r}; known: {', '.join(TOP_COLUMNS)}")
+        keys.append((column, descending))
+    return tuple(keys)
+
+
+def format_top(
+    samples: Iterable[tuple[neuro_sdk.JobDescription, neuro_sdk.JobTelemetry]],
+    *,
+    columns: Sequence[str] = DEFAULT_TOP_COLUMNS,
+    sort: Sequence[SortKey] = (("cpu", False),),
+    tz: tzinfo | None = None,
+    uri: UriFormatter = str,
+    iso: bool = False,
+) -> Table:
+    """``neuro top``: one row per job, from its latest sample."""
+    rows = list(samples)
+
+    def value(row: tuple[neuro_sdk.JobDescription, neuro_sdk.JobTelemetry], column: str) -> Any:
+        job, sample = row
+        if column in TELEMETRY_KEYS:
+            return TELEMETRY_KEYS[column](sample)
+        if column == "when":
+            return _when(job) or datetime.min.replace(tzinfo=UTC)
+        return str(_cell(job, column, tz, uri, iso))
+
+    # Stable sorts from the last key to the first: the first key decides most.
+    for column, descending in reversed(sort):
+        rows.sort(key=lambda row: value(row, column), reverse=descending)
+    table = Table(box=box.SIMPLE_HEAVY, show_edge=False)
+    for column in columns:
+        table.add_column(TOP_COLUMNS[column].title, no_wrap=True)
+    for job, sample in rows:
+        cells: list[str | Text] = []
+        for column in columns:
+            if column == "cpu":
+                cells.append(f"{sample.cpu:.3f}")
+            elif column in TELEMETRY_KEYS:
+                cells.append(f"{TELEMETRY_KEYS[column](sample):.1f}".removesuffix(".0"))
+            else:
+                cells.append(_cell(job, column, tz, uri, iso))
+        table.add_row(*cells)
+    return table
 
 
 def format_image(image: neuro_sdk.RemoteImage, uri: UriFormatter = str) -> str:
