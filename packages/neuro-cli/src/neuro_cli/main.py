@@ -35,7 +35,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "share": ("acl", "share"),
     "login": ("auth", "login"),
     "logout": ("auth", "logout"),
+    "completion": ("completion", "completion"),
     "config": ("config", "config"),
+    "help": ("help", "help_"),
     "disk": ("disk", "disk"),
     "image": ("image", "image"),
     "images": ("image", "images"),
@@ -78,6 +80,27 @@ class NeuroGroup(click.Group):
         command = getattr(module, attribute)
         assert isinstance(command, click.Command)
         return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        # A name that is no command may be an [alias] of the user config (not looked up
+        # for built-ins: an alias never shadows one, and reading the config costs time).
+        name = args[0] if args else ""
+        if name and name not in COMMANDS and name[0].isalnum():
+            from neuro_cli.alias import load_alias
+
+            alias = load_alias(ctx.params.get("config_path"), name)
+            if alias is not None:
+                return name, alias, args[1:]
+        return super().resolve_command(ctx, args)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_commands(ctx, formatter)
+        from neuro_cli.topics import TOPICS
+
+        with formatter.section(f"Help topics ({ctx.info_name} help <topic>)"):
+            formatter.write_dl([(name, text.split("\n", 1)[0]) for name, text in TOPICS.items()])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
