@@ -3,6 +3,7 @@ server and the real dockerd: run -d/-w/-x/-X/--share/--port-forward/--cluster/--
 --distinct/-d/--full-uri/--cluster, status --full-uri, top for several jobs."""
 
 import re
+import shlex
 import subprocess
 import time
 import urllib.error
@@ -171,3 +172,74 @@ def test_iso_datetime_format(neuro_alice: Neuro) -> None:
     assert re.search(r"Created\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", iso.stdout), iso.stdout
     plain = neuro_alice("status", job)
     assert re.search(r"Created\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s", plain.stdout), plain.stdout
+
+
+def test_attach_port_forward(
+    config_dir: Path,
+    neuro_alice: Neuro,
+    neuro_executable: Path,
+    subprocess_env: dict[str, str],
+    unused_tcp_port: int,
+) -> None:
+    server = "mkdir /w && echo attached > /w/index.html && httpd -f -p 8080 -h /w"
+    job = job_id_of(neuro_alice("run", "--detach", BUSYBOX, "sh", "-c", server))
+    wait_for_status(neuro_alice, job, "running")
+    argv = [str(neuro_executable), "--neuromation-config", str(config_dir), "attach"]
+    process = subprocess.Popen(
+        [*argv, "--port-forward", f"{unused_tcp_port}:8080", job],
+        env=subprocess_env,
+        stdout=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        assert fetch_when_served(f"http://127.0.0.1:{unused_tcp_port}/", process) == "attached\n"
+    finally:
+        neuro_alice("kill", job)
+        process.wait()
+    bad = neuro_alice("attach", "--port-forward", "x:1", job)
+    assert_one_line_error(bad, "Invalid port pair 'x:1'")
+
+
+def test_generate_run_makes_the_same_job(neuro_alice: Neuro) -> None:
+    first = job_id_of(
+        neuro_alice(
+            "run", "-n", "again", "--tag", "t1", "-d", "it's quoted", "-e", "A=1 2",
+            "-w", "/tmp", "--life-span", "2h30m", "--restart", "on-failure", "-X",
+            BUSYBOX, "sh", "-c", 'echo "A=$A in $(pwd)"',
+        )
+    )  # fmt: skip
+    generated = neuro_alice("job", "generate-run", first)
+    assert generated.exit_code == 0, generated.output
+    argv = shlex.split(generated.stdout)
+    assert argv[:2] == ["neuro", "run"]
+
+    second = job_id_of(neuro_alice("run", *argv[2:]))
+
+    def details(job: str) -> list[str]:
+        status = wait_for_status(neuro_alice, job, "succeeded")
+        skip = ("Job ", "Created", "Started", "Finished", "Internal hostname")
+        return [line.rstrip() for line in status.splitlines() if not line.startswith(skip)]
+
+    assert details(second) == details(first)
+    assert neuro_alice("logs", second).stdout == "A=1 2 in /tmp\n"
+    missing = neuro_alice("job", "generate-run", "no-such-job")
+    assert_one_line_error(missing, "no-such-job")
+
+
+def test_browse_opens_the_job_url(
+    neuro_alice: Neuro, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened = tmp_path / "opened"
+    browser = tmp_path / "browser"
+    browser.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')
+    browser.chmod(0o755)
+    monkeypatch.setenv("BROWSER", str(browser))
+    served = job_id_of(neuro_alice("run", "--detach", "--http-port", "8080", BUSYBOX, "true"))
+    plain = job_id_of(neuro_alice("run", "--detach", BUSYBOX, "true"))
+    status = wait_for_status(neuro_alice, served, "succeeded")
+    url = re.search(r"Http URL\s+(\S+)", status)
+    assert url is not None
+
+    assert neuro_alice("job", "browse", served).exit_code == 0
+    assert opened.read_text().strip() == url.group(1)
+    assert_one_line_error(neuro_alice("job", "browse", plain), "has no HTTP URL")

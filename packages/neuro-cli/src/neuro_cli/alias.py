@@ -35,8 +35,9 @@ class InternalAlias(click.Command):
 
     def invoke(self, ctx: click.Context) -> Any:
         words = shlex.split(self.target)
-        group = ctx.parent.command if ctx.parent else None
-        assert isinstance(group, click.Group) and ctx.parent is not None
+        assert ctx.parent is not None
+        group = ctx.parent.command
+        assert isinstance(group, click.Group)
         # Built-ins only: an alias cannot run another alias (or itself).
         command = group.get_command(ctx.parent, words[0]) if words else None
         if command is None:
@@ -68,7 +69,9 @@ class ExternalAlias(click.Command):
         try:
             code = subprocess.run(argv).returncode
         except OSError as exc:
-            raise click.ClickException(f"Alias {self.name}: cannot run {argv[0]!r}: {exc}")
+            raise click.ClickException(
+                f"Alias {self.name}: cannot run {argv[0]!r}: {exc}"
+            ) from None
         if code:
             raise click.exceptions.Exit(code)
 

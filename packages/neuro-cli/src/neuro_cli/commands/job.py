@@ -806,6 +806,94 @@ class _TopBoard:
             self._live.stop()
 
 
+@job.command()
+@click.argument("job_ref", metavar="JOB")
+@click.pass_obj
+@async_command
+async def browse(root: Root, job_ref: str) -> None:
+    """Open the HTTP URL of JOB in a web browser."""
+    from neuro_cli.browser import open_browser
+
+    async with root.client() as client:
+        description = await client.jobs.status(await resolve_job(client, job_ref))
+    if description.container.http is None or not description.http_url.host:
+        raise UserError(f"Job {description.id} has no HTTP URL: run it with --http-port")
+    root.info(f"Opening {description.http_url}")
+    await open_browser(description.http_url)
+
+
+@job.command(name="generate-run")
+@click.argument("job_ref", metavar="JOB")
+@click.pass_obj
+@async_command
+async def generate_run(root: Root, job_ref: str) -> None:
+    """Print the `neuro run` command that runs JOB again (its secrets stay URIs):
+
+    eval "$(neuro job generate-run my-job)"
+    """
+    async with root.client() as client:
+        description = await client.jobs.status(await resolve_job(client, job_ref))
+    click.echo(shlex.join(["neuro", "run", *run_arguments(description)]))
+
+
+def run_arguments(job: neuro_sdk.JobDescription) -> list[str]:
+    """The `neuro run` arguments that make a job like ``job``."""
+    from neuro_cli.formatters.jobs import format_duration
+
+    container = job.container
+    args: list[str] = []
+    if job.preset_name:
+        args += ["--preset", job.preset_name]
+    if not container.resources.shm:
+        args.append("--no-extshm")
+    if container.http is not None:
+        args += ["--http-port", str(container.http.port)]
+        if not container.http.requires_auth:
+            args.append("--no-http-auth")
+    if job.name:
+        args += ["--name", job.name]
+    for tag in job.tags:
+        args += ["--tag", tag]
+    if job.description:
+        args += ["--description", job.description]
+    for volume in container.volumes:
+        args += ["--volume", f"{volume.storage_uri}:{volume.container_path}:{_mode(volume)}"]
+    for disk in container.disk_volumes:
+        args += ["--volume", f"{disk.disk_uri}:{disk.container_path}:{_mode(disk)}"]
+    for secret in container.secret_files:
+        args += ["--volume", f"{secret.secret_uri}:{secret.container_path}"]
+    if container.entrypoint:
+        args += ["--entrypoint", container.entrypoint]
+    if container.working_dir:
+        args += ["--workdir", container.working_dir]
+    for name, value in container.env.items():
+        # --pass-config sets this one anew; its old value is a stale login.
+        if not (job.pass_config and name == neuro_sdk.PASS_CONFIG_ENV_NAME):
+            args += ["--env", f"{name}={value}"]
+    for name, uri in container.secret_env.items():
+        args += ["--env", f"{name}={uri}"]
+    if job.restart_policy is not neuro_sdk.JobRestartPolicy.NEVER:
+        args += ["--restart", str(job.restart_policy)]
+    # No life span is "0" here: without the option, run would apply the default one.
+    args += ["--life-span", format_duration(job.life_span) if job.life_span else "0"]
+    if job.schedule_timeout:
+        args += ["--schedule-timeout", format_duration(job.schedule_timeout)]
+    if job.pass_config:
+        args.append("--pass-config")
+    if job.privileged:
+        args.append("--privileged")
+    if job.priority is not neuro_sdk.JobPriority.NORMAL:
+        args += ["--priority", job.priority.name.lower()]
+    args.append(str(container.image))
+    if container.command:
+        args += ["--", *shlex.split(container.command)]
+    return args
+
+
+def _mode(volume: neuro_sdk.Volume | neuro_sdk.DiskVolume) -> str:
+    return "ro" if volume.read_only else "rw"
+
+
 @job.command(name="bump-life-span")
 @click.argument("job_ref", metavar="JOB")
 @click.argument("additional", metavar="TIMEDELTA", type=DURATION)
@@ -897,13 +985,23 @@ async def exec_(
 
 @job.command()
 @click.argument("job_ref", metavar="JOB")
+@click.option(
+    "--port-forward",
+    "port_forwards",
+    metavar="LOCAL_PORT:REMOTE_PORT",
+    multiple=True,
+    help="Forward a local port to a port of the job while attached; repeatable.",
+)
 @click.pass_obj
 @async_command
-async def attach(root: Root, job_ref: str) -> None:
+async def attach(root: Root, job_ref: str, port_forwards: Sequence[str]) -> None:
     """Connect to the running JOB's terminal (or output, when it has none)."""
-    async with root.client() as client:
+    pairs = [_port_pair(text) for text in port_forwards]
+    async with root.client() as client, contextlib.AsyncExitStack() as forwarding:
         job_id = await resolve_job(client, job_ref)
-        code = await attach_to(client, await client.jobs.status(job_id))
+        description = await client.jobs.status(job_id)
+        await _forward_ports(root, client, forwarding, description, pairs)
+        code = await attach_to(client, description)
     if code:
         raise click.exceptions.Exit(code)
 
