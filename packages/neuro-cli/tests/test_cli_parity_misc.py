@@ -239,3 +239,25 @@ def test_show_traceback(logged_in: Neuro) -> None:
     assert traced.exit_code == 1
     assert "Traceback (most recent call last)" in traced.stderr
     assert traced.stderr.strip().splitlines()[-1].startswith("ERROR: ")
+
+
+# -- --org of disk and secret ---------------------------------------------------------------
+
+
+def test_secret_and_disk_org_option(
+    two_cluster_server: PlatformServer, log_in: Callable[..., str], neuro: Neuro
+) -> None:
+    log_in(two_cluster_server)
+    assert neuro("secret", "add", "--org", "acme", "org-key", "v").exit_code == 0
+    listed = neuro("secret", "ls", "--full-uri")
+    assert "secret://default/acme/alice/org-key" in listed.output, listed.output
+    assert neuro("secret", "rm", "--org", "acme", "org-key").exit_code == 0
+    assert "org-key" not in neuro("secret", "ls").output
+
+    created = neuro("disk", "create", "--org", "acme", "1Mi", "--name", "org-disk")
+    assert created.exit_code == 0, created.output
+    shown = neuro("disk", "get", "--full-uri", "org-disk")
+    assert "disk://default/acme/alice/disk-" in shown.output, shown.output
+
+    refused = neuro("secret", "add", "--org", "no-such-org", "k", "v")
+    assert_one_line_error(refused, "no-such-org", 1)
