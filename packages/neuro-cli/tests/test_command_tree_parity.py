@@ -18,7 +18,14 @@ ORIGINAL_TREE = Path(__file__).parent / "data" / "original_cli_tree_22_7_1.json"
 
 # What the original has and ours deliberately (or not yet) lacks, keyed by the command
 # path ("neuro run") or by "command path + flag" ("neuro run --org").
-ALLOWED_GAPS: dict[str, str] = {}
+ALLOWED_GAPS: dict[str, str] = {
+    # The admin commands (clusters, orgs, users, quotas) are written by the compat-admin
+    # branch of issue #16; some of them are about hosted-only things (credits, cluster
+    # provisioning) and will stay here with that reason once it is merged.
+    "neuro admin": "pending compat-admin",
+    # Buckets (issue #15) are written by the buckets-client branch.
+    "neuro blob": "pending buckets-client",
+}
 
 
 def original_tree() -> dict[str, Any]:

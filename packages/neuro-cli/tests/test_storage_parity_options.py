@@ -88,3 +88,23 @@ def test_bad_mv_arguments_are_one_line(logged_in: Neuro, args: tuple[str, ...]) 
     assert result.exit_code == 2, result.output
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert result.stderr.startswith("ERROR: ")
+
+
+def test_tree_sort(logged_in: Neuro, tmp_path: Path) -> None:
+    small, big = tmp_path / "small", tmp_path / "big"
+    small.write_text("a")
+    big.write_text("b" * 1000)
+    assert logged_in("mkdir", "-p", "storage:sorted").exit_code == 0
+    assert logged_in("cp", str(big), "storage:sorted/a-big").exit_code == 0
+    assert logged_in("cp", str(small), "storage:sorted/b-small").exit_code == 0
+
+    def order(*args: str) -> list[str]:
+        result = logged_in("storage", "tree", *args, "storage:sorted")
+        assert result.exit_code == 0, result.output
+        return [word for word in result.stdout.split() if word in ("a-big", "b-small")]
+
+    assert order() == ["a-big", "b-small"]
+    assert order("--sort", "size") == ["b-small", "a-big"]
+    bad = logged_in("storage", "tree", "--sort", "colour", "storage:sorted")
+    assert bad.exit_code == 2
+    assert len(bad.stderr.strip().splitlines()) == 1

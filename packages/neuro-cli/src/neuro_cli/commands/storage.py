@@ -341,9 +341,18 @@ async def ls(
 @click.option("-s", "--size", "sizes", is_flag=True, help="Print the size of each file.")
 @click.option("-h", "--human-readable", is_flag=True, help="Print sizes like 1K 234M.")
 @click.option("-a", "--all", "show_all", is_flag=True, help="Show entries starting with '.'.")
+@click.option(
+    "--sort",
+    type=click.Choice(list(SORT_KEYS)),
+    default="name",
+    show_default=True,
+    help="Sort the entries of each directory by this field.",
+)
 @click.pass_obj
 @async_command
-async def tree(root: Root, path: str, sizes: bool, human_readable: bool, show_all: bool) -> None:
+async def tree(
+    root: Root, path: str, sizes: bool, human_readable: bool, show_all: bool, sort: str
+) -> None:
     """List the contents of a storage directory as a tree."""
     from neuro_cli.formatters.storage import TreeNode, format_tree
 
@@ -354,7 +363,7 @@ async def tree(root: Root, path: str, sizes: bool, human_readable: bool, show_al
             async with client.storage.list(directory) as listed:
                 statuses = sorted(
                     [s async for s in listed if show_all or not s.name.startswith(".")],
-                    key=lambda s: s.name,
+                    key=SORT_KEYS[sort],
                 )
             return tuple(
                 [TreeNode(s, await children(s.uri) if s.is_dir() else ()) for s in statuses]
