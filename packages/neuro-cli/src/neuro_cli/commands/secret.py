@@ -46,7 +46,7 @@ async def add(root: Root, key: str, value: str, cluster: str | None, org: str | 
         neuro secret add SSH_KEY @~/.ssh/id_rsa
     """
     async with root.client() as client:
-        await client.secrets.add(key, _value(value), cluster, org)
+        await client.secrets.add(key, _value(value), cluster, _org(org))
     root.info(f"Secret {key} added")
 
 
@@ -59,8 +59,13 @@ async def add(root: Root, key: str, value: str, cluster: str | None, org: str | 
 async def rm(root: Root, key: str, cluster: str | None, org: str | None) -> None:
     """Remove secret KEY."""
     async with root.client() as client:
-        await client.secrets.rm(key, cluster, org)
+        await client.secrets.rm(key, cluster, _org(org))
     root.info(f"Secret {key} removed")
+
+
+def _org(org: str | None) -> str | None:
+    # NO_ORG is the SDK's None here, which it takes for the current org (as 22.x's does).
+    return None if org == "NO_ORG" else org
 
 
 def _value(text: str) -> bytes:
