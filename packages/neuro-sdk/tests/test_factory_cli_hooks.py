@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import aiohttp
 import pytest
 
-from neuro_sdk import ConfigError, Factory
 from neuro_platform.testing.server import PlatformServer
+from neuro_sdk import ConfigError, Factory
 
 
 async def test_load_user_config_needs_no_login(config_dir: Path) -> None:
