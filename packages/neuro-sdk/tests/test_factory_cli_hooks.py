@@ -11,14 +11,18 @@ from neuro_platform.testing.server import PlatformServer
 from neuro_sdk import ConfigError, Factory
 
 
+def write_user_config(config_dir: Path, text: str) -> None:
+    config_dir.mkdir(exist_ok=True)
+    (config_dir / "user.toml").write_text(text)
+
+
 async def test_load_user_config_needs_no_login(config_dir: Path) -> None:
-    config_dir.mkdir()
-    (config_dir / "user.toml").write_text('[alias.lsl]\ncmd = "ls -l"\n')
+    write_user_config(config_dir, '[alias.lsl]\ncmd = "ls -l"\n')
     factory = Factory(config_dir)
 
     assert not factory.is_config_present
     assert (await factory.load_user_config())["alias"] == {"lsl": {"cmd": "ls -l"}}
-    (config_dir / "user.toml").write_text("[no-such-section]\nx = 1\n")
+    write_user_config(config_dir, "[no-such-section]\nx = 1\n")
     with pytest.raises(ConfigError, match="unknown section"):
         await factory.load_user_config()
 
