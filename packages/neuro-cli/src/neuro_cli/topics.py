@@ -33,7 +33,9 @@ a value. The alias exits with the program's exit code.
 
 "neuro config aliases" lists the aliases that are defined.""",
     "ps-format": """\
-Columns of "neuro ps --format" (and of the job.ps-format setting)
+Columns of "neuro ps --format"
+
+They are also what the job.ps-format setting of the user config takes.
 
 A format is a list of column ids separated by spaces or commas, e.g.
 "id name status when". Ids: id, name, status, when, image, owner, cluster, org, preset,
@@ -72,7 +74,9 @@ another user or a role one of three levels, each including the ones before:
 A permission on a folder covers everything below it. "neuro run --share USER" gives
 USER write access to the new job.""",
     "top-format": """\
-Columns of "neuro top --format" (and of the job.top-format setting)
+Columns of "neuro top --format"
+
+They are also what the job.top-format setting of the user config takes.
 
 The ids of "neuro help ps-format" and the job's latest usage: cpu (cores), memory (MB),
 gpu (duty cycle, %) and gpu_memory (MB), separated by spaces or commas.
