@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import shlex
 import sys
@@ -28,6 +29,8 @@ from neuro_cli.resource_uris import uri_formatter
 from neuro_cli.root import Root
 from neuro_cli.runner import async_command
 from neuro_cli.tty import stdin_is_terminal
+
+log = logging.getLogger(__name__)
 
 # What 22.x passes, so that the archived and live parts of a log are told apart.
 LOG_SEPARATOR = "<================ Live logs ==============>"
@@ -767,6 +770,10 @@ class _TopBoard:
                 async for sample in samples:
                     self._samples[job.id] = (job, sample)
                     self._changed.set()
+        except neuro_sdk.NeuroError as exc:
+            # The job ended before its telemetry could be asked for: it leaves the table,
+            # as one that ends while followed does (22.x ignores it the same way).
+            log.debug("No telemetry of %s: %s", job.id, exc)
         finally:
             self._samples.pop(job.id, None)
             self._changed.set()
