@@ -246,7 +246,7 @@ def job() -> None:
     "-x/-X", "--extshm/--no-extshm", default=True, show_default=True, help="Large /dev/shm."
 )
 @click.option("--cluster", help="Run the job on this cluster (default: the current one).")
-@click.option("--org", help="Run the job in this org; NO_ORG for none (default: the current).")
+@click.option("--org", help="Run the job in this org (default: the current one).")
 @click.option(
     "--share",
     "share_with",
