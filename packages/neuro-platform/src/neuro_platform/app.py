@@ -22,6 +22,7 @@ from .api.keys import (
 from .auth import handlers as oauth_handlers
 from .composition import Services, build_services
 from .config import handlers as config_handlers
+from .console.app import mount_console
 from .disks.app import mount_disks
 from .disks.keys import DISKS
 from .jobs.app import mount_jobs
@@ -37,6 +38,7 @@ from .service_accounts.app import create_service_accounts_app
 from .service_accounts.keys import SERVICE_ACCOUNTS
 from .settings import Settings
 from .storage.app import mount_storage
+from .storage.keys import STORAGE_BACKENDS
 from .users import handlers as users_handlers
 
 READ_BUFFER_SIZE = 1024 * 1024
@@ -57,7 +59,7 @@ def create_app(settings: Settings) -> web.Application:
     api.add_routes(config_handlers.routes)
     api.add_routes(openapi.routes)
     api.add_routes(users_handlers.routes)
-    mount_storage(api, settings)
+    app[STORAGE_BACKENDS] = mount_storage(api, settings)
     mount_secrets(api, settings)
     mount_disks(api, settings)
     api.add_subapp("/service_accounts", create_service_accounts_app())
@@ -67,6 +69,8 @@ def create_app(settings: Settings) -> web.Application:
     app.add_domain(f"*.{settings.jobs.http_domain}", create_proxy_app())
     app.add_subapp(f"/{legacy.PREFIX}", legacy.create_legacy_redirect_app())
     mount_registry(app)  # /v2/ on the platform's own origin: docs/protocol.md §6
+
+    mount_console(app)  # /console, and / sends browsers there
 
     oauth = web.Application()
     oauth.add_routes(oauth_handlers.routes)

@@ -1,0 +1,147 @@
+"""The console over plain HTTP: signing in, the CSRF rules, the security headers, ETags."""
+
+from __future__ import annotations
+
+import re
+
+import aiohttp
+from yarl import URL
+
+from neuro_platform.console.session import SESSION_COOKIE, csrf_token_of
+from neuro_platform.testing import PlatformServer
+
+
+def _bearer(server: PlatformServer, user: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {server.issue_token(user)}"}
+
+
+async def test_a_page_without_a_session_sends_the_browser_to_sign_in(
+    console_server: PlatformServer,
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(
+            console_server.base_url / "console" / "jobs", allow_redirects=False
+        ) as response:
+            assert response.status == 302
+            assert response.headers["Location"].startswith("/console/login?next=")
+        async with session.get(
+            console_server.base_url / "console" / "login", allow_redirects=False
+        ) as response:
+            assert response.status == 303
+            target = URL(response.headers["Location"])
+            assert target.path == "/oauth/authorize"
+            assert target.query["redirect_uri"] == str(
+                console_server.base_url / "console" / "callback"
+            )
+            cookie = response.cookies["neuro-console-login"]
+            assert cookie["httponly"] and cookie["samesite"] == "Strict"
+        async with session.get(console_server.base_url, allow_redirects=False) as response:
+            assert response.status == 302
+            assert response.headers["Location"] == "/console/jobs"
+
+
+async def test_a_bearer_token_signs_in_with_a_strict_csp(console_server: PlatformServer) -> None:
+    async with aiohttp.ClientSession(headers=_bearer(console_server, "alice")) as session:
+        async with session.get(console_server.base_url / "console" / "jobs") as response:
+            assert response.status == 200
+            text = await response.text()
+            csp = response.headers["Content-Security-Policy"]
+    assert 'id="user">alice<' in text
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "<script>" not in text  # only <script src=...>: nothing inline
+
+
+async def test_a_forged_token_is_not_signed_in(console_server: PlatformServer) -> None:
+    headers = {"Authorization": "Bearer not-a-token"}
+    async with aiohttp.ClientSession(headers=headers) as session:
+        async with session.post(
+            console_server.base_url / "console" / "secrets", data={"key": "K", "value": "v"}
+        ) as response:
+            assert response.status == 401
+
+
+async def test_a_session_cookie_needs_the_csrf_token_and_our_origin(
+    console_server: PlatformServer,
+) -> None:
+    token = console_server.issue_token("alice")
+    jar = aiohttp.CookieJar(unsafe=True)
+    jar.update_cookies({SESSION_COOKIE: token}, console_server.base_url / "console")
+    secrets_url = console_server.base_url / "console" / "secrets"
+    base = console_server.base_url
+    async with aiohttp.ClientSession(cookie_jar=jar) as session:
+        form = {"key": "FORGED", "value": "v"}
+        async with session.post(secrets_url, data=form, allow_redirects=False) as response:
+            assert response.status == 403  # no token
+        form["csrf"] = "A" * 43
+        async with session.post(secrets_url, data=form, allow_redirects=False) as response:
+            assert response.status == 403  # a wrong one
+        form["csrf"] = csrf_token_of(token)
+        evil = {"Origin": "http://evil.example"}
+        async with session.post(
+            secrets_url, data=form, headers=evil, allow_redirects=False
+        ) as response:
+            assert response.status == 403  # the right one, from another origin
+        async with session.get(secrets_url) as response:
+            assert "FORGED" not in await response.text()
+        form["key"] = "ACCEPTED"
+        own = {"Origin": str(base.origin())}
+        async with session.post(
+            secrets_url, data=form, headers=own, allow_redirects=False
+        ) as response:
+            assert response.status == 303
+        async with session.get(secrets_url) as response:
+            page = await response.text()
+    assert "ACCEPTED" in page and "FORGED" not in page
+    assert 'name="csrf" value="' + csrf_token_of(token) in page
+
+
+async def test_a_secret_value_never_comes_back(console_server: PlatformServer) -> None:
+    async with aiohttp.ClientSession(headers=_bearer(console_server, "bob")) as session:
+        url = console_server.base_url / "console" / "secrets"
+        async with session.post(url, data={"key": "DB_PASSWORD", "value": "hunter2-s3cr3t"}) as r:
+            page = await r.text()
+        assert r.status == 200 and "DB_PASSWORD" in page
+        assert "hunter2-s3cr3t" not in page
+
+
+async def test_the_live_jobs_table_answers_304_while_nothing_changed(
+    console_server: PlatformServer,
+) -> None:
+    async with aiohttp.ClientSession(headers=_bearer(console_server, "alice")) as session:
+        url = console_server.base_url / "console" / "jobs" / "rows"
+        async with session.get(url) as response:
+            etag = response.headers["ETag"]
+            assert response.status == 200
+        async with session.get(url, headers={"If-None-Match": etag}) as response:
+            assert response.status == 304
+        # Hostile: another user's tag is not this user's page.
+    async with aiohttp.ClientSession(headers=_bearer(console_server, "bob")) as session:
+        async with session.get(url, headers={"If-None-Match": etag}) as response:
+            assert response.status == 200
+
+
+async def test_the_callback_refuses_a_login_it_did_not_start(
+    console_server: PlatformServer,
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        url = (console_server.base_url / "console" / "callback").with_query(
+            code="x", state="forged"
+        )
+        async with session.get(url, allow_redirects=False) as response:
+            assert response.status == 400
+            assert SESSION_COOKIE not in response.cookies
+
+
+async def test_bad_input_is_a_4xx_page(console_server: PlatformServer) -> None:
+    async with aiohttp.ClientSession(headers=_bearer(console_server, "alice")) as session:
+        base = console_server.base_url / "console"
+        for url, status in [
+            (base / "jobs" / "job-nope", 404),
+            (base.with_path("/console/jobs").with_query(page="x"), 400),
+            (base.with_path("/console/jobs").with_query(status="bogus"), 400),
+            (base / "storage" / "bob", 403),
+            (base.with_path("/console/sharing").with_query(uri="nope"), 400),
+        ]:
+            async with session.get(url) as response:
+                assert response.status == status, url
+                assert re.search(r'role="alert"', await response.text())
