@@ -84,7 +84,8 @@ async def browse(request: web.Request) -> web.Response:
             actions = (
                 f'<form method="post" action="{url("/console/storage-rename" + str(child))}" class="inline">'
                 + csrf_field(who.csrf)
-                + f'<label class="sr">New name for {h(info.name)} <input name="name" value="{h(info.name)}" size="12"></label>'
+                + f'<label><span class="sr">New name for {h(info.name)}</span>'
+                + f'<input name="name" value="{h(info.name)}" size="12"></label>'
                 + '<button type="submit">Rename</button></form>'
                 + post_button(
                     "/console/storage-delete" + str(child),
