@@ -98,10 +98,12 @@ def shot(browser: WebDriver, folder: Path, name: str) -> None:
 
 async def api(server: PlatformServer, user: str, method: str, path: str, **kw: Any) -> Any:
     headers = {"Authorization": f"Bearer {server.issue_token(user)}"}
-    async with aiohttp.ClientSession(headers=headers) as session:
-        async with session.request(method, server.api_url.with_path(path), **kw) as response:
-            assert response.status < 300, await response.text()
-            return await response.json() if response.content_type == "application/json" else None
+    async with (
+        aiohttp.ClientSession(headers=headers) as session,
+        session.request(method, server.api_url.with_path(path), **kw) as response,
+    ):
+        assert response.status < 300, await response.text()
+        return await response.json() if response.content_type == "application/json" else None
 
 
 async def test_run_a_job_from_the_form_watch_its_log_and_chart_then_kill_it(
@@ -142,7 +144,8 @@ async def test_run_a_job_from_the_form_watch_its_log_and_chart_then_kill_it(
     assert not browser.find_elements(By.ID, "kill")
     shot(browser, screenshots, "job-killed")
     job = await api(console_server, "alice", "GET", f"/api/v1/jobs/{job_id}")
-    assert job["status"] == "cancelled" and job["tags"] == ["console", "demo"]
+    assert job["status"] == "cancelled"
+    assert job["tags"] == ["console", "demo"]
 
 
 async def test_upload_a_folder_and_download_a_file_back_byte_identical(
@@ -186,7 +189,10 @@ async def test_upload_a_folder_and_download_a_file_back_byte_identical(
     wait(browser, lambda d: d.find_elements(By.ID, "files"))
     assert not browser.find_elements(By.LINK_TEXT, "renamed.bin")
     listing = await api(
-        console_server, "alice", "GET", "/api/v1/storage/alice/dataset/sub",
+        console_server,
+        "alice",
+        "GET",
+        "/api/v1/storage/alice/dataset/sub",
         params={"op": "LISTSTATUS"},
     )
     assert [s["path"] for s in listing["FileStatuses"]["FileStatus"]] == ["notes.txt"]
@@ -218,7 +224,12 @@ async def test_another_user_sees_a_job_only_once_it_is_shared(
         "POST",
         "/api/v1/jobs",
         params={"from_preset": ""},
-        json={"image": BUSYBOX, "command": "sleep 600", "preset_name": "small", "name": "private-one"},
+        json={
+            "image": BUSYBOX,
+            "command": "sleep 600",
+            "preset_name": "small",
+            "name": "private-one",
+        },
     )
     try:
         sign_in(browser, console_server, "bob")
@@ -260,7 +271,7 @@ class _Attacker(BaseHTTPRequestHandler):
 
     target = ""
 
-    def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+    def do_GET(self) -> None:
         if self.path == "/submit.js":
             body, kind = b"document.forms[0].submit();", "text/javascript"
         else:

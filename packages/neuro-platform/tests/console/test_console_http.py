@@ -34,30 +34,36 @@ async def test_a_page_without_a_session_sends_the_browser_to_sign_in(
                 console_server.base_url / "console" / "callback"
             )
             cookie = response.cookies["neuro-console-login"]
-            assert cookie["httponly"] and cookie["samesite"] == "Strict"
+            assert cookie["httponly"]
+            assert cookie["samesite"] == "Strict"
         async with session.get(console_server.base_url, allow_redirects=False) as response:
             assert response.status == 302
             assert response.headers["Location"] == "/console/jobs"
 
 
 async def test_a_bearer_token_signs_in_with_a_strict_csp(console_server: PlatformServer) -> None:
-    async with aiohttp.ClientSession(headers=_bearer(console_server, "alice")) as session:
-        async with session.get(console_server.base_url / "console" / "jobs") as response:
-            assert response.status == 200
-            text = await response.text()
-            csp = response.headers["Content-Security-Policy"]
+    async with (
+        aiohttp.ClientSession(headers=_bearer(console_server, "alice")) as session,
+        session.get(console_server.base_url / "console" / "jobs") as response,
+    ):
+        assert response.status == 200
+        text = await response.text()
+        csp = response.headers["Content-Security-Policy"]
     assert 'id="user">alice<' in text
-    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
     assert "<script>" not in text  # only <script src=...>: nothing inline
 
 
 async def test_a_forged_token_is_not_signed_in(console_server: PlatformServer) -> None:
     headers = {"Authorization": "Bearer not-a-token"}
-    async with aiohttp.ClientSession(headers=headers) as session:
-        async with session.post(
+    async with (
+        aiohttp.ClientSession(headers=headers) as session,
+        session.post(
             console_server.base_url / "console" / "secrets", data={"key": "K", "value": "v"}
-        ) as response:
-            assert response.status == 401
+        ) as response,
+    ):
+        assert response.status == 401
 
 
 async def test_a_session_cookie_needs_the_csrf_token_and_our_origin(
@@ -91,7 +97,8 @@ async def test_a_session_cookie_needs_the_csrf_token_and_our_origin(
             assert response.status == 303
         async with session.get(secrets_url) as response:
             page = await response.text()
-    assert "ACCEPTED" in page and "FORGED" not in page
+    assert "ACCEPTED" in page
+    assert "FORGED" not in page
     assert 'name="csrf" value="' + csrf_token_of(token) in page
 
 
@@ -100,7 +107,8 @@ async def test_a_secret_value_never_comes_back(console_server: PlatformServer) -
         url = console_server.base_url / "console" / "secrets"
         async with session.post(url, data={"key": "DB_PASSWORD", "value": "hunter2-s3cr3t"}) as r:
             page = await r.text()
-        assert r.status == 200 and "DB_PASSWORD" in page
+        assert r.status == 200
+        assert "DB_PASSWORD" in page
         assert "hunter2-s3cr3t" not in page
 
 
@@ -115,9 +123,11 @@ async def test_the_live_jobs_table_answers_304_while_nothing_changed(
         async with session.get(url, headers={"If-None-Match": etag}) as response:
             assert response.status == 304
         # Hostile: another user's tag is not this user's page.
-    async with aiohttp.ClientSession(headers=_bearer(console_server, "bob")) as session:
-        async with session.get(url, headers={"If-None-Match": etag}) as response:
-            assert response.status == 200
+    async with (
+        aiohttp.ClientSession(headers=_bearer(console_server, "bob")) as session,
+        session.get(url, headers={"If-None-Match": etag}) as response,
+    ):
+        assert response.status == 200
 
 
 async def test_the_callback_refuses_a_login_it_did_not_start(

@@ -112,7 +112,8 @@ def status_part(job: Job, now: datetime, minute_s: float, csrf: str | None) -> s
     live = (
         ""
         if job.is_finished
-        else f' hx-get="/console/jobs/{url(job.id)}/status" hx-trigger="every 2s" hx-swap="outerHTML"'
+        else f' hx-get="/console/jobs/{url(job.id)}/status" '
+        'hx-trigger="every 2s" hx-swap="outerHTML"'
     )
     return (
         f'<section id="job-status"{live} data-status="{h(job.status)}">'
@@ -175,8 +176,8 @@ def job_page_body(
         f"<dl class='facts'>{dl}</dl>" + status_part(job, now, minute_s, csrf) + "<h2>Usage</h2>"
         f'<div id="chart" class="chart" data-src="/console/jobs/{url(job.id)}/top" '
         f'data-running="{str(not job.is_finished).lower()}"></div>'
-        '<p id="chart-note" class="note">CPU (cores), memory (MiB) and GPU (%) sampled every 2 s while this page is open.</p>'
-        + "<h2>Log</h2>"
+        '<p id="chart-note" class="note">CPU (cores), memory (MiB) and GPU (%), '
+        "sampled every 2 s while this page is open.</p>" + "<h2>Log</h2>"
         f'<pre id="log" class="log" tabindex="0" data-src="/console/jobs/{url(job.id)}/log"></pre>'
         + "<h2>Volumes</h2>"
         + table(("Source", "Mounted at", "Mode"), volumes, id_="volumes", empty="No volumes.")
@@ -231,11 +232,14 @@ def run_form(
         + '<form method="post" action="/console/run" class="stacked" id="run-form">'
         + csrf_field(csrf)
         + f'<label>Preset <select name="preset" id="preset">{presets}</select></label>'
-        '<label>Image <input name="image" id="image" required placeholder="neuro-base/debian:bookworm"></label>'
+        '<label>Image <input name="image" id="image" required '
+        'placeholder="neuro-base/debian:bookworm"></label>'
         '<label>Command <input name="command" id="command" placeholder="python train.py"></label>'
         '<label>Name <input name="name" id="name"></label>'
         '<label>Tags (space separated) <input name="tags" id="tags"></label>'
-        '<label>Life span, minutes <input name="life_span" id="life-span" type="number" min="1"></label>'
-        '<label>HTTP port <input name="http_port" id="http-port" type="number" min="1" max="65535"></label>'
+        '<label>Life span, minutes <input name="life_span" id="life-span" type="number" '
+        'min="1"></label>'
+        '<label>HTTP port <input name="http_port" id="http-port" type="number" min="1" '
+        'max="65535"></label>'
         '<button type="submit" id="run">Run</button></form>'
     )

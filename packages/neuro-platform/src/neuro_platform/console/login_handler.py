@@ -74,9 +74,8 @@ async def login(request: web.Request) -> web.Response:
 @routes.get("/callback")
 @describe("Where the OAuth2 login returns to the console", query=CallbackQuery)
 async def callback(request: web.Request) -> web.Response:
-    state, verifier, next_path = (request.cookies.get(LOGIN_COOKIE, "").split(" ") + ["", "", ""])[
-        :3
-    ]
+    # "<state> <verifier> <next path>", as `login` set it; absent parts are empty.
+    state, verifier, next_path = [*request.cookies.get(LOGIN_COOKIE, "").split(" "), "", ""][:3]
     given_state = request.query.get("state", "")
     if not state or not hmac.compare_digest(state.encode(), given_state.encode()):
         return _refused("The sign-in was not started here, or took too long. Please try again.")

@@ -84,7 +84,10 @@ def csrf_field(csrf: str | None) -> str:
 def table(headings: Sequence[str], rows: Iterable[str], *, id_: str, empty: str) -> str:
     head = "".join(f"<th scope='col'>{h(x)}</th>" for x in headings)
     body = "".join(rows) or f"<tr><td colspan='{len(headings)}'>{h(empty)}</td></tr>"
-    return f'<div class="scroll"><table id="{h(id_)}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    return (
+        f'<div class="scroll"><table id="{h(id_)}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
+    )
 
 
 def cells(*values: str) -> str:

@@ -31,7 +31,6 @@ from .markup import (
     redirect,
     size,
     table,
-    url,
     when,
 )
 
@@ -99,10 +98,12 @@ async def secrets_page(request: web.Request) -> web.Response:
     ]
     body = (
         table(("Name", "Owner", ""), rows, id_="secrets", empty="No secrets.")
-        + '<h2>Add a secret</h2><form method="post" action="/console/secrets" class="stacked" id="secret-form">'
+        + '<h2>Add a secret</h2><form method="post" action="/console/secrets" class="stacked" '
+        'id="secret-form">'
         + csrf_field(who.csrf)
         + '<label>Name <input name="key" id="secret-key" required></label>'
-        '<label>Value <input name="value" id="secret-value" type="password" autocomplete="off" required></label>'
+        '<label>Value <input name="value" id="secret-value" type="password" '
+        'autocomplete="off" required></label>'
         '<button type="submit" id="add-secret">Add</button></form>'
     )
     return _html("Secrets", body, request)

@@ -57,7 +57,7 @@ def credentials(request: web.Request) -> Credentials | None:
 
 def csrf_valid(request: web.Request, creds: Credentials, form_token: str | None) -> bool:
     """The token of the form field or the header matches the session's (constant time)."""
-    given = form_token or request.headers.get(CSRF_HEADER, "")
+    given = form_token or request.headers.get(CSRF_HEADER) or ""
     return hmac.compare_digest(given.encode(), creds.csrf_token.encode())
 
 

@@ -77,12 +77,14 @@ async def browse(request: web.Request) -> web.Response:
         if info.type is FileType.DIRECTORY:
             link = f'<a href="{url(_browse_url(child))}">{h(info.name)}/</a>'
         else:
-            link = f'<a href="{url("/console/storage-download" + str(child))}" download>{h(info.name)}</a>'
+            target = url("/console/storage-download" + str(child))
+            link = f'<a href="{target}" download>{h(info.name)}</a>'
         writable = visible.action.satisfies(Action.WRITE)
         actions = ""
         if writable:
             actions = (
-                f'<form method="post" action="{url("/console/storage-rename" + str(child))}" class="inline">'
+                f'<form method="post" action="{url("/console/storage-rename" + str(child))}" '
+                'class="inline">'
                 + csrf_field(who.csrf)
                 + f'<label><span class="sr">New name for {h(info.name)}</span>'
                 + f'<input name="name" value="{h(info.name)}" size="12"></label>'
@@ -119,7 +121,9 @@ async def browse(request: web.Request) -> web.Response:
         '<label>A folder <input type="file" id="upload-folder" webkitdirectory></label>'
         '<progress id="upload-progress" max="1" value="0"></progress>'
         '<p id="upload-status" role="status" aria-live="polite"></p></div>'
-        + f'<h2>New folder</h2><form method="post" action="{url("/console/storage-mkdir" + str(path))}" class="inline">'
+        + "<h2>New folder</h2>"
+        + f'<form method="post" action="{url("/console/storage-mkdir" + str(path))}" '
+        'class="inline">'
         + csrf_field(who.csrf)
         + '<label>Name <input name="name" id="folder-name" required></label>'
         '<button type="submit" id="mkdir">Create</button></form>'
