@@ -118,6 +118,7 @@ async def test_run_a_job_from_the_form_watch_its_log_and_chart_then_kill_it(
     )
     browser.find_element(By.ID, "name").send_keys("console-demo")
     browser.find_element(By.ID, "tags").send_keys("demo console")
+    browser.find_element(By.ID, "life-span").send_keys("30")
     shot(browser, screenshots, "run-form")
     browser.find_element(By.ID, "run").click()
 
@@ -136,7 +137,15 @@ async def test_run_a_job_from_the_form_watch_its_log_and_chart_then_kill_it(
     shot(browser, screenshots, "jobs-list")
 
     browser.get(str(console_server.base_url / "console" / "jobs" / job_id))
-    wait(browser, lambda d: d.find_elements(By.ID, "kill")).__getitem__(0).click()
+    minutes = wait(browser, lambda d: d.find_elements(By.ID, "bump-minutes"))[0]
+    minutes.clear()
+    minutes.send_keys("45")
+    browser.find_element(By.ID, "bump").click()
+    wait(browser, lambda d: d.find_elements(By.ID, "kill"))
+    job = await api(console_server, "alice", "GET", f"/api/v1/jobs/{job_id}")
+    assert job["max_run_time_minutes"] == 30 + 45
+
+    browser.find_element(By.ID, "kill").click()
     wait(browser, lambda d: text_of(d, "status") == "cancelled")
     # The log of a finished job is the archived one, whole.
     wait(browser, lambda d: d.find_element(By.ID, "log").get_attribute("data-done") == "true")
