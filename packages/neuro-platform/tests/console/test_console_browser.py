@@ -6,6 +6,7 @@ Every test keeps screenshots of the pages it saw under its own output folder
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -93,7 +94,13 @@ def sign_out(browser: WebDriver) -> None:
 
 
 def shot(browser: WebDriver, folder: Path, name: str) -> None:
-    browser.save_screenshot(str(folder / f"{name}.png"))
+    """The whole page, not just the window (Chromium's DevTools protocol)."""
+    size = browser.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+    image = browser.execute_cdp_cmd(
+        "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
+    )
+    (folder / f"{name}.png").write_bytes(base64.b64decode(image["data"]))
 
 
 async def api(server: PlatformServer, user: str, method: str, path: str, **kw: Any) -> Any:
