@@ -22,6 +22,7 @@ from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from yarl import URL
@@ -327,3 +328,32 @@ async def test_a_form_posted_from_another_origin_changes_nothing(
         attacker.server_close()
     secrets = await api(console_server, "alice", "GET", "/api/v1/secrets")
     assert "STOLEN" not in json.dumps(secrets)
+
+
+async def test_the_jobs_list_updates_itself_and_fits_a_narrow_screen(
+    console_server: PlatformServer, browser: WebDriver, screenshots: Path
+) -> None:
+    browser.set_window_size(390, 844)  # a phone
+    sign_in(browser, console_server, "alice")
+    job = await api(
+        console_server,
+        "alice",
+        "POST",
+        "/api/v1/jobs",
+        params={"from_preset": ""},
+        json={"image": BUSYBOX, "command": "sleep 600", "preset_name": "small", "name": "live"},
+    )
+    try:
+        # No reload: htmx brings the new job in.
+        wait(browser, lambda d: d.find_elements(By.LINK_TEXT, "live"))
+        width = browser.execute_script("return document.documentElement.clientWidth")
+        assert browser.execute_script("return document.body.scrollWidth") <= width
+        shot(browser, screenshots, "jobs-narrow")
+        # The keyboard reaches the job: its link takes the focus and Enter follows it.
+        link = browser.find_element(By.LINK_TEXT, "live")
+        browser.execute_script("arguments[0].focus()", link)
+        assert browser.switch_to.active_element == link
+        link.send_keys(Keys.ENTER)
+        wait(browser, lambda d: URL(d.current_url).name == job["id"])
+    finally:
+        await api(console_server, "alice", "DELETE", f"/api/v1/jobs/{job['id']}")

@@ -155,3 +155,15 @@ async def test_bad_input_is_a_4xx_page(console_server: PlatformServer) -> None:
             async with session.get(url) as response:
                 assert response.status == status, url
                 assert re.search(r'role="alert"', await response.text())
+
+
+async def test_a_hostile_file_name_is_shown_as_text(console_server: PlatformServer) -> None:
+    name = '<img src=x onerror="alert(1)">.txt'
+    async with aiohttp.ClientSession(headers=_bearer(console_server, "alice")) as session:
+        api = console_server.api_url / "storage" / "alice" / "xss" / name
+        async with session.put(api.with_query(op="CREATE"), data=b"x") as response:
+            assert response.status == 201
+        async with session.get(console_server.base_url / "console/storage/alice/xss") as response:
+            page = await response.text()
+    assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;.txt" in page
