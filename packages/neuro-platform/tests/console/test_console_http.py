@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import re
 
 import aiohttp
@@ -9,6 +12,8 @@ from yarl import URL
 
 from neuro_platform.console.session import SESSION_COOKIE, csrf_token_of
 from neuro_platform.testing import PlatformServer
+
+MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 
 
 def _bearer(server: PlatformServer, user: str) -> dict[str, str]:
@@ -167,3 +172,45 @@ async def test_a_hostile_file_name_is_shown_as_text(console_server: PlatformServ
             page = await response.text()
     assert "<img src=x" not in page
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;.txt" in page
+
+
+async def _push_image(server: PlatformServer, user: str, repository: str) -> None:
+    """A tiny image (a config and no layers) through the platform's `/v2/` as `user`."""
+    auth = "Basic " + base64.b64encode(f"token:{server.issue_token(user)}".encode()).decode()
+    config = json.dumps({"architecture": "amd64", "os": "linux"}).encode()
+    digest = "sha256:" + hashlib.sha256(config).hexdigest()
+    v2 = f"{server.base_url}/v2/{repository}"
+    async with aiohttp.ClientSession(headers={"Authorization": auth}) as session:
+        async with session.post(f"{v2}/blobs/uploads/") as response:
+            assert response.status == 202, await response.text()
+            location = response.headers["Location"]
+        put = URL(f"{server.base_url}{location}", encoded=True).update_query(digest=digest)
+        async with session.put(put, data=config) as response:
+            assert response.status == 201, await response.text()
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": MANIFEST_V2,
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": len(config),
+                "digest": digest,
+            },
+            "layers": [],
+        }
+        async with session.put(
+            f"{v2}/manifests/v1", data=json.dumps(manifest), headers={"Content-Type": MANIFEST_V2}
+        ) as response:
+            assert response.status == 201, await response.text()
+
+
+async def test_the_images_page_lists_only_readable_images(console_server: PlatformServer) -> None:
+    await _push_image(console_server, "alice", "alice/console-image")
+    await _push_image(console_server, "bob", "bob/hidden-image")
+    async with (
+        aiohttp.ClientSession(headers=_bearer(console_server, "alice")) as session,
+        session.get(console_server.base_url / "console" / "images") as response,
+    ):
+        assert response.status == 200
+        page = await response.text()
+    assert "image://default/alice/console-image" in page
+    assert "hidden-image" not in page

@@ -36,6 +36,7 @@ NAV = (
     ("Secrets", "/console/secrets"),
     ("Disks", "/console/disks"),
     ("Service accounts", "/console/service-accounts"),
+    ("Images", "/console/images"),
 )
 
 

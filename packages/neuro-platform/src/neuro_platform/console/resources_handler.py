@@ -1,7 +1,7 @@
 """The console's resource pages: secrets (names only; add and remove, a value never comes
-back), disks, service accounts, and sharing/revoking any resource the caller manages. Each
-goes through the service behind the matching API (`SecretsService`, `DisksService`,
-`ServiceAccountsService`, `SharingService`)."""
+back), disks, service accounts, the registry's images, and sharing/revoking any resource the
+caller manages. Each goes through the service behind the matching API (`SecretsService`,
+`DisksService`, `ServiceAccountsService`, `SharingService`, the registry's catalog)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from ..api.openapi import describe
 from ..disks.keys import DISKS
 from ..permissions import Permission
 from ..permissions.uris import parse_uri
+from ..registry.endpoint import readable_repositories
+from ..registry.errors import RegistryError
 from ..secrets.entities import SecretRef
 from ..secrets.keys import SECRETS
 from ..service_accounts.keys import SERVICE_ACCOUNTS
@@ -26,6 +28,7 @@ from .markup import (
     csrf_field,
     duration,
     h,
+    message,
     page,
     post_button,
     redirect,
@@ -174,6 +177,33 @@ async def service_accounts_page(request: web.Request) -> web.Response:
         table(headings, rows, id_="service-accounts", empty="No service accounts."),
         request,
     )
+
+
+@routes.get("/images")
+async def images_page(request: web.Request) -> web.Response:
+    """The images of the platform's registry the caller may read"""
+    who = caller(request)
+    settings = request.config_dict[SETTINGS]
+    cluster = settings.clusters[0]
+    try:
+        names = await readable_repositories(request, cluster, who.name)
+    except RegistryError as e:  # the registry is starting or down: say so, not a 500
+        return _html(
+            "Images", message(f"The image registry is unavailable: {e}", role="alert"), request
+        )
+    rows = [
+        cells(
+            f"<code>image://{h(cluster.name)}/{h(name)}</code>",
+            _sharing_link(f"image://{cluster.name}/{name}"),
+        )
+        for name in names
+    ]
+    body = (
+        table(("Image", ""), rows, id_="images", empty="No images.")
+        + "<p class='note'>Push with <code>neuro image push</code>; see the images page of the "
+        "documentation.</p>"
+    )
+    return _html("Images", body, request)
 
 
 @routes.get("/sharing")
