@@ -27,7 +27,7 @@ from .disks.app import mount_disks
 from .disks.keys import DISKS
 from .jobs.app import mount_jobs
 from .jobs.keys import JOBS
-from .monitoring.keys import MONITORING
+from .monitoring.keys import MONITORING, USAGE_HISTORY
 from .proxy import legacy
 from .proxy.app import create_proxy_app
 from .registry.app import mount_registry
@@ -97,5 +97,6 @@ def _store(app: web.Application, services: Services) -> None:
     app[DISKS] = services.disks
     app[JOBS] = services.jobs
     app[MONITORING] = services.monitoring
+    app[USAGE_HISTORY] = services.usage_history
     app[PRIVATE_REGISTRY] = services.private_registry
     app[UPSTREAM] = services.registry_upstream

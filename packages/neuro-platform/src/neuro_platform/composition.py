@@ -29,6 +29,7 @@ from .disks.refresh import refresh_forever
 from .disks.repository import DiskRepository
 from .disks.service import DisksService
 from .jobs.capacity import NodeResources
+from .jobs.entities import JobStatus
 from .jobs.held_disks import disks_held_by_jobs
 from .jobs.job_images import JobImages
 from .jobs.job_mounts import JobMounts
@@ -37,11 +38,13 @@ from .jobs.job_tokens import JobScopedAuthenticator, JobTokenIssuer
 from .jobs.log_archive import LogArchive
 from .jobs.log_archiver import LogArchivers
 from .jobs.mount_staging import MountStaging
+from .jobs.queries import JobQuery
 from .jobs.repository import JobRepository
 from .jobs.scheduler import Scheduler
 from .jobs.service import JobsService
 from .jobs.volume_access import VolumeAccess
 from .monitoring.service import MonitoringService
+from .monitoring.usage_history import UsageHistory
 from .orchestrator import DockerOrchestrator, Orchestrator
 from .permissions import PermissionService, SharingService
 from .registry.gc import collect_loop, registry_files
@@ -77,6 +80,7 @@ class Services:
     jobs: JobsService
     # The only way handlers reach the engine: logs, usage, exec, port forwarding, save.
     monitoring: MonitoringService
+    usage_history: UsageHistory
     removals: RemovalSweeper
     private_registry: PrivateRegistry
     # Talks to the private registry only (its unix socket); bodies pass through undecoded.
@@ -173,6 +177,13 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         )
         await stack.enter_async_context(running_in_background(scheduler.run(), "job-scheduler"))
 
+        async def running_job_ids() -> list[str]:
+            return [j.id for j in await job_repository.find(JobQuery(statuses=[JobStatus.RUNNING]))]
+
+        # The web console's usage charts: every running job, sampled whoever looks.
+        usage_history = UsageHistory(running_job_ids, orchestrator.stats)
+        await stack.enter_async_context(running_in_background(usage_history.run(), "job-usage"))
+
         removals = RemovalSweeper(sessions, core.users, jobs, disks, AccountChanges(changes_file))
         # Before serving: a removal made while the server was down must not leave the removed
         # account's jobs running (their tokens act as the name) for a new account of the name.
@@ -217,6 +228,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             scheduler=scheduler,
             jobs=jobs,
             monitoring=MonitoringService(jobs, orchestrator, scheduler, log_archive, job_images),
+            usage_history=usage_history,
             removals=removals,
             private_registry=private_registry,
             registry_upstream=registry_upstream,

@@ -3,7 +3,9 @@ sharing), kill, life span, and the run form. Everything goes through `JobsServic
 `MonitoringService`, the services behind `/api/v1/jobs`, so the console shows and does exactly
 what the API allows the caller.
 
-Live updates cost at most one query per open page per poll (every 2 s): the live parts answer
+The usage chart reads the samples `monitoring/usage_history.py` keeps in memory (no query, no
+engine call per page). Live updates cost at most one query per open page per poll (every 2 s):
+the live parts answer
 with an ETag made of the jobs' revision (`JobsService.revision`, which changes with every
 write of a job), the permission generation and the minute (ages are shown in minutes); the
 browser asks again with `If-None-Match` and an unchanged answer is a 304 without any query.
@@ -29,7 +31,7 @@ from ..jobs.queries import JobQuery
 from ..jobs.schema import HttpBody, JobSubmissionBody
 from ..jobs.service import JobFilter
 from ..jobs.submission import parse_submission
-from ..monitoring.keys import MONITORING
+from ..monitoring.keys import MONITORING, USAGE_HISTORY
 from ..monitoring.logs import LogOptions
 from ..permissions.actions import Action
 from ..permissions.cache import PRINCIPAL_CHANGES
@@ -47,6 +49,7 @@ from .markup import page, redirect
 
 routes = web.RouteTableDef()
 MAX_PAGE = 100_000
+MIB = 2**20
 
 
 class JobsQuery(BaseModel):
@@ -55,6 +58,10 @@ class JobsQuery(BaseModel):
     tag: str | None = None
     owner: str | None = None
     page: str | None = None
+
+
+class TopQuery(BaseModel):
+    since: str | None = None
 
 
 class LifeSpanForm(BaseModel):
@@ -211,22 +218,26 @@ async def job_log(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get("/jobs/{id}/top")
+@describe("A job's usage samples (CPU, memory, GPU) after `since`, for its chart", query=TopQuery)
 async def job_top(request: web.Request) -> web.Response:
-    """One usage sample of a job (CPU, memory, GPU), for its chart"""
-    monitoring = request.config_dict[MONITORING]
-    job = await monitoring.job(caller(request).name, request.match_info["id"], Action.READ)
-    job, stats = await monitoring.usage(job)
-    sample: dict[str, object] = {"time": time.time(), "status": str(job.status)}
-    if stats is not None:
-        sample.update(
-            cpu=stats.cpu,
-            memory_mib=stats.memory_bytes / 2**20,
-            gpu_percent=stats.gpu_duty_cycle,
-            gpu_memory_mib=None
-            if stats.gpu_memory_bytes is None
-            else stats.gpu_memory_bytes / 2**20,
-        )
-    return web.json_response(sample, headers={"Cache-Control": "no-store"})
+    job = await request.config_dict[JOBS].get(caller(request).name, request.match_info["id"])
+    try:
+        since = float(request.query.get("since", "0"))
+    except ValueError:
+        raise ValueError("since must be a number (unix seconds)") from None
+    samples = [
+        [
+            s.time,
+            s.cpu,
+            s.memory_bytes / MIB,
+            s.gpu_duty_cycle,
+            None if s.gpu_memory_bytes is None else s.gpu_memory_bytes / MIB,
+        ]
+        for s in request.config_dict[USAGE_HISTORY].samples(job.id)
+        if s.time > since
+    ]
+    body = {"status": str(job.status), "finished": job.is_finished, "samples": samples}
+    return web.json_response(body, headers={"Cache-Control": "no-store"})
 
 
 @routes.post("/jobs/{id}/kill")

@@ -174,10 +174,9 @@ def job_page_body(
     )
     return (
         f"<dl class='facts'>{dl}</dl>" + status_part(job, now, minute_s, csrf) + "<h2>Usage</h2>"
-        f'<div id="chart" class="chart" data-src="/console/jobs/{url(job.id)}/top" '
-        f'data-running="{str(not job.is_finished).lower()}"></div>'
+        f'<div id="chart" class="chart" data-src="/console/jobs/{url(job.id)}/top"></div>'
         '<p id="chart-note" class="note">CPU (cores), memory (MiB) and GPU (%), '
-        "sampled every 2 s while this page is open.</p>" + "<h2>Log</h2>"
+        "sampled every 5 s over the job's life.</p>" + "<h2>Log</h2>"
         f'<pre id="log" class="log" tabindex="0" data-src="/console/jobs/{url(job.id)}/log"></pre>'
         + "<h2>Volumes</h2>"
         + table(("Source", "Mounted at", "Mode"), volumes, id_="volumes", empty="No volumes.")

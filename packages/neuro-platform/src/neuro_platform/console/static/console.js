@@ -30,7 +30,8 @@ async function followLog(pre) {
   pre.dataset.done = "true";
 }
 
-// The usage chart: one sample every 2 s while the job runs (one request, no query).
+// The usage chart: the samples the server keeps of the job's whole life (one every 5 s),
+// then the new ones every 5 s while it runs (answered from memory: no query, no engine call).
 function drawChart(box) {
   const data = [[], [], [], []];
   const width = () => Math.max(280, Math.min(box.clientWidth || 640, 960));
@@ -51,29 +52,30 @@ function drawChart(box) {
   );
   window.addEventListener("resize", () => plot.setSize({ width: width(), height: 240 }));
   box.dataset.points = "0";
-  async function sample() {
-    const response = await fetch(box.dataset.src, { credentials: "same-origin" });
+  let since = 0;
+  async function fetchSamples() {
+    const response = await fetch(box.dataset.src + "?since=" + since, { credentials: "same-origin" });
     if (!response.ok) return false;
-    const s = await response.json();
-    if (s.cpu === undefined) return s.status === "pending";
-    data[0].push(s.time);
-    data[1].push(s.cpu);
-    data[2].push(s.memory_mib);
-    data[3].push(s.gpu_percent);
-    plot.setData(data);
+    const answer = await response.json();
+    for (const [time, cpu, memory, gpu] of answer.samples) {
+      data[0].push(time);
+      data[1].push(cpu);
+      data[2].push(memory);
+      data[3].push(gpu);
+      since = time;
+    }
+    if (answer.samples.length) plot.setData(data);
     box.dataset.points = String(data[0].length);
-    return true;
+    return !answer.finished;
   }
-  async function loop() {
+  (async () => {
     let going = true;
     while (going) {
-      going = await sample().catch(() => false);
-      if (going) await new Promise((resolve) => setTimeout(resolve, 2000));
+      going = await fetchSamples().catch(() => false);
+      if (going) await new Promise((resolve) => setTimeout(resolve, 5000));
     }
     box.dataset.done = "true";
-  }
-  if (box.dataset.running === "true") loop();
-  else box.dataset.done = "true";
+  })();
 }
 
 // Uploads: one PUT per file (folders keep their relative paths), with overall progress.
