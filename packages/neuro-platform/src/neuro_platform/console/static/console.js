@@ -45,7 +45,11 @@ function drawChart(box) {
         { label: "Memory (MiB)", stroke: "#2ca02c", scale: "mem" },
         { label: "GPU (%)", stroke: "#d62728", scale: "gpu" },
       ],
-      axes: [{}, { scale: "cpu" }, { scale: "mem", side: 1 }],
+      axes: [
+        {},
+        { scale: "cpu", values: (u, ticks) => ticks.map((v) => +v.toPrecision(3)) },
+        { scale: "mem", side: 1, values: (u, ticks) => ticks.map((v) => +v.toPrecision(4)) },
+      ],
     },
     data,
     box
