@@ -214,3 +214,16 @@ async def test_the_images_page_lists_only_readable_images(console_server: Platfo
         page = await response.text()
     assert "image://default/alice/console-image" in page
     assert "hidden-image" not in page
+
+
+async def test_signing_in_returns_only_to_a_console_page(console_server: PlatformServer) -> None:
+    async with aiohttp.ClientSession() as session:
+        for hostile in ("https://evil.example/", "//evil.example/console/", "/console//evil"):
+            url = (console_server.base_url / "console" / "login").with_query(next=hostile)
+            async with session.get(url, allow_redirects=False) as response:
+                assert response.status == 303
+                kept = response.cookies["neuro-console-login"].value.split(" ")[2]
+            assert kept == "/console/jobs", hostile
+        url = (console_server.base_url / "console" / "login").with_query(next="/console/secrets")
+        async with session.get(url, allow_redirects=False) as response:
+            assert response.cookies["neuro-console-login"].value.split(" ")[2] == "/console/secrets"
