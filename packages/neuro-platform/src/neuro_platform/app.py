@@ -20,6 +20,8 @@ from .api.keys import (
     USERS,
 )
 from .auth import handlers as oauth_handlers
+from .buckets.app import mount_buckets
+from .buckets.keys import BUCKETS
 from .composition import Services, build_services
 from .config import handlers as config_handlers
 from .console.app import mount_console
@@ -62,6 +64,7 @@ def create_app(settings: Settings) -> web.Application:
     app[STORAGE_BACKENDS] = mount_storage(api, settings)
     mount_secrets(api, settings)
     mount_disks(api, settings)
+    mount_buckets(api, settings)
     api.add_subapp("/service_accounts", create_service_accounts_app())
     mount_jobs(api, settings)
     app.add_subapp("/api/v1", api)
@@ -95,6 +98,7 @@ def _store(app: web.Application, services: Services) -> None:
     app[SERVICE_ACCOUNTS] = services.service_accounts
     app[SECRETS] = services.secrets
     app[DISKS] = services.disks
+    app[BUCKETS] = services.buckets
     app[JOBS] = services.jobs
     app[MONITORING] = services.monitoring
     app[USAGE_HISTORY] = services.usage_history

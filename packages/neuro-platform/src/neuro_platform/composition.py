@@ -23,6 +23,8 @@ import aiohttp
 from .auth.account_changes import AccountChanges, account_changes_path
 from .auth.login_throttle import LoginThrottle
 from .background import running_in_background
+from .buckets.service import BucketsService
+from .buckets.setup import open_buckets
 from .core import Core, open_core
 from .disks.images import DiskImages
 from .disks.refresh import refresh_forever
@@ -71,6 +73,7 @@ class Services:
     sharing: SharingService
     service_accounts: ServiceAccountsService
     secrets: SecretsService
+    buckets: BucketsService
     disks: DisksService
     orchestrator: Orchestrator
     log_archive: LogArchive
@@ -117,6 +120,11 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         secrets = SecretsService(
             SecretRepository(sessions), SecretCipher(settings.data_dir / "secrets-key"), permissions
         )
+        buckets = await stack.enter_async_context(
+            open_buckets(
+                settings, sessions, permissions, SecretCipher(settings.data_dir / "secrets-key")
+            )
+        )
 
         disks = DisksService(
             DiskRepository(sessions),
@@ -162,6 +170,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
                 settings.data_dir / "job-secrets",
                 MountStaging(settings.data_dir / "job-mounts"),
                 storage_root_of=lambda cluster: storage_root(settings, cluster),
+                buckets=buckets,
             ),
             images=job_images,
         )
@@ -172,7 +181,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             settings,
             scheduler.node,
             scheduler.wake,
-            VolumeAccess(job_repository, secrets, disks),
+            VolumeAccess(job_repository, secrets, disks, buckets),
             job_images,
         )
         await stack.enter_async_context(running_in_background(scheduler.run(), "job-scheduler"))
@@ -184,7 +193,9 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         usage_history = UsageHistory(running_job_ids, orchestrator.stats)
         await stack.enter_async_context(running_in_background(usage_history.run(), "job-usage"))
 
-        removals = RemovalSweeper(sessions, core.users, jobs, disks, AccountChanges(changes_file))
+        removals = RemovalSweeper(
+            sessions, core.users, jobs, disks, AccountChanges(changes_file), buckets
+        )
         # Before serving: a removal made while the server was down must not leave the removed
         # account's jobs running (their tokens act as the name) for a new account of the name.
         await removals.sweep()
@@ -220,6 +231,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             sharing=SharingService(permissions, core.permission_repository),
             service_accounts=service_accounts,
             secrets=secrets,
+            buckets=buckets,
             disks=disks,
             orchestrator=orchestrator,
             log_archive=log_archive,
