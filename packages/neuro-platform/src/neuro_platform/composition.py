@@ -26,12 +26,15 @@ from .admin_api.service import AdminService
 from .auth.account_changes import AccountChanges, account_changes_path
 from .auth.login_throttle import LoginThrottle
 from .background import running_in_background
+from .buckets.service import BucketsService
+from .buckets.setup import open_buckets
 from .core import Core, open_core
 from .disks.images import DiskImages
 from .disks.refresh import refresh_forever
 from .disks.repository import DiskRepository
 from .disks.service import DisksService
 from .jobs.capacity import NodeResources
+from .jobs.entities import JobStatus
 from .jobs.held_disks import disks_held_by_jobs
 from .jobs.job_images import JobImages
 from .jobs.job_mounts import JobMounts
@@ -41,11 +44,13 @@ from .jobs.log_archive import LogArchive
 from .jobs.log_archiver import LogArchivers
 from .jobs.mount_staging import MountStaging
 from .jobs.quota import JobQuotas
+from .jobs.queries import JobQuery
 from .jobs.repository import JobRepository
 from .jobs.scheduler import Scheduler
 from .jobs.service import JobsService
 from .jobs.volume_access import VolumeAccess
 from .monitoring.service import MonitoringService
+from .monitoring.usage_history import UsageHistory
 from .orchestrator import DockerOrchestrator, Orchestrator
 from .permissions import PermissionService, SharingService
 from .registry.gc import collect_loop, registry_files
@@ -73,6 +78,7 @@ class Services:
     service_accounts: ServiceAccountsService
     admin: AdminService
     secrets: SecretsService
+    buckets: BucketsService
     disks: DisksService
     orchestrator: Orchestrator
     log_archive: LogArchive
@@ -82,6 +88,7 @@ class Services:
     jobs: JobsService
     # The only way handlers reach the engine: logs, usage, exec, port forwarding, save.
     monitoring: MonitoringService
+    usage_history: UsageHistory
     removals: RemovalSweeper
     private_registry: PrivateRegistry
     # Talks to the private registry only (its unix socket); bodies pass through undecoded.
@@ -117,6 +124,11 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         )
         secrets = SecretsService(
             SecretRepository(sessions), SecretCipher(settings.data_dir / "secrets-key"), permissions
+        )
+        buckets = await stack.enter_async_context(
+            open_buckets(
+                settings, sessions, permissions, SecretCipher(settings.data_dir / "secrets-key")
+            )
         )
 
         disks = DisksService(
@@ -167,6 +179,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
                 settings.data_dir / "job-secrets",
                 MountStaging(settings.data_dir / "job-mounts"),
                 storage_root_of=lambda cluster: storage_root(settings, cluster),
+                buckets=buckets,
             ),
             images=job_images,
         )
@@ -177,13 +190,22 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             settings,
             scheduler.node,
             scheduler.wake,
-            VolumeAccess(job_repository, secrets, disks),
+            VolumeAccess(job_repository, secrets, disks, buckets),
             job_images,
             quotas,
         )
         await stack.enter_async_context(running_in_background(scheduler.run(), "job-scheduler"))
 
-        removals = RemovalSweeper(sessions, core.users, jobs, disks, AccountChanges(changes_file))
+        async def running_job_ids() -> list[str]:
+            return [j.id for j in await job_repository.find(JobQuery(statuses=[JobStatus.RUNNING]))]
+
+        # The web console's usage charts: every running job, sampled whoever looks.
+        usage_history = UsageHistory(running_job_ids, orchestrator.stats)
+        await stack.enter_async_context(running_in_background(usage_history.run(), "job-usage"))
+
+        removals = RemovalSweeper(
+            sessions, core.users, jobs, disks, AccountChanges(changes_file), buckets
+        )
         # Before serving: a removal made while the server was down must not leave the removed
         # account's jobs running (their tokens act as the name) for a new account of the name.
         await removals.sweep()
@@ -220,6 +242,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             service_accounts=service_accounts,
             admin=admin,
             secrets=secrets,
+            buckets=buckets,
             disks=disks,
             orchestrator=orchestrator,
             log_archive=log_archive,
@@ -228,6 +251,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             scheduler=scheduler,
             jobs=jobs,
             monitoring=MonitoringService(jobs, orchestrator, scheduler, log_archive, job_images),
+            usage_history=usage_history,
             removals=removals,
             private_registry=private_registry,
             registry_upstream=registry_upstream,

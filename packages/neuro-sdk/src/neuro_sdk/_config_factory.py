@@ -7,8 +7,9 @@ import base64
 import binascii
 import json
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from yarl import URL
@@ -46,10 +47,14 @@ _Negotiator = Callable[[_Core, _AuthConfig], Awaitable[_AuthToken]]
 class Factory:
     """Makes clients from the stored config, and creates or removes that config."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(
+        self, path: Path | None = None, trace_configs: list[aiohttp.TraceConfig] | None = None
+    ) -> None:
         if path is None:
             path = Path(os.environ.get(CONFIG_ENV_NAME, DEFAULT_CONFIG_PATH))
         self._path = path.expanduser()
+        # aiohttp hooks for every request the clients make (the CLI's --trace).
+        self._trace_configs = list(trace_configs or [])
 
     @property
     def path(self) -> Path:
@@ -59,13 +64,18 @@ class Factory:
     def is_config_present(self) -> bool:
         return db_path(self._path).exists()
 
+    async def load_user_config(self) -> Mapping[str, Any]:
+        """The merged user config (user.toml and the project's .neuro.toml), logged in or
+        not: what the CLI's aliases need before any login (22.6's ``Factory`` method)."""
+        return load_user_config(self._path, load_plugins().config)
+
     async def get(self, *, timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT) -> Client:
         """A client for the stored config; the token is refreshed when stale."""
         if not self.is_config_present and PASS_CONFIG_ENV_NAME in os.environ:
             await self.login_with_passed_config(timeout=timeout)
         data = load_config_data(self._path)
         user_config = load_user_config(self._path, load_plugins().config)
-        session = new_session(timeout)
+        session = new_session(timeout, self._trace_configs)
         try:
             core = _Core(session)
             config = Config(core, self._path, data, user_config)

@@ -72,9 +72,12 @@ def error_from_response(status: int, body: str) -> Exception:
     return error_class(message)
 
 
-def new_session(timeout: aiohttp.ClientTimeout) -> aiohttp.ClientSession:
+def new_session(
+    timeout: aiohttp.ClientTimeout, trace_configs: list[aiohttp.TraceConfig] | None = None
+) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(
         timeout=timeout,
+        trace_configs=trace_configs,
         headers={"User-Agent": USER_AGENT},
         read_bufsize=READ_BUFFER_SIZE,
     )

@@ -1,4 +1,4 @@
-"""Admin API tables (migration `0007_admin`). Decimal amounts are stored as strings, exact on
+"""Admin API tables (migration `0008_admin`). Decimal amounts are stored as strings, exact on
 every backend."""
 
 from __future__ import annotations

@@ -124,6 +124,11 @@ class JobsService:
                 break
         return found
 
+    @property
+    def revision(self) -> int:
+        """Changes whenever any job changes (the web console's ETags)."""
+        return self._repository.revision
+
     async def get(self, user: str, id_or_name: str, action: Action = Action.READ) -> Job:
         """The job by id, or the caller's newest job of that name; `action` is required."""
         job = await self._find(user, id_or_name)

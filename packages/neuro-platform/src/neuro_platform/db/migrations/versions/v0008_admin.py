@@ -1,14 +1,14 @@
 """The admin API's tables: cluster users, org users, org clusters (roles, quotas, credits).
 
-Revision ID: 0007_admin
-Revises: 0006_job_spec
+Revision ID: 0008_admin
+Revises: 0007_buckets
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_admin"
-down_revision = "0006_job_spec"
+revision = "0008_admin"
+down_revision = "0007_buckets"
 branch_labels = None
 depends_on = None
 
