@@ -12,6 +12,24 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._admin import _Admin as _Admin
+    from ._admin import _Balance as _Balance
+    from ._admin import _CloudProvider as _CloudProvider
+    from ._admin import _Cluster as _Cluster
+    from ._admin import _ClusterUser as _ClusterUser
+    from ._admin import _ClusterUserRoleType as _ClusterUserRoleType
+    from ._admin import _ClusterUserWithInfo as _ClusterUserWithInfo
+    from ._admin import _ConfigCluster as _ConfigCluster
+    from ._admin import _NodePool as _NodePool
+    from ._admin import _Org as _Org
+    from ._admin import _OrgCluster as _OrgCluster
+    from ._admin import _OrgUser as _OrgUser
+    from ._admin import _OrgUserRoleType as _OrgUserRoleType
+    from ._admin import _OrgUserWithInfo as _OrgUserWithInfo
+    from ._admin import _Quota as _Quota
+    from ._admin import _Storage as _Storage
+    from ._admin import _StorageInstance as _StorageInstance
+    from ._admin import _UserInfo as _UserInfo
     from ._buckets import BlobCommonPrefix as BlobCommonPrefix
     from ._buckets import BlobObject as BlobObject
     from ._buckets import Bucket as Bucket
@@ -109,6 +127,7 @@ if TYPE_CHECKING:
     from ._user_config import find_project_root as find_project_root
     from ._users import Action as Action
     from ._users import Permission as Permission
+    from ._users import Quota as Quota
     from ._users import Share as Share
     from ._users import Users as Users
     from ._version import __version__ as __version__
@@ -205,6 +224,25 @@ _LAZY_NAMES: dict[str, str] = {
     "find_project_root": "_user_config",
     "Action": "_users",
     "Permission": "_users",
+    "Quota": "_users",
+    "_Admin": "_admin",
+    "_Balance": "_admin",
+    "_CloudProvider": "_admin",
+    "_Cluster": "_admin",
+    "_ClusterUser": "_admin",
+    "_ClusterUserRoleType": "_admin",
+    "_ClusterUserWithInfo": "_admin",
+    "_ConfigCluster": "_admin",
+    "_NodePool": "_admin",
+    "_Org": "_admin",
+    "_OrgCluster": "_admin",
+    "_OrgUser": "_admin",
+    "_OrgUserRoleType": "_admin",
+    "_OrgUserWithInfo": "_admin",
+    "_Quota": "_admin",
+    "_Storage": "_admin",
+    "_StorageInstance": "_admin",
+    "_UserInfo": "_admin",
     "Share": "_users",
     "Users": "_users",
     "AsyncFilterFunc": "_file_filter",
@@ -284,6 +322,7 @@ __all__ = [
     "PersistentBucketCredentials",
     "PluginManager",
     "Preset",
+    "Quota",
     "RemoteImage",
     "ResourceNotFound",
     "Resources",
@@ -310,6 +349,24 @@ __all__ = [
     "VersionChecker",
     "Volume",
     "VolumeParseResult",
+    "_Admin",
+    "_Balance",
+    "_CloudProvider",
+    "_Cluster",
+    "_ClusterUser",
+    "_ClusterUserRoleType",
+    "_ClusterUserWithInfo",
+    "_ConfigCluster",
+    "_NodePool",
+    "_Org",
+    "_OrgCluster",
+    "_OrgUser",
+    "_OrgUserRoleType",
+    "_OrgUserWithInfo",
+    "_Quota",
+    "_Storage",
+    "_StorageInstance",
+    "_UserInfo",
     "__version__",
     "find_project_root",
     "gen_trace_id",

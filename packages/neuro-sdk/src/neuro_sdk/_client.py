@@ -11,6 +11,7 @@ from ._config import Config
 from ._core import _Core
 
 if TYPE_CHECKING:
+    from ._admin import _Admin
     from ._buckets import Buckets
     from ._disks import Disks
     from ._images import Images
@@ -34,6 +35,7 @@ class Client:
         self._jobs: Jobs | None = None
         self._storage: Storage | None = None
         self._users: Users | None = None
+        self._admin_client: _Admin | None = None
         self._images: Images | None = None
         self._secrets: Secrets | None = None
         self._disks: Disks | None = None
@@ -101,11 +103,20 @@ class Client:
         return self._storage
 
     @property
+    def _admin(self) -> "_Admin":
+        """The admin API (``neuro admin``), experimental as in the original."""
+        if self._admin_client is None:
+            from ._admin import _Admin
+
+            self._admin_client = _Admin(self._core, self._config)
+        return self._admin_client
+
+    @property
     def users(self) -> "Users":
         if self._users is None:
             from ._users import Users
 
-            self._users = Users(self._core, self._config)
+            self._users = Users(self._core, self._config, self._admin)
         return self._users
 
     @property

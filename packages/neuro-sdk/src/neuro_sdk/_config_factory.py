@@ -69,6 +69,11 @@ class Factory:
     def is_config_present(self) -> bool:
         return db_path(self._path).exists()
 
+    async def load_user_config(self) -> Mapping[str, Any]:
+        """The merged user config (user.toml and the project's .neuro.toml), logged in or
+        not: what the CLI's aliases need before any login (22.6's ``Factory`` method)."""
+        return load_user_config(self._path, load_plugins().config)
+
     async def get(self, *, timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT) -> Client:
         """A client for the stored config; the token is refreshed when stale."""
         if not self.is_config_present and PASS_CONFIG_ENV_NAME in os.environ:
