@@ -91,11 +91,6 @@ class Factory:
             await session.close()
             raise
 
-    async def load_user_config(self) -> Mapping[str, Any]:
-        """The user config (global file, then the project's) validated against the
-        parameters that the installed plugins define."""
-        return load_user_config(self._path, load_plugins().config)
-
     async def login(
         self,
         show_browser_cb: Callable[[URL], Awaitable[None]],
