@@ -35,6 +35,7 @@ from ._buckets_s3 import S3Bucket, S3Sessions, chunks_of
 from ._buckets_transfer import download_file, download_tree, upload_file, upload_tree
 from ._config import Config
 from ._core import _Core
+from ._org import ORG_NAME_SENTINEL, OrgName, resolve_org
 from ._storage_entities import (
     AbstractDeleteProgress,
     AbstractFileProgress,
@@ -85,10 +86,15 @@ class Buckets:
             yield self._bucket(item, cluster_name)
 
     async def create(
-        self, name: str | None, cluster_name: str | None = None, org_name: str | None = None
+        self,
+        name: str | None = None,
+        cluster_name: str | None = None,
+        org_name: OrgName = ORG_NAME_SENTINEL,
     ) -> Bucket:
+        """A new bucket (anonymous without ``name``), in the current org unless ``org_name``
+        says otherwise (None: no org)."""
         cluster = cluster_name or self._config.cluster_name
-        body = {"name": name, "org_name": org_name or self._config.org_name}
+        body = {"name": name, "org_name": resolve_org(org_name, self._config)}
         return await self._bucket_request("POST", self._buckets_url(cluster), cluster, json=body)
 
     async def import_external(
@@ -98,7 +104,7 @@ class Buckets:
         credentials: Mapping[str, str],
         name: str | None = None,
         cluster_name: str | None = None,
-        org_name: str | None = None,
+        org_name: OrgName = ORG_NAME_SENTINEL,
     ) -> Bucket:
         cluster = cluster_name or self._config.cluster_name
         body = {
@@ -106,7 +112,7 @@ class Buckets:
             "provider": Bucket.Provider(provider).value,
             "provider_bucket_name": provider_bucket_name,
             "credentials": dict(credentials),
-            "org_name": org_name or self._config.org_name,
+            "org_name": resolve_org(org_name, self._config),
         }
         url = self._buckets_url(cluster) / "import" / "external"
         return await self._bucket_request("POST", url, cluster, json=body)
@@ -242,7 +248,7 @@ class Buckets:
 
     @asynccontextmanager
     async def list_blobs(
-        self, uri: URL, recursive: bool = False, limit: int = 10000
+        self, uri: URL, recursive: bool = False, limit: int | None = None
     ) -> AsyncIterator[AsyncIterator[BucketEntry]]:
         s3, key = await self._locate(uri)
         entries = s3.listing(key, recursive=recursive, limit=limit)
@@ -420,9 +426,9 @@ class Buckets:
     async def persistent_credentials_create(
         self,
         bucket_ids: Iterable[str],
-        name: str | None,
-        read_only: bool | None = False,
+        name: str | None = None,
         cluster_name: str | None = None,
+        read_only: bool | None = False,
     ) -> PersistentBucketCredentials:
         cluster = cluster_name or self._config.cluster_name
         body = {"name": name, "bucket_ids": list(bucket_ids), "read_only": bool(read_only)}
