@@ -165,6 +165,28 @@ class SlurmSettings:
 
 
 @dataclass(frozen=True)
+class BucketsSettings:
+    """Object storage (docs/buckets-server.md): an embedded SeaweedFS by default, or any S3
+    endpoint given with its admin credentials."""
+
+    enabled: bool = True
+    # An external S3 endpoint; None means the embedded SeaweedFS (started on first use).
+    endpoint_url: URL | None = None
+    region: str = "us-east-1"
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    # The S3 URL clients are told; None means the endpoint (or the embedded one's address).
+    public_endpoint_url: URL | None = None
+    # The embedded S3 gateway's address: "auto" is the jobs' API host (the engine bridge's
+    # gateway, which the host reaches too), else loopback; its port, 0 for a free one.
+    s3_host: str = "auto"
+    s3_port: int = 0
+    binary: str = "weed"
+    # Lifetime of `make_tmp_credentials` answers; a revoked share ends with them.
+    tmp_credentials_ttl_s: int = 3600
+
+
+@dataclass(frozen=True)
 class ClusterSettings:
     name: str
     orgs: tuple[str | None, ...]
@@ -194,6 +216,7 @@ class Settings:
     disks: DisksSettings = DisksSettings()
     registry: RegistrySettings = RegistrySettings()
     slurm: SlurmSettings | None = None
+    buckets: BucketsSettings = BucketsSettings()
 
     @property
     def registry_url(self) -> URL:
@@ -312,6 +335,7 @@ def _build(raw: dict[str, Any], env: Mapping[str, str]) -> Settings:
         "node",
         "disks",
         "slurm",
+        "buckets",
     }
     if unknown:
         raise SettingsError(f"unknown config section(s): {', '.join(sorted(unknown))}")
@@ -368,6 +392,7 @@ def _build(raw: dict[str, Any], env: Mapping[str, str]) -> Settings:
         disks=_disks(_Table(_section(raw, "disks"), "[disks]")),
         registry=registry,
         slurm=_slurm(raw.get("slurm")),
+        buckets=_buckets(_Table(_section(raw, "buckets"), "[buckets]")),
     )
 
 
@@ -410,6 +435,37 @@ def _registry(table: _Table) -> RegistrySettings:
     )
     table.reject_unknown()
     return registry
+
+
+def _buckets(table: _Table) -> BucketsSettings:
+    endpoint = table.optional_text("endpoint_url")
+    public = table.optional_text("public_endpoint_url")
+    s3_host = table.text("s3_host", BucketsSettings.s3_host)
+    if s3_host != "auto":
+        try:
+            ipaddress.ip_address(s3_host)
+        except ValueError:
+            raise SettingsError('[buckets] s3_host must be "auto" or an IP address') from None
+    buckets = BucketsSettings(
+        enabled=table.boolean("enabled", True),
+        endpoint_url=_http_url(endpoint, "[buckets] endpoint_url") if endpoint else None,
+        region=table.text("region", BucketsSettings.region),
+        access_key_id=table.optional_text("access_key_id"),
+        secret_access_key=table.optional_text("secret_access_key"),
+        public_endpoint_url=_http_url(public, "[buckets] public_endpoint_url") if public else None,
+        s3_host=s3_host,
+        s3_port=table.integer("s3_port", 0, minimum=0, maximum=65535),
+        binary=table.text("binary", BucketsSettings.binary),
+        tmp_credentials_ttl_s=table.integer(
+            "tmp_credentials_ttl_s", BucketsSettings.tmp_credentials_ttl_s, minimum=1
+        ),
+    )
+    if buckets.endpoint_url is not None and not (
+        buckets.access_key_id and buckets.secret_access_key
+    ):
+        raise SettingsError("[buckets] endpoint_url needs access_key_id and secret_access_key")
+    table.reject_unknown()
+    return buckets
 
 
 def _rate_limit(text: str, where: str) -> str:
