@@ -48,10 +48,9 @@ def describe(ctx: click.Context, command: click.Command) -> dict[str, Any]:
 
 
 def main() -> None:
-    from neuro_cli.topics import topics
-
     from neuro_cli import __version__
     from neuro_cli.main import cli
+    from neuro_cli.topics import topics
 
     ctx = click.Context(cli, info_name="neuro")
     tree = {
