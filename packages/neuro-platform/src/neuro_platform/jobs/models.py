@@ -1,4 +1,4 @@
-"""The jobs table (migrations `0003_jobs`, `0006_job_spec`, `0007_job_indexes`): all of the
+"""The jobs table (migrations `0003_jobs`, `0006_job_spec`, `0009_job_indexes`): all of the
 scheduler's state lives here."""
 
 from __future__ import annotations

@@ -74,6 +74,12 @@ class JobRepository:
         async with self._write_turn:
             yield
 
+    @property
+    def revision(self) -> int:
+        """Grows with every job this process writes (and caches): equal revisions mean no
+        job has changed in between, so a page may answer "not modified" without a query."""
+        return self._commits
+
     def next_change(self, job_id: str) -> asyncio.Event:
         """An event set by the job's next change in this process (take it before reading the
         job, so that a change between the read and the wait is not missed). Writers in other

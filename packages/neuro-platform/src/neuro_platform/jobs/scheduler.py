@@ -11,7 +11,8 @@ reports, reading nothing from the database. A pass:
 2. checks running jobs: an exited container ends the job or restarts it (restart policy);
    a job past its life span is cancelled (LifeSpanEnded); a vanished container fails the job;
 3. places waiting jobs (pending, suspended) in priority order, then submission order, while
-   the node has room: a job over its owner's quota waits (QuotaExhausted), a job waiting
+   the node has room: a job over its owner's or org's quota waits (QuotaExhausted, the rule
+   is `quota.py`'s), a job waiting
    longer than its `schedule_timeout` fails, and a non-preemptible job that does not fit
    suspends preemptible ones to make room (they resume when room comes back). Placed jobs
    start in the background: a pass does not wait for the engine, so a job submitted while
@@ -28,7 +29,6 @@ import asyncio
 import contextlib
 import logging
 import shlex
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -52,6 +52,7 @@ from .job_networks import JobNetworks
 from .job_tokens import JobTokenIssuer
 from .log_archiver import LogArchivers
 from .queries import JobQuery
+from .quota import JobQuotas
 from .repository import JobRepository
 from .scheduling_queue import SchedulingQueue
 from .submission import PASSED_CONFIG_ENV
@@ -75,7 +76,7 @@ class Scheduler:
         archivers: LogArchivers,
         tokens: JobTokenIssuer,
         node: NodeResources,
-        quota: int | None,
+        quotas: JobQuotas,
         poll_interval_s: float,
         life_span_minute_s: float,
         networks: JobNetworks,
@@ -90,7 +91,7 @@ class Scheduler:
         self._archivers = archivers
         self._tokens = tokens
         self._node = node
-        self._quota = quota
+        self._quotas = quotas
         self._poll_interval_s = poll_interval_s
         self._life_span_minute = timedelta(seconds=life_span_minute_s)
         self._networks = networks
@@ -282,7 +283,8 @@ class Scheduler:
     async def _place(self, waiting: Iterable[Job], running: list[Job], now: datetime) -> None:
         starting = [job for job, _ in self._starting.values()]
         free = self._node.minus(j.spec.container.resources for j in (*running, *starting))
-        per_owner = Counter(j.owner for j in (*running, *starting))
+        # Its own walk of the queue: `waiting` is a one-pass iterator the loop below needs.
+        ledger = await self._quotas.ledger(self._queue.waiting(), (*running, *starting))
         blocked = False  # a job that waits for room keeps the later (lower) ones waiting
         notes: dict[str, list[str]] = {}  # why jobs wait, by reason: one write per reason
         for seen, job in enumerate(waiting, 1):
@@ -309,7 +311,7 @@ class Scheduler:
                     "The job needs more resources than the node has",
                 )
                 continue
-            if self._quota is not None and per_owner[job.owner] >= self._quota:
+            if not ledger.admits(job):
                 _note_waiting(notes, job, JobReason.QUOTA_EXHAUSTED)
                 continue
             resources = job.spec.container.resources
@@ -322,11 +324,11 @@ class Scheduler:
                     await asyncio.gather(*(self._suspend(v) for v in victims))
                     for victim in victims:
                         running.remove(victim)
-                        per_owner[victim.owner] -= 1
+                        ledger.release(victim)
                     free = free.plus(v.spec.container.resources for v in victims)
             if free.fits(resources):
                 free = free.minus([resources])
-                per_owner[job.owner] += 1
+                ledger.take(job)
                 self._start_soon(job)
             elif not job.spec.scheduler_enabled:
                 blocked = True
@@ -419,6 +421,7 @@ class Scheduler:
             bind_mounts=(BindMount(self._networks.hosts_path(job), ETC_HOSTS, read_only=True),),
             hostname=job.id,
             network=self._networks.network(job),
+            preemptible=job.spec.scheduler_enabled,
         )
 
     async def _with_mounts(self, spec: ContainerSpec, job: Job) -> ContainerSpec:

@@ -24,6 +24,7 @@ from .entities import MIB, Job, JobStatus, StatusItem
 from .job_images import JobImages
 from .privileged import require_privileged
 from .queries import JobNotFoundError, JobQuery
+from .quota import JobQuotas
 from .repository import PAGE, JobRepository
 from .submission import Submission, SubmissionError
 from .volume_access import VolumeAccess
@@ -31,10 +32,6 @@ from .volume_access import VolumeAccess
 
 class JobLookupError(NotFoundError):
     """No such job, or none the caller may see: 404 either way, so ids do not leak."""
-
-
-class QuotaExceededError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -54,7 +51,9 @@ class JobsService:
         wake_scheduler: Callable[[], None],
         volume_access: VolumeAccess,
         images: JobImages,
+        quotas: JobQuotas,
     ) -> None:
+        self._quotas = quotas
         self._volume_access = volume_access
         self._images = images
         self._node = node
@@ -90,15 +89,9 @@ class JobsService:
                 raise SubmissionError("volumes must be in the job's cluster")
         if spec.name is not None and await self._repository.active_with_name(user, spec.name):
             raise SubmissionError(f"You already have a running job named {spec.name!r}")
-        quota = self._settings.jobs.max_running_jobs_per_user
-        if (
-            quota is not None
-            and not spec.wait_for_jobs_quota
-            and await self._repository.count_active(user) >= quota
-        ):
-            raise QuotaExceededError(
-                f"Running jobs quota exceeded: {user} may run {quota} job(s) at once"
-            )
+        await self._quotas.check_submission(
+            submission.cluster_name, submission.org_name, user, spec.wait_for_jobs_quota
+        )
         now = datetime.now(UTC)
         job = Job(
             id=f"job-{uuid.uuid4()}",
@@ -138,6 +131,11 @@ class JobsService:
                     return
 
         return matching()
+
+    @property
+    def revision(self) -> int:
+        """Changes whenever any job changes (the web console's ETags)."""
+        return self._repository.revision
 
     async def get(self, user: str, id_or_name: str, action: Action = Action.READ) -> Job:
         """The job by id, or the caller's newest job of that name; `action` is required."""

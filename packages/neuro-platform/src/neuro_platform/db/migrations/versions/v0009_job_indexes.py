@@ -6,14 +6,14 @@ range scan, whatever the size of the history. They replace the single-column ind
 owner, status and created_at, which are their prefixes. (owner, status) counts an owner's
 active jobs for the running-jobs quota.
 
-Revision ID: 0007_job_indexes
-Revises: 0006_job_spec
+Revision ID: 0009_job_indexes
+Revises: 0008_admin
 """
 
 from alembic import op
 
-revision = "0007_job_indexes"
-down_revision = "0006_job_spec"
+revision = "0009_job_indexes"
+down_revision = "0008_admin"
 branch_labels = None
 depends_on = None
 
