@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from ..api.errors import status_and_body
 from ..api.keys import SETTINGS, SHARING
 from ..api.openapi import describe
-from ..jobs.entities import JobStatus
+from ..jobs.entities import Job, JobStatus
 from ..jobs.host_names import http_url
 from ..jobs.keys import JOBS
 from ..jobs.queries import JobQuery
@@ -137,12 +137,15 @@ async def _jobs_table(request: web.Request) -> str:
         ),
         tags=frozenset([query["tag"]]) if "tag" in query else frozenset(),
     )
-    jobs = await request.config_dict[JOBS].list(caller(request).name, job_filter)
     start = (page_number - 1) * PAGE_SIZE
+    shown: list[Job] = []
+    total = 0  # the listing streams: keep the page, count the rest
+    async for job in await request.config_dict[JOBS].list(caller(request).name, job_filter):
+        if start <= total < start + PAGE_SIZE:
+            shown.append(job)
+        total += 1
     minute_s = request.config_dict[SETTINGS].jobs.life_span_minute_s
-    return jobs_table(
-        jobs[start : start + PAGE_SIZE], len(jobs), page_number, query, datetime.now(UTC), minute_s
-    )
+    return jobs_table(shown, total, page_number, query, datetime.now(UTC), minute_s)
 
 
 @routes.get("/jobs")
