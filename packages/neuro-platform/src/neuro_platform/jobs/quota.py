@@ -19,7 +19,7 @@ cluster (cluster, org) as well.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -113,24 +113,21 @@ class JobQuotas:
         if await self._out_of_credits_org(cluster, org):
             raise QuotaExceededError(f"No credits left for org '{org}'")
 
-    async def ledger(self, waiting: Iterable[Job], in_play: Iterable[Job]) -> QuotaLedger:
-        """What the scheduler needs for one placement pass: the limits of the waiting jobs'
-        accounts, and the jobs that hold a place now (running or starting)."""
-        limits: dict[UserKey, _Limits] = {}
-        for job in waiting:
-            key = _user_key(job)
-            if key in limits:
-                continue
-            cluster, org, owner = key
-            user = await self._accounts.cluster_user(cluster, org, owner)
-            org_jobs = None
-            out = await self._out_of_credits_user(cluster, org, owner)
-            if org is not None:
-                org_cluster = await self._accounts.org_cluster(cluster, org)
-                org_jobs = org_cluster.quota.total_running_jobs
-                out = out or await self._out_of_credits_org(cluster, org)
-            limits[key] = _Limits(user.quota.total_running_jobs, org_jobs, out)
-        return QuotaLedger(limits, in_play)
+    def ledger(self, in_play: Iterable[Job]) -> QuotaLedger:
+        """What the scheduler needs for one placement pass: the jobs that hold a place now
+        (running or starting); each account's limits are read when a job of it is reached."""
+        return QuotaLedger(self._limits, in_play)
+
+    async def _limits(self, key: UserKey) -> _Limits:
+        cluster, org, owner = key
+        user = await self._accounts.cluster_user(cluster, org, owner)
+        org_jobs = None
+        out = await self._out_of_credits_user(cluster, org, owner)
+        if org is not None:
+            org_cluster = await self._accounts.org_cluster(cluster, org)
+            org_jobs = org_cluster.quota.total_running_jobs
+            out = out or await self._out_of_credits_org(cluster, org)
+        return _Limits(user.quota.total_running_jobs, org_jobs, out)
 
     async def _out_of_credits_user(self, cluster: str, org: str | None, owner: str) -> bool:
         credits = (await self._accounts.cluster_user(cluster, org, owner)).credits
@@ -151,20 +148,26 @@ class QuotaLedger:
     """Counts places taken during one pass: `admits(job)` before starting it, `take(job)`
     when it starts, `release(job)` when one is suspended."""
 
-    def __init__(self, limits: dict[UserKey, _Limits], in_play: Iterable[Job]) -> None:
-        self._limits = limits
+    def __init__(
+        self, limits_of: Callable[[UserKey], Awaitable[_Limits]], in_play: Iterable[Job]
+    ) -> None:
+        # Read on demand, once per account and pass: the queue a pass walks may gain jobs
+        # of accounts nobody had when the pass began.
+        self._limits_of = limits_of
+        self._limits: dict[UserKey, _Limits] = {}
         self._users: Counter[UserKey] = Counter()
         self._orgs: Counter[OrgKey] = Counter()
         for job in in_play:
             self.take(job)
 
-    def admits(self, job: Job) -> bool:
-        limits = self._limits.get(_user_key(job))
-        if limits is None:
-            return True
+    async def admits(self, job: Job) -> bool:
+        key = _user_key(job)
+        if key not in self._limits:
+            self._limits[key] = await self._limits_of(key)
+        limits = self._limits[key]
         if limits.out_of_credits:
             return False
-        if limits.user_jobs is not None and self._users[_user_key(job)] >= limits.user_jobs:
+        if limits.user_jobs is not None and self._users[key] >= limits.user_jobs:
             return False
         org_key = _org_key(job)
         return not (

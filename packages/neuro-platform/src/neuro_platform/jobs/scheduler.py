@@ -283,8 +283,7 @@ class Scheduler:
     async def _place(self, waiting: Iterable[Job], running: list[Job], now: datetime) -> None:
         starting = [job for job, _ in self._starting.values()]
         free = self._node.minus(j.spec.container.resources for j in (*running, *starting))
-        # Its own walk of the queue: `waiting` is a one-pass iterator the loop below needs.
-        ledger = await self._quotas.ledger(self._queue.waiting(), (*running, *starting))
+        ledger = self._quotas.ledger((*running, *starting))
         blocked = False  # a job that waits for room keeps the later (lower) ones waiting
         notes: dict[str, list[str]] = {}  # why jobs wait, by reason: one write per reason
         for seen, job in enumerate(waiting, 1):
@@ -311,7 +310,7 @@ class Scheduler:
                     "The job needs more resources than the node has",
                 )
                 continue
-            if not ledger.admits(job):
+            if not await ledger.admits(job):
                 _note_waiting(notes, job, JobReason.QUOTA_EXHAUSTED)
                 continue
             resources = job.spec.container.resources
