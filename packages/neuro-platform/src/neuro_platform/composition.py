@@ -20,15 +20,21 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from .admin_api.accounts import Accounts
+from .admin_api.repository import AdminRepository
+from .admin_api.service import AdminService
 from .auth.account_changes import AccountChanges, account_changes_path, announce_account_change
 from .auth.login_throttle import LoginThrottle
 from .background import running_in_background
+from .buckets.service import BucketsService
+from .buckets.setup import open_buckets
 from .core import Core, open_core
 from .disks.images import DiskImages
 from .disks.refresh import refresh_forever
 from .disks.repository import DiskRepository
 from .disks.service import DisksService
 from .jobs.capacity import NodeResources
+from .jobs.entities import JobStatus
 from .jobs.held_disks import disks_held_by_jobs
 from .jobs.job_images import JobImages
 from .jobs.job_mounts import JobMounts
@@ -37,13 +43,16 @@ from .jobs.job_tokens import JobScopedAuthenticator, JobTokenIssuer
 from .jobs.log_archive import LogArchive
 from .jobs.log_archiver import LogArchivers
 from .jobs.mount_staging import MountStaging
+from .jobs.queries import JobQuery
+from .jobs.quota import JobQuotas
 from .jobs.repository import JobRepository
 from .jobs.scheduler import Scheduler
 from .jobs.service import JobsService
 from .jobs.volume_access import VolumeAccess
 from .leadership import is_postgres, lead_forever
 from .monitoring.service import MonitoringService
-from .orchestrator import DockerOrchestrator, Orchestrator
+from .monitoring.usage_history import UsageHistory
+from .orchestrator import DockerOrchestrator, Orchestrator, SlurmOrchestrator
 from .permissions import PermissionService, SharingService
 from .permissions.cache import PRINCIPAL_CHANGES
 from .registry.gc import collect_loop, registry_files
@@ -69,7 +78,9 @@ class Services:
     permissions: PermissionService
     sharing: SharingService
     service_accounts: ServiceAccountsService
+    admin: AdminService
     secrets: SecretsService
+    buckets: BucketsService
     disks: DisksService
     orchestrator: Orchestrator
     log_archive: LogArchive
@@ -79,6 +90,7 @@ class Services:
     jobs: JobsService
     # The only way handlers reach the engine: logs, usage, exec, port forwarding, save.
     monitoring: MonitoringService
+    usage_history: UsageHistory
     removals: RemovalSweeper
     private_registry: PrivateRegistry
     # Talks to the private registry only (its unix socket); bodies pass through undecoded.
@@ -122,6 +134,11 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         secrets = SecretsService(
             SecretRepository(sessions), SecretCipher(settings.data_dir / "secrets-key"), permissions
         )
+        buckets = await stack.enter_async_context(
+            open_buckets(
+                settings, sessions, permissions, SecretCipher(settings.data_dir / "secrets-key")
+            )
+        )
 
         disks = DisksService(
             DiskRepository(sessions),
@@ -134,25 +151,23 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         await disks.remount_all()
         stack.push_async_callback(disks.unmount_unused)
 
-        orchestrator = await stack.enter_async_context(
-            DockerOrchestrator(
-                instance=settings.orchestrator_instance,
-                docker_url=settings.jobs.docker_url,
-                pids_limit=settings.jobs.pids_limit,
-            )
-        )
+        orchestrator = await stack.enter_async_context(make_orchestrator(settings))
         log_archive = LogArchive(settings.log_archive_dir)
         networks = JobNetworks(orchestrator, settings.data_dir / "job-hosts", permissions)
         stack.callback(networks.close)
         job_tokens = JobTokenIssuer(core.codec, settings.jobs_api_url / "api" / "v1")
         job_images = JobImages(settings, permissions, core.users, job_tokens)
+        admin_repository = AdminRepository(sessions)
+        accounts = Accounts(admin_repository, settings)
+        quotas = JobQuotas(accounts, job_repository, settings)
+        admin = AdminService(admin_repository, accounts, core.users, settings, quotas.spent)
         scheduler = Scheduler(
             repository=job_repository,
             orchestrator=orchestrator,
             archivers=LogArchivers(log_archive, orchestrator, settings.jobs.log_cap_bytes),
             tokens=job_tokens,
             node=NodeResources.from_settings(settings.node),
-            quota=settings.jobs.max_running_jobs_per_user,
+            quotas=quotas,
             poll_interval_s=settings.jobs.poll_interval_s,
             life_span_minute_s=settings.jobs.life_span_minute_s,
             networks=networks,
@@ -162,6 +177,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
                 settings.data_dir / "job-secrets",
                 MountStaging(settings.data_dir / "job-mounts"),
                 storage_root_of=lambda cluster: storage_root(settings, cluster),
+                buckets=buckets,
             ),
             images=job_images,
         )
@@ -171,11 +187,21 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             settings,
             scheduler.node,
             scheduler.wake,
-            VolumeAccess(job_repository, secrets, disks),
+            VolumeAccess(job_repository, secrets, disks, buckets),
             job_images,
+            quotas,
         )
 
-        removals = RemovalSweeper(sessions, core.users, jobs, disks, AccountChanges(changes_file))
+        async def running_job_ids() -> list[str]:
+            return [j.id for j in await job_repository.find(JobQuery(statuses=[JobStatus.RUNNING]))]
+
+        # The web console's usage charts: every running job, sampled whoever looks.
+        usage_history = UsageHistory(running_job_ids, orchestrator.stats)
+        await stack.enter_async_context(running_in_background(usage_history.run(), "job-usage"))
+
+        removals = RemovalSweeper(
+            sessions, core.users, jobs, disks, AccountChanges(changes_file), buckets
+        )
         # Before serving: a removal made while the server was down must not leave the removed
         # account's jobs running (their tokens act as the name) for a new account of the name.
         await removals.sweep()
@@ -209,7 +235,9 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             permissions=permissions,
             sharing=SharingService(permissions, core.permission_repository),
             service_accounts=service_accounts,
+            admin=admin,
             secrets=secrets,
+            buckets=buckets,
             disks=disks,
             orchestrator=orchestrator,
             log_archive=log_archive,
@@ -218,6 +246,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             scheduler=scheduler,
             jobs=jobs,
             monitoring=MonitoringService(jobs, orchestrator, scheduler, log_archive, job_images),
+            usage_history=usage_history,
             removals=removals,
             private_registry=private_registry,
             registry_upstream=registry_upstream,
@@ -257,3 +286,18 @@ async def leader_duties(
             )
         )
         yield
+
+
+def make_orchestrator(settings: Settings) -> Orchestrator:
+    """The job runtime: a `[slurm]` table runs jobs on that cluster, else the local dockerd."""
+    if settings.slurm is not None:
+        return SlurmOrchestrator(
+            instance=settings.orchestrator_instance,
+            settings=settings.slurm,
+            pids_limit=settings.jobs.pids_limit,
+        )
+    return DockerOrchestrator(
+        instance=settings.orchestrator_instance,
+        docker_url=settings.jobs.docker_url,
+        pids_limit=settings.jobs.pids_limit,
+    )
