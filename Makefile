@@ -10,7 +10,7 @@ export NEURO_TEST_POSTGRES_URL ?= postgresql+asyncpg://neuro:neuro@127.0.0.1:543
 unexport PYTHONDONTWRITEBYTECODE
 export PYTHONPYCACHEPREFIX ?= $(CURDIR)/.cache/pycache
 # What the tests need beyond this machine's Python: test-fast leaves those tests out.
-FAST_TESTS := not docker and not postgres and not browser and not interop
+FAST_TESTS := not docker and not postgres and not browser and not interop and not slurm
 
 .PHONY: demo test test-fast setup services lint format typecheck docs pytest demo-stop
 

@@ -11,6 +11,7 @@ debian_packages=(
     busybox-static  # the tiny offline image for fast tests
     chromium chromium-driver  # the browser that drives the OAuth login page in tests
     docker-registry # the private image registry behind /v2/ (distribution 2.8)
+    slurm-wlm munge slurmrestd podman  # the test Slurm cluster (scripts/slurm-cluster.sh)
 )
 missing=()
 for package in "${debian_packages[@]}"; do

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the services the tests and the demo need, if they are not running yet: dockerd and
-# PostgreSQL (with the `neuro` role and database the DB tests use). Idempotent.
+# PostgreSQL (with the `neuro` role and database the DB tests use), and the test Slurm cluster.
+# Idempotent.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 logs="$root/.cache/logs"
@@ -23,3 +24,6 @@ runuser -u postgres -- psql -qtAc "SELECT 1 FROM pg_roles WHERE rolname = 'neuro
     || runuser -u postgres -- psql -qc "CREATE ROLE neuro LOGIN SUPERUSER PASSWORD 'neuro'"
 runuser -u postgres -- psql -qtAc "SELECT 1 FROM pg_database WHERE datname = 'neuro'" | grep -q 1 \
     || runuser -u postgres -- createdb -O neuro neuro
+
+# The two-node Slurm cluster the Slurm orchestrator's tests run jobs on (idempotent).
+"$root/scripts/slurm-cluster.sh" up

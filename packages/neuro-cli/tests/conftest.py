@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 
 from neuro_cli.main import cli
 from neuro_platform.testing.fixtures import (  # noqa: F401 (fixtures)
+    buckets_platform_server,
     jobs_platform_server,
     platform_server,
     shared_platform_server,

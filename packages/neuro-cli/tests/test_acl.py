@@ -107,9 +107,11 @@ def test_share_read_then_write_then_revoke(
     assert neuro("acl", "grant", "storage:shared", "bob", "WRITE").exit_code == 0
     assert _can_write(bob_config_dir, SHARED / "bob.txt")
 
-    listed = neuro("acl", "ls", "--shared")
+    listed = neuro("acl", "ls", "--shared", "--full-uri")
     assert listed.exit_code == 0, listed.output
     assert _rows(listed) == [[str(SHARED), "write", "bob"]]
+    # Short by default, as 22.x prints them.
+    assert _rows(neuro("acl", "ls", "--shared")) == [["storage:shared", "write", "bob"]]
 
     revoked = neuro("acl", "revoke", "storage:shared", "bob")
     assert revoked.exit_code == 0, revoked.output
@@ -129,6 +131,8 @@ def test_roles_from_the_command_line(neuro: Neuro, bob_config_dir: Path, bob_neu
     assert member.exit_code == 0, member.output
     assert _can_read(bob_config_dir, SHARED / "data.txt")
     assert neuro("acl", "list-roles").stdout == "alice/team\n"
+    assert neuro("acl", "list-roles", "-u", "alice").stdout == "alice/team\n"
+    assert neuro("acl", "list-roles", "-u", "alice", "alice").exit_code == 2
     assert ["role://alice/team", "read"] in _rows(bob_neuro("acl", "ls", "role:"))
 
     assert neuro("acl", "remove-role", "alice/team").stdout == "Role alice/team removed\n"
@@ -141,8 +145,8 @@ def test_ls_shows_own_trees_and_filters(
 ) -> None:
     log_in(platform_server, "alice")
 
-    everything = neuro("acl", "ls")
-    storage = neuro("acl", "ls", "storage:data")
+    everything = neuro("acl", "ls", "--full-uri")
+    storage = neuro("acl", "ls", "--full-uri", "storage:data")
 
     assert everything.exit_code == 0, everything.output
     assert ["role://alice", "manage"] in _rows(everything)

@@ -104,7 +104,7 @@ def test_top_shows_usage_until_the_job_ends(neuro_alice: Neuro) -> None:
         (("logs", "job-00000000-0000-4000-8000-000000000000"), "not"),
         (("kill", "no-such-job"), "no-such-job"),
         (("run", "-s", "bogus", BUSYBOX, "true"), "Preset 'bogus'"),
-        (("run", "Not A Valid Image!", "true"), "Invalid image"),
+        (("run", "Not A Valid Image!", "true"), "Invalid local image"),
         (("run", "-n", "Bad_Name", BUSYBOX, "true"), "ERROR"),
     ],
 )

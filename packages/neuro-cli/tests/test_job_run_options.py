@@ -70,7 +70,7 @@ def test_every_run_option_reaches_the_job(neuro_alice: Neuro, tmp_path: Path) ->
 
     run = neuro_alice(
         "run",
-        "-d",
+        "--detach",
         "--preset",
         "cpu-small",
         "--name",
@@ -108,7 +108,7 @@ def test_every_run_option_reaches_the_job(neuro_alice: Neuro, tmp_path: Path) ->
         script,
     )
     job_id = job_id_of(run)
-    # -d returns at once with hints instead of following the output.
+    # --detach returns at once with hints instead of following the output.
     assert "neuro logs every-option" in run.stdout
 
     status = wait_for_status(neuro_alice, "every-option", "succeeded")
@@ -136,7 +136,7 @@ def test_every_run_option_reaches_the_job(neuro_alice: Neuro, tmp_path: Path) ->
 def test_privileged_is_refused_with_one_line_unless_granted(neuro_alice: Neuro) -> None:
     # Clusters allow no privileged containers by default (docs/security.md); the grant and
     # the container an allowed job gets are tested with the server (tests/jobs/test_hardening.py).
-    result = neuro_alice("run", "-d", "--privileged", BUSYBOX, "true")
+    result = neuro_alice("run", "--detach", "--privileged", BUSYBOX, "true")
 
     assert result.exit_code != 0
     assert "Privileged jobs are not allowed on cluster 'default'" in result.output
@@ -145,16 +145,18 @@ def test_privileged_is_refused_with_one_line_unless_granted(neuro_alice: Neuro) 
 
 
 def test_wait_for_seat_waits_for_the_quota_instead_of_failing(neuro_alice: Neuro) -> None:
-    holder = job_id_of(neuro_alice("run", "-d", "-n", "seat-holder", BUSYBOX, "sleep", "600"))
+    holder = job_id_of(neuro_alice("run", "--detach", "-n", "seat-holder", BUSYBOX, "sleep", "600"))
     wait_for_status(neuro_alice, holder, "running")
 
-    refused = neuro_alice("run", "-d", BUSYBOX, "true")
+    refused = neuro_alice("run", "--detach", BUSYBOX, "true")
     assert refused.exit_code == 1, refused.output
     assert refused.stderr.startswith("ERROR: ")
     assert "quota" in refused.stderr
 
     waiter = job_id_of(
-        neuro_alice("run", "-d", "--wait-for-seat", "-n", "seat-waiter", BUSYBOX, "echo", "seated")
+        neuro_alice(
+            "run", "--detach", "--wait-for-seat", "-n", "seat-waiter", BUSYBOX, "echo", "seated"
+        )
     )
     wait_for_status(neuro_alice, waiter, r"pending \(QuotaExhausted\)")
     assert neuro_alice("kill", "seat-holder").exit_code == 0
@@ -163,9 +165,11 @@ def test_wait_for_seat_waits_for_the_quota_instead_of_failing(neuro_alice: Neuro
 
 
 def test_kill_takes_several_ids_and_names(neuro_alice: Neuro) -> None:
-    running = job_id_of(neuro_alice("run", "-d", "-n", "kill-me-1", BUSYBOX, "sleep", "600"))
+    running = job_id_of(neuro_alice("run", "--detach", "-n", "kill-me-1", BUSYBOX, "sleep", "600"))
     waiting = job_id_of(
-        neuro_alice("run", "-d", "--wait-for-seat", "-n", "kill-me-2", BUSYBOX, "sleep", "600")
+        neuro_alice(
+            "run", "--detach", "--wait-for-seat", "-n", "kill-me-2", BUSYBOX, "sleep", "600"
+        )
     )
     wait_for_status(neuro_alice, running, "running")
 

@@ -66,7 +66,7 @@ def test_run_mounts_storage_and_secrets_and_status_shows_them(
     assert download.exit_code == 0, download.output
     assert (tmp_path / "count").read_text().strip() == "4"
 
-    status = neuro_alice("status", "cli-volumes")
+    status = neuro_alice("status", "--full-uri", "cli-volumes")
     assert status.exit_code == 0, status.output
     assert re.search(r"Volume\s+storage://default/alice/cli-in -> /in \(ro\)", status.stdout)
     assert re.search(r"Volume\s+storage://default/alice/cli-out -> /out \(rw\)", status.stdout)

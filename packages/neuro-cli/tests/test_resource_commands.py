@@ -32,9 +32,10 @@ def test_secret_add_from_value_and_file_ls_rm(
     assert neuro("secret", "add", "password", "p4ss").exit_code == 0
     added = neuro("secret", "add", "ssh-key", f"@{key_file}")
     assert added.exit_code == 0, added.output
-    listed = neuro("secret", "ls")
+    listed = neuro("secret", "ls", "--full-uri")
     assert "password" in listed.output
     assert "secret://default/alice/ssh-key" in listed.output
+    assert "secret:ssh-key" in neuro("secret", "ls").output
     assert "p4ss" not in listed.output
     assert _secret_keys(neuro.config_dir) == ["password", "ssh-key"]
     assert neuro("secret", "rm", "password").exit_code == 0
@@ -58,9 +59,13 @@ def test_disk_create_ls_get_rm(
     assert "1d2h" in created.output
     listed = neuro("disk", "ls")
     assert "data" in listed.output
-    shown = neuro("disk", "get", "data")
+    shown = neuro("disk", "get", "--full-uri", "data")
     assert "Ready" in shown.output
     assert "disk://default/alice/disk-" in shown.output
+    assert "disk:disk-" in neuro("disk", "get", "data").output
+    long_listed = neuro("disk", "ls", "--long-format")
+    assert "disk:disk-" in long_listed.output
+    assert "disk:disk-" not in listed.output
     assert neuro("disk", "rm", "data").exit_code == 0
     gone = neuro("disk", "get", "data")
     assert gone.exit_code != 0

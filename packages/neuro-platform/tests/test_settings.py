@@ -120,6 +120,11 @@ credits_per_hour = "2.5"
         ("[jobs]\napi_url = 'file:///x'", "[jobs] api_url must be an http(s) URL"),
         ("[jobs]\nlog_cap_bytes = 0", "[jobs] log_cap_bytes is out of range: 0"),
         ("[jobs]\nlog_cap_bytes = '1G'", "[jobs] log_cap_bytes must be an integer"),
+        ("[buckets]\nendpoint = 'http://s3'", "[buckets]: unknown key(s) endpoint"),
+        ("[buckets]\nendpoint_url = 'http://s3'", "endpoint_url needs access_key_id"),
+        ("[buckets]\nendpoint_url = 's3.example.org'", "[buckets] endpoint_url must be an http"),
+        ("[buckets]\ns3_host = 'localhost'", '[buckets] s3_host must be "auto" or an IP'),
+        ("[buckets]\ntmp_credentials_ttl_s = 0", "tmp_credentials_ttl_s is out of range"),
     ],
 )
 def test_malformed_config_names_the_problem(tmp_path: Path, text: str, message: str) -> None:
@@ -144,3 +149,19 @@ def test_the_jobs_api_address_is_configurable(tmp_path: Path) -> None:
     assert (settings.jobs.api_host, settings.jobs.api_port) == ("10.1.2.3", 9000)
     assert str(settings.jobs_api_url) == "http://gw.example:81"
     assert load_settings(None, env={}).jobs.api_host == "auto"
+
+
+def test_buckets_default_to_the_embedded_store_or_take_an_endpoint(tmp_path: Path) -> None:
+    embedded = load_settings(None, env={}).buckets
+    assert (embedded.enabled, embedded.endpoint_url, embedded.s3_host) == (True, None, "auto")
+    text = (
+        "[buckets]\nendpoint_url = 'https://s3.example.org'\nregion = 'eu-1'\n"
+        "access_key_id = 'AK'\nsecret_access_key = 'SK'"
+    )
+    external = load_settings(write(tmp_path, text), env={}).buckets
+    assert str(external.endpoint_url) == "https://s3.example.org"
+    assert (external.region, external.access_key_id, external.secret_access_key) == (
+        "eu-1",
+        "AK",
+        "SK",
+    )

@@ -32,10 +32,14 @@ log = logging.getLogger(__name__)
 # importing every one at each start cost 13 ms, the job commands' terminal code most.
 COMMANDS: dict[str, tuple[str, str]] = {
     "acl": ("acl", "acl"),
+    "admin": ("admin", "admin"),
+    "blob": ("blob", "blob"),
     "share": ("acl", "share"),
     "login": ("auth", "login"),
     "logout": ("auth", "logout"),
+    "completion": ("completion", "completion"),
     "config": ("config", "config"),
+    "help": ("help", "help_"),
     "disk": ("disk", "disk"),
     "image": ("image", "image"),
     "images": ("image", "images"),
@@ -79,6 +83,27 @@ class NeuroGroup(click.Group):
         assert isinstance(command, click.Command)
         return command
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        # A name that is no command may be an [alias] of the user config (not looked up
+        # for built-ins: an alias never shadows one, and reading the config costs time).
+        name = args[0] if args else ""
+        if name and name not in COMMANDS and name[0].isalnum():
+            from neuro_cli.alias import load_alias
+
+            alias = load_alias(ctx.params.get("config_path"), name)
+            if alias is not None:
+                return name, alias, args[1:]
+        return super().resolve_command(ctx, args)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_commands(ctx, formatter)
+        from neuro_cli.topics import TOPICS
+
+        with formatter.section(f"Help topics ({ctx.info_name} help <topic>)"):
+            formatter.write_dl([(name, text.split("\n", 1)[0]) for name, text in TOPICS.items()])
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -89,7 +114,7 @@ class NeuroGroup(click.Group):
             # a failure becomes either a traceback or a single line.
             log.debug("Command failed", exc_info=True)
             root = ctx.find_object(Root)
-            if root is not None and root.options.verbosity > 0:
+            if root is not None and (root.options.verbosity > 0 or root.options.show_traceback):
                 click.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
             if isinstance(exc, click.ClickException):
                 raise
@@ -146,8 +171,8 @@ class NeuroGroup(click.Group):
     help="Color mode.",
 )
 @click.option(
-    "--skip-stats",
-    is_flag=True,
+    "--skip-stats/--no-skip-stats",
+    default=False,
     help="Accepted for compatibility; this CLI sends no usage statistics anyway.",
 )
 @click.option(
@@ -155,6 +180,29 @@ class NeuroGroup(click.Group):
     is_flag=True,
     envvar="NEURO_CLI_DISABLE_PYPI_VERSION_CHECK",
     help="Accepted for compatibility; this CLI never checks PyPI for updates.",
+)
+@click.option(
+    "--show-traceback",
+    is_flag=True,
+    help="Show the Python traceback of an error (as -v does).",
+)
+@click.option(
+    "--network-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Network read timeout, seconds.",
+)
+@click.option("--trace", is_flag=True, help="Print each HTTP request and reply to stderr.")
+@click.option(
+    "--hide-token/--no-hide-token",
+    default=None,
+    help="Replace the token in traced headers by a placeholder (on by default); needs --trace.",
+)
+@click.option(
+    "--iso-datetime-format/--no-iso-datetime-format",
+    default=False,
+    help="Print dates and times in ISO 8601.",
 )
 # package_name instead of neuro_cli.__version__: click looks the version up only when
 # --version is given, so that start-up does not import importlib.metadata.
@@ -170,12 +218,26 @@ def cli(
     color: ColorMode,
     skip_stats: bool,
     disable_pypi_version_check: bool,
+    show_traceback: bool,
+    network_timeout: float,
+    trace: bool,
+    hide_token: bool | None,
+    iso_datetime_format: bool,
 ) -> None:
     """Neuro Platform command line interface."""
+    if hide_token is not None and not trace:
+        # 22.x's rule: the option only means something while tracing.
+        flag = "--hide-token" if hide_token else "--no-hide-token"
+        raise click.UsageError(f"{flag} requires --trace")
     options = GlobalOptions(
         config_path=config_path.expanduser() if config_path else None,
         verbosity=verbose - quiet,
         color=color,
+        network_timeout=network_timeout,
+        show_traceback=show_traceback,
+        iso_datetime_format=iso_datetime_format,
+        trace=trace,
+        trace_hide_token=hide_token is not False,
     )
     root = Root.create(options)
     ctx.obj = root

@@ -13,6 +13,8 @@ three of its own:
 # (and the HTTP stack) at start-up.
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from yarl import URL
 
 import neuro_sdk
@@ -37,3 +39,18 @@ def resolve_resource_uri(text: str, parse: neuro_sdk.Parser) -> URL:
     if scheme == "image" and short and ":" in rest:
         raise ValueError(f"Invalid image URI {text!r}: a tag cannot be shared on its own")
     return parse.str_to_uri(text, allowed_schemes=SHARE_SCHEMES)
+
+
+def uri_formatter(parse: neuro_sdk.Parser, *, full: bool) -> Callable[[URL], str]:
+    """How listings print a resource URI: short (``storage:folder``) when it lies in the
+    current user's tree, as 22.x prints it, or always full with ``--full-uri``."""
+    if full:
+        return str
+
+    def short(uri: URL) -> str:
+        try:
+            return str(parse.str_to_uri(str(uri), short=True))
+        except ValueError:  # not one of ours to shorten: shown as it is
+            return str(uri)
+
+    return short

@@ -25,6 +25,11 @@ class GlobalOptions:
     config_path: Path | None  # None: NEUROMATION_CONFIG or the SDK's default
     verbosity: int  # count of -v minus count of -q
     color: ColorMode
+    network_timeout: float = 60.0  # seconds each network read may take (--network-timeout)
+    show_traceback: bool = False
+    iso_datetime_format: bool = False
+    trace: bool = False  # print each HTTP request and reply to stderr
+    trace_hide_token: bool = True
 
 
 @dataclass(frozen=True)
@@ -61,8 +66,22 @@ class Root:
 
     @contextlib.asynccontextmanager
     async def client(self) -> AsyncIterator[neuro_sdk.Client]:
+        import aiohttp
+
+        from neuro_cli.trace import trace_config
+
+        timeout = aiohttp.ClientTimeout(
+            total=None, connect=self.options.network_timeout, sock_read=self.options.network_timeout
+        )
+        if self.options.trace:
+            factory = neuro_sdk.Factory(
+                self.factory.path,
+                trace_configs=[trace_config(hide_token=self.options.trace_hide_token)],
+            )
+        else:
+            factory = self.factory
         try:
-            client = await self.factory.get()
+            client = await factory.get(timeout=timeout)
         except neuro_sdk.ConfigError as exc:
             # A broken config deserves the SDK's own words; a missing one, a hint.
             if self.factory.is_config_present:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from .admin_api.entities import ClusterRole, ClusterUser, Credits, Quota
+from .admin_api.repository import AdminRepository
 from .auth.account_changes import account_changes_path, announce_account_change
 from .auth.grants import GrantService
 from .auth.tokens import IssuedToken, TokenCodec
@@ -104,6 +106,18 @@ class Admin:
     async def revoke_privileged(self, name: str, cluster: str) -> bool:
         """False when the user held no such grant."""
         return await self.permissions.delete_grant(name, parse_uri(privileged_uri(cluster)))
+
+    async def set_cluster_role(self, name: str, cluster: str, role: ClusterRole) -> None:
+        """Gives user NAME a role in CLUSTER (the way to the first admin of the admin API);
+        their quota and credits stay as they were."""
+        if await self.users.get(name) is None:
+            raise UserNotFoundError(f"user {name!r} does not exist")
+        repository = AdminRepository(self.sessions)
+        current = await repository.cluster_user(cluster, None, name)
+        if current is None:
+            quota = Quota(self.settings.jobs.max_running_jobs_per_user)
+            current = ClusterUser(cluster, name, None, role, quota, Credits())
+        await repository.put_cluster_user(replace(current, role=role))
 
 
 @asynccontextmanager

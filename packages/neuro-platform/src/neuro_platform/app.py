@@ -8,6 +8,9 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from .admin_api.app import PREFIX as ADMIN_PREFIX
+from .admin_api.app import create_admin_app
+from .admin_api.keys import ADMIN
 from .api import openapi
 from .api.errors import error_middleware
 from .api.keys import (
@@ -20,13 +23,16 @@ from .api.keys import (
     USERS,
 )
 from .auth import handlers as oauth_handlers
+from .buckets.app import mount_buckets
+from .buckets.keys import BUCKETS
 from .composition import Services, build_services
 from .config import handlers as config_handlers
+from .console.app import mount_console
 from .disks.app import mount_disks
 from .disks.keys import DISKS
 from .jobs.app import mount_jobs
 from .jobs.keys import JOBS
-from .monitoring.keys import MONITORING
+from .monitoring.keys import MONITORING, USAGE_HISTORY
 from .proxy import legacy
 from .proxy.app import create_proxy_app
 from .registry.app import mount_registry
@@ -37,6 +43,7 @@ from .service_accounts.app import create_service_accounts_app
 from .service_accounts.keys import SERVICE_ACCOUNTS
 from .settings import Settings
 from .storage.app import mount_storage
+from .storage.keys import STORAGE_BACKENDS
 from .users import handlers as users_handlers
 
 READ_BUFFER_SIZE = 1024 * 1024
@@ -57,16 +64,20 @@ def create_app(settings: Settings) -> web.Application:
     api.add_routes(config_handlers.routes)
     api.add_routes(openapi.routes)
     api.add_routes(users_handlers.routes)
-    mount_storage(api, settings)
+    app[STORAGE_BACKENDS] = mount_storage(api, settings)
     mount_secrets(api, settings)
     mount_disks(api, settings)
+    mount_buckets(api, settings)
     api.add_subapp("/service_accounts", create_service_accounts_app())
+    api.add_subapp(ADMIN_PREFIX, create_admin_app())
     mount_jobs(api, settings)
     app.add_subapp("/api/v1", api)
     # Job hosts first, whatever the path: a job's pages never share the platform's origin.
     app.add_domain(f"*.{settings.jobs.http_domain}", create_proxy_app())
     app.add_subapp(f"/{legacy.PREFIX}", legacy.create_legacy_redirect_app())
     mount_registry(app)  # /v2/ on the platform's own origin: docs/protocol.md §6
+
+    mount_console(app)  # /console, and / sends browsers there
 
     oauth = web.Application()
     oauth.add_routes(oauth_handlers.routes)
@@ -89,9 +100,12 @@ def _store(app: web.Application, services: Services) -> None:
     app[PERMISSIONS] = services.permissions
     app[SHARING] = services.sharing
     app[SERVICE_ACCOUNTS] = services.service_accounts
+    app[ADMIN] = services.admin
     app[SECRETS] = services.secrets
     app[DISKS] = services.disks
+    app[BUCKETS] = services.buckets
     app[JOBS] = services.jobs
     app[MONITORING] = services.monitoring
+    app[USAGE_HISTORY] = services.usage_history
     app[PRIVATE_REGISTRY] = services.private_registry
     app[UPSTREAM] = services.registry_upstream

@@ -13,11 +13,13 @@ from aiohttp import web
 
 from . import __version__
 from .admin import DEFAULT_REMOVAL_WAIT_S, Admin, run_admin
+from .admin_api.entities import ClusterRole
 from .api.access_log import RedactingAccessLogger
 from .app import create_app
 from .auth.users import UserError
 from .data_dir import DataDirInUseError, lock_data_dir
 from .jobs.api_listener import bind_jobs_listener
+from .leadership import is_postgres
 from .registry.gc import DEFAULT_WAIT_S as DEFAULT_GC_WAIT_S
 from .registry.gc import collect_garbage
 from .settings import CommandLineOverrides, Settings, SettingsError, load_settings
@@ -62,7 +64,7 @@ def serve(
     settings = _settings(config_file, CommandLineOverrides(data_dir=data_dir, host=host, port=port))
     # Before migrations and job adoption: a second server must touch nothing of the first's.
     try:
-        lock = lock_data_dir(settings.data_dir)
+        lock = lock_data_dir(settings.data_dir, shared=is_postgres(settings.database_url))
     except DataDirInUseError as e:
         raise click.ClickException(str(e)) from e
     except OSError as e:
@@ -206,6 +208,24 @@ def user_grant_privileged(settings: Settings, name: str, clusters: tuple[str, ..
         allowed = settings.cluster(cluster)
         note = "" if allowed and allowed.allow_privileged else " (the cluster does not allow them)"
         click.echo(f"Granted {name} privileged jobs on cluster {cluster}{note}")
+
+
+@user.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice([r.value for r in ClusterRole]))
+@cluster_option
+@click.pass_obj
+def user_role(settings: Settings, name: str, role: str, clusters: tuple[str, ...]) -> None:
+    """Give user NAME a ROLE of the admin API (admin, manager, member, user) in clusters."""
+    names = _clusters(settings, clusters)
+
+    async def give(admin: Admin) -> None:
+        for cluster in names:
+            await admin.set_cluster_role(name, cluster, ClusterRole(role))
+
+    _run_admin(settings, give)
+    for cluster in names:
+        click.echo(f"{name} is {role} of cluster {cluster}")
 
 
 @user.group("revoke")

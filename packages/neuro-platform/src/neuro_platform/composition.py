@@ -20,15 +20,21 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from .auth.account_changes import AccountChanges, account_changes_path
+from .admin_api.accounts import Accounts
+from .admin_api.repository import AdminRepository
+from .admin_api.service import AdminService
+from .auth.account_changes import AccountChanges, account_changes_path, announce_account_change
 from .auth.login_throttle import LoginThrottle
 from .background import running_in_background
+from .buckets.service import BucketsService
+from .buckets.setup import open_buckets
 from .core import Core, open_core
 from .disks.images import DiskImages
 from .disks.refresh import refresh_forever
 from .disks.repository import DiskRepository
 from .disks.service import DisksService
 from .jobs.capacity import NodeResources
+from .jobs.entities import JobStatus
 from .jobs.held_disks import disks_held_by_jobs
 from .jobs.job_images import JobImages
 from .jobs.job_mounts import JobMounts
@@ -37,13 +43,18 @@ from .jobs.job_tokens import JobScopedAuthenticator, JobTokenIssuer
 from .jobs.log_archive import LogArchive
 from .jobs.log_archiver import LogArchivers
 from .jobs.mount_staging import MountStaging
+from .jobs.queries import JobQuery
+from .jobs.quota import JobQuotas
 from .jobs.repository import JobRepository
 from .jobs.scheduler import Scheduler
 from .jobs.service import JobsService
 from .jobs.volume_access import VolumeAccess
+from .leadership import is_postgres, lead_forever
 from .monitoring.service import MonitoringService
-from .orchestrator import DockerOrchestrator, Orchestrator
+from .monitoring.usage_history import UsageHistory
+from .orchestrator import DockerOrchestrator, Orchestrator, SlurmOrchestrator
 from .permissions import PermissionService, SharingService
+from .permissions.cache import PRINCIPAL_CHANGES
 from .registry.gc import collect_loop, registry_files
 from .registry.private import PrivateRegistry, connector
 from .removals.sweeper import RemovalSweeper
@@ -67,7 +78,9 @@ class Services:
     permissions: PermissionService
     sharing: SharingService
     service_accounts: ServiceAccountsService
+    admin: AdminService
     secrets: SecretsService
+    buckets: BucketsService
     disks: DisksService
     orchestrator: Orchestrator
     log_archive: LogArchive
@@ -77,6 +90,7 @@ class Services:
     jobs: JobsService
     # The only way handlers reach the engine: logs, usage, exec, port forwarding, save.
     monitoring: MonitoringService
+    usage_history: UsageHistory
     removals: RemovalSweeper
     private_registry: PrivateRegistry
     # Talks to the private registry only (its unix socket); bodies pass through undecoded.
@@ -89,10 +103,17 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         core = await stack.enter_async_context(open_core(settings))
         sessions = core.sessions
         clusters = tuple(c.name for c in settings.clusters)
-        job_repository = JobRepository(sessions)
+        # Other processes on the same PostgreSQL change jobs too: no in-memory copies there.
+        job_repository = JobRepository(sessions, cached=not is_postgres(settings.database_url))
         service_account_repository = ServiceAccountRepository(sessions)
         # Each reader of the account-changes file keeps its own idea of what it has seen.
         changes_file = account_changes_path(settings.data_dir)
+        if is_postgres(settings.database_url):
+            # Other servers on the database cache principals too: each change of ours empties
+            # their caches on their next request, as `admin user remove` does.
+            announce = functools.partial(announce_account_change, changes_file)
+            PRINCIPAL_CHANGES.on_commit.append(announce)
+            stack.callback(PRINCIPAL_CHANGES.on_commit.remove, announce)
         authenticator = JobScopedAuthenticator(
             core.codec,
             core.users,
@@ -113,6 +134,11 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         secrets = SecretsService(
             SecretRepository(sessions), SecretCipher(settings.data_dir / "secrets-key"), permissions
         )
+        buckets = await stack.enter_async_context(
+            open_buckets(
+                settings, sessions, permissions, SecretCipher(settings.data_dir / "secrets-key")
+            )
+        )
 
         disks = DisksService(
             DiskRepository(sessions),
@@ -124,31 +150,24 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         )
         await disks.remount_all()
         stack.push_async_callback(disks.unmount_unused)
-        await stack.enter_async_context(
-            running_in_background(
-                refresh_forever(disks, settings.disks.refresh_interval_s), "disk-refresh"
-            )
-        )
 
-        orchestrator = await stack.enter_async_context(
-            DockerOrchestrator(
-                instance=settings.orchestrator_instance,
-                docker_url=settings.jobs.docker_url,
-                pids_limit=settings.jobs.pids_limit,
-            )
-        )
+        orchestrator = await stack.enter_async_context(make_orchestrator(settings))
         log_archive = LogArchive(settings.log_archive_dir)
         networks = JobNetworks(orchestrator, settings.data_dir / "job-hosts", permissions)
         stack.callback(networks.close)
         job_tokens = JobTokenIssuer(core.codec, settings.jobs_api_url / "api" / "v1")
         job_images = JobImages(settings, permissions, core.users, job_tokens)
+        admin_repository = AdminRepository(sessions)
+        accounts = Accounts(admin_repository, settings)
+        quotas = JobQuotas(accounts, job_repository, settings)
+        admin = AdminService(admin_repository, accounts, core.users, settings, quotas.spent)
         scheduler = Scheduler(
             repository=job_repository,
             orchestrator=orchestrator,
             archivers=LogArchivers(log_archive, orchestrator, settings.jobs.log_cap_bytes),
             tokens=job_tokens,
             node=NodeResources.from_settings(settings.node),
-            quota=settings.jobs.max_running_jobs_per_user,
+            quotas=quotas,
             poll_interval_s=settings.jobs.poll_interval_s,
             life_span_minute_s=settings.jobs.life_span_minute_s,
             networks=networks,
@@ -158,26 +177,34 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
                 settings.data_dir / "job-secrets",
                 MountStaging(settings.data_dir / "job-mounts"),
                 storage_root_of=lambda cluster: storage_root(settings, cluster),
+                buckets=buckets,
             ),
             images=job_images,
         )
-        stack.push_async_callback(scheduler.close)
         jobs = JobsService(
             job_repository,
             permissions,
             settings,
             scheduler.node,
             scheduler.wake,
-            VolumeAccess(job_repository, secrets, disks),
+            VolumeAccess(job_repository, secrets, disks, buckets),
             job_images,
+            quotas,
         )
-        await stack.enter_async_context(running_in_background(scheduler.run(), "job-scheduler"))
 
-        removals = RemovalSweeper(sessions, core.users, jobs, disks, AccountChanges(changes_file))
+        async def running_job_ids() -> list[str]:
+            return [j.id for j in await job_repository.find(JobQuery(statuses=[JobStatus.RUNNING]))]
+
+        # The web console's usage charts: every running job, sampled whoever looks.
+        usage_history = UsageHistory(running_job_ids, orchestrator.stats)
+        await stack.enter_async_context(running_in_background(usage_history.run(), "job-usage"))
+
+        removals = RemovalSweeper(
+            sessions, core.users, jobs, disks, AccountChanges(changes_file), buckets
+        )
         # Before serving: a removal made while the server was down must not leave the removed
         # account's jobs running (their tokens act as the name) for a new account of the name.
         await removals.sweep()
-        await stack.enter_async_context(running_in_background(removals.run(), "user-removals"))
 
         private_registry = PrivateRegistry(registry_files(settings), settings.registry.binary)
         # No total timeout: a layer may take long; a dead registry is noticed by the connection.
@@ -189,16 +216,16 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
                 timeout=timeout,
             )
         )
-        # Started before serving, so the first push finds it; then restarted whenever it ends.
-        await private_registry.start()
-        await stack.enter_async_context(
-            running_in_background(private_registry.supervise(), "private registry")
+        duties = functools.partial(
+            leader_duties, settings, disks, scheduler, removals, private_registry
         )
-        await stack.enter_async_context(
-            running_in_background(
-                collect_loop(private_registry, settings.registry.gc_interval_s), "registry gc"
+        if is_postgres(settings.database_url):
+            # Several processes may share the database: the one elected runs the duties.
+            await stack.enter_async_context(
+                running_in_background(lead_forever(settings.database_url, duties), "leadership")
             )
-        )
+        else:
+            await stack.enter_async_context(duties())
 
         yield Services(
             settings=settings,
@@ -208,7 +235,9 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             permissions=permissions,
             sharing=SharingService(permissions, core.permission_repository),
             service_accounts=service_accounts,
+            admin=admin,
             secrets=secrets,
+            buckets=buckets,
             disks=disks,
             orchestrator=orchestrator,
             log_archive=log_archive,
@@ -217,7 +246,58 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             scheduler=scheduler,
             jobs=jobs,
             monitoring=MonitoringService(jobs, orchestrator, scheduler, log_archive, job_images),
+            usage_history=usage_history,
             removals=removals,
             private_registry=private_registry,
             registry_upstream=registry_upstream,
         )
+
+
+@asynccontextmanager
+async def leader_duties(
+    settings: Settings,
+    disks: DisksService,
+    scheduler: Scheduler,
+    removals: RemovalSweeper,
+    private_registry: PrivateRegistry,
+) -> AsyncIterator[None]:
+    """The loops that must run in one process of those sharing a database (leadership.py),
+    for as long as it leads; left, they stop in reverse order."""
+    async with AsyncExitStack() as stack:
+        await stack.enter_async_context(
+            running_in_background(
+                refresh_forever(disks, settings.disks.refresh_interval_s), "disk-refresh"
+            )
+        )
+        # Closed after its loop is cancelled: starts and collections in flight finish.
+        stack.push_async_callback(scheduler.close)
+        await stack.enter_async_context(running_in_background(scheduler.run(), "job-scheduler"))
+        await stack.enter_async_context(running_in_background(removals.run(), "user-removals"))
+        # Started before serving (on SQLite), so the first push finds it; then restarted
+        # whenever it ends. It listens on the data dir's socket, which every process's /v2/
+        # reaches: one registry per data dir.
+        await private_registry.start()
+        await stack.enter_async_context(
+            running_in_background(private_registry.supervise(), "private registry")
+        )
+        await stack.enter_async_context(
+            running_in_background(
+                collect_loop(private_registry, settings.registry.gc_interval_s), "registry gc"
+            )
+        )
+        yield
+
+
+def make_orchestrator(settings: Settings) -> Orchestrator:
+    """The job runtime: a `[slurm]` table runs jobs on that cluster, else the local dockerd."""
+    if settings.slurm is not None:
+        return SlurmOrchestrator(
+            instance=settings.orchestrator_instance,
+            settings=settings.slurm,
+            pids_limit=settings.jobs.pids_limit,
+        )
+    return DockerOrchestrator(
+        instance=settings.orchestrator_instance,
+        docker_url=settings.jobs.docker_url,
+        pids_limit=settings.jobs.pids_limit,
+    )

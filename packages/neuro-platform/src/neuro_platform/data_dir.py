@@ -8,6 +8,11 @@ A second `serve` on the same data dir would run migrations and job adoption and,
 out, unmount the disks of the live server. `lock_data_dir` stops it first: an exclusive
 `flock` on `<data dir>/server.lock`, held for the life of the process (the kernel drops it
 when the process ends, even on SIGKILL, so there is never a stale lock to clean up).
+
+Servers on PostgreSQL share the data dir instead (docs/scale-out.md): each takes the lock
+shared, so they exclude a SQLite server and the offline commands that take it exclusively
+(`registry gc`), not each other. Migrations are serialized by the database (`db/migrate.py`)
+and the loops that must run once by the leader election (`leadership.py`).
 """
 
 from __future__ import annotations
@@ -44,15 +49,16 @@ class DataDirLock:
             self._fd = -1
 
 
-def lock_data_dir(path: Path) -> DataDirLock:
-    """Takes the lock or raises DataDirInUseError naming the holder's pid."""
+def lock_data_dir(path: Path, *, shared: bool = False) -> DataDirLock:
+    """Takes the lock (exclusive, or `shared` with other servers on one PostgreSQL) or
+    raises DataDirInUseError naming the holder's pid."""
     prepare_data_dir(path)
     lock_path = path / LOCK_FILE_NAME
     # O_CLOEXEC (Python's default): processes the server starts (mount, mkfs) must not
     # inherit the lock and keep holding it after the server is gone.
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
     except BlockingIOError:
         holder = _read_pid(fd)
         os.close(fd)
@@ -64,6 +70,7 @@ def lock_data_dir(path: Path) -> DataDirLock:
         os.close(fd)
         raise
     # The pid is only for the message above: the flock, not the file's content, is the lock.
+    # (Shared holders overwrite each other's: the message then names one of them.)
     os.ftruncate(fd, 0)
     os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
     return DataDirLock(fd, lock_path)

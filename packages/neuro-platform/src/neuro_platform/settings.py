@@ -141,6 +141,52 @@ class RegistrySettings:
 
 
 @dataclass(frozen=True)
+class SlurmSettings:
+    """The `[slurm]` table: present, jobs run on this Slurm cluster instead of the local
+    dockerd (orchestrator/slurm.py, docs/scale-out.md)."""
+
+    # slurmrestd's unix socket (openapi/v0.0.38) and the JWT the platform sends it.
+    restd_socket: Path
+    token_file: Path
+    # A directory every node and the platform host see at the same path: per-job logs and
+    # outcomes, and `images/` (saved images the nodes load instead of pulling).
+    shared_dir: Path
+    # The Slurm user the token belongs to: jobs run as it (podman needs root, or rootless).
+    user: str = "root"
+    partition: str | None = None  # None: the cluster's default partition
+    # Where preemptible (scheduled) jobs go: a partition Slurm may preempt; None: `partition`.
+    preemptible_partition: str | None = None
+    # A shell file each job sources on its node before running podman (runtime settings).
+    node_env_file: Path | None = None
+    # exec/attach run `srun --overlap --jobid` from this host (a login node): the command,
+    # and the cluster's slurm.conf when it is not the default one (None: srun's default).
+    srun: str = "srun"
+    slurm_conf: Path | None = None
+
+
+@dataclass(frozen=True)
+class BucketsSettings:
+    """Object storage (docs/buckets-server.md): an embedded SeaweedFS by default, or any S3
+    endpoint given with its admin credentials."""
+
+    enabled: bool = True
+    # An external S3 endpoint; None means the embedded SeaweedFS (started on first use).
+    endpoint_url: URL | None = None
+    region: str = "us-east-1"
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    # The S3 URL clients are told; None means the endpoint (or the embedded one's address).
+    public_endpoint_url: URL | None = None
+    # The embedded S3 gateway's address: "auto" is the jobs' API host (the engine bridge's
+    # gateway, which the host reaches too), else loopback; its port, 0 for a free one.
+    s3_host: str = "auto"
+    s3_port: int = 0
+    binary: str = "weed"
+    # Lifetime of `make_tmp_credentials` answers; a revoked share ends with them.
+    tmp_credentials_ttl_s: int = 3600
+
+
+@dataclass(frozen=True)
 class ClusterSettings:
     name: str
     orgs: tuple[str | None, ...]
@@ -169,6 +215,8 @@ class Settings:
     node: NodeSettings = NodeSettings()
     disks: DisksSettings = DisksSettings()
     registry: RegistrySettings = RegistrySettings()
+    slurm: SlurmSettings | None = None
+    buckets: BucketsSettings = BucketsSettings()
 
     @property
     def registry_url(self) -> URL:
@@ -286,6 +334,8 @@ def _build(raw: dict[str, Any], env: Mapping[str, str]) -> Settings:
         "jobs",
         "node",
         "disks",
+        "slurm",
+        "buckets",
     }
     if unknown:
         raise SettingsError(f"unknown config section(s): {', '.join(sorted(unknown))}")
@@ -341,7 +391,39 @@ def _build(raw: dict[str, Any], env: Mapping[str, str]) -> Settings:
         node=_node(_Table(_section(raw, "node"), "[node]")),
         disks=_disks(_Table(_section(raw, "disks"), "[disks]")),
         registry=registry,
+        slurm=_slurm(raw.get("slurm")),
+        buckets=_buckets(_Table(_section(raw, "buckets"), "[buckets]")),
     )
+
+
+def _slurm(raw: Any) -> SlurmSettings | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise SettingsError("[slurm] must be a table")
+    table = _Table(raw, "[slurm]")
+
+    def path(key: str) -> Path:
+        value = table.optional_text(key)
+        if not value:
+            raise SettingsError(f"[slurm] {key} is required")
+        return Path(value).expanduser()
+
+    node_env = table.optional_text("node_env_file")
+    slurm_conf = table.optional_text("slurm_conf")
+    slurm = SlurmSettings(
+        restd_socket=path("restd_socket"),
+        token_file=path("token_file"),
+        shared_dir=path("shared_dir"),
+        user=table.text("user", SlurmSettings.user),
+        partition=table.optional_text("partition"),
+        preemptible_partition=table.optional_text("preemptible_partition"),
+        node_env_file=Path(node_env).expanduser() if node_env else None,
+        srun=table.text("srun", SlurmSettings.srun),
+        slurm_conf=Path(slurm_conf).expanduser() if slurm_conf else None,
+    )
+    table.reject_unknown()
+    return slurm
 
 
 def _registry(table: _Table) -> RegistrySettings:
@@ -353,6 +435,37 @@ def _registry(table: _Table) -> RegistrySettings:
     )
     table.reject_unknown()
     return registry
+
+
+def _buckets(table: _Table) -> BucketsSettings:
+    endpoint = table.optional_text("endpoint_url")
+    public = table.optional_text("public_endpoint_url")
+    s3_host = table.text("s3_host", BucketsSettings.s3_host)
+    if s3_host != "auto":
+        try:
+            ipaddress.ip_address(s3_host)
+        except ValueError:
+            raise SettingsError('[buckets] s3_host must be "auto" or an IP address') from None
+    buckets = BucketsSettings(
+        enabled=table.boolean("enabled", True),
+        endpoint_url=_http_url(endpoint, "[buckets] endpoint_url") if endpoint else None,
+        region=table.text("region", BucketsSettings.region),
+        access_key_id=table.optional_text("access_key_id"),
+        secret_access_key=table.optional_text("secret_access_key"),
+        public_endpoint_url=_http_url(public, "[buckets] public_endpoint_url") if public else None,
+        s3_host=s3_host,
+        s3_port=table.integer("s3_port", 0, minimum=0, maximum=65535),
+        binary=table.text("binary", BucketsSettings.binary),
+        tmp_credentials_ttl_s=table.integer(
+            "tmp_credentials_ttl_s", BucketsSettings.tmp_credentials_ttl_s, minimum=1
+        ),
+    )
+    if buckets.endpoint_url is not None and not (
+        buckets.access_key_id and buckets.secret_access_key
+    ):
+        raise SettingsError("[buckets] endpoint_url needs access_key_id and secret_access_key")
+    table.reject_unknown()
+    return buckets
 
 
 def _rate_limit(text: str, where: str) -> str:

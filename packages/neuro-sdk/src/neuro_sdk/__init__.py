@@ -12,6 +12,24 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._admin import _Admin as _Admin
+    from ._admin import _Balance as _Balance
+    from ._admin import _CloudProvider as _CloudProvider
+    from ._admin import _Cluster as _Cluster
+    from ._admin import _ClusterUser as _ClusterUser
+    from ._admin import _ClusterUserRoleType as _ClusterUserRoleType
+    from ._admin import _ClusterUserWithInfo as _ClusterUserWithInfo
+    from ._admin import _ConfigCluster as _ConfigCluster
+    from ._admin import _NodePool as _NodePool
+    from ._admin import _Org as _Org
+    from ._admin import _OrgCluster as _OrgCluster
+    from ._admin import _OrgUser as _OrgUser
+    from ._admin import _OrgUserRoleType as _OrgUserRoleType
+    from ._admin import _OrgUserWithInfo as _OrgUserWithInfo
+    from ._admin import _Quota as _Quota
+    from ._admin import _Storage as _Storage
+    from ._admin import _StorageInstance as _StorageInstance
+    from ._admin import _UserInfo as _UserInfo
     from ._buckets import BlobCommonPrefix as BlobCommonPrefix
     from ._buckets import BlobObject as BlobObject
     from ._buckets import Bucket as Bucket
@@ -44,6 +62,8 @@ if TYPE_CHECKING:
     from ._errors import ResourceNotFound as ResourceNotFound
     from ._errors import ServerNotAvailable as ServerNotAvailable
     from ._errors import StdStreamError as StdStreamError
+    from ._file_filter import AsyncFilterFunc as AsyncFilterFunc
+    from ._file_filter import FileFilter as FileFilter
     from ._images import AbstractDockerImageProgress as AbstractDockerImageProgress
     from ._images import ImageCommitFinished as ImageCommitFinished
     from ._images import ImageCommitStarted as ImageCommitStarted
@@ -76,7 +96,9 @@ if TYPE_CHECKING:
     from ._parser import Parser as Parser
     from ._parser import VolumeParseResult as VolumeParseResult
     from ._plugins import ConfigBuilder as ConfigBuilder
+    from ._plugins import ConfigScope as ConfigScope
     from ._plugins import PluginManager as PluginManager
+    from ._plugins import VersionChecker as VersionChecker
     from ._secrets import Secret as Secret
     from ._secrets import Secrets as Secrets
     from ._service_accounts import ServiceAccount as ServiceAccount
@@ -92,6 +114,7 @@ if TYPE_CHECKING:
     from ._storage_entities import AbstractRecursiveFileProgress as AbstractRecursiveFileProgress
     from ._storage_entities import DiskUsageInfo as DiskUsageInfo
     from ._storage_entities import FileStatus as FileStatus
+    from ._storage_entities import FileStatusType as FileStatusType
     from ._storage_entities import StorageProgressComplete as StorageProgressComplete
     from ._storage_entities import StorageProgressDelete as StorageProgressDelete
     from ._storage_entities import StorageProgressEnterDir as StorageProgressEnterDir
@@ -99,9 +122,12 @@ if TYPE_CHECKING:
     from ._storage_entities import StorageProgressLeaveDir as StorageProgressLeaveDir
     from ._storage_entities import StorageProgressStart as StorageProgressStart
     from ._storage_entities import StorageProgressStep as StorageProgressStep
+    from ._tracing import gen_trace_id as gen_trace_id
+    from ._uris import SCHEMES as SCHEMES
     from ._user_config import find_project_root as find_project_root
     from ._users import Action as Action
     from ._users import Permission as Permission
+    from ._users import Quota as Quota
     from ._users import Share as Share
     from ._users import Users as Users
     from ._version import __version__ as __version__
@@ -198,8 +224,34 @@ _LAZY_NAMES: dict[str, str] = {
     "find_project_root": "_user_config",
     "Action": "_users",
     "Permission": "_users",
+    "Quota": "_users",
+    "_Admin": "_admin",
+    "_Balance": "_admin",
+    "_CloudProvider": "_admin",
+    "_Cluster": "_admin",
+    "_ClusterUser": "_admin",
+    "_ClusterUserRoleType": "_admin",
+    "_ClusterUserWithInfo": "_admin",
+    "_ConfigCluster": "_admin",
+    "_NodePool": "_admin",
+    "_Org": "_admin",
+    "_OrgCluster": "_admin",
+    "_OrgUser": "_admin",
+    "_OrgUserRoleType": "_admin",
+    "_OrgUserWithInfo": "_admin",
+    "_Quota": "_admin",
+    "_Storage": "_admin",
+    "_StorageInstance": "_admin",
+    "_UserInfo": "_admin",
     "Share": "_users",
     "Users": "_users",
+    "AsyncFilterFunc": "_file_filter",
+    "FileFilter": "_file_filter",
+    "ConfigScope": "_plugins",
+    "VersionChecker": "_plugins",
+    "FileStatusType": "_storage_entities",
+    "SCHEMES": "_uris",
+    "gen_trace_id": "_tracing",
     "__version__": "_version",
 }
 
@@ -209,11 +261,13 @@ __all__ = [
     "DEFAULT_CONFIG_PATH",
     "DEFAULT_TIMEOUT",
     "PASS_CONFIG_ENV_NAME",
+    "SCHEMES",
     "AbstractDeleteProgress",
     "AbstractDockerImageProgress",
     "AbstractFileProgress",
     "AbstractRecursiveFileProgress",
     "Action",
+    "AsyncFilterFunc",
     "AuthError",
     "AuthenticationError",
     "AuthorizationError",
@@ -230,6 +284,7 @@ __all__ = [
     "Config",
     "ConfigBuilder",
     "ConfigError",
+    "ConfigScope",
     "Container",
     "Disk",
     "DiskUsageInfo",
@@ -237,7 +292,9 @@ __all__ = [
     "Disks",
     "EnvParseResult",
     "Factory",
+    "FileFilter",
     "FileStatus",
+    "FileStatusType",
     "HTTPPort",
     "IllegalArgumentError",
     "ImageCommitFinished",
@@ -265,6 +322,7 @@ __all__ = [
     "PersistentBucketCredentials",
     "PluginManager",
     "Preset",
+    "Quota",
     "RemoteImage",
     "ResourceNotFound",
     "Resources",
@@ -288,10 +346,30 @@ __all__ = [
     "Tag",
     "TagOption",
     "Users",
+    "VersionChecker",
     "Volume",
     "VolumeParseResult",
+    "_Admin",
+    "_Balance",
+    "_CloudProvider",
+    "_Cluster",
+    "_ClusterUser",
+    "_ClusterUserRoleType",
+    "_ClusterUserWithInfo",
+    "_ConfigCluster",
+    "_NodePool",
+    "_Org",
+    "_OrgCluster",
+    "_OrgUser",
+    "_OrgUserRoleType",
+    "_OrgUserWithInfo",
+    "_Quota",
+    "_Storage",
+    "_StorageInstance",
+    "_UserInfo",
     "__version__",
     "find_project_root",
+    "gen_trace_id",
     "get",
     "login",
     "login_with_headless",

@@ -11,6 +11,7 @@ from ._config import Config
 from ._core import _Core
 
 if TYPE_CHECKING:
+    from ._admin import _Admin
     from ._buckets import Buckets
     from ._disks import Disks
     from ._images import Images
@@ -34,6 +35,7 @@ class Client:
         self._jobs: Jobs | None = None
         self._storage: Storage | None = None
         self._users: Users | None = None
+        self._admin_client: _Admin | None = None
         self._images: Images | None = None
         self._secrets: Secrets | None = None
         self._disks: Disks | None = None
@@ -47,7 +49,11 @@ class Client:
         if self._closed:
             return
         self._closed = True
-        await self._session.close()
+        try:
+            if self._buckets is not None:
+                await self._buckets._close()  # its S3 connections
+        finally:
+            await self._session.close()
 
     @property
     def closed(self) -> bool:
@@ -69,8 +75,16 @@ class Client:
         return self._config.username
 
     @property
+    def cluster_name(self) -> str:
+        return self._config.cluster_name
+
+    @property
     def presets(self) -> Mapping[str, Preset]:
         return self._config.presets
+
+    @property
+    def version_checker(self) -> "_NoUpdates":
+        return _NoUpdates()
 
     @property
     def config(self) -> Config:
@@ -93,11 +107,20 @@ class Client:
         return self._storage
 
     @property
+    def _admin(self) -> "_Admin":
+        """The admin API (``neuro admin``), experimental as in the original."""
+        if self._admin_client is None:
+            from ._admin import _Admin
+
+            self._admin_client = _Admin(self._core, self._config)
+        return self._admin_client
+
+    @property
     def users(self) -> "Users":
         if self._users is None:
             from ._users import Users
 
-            self._users = Users(self._core, self._config)
+            self._users = Users(self._core, self._config, self._admin)
         return self._users
 
     @property
@@ -147,3 +170,14 @@ class Client:
 
             self._parser = Parser(self._config)
         return self._parser
+
+
+class _NoUpdates:
+    """``Client.version_checker``: a self-hosted platform has no package index to ask, so
+    there is never an update to announce (the original checks PyPI)."""
+
+    async def get_outdated(self) -> dict[str, str]:
+        return {}
+
+    async def update(self) -> None:
+        return None

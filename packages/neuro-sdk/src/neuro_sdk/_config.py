@@ -69,6 +69,11 @@ class Config:
         return self._data.clusters
 
     @property
+    def cluster_orgs(self) -> list[str | None]:
+        """The orgs the user may work in on the current cluster (None: no org)."""
+        return list(self._cluster.orgs)
+
+    @property
     def _cluster(self) -> Cluster:
         name = self.cluster_name
         try:
@@ -77,6 +82,20 @@ class Config:
             raise ConfigError(
                 f"Cluster {name} is not in the list of available clusters "
                 f"{sorted(self._data.clusters)}. Please fetch the config or login again."
+            ) from None
+
+    def get_cluster(self, cluster_name: str) -> Cluster:
+        """A cluster of the config; RuntimeError, as the original SDK, when unknown."""
+        try:
+            return self._data.clusters[cluster_name]
+        except KeyError:
+            if self._cluster_override is None:
+                tip = "Please logout and login again."
+            else:
+                tip = "Please edit local user config file or logout and login again."
+            raise RuntimeError(
+                f"Cluster {cluster_name} doesn't exist in a list of available clusters "
+                f"{list(self._data.clusters)}. {tip}"
             ) from None
 
     @property
@@ -114,6 +133,15 @@ class Config:
     @property
     def buckets_url(self) -> URL:
         return self._cluster.buckets_url
+
+    # The original SDK's names for the two URLs above.
+    @property
+    def disk_api_url(self) -> URL:
+        return self.disks_url
+
+    @property
+    def bucket_api_url(self) -> URL:
+        return self.buckets_url
 
     @property
     def service_accounts_url(self) -> URL:
@@ -162,6 +190,24 @@ class Config:
                 f"available orgs: {shown}"
             )
         self._replace(org_name=name)
+
+    async def check_server(self) -> None:
+        """A config written by another SDK version is kept only if the server agrees with
+        it; ConfigError (log in again) when the clusters or the auth settings changed."""
+        from ._version import __version__
+
+        if self._data.version == __version__:
+            return
+        server_config = await get_server_config(self._core, self._data.url, await self.token())
+        if (
+            server_config.auth_config != self._data.auth_config
+            or server_config.clusters != self._data.clusters
+        ):
+            raise ConfigError(
+                "The platform configuration changed since the login (the CLI was updated). "
+                "Please logout and login again."
+            )
+        self._replace(version=__version__)
 
     async def get_user_config(self) -> Mapping[str, Any]:
         return copy.deepcopy(dict(self._user_config))

@@ -61,18 +61,19 @@ def _collapse(sql: str) -> str:
 
 def check_modes(config_dir: Path) -> None:
     """Refuse a config readable by others: it holds the user's tokens."""
+    # The original SDK's messages (docs/compatibility.md, "SDK").
     dir_mode = stat.S_IMODE(config_dir.stat().st_mode)
     if dir_mode & 0o077:
         raise ConfigError(
-            f"Config directory {config_dir} has unsafe permissions {dir_mode:o}; "
-            f"run 'chmod {DIR_MODE:o} {config_dir}'"
+            f"Config {config_dir} has compromised permission bits, "
+            f"run 'chmod {DIR_MODE:o} {config_dir}' first"
         )
     file = db_path(config_dir)
     file_mode = stat.S_IMODE(file.stat().st_mode)
     if file_mode & 0o177:
         raise ConfigError(
-            f"Config file {file} has unsafe permissions {file_mode:o}; "
-            f"run 'chmod {FILE_MODE:o} {file}'"
+            f"Config at {file} has compromised permission bits, "
+            f"run 'chmod {FILE_MODE:o} {file}' first"
         )
 
 
@@ -150,8 +151,15 @@ def _ensure_tables(connection: sqlite3.Connection) -> None:
 
 def load_config_data(config_dir: Path) -> _ConfigData:
     file = db_path(config_dir)
+    # What the original SDK says for each way the config can be missing.
+    if not config_dir.exists():
+        raise ConfigError(f"Config at {config_dir} does not exists. Please login.")
+    if not config_dir.is_dir():
+        raise ConfigError(
+            f"Config at {config_dir} is not a directory. Please logout and login again."
+        )
     if not file.is_file():
-        raise ConfigError(f"Config file {file} does not exist. Please login.")
+        raise ConfigError(f"Config {file} is not a regular file. Please logout and login again.")
     check_modes(config_dir)
     try:
         with _connect(file) as connection:

@@ -7,8 +7,9 @@ import base64
 import binascii
 import json
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from yarl import URL
@@ -36,7 +37,7 @@ DEFAULT_CONFIG_PATH = "~/.neuro"
 CONFIG_ENV_NAME = "NEUROMATION_CONFIG"
 PASS_CONFIG_ENV_NAME = "NEURO_PASSED_CONFIG"
 # No limit on the whole request (streams and transfers run long), a minute per step.
-DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=60, sock_read=60)
+DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=60, sock_read=60)
 # login_with_token: the server decides when such a token expires; assume three years.
 TOKEN_LOGIN_LIFETIME_S = 3 * 365 * 24 * 3600
 
@@ -46,10 +47,19 @@ _Negotiator = Callable[[_Core, _AuthConfig], Awaitable[_AuthToken]]
 class Factory:
     """Makes clients from the stored config, and creates or removes that config."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | None = None,
+        trace_configs: list[aiohttp.TraceConfig] | None = None,
+        trace_id: str | None = None,
+        trace_sampled: bool | None = None,
+    ) -> None:
         if path is None:
             path = Path(os.environ.get(CONFIG_ENV_NAME, DEFAULT_CONFIG_PATH))
         self._path = path.expanduser()
+        self._trace_configs = trace_configs
+        self._trace_id = trace_id
+        self._trace_sampled = trace_sampled
 
     @property
     def path(self) -> Path:
@@ -59,19 +69,23 @@ class Factory:
     def is_config_present(self) -> bool:
         return db_path(self._path).exists()
 
+    async def load_user_config(self) -> Mapping[str, Any]:
+        """The merged user config (user.toml and the project's .neuro.toml), logged in or
+        not: what the CLI's aliases need before any login (22.6's ``Factory`` method)."""
+        return load_user_config(self._path, load_plugins().config)
+
     async def get(self, *, timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT) -> Client:
         """A client for the stored config; the token is refreshed when stale."""
         if not self.is_config_present and PASS_CONFIG_ENV_NAME in os.environ:
             await self.login_with_passed_config(timeout=timeout)
         data = load_config_data(self._path)
         user_config = load_user_config(self._path, load_plugins().config)
-        session = new_session(timeout)
+        session = new_session(timeout, self._trace_configs)
         try:
-            core = _Core(session)
+            core = _Core(session, self._trace_id, self._trace_sampled)
             config = Config(core, self._path, data, user_config)
-            token = await config.token()
-            if data.version != __version__:
-                await _accept_new_version(core, config, data, token)
+            await config.token()  # a stale token is refreshed (and saved) up front
+            await config.check_server()
             return Client(session, config, core)
         except BaseException:
             await session.close()
@@ -200,14 +214,3 @@ class Factory:
             clusters=clusters,
         )
         save_config_data(self._path, data)
-
-
-async def _accept_new_version(core: _Core, config: Config, data: _ConfigData, token: str) -> None:
-    """A config written by another SDK version is kept only if the server agrees with it."""
-    server_config = await get_server_config(core, data.url, token)
-    if server_config.auth_config != data.auth_config or server_config.clusters != data.clusters:
-        raise ConfigError(
-            "The platform configuration changed since the login (the CLI was updated). "
-            "Please logout and login again."
-        )
-    config._replace(version=__version__)

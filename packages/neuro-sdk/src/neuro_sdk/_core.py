@@ -6,7 +6,7 @@ mapping of error statuses to exceptions (docs/protocol.md §9) in a single place
 
 import errno
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from json import loads as json_loads
 from typing import Any
@@ -72,9 +72,12 @@ def error_from_response(status: int, body: str) -> Exception:
     return error_class(message)
 
 
-def new_session(timeout: aiohttp.ClientTimeout) -> aiohttp.ClientSession:
+def new_session(
+    timeout: aiohttp.ClientTimeout, trace_configs: Sequence[aiohttp.TraceConfig] | None = None
+) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(
         timeout=timeout,
+        trace_configs=list(trace_configs) if trace_configs else None,
         headers={"User-Agent": USER_AGENT},
         read_bufsize=READ_BUFFER_SIZE,
     )
@@ -83,8 +86,16 @@ def new_session(timeout: aiohttp.ClientTimeout) -> aiohttp.ClientSession:
 class _Core:
     """Sends requests through the client's session; knows nothing about tokens."""
 
-    def __init__(self, session: aiohttp.ClientSession) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        trace_id: str | None = None,
+        trace_sampled: bool | None = None,
+    ) -> None:
         self._session = session
+        # A caller's trace (Factory(trace_id=...)) spans all requests; else one per request.
+        self._trace_id = trace_id
+        self._trace_sampled = trace_sampled
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -109,7 +120,7 @@ class _Core:
         ``auth`` is the whole ``Authorization`` header value (Bearer or Basic).
         """
         all_headers: CIMultiDict[str] = CIMultiDict(headers or {})
-        all_headers.update(trace_headers())
+        all_headers.update(trace_headers(self._trace_id, self._trace_sampled))
         if auth is not None:
             all_headers["Authorization"] = auth
         extra: dict[str, Any] = {}

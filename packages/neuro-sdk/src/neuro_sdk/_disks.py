@@ -11,6 +11,7 @@ from yarl import URL
 
 from ._config import Config
 from ._core import _Core
+from ._org import ORG_NAME_SENTINEL, OrgName, resolve_org
 
 
 @dataclass(frozen=True)
@@ -22,12 +23,12 @@ class Disk:
     owner: str
     status: "Disk.Status"
     cluster_name: str
+    org_name: str | None
     created_at: datetime
-    org_name: str | None = None
-    name: str | None = None
-    used_bytes: int | None = None
     last_usage: datetime | None = None
+    name: str | None = None
     timeout_unused: timedelta | None = None
+    used_bytes: int | None = None
 
     class Status(enum.Enum):
         PENDING = "Pending"
@@ -58,35 +59,50 @@ class Disks:
     async def create(
         self,
         storage: int,
-        life_span: timedelta | None = None,
+        timeout_unused: timedelta | None = None,
         name: str | None = None,
         cluster_name: str | None = None,
-        org_name: str | None = None,
+        org_name: OrgName = ORG_NAME_SENTINEL,
+        *,
+        life_span: timedelta | None = None,
     ) -> Disk:
-        """A new disk of ``storage`` bytes, deleted after ``life_span`` without use."""
+        """A new disk of ``storage`` bytes, deleted after ``timeout_unused`` without use;
+        in the current org unless ``org_name`` says otherwise (None: no org).
+
+        ``life_span`` is the reference's name of ``timeout_unused`` (22.6.3 has the latter).
+        """
+        if life_span is not None:
+            if timeout_unused is not None:
+                raise ValueError("Give timeout_unused or life_span, not both")
+            timeout_unused = life_span
         cluster = cluster_name or self._config.cluster_name
         body = {
             "storage": storage,
-            "life_span": None if life_span is None else life_span.total_seconds(),
+            "life_span": None if timeout_unused is None else timeout_unused.total_seconds(),
             "name": name,
-            "org_name": org_name or self._config.org_name,
+            "org_name": resolve_org(org_name, self._config),
         }
         async with self._core.request(
             "POST", self._url(cluster), json=body, auth=await self._config._api_auth()
         ) as response:
             return _disk_from_api(await response.json(), cluster)
 
-    async def get(self, disk_id_or_name: str, cluster_name: str | None = None) -> Disk:
+    async def get(
+        self, disk_id_or_name: str, cluster_name: str | None = None, owner: str | None = None
+    ) -> Disk:
+        """A disk by id or name; ``owner`` (or ``owner/name``) names another user's disk."""
         cluster = cluster_name or self._config.cluster_name
-        url, params = self._disk_url(cluster, disk_id_or_name)
+        url, params = self._disk_url(cluster, disk_id_or_name, owner)
         async with self._core.request(
             "GET", url, params=params, auth=await self._config._api_auth()
         ) as response:
             return _disk_from_api(await response.json(), cluster)
 
-    async def rm(self, disk_id_or_name: str, cluster_name: str | None = None) -> None:
+    async def rm(
+        self, disk_id_or_name: str, cluster_name: str | None = None, owner: str | None = None
+    ) -> None:
         cluster = cluster_name or self._config.cluster_name
-        url, params = self._disk_url(cluster, disk_id_or_name)
+        url, params = self._disk_url(cluster, disk_id_or_name, owner)
         async with self._core.request(
             "DELETE", url, params=params, auth=await self._config._api_auth()
         ):
@@ -100,12 +116,15 @@ class Disks:
         for item in payload:
             yield _disk_from_api(item, cluster_name)
 
-    def _disk_url(self, cluster_name: str, id_or_name: str) -> tuple[URL, dict[str, str]]:
+    def _disk_url(
+        self, cluster_name: str, id_or_name: str, owner: str | None
+    ) -> tuple[URL, dict[str, str]]:
         # "owner/name" names another user's disk (one shared with the caller).
-        owner, sep, name = id_or_name.rpartition("/")
-        if not name:
+        prefix, sep, name = id_or_name.rpartition("/")
+        if not name or (sep and owner is not None and owner != prefix):
             raise ValueError(f"Invalid disk id or name {id_or_name!r}")
-        return self._url(cluster_name) / name, ({"owner": owner} if sep else {})
+        owner = prefix if sep else owner
+        return self._url(cluster_name) / name, ({"owner": owner} if owner else {})
 
     def _url(self, cluster_name: str) -> URL:
         cluster = self._config.clusters.get(cluster_name)

@@ -12,9 +12,9 @@ reports, while the documented classes keep their documented builtin bases::
     ├── ResourceNotFound (ValueError)      HTTP 404
     ├── ServerNotAvailable (ValueError)    HTTP 502
     ├── ConfigError (RuntimeError)         local config: missing, malformed, bad modes
-    ├── NDJSONError                        an in-band {"error": ...} line of a stream
+    ├── NDJSONError (ValueError)           an in-band {"error": ...} line of a stream
     ├── StdStreamError                     exec/attach finished with an exit code
-    └── NotSupportedError                  the server lacks an optional service
+    └── NotSupportedError (NotImplementedError)  the server lacks an optional service
 
 Network failures are raised as the raw ``aiohttp.ClientError`` they are, and a 400
 answer carrying ``errno`` becomes the matching ``OSError`` subclass (see ``_core``).
@@ -57,7 +57,7 @@ class ConfigError(NeuroError, RuntimeError):
     """The local configuration is missing, malformed or unsafe."""
 
 
-class NDJSONError(NeuroError):
+class NDJSONError(NeuroError, ValueError):
     """A stream of JSON lines reported a failure in-band."""
 
 
@@ -69,5 +69,5 @@ class StdStreamError(NeuroError):
         self.exit_code = exit_code
 
 
-class NotSupportedError(NeuroError):
+class NotSupportedError(NeuroError, NotImplementedError):
     """The platform does not provide the feature (for example, no admin service)."""

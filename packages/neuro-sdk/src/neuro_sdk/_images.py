@@ -171,30 +171,30 @@ class Images:
             result.append(replace(image, tag=tag))
         return result
 
-    async def digest(self, image: RemoteImage) -> str:
-        url = self._manifest_url(image, self._checked_tag(image))
-        async with self._registry_request("HEAD", url, image) as response:
+    async def digest(self, remote: RemoteImage) -> str:
+        url = self._manifest_url(remote, self._checked_tag(remote))
+        async with self._registry_request("HEAD", url, remote) as response:
             return str(response.headers["Docker-Content-Digest"])
 
-    async def tag_info(self, image: RemoteImage) -> Tag:
-        tag = self._checked_tag(image)
-        async with self._registry_request("GET", self._manifest_url(image, tag), image) as resp:
+    async def tag_info(self, remote: RemoteImage) -> Tag:
+        tag = self._checked_tag(remote)
+        async with self._registry_request("GET", self._manifest_url(remote, tag), remote) as resp:
             manifest = await resp.json(content_type=None)
         layers = manifest.get("layers") if isinstance(manifest, dict) else None
         if not isinstance(layers, list):
-            raise ValueError(f"Image {image} has no image manifest v2 with layers")
+            raise ValueError(f"Image {remote} has no image manifest v2 with layers")
         return Tag(name=tag, size=sum(int(layer.get("size", 0)) for layer in layers))
 
-    async def size(self, image: RemoteImage) -> int:
+    async def size(self, remote: RemoteImage) -> int:
         """The sum of the sizes of the image's (compressed) layers, in bytes."""
-        return (await self.tag_info(image)).size or 0
+        return (await self.tag_info(remote)).size or 0
 
-    async def rm(self, image: RemoteImage, digest: str) -> None:
-        """Delete the manifest ``digest`` of ``image`` (every tag that points to it goes)."""
-        self._check_platform_image(image)
+    async def rm(self, remote: RemoteImage, digest: str) -> None:
+        """Delete the manifest ``digest`` of ``remote`` (every tag that points to it goes)."""
+        self._check_platform_image(remote)
         if not _DIGEST_RE.fullmatch(digest):
             raise ValueError(f"Invalid image digest {digest!r}")
-        async with self._registry_request("DELETE", self._manifest_url(image, digest), image):
+        async with self._registry_request("DELETE", self._manifest_url(remote, digest), remote):
             pass
 
     # Push and pull through the local Docker Engine

@@ -35,7 +35,8 @@ from ._jobs_entities import (
 from ._jobs_interactive import forward_port, open_stream, stream_query
 from ._jobs_monitor import STREAM_TIMEOUT, log_query, stream_logs, stream_telemetry
 from ._jobs_save import JobSaveProgress, report_save
-from ._jobs_wire import ContainerSerializer, job_fields, job_from_api
+from ._jobs_wire import ContainerSerializer, job_fields, job_from_api, life_span_minutes
+from ._org import ORG_NAME_SENTINEL, OrgName, resolve_org
 from ._parser import image_ref_parser
 
 __all__ = [
@@ -107,7 +108,7 @@ class Jobs:
         image: RemoteImage,
         preset_name: str,
         cluster_name: str | None = None,
-        org_name: str | None = None,
+        org_name: OrgName = ORG_NAME_SENTINEL,
         entrypoint: str | None = None,
         command: str | None = None,
         working_dir: str | None = None,
@@ -130,9 +131,10 @@ class Jobs:
         privileged: bool = False,
         priority: JobPriority | None = None,
     ) -> JobDescription:
-        """Start a job on a preset (the flat ``?from_preset`` body of docs/protocol.md §3.1)."""
+        """Start a job on a preset (the flat ``?from_preset`` body of docs/protocol.md §3.1);
+        in the current org unless ``org_name`` says otherwise (None: no org)."""
         cluster = cluster_name or self._config.cluster_name
-        org = org_name if org_name is not None else self._config.org_name
+        org = resolve_org(org_name, self._config)
         body = job_fields(
             cluster_name=cluster,
             org_name=org,
@@ -177,12 +179,15 @@ class Jobs:
         pass_config: bool = False,
         wait_for_jobs_quota: bool = False,
         schedule_timeout: float | None = None,
+        restart_policy: JobRestartPolicy = JobRestartPolicy.NEVER,
         life_span: float | None = None,
+        org_name: OrgName = ORG_NAME_SENTINEL,
         priority: JobPriority | None = None,
     ) -> JobDescription:
-        """Start a job from explicit resources (the older ``container`` shape)."""
+        """Start a job from explicit resources (the older ``container`` shape) on the
+        current cluster, in the current org unless ``org_name`` says otherwise."""
         cluster = self._config.cluster_name
-        org = self._config.org_name
+        org = resolve_org(org_name, self._config)
         body = job_fields(
             cluster_name=cluster,
             org_name=org,
@@ -191,6 +196,7 @@ class Jobs:
             tags=tags,
             description=description,
             schedule_timeout=schedule_timeout,
+            restart_policy=restart_policy,
             life_span=life_span,
             wait_for_jobs_quota=wait_for_jobs_quota,
             priority=priority,
@@ -211,7 +217,7 @@ class Jobs:
         self,
         *,
         statuses: Iterable[JobStatus] = (),
-        name: str | None = None,
+        name: str | None = "",
         tags: Sequence[str] = (),
         owners: Iterable[str] = (),
         since: datetime | None = None,
@@ -219,7 +225,12 @@ class Jobs:
         reverse: bool = False,
         limit: int | None = None,
         cluster_name: str | None = None,
+        _materialized: bool | None = None,
+        _being_dropped: bool | None = False,
+        _logs_removed: bool | None = False,
     ) -> AsyncIterator[AsyncIterator[JobDescription]]:
+        """Jobs that match every filter given; the underscored ones are the platform's
+        bookkeeping flags (None: either), as the original SDK sends them."""
         params: Params = [("status", str(status)) for status in statuses]
         if name:
             params.append(("name", name))
@@ -234,8 +245,14 @@ class Jobs:
             params.append(("reverse", "1"))
         if limit is not None:
             params.append(("limit", str(limit)))
-        # What 22.x sends: hide jobs the platform is dropping.
-        params += [("being_dropped", "False"), ("logs_removed", "False")]
+        # What 22.x sends by default: hide jobs the platform is dropping.
+        for key, flag in (
+            ("materialized", _materialized),
+            ("being_dropped", _being_dropped),
+            ("logs_removed", _logs_removed),
+        ):
+            if flag is not None:
+                params.append((key, str(flag)))
         jobs = self._iterate(params)
         try:
             yield jobs
@@ -258,7 +275,7 @@ class Jobs:
             pass
 
     async def bump_life_span(self, id: str, additional_life_span: float) -> None:
-        minutes = int(additional_life_span // 60)
+        minutes = life_span_minutes(additional_life_span)
         if minutes < 1:
             raise ValueError("The life span can only be bumped by a minute or more")
         auth = await self._config._api_auth()

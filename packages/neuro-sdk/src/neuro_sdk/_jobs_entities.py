@@ -60,6 +60,10 @@ class JobRestartPolicy(enum.StrEnum):
     ON_FAILURE = "on-failure"
     ALWAYS = "always"
 
+    def __repr__(self) -> str:
+        # As the original: the value, so signatures show `restart_policy='never'`.
+        return repr(self.value)
+
 
 class JobPriority(enum.IntEnum):
     """Ordered, so that priorities compare; the wire form is the lower-case name."""
@@ -149,6 +153,23 @@ class JobStatusHistory:
     exit_code: int | None = None
     transitions: Sequence[JobStatusItem] = field(default_factory=list)
 
+    @property
+    def changed_at(self) -> datetime:
+        """When the job entered its current status."""
+        if self.status is JobStatus.PENDING:
+            when = self.created_at
+        elif self.status in (JobStatus.RUNNING, JobStatus.SUSPENDED):
+            when = self.started_at
+        elif self.status.is_finished:
+            when = self.finished_at
+        else:
+            when = None
+        if when is None and self.transitions:
+            when = self.transitions[-1].transition_time
+        if when is None:
+            raise ValueError(f"No time is known for the status {self.status}")
+        return when
+
 
 @dataclass(frozen=True)
 class JobDescriptionInternal:
@@ -175,8 +196,8 @@ class JobDescription:
     name: str | None = None
     tags: Sequence[str] = ()
     description: str | None = None
-    http_url: URL = field(default_factory=URL)
-    ssh_server: URL = field(default_factory=URL)
+    # URL is immutable: one shared empty default is safe (and its repr is the original's).
+    http_url: URL = URL()  # noqa: RUF009
     internal_hostname: str | None = None
     internal_hostname_named: str | None = None
     restart_policy: JobRestartPolicy = JobRestartPolicy.NEVER
@@ -187,7 +208,10 @@ class JobDescription:
     preemptible_node: bool = False
     privileged: bool = False
     priority: JobPriority = JobPriority.NORMAL
-    _internal: JobDescriptionInternal = field(default_factory=JobDescriptionInternal)
+    _internal: JobDescriptionInternal = JobDescriptionInternal()
+    # Later than 22.6.3 (the reference documents it): after the original's fields, so that
+    # positional construction keeps working.
+    ssh_server: URL = URL()  # noqa: RUF009
 
 
 @dataclass(frozen=True)

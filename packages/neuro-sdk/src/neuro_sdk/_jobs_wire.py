@@ -135,6 +135,14 @@ def resources_to_api(resources: Resources) -> JSON:
     return body
 
 
+def life_span_minutes(seconds: float) -> int:
+    """Whole minutes of a run-time limit, rounded down as the original SDK does; a positive
+    limit under a minute is one minute, the least the server takes (docs/protocol.md §3.1),
+    so it is not refused. Zero or less stays as it is and the server refuses it."""
+    minutes = int(seconds // 60)
+    return 1 if minutes == 0 and seconds > 0 else minutes
+
+
 def job_fields(
     *,
     cluster_name: str,
@@ -168,7 +176,7 @@ def job_fields(
     if restart_policy != JobRestartPolicy.NEVER:
         body["restart_policy"] = str(restart_policy)
     if life_span is not None:
-        body["max_run_time_minutes"] = int(life_span // 60)
+        body["max_run_time_minutes"] = life_span_minutes(life_span)
     if wait_for_jobs_quota:
         body["wait_for_jobs_quota"] = True
     if privileged:

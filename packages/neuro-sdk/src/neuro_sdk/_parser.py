@@ -2,7 +2,7 @@
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from yarl import URL
@@ -10,6 +10,7 @@ from yarl import URL
 from ._config import Config
 from ._images_refs import ImageRefParser, LocalImage, RemoteImage, TagOption, parse_local_image
 from ._jobs_entities import DiskVolume, SecretFile, Volume
+from ._org import ORG_NAME_SENTINEL, OrgName, resolve_org
 from ._storage_glob import has_magic
 from ._uris import (
     STORAGE_SCHEME,
@@ -27,8 +28,8 @@ READ_ONLY, READ_WRITE = "ro", "rw"
 
 @dataclass(frozen=True)
 class EnvParseResult:
-    env: dict[str, str] = field(default_factory=dict)
-    secret_env: dict[str, URL] = field(default_factory=dict)
+    env: dict[str, str]
+    secret_env: dict[str, URL]
 
 
 @dataclass(frozen=True)
@@ -122,20 +123,30 @@ class Parser:
     # URIs and volumes (reference: Parser). The rules live in _uris, one set for the SDK
     # and the CLI.
 
-    def _uri_context(self, cluster_name: str | None) -> UriContext:
+    def _uri_context(
+        self, cluster_name: str | None, org_name: OrgName = ORG_NAME_SENTINEL
+    ) -> UriContext:
         return UriContext(
             cluster=cluster_name or self._config.cluster_name,
             username=self._config.username,
-            org=self._config.org_name,
+            org=resolve_org(org_name, self._config),
         )
 
-    def volume(self, volume: str, cluster_name: str | None = None) -> Volume:
-        """``STORAGE_URI:/CONTAINER/PATH[:ro]``; writable unless ``ro`` is given."""
-        return _parse_volume(volume, self._uri_context(cluster_name))
+    def volume(
+        self,
+        volume: str,
+        cluster_name: str | None = None,
+        org_name: OrgName = ORG_NAME_SENTINEL,
+    ) -> Volume:
+        """``STORAGE_URI:/CONTAINER/PATH[:ro|:rw]``; writable unless ``ro`` is given."""
+        return _parse_volume(volume, self._uri_context(cluster_name, org_name))
 
     def volumes(self, volume: Sequence[str], cluster_name: str | None = None) -> VolumeParseResult:
         """Storage (``storage:...:/path[:ro]``), secret (``secret:KEY:/path``) and disk
         (``disk:NAME:/path[:ro]``) definitions, each into its own list."""
+        for legacy in ("HOME", "ALL"):
+            if legacy in volume:
+                raise ValueError(f"--volume={legacy} no longer supported")
         context = self._uri_context(cluster_name)
         volumes: list[Volume] = []
         secret_files: list[SecretFile] = []
@@ -154,10 +165,11 @@ class Parser:
 
     def str_to_uri(
         self,
-        uri: str,
+        id_or_name_or_uri: str,
         *,
         allowed_schemes: Iterable[str] = (),
         cluster_name: str | None = None,
+        org_name: OrgName = ORG_NAME_SENTINEL,
         short: bool = False,
     ) -> URL:
         """A URI (``storage:folder``, ``secret:key``...) or, when the text has no scheme, a
@@ -168,7 +180,10 @@ class Parser:
         ``allowed_schemes``, a query, a fragment, an encoded ``/`` (``%2F``) or a NUL.
         """
         return str_to_uri(
-            uri, self._uri_context(cluster_name), allowed_schemes=allowed_schemes, short=short
+            id_or_name_or_uri,
+            self._uri_context(cluster_name, org_name),
+            allowed_schemes=allowed_schemes,
+            short=short,
         )
 
     def uri_to_path(self, uri: URL, *, cluster_name: str | None = None) -> Path:
@@ -185,6 +200,7 @@ class Parser:
         *,
         allowed_schemes: Iterable[str] = (),
         cluster_name: str | None = None,
+        org_name: OrgName = ORG_NAME_SENTINEL,
         short: bool = False,
     ) -> URL:
         """Long form ``scheme://cluster/[org/]user/path``; with ``short``, ``scheme:path``
@@ -195,7 +211,10 @@ class Parser:
         above the cluster's root. ``file:`` URIs become ``file:///absolute/path``.
         """
         return normalize_uri(
-            uri, self._uri_context(cluster_name), allowed_schemes=allowed_schemes, short=short
+            uri,
+            self._uri_context(cluster_name, org_name),
+            allowed_schemes=allowed_schemes,
+            short=short,
         )
 
     def is_glob_pattern(self, uri: URL) -> bool:
@@ -204,28 +223,35 @@ class Parser:
         return uri.scheme == STORAGE_SCHEME and has_magic(uri.path)
 
 
-def _split_mode(text: str) -> tuple[str, bool | None]:
-    """``...:ro`` / ``...:rw`` → (rest, read_only); no flag → (text, None)."""
-    rest, sep, flag = text.rpartition(":")
-    if sep and flag in (READ_ONLY, READ_WRITE):
-        return rest, flag == READ_ONLY
-    return text, None
+def _split_volume(text: str, resource: str, *, allow_mode: bool) -> tuple[str, str, bool]:
+    """``SOURCE:DESTINATION[:ro|:rw]`` → (source, destination, read_only).
 
-
-def _split_destination(text: str, definition: str) -> tuple[str, str]:
-    source, sep, destination = text.rpartition(":")
-    if not sep or not source or not destination.startswith("/"):
+    Colons are counted as the original SDK counts them, with its messages: a source is
+    ``scheme:path`` or ``scheme://cluster/path``, so a definition has three parts, four with
+    a mode. The destination must then be an absolute path (the server's rule, checked here
+    so that the mistake is reported before anything is sent).
+    """
+    parts = text.split(":")
+    read_only = False
+    if allow_mode and len(parts) == 4:
+        if parts[-1] not in (READ_ONLY, READ_WRITE):
+            raise ValueError(f"Wrong ReadWrite/ReadOnly mode spec for '{text}'")
+        read_only = parts.pop() == READ_ONLY
+    elif len(parts) != 3:
+        raise ValueError(f"Invalid {resource} specification '{text}'")
+    destination = parts.pop()
+    if not destination.startswith("/"):
         raise ValueError(
-            f"Invalid volume specification {definition!r}: expected SOURCE:/CONTAINER/PATH[:ro]"
+            f"Invalid {resource} specification '{text}': "
+            "the container path must be absolute (start with '/')"
         )
-    return source, destination
+    return ":".join(parts), destination, read_only
 
 
 def _parse_volume(text: str, context: UriContext) -> Volume:
-    rest, read_only = _split_mode(text)
-    source, destination = _split_destination(rest, text)
+    source, destination, read_only = _split_volume(text, "volume", allow_mode=True)
     uri = normalize_uri(URL(source), context, allowed_schemes=(STORAGE_SCHEME,))
-    return Volume(uri, destination, bool(read_only))
+    return Volume(uri, destination, read_only)
 
 
 def _secret_uri(raw: URL, context: UriContext, text: str) -> URL:
@@ -235,15 +261,14 @@ def _secret_uri(raw: URL, context: UriContext, text: str) -> URL:
 
 
 def _parse_secret_file(text: str, context: UriContext) -> SecretFile:
-    source, destination = _split_destination(text, text)
+    source, destination, _ = _split_volume(text, "secret file", allow_mode=False)
     return SecretFile(_secret_uri(URL(source), context, text), destination)
 
 
 def _parse_disk_volume(text: str, context: UriContext) -> DiskVolume:
-    rest, read_only = _split_mode(text)
-    source, destination = _split_destination(rest, text)
+    source, destination, read_only = _split_volume(text, "disk volume", allow_mode=True)
     raw = URL(source)
     if not raw.path.strip("/") or raw.path.endswith("/"):
         raise ValueError(f"Invalid disk volume {text!r}: the disk id or name is missing")
     uri = normalize_uri(raw, context, allowed_schemes=(DISK_SCHEME,))
-    return DiskVolume(uri, destination, bool(read_only))
+    return DiskVolume(uri, destination, read_only)

@@ -10,6 +10,7 @@ from yarl import URL
 
 from ._config import Config
 from ._core import _Core
+from ._org import ORG_NAME_SENTINEL, OrgName, resolve_org
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,14 @@ class Secrets:
         key: str,
         value: bytes,
         cluster_name: str | None = None,
-        org_name: str | None = None,
+        org_name: OrgName = ORG_NAME_SENTINEL,
     ) -> None:
-        """Create the secret ``key`` holding ``value``, or replace its value."""
+        """Create the secret ``key`` holding ``value``, or replace its value; in the current
+        org unless ``org_name`` says otherwise (None: no org)."""
         body = {
             "key": key,
             "value": base64.b64encode(value).decode("ascii"),
-            "org_name": org_name or self._config.org_name,
+            "org_name": resolve_org(org_name, self._config),
         }
         async with self._core.request(
             "POST", self._url(cluster_name), json=body, auth=await self._config._api_auth()
@@ -64,10 +66,10 @@ class Secrets:
             pass
 
     async def rm(
-        self, key: str, cluster_name: str | None = None, org_name: str | None = None
+        self, key: str, cluster_name: str | None = None, org_name: OrgName = ORG_NAME_SENTINEL
     ) -> None:
         """Delete the secret ``key``; ResourceNotFound when there is none."""
-        org = org_name or self._config.org_name
+        org = resolve_org(org_name, self._config)
         async with self._core.request(
             "DELETE",
             self._url(cluster_name) / key,

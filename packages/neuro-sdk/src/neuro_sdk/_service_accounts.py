@@ -13,11 +13,11 @@ from ._core import _Core
 @dataclass(frozen=True)
 class ServiceAccount:
     id: str
-    role: str
+    name: str | None
     owner: str
     default_cluster: str
+    role: str
     created_at: datetime
-    name: str | None = None
     role_deleted: bool = False
 
 

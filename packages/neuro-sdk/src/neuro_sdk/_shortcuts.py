@@ -18,16 +18,21 @@ from ._config_factory import DEFAULT_API_URL, DEFAULT_TIMEOUT, Factory
 class _ClientContextManager:
     """Usable both as ``async with get() as client`` and ``client = await get()``."""
 
-    def __init__(self, path: Path | None, timeout: aiohttp.ClientTimeout) -> None:
-        self._path = path
+    def __init__(
+        self,
+        path: Path | None,
+        timeout: aiohttp.ClientTimeout,
+        trace_configs: list[aiohttp.TraceConfig] | None,
+    ) -> None:
+        self._factory = Factory(path, trace_configs)
         self._timeout = timeout
         self._client: Client | None = None
 
     def __await__(self) -> Generator[Any, None, Client]:
-        return Factory(self._path).get(timeout=self._timeout).__await__()
+        return self._factory.get(timeout=self._timeout).__await__()
 
     async def __aenter__(self) -> Client:
-        self._client = await Factory(self._path).get(timeout=self._timeout)
+        self._client = await self._factory.get(timeout=self._timeout)
         return self._client
 
     async def __aexit__(
@@ -41,9 +46,12 @@ class _ClientContextManager:
 
 
 def get(
-    *, path: Path | None = None, timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT
+    *,
+    path: Path | None = None,
+    timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+    trace_configs: list[aiohttp.TraceConfig] | None = None,
 ) -> _ClientContextManager:
-    return _ClientContextManager(path, timeout)
+    return _ClientContextManager(path, timeout, trace_configs)
 
 
 async def login(

@@ -6,14 +6,16 @@ transfers in ``_transfer``, glob in ``_storage_glob`` and the entities in
 """
 
 import errno
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from collections.abc import Set as AbstractSet
 from contextlib import asynccontextmanager
+from typing import Any
 
 from yarl import URL
 
 from ._config import Config
 from ._core import _Core
+from ._org import ORG_NAME_SENTINEL, OrgName, resolve_org
 from ._storage_entities import (
     AbstractDeleteProgress,
     AbstractFileProgress,
@@ -30,7 +32,7 @@ from ._storage_entities import (
     StorageProgressStep,
 )
 from ._storage_glob import Globber
-from ._storage_remote import RemoteStorage
+from ._storage_remote import RemoteStorage, check_for_server_error
 from ._transfer import (
     NO_PROGRESS,
     Transfers,
@@ -66,13 +68,21 @@ class Storage:
         self._config = config
         self._remote = RemoteStorage(core, config)
         self._transfers = Transfers(self._remote, TransferSettings())
-        self._globber = Globber(self._remote.list, self._remote.stat_or_none)
+        # The globber walks the pattern's own form (short stays short, as the original's
+        # matches do); each request goes out normalised.
+        remote = self._remote
+        self._globber = Globber(
+            lambda uri: remote.list(remote.normalize(uri)),
+            lambda uri: remote.stat_or_none(remote.normalize(uri)),
+        )
 
     # -- remote filesystem operations --------------------------------------------------------
 
     @asynccontextmanager
     async def glob(self, uri: URL, *, dironly: bool = False) -> AsyncIterator[AsyncIterator[URL]]:
-        yield self._globber.glob(self._remote.normalize(uri), dironly=dironly)
+        """The URIs that match ``uri``'s wildcards, in the form ``uri`` is written in."""
+        self._remote.normalize(uri)  # a malformed or non-storage pattern fails here
+        yield self._globber.glob(uri, dironly=dironly)
 
     @asynccontextmanager
     async def list(self, uri: URL) -> AsyncIterator[AsyncIterator[FileStatus]]:
@@ -115,14 +125,26 @@ class Storage:
         return await self._remote.stat(self._remote.normalize(uri))
 
     async def disk_usage(
-        self, cluster_name: str | None = None, org_name: str | None = None
+        self,
+        cluster_name: str | None = None,
+        org_name: OrgName = ORG_NAME_SENTINEL,
+        uri: URL | None = None,
     ) -> DiskUsageInfo:
-        cluster_name = cluster_name or self._config.cluster_name
-        if org_name is None:
-            org_name = self._config.org_name
-        home = home_path(self._config.username, org_name)
-        uri = URL.build(scheme=STORAGE_SCHEME, host=cluster_name, path=home)
-        return await self._remote.disk_usage(uri, cluster_name, org_name)
+        """Usage of the storage holding ``uri`` (default: the user's home in the org)."""
+        org = resolve_org(org_name, self._config)
+        if uri is None:
+            cluster_name = cluster_name or self._config.cluster_name
+            home = home_path(self._config.username, org)
+            uri = URL.build(scheme=STORAGE_SCHEME, host=cluster_name, path=home)
+        else:
+            uri = self._remote.normalize(uri)
+            cluster_name = uri.host or self._config.cluster_name
+        return await self._remote.disk_usage(uri, cluster_name, org)
+
+    def check_for_server_error(self, server_message: Mapping[str, Any]) -> None:
+        """Raise what an in-band error item of a storage stream means (OSError with the
+        ``errno`` it names, else NDJSONError); nothing for any other item."""
+        check_for_server_error(server_message)
 
     # -- file operations -------------------------------------------------------------------
 

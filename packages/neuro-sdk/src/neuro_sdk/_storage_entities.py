@@ -56,6 +56,7 @@ class DiskUsageInfo:
     used: int
     free: int
     org_name: str | None = None
+    uri: URL | None = None
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,17 @@
 """Client-side glob over LISTSTATUS (docs/protocol.md §5): ``*``, ``?``, ``[..]`` and ``**``.
 
-``**`` is the directory itself and every directory below it. A name starting with a dot
-is matched only by a pattern starting with a dot, as in a shell.
+As in the original SDK (and Python's ``glob(recursive=True)``): a last ``**`` is the
+directory itself and everything below it, files included; ``**`` followed by more of the
+pattern is the directory and every directory below it. A name starting with a dot is
+matched only by a pattern starting with a dot, and ``**`` never descends into one.
+
+Matches come back in the form the pattern was written in (``storage:dir/**`` gives
+``storage:dir/a.txt``, ``storage://cluster/...`` the long form), as the original's do; a
+pattern without wildcards comes back as it is, and the directory before the first wildcard
+must exist (FileNotFoundError, NotADirectoryError otherwise).
 """
 
+import errno
 import fnmatch
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -35,11 +43,23 @@ class Globber:
         self._stat = stat
 
     async def glob(self, uri: URL, *, dironly: bool) -> AsyncIterator[URL]:
+        if not has_magic(uri.path):
+            yield uri
+            return
         parts = [part for part in uri.path.split("/") if part]
-        first_magic = next((i for i, part in enumerate(parts) if has_magic(part)), len(parts))
+        first_magic = next(i for i, part in enumerate(parts) if has_magic(part))
+        # Relative (`storage:dir/*`) stays relative: the matches keep the pattern's form.
+        root = "/" if uri.path.startswith("/") else ""
         base = URL.build(
-            scheme=uri.scheme, host=uri.host or "", path="/" + "/".join(parts[:first_magic])
+            scheme=uri.scheme, host=uri.host or "", path=root + "/".join(parts[:first_magic])
         )
+        # As the original, whose listing of it fails: the part before the wildcards must be
+        # a directory (an empty result would hide a mistyped path).
+        status = await self._stat(base)
+        if status is None:
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(base))
+        if not status.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(base))
         async for found in self._expand(base, parts[first_magic:], dironly):
             yield found
 
@@ -51,9 +71,12 @@ class Globber:
             return
         head, rest = patterns[0], patterns[1:]
         if head == "**":
-            async for directory in self._walk_dirs(base):
-                async for found in self._expand(directory, rest, dironly):
-                    yield found
+            async for entry in self._walk(base, dironly=bool(rest) or dironly):
+                if rest:
+                    async for found in self._expand(entry, rest, dironly):
+                        yield found
+                else:
+                    yield entry
             return
         if not has_magic(head):
             async for found in self._expand(base / head, rest, dironly):
@@ -64,25 +87,30 @@ class Globber:
                 continue
             if rest:
                 if status.is_dir():
-                    async for found in self._expand(status.uri, rest, dironly):
+                    async for found in self._expand(base / status.name, rest, dironly):
                         yield found
             elif status.is_dir() or not dironly:
-                yield status.uri
+                yield base / status.name
 
-    async def _walk_dirs(self, base: URL) -> AsyncIterator[URL]:
+    async def _walk(self, base: URL, *, dironly: bool) -> AsyncIterator[URL]:
+        """``base`` (if a directory) and, depth first, every entry below it that is not a
+        dot name or inside one; only directories with ``dironly``."""
         status = await self._stat(base)
         if status is None or not status.is_dir():
             return
-        pending = [base]
-        while pending:
-            directory = pending.pop()
-            yield directory
-            children = await self._children(directory)
-            pending.extend(
-                child.uri
-                for child in reversed(children)
-                if child.is_dir() and not child.name.startswith(".")
-            )
+        yield base
+        async for entry in self._below(base, dironly=dironly):
+            yield entry
+
+    async def _below(self, directory: URL, *, dironly: bool) -> AsyncIterator[URL]:
+        for child in await self._children(directory):
+            if child.name.startswith(".") or (dironly and not child.is_dir()):
+                continue
+            uri = directory / child.name
+            yield uri
+            if child.is_dir():
+                async for entry in self._below(uri, dironly=dironly):
+                    yield entry
 
     async def _children(self, directory: URL) -> list[FileStatus]:
         try:

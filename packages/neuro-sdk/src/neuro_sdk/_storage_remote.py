@@ -238,17 +238,23 @@ class RemoteStorage:
             total=int(payload["total"]),
             used=int(payload["used"]),
             free=int(payload["free"]),
+            uri=uri,
         )
 
 
 def _checked_ndjson_item(line: bytes) -> dict[str, Any]:
     item: dict[str, Any] = json.loads(line)
+    check_for_server_error(item)
+    return item
+
+
+def check_for_server_error(item: Mapping[str, Any]) -> None:
+    """An in-band ``{"error": ..., "errno": ...}`` item raises OSError or NDJSONError."""
     if "error" in item:
         code = _errno_from(item.get("errno"))
         if code is not None:
             raise OSError(code, str(item["error"]))
         raise NDJSONError(str(item["error"]))
-    return item
 
 
 def _file_status(payload: Mapping[str, Any], uri: URL) -> FileStatus:

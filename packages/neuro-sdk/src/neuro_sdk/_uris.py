@@ -6,8 +6,9 @@ Everything that turns text or a ``URL`` into a canonical URI goes through here: 
 * Long form: ``scheme://<cluster>/[<org>/]<user>/path``, kept as given (cleaned).
 * Short form ``scheme:path`` (or ``scheme:~/path``): relative to the user's own tree, the
   *home* ``/[<org>/]<user>`` on the current cluster; ``scheme:/path`` is absolute in the
-  current cluster. This holds for every scheme: ``storage:``, ``secret:``, ``disk:``,
-  ``image:``, ``job:``...
+  current cluster. This holds for every scheme of a cluster's resources (``SCHEMES``:
+  ``storage:``, ``secret:``, ``disk:``, ``image:``, ``job:``...); any other scheme needs the
+  long form.
 * ``file:`` URIs are canonical as ``file:///absolute/path``; ``file:path`` is relative to the
   working directory and ``file:~/path`` to the home directory.
 * Text without a scheme is a local path. A scheme is RFC 3986's (a letter, then letters,
@@ -16,6 +17,7 @@ Everything that turns text or a ``URL`` into a canonical URI goes through here: 
 * Paths are cleaned (``.``, ``..``, duplicate slashes) and never rise above the cluster's root:
   ``storage:../bob`` is bob's home. An encoded ``/`` (``%2F``), a NUL, a query, a fragment,
   a user, a password or a port are refused: none of them can name a resource.
+* Refusals are ValueErrors worded as the original SDK's (docs/compatibility.md, "SDK").
 """
 
 import posixpath
@@ -28,7 +30,13 @@ from yarl import URL
 
 FILE_SCHEME = "file"
 STORAGE_SCHEME = "storage"
+# The schemes of resources that live on a cluster (``neuro_sdk.SCHEMES``, as the original).
+SCHEMES = ("storage", "image", "job", "secret", "disk", "blob", "flow")
 
+FRAGMENT_NOT_ALLOWED = (
+    "Fragment part is not allowed in {scheme} URI. Use '%23' to quote '#' in path."
+)
+QUERY_NOT_ALLOWED = "Query part is not allowed in {scheme} URI. Use '%3F' to quote '?' in path."
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]+")
 _ENCODED_SLASH = re.compile(r"%2f", re.IGNORECASE)
 
@@ -56,21 +64,22 @@ def str_to_uri(
     text: str, context: UriContext, *, allowed_schemes: Iterable[str] = (), short: bool = False
 ) -> URL:
     """A URI, or a local path (made a ``file:`` URI) when the text has no scheme."""
+    allowed = tuple(allowed_schemes)
     if not text:
-        raise ValueError("Empty URI")
+        raise ValueError(f"URI Scheme not specified. Please specify one of {', '.join(allowed)}.")
     if "\0" in text:
         raise ValueError(f"Invalid URI {text!r}: NUL characters are not allowed")
     if has_scheme(text):
         uri = URL(text)
+        check_scheme(uri.scheme, allowed)
         # yarl drops an empty "?" or "#": the text still asked for one.
-        if "?" in text or "#" in text:
-            raise ValueError(
-                f"Invalid URI {text!r}: no query or fragment allowed "
-                "(write '?' as %3F and '#' as %23)"
-            )
+        if "#" in text:
+            raise ValueError(FRAGMENT_NOT_ALLOWED.format(scheme=uri.scheme))
+        if "?" in text:
+            raise ValueError(QUERY_NOT_ALLOWED.format(scheme=uri.scheme))
     else:
         uri = local_path_to_uri(Path(text))
-    return normalize_uri(uri, context, allowed_schemes=allowed_schemes, short=short)
+    return normalize_uri(uri, context, allowed_schemes=allowed, short=short)
 
 
 def normalize_uri(
@@ -78,17 +87,14 @@ def normalize_uri(
 ) -> URL:
     """The long form of ``uri`` (see the module docstring); with ``short``, the short form
     where the cluster, org and user are the current ones."""
-    allowed = tuple(allowed_schemes)
-    if not uri.scheme:
-        raise ValueError(f"URI {str(uri)!r} has no scheme")
-    if allowed and uri.scheme not in allowed:
-        raise ValueError(
-            f"Unsupported URI scheme {uri.scheme!r} in {str(uri)!r}: "
-            f"allowed are {', '.join(repr(s) for s in allowed)}"
-        )
+    check_scheme(uri.scheme, allowed_schemes)
     _check_parts(uri)
     if uri.scheme == FILE_SCHEME:
         return _normalize_local(uri)
+    if not uri.host and uri.scheme not in SCHEMES:
+        # Only a cluster's resources have a short form; `mailto:x`, `just/a/path` are not URIs
+        # of ours (the original's message, the scheme empty in the latter).
+        raise ValueError(f"Absolute URI is required for scheme {uri.scheme}")
     path = uri.path
     cluster = uri.host or context.cluster
     if not uri.host and not path.startswith("/"):
@@ -99,6 +105,15 @@ def normalize_uri(
     clean = "" if uri.host and not path else _clean(path)
     long = URL.build(scheme=uri.scheme, host=cluster, path=clean)
     return shorten(long, context) if short else long
+
+
+def check_scheme(scheme: str, allowed_schemes: Iterable[str]) -> None:
+    """ValueError, worded as the original SDK's, unless ``scheme`` is allowed (``()``: any)."""
+    allowed = tuple(allowed_schemes)
+    if allowed and scheme not in allowed:
+        names = ", ".join(f"'{item}:'" for item in allowed)
+        verb = "are" if len(allowed) > 1 else "is"
+        raise ValueError(f"Invalid scheme '{scheme}:' (only {names} {verb} allowed)")
 
 
 def shorten(uri: URL, context: UriContext) -> URL:
@@ -121,8 +136,7 @@ def local_path_to_uri(path: Path) -> URL:
 
 def local_uri_to_path(uri: URL) -> Path:
     """The local path of a ``file:`` URI; ValueError for any other scheme."""
-    if uri.scheme != FILE_SCHEME:
-        raise ValueError(f"Invalid local URI {str(uri)!r}: the scheme must be 'file:'")
+    check_scheme(uri.scheme, (FILE_SCHEME,))
     _check_parts(uri)
     return Path(_normalize_local(uri).path)
 
@@ -134,13 +148,19 @@ def _normalize_local(uri: URL) -> URL:
 
 
 def _check_parts(uri: URL) -> None:
-    if uri.query_string or uri.fragment:
-        raise ValueError(
-            f"Invalid URI {str(uri)!r}: no query or fragment allowed "
-            "(write '?' as %3F and '#' as %23)"
-        )
-    if uri.user is not None or uri.password is not None or uri.explicit_port is not None:
-        raise ValueError(f"Invalid URI {str(uri)!r}: no user, password or port allowed")
+    # The original SDK's checks, order and messages.
+    if uri.fragment:
+        raise ValueError(FRAGMENT_NOT_ALLOWED.format(scheme=uri.scheme))
+    if uri.query_string:
+        raise ValueError(QUERY_NOT_ALLOWED.format(scheme=uri.scheme))
+    if uri.user is not None:
+        raise ValueError(f"User is not allowed in {uri.scheme} URI.")
+    if uri.password is not None:
+        raise ValueError(f"Password is not allowed in {uri.scheme} URI")
+    # `port`, not `explicit_port`: as the original, `https://host` (port 443 implied) is
+    # refused too; none of our resources is addressed through a web URL.
+    if uri.port is not None:
+        raise ValueError(f"Port is not allowed in {uri.scheme} URI")
     # A name never holds '/' or NUL: decoded, `a%2F..%2F..` would be cleaned as a path
     # that the user never wrote, and NUL ends a name in the operating system.
     if _ENCODED_SLASH.search(uri.raw_path) or "\0" in uri.path or "\0" in (uri.host or ""):

@@ -6,13 +6,12 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import ConfigError
-from ._plugins import ConfigBuilder
+from ._plugins import ConfigBuilder, ConfigScope
 
 GLOBAL_CONFIG_NAME = "user.toml"
 LOCAL_CONFIG_NAME = ".neuro.toml"
 ALIAS_SECTION = "alias"
 # They select the cluster and org for one project, so they make no sense globally.
-LOCAL_ONLY_PARAMS = frozenset({("job", "cluster-name"), ("job", "org-name")})
 NO_ORG = "NO_ORG"
 
 
@@ -53,7 +52,7 @@ def _validate(
             param_type = known.get(name)
             if param_type is None:
                 raise ConfigError(f"{file}: unknown parameter '{section}.{name}'")
-            if not local and (section, name) in LOCAL_ONLY_PARAMS:
+            if not local and not builder.scope(section, name) & ConfigScope.GLOBAL:
                 raise ConfigError(
                     f"{file}: '{section}.{name}' is allowed only in a project's {LOCAL_CONFIG_NAME}"
                 )

@@ -7,6 +7,7 @@ before anything is sent.
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from yarl import URL
@@ -14,6 +15,8 @@ from yarl import URL
 from ._errors import ClientError
 
 if TYPE_CHECKING:
+    from ._admin import _Admin
+
     # Only for annotations: at run time this module (its Action enum, which storage
     # entities use) stays free of the HTTP stack.
     from ._config import Config
@@ -47,12 +50,55 @@ class Share:
     permission: Permission
 
 
+@dataclass(frozen=True)
+class Quota:
+    """What is left to the user (or org) in the current cluster: credits (``None``:
+    unlimited) and the most jobs that may run at once (``None``: no limit)."""
+
+    credits: Decimal | None = None
+    total_running_jobs: int | None = None
+
+
 class Users:
     """Users and sharing API, available as ``Client.users``."""
 
-    def __init__(self, core: "_Core", config: "Config") -> None:
+    def __init__(self, core: "_Core", config: "Config", admin: "_Admin | None" = None) -> None:
         self._core = core
         self._config = config
+        if admin is None:
+            from ._admin import _Admin
+
+            admin = _Admin(core, config)
+        self._admin = admin
+
+    async def get_quota(self) -> Quota:
+        """The current user's quota in the current cluster and org (docs/protocol.md §2.7);
+        unlimited when the server has no admin API."""
+        from ._errors import NotSupportedError
+
+        try:
+            user = await self._admin.get_cluster_user(
+                cluster_name=self._config.cluster_name,
+                user_name=self._config.username,
+                org_name=self._config.org_name,
+            )
+        except NotSupportedError:
+            return Quota()
+        return Quota(user.balance.credits, user.quota.total_running_jobs)
+
+    async def get_org_quota(self) -> Quota | None:
+        """The current org's quota in the current cluster; ``None`` outside any org."""
+        from ._errors import NotSupportedError
+
+        if self._config.org_name is None:
+            return None
+        try:
+            org = await self._admin.get_org_cluster(
+                self._config.cluster_name, self._config.org_name
+            )
+        except NotSupportedError:
+            return Quota()
+        return Quota(org.balance.credits, org.quota.total_running_jobs)
 
     async def get_acl(
         self, user: str, scheme: str | None = None, *, uri: URL | None = None

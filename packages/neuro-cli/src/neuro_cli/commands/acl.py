@@ -12,7 +12,7 @@ import click
 
 import neuro_sdk
 from neuro_cli.errors import UserError
-from neuro_cli.resource_uris import SHARE_SCHEMES, resolve_resource_uri
+from neuro_cli.resource_uris import SHARE_SCHEMES, resolve_resource_uri, uri_formatter
 from neuro_cli.root import Root
 from neuro_cli.runner import async_command
 
@@ -115,10 +115,16 @@ async def revoke(root: Root, uri: str, user: str) -> None:
 )
 @click.option("--shared", is_flag=True, help="What you have shared with others instead.")
 @click.option("-u", "user", help="Whose permissions (default: yours; needs manage on the role).")
+@click.option("--full-uri", "print_full", is_flag=True, help="Print URIs in full.")
 @click.pass_obj
 @async_command
 async def list_permissions(
-    root: Root, uri: str | None, scheme: str | None, shared: bool, user: str | None
+    root: Root,
+    uri: str | None,
+    scheme: str | None,
+    shared: bool,
+    user: str | None,
+    print_full: bool,
 ) -> None:
     """List the resources you can access, or with --shared those you shared.
 
@@ -142,20 +148,26 @@ async def list_permissions(
         if shared:
             shares = await client.users.get_shares(name, scheme, uri=full_uri)
             if shares:
-                root.print(format_shares(shares))
+                root.print(format_shares(shares, uri_formatter(client.parse, full=print_full)))
         else:
             permissions = await client.users.get_acl(name, scheme, uri=full_uri)
             if permissions:
-                root.print(format_permissions(permissions))
+                formatter = uri_formatter(client.parse, full=print_full)
+                root.print(format_permissions(permissions, formatter))
 
 
 @acl.command(name="list-roles")
 @click.argument("user", required=False)
+@click.option("-u", "user_option", metavar="USER", help="The same as USER (22.x's form).")
 @click.pass_obj
 @async_command
-async def list_roles(root: Root, user: str | None) -> None:
+async def list_roles(root: Root, user: str | None, user_option: str | None) -> None:
     """List the roles below USER (default: you), e.g. alice/team."""
     from neuro_cli.formatters.acl import format_roles
+
+    if user is not None and user_option is not None:
+        raise click.UsageError("Give USER or -u USER, not both")
+    user = user or user_option
 
     async with root.client() as client:
         roles = await client.users.get_subroles(user or client.config.username)

@@ -33,7 +33,27 @@ async def show(root: Root) -> None:
     async with root.client() as client:
         # Clusters and presets may have changed on the server since login.
         await client.config.fetch()
-        root.print(format_config(client.config))
+        quota = await client.users.get_quota()
+        org_quota = await client.users.get_org_quota()
+        root.print(format_config(client.config, quota, org_quota))
+
+
+@config.command()
+@click.pass_obj
+@async_command
+async def aliases(root: Root) -> None:
+    """List the [alias] entries of the user config (see "neuro help aliases")."""
+    from rich.table import Table
+
+    from neuro_cli.alias import make_alias
+
+    user_config = await root.factory.load_user_config()
+    table = Table(box=None, show_header=True, pad_edge=False)
+    table.add_column("ALIAS")
+    table.add_column("DESCRIPTION")
+    for name, definition in sorted(user_config.get("alias", {}).items()):
+        table.add_row(name, make_alias(name, definition).get_short_help_str(80))
+    root.print(table)
 
 
 @config.command(name="show-token")

@@ -5,9 +5,11 @@ from datetime import timedelta
 
 import click
 
+from neuro_cli.resource_uris import uri_formatter
 from neuro_cli.root import Root
 from neuro_cli.runner import async_command
 
+NO_ORG = "NO_ORG"
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?)b?$", re.IGNORECASE)
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
@@ -44,10 +46,16 @@ def disk() -> None:
     help="Delete the disk after it has not been used this long, e.g. 1d or 12h30m.",
 )
 @click.option("--cluster", help="Cluster to create the disk in (default: the current one).")
+@click.option("--org", help="The org of the disk (default: the current one).")
 @click.pass_obj
 @async_command
 async def create(
-    root: Root, storage: str, name: str | None, timeout_unused: str | None, cluster: str | None
+    root: Root,
+    storage: str,
+    name: str | None,
+    timeout_unused: str | None,
+    cluster: str | None,
+    org: str | None,
 ) -> None:
     """Create a disk of STORAGE size (e.g. 10G, 500Mi).
 
@@ -62,33 +70,39 @@ async def create(
     size = parse_size(storage)
     life_span = parse_duration(timeout_unused) if timeout_unused else None
     async with root.client() as client:
-        created = await client.disks.create(size, life_span, name, cluster)
-    root.print(format_disk(created))
+        org_name = None if org == NO_ORG else org  # the SDK's None: the current org
+        created = await client.disks.create(size, life_span, name, cluster, org_name)
+        root.print(format_disk(created, uri_formatter(client.parse, full=False)))
 
 
 @disk.command("ls")
 @click.option("--cluster", help="Cluster to look in (default: the current one).")
+@click.option("--full-uri", is_flag=True, help="Print URIs in full.")
+@click.option("--long-format", is_flag=True, help="Add the URI and dates of each disk.")
 @click.pass_obj
 @async_command
-async def ls(root: Root, cluster: str | None) -> None:
+async def ls(root: Root, cluster: str | None, full_uri: bool, long_format: bool) -> None:
     """List your disks (and those shared with you)."""
     from neuro_cli.formatters.resources import format_disks
 
     async with root.client() as client, client.disks.list(cluster) as disks:
-        root.print(format_disks([d async for d in disks]))
+        uri = uri_formatter(client.parse, full=full_uri)
+        root.print(format_disks([d async for d in disks], long=long_format, uri=uri))
 
 
 @disk.command()
 @click.argument("disk_id_or_name")
 @click.option("--cluster", help="Cluster to look in (default: the current one).")
+@click.option("--full-uri", is_flag=True, help="Print the URI in full.")
 @click.pass_obj
 @async_command
-async def get(root: Root, disk_id_or_name: str, cluster: str | None) -> None:
+async def get(root: Root, disk_id_or_name: str, cluster: str | None, full_uri: bool) -> None:
     """Show disk DISK_ID_OR_NAME."""
     from neuro_cli.formatters.resources import format_disk
 
     async with root.client() as client:
-        root.print(format_disk(await client.disks.get(disk_id_or_name, cluster)))
+        found = await client.disks.get(disk_id_or_name, cluster)
+        root.print(format_disk(found, uri_formatter(client.parse, full=full_uri)))
 
 
 @disk.command()

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import shlex
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,17 +25,25 @@ import neuro_sdk
 from neuro_cli.browser import open_browser_if_possible
 from neuro_cli.errors import EXIT_ERROR, UserError, error_line
 from neuro_cli.interactive import run_session
+from neuro_cli.resource_uris import uri_formatter
 from neuro_cli.root import Root
 from neuro_cli.runner import async_command
 from neuro_cli.tty import stdin_is_terminal
+
+log = logging.getLogger(__name__)
 
 # What 22.x passes, so that the archived and live parts of a log are told apart.
 LOG_SEPARATOR = "<================ Live logs ==============>"
 JOB_ID_RE = re.compile(r"job-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 DURATION_RE = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 ME = "ME"  # the literal `--owner` takes for "the current user"
+ALL = "ALL"  # the literal `top --owner` takes for "every user"
+NO_ORG = "NO_ORG"  # the literal `--org` takes for "no org"
 POLL_FIRST_S = 0.2
 POLL_MAX_S = 1.0
+TOP_NEW_JOBS_S = 3.0  # how often `top` without JOBs looks for new matching jobs
+TOP_REDRAW_S = 0.2
+EXIT_TIMEOUT = 124  # `top --timeout` ran out: 22.x's code (as timeout(1)'s)
 STATUS_CHOICES = [str(status) for status in sorted(neuro_sdk.JobStatus.items())]
 
 
@@ -180,7 +189,7 @@ def job() -> None:
 @click.option("-s", "--preset", help="Resource preset (default: the cluster's first one).")
 @click.option("-n", "--name", help="Job name: lower-case letters, digits and dashes.")
 @click.option("--tag", "tags", multiple=True, help="Tag the job; repeatable.")
-@click.option("--description", help="Free-form description of the job.")
+@click.option("-d", "--description", help="Free-form description of the job.")
 @click.option("-e", "--env", multiple=True, help="VAR=VALUE or VAR (from this shell).")
 @click.option("--env-file", multiple=True, help="A file of VAR=VALUE lines; repeatable.")
 @click.option(
@@ -200,7 +209,7 @@ def job() -> None:
     help="Require a platform token for the job's HTTP URL.",
 )
 @click.option("--entrypoint", help="Override the image's ENTRYPOINT.")
-@click.option("--workdir", help="Working directory inside the container.")
+@click.option("-w", "--workdir", help="Working directory inside the container.")
 @click.option(
     "--life-span",
     type=DURATION,
@@ -231,8 +240,27 @@ def job() -> None:
     show_default=True,
     help="Wait for the job to start; --no-wait-start implies --detach.",
 )
-@click.option("-d", "--detach", is_flag=True, help="Do not follow the job's output.")
-@click.option("--extshm/--no-extshm", default=True, show_default=True, help="Large /dev/shm.")
+# As in 22.x, -d is --description: --detach has no short form.
+@click.option("--detach", is_flag=True, help="Do not follow the job's output.")
+@click.option(
+    "-x/-X", "--extshm/--no-extshm", default=True, show_default=True, help="Large /dev/shm."
+)
+@click.option("--cluster", help="Run the job on this cluster (default: the current one).")
+@click.option("--org", help="Run the job in this org (default: the current one).")
+@click.option(
+    "--share",
+    "share_with",
+    metavar="USER",
+    multiple=True,
+    help="Give this user or role write access to the job; repeatable.",
+)
+@click.option(
+    "--port-forward",
+    "port_forwards",
+    metavar="LOCAL_PORT:REMOTE_PORT",
+    multiple=True,
+    help="Forward a local port to a port of the job while following it; repeatable.",
+)
 @click.option("--privileged", is_flag=True, help="Run the container in privileged mode.")
 @click.option(
     "--preemptible/--non-preemptible",
@@ -276,6 +304,10 @@ async def run(
     preemptible: bool | None,
     browse: bool,
     tty: bool | None,
+    cluster: str | None,
+    org: str | None,
+    share_with: Sequence[str],
+    port_forwards: Sequence[str],
 ) -> None:
     """Run a job from IMAGE, with CMD as its command.
 
@@ -286,11 +318,14 @@ async def run(
     """
     from neuro_cli.formatters.jobs import format_detached_hints, format_job_started
 
+    forwards = [_port_pair(text) for text in port_forwards]
     async with root.client() as client:
-        preset_name = _choose_preset(client, preset, preemptible)
-        remote_image = client.parse.remote_image(image)
-        envs = client.parse.envs(env, env_file)
-        mounts = client.parse.volumes(volumes)
+        cluster_name = _choose_cluster(client, cluster)
+        org_name = client.config.org_name if org is None else (None if org == NO_ORG else org)
+        preset_name = _choose_preset(client, cluster_name, preset, preemptible)
+        remote_image = client.parse.remote_image(image, cluster_name=cluster_name)
+        envs = client.parse.envs(env, env_file, cluster_name=cluster_name)
+        mounts = client.parse.volumes(volumes, cluster_name=cluster_name)
         if life_span is None:
             life_span = await _default_life_span(client)
         tty = stdin_is_terminal() and not detach if tty is None else tty
@@ -298,6 +333,8 @@ async def run(
             tty=tty,
             image=remote_image,
             preset_name=preset_name,
+            cluster_name=cluster_name,
+            org_name=org_name,
             command=" ".join(_quote(arg) for arg in _job_command(cmd)) or None,
             entrypoint=entrypoint,
             working_dir=workdir,
@@ -319,6 +356,9 @@ async def run(
             privileged=privileged,
             priority=neuro_sdk.JobPriority[priority.upper()] if priority else None,
         )
+        for user in share_with:
+            permission = neuro_sdk.Permission(submitted.uri, neuro_sdk.Action.WRITE)
+            await client.users.share(user, permission)
         if detach or not wait_start:
             root.info(format_detached_hints(submitted))
             return
@@ -328,10 +368,13 @@ async def run(
         if browse and started.container.http is not None:
             await open_browser_if_possible(started.http_url)
         attached = False
-        if tty and started.status.is_running:
-            attached = await _attach_while_running(client, started)
-        if not attached and (started.status.is_running or started.history.started_at):
-            await stream_logs(root, client, started.id)
+        async with contextlib.AsyncExitStack() as forwarding:
+            if started.status.is_running:
+                await _forward_ports(root, client, forwarding, started, forwards)
+            if tty and started.status.is_running:
+                attached = await _attach_while_running(client, started)
+            if not attached and (started.status.is_running or started.history.started_at):
+                await stream_logs(root, client, started.id)
         finished = await wait_while(client, started, lambda status: not status.is_finished)
         if finished.status is not neuro_sdk.JobStatus.SUCCEEDED:
             reason = finished.history.reason or finished.status
@@ -354,10 +397,21 @@ def _quote(arg: str) -> str:
     return shlex.quote(arg)
 
 
-def _choose_preset(client: neuro_sdk.Client, preset: str | None, preemptible: bool | None) -> str:
-    presets = client.presets
+def _choose_cluster(client: neuro_sdk.Client, cluster: str | None) -> str:
+    if cluster is None:
+        return client.config.cluster_name
+    if cluster not in client.config.clusters:
+        known = ", ".join(sorted(client.config.clusters))
+        raise UserError(f"Cluster {cluster!r} is not known; choose one of: {known}")
+    return cluster
+
+
+def _choose_preset(
+    client: neuro_sdk.Client, cluster_name: str, preset: str | None, preemptible: bool | None
+) -> str:
+    presets = client.config.clusters[cluster_name].presets
     if not presets:
-        raise UserError(f"Cluster {client.config.cluster_name} offers no presets")
+        raise UserError(f"Cluster {cluster_name} offers no presets")
     name = preset or next(iter(presets))
     chosen = presets.get(name)
     if chosen is None:
@@ -403,6 +457,10 @@ async def _default_life_span(client: neuro_sdk.Client) -> float:
     help="Columns, e.g. 'id name status' (default: config job.ps-format).",
 )
 @click.option("-w", "--wide", is_flag=True, help="Do not cut long columns.")
+@click.option("--cluster", help="Jobs on this cluster (default: the current one).")
+@click.option("-d", "--description", help="Only jobs with exactly this description.")
+@click.option("--distinct", is_flag=True, help="Only the first job of each name.")
+@click.option("--full-uri", is_flag=True, help="Print URIs in full.")
 @click.pass_obj
 @async_command
 async def ls(
@@ -417,8 +475,18 @@ async def ls(
     all_statuses: bool,
     format_spec: str | None,
     wide: bool,
+    cluster: str | None,
+    description: str | None,
+    distinct: bool,
+    full_uri: bool,
 ) -> None:
-    """List jobs."""
+    """List jobs.
+
+    \b
+    neuro ps -a --owner ME --owner bob
+    neuro ps --name my-experiment -s failed -s succeeded
+    neuro ps -d "my favourite job" --distinct
+    """
     from neuro_cli.formatters.jobs import DEFAULT_PS_COLUMNS, parse_ps_format, print_jobs
 
     async with root.client() as client:
@@ -441,21 +509,53 @@ async def ls(
             since=since,
             until=until,
             reverse=recent_first,
+            cluster_name=_choose_cluster(client, cluster),
         ) as found:
-            await print_jobs(root.console, found, columns=columns, wide=wide, tz=_local_tz())
+            await print_jobs(
+                root.console,
+                _kept(found, description, distinct),
+                columns=columns,
+                wide=wide,
+                tz=_local_tz(),
+                uri=uri_formatter(client.parse, full=full_uri),
+                iso=root.options.iso_datetime_format,
+            )
+
+
+async def _kept(
+    jobs: AsyncIterator[neuro_sdk.JobDescription], description: str | None, distinct: bool
+) -> AsyncIterator[neuro_sdk.JobDescription]:
+    """The server has no filters for these two: 22.x applies them here too. With
+    ``distinct``, the first job of each name (unnamed jobs are all distinct)."""
+    seen: set[str] = set()
+    async for job in jobs:
+        if description is not None and job.description != description:
+            continue
+        if distinct and job.name is not None:
+            if job.name in seen:
+                continue
+            seen.add(job.name)
+        yield job
 
 
 @job.command()
 @click.argument("job_ref", metavar="JOB")
+@click.option("--full-uri", is_flag=True, help="Print URIs in full.")
 @click.pass_obj
 @async_command
-async def status(root: Root, job_ref: str) -> None:
+async def status(root: Root, job_ref: str, full_uri: bool) -> None:
     """Show the status and details of JOB."""
     from neuro_cli.formatters.jobs import format_job_status
 
     async with root.client() as client:
         description = await client.jobs.status(await resolve_job(client, job_ref))
-        root.print(format_job_status(description, tz=_local_tz()))
+        table = format_job_status(
+            description,
+            tz=_local_tz(),
+            uri=uri_formatter(client.parse, full=full_uri),
+            iso=root.options.iso_datetime_format,
+        )
+        root.print(table)
 
 
 @job.command()
@@ -496,26 +596,304 @@ async def kill(root: Root, job_refs: Sequence[str]) -> None:
 
 
 @job.command()
+@click.argument("job_refs", metavar="[JOB]...", nargs=-1)
+@click.option("--cluster", help="Jobs on this cluster (default: the current one).")
+@click.option(
+    "-o", "--owner", "owners", multiple=True, help=f"Jobs of this user ({ME}: you, ALL: anyone)."
+)
+@click.option("-n", "--name", help="Only jobs with this name.")
+@click.option("-t", "--tag", "tags", multiple=True, help="Only jobs with all these tags.")
+@click.option("-d", "--description", help="Only jobs with exactly this description.")
+@click.option("--since", type=MOMENT, help="Created at or after: a date/time or an age (1d).")
+@click.option("--until", type=MOMENT, help="Created at or before: a date/time or an age.")
+@click.option(
+    "--sort",
+    default="cpu",
+    show_default=True,
+    metavar="COLUMNS",
+    help="Sort rows by these comma-separated columns; a '-' prefix reverses one.",
+)
+@click.option(
+    "--format",
+    "format_spec",
+    help="Columns, e.g. 'id name cpu memory' (default: config job.top-format).",
+)
+@click.option("--full-uri", is_flag=True, help="Print URIs in full.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    help="Stop after this many seconds (exit code 124, as 22.x); 0 for no limit.",
+)
+@click.pass_obj
+@async_command
+async def top(
+    root: Root,
+    job_refs: Sequence[str],
+    cluster: str | None,
+    owners: Sequence[str],
+    name: str | None,
+    tags: Sequence[str],
+    description: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    sort: str,
+    format_spec: str | None,
+    full_uri: bool,
+    timeout: float,  # noqa: ASYNC109 (22.x's --timeout; asyncio.timeout applies it below)
+) -> None:
+    """Show the CPU, memory and GPU use of running jobs: the JOBs given (until they end),
+    or else the user's running jobs that match the filters (until Ctrl-C).
+
+    \b
+    neuro top
+    neuro top job-1 job-2
+    neuro top --owner ALL --sort -memory
+    """
+    from neuro_cli.formatters.jobs import DEFAULT_TOP_COLUMNS, parse_sort_keys, parse_top_format
+
+    filters = {"--name": name, "--owner": owners, "--since": since, "--until": until}
+    filters["--description"] = description
+    if job_refs:
+        for flag, value in filters.items():
+            if value:
+                raise click.UsageError(f"Option {flag} is mutually exclusive with job arguments")
+    if ALL in owners and len(owners) > 1:
+        raise click.UsageError("Multiple --owner options are incompatible with --owner=ALL")
+    try:
+        sort_keys = parse_sort_keys(sort)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--sort") from None
+    async with root.client() as client:
+        if format_spec is None:
+            format_spec = (await client.config.get_user_config()).get("job", {}).get("top-format")
+        try:
+            columns = parse_top_format(format_spec) if format_spec else DEFAULT_TOP_COLUMNS
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--format") from None
+        board = _TopBoard(root, client, columns, sort_keys, full_uri)
+        try:
+            async with asyncio.timeout(timeout or None):
+                if job_refs:
+                    await board.follow_jobs(job_refs)
+                else:
+                    selection = neuro_sdk.JobStatus.active_items()
+                    owner_names = [client.username if owner == ME else owner for owner in owners]
+                    if not owner_names:
+                        owner_names = [client.username]
+                    await board.follow_matching(
+                        dict(
+                            statuses=selection,
+                            name=name,
+                            tags=tags,
+                            owners=[] if ALL in owner_names else owner_names,
+                            since=since,
+                            until=until,
+                            cluster_name=_choose_cluster(client, cluster),
+                        ),
+                        description,
+                    )
+        except TimeoutError:
+            raise click.exceptions.Exit(EXIT_TIMEOUT) from None
+        except ExceptionGroup as group:
+            # A job that could not be followed: its error, not the task group's wrapper.
+            raise _first_error(group) from None
+        finally:
+            board.close()
+
+
+def _first_error(group: BaseExceptionGroup[Any]) -> BaseException:
+    first = group.exceptions[0]
+    return _first_error(first) if isinstance(first, BaseExceptionGroup) else first
+
+
+class _TopBoard:
+    """The latest sample of each followed job, shown as one table: redrawn in place on a
+    terminal, printed anew after each change otherwise (so that nothing is lost)."""
+
+    def __init__(
+        self,
+        root: Root,
+        client: neuro_sdk.Client,
+        columns: Sequence[str],
+        sort: Sequence[tuple[str, bool]],
+        full_uri: bool,
+    ) -> None:
+        self._root = root
+        self._client = client
+        self._columns = columns
+        self._sort = sort
+        self._uri = uri_formatter(client.parse, full=full_uri)
+        self._samples: dict[str, tuple[neuro_sdk.JobDescription, neuro_sdk.JobTelemetry]] = {}
+        self._followed: set[str] = set()
+        self._changed = asyncio.Event()
+        self._live: Any = None
+
+    async def follow_jobs(self, job_refs: Sequence[str]) -> None:
+        jobs = []
+        for job_ref in job_refs:
+            job_id = await resolve_job(self._client, job_ref)
+            if job_id not in self._followed:
+                self._followed.add(job_id)
+                jobs.append(await self._client.jobs.status(job_id))
+        async with asyncio.TaskGroup() as tasks:
+            drawing = tasks.create_task(self._draw())
+            async with asyncio.TaskGroup() as followers:
+                for job in jobs:
+                    followers.create_task(self._follow(job))
+            drawing.cancel()
+        self._render()
+
+    async def follow_matching(self, query: dict[str, Any], description: str | None) -> None:
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self._draw())
+            while True:  # new jobs that match join the table as they appear
+                async with self._client.jobs.list(**query) as found:
+                    async for job in found:
+                        if job.id in self._followed:
+                            continue
+                        if description is not None and job.description != description:
+                            continue
+                        self._followed.add(job.id)
+                        tasks.create_task(self._follow(job))
+                await asyncio.sleep(TOP_NEW_JOBS_S)
+
+    async def _follow(self, job: neuro_sdk.JobDescription) -> None:
+        try:
+            async with self._client.jobs.top(job.id, cluster_name=job.cluster_name) as samples:
+                async for sample in samples:
+                    self._samples[job.id] = (job, sample)
+                    self._changed.set()
+        except neuro_sdk.NeuroError as exc:
+            # The job ended before its telemetry could be asked for: it leaves the table,
+            # as one that ends while followed does (22.x ignores it the same way).
+            log.debug("No telemetry of %s: %s", job.id, exc)
+        finally:
+            self._samples.pop(job.id, None)
+            self._changed.set()
+
+    async def _draw(self) -> None:
+        while True:
+            await self._changed.wait()
+            self._changed.clear()
+            self._render()
+            await asyncio.sleep(TOP_REDRAW_S)  # samples of several jobs make one redraw
+
+    def _render(self) -> None:
+        from neuro_cli.formatters.jobs import format_top
+
+        if not self._samples and self._live is None:
+            return
+        table = format_top(
+            self._samples.values(),
+            columns=self._columns,
+            sort=self._sort,
+            tz=_local_tz(),
+            uri=self._uri,
+            iso=self._root.options.iso_datetime_format,
+        )
+        if not self._root.console.is_terminal:
+            self._root.print(table)
+            return
+        if self._live is None:
+            from rich.live import Live
+
+            self._live = Live(console=self._root.console, auto_refresh=False)
+            self._live.start()
+        self._live.update(table, refresh=True)
+
+    def close(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+
+
+@job.command()
 @click.argument("job_ref", metavar="JOB")
 @click.pass_obj
 @async_command
-async def top(root: Root, job_ref: str) -> None:
-    """Show the CPU, memory and GPU use of JOB while it runs."""
-    from rich.live import Live
-
-    from neuro_cli.formatters.jobs import format_telemetry
+async def browse(root: Root, job_ref: str) -> None:
+    """Open the HTTP URL of JOB in a web browser."""
+    from neuro_cli.browser import open_browser
 
     async with root.client() as client:
-        job_id = await resolve_job(client, job_ref)
-        async with client.jobs.top(job_id) as samples:
-            if root.console.is_terminal:
-                with Live(console=root.console, auto_refresh=False) as live:
-                    async for sample in samples:
-                        live.update(format_telemetry(job_id, sample), refresh=True)
-            else:
-                # Piped output gets one table per sample, so that nothing is lost.
-                async for sample in samples:
-                    root.print(format_telemetry(job_id, sample))
+        description = await client.jobs.status(await resolve_job(client, job_ref))
+    if description.container.http is None or not description.http_url.host:
+        raise UserError(f"Job {description.id} has no HTTP URL: run it with --http-port")
+    root.info(f"Opening {description.http_url}")
+    await open_browser(description.http_url)
+
+
+@job.command(name="generate-run")
+@click.argument("job_ref", metavar="JOB")
+@click.pass_obj
+@async_command
+async def generate_run(root: Root, job_ref: str) -> None:
+    """Print the `neuro run` command that runs JOB again (its secrets stay URIs):
+
+    eval "$(neuro job generate-run my-job)"
+    """
+    async with root.client() as client:
+        description = await client.jobs.status(await resolve_job(client, job_ref))
+    click.echo(shlex.join(["neuro", "run", *run_arguments(description)]))
+
+
+def run_arguments(job: neuro_sdk.JobDescription) -> list[str]:
+    """The `neuro run` arguments that make a job like ``job``."""
+    from neuro_cli.formatters.jobs import format_duration
+
+    container = job.container
+    args: list[str] = []
+    if job.preset_name:
+        args += ["--preset", job.preset_name]
+    if not container.resources.shm:
+        args.append("--no-extshm")
+    if container.http is not None:
+        args += ["--http-port", str(container.http.port)]
+        if not container.http.requires_auth:
+            args.append("--no-http-auth")
+    if job.name:
+        args += ["--name", job.name]
+    for tag in job.tags:
+        args += ["--tag", tag]
+    if job.description:
+        args += ["--description", job.description]
+    for volume in container.volumes:
+        args += ["--volume", f"{volume.storage_uri}:{volume.container_path}:{_mode(volume)}"]
+    for disk in container.disk_volumes:
+        args += ["--volume", f"{disk.disk_uri}:{disk.container_path}:{_mode(disk)}"]
+    for secret in container.secret_files:
+        args += ["--volume", f"{secret.secret_uri}:{secret.container_path}"]
+    if container.entrypoint:
+        args += ["--entrypoint", container.entrypoint]
+    if container.working_dir:
+        args += ["--workdir", container.working_dir]
+    for name, value in container.env.items():
+        # --pass-config sets this one anew; its old value is a stale login.
+        if not (job.pass_config and name == neuro_sdk.PASS_CONFIG_ENV_NAME):
+            args += ["--env", f"{name}={value}"]
+    for name, uri in container.secret_env.items():
+        args += ["--env", f"{name}={uri}"]
+    if job.restart_policy is not neuro_sdk.JobRestartPolicy.NEVER:
+        args += ["--restart", str(job.restart_policy)]
+    # No life span is "0" here: without the option, run would apply the default one.
+    args += ["--life-span", format_duration(job.life_span) if job.life_span else "0"]
+    if job.schedule_timeout:
+        args += ["--schedule-timeout", format_duration(job.schedule_timeout)]
+    if job.pass_config:
+        args.append("--pass-config")
+    if job.privileged:
+        args.append("--privileged")
+    if job.priority is not neuro_sdk.JobPriority.NORMAL:
+        args += ["--priority", job.priority.name.lower()]
+    args.append(str(container.image))
+    if container.command:
+        args += ["--", *shlex.split(container.command)]
+    return args
+
+
+def _mode(volume: neuro_sdk.Volume | neuro_sdk.DiskVolume) -> str:
+    return "ro" if volume.read_only else "rw"
 
 
 @job.command(name="bump-life-span")
@@ -609,13 +987,23 @@ async def exec_(
 
 @job.command()
 @click.argument("job_ref", metavar="JOB")
+@click.option(
+    "--port-forward",
+    "port_forwards",
+    metavar="LOCAL_PORT:REMOTE_PORT",
+    multiple=True,
+    help="Forward a local port to a port of the job while attached; repeatable.",
+)
 @click.pass_obj
 @async_command
-async def attach(root: Root, job_ref: str) -> None:
+async def attach(root: Root, job_ref: str, port_forwards: Sequence[str]) -> None:
     """Connect to the running JOB's terminal (or output, when it has none)."""
-    async with root.client() as client:
+    pairs = [_port_pair(text) for text in port_forwards]
+    async with root.client() as client, contextlib.AsyncExitStack() as forwarding:
         job_id = await resolve_job(client, job_ref)
-        code = await attach_to(client, await client.jobs.status(job_id))
+        description = await client.jobs.status(job_id)
+        await _forward_ports(root, client, forwarding, description, pairs)
+        code = await attach_to(client, description)
     if code:
         raise click.exceptions.Exit(code)
 
@@ -658,6 +1046,20 @@ async def _attach_while_running(client: neuro_sdk.Client, job: neuro_sdk.JobDesc
     except neuro_sdk.ResourceNotFound:
         return False
     return True
+
+
+async def _forward_ports(
+    root: Root,
+    client: neuro_sdk.Client,
+    stack: contextlib.AsyncExitStack,
+    job: neuro_sdk.JobDescription,
+    pairs: Sequence[tuple[int, int]],
+) -> None:
+    """Forward each LOCAL:REMOTE pair until ``stack`` closes."""
+    for local, remote in pairs:
+        forward = client.jobs.port_forward(job.id, local, remote, cluster_name=job.cluster_name)
+        await stack.enter_async_context(forward)
+        root.info(f"Port localhost:{local} will be forwarded to port {remote}")
 
 
 def _port_pair(text: str) -> tuple[int, int]:

@@ -123,7 +123,14 @@ def make_filter(lines: Sequence[str]) -> Callable[[str], Awaitable[bool]] | None
 @click.option(
     "-T", "--no-target-directory", is_flag=True, help="Treat DESTINATION as a normal file."
 )
-@click.option("-p", "--progress", is_flag=True, help="Show progress bars.")
+@click.option(
+    "--glob/--no-glob",
+    "use_glob",
+    default=True,
+    show_default=True,
+    help="Expand glob patterns (*, ?, [...], **) in SOURCES.",
+)
+@click.option("-p/-P", "--progress/--no-progress", default=False, help="Show progress bars.")
 @click.pass_context
 @async_command
 async def cp(
@@ -138,6 +145,7 @@ async def cp(
     exclude_from_files: str | None,
     target_directory: str | None,
     no_target_directory: bool,
+    use_glob: bool,
     progress: bool,
 ) -> None:
     """Copy files and directories between local disk and storage.
@@ -170,7 +178,7 @@ async def cp(
         else:
             ignore_names = exclude_from_files.split()
         target = parse_uri(client, target_text)
-        src_uris = [uri for text in source_texts for uri in await _expand(client, text)]
+        src_uris = [uri for text in source_texts for uri in await _expand(client, text, use_glob)]
         target_is_dir = target_directory is not None or (
             not no_target_directory and (len(src_uris) > 1 or await _is_dir(client, target))
         )
@@ -202,9 +210,9 @@ def _basename(uri: URL) -> str:
     return uri.path.rstrip("/").rpartition("/")[2]
 
 
-async def _expand(client: neuro_sdk.Client, text: str) -> list[URL]:
+async def _expand(client: neuro_sdk.Client, text: str, use_glob: bool = True) -> list[URL]:
     uri = parse_uri(client, text)
-    if client.parse.is_glob_pattern(uri):
+    if use_glob and client.parse.is_glob_pattern(uri):
         async with client.storage.glob(uri) as found:
             matches = [match async for match in found]
         if not matches:
@@ -333,9 +341,18 @@ async def ls(
 @click.option("-s", "--size", "sizes", is_flag=True, help="Print the size of each file.")
 @click.option("-h", "--human-readable", is_flag=True, help="Print sizes like 1K 234M.")
 @click.option("-a", "--all", "show_all", is_flag=True, help="Show entries starting with '.'.")
+@click.option(
+    "--sort",
+    type=click.Choice(list(SORT_KEYS)),
+    default="name",
+    show_default=True,
+    help="Sort the entries of each directory by this field.",
+)
 @click.pass_obj
 @async_command
-async def tree(root: Root, path: str, sizes: bool, human_readable: bool, show_all: bool) -> None:
+async def tree(
+    root: Root, path: str, sizes: bool, human_readable: bool, show_all: bool, sort: str
+) -> None:
     """List the contents of a storage directory as a tree."""
     from neuro_cli.formatters.storage import TreeNode, format_tree
 
@@ -346,7 +363,7 @@ async def tree(root: Root, path: str, sizes: bool, human_readable: bool, show_al
             async with client.storage.list(directory) as listed:
                 statuses = sorted(
                     [s async for s in listed if show_all or not s.name.startswith(".")],
-                    key=lambda s: s.name,
+                    key=SORT_KEYS[sort],
                 )
             return tuple(
                 [TreeNode(s, await children(s.uri) if s.is_dir() else ()) for s in statuses]
@@ -406,23 +423,69 @@ async def mkdir(root: Root, paths: tuple[str, ...], parents: bool) -> None:
 
 
 @storage.command()
-@click.argument("sources", nargs=-1, required=True)
-@click.argument("destination")
+@click.argument("sources", nargs=-1)
+@click.argument("destination", required=False)
+@click.option(
+    "-t",
+    "--target-directory",
+    default=None,
+    metavar="DIRECTORY",
+    help="Move all SOURCES into DIRECTORY.",
+)
 @click.option(
     "-T", "--no-target-directory", is_flag=True, help="Treat DESTINATION as a normal file."
+)
+@click.option(
+    "--glob/--no-glob",
+    "use_glob",
+    default=True,
+    show_default=True,
+    help="Expand glob patterns (*, ?, [...], **) in SOURCES.",
 )
 @click.pass_obj
 @async_command
 async def mv(
-    root: Root, sources: tuple[str, ...], destination: str, no_target_directory: bool
+    root: Root,
+    sources: tuple[str, ...],
+    destination: str | None,
+    target_directory: str | None,
+    no_target_directory: bool,
+    use_glob: bool,
 ) -> None:
-    """Move or rename storage files and directories."""
+    """Move or rename storage files and directories.
+
+    \b
+    neuro mv storage:results/*.log storage:logs
+    neuro mv -t storage:logs storage:a.log storage:b.log
+    """
+    arguments = [*sources, *([destination] if destination is not None else [])]
+    if target_directory is not None:
+        if no_target_directory:
+            raise click.UsageError("Cannot combine --target-directory and --no-target-directory")
+        source_texts, target_text = arguments, target_directory
+    else:
+        source_texts, target_text = arguments[:-1], (arguments or [""])[-1]
+    if not source_texts:
+        raise click.UsageError("Missing SOURCES or DESTINATION")
     async with root.client() as client:
-        target = parse_storage_uri(client, destination)
-        src_uris = [parse_storage_uri(client, text) for text in sources]
-        into = not no_target_directory and (len(src_uris) > 1 or await _is_dir(client, target))
+        target = parse_storage_uri(client, target_text)
+        src_uris = [
+            uri
+            for text in source_texts
+            for uri in await _expand(client, _storage_text(text), use_glob)
+        ]
+        if any(uri.scheme != "storage" for uri in src_uris):
+            raise UserError("mv moves storage: files only; use cp for local ones")
+        into = target_directory is not None or (
+            not no_target_directory and (len(src_uris) > 1 or await _is_dir(client, target))
+        )
         for src in src_uris:
             await client.storage.mv(src, target / _basename(src) if into else target)
+
+
+def _storage_text(text: str) -> str:
+    # mv and rm work on storage only: a bare path means one there.
+    return text if ":" in text.split("/", 1)[0] else f"storage:{text}"
 
 
 class _PrintRemoved(neuro_sdk.AbstractDeleteProgress):
@@ -438,14 +501,23 @@ class _PrintRemoved(neuro_sdk.AbstractDeleteProgress):
 @storage.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("-r", "--recursive", is_flag=True, help="Remove directories and their contents.")
-@click.option("-p", "--progress", is_flag=True, help="Print each removed entry.")
+@click.option("-p/-P", "--progress/--no-progress", default=False, help="Print each removed entry.")
+@click.option(
+    "--glob/--no-glob",
+    "use_glob",
+    default=True,
+    show_default=True,
+    help="Expand glob patterns (*, ?, [...], **) in SOURCES.",
+)
 @click.pass_obj
 @async_command
-async def rm(root: Root, paths: tuple[str, ...], recursive: bool, progress: bool) -> None:
+async def rm(
+    root: Root, paths: tuple[str, ...], recursive: bool, progress: bool, use_glob: bool
+) -> None:
     """Remove storage files and directories."""
     async with root.client() as client:
         for text in paths:
-            uris = await _expand(client, text if ":" in text else f"storage:{text}")
+            uris = await _expand(client, _storage_text(text), use_glob)
             for uri in uris:
                 await client.storage.rm(
                     uri, recursive=recursive, progress=_PrintRemoved(root) if progress else None

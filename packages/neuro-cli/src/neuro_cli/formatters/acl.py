@@ -1,10 +1,11 @@
 """Output of the ``neuro acl ...`` commands: plain columns, one entry a line, easy to grep."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
+from yarl import URL
 
 import neuro_sdk
 
@@ -16,19 +17,23 @@ def _table(*columns: str) -> Table:
     return table
 
 
-def format_permissions(permissions: Iterable[neuro_sdk.Permission]) -> RenderableType:
+def format_permissions(
+    permissions: Iterable[neuro_sdk.Permission], uri: Callable[[URL], str] = str
+) -> RenderableType:
     """``neuro acl ls``: each URI with the action held on it."""
     table = _table("URI", "Action")
     for permission in permissions:
-        table.add_row(str(permission.uri), permission.action.value)
+        table.add_row(uri(permission.uri), permission.action.value)
     return table
 
 
-def format_shares(shares: Iterable[neuro_sdk.Share]) -> RenderableType:
+def format_shares(
+    shares: Iterable[neuro_sdk.Share], uri: Callable[[URL], str] = str
+) -> RenderableType:
     """``neuro acl ls --shared``: each URI with the action and who was given it."""
     table = _table("URI", "Action", "User")
     for share in shares:
-        table.add_row(str(share.permission.uri), share.permission.action.value, share.user)
+        table.add_row(uri(share.permission.uri), share.permission.action.value, share.user)
     return table
 
 

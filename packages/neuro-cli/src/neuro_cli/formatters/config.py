@@ -1,6 +1,7 @@
 """Output of the ``neuro config ...`` commands."""
 
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 
 from rich import box
 from rich.console import Group, RenderableType
@@ -19,8 +20,22 @@ def org_label(org_name: str | None) -> str:
     return org_name or NO_ORG_LABEL
 
 
-def format_config(config: neuro_sdk.Config) -> RenderableType:
-    """``neuro config show``: who and where the user is, then the presets to run on."""
+def format_quota_details(quota: int | Decimal | None) -> str:
+    """A quota figure as the original prints it: ``unlimited``, credits with two decimals."""
+    if quota is None:
+        return "unlimited"
+    if isinstance(quota, Decimal):
+        return f"{quota:.2f}"
+    return str(quota)
+
+
+def format_config(
+    config: neuro_sdk.Config,
+    quota: neuro_sdk.Quota | None = None,
+    org_quota: neuro_sdk.Quota | None = None,
+) -> RenderableType:
+    """``neuro config show``: who and where the user is, what is left of their quotas, then
+    the presets to run on."""
     settings = Table(
         title="User Configuration:",
         title_justify="left",
@@ -33,6 +48,12 @@ def format_config(config: neuro_sdk.Config) -> RenderableType:
     settings.add_row("User Name", config.username)
     settings.add_row("Current Cluster", config.cluster_name)
     settings.add_row("Current Org", org_label(config.org_name))
+    if quota is not None:
+        settings.add_row("Credits Quota", format_quota_details(quota.credits))
+        settings.add_row("Jobs Quota", format_quota_details(quota.total_running_jobs))
+    if org_quota is not None:
+        settings.add_row("Org Credits Quota", format_quota_details(org_quota.credits))
+        settings.add_row("Org Jobs Quota", format_quota_details(org_quota.total_running_jobs))
     settings.add_row("API URL", str(config.api_url))
     settings.add_row("Docker Registry URL", str(config.registry_url))
     return Group(settings, format_presets(config.presets))

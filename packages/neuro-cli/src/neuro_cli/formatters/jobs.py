@@ -6,12 +6,14 @@ UTC so that snapshots do not depend on the machine).
 
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
+from typing import Any
 
 from rich import box
 from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
+from yarl import URL
 
 import neuro_sdk
 from neuro_cli.formatters.streamed import Cell, Row, TableFactory, print_streamed
@@ -27,10 +29,15 @@ STATUS_STYLES = {
     neuro_sdk.JobStatus.UNKNOWN: "dim",
 }
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+UriFormatter = Callable[[URL], str]
 
 
-def format_time(value: datetime | None, tz: tzinfo | None) -> str:
-    return value.astimezone(tz).strftime(TIME_FORMAT) if value is not None else ""
+def format_time(value: datetime | None, tz: tzinfo | None, iso: bool = False) -> str:
+    """``--iso-datetime-format`` prints ISO 8601 (with the offset), as 22.x does."""
+    if value is None:
+        return ""
+    local = value.astimezone(tz)
+    return local.isoformat() if iso else local.strftime(TIME_FORMAT)
 
 
 def format_duration(seconds: float) -> str:
@@ -103,27 +110,130 @@ def parse_ps_format(text: str) -> tuple[str, ...]:
     return columns
 
 
+# `neuro top` shows the ps columns plus these, filled from the job's latest sample.
+TOP_COLUMNS: dict[str, Column] = {
+    **COLUMNS,
+    "cpu": Column("CPU"),
+    "memory": Column("MEMORY (MB)"),
+    "gpu": Column("GPU (%)"),
+    "gpu_memory": Column("GPU MEMORY (MB)"),
+}
+DEFAULT_TOP_COLUMNS = ("id", "name", "when", "cpu", "memory", "gpu", "gpu_memory")
+TELEMETRY_KEYS: dict[str, Callable[[neuro_sdk.JobTelemetry], float]] = {
+    "cpu": lambda sample: sample.cpu,
+    "memory": lambda sample: sample.memory,
+    "gpu": lambda sample: sample.gpu_duty_cycle or 0,
+    "gpu_memory": lambda sample: sample.gpu_memory or 0,
+}
+SortKey = tuple[str, bool]  # (column id, descending)
+
+
+def parse_top_format(text: str) -> tuple[str, ...]:
+    columns = tuple(part.lower() for part in text.replace(",", " ").split())
+    unknown = [column for column in columns if column not in TOP_COLUMNS]
+    if unknown or not columns:
+        raise ValueError(
+            f"Unknown top format column(s) {', '.join(unknown) or '(none given)'}; "
+            f"known: {', '.join(TOP_COLUMNS)}"
+        )
+    return columns
+
+
+def parse_sort_keys(text: str) -> tuple[SortKey, ...]:
+    """``"cpu,-memory"``: by CPU, then by memory descending (22.x's ``--sort``)."""
+    keys = []
+    for part in text.split(","):
+        part = part.strip()
+        descending = part.startswith("-")
+        column = part.removeprefix("-")
+        if column not in TOP_COLUMNS:
+            raise ValueError(f"Unknown sort column {column!r}; known: {', '.join(TOP_COLUMNS)}")
+        keys.append((column, descending))
+    return tuple(keys)
+
+
+def format_top(
+    samples: Iterable[tuple[neuro_sdk.JobDescription, neuro_sdk.JobTelemetry]],
+    *,
+    columns: Sequence[str] = DEFAULT_TOP_COLUMNS,
+    sort: Sequence[SortKey] = (("cpu", False),),
+    tz: tzinfo | None = None,
+    uri: UriFormatter = str,
+    iso: bool = False,
+) -> Table:
+    """``neuro top``: one row per job, from its latest sample."""
+    rows = list(samples)
+
+    def value(row: tuple[neuro_sdk.JobDescription, neuro_sdk.JobTelemetry], column: str) -> Any:
+        job, sample = row
+        if column in TELEMETRY_KEYS:
+            return TELEMETRY_KEYS[column](sample)
+        if column == "when":
+            return _when(job) or datetime.min.replace(tzinfo=UTC)
+        return str(_cell(job, column, tz, uri, iso))
+
+    # Stable sorts from the last key to the first: the first key decides most.
+    for column, descending in reversed(sort):
+        rows.sort(key=lambda row: value(row, column), reverse=descending)
+    table = Table(box=box.SIMPLE_HEAVY, show_edge=False)
+    for column in columns:
+        table.add_column(TOP_COLUMNS[column].title, no_wrap=True)
+    for job, sample in rows:
+        cells: list[str | Text] = []
+        for column in columns:
+            if column == "cpu":
+                cells.append(f"{sample.cpu:.3f}")
+            elif column in TELEMETRY_KEYS:
+                cells.append(f"{TELEMETRY_KEYS[column](sample):.1f}".removesuffix(".0"))
+            else:
+                cells.append(_cell(job, column, tz, uri, iso))
+        table.add_row(*cells)
+    return table
+
+
+def format_image(image: neuro_sdk.RemoteImage, uri: UriFormatter = str) -> str:
+    if image.is_in_platform_registry:
+        return uri(URL(str(image)))
+    return str(image)
+
+
 # One getter per column: a row computes only the columns asked for.
-_CELLS: dict[str, Callable[[neuro_sdk.JobDescription, tzinfo | None], str | Text]] = {
-    "id": lambda job, tz: job.id,
-    "name": lambda job, tz: job.name or "",
-    "status": lambda job, tz: status_text(job),
-    "when": lambda job, tz: format_time(_when(job), tz),
-    "image": lambda job, tz: str(job.container.image),
-    "owner": lambda job, tz: job.owner,
-    "cluster": lambda job, tz: job.cluster_name,
-    "org": lambda job, tz: job.org_name or "",
-    "preset": lambda job, tz: job.preset_name or "",
-    "tags": lambda job, tz: ", ".join(job.tags),
-    "description": lambda job, tz: job.description or "",
-    "command": lambda job, tz: _command(job),
-    "life_span": lambda job, tz: format_duration(job.life_span) if job.life_span else "no limit",
-    "http_url": lambda job, tz: str(job.http_url) if job.http_url.host else "",
+_CELLS: dict[
+    str, Callable[[neuro_sdk.JobDescription, tzinfo | None, UriFormatter, bool], str | Text]
+] = {
+    "id": lambda job, tz, uri, iso: job.id,
+    "name": lambda job, tz, uri, iso: job.name or "",
+    "status": lambda job, tz, uri, iso: status_text(job),
+    "when": lambda job, tz, uri, iso: format_time(_when(job), tz, iso),
+    "image": lambda job, tz, uri, iso: format_image(job.container.image, uri),
+    "owner": lambda job, tz, uri, iso: job.owner,
+    "cluster": lambda job, tz, uri, iso: job.cluster_name,
+    "org": lambda job, tz, uri, iso: job.org_name or "",
+    "preset": lambda job, tz, uri, iso: job.preset_name or "",
+    "tags": lambda job, tz, uri, iso: ", ".join(job.tags),
+    "description": lambda job, tz, uri, iso: job.description or "",
+    "command": lambda job, tz, uri, iso: _command(job),
+    "life_span": lambda job, tz, uri, iso: (
+        format_duration(job.life_span) if job.life_span else "no limit"
+    ),
+    "http_url": lambda job, tz, uri, iso: str(job.http_url) if job.http_url.host else "",
 }
 
 
-def job_row(job: neuro_sdk.JobDescription, columns: Sequence[str], tz: tzinfo | None) -> list[Cell]:
-    return [_CELLS[column](job, tz) for column in columns]
+def _cell(
+    job: neuro_sdk.JobDescription, column: str, tz: tzinfo | None, uri: UriFormatter, iso: bool
+) -> str | Text:
+    return _CELLS[column](job, tz, uri, iso)
+
+
+def job_row(
+    job: neuro_sdk.JobDescription,
+    columns: Sequence[str],
+    tz: tzinfo | None,
+    uri: UriFormatter = str,
+    iso: bool = False,
+) -> list[Cell]:
+    return [_CELLS[column](job, tz, uri, iso) for column in columns]
 
 
 def jobs_table(columns: Sequence[str], wide: bool) -> TableFactory:
@@ -157,9 +267,11 @@ def format_jobs(
     columns: Sequence[str] = DEFAULT_PS_COLUMNS,
     wide: bool = False,
     tz: tzinfo | None = None,
+    uri: UriFormatter = str,
+    iso: bool = False,
 ) -> Table:
     """``neuro ps`` as one rich Table (``neuro ps`` itself streams it: ``print_jobs``)."""
-    rows = [job_row(job, columns, tz) for job in jobs]
+    rows = [job_row(job, columns, tz, uri, iso) for job in jobs]
     table = jobs_table(columns, wide)(rows)
     for row in rows:
         table.add_row(*row)
@@ -173,17 +285,25 @@ async def print_jobs(
     columns: Sequence[str] = DEFAULT_PS_COLUMNS,
     wide: bool = False,
     tz: tzinfo | None = None,
+    uri: UriFormatter = str,
+    iso: bool = False,
 ) -> None:
     """``neuro ps``: the rows are printed as the jobs arrive, a chunk at a time."""
 
     async def rows() -> AsyncIterator[Row]:
         async for job in jobs:
-            yield job_row(job, columns, tz)
+            yield job_row(job, columns, tz, uri, iso)
 
     await print_streamed(console, jobs_table(columns, wide), rows())
 
 
-def format_job_status(job: neuro_sdk.JobDescription, *, tz: tzinfo | None = None) -> Table:
+def format_job_status(
+    job: neuro_sdk.JobDescription,
+    *,
+    tz: tzinfo | None = None,
+    uri: UriFormatter = str,
+    iso: bool = False,
+) -> Table:
     """``neuro status``: every detail of one job, one per line."""
     table = Table.grid(padding=(0, 3))
     table.add_column(style="bold")
@@ -205,7 +325,7 @@ def format_job_status(job: neuro_sdk.JobDescription, *, tz: tzinfo | None = None
     row("Tags", ", ".join(job.tags))
     row("Status", status_text(job))
     row("Status description", history.description)
-    row("Image", str(container.image))
+    row("Image", format_image(container.image, uri))
     row("Entrypoint", container.entrypoint)
     row("Command", container.command)
     row("Working dir", container.working_dir)
@@ -230,19 +350,19 @@ def format_job_status(job: neuro_sdk.JobDescription, *, tz: tzinfo | None = None
     row("Internal hostname named", job.internal_hostname_named)
     for name, value in sorted(container.env.items()):
         row(f"Env {name}", value)
-    for name, uri in sorted(container.secret_env.items()):
-        row(f"Env {name}", f"{uri} (secret)")
+    for name, secret_uri in sorted(container.secret_env.items()):
+        row(f"Env {name}", f"{uri(secret_uri)} (secret)")
     for volume in container.volumes:
         mode = "ro" if volume.read_only else "rw"
-        row("Volume", f"{volume.storage_uri} -> {volume.container_path} ({mode})")
+        row("Volume", f"{uri(volume.storage_uri)} -> {volume.container_path} ({mode})")
     for secret in container.secret_files:
-        row("Secret file", f"{secret.secret_uri} -> {secret.container_path}")
+        row("Secret file", f"{uri(secret.secret_uri)} -> {secret.container_path}")
     for disk in container.disk_volumes:
         mode = "ro" if disk.read_only else "rw"
-        row("Disk", f"{disk.disk_uri} -> {disk.container_path} ({mode})")
-    row("Created", format_time(history.created_at, tz))
-    row("Started", format_time(history.started_at, tz))
-    row("Finished", format_time(history.finished_at, tz))
+        row("Disk", f"{uri(disk.disk_uri)} -> {disk.container_path} ({mode})")
+    row("Created", format_time(history.created_at, tz, iso))
+    row("Started", format_time(history.started_at, tz, iso))
+    row("Finished", format_time(history.finished_at, tz, iso))
     row("Restarts", str(history.restarts) if history.restarts else "")
     if history.exit_code is not None:
         table.add_row("Exit code", str(history.exit_code))

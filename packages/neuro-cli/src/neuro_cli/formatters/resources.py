@@ -1,10 +1,11 @@
 """Output of ``neuro secret``, ``neuro disk`` and ``neuro service-account``."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from rich.console import RenderableType
 from rich.table import Table
+from yarl import URL
 
 import neuro_sdk
 
@@ -45,29 +46,38 @@ def _table(*columns: str) -> Table:
     return table
 
 
-def format_secrets(secrets: Iterable[neuro_sdk.Secret]) -> RenderableType:
+def format_secrets(
+    secrets: Iterable[neuro_sdk.Secret], uri: Callable[[URL], str] = str
+) -> RenderableType:
     table = _table("Key", "Owner", "Org", "Uri")
     for secret in secrets:
-        table.add_row(secret.key, secret.owner, secret.org_name or "", str(secret.uri))
+        table.add_row(secret.key, secret.owner, secret.org_name or "", uri(secret.uri))
     return table
 
 
-def format_disks(disks: Iterable[neuro_sdk.Disk]) -> RenderableType:
-    # No URI column: it repeats the id and would push the table past 120 columns.
-    table = _table("Id", "Name", "Storage", "Used", "Status", "Timeout unused")
+def format_disks(
+    disks: Iterable[neuro_sdk.Disk], *, long: bool = False, uri: Callable[[URL], str] = str
+) -> RenderableType:
+    # The URI and dates only in the long format (--long-format): they repeat the id and
+    # would push the table past 120 columns.
+    columns = ["Id", "Name", "Storage", "Used", "Status", "Timeout unused"]
+    table = _table(*columns, *(["Uri", "Created at", "Last usage"] if long else []))
     for disk in disks:
-        table.add_row(
+        cells = [
             disk.id,
             disk.name or "",
             format_bytes(disk.storage),
             format_bytes(disk.used_bytes),
             disk.status.value,
             format_duration(disk.timeout_unused),
-        )
+        ]
+        if long:
+            cells += [uri(disk.uri), _when(disk.created_at), _when(disk.last_usage)]
+        table.add_row(*cells)
     return table
 
 
-def format_disk(disk: neuro_sdk.Disk) -> RenderableType:
+def format_disk(disk: neuro_sdk.Disk, uri: Callable[[URL], str] = str) -> RenderableType:
     table = Table(box=None, show_header=False, show_edge=False, pad_edge=False)
     table.add_column("Field", style="bold", no_wrap=True)
     table.add_column("Value")
@@ -76,7 +86,7 @@ def format_disk(disk: neuro_sdk.Disk) -> RenderableType:
         ("Name", disk.name or ""),
         ("Storage", format_bytes(disk.storage)),
         ("Used", format_bytes(disk.used_bytes)),
-        ("Uri", str(disk.uri)),
+        ("Uri", uri(disk.uri)),
         ("Status", disk.status.value),
         ("Owner", disk.owner),
         ("Org", disk.org_name or ""),

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
 
 from .. import __version__
 from ..auth.identity import NotAuthenticatedError
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 
 SERVICE_VERSION_HEADER = "X-Service-Version"
 ERROR_HEADER = "X-Error"
+# SQLite's "database is locked" after its busy timeout (another process held the write lock
+# that long): the request did nothing and may be sent again.
+DATABASE_BUSY_RETRY_AFTER_S = 1
 
 
 class BadRequestError(ValueError):
@@ -62,6 +66,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if status >= 500:
             log.exception("unexpected exception handling %s %s", request.method, request.path)
         response = _failure(request, status, body)
+        if status == 503:
+            response.headers["Retry-After"] = str(DATABASE_BUSY_RETRY_AFTER_S)
     response.headers[SERVICE_VERSION_HEADER] = f"neuro-platform/{__version__}"
     return response
 
@@ -93,6 +99,8 @@ def status_and_body(error: Exception) -> tuple[int, Mapping[str, object]]:
             return 502, {"error": str(error)}
         case ValueError() | json.JSONDecodeError():
             return 400, {"error": str(error)}
+        case OperationalError() if "database is locked" in str(error.orig):
+            return 503, {"error": "The database is busy: retry shortly"}
         case _:
             return 500, {"error": "Unexpected exception"}
 

@@ -66,7 +66,7 @@ class AuthorizeRequestError(ValueError):
     pass
 
 
-def _validate_authorize(params: MultiMapping[str], headless_url: URL) -> CodeRequest:
+def _validate_authorize(params: MultiMapping[str], headless_url: tuple[URL, ...]) -> CodeRequest:
     if params.get("response_type") != "code":
         raise AuthorizeRequestError("response_type must be 'code'")
     if params.get("client_id") != CLIENT_ID:
@@ -83,12 +83,12 @@ def _validate_authorize(params: MultiMapping[str], headless_url: URL) -> CodeReq
     return CodeRequest(CLIENT_ID, redirect_uri, challenge)
 
 
-def _allowed_redirect(redirect_uri: str, headless_url: URL) -> bool:
+def _allowed_redirect(redirect_uri: str, headless_url: tuple[URL, ...]) -> bool:
     try:
         url = URL(redirect_uri)
     except ValueError:
         return False
-    if url == headless_url:
+    if url in headless_url:
         return True
     return (
         url.scheme == "http"
@@ -101,8 +101,11 @@ def _allowed_redirect(redirect_uri: str, headless_url: URL) -> bool:
     )
 
 
-def _headless_url(request: web.Request) -> URL:
-    return request.config_dict[SETTINGS].public_url / "oauth" / "show-code"
+def _headless_url(request: web.Request) -> tuple[URL, ...]:
+    """The platform's own pages a code may be sent to: the code page of headless logins and
+    the web console's callback (`console/login_handler.py`)."""
+    public_url = request.config_dict[SETTINGS].public_url
+    return (public_url / "oauth" / "show-code", public_url / "console" / "callback")
 
 
 async def _text_form(request: web.Request) -> MultiDictProxy[str]:

@@ -30,6 +30,8 @@ async def get_config(request: web.Request) -> web.Response:
     user = await request.config_dict[AUTHENTICATOR].optional_user(request)
     body["authorized"] = user is not None
     if user is not None:
+        # The admin API (docs/protocol.md §2.7): quotas, credits, `neuro admin`.
+        body["admin_url"] = str(base / "api" / "v1" / "admin")
         # Every user may use every configured cluster: per-cluster access (the original's
         # `cluster://<name>/access`) comes with the admin API.
         body["clusters"] = [cluster_json(settings, cluster, base) for cluster in settings.clusters]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -18,8 +18,18 @@ def alembic_config() -> Config:
     return config
 
 
+# Serializes the migrations of processes starting together on one PostgreSQL database
+# (docs/scale-out.md): the second waits, then finds the schema at head. "neuro-mg" as bytes.
+MIGRATION_LOCK_KEY = 0x6E6575726F2D6D67
+
+
 async def upgrade_to_head(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Held until this transaction, which holds the migrations too, ends.
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
         await connection.run_sync(_upgrade)
 
 

@@ -102,6 +102,8 @@ class RoleRow(Base):
 
 # Slices with tables of their own define their models beside their code; importing them here
 # puts them on `Base.metadata`, which the migrations are checked against.
+from ..admin_api import models as _admin_api_models  # noqa: E402, F401
+from ..buckets import models as _buckets_models  # noqa: E402, F401
 from ..disks import models as _disks_models  # noqa: E402, F401
 from ..jobs import models as _jobs_models  # noqa: E402, F401
 from ..removals import models as _removals_models  # noqa: E402, F401

@@ -4,6 +4,7 @@ answer."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +23,9 @@ from .submission import parse_submission
 from .views import job_json
 
 NDJSON = "application/x-ndjson"
+# A listing goes out in chunks of about this size: few writes, yet the first job goes out
+# before the next page is read.
+FLUSH_BYTES = 64 * 1024
 
 routes = web.RouteTableDef()
 
@@ -43,18 +47,39 @@ async def create_job(request: web.Request) -> web.Response:
 @routes.get("")
 @describe("List jobs", query=JobListQuery)
 async def list_jobs(request: web.Request) -> web.StreamResponse:
+    """Streams the listing as the database yields it, in JSON (`{"jobs": [...]}`) or NDJSON:
+    the answer starts with the first page, and memory holds one page, whatever the history."""
     user = await request.config_dict[AUTHENTICATOR].required_user(request)
     read_query(request.query, JobListQuery)  # types and bounds; _job_filter reads the values
     job_filter = _job_filter(request)
-    jobs = [] if job_filter is None else await request.config_dict[JOBS].list(user, job_filter)
-    if NDJSON not in request.headers.get("Accept", ""):
-        return web.json_response({"jobs": [_json(request, job) for job in jobs]})
-    response = web.StreamResponse(headers={"Content-Type": NDJSON})
+    jobs = (
+        _nothing() if job_filter is None else await request.config_dict[JOBS].list(user, job_filter)
+    )
+    ndjson = NDJSON in request.headers.get("Accept", "")
+    # Everything that can fail with a 4xx has been checked: from here on the status is 200.
+    response = web.StreamResponse(
+        headers={"Content-Type": NDJSON if ndjson else "application/json; charset=utf-8"}
+    )
     await response.prepare(request)
-    for job in jobs:
-        await response.write(json.dumps(_json(request, job)).encode() + b"\n")
+    chunk = b"" if ndjson else b'{"jobs": ['
+    count = 0
+    async for job in jobs:
+        item = json.dumps(_json(request, job)).encode()
+        chunk += item + b"\n" if ndjson else (b"," if count else b"") + item
+        count += 1
+        # The first job goes out at once; then chunks of FLUSH_BYTES, and each write waits
+        # while the client is slow: memory stays bounded.
+        if count == 1 or len(chunk) >= FLUSH_BYTES:
+            await response.write(chunk)
+            chunk = b""
+    await response.write(chunk if ndjson else chunk + b"]}")
     await response.write_eof()
     return response
+
+
+async def _nothing() -> AsyncIterator[Job]:
+    return
+    yield  # an async generator that yields nothing
 
 
 @routes.get("/{id}")

@@ -27,8 +27,10 @@ import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
+from ..buckets.service import BucketsService
 from ..disks.images import DiskImageError
 from ..disks.service import DiskNotFoundError, DisksService
 from ..orchestrator import BindMount, JobReason, OrchestratorError
@@ -75,8 +77,10 @@ class JobMounts:
         secrets_dir: Path,
         staging: MountStaging,
         storage_root_of: Callable[[str], Path],
+        buckets: BucketsService | None = None,
     ) -> None:
         self._secrets = secrets
+        self._buckets = buckets
         self._disks = disks
         self._secrets_dir = secrets_dir
         self._staging = staging
@@ -86,7 +90,7 @@ class JobMounts:
         """Everything is resolved anew on every start: a restarted job's folders may have
         changed, and its secrets are written as they are now."""
         container = job.spec.container
-        env = {name: await self._text(uri) for name, uri in container.secret_env.items()}
+        env = {name: await self._env(job, uri) for name, uri in container.secret_env.items()}
         self.release(job.id)
         try:
             mounts = [
@@ -137,6 +141,20 @@ class JobMounts:
         finally:
             os.close(fd)
         return BindMount(host_path, PurePosixPath(volume.dst_path), volume.read_only)
+
+    async def _env(self, job: Job, uri: str) -> str:
+        if not uri.startswith("blob://"):
+            return await self._text(uri)
+        if self._buckets is None:
+            raise SecretUnavailableError("Buckets are not available to jobs on this server")
+        # The job's own identity, alive for its run time (7 days without one): env cannot be
+        # refreshed inside a running container.
+        minutes = job.spec.max_run_time_minutes
+        expires = datetime.now(UTC) + (timedelta(minutes=minutes) if minutes else timedelta(days=7))
+        try:
+            return await self._buckets.job_env(job.owner, uri, expires)
+        except Exception as e:  # gone, unshared, store down: the job cannot run as asked
+            raise SecretUnavailableError(f"Bucket {uri} is not available: {e}") from e
 
     async def _text(self, uri: str) -> str:
         try:

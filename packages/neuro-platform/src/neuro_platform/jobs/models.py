@@ -1,12 +1,12 @@
-"""The jobs table (migrations `0003_jobs`, `0006_job_spec`): all of the scheduler's state lives
-here."""
+"""The jobs table (migrations `0003_jobs`, `0006_job_spec`, `0009_job_indexes`): all of the
+scheduler's state lives here."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy import JSON, Boolean, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.models import NAME_LENGTH, Base, UTCDateTime
@@ -21,15 +21,24 @@ class JobRow(Base):
     """
 
     __tablename__ = "jobs"
+    # Listings are ordered by (created_at, id) and read in keyset pages on it, filtered by
+    # owner or status (docs/protocol.md §3.2): each index ends with that order, so a page is
+    # one range scan at any history size. (owner, status) counts an owner's active jobs.
+    __table_args__ = (
+        Index("ix_jobs_created_at_id", "created_at", "id"),
+        Index("ix_jobs_owner_created_at_id", "owner", "created_at", "id"),
+        Index("ix_jobs_status_created_at_id", "status", "created_at", "id"),
+        Index("ix_jobs_owner_status", "owner", "status"),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    owner: Mapped[str] = mapped_column(String(NAME_LENGTH), index=True)
+    owner: Mapped[str] = mapped_column(String(NAME_LENGTH))
     cluster_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     org_name: Mapped[str | None] = mapped_column(String(NAME_LENGTH), nullable=True)
     name: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(16))
     priority: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
     statuses: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     restarts: Mapped[int] = mapped_column(Integer)

@@ -3,7 +3,22 @@
 The server process is the only writer of the jobs table (its scheduler and API; the admin
 CLI does not touch jobs, and one database serves one server), so this repository keeps the
 jobs it has read or written in memory, in step with every commit: `get`, which clients
-polling a job's status call many times a second, then costs no database round trip.
+polling a job's status call many times a second, then costs no database round trip. For the
+same reason it can tell its subscribers (the scheduler) about every committed change, so they
+never have to read every active job again to find out what changed.
+
+On SQLite the writes of this repository take turns on one lock: SQLite has one writer at a
+time, and many connections waiting in its busy handler (which polls) starve one another,
+so a burst of kills ended in "database is locked" after the busy timeout. On PostgreSQL,
+which locks rows, writes run concurrently.
+
+Listings (`stream`) read in keyset pages on the (created_at, id) order that the indexes of
+migration 0007 follow: memory stays at one page, each page is a short read that holds no
+connection while the client reads, and a limit stops the reading early.
+
+Where several server processes share a PostgreSQL database (docs/scale-out.md), the others
+write too, so there `cached=False` makes `get` read through, and the scheduler's queue is
+refreshed from the database on each pass (`SchedulingQueue.reload`).
 """
 
 from __future__ import annotations
@@ -11,10 +26,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .codec import decode_spec, decode_status, encode_spec, encode_status
@@ -23,11 +38,15 @@ from .models import JobRow
 from .queries import JobNotFoundError, JobQuery
 
 CACHED_JOBS = 10_000  # the most recently used jobs kept in memory
+PAGE = 200  # jobs per page of a listing: one page in memory at a time
+
+JobListener = Callable[[Job], None]
 
 
 class JobRepository:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, cached: bool = True) -> None:
         self._sessions = sessions
+        self._cached = cached
         # One event per job someone waits on, set (and dropped) by its next `update`.
         self._changes: dict[str, asyncio.Event] = {}
         self._cache: OrderedDict[str, Job] = OrderedDict()
@@ -35,6 +54,41 @@ class JobRepository:
         # Updates of one job are serialised here: SQLite ignores FOR UPDATE, and two
         # read-modify-write transactions could otherwise lose one of the changes.
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._listeners: list[JobListener] = []
+        bind = sessions.kw.get("bind")
+        self._single_writer = bind is not None and bind.dialect.name == "sqlite"
+        self._write_turn = asyncio.Lock()  # FIFO: no writer starves (SQLite only)
+        self._inserts: list[tuple[Job, asyncio.Future[None]]] = []  # waiting to be committed
+        self._flushes: set[asyncio.Task[None]] = set()
+
+    @property
+    def cached(self) -> bool:
+        """Whether this process is the jobs table's one writer (see the module's docstring)."""
+        return self._cached
+
+    def subscribe(self, listener: JobListener) -> None:
+        """Calls `listener` with every job this process commits, in commit order (a job's
+        changes are serialised by its lock), right after the commit."""
+        self._listeners.append(listener)
+
+    def _committed(self, job: Job) -> None:
+        self._remember(job)
+        for listener in self._listeners:
+            listener(job)
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[None]:
+        if not self._single_writer:
+            yield
+            return
+        async with self._write_turn:
+            yield
+
+    @property
+    def revision(self) -> int:
+        """Grows with every job this process writes (and caches): equal revisions mean no
+        job has changed in between, so a page may answer "not modified" without a query."""
+        return self._commits
 
     def next_change(self, job_id: str) -> asyncio.Event:
         """An event set by the job's next change in this process (take it before reading the
@@ -54,9 +108,47 @@ class JobRepository:
         return current
 
     async def insert(self, job: Job) -> None:
-        async with self._sessions.begin() as session:
-            session.add(_to_row(job))
-        self._remember(job)
+        """Records a new job. On SQLite, jobs submitted while another insert waits for its
+        turn to write go into the same transaction (one commit for a burst of submissions)."""
+        if not self._single_writer:
+            async with self._sessions.begin() as session:
+                session.add(_to_row(job))
+            self._committed(job)
+            return
+        done = asyncio.get_running_loop().create_future()
+        self._inserts.append((job, done))
+        if len(self._inserts) == 1:  # no commit is waiting for its turn yet: start one
+            # A task of its own: a request cancelled meanwhile must not strand the others.
+            flush = asyncio.create_task(self._flush_inserts())
+            self._flushes.add(flush)
+            flush.add_done_callback(self._flushes.discard)
+        await done
+
+    async def _flush_inserts(self) -> None:
+        async with self._writing():
+            batch, self._inserts = self._inserts, []
+            try:
+                async with self._sessions.begin() as session:
+                    session.add_all([_to_row(job) for job, _ in batch])
+            except Exception as error:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+                return
+            for job, done in batch:
+                self._committed(job)
+                if not done.done():
+                    done.set_result(None)
+
+    async def insert_many(self, jobs: Sequence[Job]) -> None:
+        """Records many jobs in one transaction (imports, the control-plane benchmark's
+        history); they are not cached: nobody is waiting on them yet."""
+        rows = [_to_row(job) for job in jobs]
+        async with self._writing(), self._sessions.begin() as session:
+            session.add_all(rows)
+        for job in jobs:
+            for listener in self._listeners:
+                listener(job)
 
     async def get(self, job_id: str) -> Job:
         if (cached := self._cache.get(job_id)) is not None:
@@ -74,6 +166,8 @@ class JobRepository:
 
     def _remember(self, job: Job) -> None:
         self._commits += 1
+        if not self._cached:
+            return
         self._cache[job.id] = job
         self._cache.move_to_end(job.id)
         if len(self._cache) > CACHED_JOBS:
@@ -101,37 +195,65 @@ class JobRepository:
             )
             return None if row is None else _from_row(row)
 
-    async def find(self, query: JobQuery) -> list[Job]:
-        statement = select(JobRow)
-        if query.statuses:
-            statement = statement.where(JobRow.status.in_([str(s) for s in query.statuses]))
-        if query.owners:
-            statement = statement.where(JobRow.owner.in_(list(query.owners)))
-        if query.name is not None:
-            statement = statement.where(JobRow.name == query.name)
-        if query.cluster_name is not None:
-            statement = statement.where(JobRow.cluster_name == query.cluster_name)
-        if query.filter_org:
-            statement = statement.where(
-                JobRow.org_name.is_(None)
-                if query.org_name is None
-                else JobRow.org_name == query.org_name
-            )
-        if query.since is not None:
-            statement = statement.where(JobRow.created_at >= query.since)
-        if query.until is not None:
-            statement = statement.where(JobRow.created_at <= query.until)
-        order = (
-            (JobRow.created_at.desc(), JobRow.id.desc())
-            if query.reverse
-            else (
-                JobRow.created_at,
-                JobRow.id,
-            )
-        )
+    async def count_active(self, owner: str) -> int:
+        """How many unfinished jobs the owner has (the running-jobs quota)."""
         async with self._sessions() as session:
-            rows = await session.scalars(statement.order_by(*order))
-            return [_from_row(row) for row in rows]
+            count = await session.scalar(
+                select(func.count())
+                .select_from(JobRow)
+                .where(
+                    JobRow.owner == owner,
+                    JobRow.status.in_([str(s) for s in ACTIVE_STATUSES]),
+                )
+            )
+            return int(count or 0)
+
+    async def find(self, query: JobQuery) -> list[Job]:
+        return [job async for job in self.stream(query)]
+
+    async def stream(self, query: JobQuery, *, first_page: int = PAGE) -> AsyncIterator[Job]:
+        """The jobs `query` matches, in its order, read a page at a time: the caller may
+        stop at any point, and only the pages it reached are read. `first_page` sizes the
+        first read (a caller that wants ten jobs asks for ten rows, not for a page).
+
+        A page is read in two steps: the keys, from an index, then the rows of the jobs not
+        in memory, decoded in a worker thread (decoding is most of a listing's CPU, which
+        must not hold up other requests)."""
+        statement = select(JobRow.id, JobRow.created_at).where(*_conditions(query))
+        if query.reverse:
+            statement = statement.order_by(JobRow.created_at.desc(), JobRow.id.desc())
+        else:
+            statement = statement.order_by(JobRow.created_at, JobRow.id)
+        after: ColumnElement[bool] | None = None
+        size = max(1, first_page)
+        while True:
+            page = statement if after is None else statement.where(after)
+            async with self._sessions() as session:
+                keys = (await session.execute(page.limit(size))).all()
+                jobs = {job_id: job for job_id, _ in keys if (job := self._cache.get(job_id))}
+                missing = [job_id for job_id, _ in keys if job_id not in jobs]
+                if missing:
+                    rows = list(await session.scalars(select(JobRow).where(JobRow.id.in_(missing))))
+                    decoded = await asyncio.to_thread(_decode, rows)
+                    jobs.update((job.id, job) for job in decoded)
+            for job_id, _ in keys:
+                yield jobs[job_id]
+            if len(keys) < size:
+                return
+            # Typed binds: the datetime must be stored the way the column stores it.
+            last_id, last_created_at = keys[-1]
+            last = tuple_(
+                literal(last_created_at, JobRow.created_at.type),
+                literal(last_id, JobRow.id.type),
+            )
+            key = tuple_(JobRow.created_at, JobRow.id)
+            after = key < last if query.reverse else key > last
+            size = PAGE
+
+    def _cached_or(self, row: JobRow) -> Job:
+        """The job as this process last committed it (no decoding), else as read."""
+        cached = self._cache.get(row.id)
+        return cached if cached is not None else _from_row(row)
 
     async def scheduling_queue(self) -> list[Job]:
         """Jobs the scheduler must look at: active ones and finished ones with a container."""
@@ -152,17 +274,41 @@ class JobRepository:
         The row lock (PostgreSQL) and this process's lock of the job (which SQLite needs)
         keep the API and the scheduler from overwriting each other's transitions.
         """
-        async with self._locked(job_id):
+        async with self._locked(job_id), self._writing():
             async with self._sessions.begin() as session:
                 row = await session.get(JobRow, job_id, with_for_update=True)
                 if row is None:
                     raise JobNotFoundError(job_id)
                 job = change(_from_row(row))
                 _fill_row(row, job)
-            self._remember(job)  # committed, and under the lock: in commit order
+            self._committed(job)  # committed, and under the lock: in commit order
         if (changed := self._changes.pop(job_id, None)) is not None:
             changed.set()  # committed: a waiter that reads the job now sees the change
         return job
+
+    async def update_many(self, job_ids: Collection[str], change: Callable[[Job], Job]) -> None:
+        """`update` of many jobs in one transaction (one commit instead of one each: the
+        scheduler notes why thousands of jobs wait). Jobs that are gone are skipped."""
+        ids = sorted(set(job_ids))  # locks taken in one order: two callers cannot deadlock
+        if not ids:
+            return
+        async with contextlib.AsyncExitStack() as stack:
+            for job_id in ids:
+                await stack.enter_async_context(self._locked(job_id))
+            async with self._writing(), self._sessions.begin() as session:
+                rows = await session.scalars(
+                    select(JobRow).where(JobRow.id.in_(ids)).with_for_update()
+                )
+                jobs = []
+                for row in rows:
+                    job = change(self._cached_or(row))
+                    _fill_row(row, job)
+                    jobs.append(job)
+            for job in jobs:
+                self._committed(job)
+        for job in jobs:
+            if (changed := self._changes.pop(job.id, None)) is not None:
+                changed.set()
 
     @asynccontextmanager
     async def _locked(self, job_id: str) -> AsyncIterator[None]:
@@ -177,6 +323,30 @@ class JobRepository:
                 del self._locks[job_id]
             else:
                 self._locks[job_id] = (lock, users - 1)
+
+
+def _conditions(query: JobQuery) -> list[ColumnElement[bool]]:
+    """The query's filters as SQL, each on an indexed column (migration 0007)."""
+    conditions: list[ColumnElement[bool]] = []
+    if query.statuses:
+        conditions.append(JobRow.status.in_([str(s) for s in query.statuses]))
+    if query.owners:
+        conditions.append(JobRow.owner.in_(list(query.owners)))
+    if query.name is not None:
+        conditions.append(JobRow.name == query.name)
+    if query.cluster_name is not None:
+        conditions.append(JobRow.cluster_name == query.cluster_name)
+    if query.filter_org:
+        conditions.append(
+            JobRow.org_name.is_(None)
+            if query.org_name is None
+            else JobRow.org_name == query.org_name
+        )
+    if query.since is not None:
+        conditions.append(JobRow.created_at >= query.since)
+    if query.until is not None:
+        conditions.append(JobRow.created_at <= query.until)
+    return conditions
 
 
 def _to_row(job: Job) -> JobRow:
@@ -197,6 +367,10 @@ def _fill_row(row: JobRow, job: Job) -> None:
     row.statuses = [encode_status(s) for s in job.statuses]
     row.restarts = job.restarts
     row.materialized = job.materialized
+
+
+def _decode(rows: list[JobRow]) -> list[Job]:
+    return [_from_row(row) for row in rows]
 
 
 def _from_row(row: JobRow) -> Job:

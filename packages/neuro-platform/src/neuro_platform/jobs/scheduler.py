@@ -1,8 +1,9 @@
 """The scheduler: a background task that turns job records into containers and back.
 
-All of its state is in the jobs table, so it can stop at any point and resume: each pass
-("tick") reads the jobs that need attention and reconciles them with what the orchestrator
-reports. A pass:
+All of its state is in the jobs table, so it can stop at any point and resume: at start it
+reads the jobs that need attention into a `SchedulingQueue`, which then follows every change
+committed to the table; each pass ("tick") reconciles those jobs with what the orchestrator
+reports, reading nothing from the database. A pass:
 
 1. collects finished jobs that still have a container (killed, ended, failed to start):
    stop it, archive its output, remove it, in the background (a stop may take the whole
@@ -10,14 +11,16 @@ reports. A pass:
 2. checks running jobs: an exited container ends the job or restarts it (restart policy);
    a job past its life span is cancelled (LifeSpanEnded); a vanished container fails the job;
 3. places waiting jobs (pending, suspended) in priority order, then submission order, while
-   the node has room: a job over its owner's quota waits (QuotaExhausted), a job waiting
+   the node has room: a job over its owner's or org's quota waits (QuotaExhausted, the rule
+   is `quota.py`'s), a job waiting
    longer than its `schedule_timeout` fails, and a non-preemptible job that does not fit
    suspends preemptible ones to make room (they resume when room comes back). Placed jobs
    start in the background: a pass does not wait for the engine, so a job submitted while
    others are starting is placed at once instead of a whole start later.
 
 A pass runs every `poll_interval_s`, and at once when the API, a container exit or the end of
-a start wakes it.
+a start wakes it. Its walk of the waiting jobs yields to the event loop every
+`WALK_SLICE` jobs, so a long queue delays no request by more than a slice.
 """
 
 from __future__ import annotations
@@ -26,8 +29,7 @@ import asyncio
 import contextlib
 import logging
 import shlex
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
@@ -50,7 +52,9 @@ from .job_networks import JobNetworks
 from .job_tokens import JobTokenIssuer
 from .log_archiver import LogArchivers
 from .queries import JobQuery
+from .quota import JobQuotas
 from .repository import JobRepository
+from .scheduling_queue import SchedulingQueue
 from .submission import PASSED_CONFIG_ENV
 
 log = logging.getLogger(__name__)
@@ -58,6 +62,9 @@ log = logging.getLogger(__name__)
 STOP_GRACE_S = 5.0
 ETC_HOSTS = PurePosixPath("/etc/hosts")
 PREEMPTED = "Preempted"
+WALK_SLICE = 256  # waiting jobs looked at between two turns of the event loop
+LOAD_RETRY_S = 1.0
+NOTES_PER_WRITE = 500  # jobs per transaction noting why they wait (short transactions)
 
 
 class Scheduler:
@@ -69,7 +76,7 @@ class Scheduler:
         archivers: LogArchivers,
         tokens: JobTokenIssuer,
         node: NodeResources,
-        quota: int | None,
+        quotas: JobQuotas,
         poll_interval_s: float,
         life_span_minute_s: float,
         networks: JobNetworks,
@@ -79,11 +86,12 @@ class Scheduler:
         self._mounts = mounts
         self._images = images
         self._repository = repository
+        self._queue = SchedulingQueue(repository)  # subscribes now, before the API runs
         self._orchestrator = orchestrator
         self._archivers = archivers
         self._tokens = tokens
         self._node = node
-        self._quota = quota
+        self._quotas = quotas
         self._poll_interval_s = poll_interval_s
         self._life_span_minute = timedelta(seconds=life_span_minute_s)
         self._networks = networks
@@ -100,13 +108,22 @@ class Scheduler:
         return self._node
 
     async def free_resources(self) -> NodeResources:
-        running = await self._repository.find(JobQuery(statuses=[JobStatus.RUNNING]))
+        if self._queue.loaded:
+            running = self._queue.running()
+        else:  # the first moments after start
+            running = await self._repository.find(JobQuery(statuses=[JobStatus.RUNNING]))
         return self._node.minus(j.spec.container.resources for j in running)
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self) -> None:
+        while not self._queue.loaded:
+            try:
+                await self._queue.load()
+            except Exception:  # the database may not answer yet
+                log.exception("reading the jobs to schedule failed")
+                await asyncio.sleep(LOAD_RETRY_S)
         try:
             await self._adopt()
         except Exception:  # the engine may be down: passes retry everything else
@@ -134,23 +151,18 @@ class Scheduler:
         await self._archivers.close()
 
     async def tick(self) -> None:
+        await self._queue.refresh()
         now = datetime.now(UTC)
-        queue = await self._repository.scheduling_queue()
-        for job in queue:
-            if job.is_finished:
-                self._collect_soon(job)
-        running = [j for j in queue if j.status is JobStatus.RUNNING]
+        for job in self._queue.collectable():
+            self._collect_soon(job)
         still_running = [
             job
-            for job in await asyncio.gather(*(self._check_running(j, now) for j in running))
+            for job in await asyncio.gather(
+                *(self._check_running(j, now) for j in self._queue.running())
+            )
             if job is not None
         ]
-        waiting = [
-            j
-            for j in queue
-            if j.status in (JobStatus.PENDING, JobStatus.SUSPENDED) and j.id not in self._starting
-        ]
-        await self._place(waiting, still_running, now)
+        await self._place(self._queue.waiting(skip=self._starting), still_running, now)
         # After placement, which it must not delay: sharing changes take a pass to apply.
         starting = [job for job, _ in self._starting.values()]
         await self._networks.reconcile([*still_running, *starting])
@@ -269,12 +281,15 @@ class Scheduler:
 
     # -- placement -----------------------------------------------------------------------
 
-    async def _place(self, waiting: Sequence[Job], running: list[Job], now: datetime) -> None:
+    async def _place(self, waiting: Iterable[Job], running: list[Job], now: datetime) -> None:
         starting = [job for job, _ in self._starting.values()]
         free = self._node.minus(j.spec.container.resources for j in (*running, *starting))
-        per_owner = Counter(j.owner for j in (*running, *starting))
+        ledger = self._quotas.ledger((*running, *starting))
         blocked = False  # a job that waits for room keeps the later (lower) ones waiting
-        for job in waiting:
+        notes: dict[str, list[str]] = {}  # why jobs wait, by reason: one write per reason
+        for seen, job in enumerate(waiting, 1):
+            if seen % WALK_SLICE == 0:
+                await asyncio.sleep(0)  # let requests in: the queue may be long
             if (
                 job.status is JobStatus.PENDING
                 and job.spec.schedule_timeout is not None
@@ -296,12 +311,12 @@ class Scheduler:
                     "The job needs more resources than the node has",
                 )
                 continue
-            if self._quota is not None and per_owner[job.owner] >= self._quota:
-                await self._note_waiting(job, JobReason.QUOTA_EXHAUSTED)
+            if not await ledger.admits(job):
+                _note_waiting(notes, job, JobReason.QUOTA_EXHAUSTED)
                 continue
             resources = job.spec.container.resources
             if blocked and not job.spec.scheduler_enabled:
-                await self._note_waiting(job, JobReason.SCHEDULING)
+                _note_waiting(notes, job, JobReason.SCHEDULING)
                 continue
             if not free.fits(resources) and not job.spec.scheduler_enabled:
                 victims = _preemption_victims(job, running, free)
@@ -309,21 +324,24 @@ class Scheduler:
                     await asyncio.gather(*(self._suspend(v) for v in victims))
                     for victim in victims:
                         running.remove(victim)
-                        per_owner[victim.owner] -= 1
+                        ledger.release(victim)
                     free = free.plus(v.spec.container.resources for v in victims)
             if free.fits(resources):
                 free = free.minus([resources])
-                per_owner[job.owner] += 1
+                ledger.take(job)
                 self._start_soon(job)
             elif not job.spec.scheduler_enabled:
                 blocked = True
-                await self._note_waiting(job, JobReason.SCHEDULING)
+                _note_waiting(notes, job, JobReason.SCHEDULING)
+        for reason, job_ids in notes.items():
+            await self._noted_waiting(job_ids, reason)
 
-    async def _note_waiting(self, job: Job, reason: str) -> None:
-        if job.status is JobStatus.PENDING and job.current.reason != reason:
-            item = StatusItem(JobStatus.PENDING, datetime.now(UTC), reason=reason)
-            await self._repository.update(
-                job.id, lambda j: j.with_status(item) if j.status is JobStatus.PENDING else j
+    async def _noted_waiting(self, job_ids: list[str], reason: str) -> None:
+        item = StatusItem(JobStatus.PENDING, datetime.now(UTC), reason=reason)
+        for first in range(0, len(job_ids), NOTES_PER_WRITE):
+            await self._repository.update_many(
+                job_ids[first : first + NOTES_PER_WRITE],
+                lambda j: j.with_status(item) if j.status is JobStatus.PENDING else j,
             )
 
     async def _suspend(self, job: Job) -> None:
@@ -403,6 +421,7 @@ class Scheduler:
             bind_mounts=(BindMount(self._networks.hosts_path(job), ETC_HOSTS, read_only=True),),
             hostname=job.id,
             network=self._networks.network(job),
+            preemptible=job.spec.scheduler_enabled,
         )
 
     async def _with_mounts(self, spec: ContainerSpec, job: Job) -> ContainerSpec:
@@ -420,7 +439,7 @@ class Scheduler:
         """Containers of this instance whose job is gone from the database (or never got
         recorded as started) are removed; every other container is adopted by the passes,
         and the running ones get their host names back."""
-        queue = {job.id: job for job in await self._repository.scheduling_queue()}
+        queue = {job.id: job for job in self._queue.all()}
         self._mounts.release_all_except({j.id for j in queue.values() if j.materialized})
         running = []
         for state in await self._orchestrator.list_managed():
@@ -430,6 +449,12 @@ class Scheduler:
             elif state.address is not None and not job.is_finished:
                 running.append((job, state))
         await self._networks.adopt(running)
+
+
+def _note_waiting(notes: dict[str, list[str]], job: Job, reason: str) -> None:
+    """Marks a pending job as waiting for `reason`, once (a job already marked is skipped)."""
+    if job.status is JobStatus.PENDING and job.current.reason != reason:
+        notes.setdefault(reason, []).append(job.id)
 
 
 def _preemption_victims(job: Job, running: Sequence[Job], free: NodeResources) -> list[Job]:

@@ -79,10 +79,10 @@ def _mount_point(path: str) -> str:
     return path
 
 
-def _uri_of(scheme: str) -> AfterValidator:
+def _uri_of(*schemes: str) -> AfterValidator:
     def check(uri: str) -> str:
-        if not uri.startswith(f"{scheme}://"):
-            raise ValueError(f"must be a {scheme}:// URI")
+        if not uri.startswith(tuple(f"{scheme}://" for scheme in schemes)):
+            raise ValueError(f"must be a {' or '.join(f'{s}://' for s in schemes)} URI")
         return uri
 
     return AfterValidator(check)
@@ -189,7 +189,8 @@ class ContainerBody(_Strict):
     command: ShellWords | None = None
     working_dir: AbsolutePath | None = None
     env: dict[EnvName, Text] | None = None
-    secret_env: dict[EnvName, Annotated[Text, _uri_of("secret")]] | None = None
+    # A `blob://` URI gives the variable a bucket's credentials (docs/jobs.md).
+    secret_env: dict[EnvName, Annotated[Text, _uri_of("secret", "blob")]] | None = None
     volumes: Annotated[list[StorageVolumeBody], Field(max_length=256)] | None = None
     secret_volumes: Annotated[list[SecretVolumeBody], Field(max_length=256)] | None = None
     disk_volumes: Annotated[list[DiskVolumeBody], Field(max_length=256)] | None = None

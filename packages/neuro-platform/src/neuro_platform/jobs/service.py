@@ -7,7 +7,7 @@ orchestrator, so every effect on containers survives a platform restart.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -20,21 +20,18 @@ from ..permissions.uris import owned_uri, parse_uri
 from ..presets import preset_named
 from ..settings import Settings
 from .capacity import NodeResources
-from .entities import ACTIVE_STATUSES, MIB, Job, JobStatus, StatusItem
+from .entities import MIB, Job, JobStatus, StatusItem
 from .job_images import JobImages
 from .privileged import require_privileged
 from .queries import JobNotFoundError, JobQuery
-from .repository import JobRepository
+from .quota import JobQuotas
+from .repository import PAGE, JobRepository
 from .submission import Submission, SubmissionError
 from .volume_access import VolumeAccess
 
 
 class JobLookupError(NotFoundError):
     """No such job, or none the caller may see: 404 either way, so ids do not leak."""
-
-
-class QuotaExceededError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -54,7 +51,9 @@ class JobsService:
         wake_scheduler: Callable[[], None],
         volume_access: VolumeAccess,
         images: JobImages,
+        quotas: JobQuotas,
     ) -> None:
+        self._quotas = quotas
         self._volume_access = volume_access
         self._images = images
         self._node = node
@@ -90,13 +89,9 @@ class JobsService:
                 raise SubmissionError("volumes must be in the job's cluster")
         if spec.name is not None and await self._repository.active_with_name(user, spec.name):
             raise SubmissionError(f"You already have a running job named {spec.name!r}")
-        quota = self._settings.jobs.max_running_jobs_per_user
-        if quota is not None and not spec.wait_for_jobs_quota:
-            active = await self._repository.find(JobQuery(statuses=ACTIVE_STATUSES, owners=[user]))
-            if len(active) >= quota:
-                raise QuotaExceededError(
-                    f"Running jobs quota exceeded: {user} may run {quota} job(s) at once"
-                )
+        await self._quotas.check_submission(
+            submission.cluster_name, submission.org_name, user, spec.wait_for_jobs_quota
+        )
         now = datetime.now(UTC)
         job = Job(
             id=f"job-{uuid.uuid4()}",
@@ -112,22 +107,35 @@ class JobsService:
         self._wake_scheduler()
         return job
 
-    async def list(self, user: str, job_filter: JobFilter) -> list[Job]:
+    async def list(self, user: str, job_filter: JobFilter) -> AsyncIterator[Job]:
+        """The jobs the filter matches that the user may read, as the database yields them
+        (a page at a time, see `JobRepository.stream`): the first comes before the last is
+        read. Tags and permissions are checked here, so a limit stops the reading once met."""
         grants = await self._permissions.grant_set(user, {"job"})
-        found = []
-        for job in await self._repository.find(job_filter.query):
-            if not job_filter.tags <= set(job.spec.tags):
-                continue
-            if not any(
-                grants.allows(parse_uri(uri), Action.READ)
-                for uri in (job.uri, job.named_uri)
-                if uri is not None
-            ):
-                continue
-            found.append(job)
-            if job_filter.limit is not None and len(found) >= job_filter.limit:
-                break
-        return found
+
+        async def matching() -> AsyncIterator[Job]:
+            found = 0
+            first_page = job_filter.limit if job_filter.limit is not None else PAGE
+            async for job in self._repository.stream(job_filter.query, first_page=first_page):
+                if not job_filter.tags <= set(job.spec.tags):
+                    continue
+                if not any(
+                    grants.allows(parse_uri(uri), Action.READ)
+                    for uri in (job.uri, job.named_uri)
+                    if uri is not None
+                ):
+                    continue
+                yield job
+                found += 1
+                if job_filter.limit is not None and found >= job_filter.limit:
+                    return
+
+        return matching()
+
+    @property
+    def revision(self) -> int:
+        """Changes whenever any job changes (the web console's ETags)."""
+        return self._repository.revision
 
     async def get(self, user: str, id_or_name: str, action: Action = Action.READ) -> Job:
         """The job by id, or the caller's newest job of that name; `action` is required."""

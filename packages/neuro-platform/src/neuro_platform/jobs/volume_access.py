@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
+from ..buckets.service import BucketsService
 from ..disks.service import DiskNotFoundError, DisksService
 from ..permissions.uris import parse_uri
 from ..secrets.service import SecretNotFoundError, SecretsService
@@ -28,8 +29,13 @@ class DiskInUseError(SubmissionError):
 
 class VolumeAccess:
     def __init__(
-        self, repository: JobRepository, secrets: SecretsService, disks: DisksService
+        self,
+        repository: JobRepository,
+        secrets: SecretsService,
+        disks: DisksService,
+        buckets: BucketsService | None = None,
     ) -> None:
+        self._buckets = buckets
         self._repository = repository
         self._secrets = secrets
         self._disks = disks
@@ -39,8 +45,15 @@ class VolumeAccess:
 
     async def resolve(self, user: str, cluster_name: str, container: Container) -> Container:
         """The container with its disks resolved to ids, once the user may use everything."""
+        bucket_uris = sorted({u for u in container.secret_env.values() if u.startswith("blob:")})
+        for uri in bucket_uris:
+            _require_cluster(uri, cluster_name)
+            if self._buckets is None:
+                raise SubmissionError("Buckets are not available to jobs on this server")
+            await self._buckets.require_for_job(user, uri)
         secret_uris = sorted(
             {*container.secret_env.values(), *(v.src_secret_uri for v in container.secret_volumes)}
+            - set(bucket_uris)
         )
         for uri in secret_uris:
             _require_cluster(uri, cluster_name)
@@ -65,8 +78,11 @@ class VolumeAccess:
     @asynccontextmanager
     async def claiming(self, container: Container) -> AsyncIterator[None]:
         """Holds the claim lock while the caller records the job; refuses a second writer."""
+        wanted = {v.disk_id: v for v in container.disk_volumes if not v.read_only}
+        if not wanted:  # claims nothing: submissions without such disks never queue here
+            yield
+            return
         async with self._claims:
-            wanted = {v.disk_id: v for v in container.disk_volumes if not v.read_only}
             if wanted:
                 for disk_id in await self._writers():
                     if disk_id in wanted:

@@ -1,4 +1,4 @@
-"""The job runtime: an engine-independent interface and its Docker Engine implementation."""
+"""The job runtime: an engine-independent interface, on the Docker Engine or on Slurm."""
 
 from .base import Orchestrator as Orchestrator
 from .docker import DockerOrchestrator as DockerOrchestrator
@@ -13,6 +13,7 @@ from .interactive import InteractiveSession as InteractiveSession
 from .interactive import Output as Output
 from .interactive import StreamOptions as StreamOptions
 from .reasons import JobReason as JobReason
+from .slurm import SlurmOrchestrator as SlurmOrchestrator
 from .spec import BindMount as BindMount
 from .spec import ContainerSpec as ContainerSpec
 from .spec import RegistryAuth as RegistryAuth

@@ -69,6 +69,9 @@ class ContainerSpec:
     hostname: str | None = None
     # The engine network the container starts on (its owner's); None: the engine's default.
     network: str | None = None
+    # The job may be preempted (a scheduled, preemptible job): an engine with preemption of
+    # its own (Slurm: `preemptible_partition`) places it where that can happen.
+    preemptible: bool = False
     # Set for an image of the platform's own registry: the image is then pulled with these
     # credentials on every start, so a copy cached by the engine never stands in for a
     # permission check (docs/protocol.md §6).

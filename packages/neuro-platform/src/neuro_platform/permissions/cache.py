@@ -40,9 +40,17 @@ class ChangeCounter:
 
     def __init__(self) -> None:
         self.generation = 0
+        # Told of each committed change: servers sharing a database announce it to the others
+        # (`composition.py`, docs/scale-out.md), whose caches then drop it on their next request.
+        self.on_commit: list[Callable[[], None]] = []
 
     def bump(self) -> None:
         self.generation += 1
+
+    def committed(self) -> None:
+        self.bump()
+        for listener in self.on_commit:
+            listener()
 
 
 PRINCIPAL_CHANGES = ChangeCounter()
@@ -126,7 +134,7 @@ def _on_flush(session: Session, _: UOWTransaction) -> None:
 @event.listens_for(Session, "after_commit")
 def _on_commit(session: Session) -> None:
     if session.info.pop(_CHANGED, False):
-        PRINCIPAL_CHANGES.bump()
+        PRINCIPAL_CHANGES.committed()
 
 
 @event.listens_for(Session, "after_rollback")

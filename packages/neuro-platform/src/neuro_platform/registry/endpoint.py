@@ -343,6 +343,15 @@ def _page_size(text: str | None, default: int | None) -> int | None:
     return int(text)
 
 
+async def readable_repositories(
+    request: web.Request, cluster: ClusterSettings, user: str
+) -> list[str]:
+    """The cluster's repositories `user` may read, sorted (the web console's images page);
+    raises `RegistryError` 503 while the registry is unavailable."""
+    permissions = request.config_dict[PERMISSIONS]
+    return await _readable(permissions, user, cluster.name, await _private_catalog(request))
+
+
 async def _private_catalog(request: web.Request) -> list[str]:
     """Every repository of the private registry (all clusters), following its pages."""
     session = request.config_dict[UPSTREAM]

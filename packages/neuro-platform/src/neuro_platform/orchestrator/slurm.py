@@ -1,0 +1,301 @@
+"""The job runtime on a Slurm cluster: each platform job is one Slurm batch job that runs the
+job's container with podman on the node Slurm allocates (docs/scale-out.md).
+
+The platform talks to Slurm only through slurmrestd (submit, query, signal, cancel) and to
+the runs through the shared filesystem: `<shared>/jobs/<instance>/<job id>/` holds the Slurm
+job id (`slurm-id`) and one `run-<slurm id>/` per run (slurm_script says what is in it).
+A restarted platform needs nothing else to find its jobs again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import shutil
+import signal as signals
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..settings import DEFAULT_PIDS_LIMIT, SlurmSettings
+from . import slurm_logs
+from .base import Orchestrator
+from .docker_images import check_image_name
+from .errors import (
+    ContainerNotFoundError,
+    ContainerNotRunningError,
+    ImagePushError,
+    OrchestratorError,
+)
+from .interactive import InteractiveSession, StreamOptions
+from .naming import check_name_part, container_name
+from .slurm_interactive import step_session
+from .slurm_rest import SlurmRest
+from .slurm_script import batch_script, job_description
+from .slurm_state import RunFiles, is_ended, state_of, was_requeued
+from .spec import ContainerSpec, RegistryAuth
+from .state import ContainerPhase, ContainerState, ContainerStats
+
+POLL_S = 0.2
+_NOT_YET = "not supported on the Slurm orchestrator yet (docs/scale-out.md)"
+
+
+class SlurmOrchestrator(Orchestrator):
+    def __init__(
+        self, *, instance: str, settings: SlurmSettings, pids_limit: int = DEFAULT_PIDS_LIMIT
+    ) -> None:
+        self._instance = check_name_part("instance", instance)
+        self._settings = settings
+        self._pids_limit = pids_limit
+        self._rest = SlurmRest(settings.restd_socket, settings.token_file, settings.user)
+        self._jobs_dir = settings.shared_dir / "jobs" / self._instance
+        self._node_addresses: dict[str, str | None] = {}
+
+    async def close(self) -> None:
+        await self._rest.close()
+
+    # -- images: a node gets the job's image itself (pull, or load from the shared dir) ----
+
+    async def pull(self, image: str, *, auth: RegistryAuth | None = None) -> None:
+        check_image_name(image)
+
+    async def commit(self, job_id: str, image: str) -> None:
+        raise OrchestratorError(f"Saving a job's image is {_NOT_YET}")
+
+    async def push(self, image: str, *, auth: RegistryAuth) -> AsyncIterator[dict[str, Any]]:
+        progress: list[dict[str, Any]] = []  # none: the refusal comes before any
+        for step in progress:
+            yield step
+        raise ImagePushError(f"Pushing images is {_NOT_YET}")
+
+    async def remove_image(self, image: str) -> None:
+        return None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self, spec: ContainerSpec) -> ContainerState:
+        """Submits the job unless it was (idempotent per job id: its directory is the lock),
+        then waits until its container runs or has ended: the scheduler takes what start()
+        returns as running, as a Docker start is (a job queued by Slurm waits in here)."""
+        await self.submit(spec)
+        # slurmrestd has no event for a job's start: poll.
+        while (state := await self.state(spec.job_id)).phase is ContainerPhase.PENDING:  # noqa: ASYNC110
+            await asyncio.sleep(POLL_S)
+        return state
+
+    async def submit(self, spec: ContainerSpec) -> None:
+        """Queues the job in Slurm without waiting for it to start (idempotent per job id)."""
+        check_image_name(spec.image)
+        job_dir = self._job_dir(spec.job_id)
+        job_dir.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            job_dir.mkdir(mode=0o700)
+        except FileExistsError:
+            if (job_dir / "slurm-id").exists():
+                return
+        auth_file = None
+        if spec.registry_auth is not None:
+            auth_file = job_dir / "registry-auth.json"
+            _write_private(auth_file, _auth_json(spec.image, spec.registry_auth))
+        script = batch_script(
+            spec,
+            container=container_name(self._instance, spec.job_id),
+            job_dir=job_dir,
+            image_dir=self._settings.shared_dir / "images",
+            node_env_file=self._settings.node_env_file,
+            pids_limit=self._pids_limit,
+            auth_file=auth_file,
+        )
+        description = job_description(
+            spec,
+            container_name(self._instance, spec.job_id),
+            job_dir,
+            self._settings.partition,
+            self._settings.preemptible_partition,
+        )
+        slurm_id = await self._rest.submit(script, description)
+        _write_private(job_dir / "slurm-id", f"{slurm_id}\n")
+
+    async def state(self, job_id: str) -> ContainerState:
+        slurm_id = self._slurm_id(job_id)
+        record = await self._rest.job(slurm_id)
+        files = RunFiles.read(self._job_dir(job_id) / f"run-{slurm_id}")
+        address = await self._address(files.started_node) if files.started_node else None
+        if was_requeued(record) and not is_ended(record):
+            await self._rest.signal(slurm_id, "SIGKILL")  # see was_requeued
+        return state_of(job_id, record, files, address)
+
+    async def wait(self, job_id: str) -> ContainerState:
+        # slurmrestd has no completion event to wait on: poll.
+        while not (state := await self.state(job_id)).is_finished:  # noqa: ASYNC110
+            await asyncio.sleep(POLL_S)
+        return state
+
+    async def list_managed(self) -> list[ContainerState]:
+        if not self._jobs_dir.is_dir():
+            return []
+        states = []
+        for entry in sorted(self._jobs_dir.iterdir()):
+            try:
+                states.append(await self.state(entry.name))
+            except ContainerNotFoundError:
+                continue  # being created, or removed since the listing
+        return states
+
+    async def stop(self, job_id: str, *, timeout_s: float = 10.0) -> None:
+        if (await self.state(job_id)).is_finished:
+            return
+        await self._rest.signal(self._slurm_id(job_id), "SIGTERM")
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while asyncio.get_running_loop().time() < deadline:
+            if (await self.state(job_id)).is_finished:
+                return
+            await asyncio.sleep(POLL_S)
+        await self._rest.signal(self._slurm_id(job_id), "SIGKILL")
+
+    async def kill(self, job_id: str, *, signal: str = "SIGKILL") -> None:
+        name = _signal_name(signal)
+        if (await self.state(job_id)).is_finished:
+            raise ContainerNotRunningError(f"Job {job_id} is not running")
+        # The batch shell forwards signals to the container; SIGKILL ends the Slurm job
+        # and its guard removes the container.
+        await self._rest.signal(self._slurm_id(job_id), name)
+
+    async def remove(self, job_id: str) -> None:
+        job_dir = self._job_dir(job_id)
+        try:
+            state = await self.state(job_id)
+        except ContainerNotFoundError:
+            state = None
+        if state is not None and not state.is_finished:
+            await self._rest.signal(self._slurm_id(job_id), "SIGKILL")
+        shutil.rmtree(job_dir, ignore_errors=True)
+
+    # -- observation -------------------------------------------------------------------------
+
+    async def logs(
+        self,
+        job_id: str,
+        *,
+        since: datetime | None = None,
+        timestamps: bool = False,
+        follow: bool = False,
+        tail: int | None = None,
+    ) -> AsyncIterator[bytes]:
+        run_dir = self._job_dir(job_id) / f"run-{self._slurm_id(job_id)}"
+
+        async def finished() -> bool:
+            try:
+                return (await self.state(job_id)).is_finished
+            except ContainerNotFoundError:
+                return True
+
+        async for chunk in slurm_logs.read_log(
+            run_dir / "container.log",
+            since=since,
+            timestamps=timestamps,
+            follow=follow,
+            tail=tail,
+            finished=finished,
+        ):
+            yield chunk
+
+    async def stats(self, job_id: str) -> ContainerStats | None:
+        self._slurm_id(job_id)
+        return None  # no resource samples from the nodes yet
+
+    async def ip_address(self, job_id: str) -> str | None:
+        return (await self.state(job_id)).address
+
+    # -- networks: jobs use their node's network (podman --network=host) ------------------
+
+    async def ensure_network(self, name: str, labels: Mapping[str, str]) -> None:
+        return None
+
+    async def remove_network(self, name: str) -> bool:
+        return True
+
+    async def list_networks(self) -> list[str]:
+        return []
+
+    async def connect(self, job_id: str, network: str) -> str | None:
+        return await self.ip_address(job_id)
+
+    async def disconnect(self, job_id: str, network: str) -> None:
+        return None
+
+    # -- interaction -------------------------------------------------------------------------
+
+    def exec(
+        self, job_id: str, command: Sequence[str], options: StreamOptions
+    ) -> AbstractAsyncContextManager[InteractiveSession]:
+        flags = [*(["-i"] if options.stdin else []), *(["-t"] if options.tty else [])]
+        return self._step(job_id, ["exec", *flags], list(command), options)
+
+    def attach(
+        self, job_id: str, options: StreamOptions
+    ) -> AbstractAsyncContextManager[InteractiveSession]:
+        flags = ["--sig-proxy=false", *([] if options.stdin else ["--no-stdin"])]
+        return self._step(job_id, ["attach", *flags], [], options)
+
+    @asynccontextmanager
+    async def _step(
+        self, job_id: str, before: list[str], after: list[str], options: StreamOptions
+    ) -> AsyncIterator[InteractiveSession]:
+        state = await self.state(job_id)
+        if state.phase is not ContainerPhase.RUNNING:
+            raise ContainerNotRunningError(f"Job {job_id} is not running")
+        slurm_id = self._slurm_id(job_id)
+        container = f"{container_name(self._instance, job_id)}-{slurm_id}"
+        async with step_session(
+            srun=self._settings.srun,
+            slurm_conf=self._settings.slurm_conf,
+            slurm_id=slurm_id,
+            run_dir=self._job_dir(job_id) / f"run-{slurm_id}",
+            node_env_file=self._settings.node_env_file,
+            podman_args=[*before, "--", container, *after],
+            options=options,
+        ) as session:
+            yield session
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _job_dir(self, job_id: str) -> Path:
+        return self._jobs_dir / check_name_part("job id", job_id)
+
+    def _slurm_id(self, job_id: str) -> int:
+        try:
+            return int((self._job_dir(job_id) / "slurm-id").read_text())
+        except (FileNotFoundError, NotADirectoryError, ValueError):
+            raise ContainerNotFoundError(f"No container for job {job_id}") from None
+
+    async def _address(self, node: str) -> str | None:
+        if node not in self._node_addresses:
+            self._node_addresses[node] = await self._rest.node_address(node)
+        return self._node_addresses[node]
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(text)
+
+
+def _auth_json(image: str, auth: RegistryAuth) -> str:
+    registry = image.split("/", 1)[0]
+    token = base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode()
+    return json.dumps({"auths": {registry: {"auth": token}}})
+
+
+def _signal_name(signal: str) -> str:
+    try:
+        if signal.isdigit():
+            return signals.Signals(int(signal)).name
+        name = signal.upper()
+        return signals.Signals[name if name.startswith("SIG") else f"SIG{name}"].name
+    except (KeyError, ValueError):
+        raise ValueError(f"Unknown signal {signal!r}") from None

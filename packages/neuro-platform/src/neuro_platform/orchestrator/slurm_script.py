@@ -1,0 +1,167 @@
+"""The Slurm batch job that runs one platform job's container with podman on its node.
+
+Each run (a Slurm job id) keeps its files in `<job dir>/run-<slurm id>/` on the shared
+filesystem, which is how the platform observes it without a connection to the node:
+
+- `container.log`  podman's k8s-file log: one timestamped line per output line (followed)
+- `started`        node name and start time, written once the container runs
+- `result`         `exit_code`, `oom_killed`, `reason`, `finished_at` lines, written last
+- `message`        why podman could not pull or run the container, when it could not
+
+podman's conmon leaves the batch shell's process tree, so Slurm killing the shell would
+leave the container running: a guard outside the tree removes it when the shell dies.
+Signals other than SIGKILL that Slurm sends the shell are forwarded to the container.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shlex
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .spec import ContainerSpec
+
+MIB = 1024**2
+FORWARDED_SIGNALS = ("TERM", "INT", "HUP", "QUIT", "USR1", "USR2")
+
+
+def image_archive_name(image: str) -> str:
+    """The file (in the shared `images/` dir) a node loads `image` from instead of pulling."""
+    return image.replace("/", "_").replace(":", "_").replace("@", "_") + ".tar"
+
+
+def job_description(
+    spec: ContainerSpec,
+    name: str,
+    job_dir: Path,
+    partition: str | None,
+    preemptible_partition: str | None = None,
+) -> dict[str, Any]:
+    """The `job` object of slurmrestd's submit: resources from the job's preset."""
+    job: dict[str, Any] = {
+        "name": name,
+        "current_working_directory": "/tmp",
+        "environment": {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+        "standard_output": str(job_dir / "slurm-%j.out"),
+        "cpus_per_task": max(1, math.ceil(spec.cpu)),
+        "memory_per_node": max(1, math.ceil(spec.memory / MIB)),
+        "requeue": False,
+    }
+    if spec.gpu:
+        job["gres"] = f"gpu:{spec.gpu}"
+    if spec.preemptible and preemptible_partition:
+        partition = preemptible_partition
+    if partition:
+        job["partition"] = partition
+    return job
+
+
+def batch_script(
+    spec: ContainerSpec,
+    *,
+    container: str,
+    job_dir: Path,
+    image_dir: Path,
+    node_env_file: Path | None,
+    pids_limit: int,
+    auth_file: Path | None,
+) -> str:
+    q = shlex.quote
+    run = ["podman", "run", "-d", "--name", '"$name"', "--network=host"]
+    run += ["--log-driver", "k8s-file", "--log-opt", 'path="$run/container.log"']
+    run += ["--cpus", f"{spec.cpu:g}", "--memory", f"{spec.memory}b"]
+    run += ["--pids-limit", str(pids_limit)]
+    if spec.shm is True:
+        run += ["--shm-size", f"{spec.memory}b"]
+    elif spec.shm:
+        run += ["--shm-size", f"{int(spec.shm)}b"]
+    for key, value in spec.env.items():
+        run += ["-e", q(f"{key}={value}")]
+    if spec.working_dir:
+        run += ["--workdir", q(spec.working_dir)]
+    if spec.tty:
+        run += ["-t"]
+    if spec.privileged:
+        run += ["--privileged"]
+    for group in spec.groups:
+        run += ["--group-add", str(group)]
+    for mount in spec.bind_mounts:
+        mode = "ro" if mount.read_only else "rw"
+        run += ["-v", q(f"{mount.host_path}:{mount.container_path}:{mode}")]
+    for key, value in spec.labels.items():
+        run += ["--label", q(f"{key}={value}")]
+    if spec.entrypoint is not None:
+        run += ["--entrypoint", q(_json_list(spec.entrypoint))]
+    run += [q(spec.image)]
+    run += [q(arg) for arg in spec.command or ()]
+
+    archive = image_dir / image_archive_name(spec.image)
+    pull = ["podman", "pull", "-q"]
+    if auth_file is not None:
+        pull += ["--authfile", q(str(auth_file))]
+    pull += [q(spec.image)]
+    always_pull = auth_file is not None
+    traps = "\n".join(
+        f"trap 'podman kill -s {sig} \"$name\" >/dev/null 2>&1' {sig}" for sig in FORWARDED_SIGNALS
+    )
+    node_env = f". {q(str(node_env_file))}" if node_env_file else ":"
+    return f"""#!/bin/bash
+# The platform's job {spec.job_id} (orchestrator/slurm_script.py).
+set -u
+{node_env}
+name={q(container)}-$SLURM_JOB_ID
+run={q(str(job_dir))}/run-$SLURM_JOB_ID
+rm -rf "$run"
+mkdir -p "$run"
+finish() {{  # exit code, oom killed, reason
+    printf 'exit_code %s\\noom_killed %s\\nreason %s\\nfinished_at %s\\n' "$1" "$2" "$3" \\
+        "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)" >"$run/result.tmp"
+    mv "$run/result.tmp" "$run/result"
+    exit 0
+}}
+# The guard: outside this shell's process tree (Slurm kills that tree), it removes the
+# container once the shell is gone, however it went.
+shell=$$
+( setsid bash -c 'tail --pid='"$shell"' -f /dev/null
+    podman rm -f -t 0 "$1" >/dev/null 2>&1
+    if [ ! -e "$2/result" ]; then
+        printf "exit_code 137\\noom_killed false\\nreason Error\\nfinished_at %s\\n" \\
+            "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)" >"$2/result.tmp" 2>/dev/null \\
+            && mv "$2/result.tmp" "$2/result"
+    fi' guard "$name" "$run" </dev/null >/dev/null 2>&1 & )
+if {"true" if always_pull else "! podman image exists " + q(spec.image)}; then
+    if [ -f {q(str(archive))} ] && [ {"1" if always_pull else "0"} = 0 ]; then
+        podman load -q -i {q(str(archive))} >"$run/message" 2>&1 || finish 1 false ErrImagePull
+    else
+        {" ".join(pull)} >"$run/message" 2>&1 || finish 1 false ErrImagePull
+    fi
+fi
+if ! {" ".join(run)} >"$run/container.id" 2>"$run/message"; then
+    podman rm -f -t 0 "$name" >/dev/null 2>&1
+    finish 127 false ContainerCannotRun
+fi
+printf '%s %s\\n' "$SLURMD_NODENAME" "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)" >"$run/started"
+{traps}
+# Slurm signals every process of the job, `podman wait` too: wait again until it is over.
+while :; do
+    podman wait "$name" >/dev/null 2>&1 &
+    waiter=$!
+    while kill -0 "$waiter" 2>/dev/null; do wait "$waiter"; done
+    status=$(podman inspect -f '{{{{.State.Status}}}}' "$name" 2>/dev/null) || break
+    case "$status" in running | stopping | paused) ;; *) break ;; esac
+done
+code=$(podman inspect -f '{{{{.State.ExitCode}}}}' "$name" 2>/dev/null)
+oom=$(podman inspect -f '{{{{.State.OOMKilled}}}}' "$name" 2>/dev/null || echo false)
+podman rm -f -t 0 "$name" >/dev/null 2>&1
+reason=Error
+[ "$code" = 0 ] && reason=Completed
+[ "$oom" = true ] && reason=OOMKilled
+finish "${{code:-1}}" "$oom" "$reason"
+"""
+
+
+def _json_list(items: Sequence[str]) -> str:
+    return json.dumps(list(items))

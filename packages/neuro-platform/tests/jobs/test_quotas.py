@@ -1,0 +1,140 @@
+"""Quotas set through the admin API (docs/protocol.md §2.7), enforced on real jobs: per-user
+and per-org limits of running jobs, and credits spent by run time (`jobs/quota.py`)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal
+from typing import Any
+
+import aiohttp
+import pytest
+
+from neuro_platform.orchestrator.testing import remove_instance_containers
+from neuro_platform.testing import PlatformServer, running_platform
+from neuro_platform.testing.fixtures import USERS
+
+from .client import JobsClient
+from .conftest import PRESETS, busybox_job, jobs_config
+
+# 36000 credits an hour: 10 a second, so a job spends a credit within moments.
+PRICEY = {"name": "pricey", "cpu": 0.1, "memory": 32 * 1024**2, "credits_per_hour": "36000"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
+    instance = f"test-{uuid.uuid4().hex[:12]}"
+    config: dict[str, Any] = jobs_config(instance)
+    config["node"] = {"cpu": 4.0, "memory": 2048 * 1024**2, "gpu": 0}
+    config["clusters"] = [
+        {"name": "default", "orgs": ["NO_ORG", "acme"], "presets": [*PRESETS, PRICEY]}
+    ]
+    users = {**USERS, "carol": "carol-password"}
+    try:
+        with running_platform(tmp_path_factory.mktemp("quotas"), config=config, users=users) as s:
+            s.admin("user", "role", "alice", "admin")
+            yield s
+    finally:
+        remove_instance_containers(instance)
+
+
+async def _admin_patch(server: PlatformServer, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    token = server.issue_token("alice")
+    async with (
+        aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as session,
+        session.patch(server.api_url / "admin" / path, json=body) as response,
+    ):
+        assert response.status == 200, await response.text()
+        result: dict[str, Any] = await response.json()
+        return result
+
+
+async def _account(server: PlatformServer, user: str) -> dict[str, Any]:
+    token = server.issue_token(user)
+    async with (
+        aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as session,
+        session.get(server.api_url / "admin" / "clusters/default/users" / user) as response,
+    ):
+        assert response.status == 200, await response.text()
+        result: dict[str, Any] = await response.json()
+        return result
+
+
+@pytest.fixture
+async def bob(server: PlatformServer, busybox_image: str) -> AsyncIterator[JobsClient]:
+    async with JobsClient(server, "bob") as client:
+        yield client
+        for job in await client.list([("owner", "bob")]):
+            if job["status"] in ("pending", "running", "suspended"):
+                await client.kill(job["id"])
+
+
+@pytest.fixture
+async def carol(server: PlatformServer, busybox_image: str) -> AsyncIterator[JobsClient]:
+    async with JobsClient(server, "carol") as client:
+        yield client
+        for job in await client.list([("owner", "carol")]):
+            if job["status"] in ("pending", "running", "suspended"):
+                await client.kill(job["id"])
+
+
+async def test_a_user_quota_set_by_the_admin_refuses_or_holds_jobs(
+    server: PlatformServer, bob: JobsClient
+) -> None:
+    await _admin_patch(
+        server, "clusters/default/users/bob/quota", {"quota": {"total_running_jobs": 1}}
+    )
+    first = await bob.submit(busybox_job("sleep 300"))
+    status, error = await bob.submit_error(busybox_job("sleep 300"))
+    assert (status, error) == (400, {"error": "Jobs limit quota exceeded for user 'bob'"})
+    waiting = await bob.submit(busybox_job("echo waited", wait_for_jobs_quota=True))
+    await bob.wait_for(first["id"], ["running"])
+    await bob.wait_for_reason(waiting["id"], "QuotaExhausted")
+    await bob.kill(first["id"])
+    done = await bob.wait_for(waiting["id"], ["succeeded"])
+    assert done["history"]["exit_code"] == 0
+    await _admin_patch(server, "clusters/default/users/bob/quota", {"quota": {}})
+
+
+async def test_an_org_quota_counts_every_user_of_the_org(
+    server: PlatformServer, bob: JobsClient, carol: JobsClient
+) -> None:
+    await _admin_patch(
+        server, "clusters/default/orgs/acme/quota", {"quota": {"total_running_jobs": 1}}
+    )
+    first = await carol.submit(busybox_job("sleep 300", org_name="acme"))
+    status, error = await bob.submit_error(busybox_job("sleep 300", org_name="acme"))
+    assert (status, error) == (400, {"error": "Jobs limit quota exceeded for org 'acme'"})
+    # Outside the org, bob is not held back by it.
+    outside = await bob.submit(busybox_job("true"))
+    waiting = await bob.submit(busybox_job("true", org_name="acme", wait_for_jobs_quota=True))
+    await carol.wait_for(first["id"], ["running"])
+    await bob.wait_for_reason(waiting["id"], "QuotaExhausted")
+    await bob.wait_for(outside["id"], ["succeeded"])
+    await carol.kill(first["id"])
+    await bob.wait_for(waiting["id"], ["succeeded"])
+    await _admin_patch(server, "clusters/default/orgs/acme/quota", {"quota": {}})
+
+
+async def test_credits_are_spent_by_run_time_and_then_refuse_jobs(
+    server: PlatformServer, carol: JobsClient
+) -> None:
+    await _admin_patch(server, "clusters/default/users/carol/balance", {"credits": "1"})
+    job = await carol.submit(busybox_job("sleep 300", preset_name="pricey"))
+    await carol.wait_for(job["id"], ["running"])
+    account = await _account(server, "carol")
+    while Decimal(account["balance"]["credits"]) > 0:  # spent while the job runs
+        await asyncio.sleep(0.1)
+        account = await _account(server, "carol")
+    assert Decimal(account["balance"]["spent_credits"]) >= 1
+    status, error = await carol.submit_error(busybox_job("true"))
+    assert (status, error) == (400, {"error": "No credits left for user 'carol'"})
+    await carol.kill(job["id"])
+    # More credits from the admin: jobs are accepted again.
+    await _admin_patch(
+        server, "clusters/default/users/carol/balance", {"additional_credits": "1000"}
+    )
+    again = await carol.submit(busybox_job("true"))
+    await carol.wait_for(again["id"], ["succeeded"])

@@ -1,0 +1,154 @@
+"""The whole platform on the Slurm orchestrator: jobs submitted through the API run on the
+two-node cluster, their output and outcome come back, and a kill ends them."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from neuro_platform.orchestrator import SlurmOrchestrator
+from neuro_platform.settings import SlurmSettings
+from neuro_platform.testing import PlatformServer, running_platform
+from neuro_platform.testing.fixtures import USERS
+
+from ..jobs.client import JobsClient
+from ..jobs.conftest import PRESETS, busybox_job
+from .conftest import cancel_instance_jobs
+
+pytestmark = pytest.mark.slurm
+
+
+def slurm_config(instance: str, slurm: SlurmSettings) -> dict[str, Any]:
+    return {
+        "jobs": {"orchestrator_instance": instance, "poll_interval_s": 0.2, "api_host": "off"},
+        # What the two nodes offer together.
+        "node": {"cpu": 4.0, "memory": 8 * 1024**3, "gpu": 0},
+        "clusters": [{"name": "default", "presets": PRESETS}],
+        "slurm": {
+            "restd_socket": str(slurm.restd_socket),
+            "token_file": str(slurm.token_file),
+            "shared_dir": str(slurm.shared_dir),
+            "node_env_file": str(slurm.node_env_file),
+            "slurm_conf": str(slurm.slurm_conf),
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def slurm_server(
+    tmp_path_factory: pytest.TempPathFactory, slurm_settings: SlurmSettings, busybox_image: str
+) -> Iterator[PlatformServer]:
+    instance = f"test-{uuid.uuid4().hex[:12]}"
+    try:
+        with running_platform(
+            tmp_path_factory.mktemp("slurm-platform"),
+            config=slurm_config(instance, slurm_settings),
+            users=USERS,
+        ) as server:
+            yield server
+    finally:
+        cancel_instance_jobs(instance)
+        shutil.rmtree(slurm_settings.shared_dir / "jobs" / instance, ignore_errors=True)
+
+
+@pytest.fixture
+async def alice(slurm_server: PlatformServer) -> AsyncIterator[JobsClient]:
+    async with JobsClient(slurm_server, "alice") as client:
+        yield client
+
+
+async def test_a_job_runs_on_a_slurm_node_with_its_output(alice: JobsClient) -> None:
+    job = await alice.submit(busybox_job("echo hello from $(hostname); exit 0"))
+
+    done = await alice.wait_for(job["id"], {"succeeded"})
+
+    assert done["history"]["exit_code"] == 0
+    logs = await alice.logs(job["id"])
+    assert logs in (b"hello from node1\n", b"hello from node2\n")
+
+
+async def test_a_failing_job_fails_with_its_exit_code(alice: JobsClient) -> None:
+    job = await alice.submit(busybox_job("echo bad >&2; exit 7"))
+    done = await alice.wait_for(job["id"], {"failed"})
+    assert done["history"]["exit_code"] == 7
+    assert await alice.logs(job["id"]) == b"bad\n"
+
+
+async def test_a_killed_job_is_cancelled_and_its_slurm_job_ends(
+    alice: JobsClient, slurm_settings: SlurmSettings
+) -> None:
+    job = await alice.submit(busybox_job("echo started; sleep 600"))
+    await alice.wait_for(job["id"], {"running"})
+    assert await alice.kill(job["id"]) == 204
+    done = await alice.wait_for(job["id"], {"cancelled"})
+    assert done["status"] == "cancelled"
+    await alice.wait_until_collected(job["id"])
+    # Nothing of the job is left on the shared filesystem once it is collected.
+    jobs_dir = slurm_settings.shared_dir / "jobs"
+    leftovers = await asyncio.to_thread(lambda: list(jobs_dir.glob(f"*/{job['id']}")))
+    assert leftovers == []
+
+
+async def test_a_restarted_platform_adopts_its_slurm_jobs(
+    tmp_path: Path, slurm_settings: SlurmSettings, busybox_image: str
+) -> None:
+    instance = f"test-{uuid.uuid4().hex[:12]}"
+    config = slurm_config(instance, slurm_settings)
+    try:
+        with running_platform(tmp_path, config=config, users=USERS) as server:
+            async with JobsClient(server, "alice") as alice:
+                survivor = await alice.submit(busybox_job("echo before; sleep 300"))
+                ender = await alice.submit(busybox_job("echo bye; sleep 2; exit 4"))
+                await alice.wait_for(survivor["id"], ["running"])
+                await alice.wait_for(ender["id"], ["running"])
+        # The platform is down while `ender` exits (its Slurm job ends without it).
+        async with SlurmOrchestrator(instance=instance, settings=slurm_settings) as slurm:
+            assert (await slurm.wait(ender["id"])).exit_code == 4
+        with running_platform(tmp_path, config=config) as server:
+            async with JobsClient(server, "alice") as alice:
+                ended = await alice.wait_for(ender["id"], ["failed"])
+                assert ended["history"]["exit_code"] == 4
+                assert await alice.logs(ender["id"]) == b"bye\n"
+                assert (await alice.get(survivor["id"]))["status"] == "running"
+                assert await alice.kill(survivor["id"]) == 204
+                await alice.wait_for(survivor["id"], ["cancelled"])
+                assert await alice.logs(survivor["id"]) == b"before\n"
+    finally:
+        cancel_instance_jobs(instance)
+        shutil.rmtree(slurm_settings.shared_dir / "jobs" / instance, ignore_errors=True)
+
+
+async def test_port_forward_reaches_a_job_on_its_node(alice: JobsClient) -> None:
+    # Jobs share their node's network: a port of its own, not a fixed one.
+    port = random.randint(20000, 30000)
+    serve = f"mkdir /w; echo hello from the node > /w/index.html; httpd -f -p {port} -h /w"
+    job = await alice.submit(busybox_job(serve))
+    await alice.wait_for(job["id"], {"running"})
+    url = alice.jobs_url / job["id"] / "port_forward" / str(port)
+
+    async def fetch() -> bytes:
+        async with alice.session.ws_connect(url) as ws:
+            await ws.send_bytes(b"GET /index.html HTTP/1.0\r\nHost: job\r\n\r\n")
+            return b"".join([m.data async for m in ws])
+
+    while True:  # httpd may not listen yet: the handshake answers 400 until it does
+        try:
+            answer = await fetch()
+            break
+        except aiohttp.WSServerHandshakeError as error:
+            if error.status != 400:
+                raise
+            await asyncio.sleep(0.2)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.")
+    assert b" 200 " in head
+    assert body == b"hello from the node\n"
+    assert await alice.kill(job["id"]) == 204
