@@ -11,7 +11,10 @@ import pytest
 
 from neuro_platform.orchestrator.testing import build_base_image, remove_instance_containers
 from neuro_platform.testing import PlatformServer, running_platform
-from neuro_platform.testing.fixtures import USERS
+from neuro_platform.testing.fixtures import (
+    USERS,
+    buckets_platform_server,  # noqa: F401 (fixture)
+)
 
 MIB = 1024**2
 

@@ -15,7 +15,14 @@ from yarl import URL
 from ..api.errors import status_and_body
 from ..api.keys import AUTHENTICATOR, SETTINGS
 from ..auth.identity import NotAuthenticatedError
-from . import jobs_handler, login_handler, resources_handler, static, storage_handler
+from . import (
+    buckets_handler,
+    jobs_handler,
+    login_handler,
+    resources_handler,
+    static,
+    storage_handler,
+)
 from .context import Caller, set_caller
 from .markup import HEADERS, message, page
 from .session import CSRF_FIELD, credentials, csrf_valid
@@ -33,6 +40,7 @@ def mount_console(app: web.Application) -> None:
     console.add_routes(jobs_handler.routes)
     console.add_routes(storage_handler.routes)
     console.add_routes(resources_handler.routes)
+    console.add_routes(buckets_handler.routes)
     app.add_subapp(PREFIX, console)
     app.router.add_get("/", _root)
 

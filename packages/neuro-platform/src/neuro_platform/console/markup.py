@@ -35,6 +35,7 @@ NAV = (
     ("Storage", "/console/storage"),
     ("Secrets", "/console/secrets"),
     ("Disks", "/console/disks"),
+    ("Buckets", "/console/buckets"),
     ("Service accounts", "/console/service-accounts"),
     ("Images", "/console/images"),
 )
