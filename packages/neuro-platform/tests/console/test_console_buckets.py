@@ -128,8 +128,9 @@ async def test_bob_cannot_see_or_change_alices_bucket_until_shared(
         ):
             async with bob.post(_console(server, path), data=form) as response:
                 assert response.status == 403, path
-        async with bob.post(_console(server, "remove"), data={"id": "bucket-nope"}) as response:
-            assert response.status == 404
+        for odd in ("bucket-nope", "", "a\x00b", "x" * 5000, "../alice/" + name):
+            async with bob.post(_console(server, "remove"), data={"id": odd}) as response:
+                assert response.status == 404, odd
         async with alice.get(_api(server, bucket_id)) as response:
             assert response.status == 200
             assert (await response.json())["public"] is False
