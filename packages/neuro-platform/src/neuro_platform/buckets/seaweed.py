@@ -13,7 +13,7 @@ secret), `identities.json` (0600, `-s3.config`: that admin identity only) and `m
 Only the S3 gateway enforces auth. The master, volume and filer ports listen on loopback only
 and the filer's and S3's unix sockets sit in the 0700 directory; they have no auth of their
 own, so a local user of this machine who can reach loopback TCP could reach them (see
-docs/security-notes/buckets.md). Job containers cannot: their loopback is another.
+docs/security.md, "Buckets"). Job containers cannot: their loopback is another.
 """
 
 from __future__ import annotations
