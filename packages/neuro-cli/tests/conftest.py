@@ -2,6 +2,7 @@ import os
 import runpy
 import stat
 import sys
+import webbrowser
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +88,10 @@ def no_browser(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # Never start a real browser from a test: a command that does not exist is "no
     # browser" to Python's webbrowser module.
     monkeypatch.setenv("BROWSER", str(tmp_path / "no-such-browser"))
+    # webbrowser reads $BROWSER once per process, at its first use: forget what an earlier
+    # in-process command found, so that this test's $BROWSER is the one that counts.
+    monkeypatch.setattr(webbrowser, "_tryorder", None)
+    monkeypatch.setattr(webbrowser, "_browsers", {})
 
 
 @pytest.fixture
