@@ -5,7 +5,6 @@ cookies, and (marked `browser`) headless Chromium signed in on the platform's or
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,19 +12,17 @@ from typing import Any
 import aiohttp
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from yarl import URL
 
 from neuro_platform.testing import PlatformServer
+from neuro_platform.testing.browser import headless_chromium
 from neuro_platform.testing.loopback import loopback_session
 
 from .client import JobsClient
 from .conftest import busybox_job
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 PAGE_WAIT_S = 30
 
 # Echoes the credentials that reached the job, and tries to set the platform's cookies.
@@ -213,27 +210,8 @@ async def test_interactive_sockets_check_the_token_before_parameters(
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        pytest.fail("needs Debian chromium and chromium-driver: run scripts/install-deps.sh")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
+    with headless_chromium(tmp_path / "chromium-profile") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.mark.browser
