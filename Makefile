@@ -11,6 +11,12 @@ unexport PYTHONDONTWRITEBYTECODE
 export PYTHONPYCACHEPREFIX ?= $(CURDIR)/.cache/pycache
 # What the tests need beyond this machine's Python: test-fast leaves those tests out.
 FAST_TESTS := not docker and not postgres and not browser and not interop and not slurm
+# Parallel pytest (pytest-xdist). Most tests wait on servers, dockerd or Slurm rather than burn
+# CPU, so more workers than cores pays; each test file is one group (its module-scoped servers
+# start once) and the Slurm tests are one group (neuro_platform/testing/pytest_plugin.py).
+# `make test PYTEST_WORKERS=0` runs in one process.
+PYTEST_WORKERS ?= 4
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
 
 .PHONY: demo test test-fast setup services lint format typecheck docs pytest demo-stop
 
@@ -27,7 +33,7 @@ test: setup services lint typecheck docs pytest
 
 ## The tests that need no dockerd, no PostgreSQL, no browser and not the original CLI.
 test-fast:
-	uv run pytest -q -m "$(FAST_TESTS)" packages
+	uv run pytest -q $(PYTEST_PARALLEL) -m "$(FAST_TESTS)" packages
 
 setup:
 	@mkdir -p $(LOGS)
@@ -63,4 +69,4 @@ docs:
 
 pytest:
 	@echo "running tests (log: $(LOGS)/pytest.log)"
-	uv run pytest --durations=15 packages 2>&1 | tee $(LOGS)/pytest.log
+	uv run pytest $(PYTEST_PARALLEL) --durations=15 packages 2>&1 | tee $(LOGS)/pytest.log

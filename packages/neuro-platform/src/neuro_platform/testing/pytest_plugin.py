@@ -9,6 +9,13 @@ Every test that uses a fixture which talks to the local dockerd is marked `docke
 `make test-fast` (`-m "not docker and not postgres and not browser and not interop"`) can leave
 them out without each test saying so. A test that reaches dockerd some other way says
 `@pytest.mark.docker` itself.
+
+The suite runs in parallel (pytest-xdist, `--dist loadgroup`; CONTRIBUTING.md). Each test file
+is one xdist group, so a module-scoped server starts once, on one worker, not once per worker
+that happens to get some of its tests. The Slurm tests are one group across files: the test
+cluster has two small nodes, and its tests fill them, wait for them and cancel jobs on them,
+so they run one at a time as they did before. A test that explicitly names an `xdist_group`
+keeps it.
 """
 
 from __future__ import annotations
@@ -39,7 +46,12 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+# Before xdist's own hook, which reads the groups to name the tests' scheduling scope.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if DOCKER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.docker)
+        if item.get_closest_marker("xdist_group") is None:
+            group = "slurm" if item.get_closest_marker("slurm") else item.nodeid.split("::")[0]
+            item.add_marker(pytest.mark.xdist_group(group))
