@@ -7,6 +7,7 @@ import hashlib
 import html
 import re
 import secrets
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,21 @@ def authorize_params(pkce: Pkce, redirect_uri: str = CALLBACK) -> dict[str, str]
 
 
 @pytest.fixture
+def platform_server(shared_platform_server: PlatformServer) -> PlatformServer:
+    """One server for the module: a test that changes an account's state (its refresh tokens,
+    its failed logins) does so to an account of its own (`own_user`); the throttling test
+    has a server of its own, with a lower allowance."""
+    return shared_platform_server
+
+
+def own_user(server: PlatformServer) -> tuple[str, str]:
+    """A new account on `server`: (name, password)."""
+    name = f"oauth-{uuid.uuid4().hex[:8]}"
+    server.create_user(name, f"{name}-password")
+    return name, f"{name}-password"
+
+
+@pytest.fixture
 async def client() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session
@@ -70,9 +86,17 @@ async def log_in(
 
 
 async def code_from_login(
-    client: aiohttp.ClientSession, server: PlatformServer, pkce: Pkce, redirect_uri: str = CALLBACK
+    client: aiohttp.ClientSession,
+    server: PlatformServer,
+    pkce: Pkce,
+    redirect_uri: str = CALLBACK,
+    *,
+    user: tuple[str, str] = ("alice", "alice-password"),
 ) -> str:
-    response = await log_in(client, server, pkce, redirect_uri=redirect_uri)
+    name, password = user
+    response = await log_in(
+        client, server, pkce, redirect_uri=redirect_uri, user=name, password=password
+    )
     assert response.status == 302
     location = URL(response.headers["Location"])
     assert str(location.with_query(None)).rstrip("/") == redirect_uri
@@ -124,8 +148,9 @@ async def test_login_form_carries_the_request(
 async def test_pkce_flow_gives_working_tokens(
     client: aiohttp.ClientSession, platform_server: PlatformServer
 ) -> None:
+    user = own_user(platform_server)  # its refresh tokens are revoked below
     pkce = new_pkce()
-    code = await code_from_login(client, platform_server, pkce)
+    code = await code_from_login(client, platform_server, pkce, user=user)
     status, tokens = await exchange(client, platform_server, code, pkce.verifier)
     assert status == 200
     assert tokens["token_type"] == "Bearer"
@@ -141,7 +166,7 @@ async def test_pkce_flow_gives_working_tokens(
     assert "refresh_token" not in refreshed
     assert await authorized(client, platform_server, refreshed["access_token"])
 
-    platform_server.admin("token", "revoke-refresh", "alice")
+    platform_server.admin("token", "revoke-refresh", user[0])
     status, error = await refresh(client, platform_server, tokens["refresh_token"])
     assert (status, error["error"]) == (400, "invalid_grant")
 
@@ -167,7 +192,8 @@ async def test_unknown_refresh_token_is_refused(
 async def test_wrong_password_shows_the_form_again_without_a_code(
     client: aiohttp.ClientSession, platform_server: PlatformServer
 ) -> None:
-    response = await log_in(client, platform_server, new_pkce(), password="guess")
+    name, _ = own_user(platform_server)  # a failed login counts towards throttling the account
+    response = await log_in(client, platform_server, new_pkce(), user=name, password="guess")
     assert response.status == 401
     assert "Location" not in response.headers
 

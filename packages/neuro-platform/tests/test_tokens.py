@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,13 @@ import jwt
 import pytest
 
 from neuro_platform.testing import PlatformServer
+
+
+@pytest.fixture
+def platform_server(shared_platform_server: PlatformServer) -> PlatformServer:
+    """One server for the module: only the removal test changes an account, and it removes
+    one of its own."""
+    return shared_platform_server
 
 
 def signing_key(server: PlatformServer) -> bytes:
@@ -90,12 +98,14 @@ async def test_bad_tokens_get_401_and_unauthorized_config(
 
 
 async def test_removed_users_token_stops_working(platform_server: PlatformServer) -> None:
-    token = platform_server.issue_token("bob")
-    platform_server.admin("user", "remove", "bob")
+    name = f"gone-{uuid.uuid4().hex[:8]}"
+    platform_server.create_user(name, "gone-password")
+    token = platform_server.issue_token(name)
+    platform_server.admin("user", "remove", name)
     headers = {"Authorization": f"Bearer {token}"}
     async with (
         aiohttp.ClientSession() as client,
-        client.get(platform_server.api_url / "users" / "bob", headers=headers) as response,
+        client.get(platform_server.api_url / "users" / name, headers=headers) as response,
     ):
         assert response.status == 401
 
