@@ -18,6 +18,13 @@ from .conftest import StorageUser
 MiB = 1024 * 1024
 
 
+@pytest.fixture
+def platform_server(shared_platform_server: PlatformServer) -> PlatformServer:
+    """One server for the module: each test writes files of its own names. A test that
+    leaves the server busy (a cut or stalled body) shows in the tests after it as well."""
+    return shared_platform_server
+
+
 async def _open_write(
     server: PlatformServer, user: StorageUser, path: str, offset: int, length: int
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
