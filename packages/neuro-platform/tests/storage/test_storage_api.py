@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -14,10 +15,30 @@ import aiohttp
 import pytest
 
 from neuro_platform.testing import PlatformServer, running_platform
+from neuro_platform.testing.fixtures import USERS
 
 from .conftest import StorageUser, grant, raw_request
 
 MiB = 1024 * 1024
+
+# These look at a whole home, the root listing, a grant or the data dir on disk: each gets a
+# server of its own. Every other test keeps to files of names no other test uses, so they
+# share one server.
+OWN_SERVER = {
+    "test_fresh_user_has_an_empty_home_and_sees_only_their_own",
+    "test_listing_shows_only_what_was_shared",
+    "test_planted_symlinks_are_never_followed",
+    "test_interrupted_upload_never_shows_under_the_final_name",
+}
+
+
+@pytest.fixture
+def platform_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PlatformServer]:
+    if request.node.originalname in OWN_SERVER:
+        with running_platform(tmp_path, users=USERS) as server:
+            yield server
+    else:
+        yield request.getfixturevalue("shared_platform_server")
 
 
 async def test_chunked_upload_and_ranged_download_are_byte_identical(alice: StorageUser) -> None:
