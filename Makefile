@@ -18,7 +18,7 @@ FAST_TESTS := not docker and not postgres and not browser and not interop and no
 # half the CPU each that one test alone gets, so the hang guard (pyproject's 120 s timeout) is
 # doubled: the long interop tests (a dozen runs of the original CLI) timed out under load.
 PYTEST_WORKERS ?= 4
-PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup --timeout 240
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile --timeout 240
 
 .PHONY: demo test test-fast setup services lint format typecheck docs pytest demo-stop
 

@@ -10,17 +10,27 @@ Every test that uses a fixture which talks to the local dockerd is marked `docke
 them out without each test saying so. A test that reaches dockerd some other way says
 `@pytest.mark.docker` itself.
 
-The suite runs in parallel (pytest-xdist, `--dist loadgroup`; CONTRIBUTING.md). Each test file
-is one xdist group, so a module-scoped server starts once, on one worker, not once per worker
-that happens to get some of its tests. The Slurm tests are one group across files: the test
-cluster has two small nodes, and its tests fill them, wait for them and cancel jobs on them,
-so they run one at a time as they did before. A test that explicitly names an `xdist_group`
-keeps it.
+The suite runs in parallel (pytest-xdist, `-n 4 --dist loadfile`; CONTRIBUTING.md): each test
+file is one unit of work, so a module-scoped server starts once, on one worker, not once per
+worker that happens to get some of its tests. The Slurm tests (everything under a `tests/slurm/`
+folder) are one unit across files: the test cluster has two small nodes, and its tests fill
+them, wait for them and cancel jobs on them, so they run one at a time, as before. That is
+this plugin's scheduler, not `xdist_group` marks: with pytest 9.2, xdist 3.8's `loadgroup`
+ignores them (pytest-dev/pytest-xdist#1386).
+
+A parallel run's temporary files go under a short `/tmp/nt-XXXXXXXX/` instead of
+`/tmp/pytest-of-USER/pytest-N/`: each worker's own folder (`popen-gwN/`) made a server's
+`<data dir>/registry/registry.sock` longer than a unix socket path may be (107 bytes) for tests
+with long names, and the registry then answers 503. The folder is removed when every test
+passed, and kept, for its logs, when one failed.
 """
 
 from __future__ import annotations
 
+import shutil
 import signal
+import tempfile
+from typing import Any
 
 import pytest
 
@@ -39,19 +49,53 @@ DOCKER_FIXTURES = frozenset(
 )
 
 
+# The Slurm tests' folder, wherever a test run's root is.
+SLURM_TESTS = "/tests/slurm/"
+
+
+# Before pytest's tmp_path plugin reads `--basetemp`.
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    if _parallel_controller(config) and not config.option.basetemp:
+        config.option.basetemp = config.stash[_SHORT_BASETEMP] = tempfile.mkdtemp(prefix="nt-")
     signal.signal(signal.SIGINT, signal.default_int_handler)
     config.addinivalue_line(
         "markers", "docker: needs the local dockerd (set for every test using a fixture that does)"
     )
 
 
-# Before xdist's own hook, which reads the groups to name the tests' scheduling scope.
-@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    basetemp = session.config.stash.get(_SHORT_BASETEMP, None)
+    if basetemp is not None and exitstatus == pytest.ExitCode.OK:
+        shutil.rmtree(basetemp, ignore_errors=True)
+
+
+_SHORT_BASETEMP = pytest.StashKey[str]()
+
+
+def _parallel_controller(config: pytest.Config) -> bool:
+    """True in the process that hands tests to xdist workers (not in a worker)."""
+    workers = config.getoption("numprocesses", None)
+    return bool(workers) and workers != "0" and not hasattr(config, "workerinput")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if DOCKER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.docker)
-        if item.get_closest_marker("xdist_group") is None:
-            group = "slurm" if item.get_closest_marker("slurm") else item.nodeid.split("::")[0]
-            item.add_marker(pytest.mark.xdist_group(group))
+
+
+# Before xdist's own implementation, which would answer `--dist loadfile` with plain files.
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class FilesAndSlurm(LoadFileScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            if SLURM_TESTS in f"/{nodeid.split('::', 1)[0]}":
+                return "slurm"
+            return str(super()._split_scope(nodeid))
+
+    return FilesAndSlurm(config, log)
