@@ -12,8 +12,8 @@ export PYTHONPYCACHEPREFIX ?= $(CURDIR)/.cache/pycache
 # What the tests need beyond this machine's Python: test-fast leaves those tests out.
 FAST_TESTS := not docker and not postgres and not browser and not interop and not slurm
 # Parallel pytest (pytest-xdist). Most tests wait on servers, dockerd or Slurm rather than burn
-# CPU, so more workers than cores pays; each test file is one group (its module-scoped servers
-# start once) and the Slurm tests are one group (neuro_platform/testing/pytest_plugin.py).
+# CPU, so more workers than cores pays; each test file is one unit (its module-scoped servers
+# start once) and the Slurm tests are one unit (neuro_platform/testing/pytest_plugin.py).
 # `make test PYTEST_WORKERS=0` runs in one process. Four tests at once on two cores get about
 # half the CPU each that one test alone gets, so the hang guard (pyproject's 120 s timeout) is
 # doubled: the long interop tests (a dozen runs of the original CLI) timed out under load.
