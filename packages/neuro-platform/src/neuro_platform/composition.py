@@ -33,7 +33,7 @@ from .disks.images import DiskImages
 from .disks.refresh import refresh_forever
 from .disks.repository import DiskRepository
 from .disks.service import DisksService
-from .jobs.capacity import NodeResources
+from .jobs.capacity import ClusterNodes
 from .jobs.entities import JobStatus
 from .jobs.held_disks import disks_held_by_jobs
 from .jobs.job_images import JobImages
@@ -43,7 +43,7 @@ from .jobs.job_tokens import JobScopedAuthenticator, JobTokenIssuer
 from .jobs.log_archive import LogArchive
 from .jobs.log_archiver import LogArchivers
 from .jobs.mount_staging import MountStaging
-from .jobs.queries import JobQuery
+from .jobs.queries import JobNotFoundError, JobQuery
 from .jobs.quota import JobQuotas
 from .jobs.repository import JobRepository
 from .jobs.scheduler import Scheduler
@@ -53,6 +53,7 @@ from .leadership import is_postgres, lead_forever
 from .monitoring.service import MonitoringService
 from .monitoring.usage_history import UsageHistory
 from .orchestrator import DockerOrchestrator, Orchestrator, SlurmOrchestrator
+from .orchestrator.per_cluster import ClusterOf, PerClusterOrchestrator
 from .permissions import PermissionService, SharingService
 from .permissions.cache import PRINCIPAL_CHANGES
 from .registry.gc import collect_loop, registry_files
@@ -151,7 +152,9 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         await disks.remount_all()
         stack.push_async_callback(disks.unmount_unused)
 
-        orchestrator = await stack.enter_async_context(make_orchestrator(settings))
+        orchestrator = await stack.enter_async_context(
+            make_orchestrator(settings, functools.partial(cluster_of, job_repository))
+        )
         log_archive = LogArchive(settings.log_archive_dir)
         networks = JobNetworks(orchestrator, settings.data_dir / "job-hosts", permissions)
         stack.callback(networks.close)
@@ -166,7 +169,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             orchestrator=orchestrator,
             archivers=LogArchivers(log_archive, orchestrator, settings.jobs.log_cap_bytes),
             tokens=job_tokens,
-            node=NodeResources.from_settings(settings.node),
+            nodes=ClusterNodes.from_settings(settings),
             quotas=quotas,
             poll_interval_s=settings.jobs.poll_interval_s,
             life_span_minute_s=settings.jobs.life_span_minute_s,
@@ -185,7 +188,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             job_repository,
             permissions,
             settings,
-            scheduler.node,
+            scheduler.nodes,
             scheduler.wake,
             VolumeAccess(job_repository, secrets, disks, buckets),
             job_images,
@@ -288,9 +291,27 @@ async def leader_duties(
         yield
 
 
-def make_orchestrator(settings: Settings) -> Orchestrator:
-    """The job runtime: a `[slurm]` table runs jobs on that cluster, else the local dockerd."""
-    if settings.slurm is not None:
+def make_orchestrator(settings: Settings, cluster_of: ClusterOf | None = None) -> Orchestrator:
+    """The job runtime: each cluster's jobs run on its `engine` (the local dockerd or the
+    `[slurm]` cluster); with clusters on both, `cluster_of` tells which job is whose."""
+    engines: dict[str, Orchestrator] = {}
+    for cluster in settings.clusters:
+        if cluster.engine not in engines:
+            engines[cluster.engine] = _engine(settings, cluster.engine)
+    if len(engines) == 1:
+        return next(iter(engines.values()))
+    if cluster_of is None:
+        raise ValueError("clusters on several engines need cluster_of")
+    return PerClusterOrchestrator(
+        {c.name: engines[c.engine] for c in settings.clusters},
+        cluster_of,
+        default=settings.clusters[0].name,
+    )
+
+
+def _engine(settings: Settings, engine: str) -> Orchestrator:
+    if engine == "slurm":
+        assert settings.slurm is not None  # settings.py requires the table for this engine
         return SlurmOrchestrator(
             instance=settings.orchestrator_instance,
             settings=settings.slurm,
@@ -301,3 +322,11 @@ def make_orchestrator(settings: Settings) -> Orchestrator:
         docker_url=settings.jobs.docker_url,
         pids_limit=settings.jobs.pids_limit,
     )
+
+
+async def cluster_of(repository: JobRepository, job_id: str) -> str | None:
+    """The cluster a job runs on, which picks its engine (orchestrator/per_cluster.py)."""
+    try:
+        return (await repository.get(job_id)).cluster_name
+    except JobNotFoundError:
+        return None

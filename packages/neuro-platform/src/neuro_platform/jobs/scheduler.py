@@ -11,12 +11,12 @@ reports, reading nothing from the database. A pass:
 2. checks running jobs: an exited container ends the job or restarts it (restart policy);
    a job past its life span is cancelled (LifeSpanEnded); a vanished container fails the job;
 3. places waiting jobs (pending, suspended) in priority order, then submission order, while
-   the node has room: a job over its owner's or org's quota waits (QuotaExhausted, the rule
-   is `quota.py`'s), a job waiting
-   longer than its `schedule_timeout` fails, and a non-preemptible job that does not fit
-   suspends preemptible ones to make room (they resume when room comes back). Placed jobs
-   start in the background: a pass does not wait for the engine, so a job submitted while
-   others are starting is placed at once instead of a whole start later.
+   its cluster's node has room: a job over its owner's or org's quota waits (QuotaExhausted,
+   the rule is `quota.py`'s), a job waiting longer than its `schedule_timeout` fails, and a
+   non-preemptible job that does not fit suspends preemptible ones to make room (they resume
+   when room comes back). Placed jobs start in the background: a pass does not wait for the
+   engine, so a job submitted while others are starting is placed at once instead of a whole
+   start later.
 
 A pass runs every `poll_interval_s`, and at once when the API, a container exit or the end of
 a start wakes it. Its walk of the waiting jobs yields to the event loop every
@@ -44,7 +44,7 @@ from ..orchestrator import (
     Orchestrator,
     OrchestratorError,
 )
-from .capacity import NodeResources
+from .capacity import ClusterNodes, NodeResources
 from .entities import Job, JobStatus, RestartPolicy, StatusItem
 from .job_images import JobImages
 from .job_mounts import JobMounts
@@ -75,7 +75,7 @@ class Scheduler:
         orchestrator: Orchestrator,
         archivers: LogArchivers,
         tokens: JobTokenIssuer,
-        node: NodeResources,
+        nodes: ClusterNodes,
         quotas: JobQuotas,
         poll_interval_s: float,
         life_span_minute_s: float,
@@ -90,7 +90,7 @@ class Scheduler:
         self._orchestrator = orchestrator
         self._archivers = archivers
         self._tokens = tokens
-        self._node = node
+        self._nodes = nodes
         self._quotas = quotas
         self._poll_interval_s = poll_interval_s
         self._life_span_minute = timedelta(seconds=life_span_minute_s)
@@ -104,15 +104,17 @@ class Scheduler:
         self._starting: dict[str, tuple[Job, asyncio.Task[None]]] = {}
 
     @property
-    def node(self) -> NodeResources:
-        return self._node
+    def nodes(self) -> ClusterNodes:
+        return self._nodes
 
-    async def free_resources(self) -> NodeResources:
+    async def free_resources(self, cluster: str) -> NodeResources:
         if self._queue.loaded:
             running = self._queue.running()
         else:  # the first moments after start
             running = await self._repository.find(JobQuery(statuses=[JobStatus.RUNNING]))
-        return self._node.minus(j.spec.container.resources for j in running)
+        return self._nodes.of(cluster).minus(
+            j.spec.container.resources for j in running if j.cluster_name == cluster
+        )
 
     def wake(self) -> None:
         self._wake.set()
@@ -283,9 +285,16 @@ class Scheduler:
 
     async def _place(self, waiting: Iterable[Job], running: list[Job], now: datetime) -> None:
         starting = [job for job, _ in self._starting.values()]
-        free = self._node.minus(j.spec.container.resources for j in (*running, *starting))
+        # Each cluster's engine has its own room: a job counts, waits and preempts only there.
+        free = {name: node for name, node in self._nodes.by_cluster.items()}
+        for held in (*running, *starting):
+            cluster = held.cluster_name
+            free[cluster] = free.get(cluster, self._nodes.of(cluster)).minus(
+                [held.spec.container.resources]
+            )
         ledger = self._quotas.ledger((*running, *starting))
-        blocked = False  # a job that waits for room keeps the later (lower) ones waiting
+        # A job that waits for room keeps the later (lower) ones of its cluster waiting.
+        blocked: set[str] = set()
         notes: dict[str, list[str]] = {}  # why jobs wait, by reason: one write per reason
         for seen, job in enumerate(waiting, 1):
             if seen % WALK_SLICE == 0:
@@ -303,7 +312,9 @@ class Scheduler:
                     f"{job.spec.schedule_timeout} s",
                 )
                 continue
-            if not self._node.fits(job.spec.container.resources):  # e.g. the node config shrank
+            cluster = job.cluster_name
+            room = free.get(cluster, self._nodes.of(cluster))
+            if not self._nodes.of(cluster).fits(job.spec.container.resources):  # config shrank
                 await self._end(
                     job,
                     JobStatus.FAILED,
@@ -315,24 +326,26 @@ class Scheduler:
                 _note_waiting(notes, job, JobReason.QUOTA_EXHAUSTED)
                 continue
             resources = job.spec.container.resources
-            if blocked and not job.spec.scheduler_enabled:
+            if cluster in blocked and not job.spec.scheduler_enabled:
                 _note_waiting(notes, job, JobReason.SCHEDULING)
                 continue
-            if not free.fits(resources) and not job.spec.scheduler_enabled:
-                victims = _preemption_victims(job, running, free)
+            if not room.fits(resources) and not job.spec.scheduler_enabled:
+                neighbours = [j for j in running if j.cluster_name == cluster]
+                victims = _preemption_victims(job, neighbours, room)
                 if victims:
                     await asyncio.gather(*(self._suspend(v) for v in victims))
                     for victim in victims:
                         running.remove(victim)
                         ledger.release(victim)
-                    free = free.plus(v.spec.container.resources for v in victims)
-            if free.fits(resources):
-                free = free.minus([resources])
+                    room = room.plus(v.spec.container.resources for v in victims)
+            if room.fits(resources):
+                room = room.minus([resources])
                 ledger.take(job)
                 self._start_soon(job)
             elif not job.spec.scheduler_enabled:
-                blocked = True
+                blocked.add(cluster)
                 _note_waiting(notes, job, JobReason.SCHEDULING)
+            free[cluster] = room
         for reason, job_ids in notes.items():
             await self._noted_waiting(job_ids, reason)
 

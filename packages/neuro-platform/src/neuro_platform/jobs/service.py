@@ -19,7 +19,7 @@ from ..permissions.actions import Action
 from ..permissions.uris import owned_uri, parse_uri
 from ..presets import preset_named
 from ..settings import Settings
-from .capacity import NodeResources
+from .capacity import ClusterNodes
 from .entities import MIB, Job, JobStatus, StatusItem
 from .job_images import JobImages
 from .privileged import require_privileged
@@ -47,7 +47,7 @@ class JobsService:
         repository: JobRepository,
         permissions: PermissionService,
         settings: Settings,
-        node: NodeResources,
+        nodes: ClusterNodes,
         wake_scheduler: Callable[[], None],
         volume_access: VolumeAccess,
         images: JobImages,
@@ -56,7 +56,7 @@ class JobsService:
         self._quotas = quotas
         self._volume_access = volume_access
         self._images = images
-        self._node = node
+        self._nodes = nodes
         self._repository = repository
         self._permissions = permissions
         self._settings = settings
@@ -79,10 +79,11 @@ class JobsService:
             )
         await self._images.require_runnable(user, spec.container.image)
         container = await self._volume_access.resolve(user, submission.cluster_name, spec.container)
-        if not self._node.fits(spec.container.resources):
+        node = self._nodes.of(submission.cluster_name)
+        if not node.fits(spec.container.resources):
             raise SubmissionError(
-                f"The job needs more than the node has (cpu {self._node.cpu}, memory "
-                f"{self._node.memory // MIB} MiB, gpu {self._node.gpu}): it could never start"
+                f"The job needs more than the node has (cpu {node.cpu}, memory "
+                f"{node.memory // MIB} MiB, gpu {node.gpu}): it could never start"
             )
         for volume in spec.container.volumes:
             if parse_uri(volume.src_storage_uri).parts[:1] != (submission.cluster_name,):

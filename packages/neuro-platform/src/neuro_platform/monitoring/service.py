@@ -34,7 +34,7 @@ from ..orchestrator import ContainerStats as ContainerStats
 from ..orchestrator import InteractiveSession as InteractiveSession
 from ..orchestrator import StreamOptions as StreamOptions
 from ..permissions.actions import Action
-from ..presets import Preset
+from ..settings import ClusterSettings
 from .errors import PortUnreachableError
 from .logs import LogOptions, job_logs
 
@@ -58,10 +58,10 @@ class MonitoringService:
         self._archive = archive
         self._images = images
 
-    async def capacity(self, presets: Sequence[Preset]) -> dict[str, int]:
-        """How many more jobs of each preset fit on the node now."""
-        free = await self._scheduler.free_resources()
-        return {p.name: free.how_many(p) for p in presets}
+    async def capacity(self, cluster: ClusterSettings) -> dict[str, int]:
+        """How many more jobs of each of the cluster's presets fit on its node now."""
+        free = await self._scheduler.free_resources(cluster.name)
+        return {p.name: free.how_many(p) for p in cluster.presets}
 
     async def job(self, user: str, id_or_name: str, action: Action) -> Job:
         """The job, which `user` may `action` (404 when they may not even see it)."""
