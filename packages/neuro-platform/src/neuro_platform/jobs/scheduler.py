@@ -45,6 +45,7 @@ from ..orchestrator import (
     OrchestratorError,
 )
 from .capacity import ClusterNodes, NodeResources
+from .engine_wait import EngineWait, schedule_timed_out
 from .entities import Job, JobStatus, RestartPolicy, StatusItem
 from .job_images import JobImages
 from .job_mounts import JobMounts
@@ -299,18 +300,8 @@ class Scheduler:
         for seen, job in enumerate(waiting, 1):
             if seen % WALK_SLICE == 0:
                 await asyncio.sleep(0)  # let requests in: the queue may be long
-            if (
-                job.status is JobStatus.PENDING
-                and job.spec.schedule_timeout is not None
-                and now - job.created_at > timedelta(seconds=job.spec.schedule_timeout)
-            ):
-                await self._end(
-                    job,
-                    JobStatus.FAILED,
-                    JobReason.CLUSTER_SCALE_UP_FAILED,
-                    "No room for the job within its schedule timeout of "
-                    f"{job.spec.schedule_timeout} s",
-                )
+            if timed_out := schedule_timed_out(job, now):
+                await self._end(job, JobStatus.FAILED, timed_out.reason, timed_out.message)
                 continue
             cluster = job.cluster_name
             room = free.get(cluster, self._nodes.of(cluster))
@@ -392,7 +383,7 @@ class Scheduler:
             spec = await self._with_mounts(self._container_spec(marked), marked)
             spec = replace(spec, registry_auth=await self._images.pull_auth(marked))
             async with self._networks.starting(marked):
-                state = await self._orchestrator.start(spec)
+                state = await self._orchestrator.start(spec, EngineWait(self._repository, marked))
         except OrchestratorError as error:
             await self._end(marked, JobStatus.FAILED, error.reason, error.message)
             return
@@ -435,7 +426,16 @@ class Scheduler:
             hostname=job.id,
             network=self._networks.network(job),
             preemptible=job.spec.scheduler_enabled,
+            priority_rank=job.spec.priority.rank,
+            time_limit_s=self._life_span_left_s(job),
         )
+
+    def _life_span_left_s(self, job: Job) -> float | None:
+        limit = job.spec.max_run_time_minutes
+        if limit is None:
+            return None
+        left = limit * self._life_span_minute - job.run_time(datetime.now(UTC))
+        return max(0.0, left.total_seconds())
 
     async def _with_mounts(self, spec: ContainerSpec, job: Job) -> ContainerSpec:
         """Adds storage folders, secrets and disks, resolved now (see job_mounts.py): a secret

@@ -15,7 +15,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from .base import Orchestrator
+from .base import Orchestrator, StartProgress
 from .interactive import InteractiveSession, StreamOptions
 from .spec import ContainerSpec, RegistryAuth
 from .state import ContainerState, ContainerStats
@@ -73,8 +73,10 @@ class PerClusterOrchestrator(Orchestrator):
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    async def start(self, spec: ContainerSpec) -> ContainerState:
-        return await (await self.engine_of(spec.job_id)).start(spec)
+    async def start(
+        self, spec: ContainerSpec, progress: StartProgress | None = None
+    ) -> ContainerState:
+        return await (await self.engine_of(spec.job_id)).start(spec, progress)
 
     async def state(self, job_id: str) -> ContainerState:
         return await (await self.engine_of(job_id)).state(job_id)

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..settings import DEFAULT_PIDS_LIMIT, SlurmSettings
 from . import slurm_logs
-from .base import Orchestrator
+from .base import Orchestrator, StartProgress
 from .docker_images import check_image_name
 from .errors import (
     ContainerNotFoundError,
@@ -33,6 +33,7 @@ from .errors import (
 )
 from .interactive import InteractiveSession, StreamOptions
 from .naming import check_name_part, container_name
+from .reasons import JobReason
 from .slurm_interactive import step_session
 from .slurm_rest import SlurmRest
 from .slurm_script import batch_script, job_description
@@ -77,13 +78,18 @@ class SlurmOrchestrator(Orchestrator):
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    async def start(self, spec: ContainerSpec) -> ContainerState:
+    async def start(
+        self, spec: ContainerSpec, progress: StartProgress | None = None
+    ) -> ContainerState:
         """Submits the job unless it was (idempotent per job id: its directory is the lock),
         then waits until its container runs or has ended: the scheduler takes what start()
-        returns as running, as a Docker start is (a job queued by Slurm waits in here)."""
+        returns as running, as a Docker start is (a job queued by Slurm waits in here, and
+        `progress` hears Slurm's reason: Resources, Priority, ...)."""
         await self.submit(spec)
         # slurmrestd has no event for a job's start: poll.
-        while (state := await self.state(spec.job_id)).phase is ContainerPhase.PENDING:  # noqa: ASYNC110
+        while (state := await self.state(spec.job_id)).phase is ContainerPhase.PENDING:
+            if progress is not None:
+                await progress(state)
             await asyncio.sleep(POLL_S)
         return state
 
@@ -147,7 +153,13 @@ class SlurmOrchestrator(Orchestrator):
         return states
 
     async def stop(self, job_id: str, *, timeout_s: float = 10.0) -> None:
-        if (await self.state(job_id)).is_finished:
+        state = await self.state(job_id)
+        if state.is_finished:
+            return
+        if state.reason is JobReason.SCHEDULING:
+            # Still in Slurm's queue: nothing runs to stop, and Slurm refuses to signal a
+            # pending job with anything but SIGKILL, which cancels it.
+            await self._rest.signal(self._slurm_id(job_id), "SIGKILL")
             return
         await self._rest.signal(self._slurm_id(job_id), "SIGTERM")
         deadline = asyncio.get_running_loop().time() + timeout_s

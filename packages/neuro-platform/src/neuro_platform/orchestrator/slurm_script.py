@@ -25,6 +25,10 @@ from typing import Any
 from .spec import ContainerSpec
 
 MIB = 1024**2
+HIGHEST_RANK = 2
+# Slurm's `nice` per priority rank below the highest: non-negative, which any user may ask
+# for, and large enough to outweigh the submission order priority/basic ranks jobs by.
+NICE_PER_RANK = 10_000
 FORWARDED_SIGNALS = ("TERM", "INT", "HUP", "QUIT", "USR1", "USR2")
 
 
@@ -49,7 +53,11 @@ def job_description(
         "cpus_per_task": max(1, math.ceil(spec.cpu)),
         "memory_per_node": max(1, math.ceil(spec.memory / MIB)),
         "requeue": False,
+        "nice": (HIGHEST_RANK - spec.priority_rank) * NICE_PER_RANK,
     }
+    if spec.time_limit_s is not None:
+        # Whole minutes, rounded up: the platform's own life span check ends it first.
+        job["time_limit"] = max(1, math.ceil(spec.time_limit_s / 60))
     if spec.gpu:
         job["gres"] = f"gpu:{spec.gpu}"
     if spec.preemptible and preemptible_partition:
