@@ -275,3 +275,18 @@ async def test_a_bind_mount_on_the_shared_filesystem_is_seen_and_written(
         assert await collect_logs(orchestrator, spec.job_id) == b"read-only\n"
     finally:
         shutil.rmtree(storage.parent, ignore_errors=True)
+
+
+@pytest.mark.timeout(300)  # Slurm looks at time limits about once a minute
+async def test_slurms_time_limit_ends_the_job_as_its_life_span(
+    orchestrator: SlurmOrchestrator, make_spec: Callable[..., ContainerSpec]
+) -> None:
+    # One second of life span: Slurm's shortest limit, a minute, ends it (Slurm's TIMEOUT).
+    spec = make_spec("sleep", "600", time_limit_s=1.0)
+    await orchestrator.start(spec)
+
+    final = await orchestrator.wait(spec.job_id)
+
+    assert (final.phase, final.reason) == (ContainerPhase.EXITED, JobReason.LIFE_SPAN_ENDED)
+    assert final.message is not None
+    assert "TIMEOUT" in final.message

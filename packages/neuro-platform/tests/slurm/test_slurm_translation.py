@@ -82,7 +82,7 @@ EXITED_0 = RunFiles(
         (record("PENDING", "Priority"), NOTHING, "pending", "Scheduling", "(Priority)"),
         (record("RUNNING"), NOTHING, "pending", "ContainerCreating", None),
         (record("NODE_FAIL"), NOTHING, "exited", "Error", "NODE_FAIL"),
-        (record("TIMEOUT"), NOTHING, "exited", "Error", "TIMEOUT"),
+        (record("TIMEOUT"), NOTHING, "exited", "LifeSpanEnded", "TIMEOUT"),
         (record("OUT_OF_MEMORY"), NOTHING, "exited", "OOMKilled", "OUT_OF_MEMORY"),
         (record("PREEMPTED"), NOTHING, "exited", "Error", "PREEMPTED"),
         (record("PENDING", "BeginTime", restart_cnt=1), NOTHING, "exited", "Error", "NODE_FAIL"),

@@ -19,7 +19,8 @@ from .state import ContainerPhase, ContainerState
 
 _SLURM_VERDICTS: dict[str, tuple[JobReason, str]] = {
     "NODE_FAIL": (JobReason.ERROR, "Slurm: NODE_FAIL, the job's node stopped responding"),
-    "TIMEOUT": (JobReason.ERROR, "Slurm: TIMEOUT, the job reached its time limit"),
+    # The time limit is the job's life span (slurm_script.job_description).
+    "TIMEOUT": (JobReason.LIFE_SPAN_ENDED, "Slurm: TIMEOUT, the job reached its time limit"),
     "OUT_OF_MEMORY": (JobReason.OOM_KILLED, "Slurm: OUT_OF_MEMORY"),
     "PREEMPTED": (JobReason.ERROR, "Slurm: PREEMPTED"),
     "BOOT_FAIL": (JobReason.ERROR, "Slurm: BOOT_FAIL, the node could not start"),
