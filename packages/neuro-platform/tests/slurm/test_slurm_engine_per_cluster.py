@@ -90,9 +90,9 @@ async def test_capacity_counts_each_clusters_own_node(alice: JobsClient) -> None
         hpc = await capacity(alice, alice.server.api_url / "clusters" / "hpc" / "jobs")
     finally:
         assert await alice.kill(held["id"]) == 204
-    small_cpu = next(p["cpu"] for p in PRESETS if p["name"] == "small")
-    assert onprem["small"] == int(1.0 // small_cpu)  # the hpc job takes nothing here
-    assert hpc["small"] < int(4.0 // small_cpu)
+    # A small job takes 0.5 CPU: 2 fit in onprem's 1 CPU, 8 in hpc's 4.
+    assert onprem["small"] == 2  # the hpc job takes nothing here
+    assert hpc["small"] == 7
 
 
 @pytest.mark.parametrize(
