@@ -29,6 +29,7 @@ pytestmark = pytest.mark.slurm
 GIB = 1024**3
 # A whole test node (2 CPUs): two of them fill the cluster.
 WHOLE_NODE = {"name": "node", "cpu": 2.0, "memory": 256 * 1024**2}
+SPOT_NODE = {**WHOLE_NODE, "name": "spot-node", "scheduler_enabled": True}
 SLEEPER = "sleep 600"
 RESOURCES = "Slurm: PENDING (Resources)"
 PRIORITY = "Slurm: PENDING (Priority)"
@@ -42,7 +43,9 @@ def server(
     config: dict[str, Any] = slurm_config(instance, slurm_settings)
     # Room for many more jobs than Slurm has: what waits, waits in Slurm's queue.
     config["node"] = {"cpu": 64.0, "memory": 64 * GIB, "gpu": 0}
-    config["clusters"] = [{"name": "default", "presets": [*PRESETS, WHOLE_NODE]}]
+    config["clusters"] = [{"name": "default", "presets": [*PRESETS, WHOLE_NODE, SPOT_NODE]}]
+    # The test cluster's partition Slurm preempts (PreemptMode=REQUEUE, and JobRequeue=0).
+    config["slurm"]["preemptible_partition"] = "preemptible"
     try:
         with running_platform(
             tmp_path_factory.mktemp("slurm-queue"), config=config, users=USERS
@@ -185,3 +188,39 @@ async def test_the_life_span_is_slurms_time_limit(alice: JobsClient) -> None:
 
     assert slurm_job(job["id"])["TimeLimit"] == "00:02:00"
     assert slurm_job(forever["id"])["TimeLimit"] == "UNLIMITED"
+
+
+async def test_a_job_slurm_preempts_is_suspended_and_runs_again(alice: JobsClient) -> None:
+    # Spot jobs on every node Slurm has room on, and one waiting (the cluster is full).
+    spots = []
+    while True:
+        spot = await alice.submit(node_job(preset_name="spot-node"))
+        spots.append(spot["id"])
+        if await slurm_wait(alice, spot["id"]) is not None:
+            break
+    running = [job_id for job_id in spots[:-1]]
+    assert running, "no node was free for a spot job"
+
+    # A job of the main partition, which Slurm may preempt the spot partition for.
+    urgent = await alice.submit(node_job())
+    await alice.wait_for(urgent["id"], {"running"})
+
+    preempted = await suspended(alice, running)
+    assert preempted["history"]["reason"] == "Preempted"
+    assert "Slurm: PREEMPTED" in preempted["history"]["description"]
+    # Room again: it runs again (as a new Slurm job), as a suspended job does on Docker.
+    await alice.kill(urgent["id"])
+    for job_id in spots:
+        if job_id != preempted["id"]:
+            await alice.kill(job_id)
+    await alice.wait_for(preempted["id"], {"running"})
+
+
+async def suspended(client: JobsClient, job_ids: list[str]) -> dict[str, Any]:
+    """The first of the jobs seen suspended (the test's timeout bounds the wait)."""
+    while True:
+        for job_id in job_ids:
+            job = await client.get(job_id)
+            if "suspended" in [s["status"] for s in job["statuses"]]:
+                return job
+        await asyncio.sleep(POLL_S)

@@ -62,7 +62,6 @@ log = logging.getLogger(__name__)
 
 STOP_GRACE_S = 5.0
 ETC_HOSTS = PurePosixPath("/etc/hosts")
-PREEMPTED = "Preempted"
 WALK_SLICE = 256  # waiting jobs looked at between two turns of the event loop
 LOAD_RETRY_S = 1.0
 NOTES_PER_WRITE = 500  # jobs per transaction noting why they wait (short transactions)
@@ -198,6 +197,10 @@ class Scheduler:
         return job
 
     async def _on_exit(self, job: Job, state: ContainerState) -> Job | None:
+        if state.reason is JobReason.PREEMPTED and job.spec.scheduler_enabled:
+            # The engine preempted it (Slurm): suspended, it runs again when there is room.
+            await self._suspend(job, state.message or "Preempted by the engine")
+            return None
         policy = job.spec.restart_policy
         if policy is RestartPolicy.ALWAYS or (
             policy is RestartPolicy.ON_FAILURE and state.exit_code != 0
@@ -348,12 +351,14 @@ class Scheduler:
                 lambda j: j.with_status(item) if j.status is JobStatus.PENDING else j,
             )
 
-    async def _suspend(self, job: Job) -> None:
+    async def _suspend(
+        self, job: Job, description: str = "Suspended to make room for a non-preemptible job"
+    ) -> None:
         item = StatusItem(
             JobStatus.SUSPENDED,
             datetime.now(UTC),
-            reason=PREEMPTED,
-            description="Suspended to make room for a non-preemptible job",
+            reason=JobReason.PREEMPTED,
+            description=description,
         )
         suspended = await self._repository.update(
             job.id, lambda j: j.with_status(item) if j.status is JobStatus.RUNNING else j

@@ -22,7 +22,8 @@ _SLURM_VERDICTS: dict[str, tuple[JobReason, str]] = {
     # The time limit is the job's life span (slurm_script.job_description).
     "TIMEOUT": (JobReason.LIFE_SPAN_ENDED, "Slurm: TIMEOUT, the job reached its time limit"),
     "OUT_OF_MEMORY": (JobReason.OOM_KILLED, "Slurm: OUT_OF_MEMORY"),
-    "PREEMPTED": (JobReason.ERROR, "Slurm: PREEMPTED"),
+    # The scheduler suspends a preemptible job so preempted, as its own preemption does.
+    "PREEMPTED": (JobReason.PREEMPTED, "Slurm: PREEMPTED, a higher job took its node"),
     "BOOT_FAIL": (JobReason.ERROR, "Slurm: BOOT_FAIL, the node could not start"),
     "DEADLINE": (JobReason.ERROR, "Slurm: DEADLINE"),
 }
@@ -76,6 +77,9 @@ def state_of(
     slurm_state = str(record.get("job_state", "")) if record else ""
     if slurm_state in _SLURM_VERDICTS or was_requeued(record):
         reason, message = _SLURM_VERDICTS.get(slurm_state, _REQUEUED)
+        if slurm_state not in _SLURM_VERDICTS and _epoch((record or {}).get("preempt_time")):
+            # Preemption of a requeueable job (slurmrestd's are) requeues it: still PREEMPTED.
+            reason, message = _SLURM_VERDICTS["PREEMPTED"]
         return ContainerState(
             job_id,
             ContainerPhase.EXITED,
