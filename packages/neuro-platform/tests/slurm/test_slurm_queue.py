@@ -159,7 +159,9 @@ async def test_priority_orders_slurms_queue(alice: JobsClient) -> None:
     await slurm_wait(alice, high["id"])  # or it ran already, in room another test freed
     assert (slurm_job(low["id"])["Nice"], slurm_job(high["id"])["Nice"]) == ("20000", "0")
 
-    for sleeper in sleepers:  # room for two: the waiting sleeper (normal) and `high`
+    # The running sleepers end: their nodes go to `high` and the waiting sleeper (normal),
+    # in that order, never to `low`.
+    for sleeper in sleepers[:-1]:
         await alice.kill(sleeper)
 
     await alice.wait_for(high["id"], {"running"})
