@@ -151,13 +151,12 @@ async def test_a_limited_listing_reads_only_the_rows_it_needs(
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
     assert newest == _expected(jobs, lambda j: True, reverse=True)[:10]
-    # Ten keys, asked for with LIMIT 10, then those ten rows: not every job loaded, then cut.
-    assert len(statements) == 2
-    (keys, key_parameters), (rows, row_parameters) = statements
-    assert "LIMIT" in keys.upper()
-    assert 10 in _values(key_parameters)
-    assert "LIMIT" not in rows.upper()
-    assert sorted(v for v in _values(row_parameters) if isinstance(v, str)) == sorted(newest)
+    # One query of ten rows (LIMIT 10): not every job loaded, then cut, and no next page
+    # read ahead.
+    assert len(statements) == 1
+    ((rows, parameters),) = statements
+    assert "LIMIT" in rows.upper()
+    assert 10 in _values(parameters)
 
 
 def _values(parameters: Any) -> list[Any]:
