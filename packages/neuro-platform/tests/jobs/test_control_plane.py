@@ -9,16 +9,20 @@ server on loopback with its SQLite database.
 from __future__ import annotations
 
 import asyncio
+import gc
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from neuro_platform.db.engine import create_engine, create_session_factory
+from neuro_platform.jobs import repository as repository_module
+from neuro_platform.jobs.encoded import EncodedJobs
 from neuro_platform.jobs.entities import (
     Container,
     Job,
@@ -29,7 +33,7 @@ from neuro_platform.jobs.entities import (
     StatusItem,
 )
 from neuro_platform.jobs.queries import JobQuery
-from neuro_platform.jobs.repository import PAGE, JobRepository
+from neuro_platform.jobs.repository import FIRST_PAGE, PAGE, JobRepository
 from neuro_platform.jobs.scheduling_queue import SchedulingQueue
 from neuro_platform.testing import PlatformServer
 from neuro_platform.testing.server import DATABASE_FILE
@@ -157,6 +161,84 @@ async def test_a_limited_listing_reads_only_the_rows_it_needs(
     ((rows, parameters),) = statements
     assert "LIMIT" in rows.upper()
     assert 10 in _values(parameters)
+
+
+async def test_listings_keep_jobs_in_the_cache_without_evicting_or_overwriting(
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(repository_module, "CACHED_JOBS", 30)
+    writer = JobRepository(sessions)
+    await writer.insert_many(_history(80))
+    repository = JobRepository(sessions)
+    # Ten jobs this process wrote: the cache holds them as committed.
+    written = [await repository.update(f"job-{n:06d}", lambda j: j) for n in range(10)]
+    listed = [j async for j in repository.stream(JobQuery())]
+    assert [j.id for j in listed] == _expected(_history(80), lambda j: True, reverse=False)
+    # The listing filled the room left (20 jobs) and evicted none of the written ones.
+    for job in written:
+        assert await repository.get(job.id) is job
+    kept = [j for j in listed if j.id not in {w.id for w in written}][:20]
+    for job in kept:
+        assert await repository.get(job.id) is job  # from memory: the very object listed
+    # A later write wins over what a listing read, in memory and in the next listing.
+    changed = await repository.update(kept[0].id, lambda j: replace(j, materialized=True))
+    again = {j.id: j async for j in repository.stream(JobQuery())}
+    assert again[kept[0].id] is changed
+    assert (await repository.get(kept[0].id)).materialized
+
+
+def test_a_finished_jobs_encoding_lives_as_long_as_the_job_object() -> None:
+    encoded = EncodedJobs()
+    calls: list[str] = []
+
+    def encode(job: Job) -> bytes:
+        calls.append(job.id)
+        return f"{job.id}:{job.status}:{job.materialized}".encode()
+
+    done = _job(1, status=JobStatus.SUCCEEDED)
+    running = _job(2, status=JobStatus.RUNNING)
+    assert (
+        encoded.encoded(done, encode)
+        == encoded.encoded(done, encode)
+        == b"job-000001:succeeded:False"
+    )
+    assert calls == [done.id]  # made once
+    # A running job's run time grows: encoded every time, never kept.
+    encoded.encoded(running, encode)
+    encoded.encoded(running, encode)
+    assert calls == [done.id, running.id, running.id]
+    # Hostile: the same job changed (a new object, equal id) is never served the old bytes.
+    collected = replace(done, materialized=True)
+    assert encoded.encoded(collected, encode) == b"job-000001:succeeded:True"
+    # An equal but distinct object is encoded on its own too: identity, not equality.
+    assert encoded.encoded(replace(done), encode) == b"job-000001:succeeded:False"
+    assert len(calls) == 5
+    # Entries go with their objects: the cache is bounded by the jobs alive elsewhere.
+    del done, collected
+    gc.collect()
+    assert len(encoded) == 0
+
+
+async def test_api_listing_after_a_change_shows_the_change(make_server: ServerFactory) -> None:
+    """Listings keep finished jobs' wire form: a job that changes after a listing must be
+    listed as it is now, in both forms."""
+    jobs = [replace(j, owner="alice", org_name=None) for j in _history(FIRST_PAGE + 40)]
+    finished = [j for j in jobs if j.is_finished]
+    with make_server() as server:
+        await _fill_history(server, finished)
+        async with JobsClient(server, "alice") as alice:
+            pending = await alice.submit(busybox_job("sleep 1000"))
+            for ndjson in (True, False):  # twice: the second listing reuses the encodings
+                listed = {j["id"]: j for j in await alice.list(ndjson=ndjson)}
+                assert listed[pending["id"]]["status"] in ("pending", "running")
+                assert len(listed) == len(finished) + 1
+            assert await alice.kill(pending["id"]) == 204
+            for ndjson in (True, False):
+                listed = {j["id"]: j for j in await alice.list(ndjson=ndjson)}
+                assert listed[pending["id"]]["status"] == "cancelled"
+                assert [j["id"] for j in listed.values()][: len(finished)] == _expected(
+                    finished, lambda j: True, reverse=False
+                )
 
 
 def _values(parameters: Any) -> list[Any]:
