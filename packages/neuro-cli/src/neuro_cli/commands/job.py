@@ -22,7 +22,6 @@ from typing import Any
 import click
 
 import neuro_sdk
-from neuro_cli.browser import open_browser_if_possible
 from neuro_cli.errors import EXIT_ERROR, UserError, error_line
 from neuro_cli.interactive import run_session
 from neuro_cli.resource_uris import uri_formatter
@@ -366,6 +365,8 @@ async def run(
         started = await wait_while(client, submitted, lambda status: status.is_pending)
         root.info(format_job_started(started))
         if browse and started.container.http is not None:
+            from neuro_cli.browser import open_browser_if_possible
+
             await open_browser_if_possible(started.http_url)
         attached = False
         async with contextlib.AsyncExitStack() as forwarding:
