@@ -335,6 +335,38 @@ async def test_api_listing_streams_every_page_in_json_and_ndjson(
                 assert "limit" in (await response.json())["error"]
 
 
+async def test_api_limits_and_filters_hold_across_page_boundaries(
+    make_server: ServerFactory,
+) -> None:
+    """Hostile: every other job is bob's, which alice may not see, so each page the server
+    reads is half filtered out; limits beyond the first page and huge limits still answer
+    exactly alice's jobs in order, in both forms."""
+    jobs = [
+        replace(j, owner="alice" if n % 2 else "bob", org_name=None)
+        for n, j in enumerate(_history(PAGE + 3 * FIRST_PAGE))
+    ]
+    finished = [j for j in jobs if j.is_finished]
+    with make_server() as server:
+        await _fill_history(server, finished)
+        async with JobsClient(server, "alice") as alice:
+            mine = _expected(finished, lambda j: j.owner == "alice", reverse=False)
+            assert len(mine) > FIRST_PAGE + 50
+            for ndjson in (True, False):
+                assert [j["id"] for j in await alice.list(ndjson=ndjson)] == mine
+                limited = await alice.list([("limit", str(FIRST_PAGE + 50))], ndjson=ndjson)
+                assert [j["id"] for j in limited] == mine[: FIRST_PAGE + 50]
+                huge = await alice.list([("limit", "1000000"), ("reverse", "1")], ndjson=ndjson)
+                assert [j["id"] for j in huge] == mine[::-1]
+                succeeded = await alice.list(
+                    [("status", "succeeded"), ("limit", str(FIRST_PAGE + 1))], ndjson=ndjson
+                )
+                assert [j["id"] for j in succeeded] == _expected(
+                    finished,
+                    lambda j: j.owner == "alice" and j.status is JobStatus.SUCCEEDED,
+                    reverse=False,
+                )[: FIRST_PAGE + 1]
+
+
 async def test_a_burst_of_kills_of_pending_jobs_never_answers_5xx(
     make_server: ServerFactory,
 ) -> None:

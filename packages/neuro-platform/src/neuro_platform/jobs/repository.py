@@ -12,9 +12,9 @@ time, and many connections waiting in its busy handler (which polls) starve one 
 so a burst of kills ended in "database is locked" after the busy timeout. On PostgreSQL,
 which locks rows, writes run concurrently.
 
-Listings (`stream`) read in keyset pages on the (created_at, id) order that the indexes of
-migration 0007 follow: memory stays at one page, each page is a short read that holds no
-connection while the client reads, and a limit stops the reading early.
+Listings (`pages`, `stream`) read in keyset pages on the (created_at, id) order that the
+indexes of migration 0009 follow: memory stays at a page or two, each page is a short read
+that holds no connection while the client reads, and a limit stops the reading early.
 
 Where several server processes share a PostgreSQL database (docs/scale-out.md), the others
 write too, so there `cached=False` makes `get` read through, and the scheduler's queue is

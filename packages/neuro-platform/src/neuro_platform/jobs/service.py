@@ -25,7 +25,7 @@ from .job_images import JobImages
 from .privileged import require_privileged
 from .queries import JobNotFoundError, JobQuery
 from .quota import JobQuotas
-from .repository import FIRST_PAGE, JobRepository
+from .repository import FIRST_PAGE, PAGE, JobRepository
 from .submission import Submission, SubmissionError
 from .volume_access import VolumeAccess
 
@@ -132,7 +132,8 @@ class JobsService:
 
         async def matching() -> AsyncIterator[Sequence[Job]]:
             left = job_filter.limit
-            first_page = left if left is not None else FIRST_PAGE
+            # A limit sizes the first read, up to a page: a huge limit is not one huge read.
+            first_page = min(left, PAGE) if left is not None else FIRST_PAGE
             async for page in self._repository.pages(job_filter.query, first_page=first_page):
                 found = [job for job in page if readable(job)]
                 if left is not None:
