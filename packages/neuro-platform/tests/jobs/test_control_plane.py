@@ -14,10 +14,11 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from neuro_platform.db.engine import create_engine, create_session_factory
@@ -423,6 +424,41 @@ async def test_a_locked_database_answers_503_with_retry_after_not_500(
             # Once the lock is gone, the same request succeeds.
             assert await alice.kill(job["id"]) == 204
             assert (await alice.get(job["id"]))["status"] == "cancelled"
+
+
+async def test_bursts_of_sqlite_sessions_reuse_their_connections(tmp_path: Path) -> None:
+    """20 requests at a time (the benchmark's submitters) each hold a session: the second
+    burst must find the connections of the first open, not open (a thread, a file, PRAGMAs)
+    and close one each again, as the default pool of five did."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'burst.db'}")
+    opened = 0
+
+    def count(*_: Any) -> None:
+        nonlocal opened
+        opened += 1
+
+    event.listen(engine.sync_engine, "connect", count)
+    sessions = create_session_factory(engine)
+    held = asyncio.Event()
+
+    async def request(arrived: list[int]) -> None:
+        async with sessions() as session:
+            await session.execute(select(1))
+            arrived.append(1)
+            if len(arrived) == 20:
+                held.set()
+            await held.wait()  # all 20 sessions hold a connection at once
+
+    try:
+        for burst in range(2):
+            held.clear()
+            arrived: list[int] = []
+            await asyncio.gather(*(request(arrived) for _ in range(20)))
+            if burst == 0:
+                assert opened == 20
+        assert opened == 20  # the second burst opened none
+    finally:
+        await engine.dispose()
 
 
 async def test_update_many_changes_every_job_in_one_go(
