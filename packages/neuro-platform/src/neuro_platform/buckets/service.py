@@ -19,7 +19,7 @@ from typing import Any
 
 from yarl import URL
 
-from ..errors import NotFoundError
+from ..errors import NotFoundError, UnprocessableError
 from ..permissions import Permission, PermissionDeniedError, PermissionService
 from ..permissions.actions import Action
 from ..permissions.uris import owned_uri, parse_uri
@@ -43,8 +43,11 @@ class BucketNotFoundError(NotFoundError):
     pass
 
 
-class BucketsDisabledError(ValueError):
-    pass
+class BucketsDisabledError(UnprocessableError):
+    """`[buckets] enabled = false`: 422 `{"code": "disabled"}`, as the original answers a
+    cluster without buckets (docs/protocol.md §8.4)."""
+
+    code = "disabled"
 
 
 def validate_bucket_name(name: str) -> None:
@@ -129,6 +132,9 @@ class BucketsService:
         self._tmp_ttl = timedelta(seconds=tmp_ttl_s)
         self._orgs_of = orgs_of
 
+    def store_running(self) -> bool:
+        return self._store is not None and self._store.running()
+
     def _require_store(self) -> ObjectStore:
         if self._store is None:
             raise BucketsDisabledError("Buckets are disabled on this server")
@@ -197,6 +203,7 @@ class BucketsService:
         provider_bucket: str,
         credentials: dict[str, str],
     ) -> Bucket:
+        self._require_store()  # an import needs no store, but a disabled service is off
         if provider not in EXTERNAL_PROVIDERS:
             known = ", ".join(sorted(EXTERNAL_PROVIDERS))
             raise ValueError(f"Unsupported provider {provider!r}: use one of {known}")
@@ -415,7 +422,41 @@ class BucketsService:
             else:
                 await self._drop_credentials(stored)
         buckets = await self._repository.retire_owner(owner, created_before, retired)
+        await self.end_lost_access()  # others' credentials for the retired buckets
         return len(credentials), buckets
+
+    async def end_lost_access(self) -> int:
+        """Ends what credentials give beyond their holder's permissions now: after a revoke
+        (a share, a role's membership or grant) or a retired owner, temporary credentials
+        for a bucket the holder may no longer use are removed and persistent ones narrowed
+        to the rest, before the revoke is answered: the holder's next S3 request is refused,
+        not only once the credentials expire. Only others' buckets are checked (an owner
+        always holds their own). Returns how many credentials changed."""
+        if self._store is None:
+            return 0
+        changed = 0
+        buckets: dict[str, Bucket | None] = {}
+        for stored in await self._repository.every_credential():
+            kept = []
+            for bucket_id in stored.bucket_ids:
+                if bucket_id not in buckets:
+                    buckets[bucket_id] = await self._repository.get(bucket_id)
+                bucket = buckets[bucket_id]
+                if bucket is None:
+                    continue
+                needed = Action.READ if stored.read_only else Action.WRITE
+                if bucket.owner == stored.owner or await self._can(stored.owner, bucket, needed):
+                    kept.append(bucket_id)
+            if len(kept) == len(stored.bucket_ids):
+                continue
+            changed += 1
+            if not stored.persistent or not kept:
+                await self._drop_credentials(stored)
+                continue
+            store_names = await self._provider_buckets(kept)
+            await self._store.set_identity_buckets(stored.store_user, store_names, stored.read_only)
+            await self._repository.set_credential_buckets(stored.id, kept)
+        return changed
 
     async def sweep_expired(self) -> int:
         """Removes the identities of expired temporary credentials; only when the store runs

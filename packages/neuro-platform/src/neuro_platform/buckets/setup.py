@@ -97,6 +97,9 @@ async def _sweep_forever(service: BucketsService, interval_s: float) -> None:
     while True:
         try:
             await service.sweep_expired()
+            if service.store_running():
+                # A revoke by another process (a second server), or one whose follow-up failed.
+                await service.end_lost_access()
         except Exception:  # the store may be restarting; the next pass retries
             log.exception("removing expired bucket credentials failed")
         await asyncio.sleep(interval_s)
