@@ -24,6 +24,7 @@ from ..permissions import Permission, PermissionDeniedError, PermissionService
 from ..permissions.actions import Action
 from ..permissions.uris import owned_uri, parse_uri
 from ..secrets.cipher import SecretCipher
+from .endpoints import EndpointPolicy
 from .entities import Bucket, StoredCredentials
 from .repository import BucketRepository
 from .seaweed import S3Access
@@ -123,6 +124,7 @@ class BucketsService:
         public_endpoint: str | None,
         tmp_ttl_s: int,
         orgs_of: dict[str, tuple[str | None, ...]],
+        import_endpoints: EndpointPolicy | None = None,
     ) -> None:
         self._repository = repository
         self._store = store
@@ -131,6 +133,7 @@ class BucketsService:
         self._public_endpoint = public_endpoint
         self._tmp_ttl = timedelta(seconds=tmp_ttl_s)
         self._orgs_of = orgs_of
+        self._import_endpoints = import_endpoints or EndpointPolicy(())
 
     def store_running(self) -> bool:
         return self._store is not None and self._store.running()
@@ -213,7 +216,8 @@ class BucketsService:
             user, [Permission.of(str(owned_uri("blob", cluster, user, org)), Action.WRITE)]
         )
         external = _external_access(credentials)
-        await check_external(external, provider_bucket)
+        endpoint = await self._import_endpoints.resolve(external.endpoint_url)
+        await check_external(external, provider_bucket, endpoint)
         bucket = Bucket(
             id=f"bucket-{uuid.uuid4()}",
             cluster_name=cluster,

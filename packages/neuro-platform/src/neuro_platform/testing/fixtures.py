@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,10 +38,10 @@ def shared_platform_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator
     yield from _serving(tmp_path_factory.mktemp("shared-platform"))
 
 
-def _serving(directory: Path) -> Iterator[PlatformServer]:
+def _serving(directory: Path, config: dict[str, Any] | None = None) -> Iterator[PlatformServer]:
     instance = None
     try:
-        with running_platform(directory, users=USERS) as server:
+        with running_platform(directory, users=USERS, config=config) as server:
             instance = server.settings().orchestrator_instance
             yield server
     finally:
@@ -70,5 +71,8 @@ def buckets_platform_server(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[PlatformServer]:
     """A server with alice and bob, shared by a module's tests, whose buckets are on the
-    embedded SeaweedFS (started by the first bucket call, ~3 s; stopped with the server)."""
-    yield from _serving(tmp_path_factory.mktemp("buckets-platform"))
+    embedded SeaweedFS (started by the first bucket call, ~3 s; stopped with the server).
+    The store is on loopback (no job reaches it here), and imports may reach it there: it
+    stands in for another S3 endpoint, which the server otherwise refuses on loopback."""
+    config = {"buckets": {"s3_host": "127.0.0.1", "import_allowed_hosts": ["127.0.0.1"]}}
+    yield from _serving(tmp_path_factory.mktemp("buckets-platform"), config)
