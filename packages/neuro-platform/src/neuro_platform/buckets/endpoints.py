@@ -63,7 +63,7 @@ class EndpointPolicy:
             )
         except OSError as e:
             raise ForbiddenEndpointError(f"Cannot resolve {host!r}: {e}") from None
-        addresses = tuple(dict.fromkeys(_address(info[4][0]) for info in found))
+        addresses = tuple(dict.fromkeys(_address(str(info[4][0])) for info in found))
         if not addresses:
             raise ForbiddenEndpointError(f"Cannot resolve {host!r}")
         if host not in self._names:
