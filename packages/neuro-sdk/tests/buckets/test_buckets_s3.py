@@ -127,7 +127,7 @@ async def test_the_embedded_store_does_not_check_the_signed_payload_hash(
     checks the hash: update that section."""
     s3 = await open_s3()
 
-    async def tamper(request: Any, **kwargs: Any) -> None:
+    def tamper(request: Any, **kwargs: Any) -> None:
         request.context["neuro_sdk.payload_sha256"] = hashlib.sha256(b"other").hexdigest()
 
     # After `_buckets_signing`'s own handler (same event, registered last).
