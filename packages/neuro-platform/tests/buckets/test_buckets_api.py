@@ -205,6 +205,18 @@ async def test_a_revoked_share_ends_the_readers_credentials_at_once(
     kept = s3_client(persistent)
     assert _denied(lambda: kept.get_object(Bucket=name, Key="k")) == "AccessDenied"
     kept.list_objects_v2(Bucket=own["id"])  # his own bucket still opens
+    # A share lowered from write to read (a share replaces the grant) ends the write.
+    write = [{"uri": uri, "action": "write"}]
+    async with alice.post(url, json=write) as response:
+        assert response.status == 201
+    writer = (await _credentials(server, bob, bucket["name"], owner="alice"))["credentials"]
+    s3_client(writer).put_object(Bucket=name, Key="bob", Body=b"bob's")
+    async with alice.post(url, json=share) as response:
+        assert response.status == 201
+    assert _denied(lambda: s3_client(writer).put_object(Bucket=name, Key="bob", Body=b"")) in (
+        "InvalidAccessKeyId",
+        "AccessDenied",
+    )
     # Alice's own credentials are untouched.
     assert s3_client(creds).get_object(Bucket=name, Key="k")["Body"].read() == b"alice's"
 

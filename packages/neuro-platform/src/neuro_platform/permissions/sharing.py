@@ -82,8 +82,9 @@ class SharingService:
     ) -> None:
         self._permissions = permissions
         self._repository = repository
-        # Awaited after each revoke or role removal, before it is answered: what other slices
-        # handed out on a permission (bucket credentials) ends with it.
+        # Awaited after each revoke, role removal or share (which may lower a grant), before
+        # it is answered: what other slices handed out on a permission (bucket credentials)
+        # ends with it.
         self._after_revoke = tuple(after_revoke)
 
     async def permissions_of(self, name: str, within: ResourceUri | None) -> list[Permission]:
@@ -146,6 +147,7 @@ class SharingService:
                     # that user's permissions); a mistyped role name is not.
                     await self._require_principal(role)
         await self._repository.share(receiver, [Grant(p.uri, p.action) for p in permissions], roles)
+        await self._revoked()  # a share replaces the receiver's grant, maybe with a lesser one
         return permissions
 
     async def revoke(self, caller: str, receiver: str, uri: ResourceUri) -> None:
