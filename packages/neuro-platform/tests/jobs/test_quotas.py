@@ -138,3 +138,32 @@ async def test_credits_are_spent_by_run_time_and_then_refuse_jobs(
     )
     again = await carol.submit(busybox_job("true"))
     await carol.wait_for(again["id"], ["succeeded"])
+
+
+async def test_running_jobs_are_cancelled_when_their_owner_runs_out_of_credits(
+    server: PlatformServer, bob: JobsClient
+) -> None:
+    # Credits enough to start, spent within moments by the pricey preset.
+    await _admin_patch(server, "clusters/default/users/bob/balance", {"credits": "1"})
+    job = await bob.submit(busybox_job("sleep 300", preset_name="pricey"))
+    stopped = await bob.wait_for(job["id"], ["cancelled", "failed", "succeeded"])
+    assert stopped["status"] == "cancelled"
+    assert stopped["history"]["reason"] == "QuotaExhausted"
+    assert stopped["history"]["description"] == "No credits left for user 'bob'"
+    await _admin_patch(server, "clusters/default/users/bob/balance", {"credits": None})
+
+
+async def test_an_orgs_spent_credits_stop_only_its_jobs(
+    server: PlatformServer, bob: JobsClient
+) -> None:
+    # bob's job outside the org (free preset) goes on while his org job is stopped.
+    outside = await bob.submit(busybox_job("sleep 300"))
+    await bob.wait_for(outside["id"], ["running"])
+    await _admin_patch(server, "clusters/default/orgs/acme/balance", {"credits": "1"})
+    in_org = await bob.submit(busybox_job("sleep 300", preset_name="pricey", org_name="acme"))
+    stopped = await bob.wait_for(in_org["id"], ["cancelled", "failed", "succeeded"])
+    assert stopped["status"] == "cancelled"
+    assert stopped["history"]["reason"] == "QuotaExhausted"
+    assert stopped["history"]["description"] == "No credits left for org 'acme'"
+    assert (await bob.get(outside["id"]))["status"] == "running"
+    await _admin_patch(server, "clusters/default/orgs/acme/balance", {"credits": None})
