@@ -4,6 +4,9 @@ running jobs and of credits, which running jobs spend (run time x their preset's
 
 Asked in two places, always through this module:
 
+* at submission, first: a job in an org the owner is not a member of there
+  (`Accounts.is_member`) is refused (403 "User is not allowed to submit jobs to the
+  specified org", by analogy with the original's answer for a cluster, docs/protocol.md §3.1);
 * at submission (`JobsService.submit`): with no credits left, the job is refused (400 "No
   credits left for user 'alice'"); over the jobs limit (counting pending, suspended and
   running jobs) too (400 "Jobs limit quota exceeded for user 'alice'"), unless the client
@@ -29,6 +32,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from ..admin_api.accounts import Accounts
+from ..errors import RefusedError
 from ..presets import preset_named
 from ..settings import Settings
 from .entities import ACTIVE_STATUSES, Job
@@ -40,6 +44,10 @@ SECONDS_PER_HOUR = Decimal(3600)
 
 class QuotaExceededError(ValueError):
     """Refused at submission (400 `{"error"}`), in the original's words."""
+
+
+class NotOrgMemberError(RefusedError):
+    """A job in an org its owner is not a member of (403 `{"error"}`)."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,8 @@ class JobQuotas:
     async def check_submission(
         self, cluster: str, org: str | None, owner: str, wait_for_jobs_quota: bool
     ) -> None:
+        if not await self._accounts.is_member(cluster, org, owner):
+            raise NotOrgMemberError("User is not allowed to submit jobs to the specified org")
         user = await self._accounts.cluster_user(cluster, org, owner)
         if not wait_for_jobs_quota and user.quota.total_running_jobs is not None:
             active = await self._jobs.find(
