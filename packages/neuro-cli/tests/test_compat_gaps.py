@@ -86,3 +86,34 @@ def test_x_trace_all_marks_every_request_sampled(
     assert set(re.findall(r"sentry-trace: [0-9a-f]{32}-[0-9a-f]{16}-(\d?)", plain.stderr)) == {""}
     # It needs no --trace: a plain command still works.
     assert neuro("--x-trace-all", "ls", "storage:").exit_code == 0
+
+
+ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\d\d")
+PLAIN = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+
+
+@pytest.mark.parametrize(
+    ("setup", "command"),
+    [
+        (("mkdir", "-p", "storage:iso-dir"), ("ls", "-l", "storage:")),
+        (("disk", "create", "1Mi", "--name", "iso-disk"), ("disk", "get", "iso-disk")),
+    ],
+)
+def test_iso_datetime_format_reaches_every_date(
+    two_cluster_server: PlatformServer,
+    log_in: Callable[..., str],
+    neuro: Neuro,
+    setup: tuple[str, ...],
+    command: tuple[str, ...],
+) -> None:
+    log_in(two_cluster_server)
+    made = neuro(*setup)
+    assert made.exit_code == 0, made.output
+    plain = neuro(*command)
+    assert plain.exit_code == 0, plain.output
+    assert PLAIN.search(plain.stdout), plain.stdout
+    assert not ISO.search(plain.stdout), plain.stdout
+    iso = neuro("--iso-datetime-format", *command)
+    assert iso.exit_code == 0, iso.output
+    assert ISO.search(iso.stdout), iso.stdout
+    assert not PLAIN.search(iso.stdout), iso.stdout

@@ -247,6 +247,9 @@ def cli(
         trace_all=x_trace_all,
         trace_hide_token=hide_token is not False,
     )
+    from neuro_cli.formatters.times import ISO_DATETIME
+
+    ISO_DATETIME.set(iso_datetime_format)  # every printed date/time follows it
     root = Root.create(options)
     ctx.obj = root
     ctx.call_on_close(setup_logging(options.verbosity, root.factory.path))
