@@ -33,10 +33,9 @@ UriFormatter = Callable[[URL], str]
 
 
 def format_time(value: datetime | None, tz: tzinfo | None, iso: bool = False) -> str:
-    """A job's moment; ``iso`` is the global option's value, which `format_datetime` also
-    knows (kept for callers that pass it)."""
-    del iso  # formatters/times.py's rule decides, from the same option
-    return format_datetime(value, tz)
+    """A job's moment, by formatters/times.py's rule; ``iso=True`` asks for ISO 8601 whatever
+    the global option says."""
+    return format_datetime(value, tz, iso=True if iso else None)
 
 
 def format_duration(seconds: float) -> str:

@@ -11,12 +11,16 @@ TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 ISO_DATETIME: ContextVar[bool] = ContextVar("iso_datetime", default=False)
 
 
-def format_datetime(value: datetime | None, tz: tzinfo | None = None) -> str:
-    """``value`` in ``tz`` (default: local time); "" when there is none."""
+def format_datetime(
+    value: datetime | None, tz: tzinfo | None = None, iso: bool | None = None
+) -> str:
+    """``value`` in ``tz`` (default: local time); "" when there is none. ``iso`` overrides
+    the global option (None: follow it)."""
     if value is None:
         return ""
     local = value.astimezone(tz)
-    return local.isoformat() if ISO_DATETIME.get() else local.strftime(TIME_FORMAT)
+    use_iso = ISO_DATETIME.get() if iso is None else iso
+    return local.isoformat() if use_iso else local.strftime(TIME_FORMAT)
 
 
 def format_timestamp(seconds: float, tz: tzinfo | None = None) -> str:
