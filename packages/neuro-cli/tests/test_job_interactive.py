@@ -63,6 +63,7 @@ def start_job(cli: Neuro, *args: str) -> str:
     return found.group()
 
 
+@pytest.mark.both_orchestrators
 def test_exec_pipes_stdin_and_returns_the_exit_code(cli: Neuro) -> None:
     job_id = start_job(cli, BUSYBOX, "sleep", "300")
 
@@ -137,6 +138,7 @@ class Terminal:
         return code
 
 
+@pytest.mark.both_orchestrators
 def test_exec_tty_follows_the_local_terminal_size(
     cli: Neuro, argv: list[str], subprocess_env: dict[str, str]
 ) -> None:
@@ -157,6 +159,7 @@ def test_exec_tty_follows_the_local_terminal_size(
     assert terminal.wait() == 3
 
 
+@pytest.mark.both_orchestrators
 def test_run_with_a_tty_attaches_to_the_job(
     argv: list[str], subprocess_env: dict[str, str]
 ) -> None:
@@ -168,6 +171,7 @@ def test_run_with_a_tty_attaches_to_the_job(
     assert terminal.wait() == 6
 
 
+@pytest.mark.both_orchestrators
 def test_attach_follows_a_jobs_output_to_its_end(cli: Neuro) -> None:
     job_id = start_job(cli, BUSYBOX, "sh", "-c", "sleep 2; echo attached; exit 5")
 
@@ -176,6 +180,7 @@ def test_attach_follows_a_jobs_output_to_its_end(cli: Neuro) -> None:
     assert attached.stdout == b"attached\n"
 
 
+@pytest.mark.both_orchestrators
 def test_port_forward_serves_http_on_several_local_ports(
     cli: Neuro, argv: list[str], subprocess_env: dict[str, str]
 ) -> None:

@@ -33,10 +33,11 @@ from .errors import (
 )
 from .interactive import InteractiveSession, StreamOptions
 from .naming import check_name_part, container_name
-from .slurm_interactive import step_session
+from .slurm_interactive import step_output, step_session
 from .slurm_rest import SlurmRest
 from .slurm_script import batch_script, job_description
 from .slurm_state import RunFiles, is_ended, state_of, was_requeued
+from .slurm_stats import parse_samples, stats_script
 from .spec import ContainerSpec, RegistryAuth
 from .state import ContainerPhase, ContainerState, ContainerStats
 
@@ -205,8 +206,20 @@ class SlurmOrchestrator(Orchestrator):
             yield chunk
 
     async def stats(self, job_id: str) -> ContainerStats | None:
-        self._slurm_id(job_id)
-        return None  # no resource samples from the nodes yet
+        """Two samples of podman's counters on the job's node, through a step in its
+        allocation (slurm_stats); None when the container does not run."""
+        slurm_id = self._slurm_id(job_id)
+        if (await self.state(job_id)).phase is not ContainerPhase.RUNNING:
+            return None
+        output = await step_output(
+            srun=self._settings.srun,
+            slurm_conf=self._settings.slurm_conf,
+            slurm_id=slurm_id,
+            node_env_file=self._settings.node_env_file,
+            script=stats_script(),
+            args=[self._container(job_id, slurm_id)],
+        )
+        return None if output is None else parse_samples(output)
 
     async def ip_address(self, job_id: str) -> str | None:
         return (await self.state(job_id)).address
@@ -250,7 +263,7 @@ class SlurmOrchestrator(Orchestrator):
         if state.phase is not ContainerPhase.RUNNING:
             raise ContainerNotRunningError(f"Job {job_id} is not running")
         slurm_id = self._slurm_id(job_id)
-        container = f"{container_name(self._instance, job_id)}-{slurm_id}"
+        container = self._container(job_id, slurm_id)
         async with step_session(
             srun=self._settings.srun,
             slurm_conf=self._settings.slurm_conf,
@@ -266,6 +279,10 @@ class SlurmOrchestrator(Orchestrator):
 
     def _job_dir(self, job_id: str) -> Path:
         return self._jobs_dir / check_name_part("job id", job_id)
+
+    def _container(self, job_id: str, slurm_id: int) -> str:
+        """The name of the job's container in run `slurm_id` (slurm_script's `$name`)."""
+        return f"{container_name(self._instance, job_id)}-{slurm_id}"
 
     def _slurm_id(self, job_id: str) -> int:
         try:

@@ -9,6 +9,10 @@ Every test that uses a fixture which talks to the local dockerd is marked `docke
 `make test-fast` (`-m "not docker and not postgres and not browser and not interop"`) can leave
 them out without each test saying so. A test that reaches dockerd some other way says
 `@pytest.mark.docker` itself.
+
+A test marked `both_orchestrators` that uses `jobs_platform_server` runs twice, `[docker]` and
+`[slurm]` (jobs on the Slurm test cluster; that variant is also marked `slurm`): for what a
+job offers users, which must behave the same on both (docs/scale-out.md).
 """
 
 from __future__ import annotations
@@ -31,15 +35,33 @@ DOCKER_FIXTURES = frozenset(
     }
 )
 
+# The fixture that `both_orchestrators` parametrizes (testing/fixtures.py), and its variants.
+BOTH_ORCHESTRATORS = "jobs_platform_server"
+ORCHESTRATORS = ("docker", "slurm")
+
 
 def pytest_configure(config: pytest.Config) -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     config.addinivalue_line(
         "markers", "docker: needs the local dockerd (set for every test using a fixture that does)"
     )
+    config.addinivalue_line(
+        "markers",
+        "both_orchestrators: run with jobs_platform_server on dockerd and on the Slurm cluster",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if BOTH_ORCHESTRATORS in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "both_orchestrators"
+    ):
+        metafunc.parametrize(BOTH_ORCHESTRATORS, ORCHESTRATORS, indirect=True, scope="module")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if DOCKER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.docker)
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get(BOTH_ORCHESTRATORS) == "slurm":
+            item.add_marker(pytest.mark.slurm)
