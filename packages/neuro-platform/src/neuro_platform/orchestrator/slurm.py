@@ -17,7 +17,7 @@ import shutil
 import signal as signals
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from .errors import (
 )
 from .interactive import InteractiveSession, StreamOptions
 from .naming import check_name_part, container_name
-from .slurm_interactive import step_output, step_session
+from .slurm_interactive import OutputSession, step_output, step_session
 from .slurm_rest import SlurmRest
 from .slurm_script import batch_script, job_description
 from .slurm_state import RunFiles, is_ended, state_of, was_requeued
@@ -252,8 +252,37 @@ class SlurmOrchestrator(Orchestrator):
     def attach(
         self, job_id: str, options: StreamOptions
     ) -> AbstractAsyncContextManager[InteractiveSession]:
+        if not options.stdin and not options.tty:
+            return self._follow(job_id, options)
         flags = ["--sig-proxy=false", *([] if options.stdin else ["--no-stdin"])]
         return self._step(job_id, ["attach", *flags], [], options)
+
+    @asynccontextmanager
+    async def _follow(self, job_id: str, options: StreamOptions) -> AsyncIterator[OutputSession]:
+        since = datetime.now(UTC)
+        state = await self.state(job_id)
+        if state.phase is not ContainerPhase.RUNNING:
+            raise ContainerNotRunningError(f"Job {job_id} is not running")
+        log = self._job_dir(job_id) / f"run-{self._slurm_id(job_id)}" / "container.log"
+
+        async def finished() -> bool:
+            try:
+                return (await self.state(job_id)).is_finished
+            except ContainerNotFoundError:
+                return True
+
+        async def exit_code() -> int | None:
+            try:
+                state = await self.state(job_id)
+            except ContainerNotFoundError:
+                return None  # collected since: the scheduler knows how it ended
+            return state.exit_code if state.is_finished else None
+
+        output = slurm_logs.follow_streams(log, since=since, finished=finished)
+        try:
+            yield OutputSession(output, exit_code, options)
+        finally:
+            await output.aclose()
 
     @asynccontextmanager
     async def _step(

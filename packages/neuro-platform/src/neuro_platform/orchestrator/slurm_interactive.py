@@ -24,7 +24,7 @@ import struct
 import termios
 import tty
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -172,6 +172,42 @@ class _TerminalSession(InteractiveSession):
         if not self._ended:
             self._loop.remove_reader(self._terminal)
         os.close(self._terminal)
+
+
+class OutputSession(InteractiveSession):
+    """Attach without stdin or a terminal: the job's output from the moment of attaching, read
+    from its log on the shared filesystem. No step to start first, so nothing the job prints
+    after the request is lost to the time a step takes to start; stdout and stderr stay apart
+    (the log says which is which)."""
+
+    def __init__(
+        self,
+        output: AsyncIterator[tuple[int, bytes]],
+        exit_code: Callable[[], Awaitable[int | None]],
+        options: StreamOptions,
+    ) -> None:
+        self._output = output
+        self._exit_code = exit_code
+        self._wanted = {1} if options.stdout else set()
+        self._wanted |= {2} if options.stderr else set()
+
+    async def read(self) -> Output | None:
+        async for fileno, data in self._output:
+            if fileno in self._wanted:
+                return Output(fileno, data)
+        return None
+
+    async def write(self, data: bytes) -> None:
+        return None  # no stdin asked for
+
+    async def close_stdin(self) -> None:
+        return None
+
+    async def resize(self, height: int, width: int) -> None:
+        return None  # no terminal
+
+    async def exit_code(self) -> int | None:
+        return await self._exit_code()
 
 
 def _winsize(height: int, width: int) -> bytes:

@@ -77,12 +77,7 @@ def jobs_platform_server(
 def _serving_on_slurm(
     directory: Path, instance: str, config: dict[str, Any]
 ) -> Iterator[PlatformServer]:
-    if missing := slurm.missing_prerequisites():
-        pytest.skip(f"the Slurm test cluster needs {', '.join(missing)} (make setup)")
-    settings = slurm.start_cluster()
-    build_base_image("debian")
-    for image in slurm.NODE_IMAGES:
-        slurm.save_image_for_nodes(settings, image)
+    settings = slurm.cluster_for_tests()
     with slurm.running_slurm_platform(
         directory, instance, settings, config=config, users=USERS
     ) as server:

@@ -10,9 +10,10 @@ Every test that uses a fixture which talks to the local dockerd is marked `docke
 them out without each test saying so. A test that reaches dockerd some other way says
 `@pytest.mark.docker` itself.
 
-A test marked `both_orchestrators` that uses `jobs_platform_server` runs twice, `[docker]` and
-`[slurm]` (jobs on the Slurm test cluster; that variant is also marked `slurm`): for what a
-job offers users, which must behave the same on both (docs/scale-out.md).
+A test marked `both_orchestrators` that uses `jobs_platform_server` (or the jobs tests'
+`shared_server`) runs twice, `[docker]` and `[slurm]` (jobs on the Slurm test cluster; that
+variant is also marked `slurm`): for what a job offers users, which must behave the same on
+both (docs/scale-out.md).
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ DOCKER_FIXTURES = frozenset(
     }
 )
 
-# The fixture that `both_orchestrators` parametrizes (testing/fixtures.py), and its variants.
-BOTH_ORCHESTRATORS = "jobs_platform_server"
+# The server fixtures that `both_orchestrators` parametrizes (testing/fixtures.py, the jobs
+# tests' conftest), and their variants.
+BOTH_ORCHESTRATORS = ("jobs_platform_server", "shared_server")
 ORCHESTRATORS = ("docker", "slurm")
 
 
@@ -52,16 +54,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if BOTH_ORCHESTRATORS in metafunc.fixturenames and metafunc.definition.get_closest_marker(
-        "both_orchestrators"
-    ):
-        metafunc.parametrize(BOTH_ORCHESTRATORS, ORCHESTRATORS, indirect=True, scope="module")
+    if not metafunc.definition.get_closest_marker("both_orchestrators"):
+        return
+    for server in BOTH_ORCHESTRATORS:
+        if server in metafunc.fixturenames:
+            metafunc.parametrize(server, ORCHESTRATORS, indirect=True, scope="module")
+            return
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if DOCKER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.docker)
-        callspec = getattr(item, "callspec", None)
-        if callspec is not None and callspec.params.get(BOTH_ORCHESTRATORS) == "slurm":
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "slurm" in (params.get(server) for server in BOTH_ORCHESTRATORS):
             item.add_marker(pytest.mark.slurm)

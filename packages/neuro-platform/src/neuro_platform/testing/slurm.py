@@ -12,8 +12,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ..orchestrator.slurm_script import image_archive_name
-from ..orchestrator.testing import REPO_ROOT
+from ..orchestrator.testing import REPO_ROOT, build_base_image
 from ..settings import SlurmSettings
 from .server import PlatformServer, running_platform
 
@@ -22,8 +24,8 @@ CLUSTER_DIR = Path("/tmp/neuro-slurm")
 PREREQUISITES = ("slurmctld", "slurmd", "slurmrestd", "munged", "podman", "scontrol", "nsenter")
 # What the two nodes offer together: the platform's own admission counts against it.
 CLUSTER_NODE = {"cpu": 4.0, "memory": 8 * 1024**3, "gpu": 0}
-# The images the nodes may need (they cannot pull): saved where they load them from.
-NODE_IMAGES = ("neuro-base/busybox:latest", "neuro-base/debian:bookworm")
+# The offline images (scripts/build-base-images.sh) the nodes load, as they cannot pull.
+NODE_IMAGES = ("busybox", "debian")
 
 
 def missing_prerequisites() -> list[str]:
@@ -40,6 +42,17 @@ def start_cluster() -> SlurmSettings:
         node_env_file=CLUSTER_DIR / "etc" / "node.env",
         slurm_conf=CLUSTER_DIR / "etc" / "slurm.conf",
     )
+
+
+def cluster_for_tests() -> SlurmSettings:
+    """The cluster, up, with the offline images where its nodes load them from; skips the
+    test where the cluster's prerequisites are not installed (`make setup` installs them)."""
+    if missing := missing_prerequisites():
+        pytest.skip(f"the Slurm test cluster needs {', '.join(missing)} (make setup)")
+    settings = start_cluster()
+    for kind in NODE_IMAGES:
+        save_image_for_nodes(settings, build_base_image(kind))
+    return settings
 
 
 def save_image_for_nodes(settings: SlurmSettings, image: str) -> None:
