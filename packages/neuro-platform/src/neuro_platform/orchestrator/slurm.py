@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import signal as signals
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -255,7 +255,9 @@ class SlurmOrchestrator(Orchestrator):
         if not options.stdin and not options.tty:
             return self._follow(job_id, options)
         flags = ["--sig-proxy=false", *([] if options.stdin else ["--no-stdin"])]
-        return self._step(job_id, ["attach", *flags], [], options)
+        # podman attach's own exit code is not the job's once the batch script has removed
+        # the container: the job's outcome is.
+        return self._step(job_id, ["attach", *flags], [], options, self._outcome(job_id))
 
     @asynccontextmanager
     async def _follow(self, job_id: str, options: StreamOptions) -> AsyncIterator[OutputSession]:
@@ -271,6 +273,15 @@ class SlurmOrchestrator(Orchestrator):
             except ContainerNotFoundError:
                 return True
 
+        output = slurm_logs.follow_streams(log, since=since, finished=finished)
+        try:
+            yield OutputSession(output, self._outcome(job_id), options)
+        finally:
+            await output.aclose()
+
+    def _outcome(self, job_id: str) -> Callable[[], Awaitable[int | None]]:
+        """The job's exit code once it has ended; None while it runs (a detached attach)."""
+
         async def exit_code() -> int | None:
             try:
                 state = await self.state(job_id)
@@ -278,15 +289,16 @@ class SlurmOrchestrator(Orchestrator):
                 return None  # collected since: the scheduler knows how it ended
             return state.exit_code if state.is_finished else None
 
-        output = slurm_logs.follow_streams(log, since=since, finished=finished)
-        try:
-            yield OutputSession(output, exit_code, options)
-        finally:
-            await output.aclose()
+        return exit_code
 
     @asynccontextmanager
     async def _step(
-        self, job_id: str, before: list[str], after: list[str], options: StreamOptions
+        self,
+        job_id: str,
+        before: list[str],
+        after: list[str],
+        options: StreamOptions,
+        outcome: Callable[[], Awaitable[int | None]] | None = None,
     ) -> AsyncIterator[InteractiveSession]:
         state = await self.state(job_id)
         if state.phase is not ContainerPhase.RUNNING:
@@ -301,6 +313,7 @@ class SlurmOrchestrator(Orchestrator):
             node_env_file=self._settings.node_env_file,
             podman_args=[*before, "--", container, *after],
             options=options,
+            outcome=outcome,
         ) as session:
             yield session
 

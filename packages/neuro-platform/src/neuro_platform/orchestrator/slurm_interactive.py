@@ -33,16 +33,25 @@ from .interactive import InteractiveSession, Output, StreamOptions
 READ_CHUNK = 64 * 1024
 
 
-class _ExitFile:
-    """The exit code the step leaves on the shared filesystem (see the module's docstring)."""
+Outcome = Callable[[], Awaitable[int | None]]
 
-    def __init__(self, process: asyncio.subprocess.Process, exit_file: Path) -> None:
+
+class _ExitFile:
+    """The exit code the step leaves on the shared filesystem (see the module's docstring),
+    or what `outcome` says once the step has ended (attach: the job's own exit code)."""
+
+    def __init__(
+        self, process: asyncio.subprocess.Process, exit_file: Path, outcome: Outcome | None
+    ) -> None:
         self._process = process
         self._exit_file = exit_file
+        self._outcome = outcome
 
     async def exit_code(self) -> int | None:
         if self._process.returncode is None:
             return None
+        if self._outcome is not None:
+            return await self._outcome()
         try:
             return int(await asyncio.to_thread(self._exit_file.read_text))
         except (OSError, ValueError):
@@ -57,9 +66,9 @@ class _ExitFile:
 
 
 class _StepSession(InteractiveSession):
-    def __init__(self, process: asyncio.subprocess.Process, exit_file: Path) -> None:
+    def __init__(self, process: asyncio.subprocess.Process, exit: _ExitFile) -> None:
         self._process = process
-        self._exit = _ExitFile(process, exit_file)
+        self._exit = exit
         self._queue: asyncio.Queue[Output | None] = asyncio.Queue()
         self._open = 0
         self._readers = [
@@ -109,10 +118,10 @@ class _StepSession(InteractiveSession):
 class _TerminalSession(InteractiveSession):
     """A step under `srun --pty`, through the pseudo-terminal whose other side srun has."""
 
-    def __init__(self, process: asyncio.subprocess.Process, terminal: int, exit_file: Path):
+    def __init__(self, process: asyncio.subprocess.Process, terminal: int, exit: _ExitFile):
         self._process = process
         self._terminal = terminal
-        self._exit = _ExitFile(process, exit_file)
+        self._exit = exit
         self._queue: asyncio.Queue[Output | None] = asyncio.Queue()
         self._ended = False
         self._loop = asyncio.get_running_loop()
@@ -224,8 +233,10 @@ async def step_session(
     node_env_file: Path | None,
     podman_args: Sequence[str],
     options: StreamOptions,
+    outcome: Outcome | None = None,
 ) -> AsyncIterator[InteractiveSession]:
-    """Runs `podman <podman_args>` on the job's node inside its allocation."""
+    """Runs `podman <podman_args>` on the job's node inside its allocation; its exit code is
+    podman's, or what `outcome` answers once the step has ended."""
     exit_file = run_dir / f"exec-{uuid.uuid4().hex}.exit"
     prelude = f". {shlex.quote(str(node_env_file))}; " if node_env_file else ""
     remote = f'{prelude}podman "$@"; printf %s "$?" > {shlex.quote(str(exit_file))}; exit 0'
@@ -250,7 +261,7 @@ async def step_session(
             raise
         finally:
             os.close(other_side)
-        session = _TerminalSession(process, terminal, exit_file)
+        session = _TerminalSession(process, terminal, _ExitFile(process, exit_file, outcome))
     else:
         process = await asyncio.create_subprocess_exec(
             *command,
@@ -259,7 +270,7 @@ async def step_session(
             stderr=asyncio.subprocess.PIPE if options.stderr else asyncio.subprocess.DEVNULL,
             env=_env(slurm_conf),
         )
-        session = _StepSession(process, exit_file)
+        session = _StepSession(process, _ExitFile(process, exit_file, outcome))
     try:
         yield session
     finally:
