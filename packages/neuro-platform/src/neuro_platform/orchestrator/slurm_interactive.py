@@ -31,6 +31,8 @@ from pathlib import Path
 from .interactive import InteractiveSession, Output, StreamOptions
 
 READ_CHUNK = 64 * 1024
+# When a terminal's size is signalled to srun again after the step started (_settle).
+SETTLE_DELAYS_S = (0.25, 0.25, 0.5, 1.0, 1.0, 2.0, 2.0, 4.0)
 
 
 Outcome = Callable[[], Awaitable[int | None]]
@@ -127,6 +129,18 @@ class _TerminalSession(InteractiveSession):
         self._loop = asyncio.get_running_loop()
         os.set_blocking(terminal, False)
         self._loop.add_reader(terminal, self._readable)
+        self._resized = False
+        self._settling = asyncio.create_task(self._settle())
+
+    async def _settle(self) -> None:
+        """srun forwards our terminal's size only on a SIGWINCH that reaches it once its
+        terminal thread is connected to the node, which we cannot observe; a signal before
+        that is lost (ignored, or its flag left unread until the next one). So a size set in
+        the step's first seconds (a client sends one on connecting) is signalled again."""
+        for delay in SETTLE_DELAYS_S:
+            await asyncio.sleep(delay)
+            if self._resized and self._process.returncode is None:
+                self._process.send_signal(signal.SIGWINCH)
 
     def _readable(self) -> None:
         try:
@@ -168,6 +182,7 @@ class _TerminalSession(InteractiveSession):
     async def resize(self, height: int, width: int) -> None:
         with contextlib.suppress(OSError):
             fcntl.ioctl(self._terminal, termios.TIOCSWINSZ, _winsize(height, width))
+        self._resized = True
         if self._process.returncode is None:
             self._process.send_signal(signal.SIGWINCH)
 
@@ -177,6 +192,7 @@ class _TerminalSession(InteractiveSession):
         return await self._exit.exit_code()
 
     async def aclose(self) -> None:
+        self._settling.cancel()
         await self._exit.end()
         if not self._ended:
             self._loop.remove_reader(self._terminal)
