@@ -261,6 +261,8 @@ class SlurmOrchestrator(Orchestrator):
 
     @asynccontextmanager
     async def _follow(self, job_id: str, options: StreamOptions) -> AsyncIterator[OutputSession]:
+        # Compared with the node's log stamps: the nodes' clocks must agree with this host's
+        # (NTP), as Slurm itself requires for munge credentials.
         since = datetime.now(UTC)
         state = await self.state(job_id)
         if state.phase is not ContainerPhase.RUNNING:
