@@ -10,6 +10,7 @@ reports, reading nothing from the database. A pass:
    grace period; placement does not wait for it);
 2. checks running jobs: an exited container ends the job or restarts it (restart policy);
    a job past its life span is cancelled (LifeSpanEnded); a vanished container fails the job;
+   a job whose owner or org has no credits left is cancelled (QuotaExhausted, `quota.py`);
 3. places waiting jobs (pending, suspended) in priority order, then submission order, while
    the node has room: a job over its owner's or org's quota waits (QuotaExhausted, the rule
    is `quota.py`'s), a job waiting
@@ -52,7 +53,7 @@ from .job_networks import JobNetworks
 from .job_tokens import JobTokenIssuer
 from .log_archiver import LogArchivers
 from .queries import JobQuery
-from .quota import JobQuotas
+from .quota import JobQuotas, QuotaLedger
 from .repository import JobRepository
 from .scheduling_queue import SchedulingQueue
 from .submission import PASSED_CONFIG_ENV
@@ -162,7 +163,10 @@ class Scheduler:
             )
             if job is not None
         ]
-        await self._place(self._queue.waiting(skip=self._starting), still_running, now)
+        starting = [job for job, _ in self._starting.values()]
+        ledger = self._quotas.ledger((*still_running, *starting))
+        still_running = [job for job in still_running if not await self._spent(job, ledger)]
+        await self._place(self._queue.waiting(skip=self._starting), still_running, now, ledger)
         # After placement, which it must not delay: sharing changes take a pass to apply.
         starting = [job for job, _ in self._starting.values()]
         await self._networks.reconcile([*still_running, *starting])
@@ -193,6 +197,18 @@ class Scheduler:
         self._watch(job.id)
         self._archivers.ensure(job.id)  # e.g. adopted after a restart: resume archiving
         return job
+
+    async def _spent(self, job: Job, ledger: QuotaLedger) -> bool:
+        """Cancels a running job whose owner or org has no credits left (as the original
+        platform does); True when it did."""
+        account = await ledger.out_of_credits(job)
+        if account is None:
+            return False
+        await self._end(
+            job, JobStatus.CANCELLED, JobReason.QUOTA_EXHAUSTED, f"No credits left for {account}"
+        )
+        ledger.release(job)
+        return True
 
     async def _on_exit(self, job: Job, state: ContainerState) -> Job | None:
         policy = job.spec.restart_policy
@@ -281,10 +297,11 @@ class Scheduler:
 
     # -- placement -----------------------------------------------------------------------
 
-    async def _place(self, waiting: Iterable[Job], running: list[Job], now: datetime) -> None:
+    async def _place(
+        self, waiting: Iterable[Job], running: list[Job], now: datetime, ledger: QuotaLedger
+    ) -> None:
         starting = [job for job, _ in self._starting.values()]
         free = self._node.minus(j.spec.container.resources for j in (*running, *starting))
-        ledger = self._quotas.ledger((*running, *starting))
         blocked = False  # a job that waits for room keeps the later (lower) ones waiting
         notes: dict[str, list[str]] = {}  # why jobs wait, by reason: one write per reason
         for seen, job in enumerate(waiting, 1):
