@@ -236,7 +236,9 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             authenticator=authenticator,
             login_throttle=LoginThrottle(settings.auth.login_failures),
             permissions=permissions,
-            sharing=SharingService(permissions, core.permission_repository),
+            sharing=SharingService(
+                permissions, core.permission_repository, after_revoke=[buckets.end_lost_access]
+            ),
             service_accounts=service_accounts,
             admin=admin,
             secrets=secrets,

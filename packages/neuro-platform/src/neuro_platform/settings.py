@@ -182,8 +182,11 @@ class BucketsSettings:
     s3_host: str = "auto"
     s3_port: int = 0
     binary: str = "weed"
-    # Lifetime of `make_tmp_credentials` answers; a revoked share ends with them.
+    # Lifetime of `make_tmp_credentials` answers (a revoke ends them at once).
     tmp_credentials_ttl_s: int = 3600
+    # `import/external` refuses endpoints on loopback, private, link-local and other
+    # non-global addresses (SSRF) unless listed here: host names, IP addresses or networks.
+    import_allowed_hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -442,6 +445,24 @@ def _registry(table: _Table) -> RegistrySettings:
     return registry
 
 
+def _allowed_hosts(value: Any) -> tuple[str, ...]:
+    where = "[buckets] import_allowed_hosts"
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise SettingsError(f"{where} must be a list of host names, IP addresses or networks")
+    hosts = []
+    for entry in value:
+        try:
+            hosts.append(str(ipaddress.ip_network(entry.strip(), strict=False)))
+        except ValueError:
+            name = entry.strip().lower().rstrip(".")
+            if not re.fullmatch(r"[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?", name):
+                raise SettingsError(
+                    f"{where}: {entry!r} is no host name, address or network"
+                ) from None
+            hosts.append(name)
+    return tuple(hosts)
+
+
 def _buckets(table: _Table) -> BucketsSettings:
     endpoint = table.optional_text("endpoint_url")
     public = table.optional_text("public_endpoint_url")
@@ -464,6 +485,7 @@ def _buckets(table: _Table) -> BucketsSettings:
         tmp_credentials_ttl_s=table.integer(
             "tmp_credentials_ttl_s", BucketsSettings.tmp_credentials_ttl_s, minimum=1
         ),
+        import_allowed_hosts=_allowed_hosts(table.get("import_allowed_hosts", [])),
     )
     if buckets.endpoint_url is not None and not (
         buckets.access_key_id and buckets.secret_access_key

@@ -44,6 +44,7 @@ async def test_a_job_over_its_memory_is_oom_killed(alice: JobsClient) -> None:
     assert failed["statuses"][-1]["reason"] == "OOMKilled"
 
 
+@pytest.mark.both_orchestrators
 async def test_a_second_job_reaches_the_first_by_its_internal_host_names(
     alice: JobsClient, debian_image: str
 ) -> None:

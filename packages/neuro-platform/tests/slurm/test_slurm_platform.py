@@ -15,8 +15,9 @@ import aiohttp
 import pytest
 
 from neuro_platform.orchestrator import SlurmOrchestrator
+from neuro_platform.orchestrator.testing import DEBIAN_IMAGE
 from neuro_platform.settings import SlurmSettings
-from neuro_platform.testing import PlatformServer, running_platform
+from neuro_platform.testing import PlatformServer, running_platform, slurm
 from neuro_platform.testing.fixtures import USERS
 
 from ..jobs.client import JobsClient
@@ -25,13 +26,31 @@ from .conftest import cancel_instance_jobs
 
 pytestmark = pytest.mark.slurm
 
+# A node's two CPUs: two such jobs never share a node.
+WHOLE_NODE = {"name": "node", "cpu": 2.0, "memory": 256 * 1024**2}
+# Serves its node's name on PORT (argv[1]), and says so.
+SERVE_NODE = (
+    "import http.server, os, socket, sys; os.makedirs('/srv', exist_ok=True); "
+    "open('/srv/node', 'w').write(socket.gethostname()); os.chdir('/srv'); "
+    "s = http.server.HTTPServer(('', int(sys.argv[1])), http.server.SimpleHTTPRequestHandler); "
+    "print('listening', flush=True); s.serve_forever()"
+)
+# Prints what each URL in argv answers, or the error, and then its own node's name.
+FETCH = (
+    "import socket, sys, urllib.request\n"
+    "for url in sys.argv[1:]:\n"
+    "    try: print(urllib.request.urlopen(url, timeout=10).read().decode())\n"
+    '    except OSError as error: print("error", type(error).__name__)\n'
+    'print("me", socket.gethostname())'
+)
+
 
 def slurm_config(instance: str, slurm: SlurmSettings) -> dict[str, Any]:
     return {
         "jobs": {"orchestrator_instance": instance, "poll_interval_s": 0.2, "api_host": "off"},
         # What the two nodes offer together.
         "node": {"cpu": 4.0, "memory": 8 * 1024**3, "gpu": 0},
-        "clusters": [{"name": "default", "presets": PRESETS}],
+        "clusters": [{"name": "default", "presets": [*PRESETS, WHOLE_NODE]}],
         "slurm": {
             "restd_socket": str(slurm.restd_socket),
             "token_file": str(slurm.token_file),
@@ -152,3 +171,38 @@ async def test_port_forward_reaches_a_job_on_its_node(alice: JobsClient) -> None
     assert b" 200 " in head
     assert body == b"hello from the node\n"
     assert await alice.kill(job["id"]) == 204
+
+
+async def test_jobs_on_two_nodes_reach_each_other_by_internal_host_names_and_no_one_elses(
+    slurm_server: PlatformServer, alice: JobsClient
+) -> None:
+    debian = (await asyncio.to_thread(slurm.cluster_for_tests), DEBIAN_IMAGE)[1]
+    port = random.randint(20000, 30000)  # jobs share their node's network: not a fixed one
+    web = await alice.submit(
+        {"image": debian, "command": f'python3 -c "{SERVE_NODE}" {port}', "preset_name": "node"}
+        | {"name": "web"}
+    )
+    await alice.wait_for(web["id"], ["running"])
+    async with alice.session.get(alice.jobs_url / web["id"] / "log") as response:
+        assert await response.content.readline() == b"listening\n"
+    urls = [
+        f"http://{web[name]}:{port}/node"
+        for name in ("internal_hostname", "internal_hostname_named")
+    ]
+    fetch = {"image": debian, "command": f"python3 -c '{FETCH}' {' '.join(urls)}"}
+
+    fetcher = await alice.submit(fetch | {"preset_name": "node"})
+    async with JobsClient(slurm_server, "bob") as bob:
+        stranger = await bob.submit(fetch | {"preset_name": "half"})
+        ended = await bob.wait_for(stranger["id"], ["succeeded", "failed"])
+        strangers_view = (await bob.logs(stranger["id"])).decode().splitlines()
+        assert ended["status"] == "succeeded", strangers_view
+
+    await alice.wait_for(fetcher["id"], ["succeeded"])
+    web_node, again, me = (await alice.logs(fetcher["id"])).decode().splitlines()
+    assert web_node == again
+    assert web_node in ("node1", "node2")
+    assert me == f"me {({'node1', 'node2'} - {web_node}).pop()}"
+    # Bob's job is not told alice's names (they are not in its hosts file).
+    assert strangers_view[:2] == ["error URLError", "error URLError"]
+    assert await alice.kill(web["id"]) == 204

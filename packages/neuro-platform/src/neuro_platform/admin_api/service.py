@@ -109,6 +109,14 @@ class AdminService:
         self._cluster(name)
         return name
 
+    async def administered_clusters(self, caller: str) -> list[str]:
+        """The clusters where `caller` is an admin (outside any org)."""
+        return [
+            name
+            for name in self.clusters()
+            if await self._cluster_role(caller, name) is ClusterRole.ADMIN
+        ]
+
     @property
     def cluster_default_quota(self) -> Quota:
         return self._accounts.cluster_default_quota

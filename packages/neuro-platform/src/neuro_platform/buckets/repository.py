@@ -171,6 +171,11 @@ class BucketRepository:
             )
             return [_credentials(r) for r in rows]
 
+    async def every_credential(self) -> list[StoredCredentials]:
+        async with self._sessions() as session:
+            rows = await session.scalars(select(BucketCredentialRow))
+            return [_credentials(r) for r in rows]
+
     async def with_bucket(self, bucket_id: str) -> list[StoredCredentials]:
         async with self._sessions() as session:
             rows = await session.scalars(

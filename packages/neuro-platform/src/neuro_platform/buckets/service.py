@@ -19,11 +19,12 @@ from typing import Any
 
 from yarl import URL
 
-from ..errors import NotFoundError
+from ..errors import NotFoundError, UnprocessableError
 from ..permissions import Permission, PermissionDeniedError, PermissionService
 from ..permissions.actions import Action
 from ..permissions.uris import owned_uri, parse_uri
 from ..secrets.cipher import SecretCipher
+from .endpoints import EndpointPolicy
 from .entities import Bucket, StoredCredentials
 from .repository import BucketRepository
 from .seaweed import S3Access
@@ -43,8 +44,11 @@ class BucketNotFoundError(NotFoundError):
     pass
 
 
-class BucketsDisabledError(ValueError):
-    pass
+class BucketsDisabledError(UnprocessableError):
+    """`[buckets] enabled = false`: 422 `{"code": "disabled"}`, as the original answers a
+    cluster without buckets (docs/protocol.md §8.4)."""
+
+    code = "disabled"
 
 
 def validate_bucket_name(name: str) -> None:
@@ -120,6 +124,7 @@ class BucketsService:
         public_endpoint: str | None,
         tmp_ttl_s: int,
         orgs_of: dict[str, tuple[str | None, ...]],
+        import_endpoints: EndpointPolicy | None = None,
     ) -> None:
         self._repository = repository
         self._store = store
@@ -128,6 +133,10 @@ class BucketsService:
         self._public_endpoint = public_endpoint
         self._tmp_ttl = timedelta(seconds=tmp_ttl_s)
         self._orgs_of = orgs_of
+        self._import_endpoints = import_endpoints or EndpointPolicy(())
+
+    def store_running(self) -> bool:
+        return self._store is not None and self._store.running()
 
     def _require_store(self) -> ObjectStore:
         if self._store is None:
@@ -197,6 +206,7 @@ class BucketsService:
         provider_bucket: str,
         credentials: dict[str, str],
     ) -> Bucket:
+        self._require_store()  # an import needs no store, but a disabled service is off
         if provider not in EXTERNAL_PROVIDERS:
             known = ", ".join(sorted(EXTERNAL_PROVIDERS))
             raise ValueError(f"Unsupported provider {provider!r}: use one of {known}")
@@ -206,7 +216,8 @@ class BucketsService:
             user, [Permission.of(str(owned_uri("blob", cluster, user, org)), Action.WRITE)]
         )
         external = _external_access(credentials)
-        await check_external(external, provider_bucket)
+        endpoint = await self._import_endpoints.resolve(external.endpoint_url)
+        await check_external(external, provider_bucket, endpoint)
         bucket = Bucket(
             id=f"bucket-{uuid.uuid4()}",
             cluster_name=cluster,
@@ -415,7 +426,41 @@ class BucketsService:
             else:
                 await self._drop_credentials(stored)
         buckets = await self._repository.retire_owner(owner, created_before, retired)
+        await self.end_lost_access()  # others' credentials for the retired buckets
         return len(credentials), buckets
+
+    async def end_lost_access(self) -> int:
+        """Ends what credentials give beyond their holder's permissions now: after a revoke
+        (a share, a role's membership or grant) or a retired owner, temporary credentials
+        for a bucket the holder may no longer use are removed and persistent ones narrowed
+        to the rest, before the revoke is answered: the holder's next S3 request is refused,
+        not only once the credentials expire. Only others' buckets are checked (an owner
+        always holds their own). Returns how many credentials changed."""
+        if self._store is None:
+            return 0
+        changed = 0
+        buckets: dict[str, Bucket | None] = {}
+        for stored in await self._repository.every_credential():
+            kept = []
+            for bucket_id in stored.bucket_ids:
+                if bucket_id not in buckets:
+                    buckets[bucket_id] = await self._repository.get(bucket_id)
+                bucket = buckets[bucket_id]
+                if bucket is None:
+                    continue
+                needed = Action.READ if stored.read_only else Action.WRITE
+                if bucket.owner == stored.owner or await self._can(stored.owner, bucket, needed):
+                    kept.append(bucket_id)
+            if len(kept) == len(stored.bucket_ids):
+                continue
+            changed += 1
+            if not stored.persistent or not kept:
+                await self._drop_credentials(stored)
+                continue
+            store_names = await self._provider_buckets(kept)
+            await self._store.set_identity_buckets(stored.store_user, store_names, stored.read_only)
+            await self._repository.set_credential_buckets(stored.id, kept)
+        return changed
 
     async def sweep_expired(self) -> int:
         """Removes the identities of expired temporary credentials; only when the store runs

@@ -16,6 +16,7 @@ from ..background import running_in_background
 from ..permissions import PermissionService
 from ..secrets.cipher import SecretCipher
 from ..settings import Settings
+from .endpoints import EndpointPolicy
 from .repository import BucketRepository
 from .seaweed import EmbeddedSeaweed, S3Access, SeaweedFiles
 from .service import BucketsService
@@ -68,6 +69,7 @@ async def open_buckets(
             public_endpoint=str(public) if public else None,
             tmp_ttl_s=config.tmp_credentials_ttl_s,
             orgs_of={c.name: c.orgs for c in settings.clusters},
+            import_endpoints=EndpointPolicy(config.import_allowed_hosts),
         )
         if store is not None:
             interval = min(30.0, config.tmp_credentials_ttl_s / 4)
@@ -97,6 +99,9 @@ async def _sweep_forever(service: BucketsService, interval_s: float) -> None:
     while True:
         try:
             await service.sweep_expired()
+            if service.store_running():
+                # A revoke by another process (a second server), or one whose follow-up failed.
+                await service.end_lost_access()
         except Exception:  # the store may be restarting; the next pass retries
             log.exception("removing expired bucket credentials failed")
         await asyncio.sleep(interval_s)

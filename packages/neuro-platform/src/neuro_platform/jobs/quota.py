@@ -4,13 +4,20 @@ running jobs and of credits, which running jobs spend (run time x their preset's
 
 Asked in two places, always through this module:
 
+* at submission, first: a job in an org the owner is not a member of there
+  (`Accounts.is_member`) is refused (403 "User is not allowed to submit jobs to the
+  specified org", by analogy with the original's answer for a cluster, docs/protocol.md §3.1);
 * at submission (`JobsService.submit`): with no credits left, the job is refused (400 "No
   credits left for user 'alice'"); over the jobs limit (counting pending, suspended and
   running jobs) too (400 "Jobs limit quota exceeded for user 'alice'"), unless the client
   asked to wait (`wait_for_jobs_quota`), as the original platform does;
 * by the scheduler, for every waiting job (`Scheduler._place` through `QuotaLedger`): a job
   whose owner or org is at its limit of running jobs, or has no credits left, stays
-  pending with reason `QuotaExhausted` until that changes.
+  pending with reason `QuotaExhausted` until that changes;
+* by the scheduler, for every running (or starting) job, through the same per-pass ledger:
+  once its owner or org has no credits left, the job is cancelled with reason
+  `QuotaExhausted`, as the original platform stops them. Each account's limits are read at
+  most once per pass, and only for accounts with a job in play: no scan of all jobs.
 
 Jobs count against the cluster user (cluster, org, owner) and, in an org, against the org
 cluster (cluster, org) as well.
@@ -25,6 +32,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from ..admin_api.accounts import Accounts
+from ..errors import RefusedError
 from ..presets import preset_named
 from ..settings import Settings
 from .entities import ACTIVE_STATUSES, Job
@@ -38,11 +46,16 @@ class QuotaExceededError(ValueError):
     """Refused at submission (400 `{"error"}`), in the original's words."""
 
 
+class NotOrgMemberError(RefusedError):
+    """A job in an org its owner is not a member of (403 `{"error"}`)."""
+
+
 @dataclass(frozen=True)
 class _Limits:
     user_jobs: int | None
     org_jobs: int | None
-    out_of_credits: bool
+    # The account whose credits are spent ("user 'bob'", "org 'acme'"), or None.
+    out_of_credits: str | None
 
 
 UserKey = tuple[str, str | None, str]  # cluster, org, owner
@@ -84,6 +97,8 @@ class JobQuotas:
     async def check_submission(
         self, cluster: str, org: str | None, owner: str, wait_for_jobs_quota: bool
     ) -> None:
+        if not await self._accounts.is_member(cluster, org, owner):
+            raise NotOrgMemberError("User is not allowed to submit jobs to the specified org")
         user = await self._accounts.cluster_user(cluster, org, owner)
         if not wait_for_jobs_quota and user.quota.total_running_jobs is not None:
             active = await self._jobs.find(
@@ -122,11 +137,12 @@ class JobQuotas:
         cluster, org, owner = key
         user = await self._accounts.cluster_user(cluster, org, owner)
         org_jobs = None
-        out = await self._out_of_credits_user(cluster, org, owner)
+        out = f"user '{owner}'" if await self._out_of_credits_user(cluster, org, owner) else None
         if org is not None:
             org_cluster = await self._accounts.org_cluster(cluster, org)
             org_jobs = org_cluster.quota.total_running_jobs
-            out = out or await self._out_of_credits_org(cluster, org)
+            if out is None and await self._out_of_credits_org(cluster, org):
+                out = f"org '{org}'"
         return _Limits(user.quota.total_running_jobs, org_jobs, out)
 
     async def _out_of_credits_user(self, cluster: str, org: str | None, owner: str) -> bool:
@@ -160,12 +176,14 @@ class QuotaLedger:
         for job in in_play:
             self.take(job)
 
+    async def out_of_credits(self, job: Job) -> str | None:
+        """The account of `job` that has no credits left ("user 'bob'"), if any."""
+        return (await self._limits_for(job)).out_of_credits
+
     async def admits(self, job: Job) -> bool:
         key = _user_key(job)
-        if key not in self._limits:
-            self._limits[key] = await self._limits_of(key)
-        limits = self._limits[key]
-        if limits.out_of_credits:
+        limits = await self._limits_for(job)
+        if limits.out_of_credits is not None:
             return False
         if limits.user_jobs is not None and self._users[key] >= limits.user_jobs:
             return False
@@ -175,6 +193,12 @@ class QuotaLedger:
             and limits.org_jobs is not None
             and self._orgs[org_key] >= limits.org_jobs
         )
+
+    async def _limits_for(self, job: Job) -> _Limits:
+        key = _user_key(job)
+        if key not in self._limits:
+            self._limits[key] = await self._limits_of(key)
+        return self._limits[key]
 
     def take(self, job: Job) -> None:
         self._users[_user_key(job)] += 1

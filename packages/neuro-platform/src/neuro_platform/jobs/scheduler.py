@@ -10,6 +10,7 @@ reports, reading nothing from the database. A pass:
    grace period; placement does not wait for it);
 2. checks running jobs: an exited container ends the job or restarts it (restart policy);
    a job past its life span is cancelled (LifeSpanEnded); a vanished container fails the job;
+   a job whose owner or org has no credits left is cancelled (QuotaExhausted, `quota.py`);
 3. places waiting jobs (pending, suspended) in priority order, then submission order, while
    its cluster's node has room: a job over its owner's or org's quota waits (QuotaExhausted,
    the rule is `quota.py`'s), a job waiting longer than its `schedule_timeout` fails, and a
@@ -53,7 +54,7 @@ from .job_networks import JobNetworks
 from .job_tokens import JobTokenIssuer
 from .log_archiver import LogArchivers
 from .queries import JobQuery
-from .quota import JobQuotas
+from .quota import JobQuotas, QuotaLedger
 from .repository import JobRepository
 from .scheduling_queue import SchedulingQueue
 from .submission import PASSED_CONFIG_ENV
@@ -164,7 +165,10 @@ class Scheduler:
             )
             if job is not None
         ]
-        await self._place(self._queue.waiting(skip=self._starting), still_running, now)
+        starting = [job for job, _ in self._starting.values()]
+        ledger = self._quotas.ledger((*still_running, *starting))
+        still_running = [job for job in still_running if not await self._spent(job, ledger)]
+        await self._place(self._queue.waiting(skip=self._starting), still_running, now, ledger)
         # After placement, which it must not delay: sharing changes take a pass to apply.
         starting = [job for job, _ in self._starting.values()]
         await self._networks.reconcile([*still_running, *starting])
@@ -195,6 +199,18 @@ class Scheduler:
         self._watch(job.id)
         self._archivers.ensure(job.id)  # e.g. adopted after a restart: resume archiving
         return job
+
+    async def _spent(self, job: Job, ledger: QuotaLedger) -> bool:
+        """Cancels a running job whose owner or org has no credits left (as the original
+        platform does); True when it did."""
+        account = await ledger.out_of_credits(job)
+        if account is None:
+            return False
+        await self._end(
+            job, JobStatus.CANCELLED, JobReason.QUOTA_EXHAUSTED, f"No credits left for {account}"
+        )
+        ledger.release(job)
+        return True
 
     async def _on_exit(self, job: Job, state: ContainerState) -> Job | None:
         if state.reason is JobReason.PREEMPTED and job.spec.scheduler_enabled:
@@ -287,7 +303,9 @@ class Scheduler:
 
     # -- placement -----------------------------------------------------------------------
 
-    async def _place(self, waiting: Iterable[Job], running: list[Job], now: datetime) -> None:
+    async def _place(
+        self, waiting: Iterable[Job], running: list[Job], now: datetime, ledger: QuotaLedger
+    ) -> None:
         starting = [job for job, _ in self._starting.values()]
         # Each cluster's engine has its own room: a job counts, waits and preempts only there.
         free = {name: node for name, node in self._nodes.by_cluster.items()}
@@ -296,7 +314,6 @@ class Scheduler:
             free[cluster] = free.get(cluster, self._nodes.of(cluster)).minus(
                 [held.spec.container.resources]
             )
-        ledger = self._quotas.ledger((*running, *starting))
         # A job that waits for room keeps the later (lower) ones of its cluster waiting.
         blocked: set[str] = set()
         notes: dict[str, list[str]] = {}  # why jobs wait, by reason: one write per reason

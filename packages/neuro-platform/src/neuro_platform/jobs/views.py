@@ -62,7 +62,8 @@ def job_json(
             "requires_auth": container.http.requires_auth,
         }
 
-    run_hours = Decimal(job.run_time(now).total_seconds()) / 3600
+    run_seconds = job.run_time(now).total_seconds()  # once: listings shape thousands of jobs
+    run_hours = Decimal(run_seconds) / 3600
     body: dict[str, Any] = {
         "id": job.id,
         "owner": job.owner,
@@ -70,7 +71,7 @@ def job_json(
         "uri": job.uri,
         "status": str(job.status),
         "statuses": [_status_json(s) for s in job.statuses],
-        "history": _history_json(job, now),
+        "history": _history_json(job, run_seconds),
         "container": container_json,
         "scheduler_enabled": spec.scheduler_enabled,
         "preemptible_node": spec.preemptible_node,
@@ -115,14 +116,14 @@ def _status_json(item: StatusItem) -> dict[str, Any]:
     return body
 
 
-def _history_json(job: Job, now: datetime) -> dict[str, Any]:
+def _history_json(job: Job, run_seconds: float) -> dict[str, Any]:
     current = job.current
     history: dict[str, Any] = {
         "status": str(current.status),
         "reason": current.reason or "",
         "description": current.description or "",
         "created_at": job.created_at.isoformat(),
-        "run_time_seconds": job.run_time(now).total_seconds(),
+        "run_time_seconds": run_seconds,
         "restarts": job.restarts,
     }
     if (started_at := job.started_at) is not None:

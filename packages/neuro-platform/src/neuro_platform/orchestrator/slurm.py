@@ -15,9 +15,9 @@ import json
 import os
 import shutil
 import signal as signals
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +34,11 @@ from .errors import (
 from .interactive import InteractiveSession, StreamOptions
 from .naming import check_name_part, container_name
 from .reasons import JobReason
-from .slurm_interactive import step_session
+from .slurm_interactive import OutputSession, step_output, step_session
 from .slurm_rest import SlurmRest
 from .slurm_script import batch_script, job_description
 from .slurm_state import RunFiles, is_ended, state_of, was_requeued
+from .slurm_stats import parse_samples, stats_script
 from .spec import ContainerSpec, RegistryAuth
 from .state import ContainerPhase, ContainerState, ContainerStats
 
@@ -217,8 +218,20 @@ class SlurmOrchestrator(Orchestrator):
             yield chunk
 
     async def stats(self, job_id: str) -> ContainerStats | None:
-        self._slurm_id(job_id)
-        return None  # no resource samples from the nodes yet
+        """Two samples of podman's counters on the job's node, through a step in its
+        allocation (slurm_stats); None when the container does not run."""
+        slurm_id = self._slurm_id(job_id)
+        if (await self.state(job_id)).phase is not ContainerPhase.RUNNING:
+            return None
+        output = await step_output(
+            srun=self._settings.srun,
+            slurm_conf=self._settings.slurm_conf,
+            slurm_id=slurm_id,
+            node_env_file=self._settings.node_env_file,
+            script=stats_script(),
+            args=[self._container(job_id, slurm_id)],
+        )
+        return None if output is None else parse_samples(output)
 
     async def ip_address(self, job_id: str) -> str | None:
         return (await self.state(job_id)).address
@@ -251,18 +264,61 @@ class SlurmOrchestrator(Orchestrator):
     def attach(
         self, job_id: str, options: StreamOptions
     ) -> AbstractAsyncContextManager[InteractiveSession]:
+        if not options.stdin and not options.tty:
+            return self._follow(job_id, options)
         flags = ["--sig-proxy=false", *([] if options.stdin else ["--no-stdin"])]
-        return self._step(job_id, ["attach", *flags], [], options)
+        # podman attach's own exit code is not the job's once the batch script has removed
+        # the container: the job's outcome is.
+        return self._step(job_id, ["attach", *flags], [], options, self._outcome(job_id))
+
+    @asynccontextmanager
+    async def _follow(self, job_id: str, options: StreamOptions) -> AsyncIterator[OutputSession]:
+        # Compared with the node's log stamps: the nodes' clocks must agree with this host's
+        # (NTP), as Slurm itself requires for munge credentials.
+        since = datetime.now(UTC)
+        state = await self.state(job_id)
+        if state.phase is not ContainerPhase.RUNNING:
+            raise ContainerNotRunningError(f"Job {job_id} is not running")
+        log = self._job_dir(job_id) / f"run-{self._slurm_id(job_id)}" / "container.log"
+
+        async def finished() -> bool:
+            try:
+                return (await self.state(job_id)).is_finished
+            except ContainerNotFoundError:
+                return True
+
+        output = slurm_logs.follow_streams(log, since=since, finished=finished)
+        try:
+            yield OutputSession(output, self._outcome(job_id), options)
+        finally:
+            await output.aclose()
+
+    def _outcome(self, job_id: str) -> Callable[[], Awaitable[int | None]]:
+        """The job's exit code once it has ended; None while it runs (a detached attach)."""
+
+        async def exit_code() -> int | None:
+            try:
+                state = await self.state(job_id)
+            except ContainerNotFoundError:
+                return None  # collected since: the scheduler knows how it ended
+            return state.exit_code if state.is_finished else None
+
+        return exit_code
 
     @asynccontextmanager
     async def _step(
-        self, job_id: str, before: list[str], after: list[str], options: StreamOptions
+        self,
+        job_id: str,
+        before: list[str],
+        after: list[str],
+        options: StreamOptions,
+        outcome: Callable[[], Awaitable[int | None]] | None = None,
     ) -> AsyncIterator[InteractiveSession]:
         state = await self.state(job_id)
         if state.phase is not ContainerPhase.RUNNING:
             raise ContainerNotRunningError(f"Job {job_id} is not running")
         slurm_id = self._slurm_id(job_id)
-        container = f"{container_name(self._instance, job_id)}-{slurm_id}"
+        container = self._container(job_id, slurm_id)
         async with step_session(
             srun=self._settings.srun,
             slurm_conf=self._settings.slurm_conf,
@@ -271,6 +327,7 @@ class SlurmOrchestrator(Orchestrator):
             node_env_file=self._settings.node_env_file,
             podman_args=[*before, "--", container, *after],
             options=options,
+            outcome=outcome,
         ) as session:
             yield session
 
@@ -278,6 +335,10 @@ class SlurmOrchestrator(Orchestrator):
 
     def _job_dir(self, job_id: str) -> Path:
         return self._jobs_dir / check_name_part("job id", job_id)
+
+    def _container(self, job_id: str, slurm_id: int) -> str:
+        """The name of the job's container in run `slurm_id` (slurm_script's `$name`)."""
+        return f"{container_name(self._instance, job_id)}-{slurm_id}"
 
     def _slurm_id(self, job_id: str) -> int:
         try:
