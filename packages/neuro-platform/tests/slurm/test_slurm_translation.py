@@ -174,3 +174,10 @@ def test_preemptible_jobs_go_to_the_preemptible_partition(tmp_path: Path) -> Non
     assert (normal["partition"], spot["partition"]) == ("gpu", "spot")
     assert (normal["cpus_per_task"], normal["memory_per_node"]) == (1, 1)
     assert "partition" not in job_description(replace(spec, preemptible=True), "n", tmp_path, None)
+
+
+def test_the_life_span_is_the_time_limit_and_none_is_said_outright(tmp_path: Path) -> None:
+    spec = ContainerSpec(job_id="job-1", owner="a", image="busybox", cpu=0.5, memory=1)
+    assert job_description(replace(spec, time_limit_s=61), "n", tmp_path, None)["time_limit"] == 2
+    # Left out, Slurm's backfill scheduler would give the job a year (seen on a CI run).
+    assert job_description(spec, "n", tmp_path, None)["time_limit"] == "UNLIMITED"

@@ -58,6 +58,10 @@ def job_description(
     if spec.time_limit_s is not None:
         # Whole minutes, rounded up: the platform's own life span check ends it first.
         job["time_limit"] = max(1, math.ceil(spec.time_limit_s / 60))
+    else:
+        # Said outright: a job left without a limit that Slurm's backfill scheduler starts
+        # gets the partition's horizon (a year where MaxTime is INFINITE) as its limit.
+        job["time_limit"] = "UNLIMITED"
     if spec.gpu:
         job["gres"] = f"gpu:{spec.gpu}"
     if spec.preemptible and preemptible_partition:
