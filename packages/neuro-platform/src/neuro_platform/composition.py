@@ -318,6 +318,7 @@ def _engine(settings: Settings, engine: str) -> Orchestrator:
             instance=settings.orchestrator_instance,
             settings=settings.slurm,
             pids_limit=settings.jobs.pids_limit,
+            docker_url=settings.jobs.docker_url,  # `job save` pushes through the host's dockerd
         )
     return DockerOrchestrator(
         instance=settings.orchestrator_instance,
