@@ -19,7 +19,7 @@ import pytest
 
 from neuro_platform.orchestrator import ContainerSpec, OrchestratorError, SlurmOrchestrator
 from neuro_platform.orchestrator.errors import ContainerNotRunningError
-from neuro_platform.orchestrator.slurm_images import archive_path
+from neuro_platform.orchestrator.slurm_images import SAVE_SCRIPT, archive_path, failure_reason
 from neuro_platform.orchestrator.testing import remove_instance_containers
 from neuro_platform.settings import SlurmSettings
 from neuro_platform.testing import PlatformServer, running_platform
@@ -31,8 +31,6 @@ from ..jobs.conftest import PRESETS, busybox_job
 from ..jobs.test_job_images import _tags, _wait_for_file, job_output, registry_host, save
 from .conftest import cancel_instance_jobs, first_output
 from .test_slurm_platform import slurm_config
-
-pytestmark = pytest.mark.slurm
 
 WRITE_THEN_SLEEP = ("sh", "-c", "echo saved > /saved.txt; echo ready; sleep 1000")
 
@@ -63,9 +61,36 @@ def leftover_archives(job_dir: Path) -> list[Path]:
     return sorted(job_dir.glob("save-*"))
 
 
+# -- no cluster -------------------------------------------------------------------------------
+
+
+def test_the_container_image_and_archive_are_arguments_never_script_text() -> None:
+    for argument in ('"$1"', '"$2"', '"$3"'):
+        assert argument in SAVE_SCRIPT
+    assert "$(" not in SAVE_SCRIPT
+    assert "`" not in SAVE_SCRIPT
+
+
+def test_the_reason_is_podmans_line_not_sruns() -> None:
+    stderr = (
+        "Error: invalid reference format: repository name must be lowercase\n"
+        "srun: error: node1: task 0: Exited with exit code 125\n"
+    )
+
+    assert (
+        failure_reason(stderr)
+        == "Error: invalid reference format: repository name must be lowercase"
+    )
+    assert failure_reason("srun: error: Unable to create step for job 7: Job has ended\n") == (
+        "srun: error: Unable to create step for job 7: Job has ended"
+    )
+    assert failure_reason("") == "the step failed"
+
+
 # -- the orchestrator ------------------------------------------------------------------------
 
 
+@pytest.mark.slurm
 async def test_a_saved_container_has_the_jobs_file_and_leaves_no_archive_nor_node_copy(
     orchestrator: SlurmOrchestrator,
     make_spec: Callable[..., ContainerSpec],
@@ -90,6 +115,7 @@ async def test_a_saved_container_has_the_jobs_file_and_leaves_no_archive_nor_nod
     assert not node_has_image(slurm_settings, image)
 
 
+@pytest.mark.slurm
 async def test_a_failed_commit_says_podmans_reason_and_leaves_no_archive(
     orchestrator: SlurmOrchestrator,
     make_spec: Callable[..., ContainerSpec],
@@ -110,6 +136,7 @@ async def test_a_failed_commit_says_podmans_reason_and_leaves_no_archive(
     assert leftover_archives(slurm_settings.shared_dir / "jobs" / instance / spec.job_id) == []
 
 
+@pytest.mark.slurm
 async def test_only_a_running_job_is_saved_and_a_job_id_cannot_leave_the_jobs_folder(
     orchestrator: SlurmOrchestrator,
     make_spec: Callable[..., ContainerSpec],
@@ -182,6 +209,7 @@ async def runs_on_docker(client: JobsClient, image: str) -> bytes:
     return await job_output(client, job["id"])
 
 
+@pytest.mark.slurm
 async def test_a_slurm_job_saved_through_the_api_runs_again_from_its_image(
     save_server: PlatformServer, alice: JobsClient
 ) -> None:
@@ -202,6 +230,7 @@ async def test_a_slurm_job_saved_through_the_api_runs_again_from_its_image(
     assert (await runs_on_docker(alice, target)).strip() == b"saved"
 
 
+@pytest.mark.slurm
 async def test_bob_can_neither_save_alices_job_nor_save_into_her_namespace(
     save_server: PlatformServer, alice: JobsClient, bob: JobsClient
 ) -> None:
@@ -222,6 +251,7 @@ async def test_bob_can_neither_save_alices_job_nor_save_into_her_namespace(
     await bob.kill(own["id"])
 
 
+@pytest.mark.slurm
 async def test_the_original_cli_saves_a_slurm_job(
     save_server: PlatformServer, alice: JobsClient, tmp_path: Path
 ) -> None:

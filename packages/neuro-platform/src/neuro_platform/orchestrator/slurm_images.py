@@ -59,13 +59,13 @@ async def save(
             args=[container, image, str(archive)],
         )
         if returncode != 0:
-            raise OrchestratorError(f"Cannot commit the job's container: {_reason(errors)}")
+            raise OrchestratorError(f"Cannot commit the job's container: {failure_reason(errors)}")
         await docker_images.load(docker, archive)
     finally:
         await asyncio.to_thread(archive.unlink, missing_ok=True)
 
 
-def _reason(stderr: str) -> str:
+def failure_reason(stderr: str) -> str:
     """podman's own message: its last line that is not srun's report of the exit code."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     own = [line for line in lines if not line.startswith("srun:")]
