@@ -137,6 +137,32 @@ async def test_a_failed_commit_says_podmans_reason_and_leaves_no_archive(
 
 
 @pytest.mark.slurm
+async def test_an_unreachable_dockerd_fails_the_save_and_the_written_archive_is_removed(
+    instance: str,
+    slurm_settings: SlurmSettings,
+    make_spec: Callable[..., ContainerSpec],
+    tmp_path: Path,
+) -> None:
+    nowhere = f"unix://{tmp_path / 'no-dockerd.sock'}"
+    async with SlurmOrchestrator(
+        instance=instance, settings=slurm_settings, docker_url=nowhere
+    ) as orchestrator:
+        spec = make_spec(*WRITE_THEN_SLEEP)
+        await orchestrator.start(spec)
+        assert await first_output(orchestrator, spec.job_id) == b"ready\n"
+        image = f"127.0.0.1:1/alice/unloaded-{uuid.uuid4().hex[:8]}:v1"
+
+        with pytest.raises(OrchestratorError) as failed:
+            await orchestrator.commit(spec.job_id, image)
+
+        assert failed.value.message.startswith("Cannot load the job's image: ")
+        job_dir = slurm_settings.shared_dir / "jobs" / instance / spec.job_id
+        assert leftover_archives(job_dir) == []
+        assert not node_has_image(slurm_settings, image)
+        await orchestrator.remove(spec.job_id)
+
+
+@pytest.mark.slurm
 async def test_only_a_running_job_is_saved_and_a_job_id_cannot_leave_the_jobs_folder(
     orchestrator: SlurmOrchestrator,
     make_spec: Callable[..., ContainerSpec],
