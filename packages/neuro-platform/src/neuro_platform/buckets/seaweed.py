@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -79,6 +80,14 @@ class SeaweedFiles:
     @property
     def identities(self) -> Path:
         return self.root / "identities.json"
+
+    @property
+    def store_lock(self) -> Path:
+        return self.root / "store.lock"
+
+    @property
+    def endpoint_file(self) -> Path:
+        return self.root / "s3-endpoint"
 
     def admin_credentials(self) -> tuple[str, str]:
         """(access key id, secret): from 32 random bytes made once, mode 0600."""
@@ -139,8 +148,28 @@ def client_tls(tls: SeaweedTls) -> ssl.SSLContext:
     return context
 
 
+def _try_lock(path: Path) -> int | None:
+    """An fd holding `flock(path)`, or None when another process holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
 class EmbeddedSeaweed:
-    """Starts `weed server` on first `access()`, restarts it if it died, stops it on close."""
+    """Starts `weed server` on first `access()`, restarts it if it died, stops it on close.
+
+    Several server processes may share the data dir (docs/scale-out.md), and one store may
+    run on it (a second `weed` dies on the filer's lock): the process that takes
+    `store.lock` runs it, and `weed` inherits the lock, so it is held exactly while the
+    store lives. The others administer that same store through its S3 endpoint, written
+    to `s3-endpoint` once it is ready; so a revoke on any process changes the identities
+    the store checks before it is answered. When the store's process dies, the next
+    `access()` elsewhere takes the lock and starts it there.
+    """
 
     def __init__(self, files: SeaweedFiles, binary: str, s3_host: str, s3_port: int) -> None:
         self.files = files
@@ -158,13 +187,38 @@ class EmbeddedSeaweed:
 
     async def access(self) -> S3Access:
         async with self._lock:
-            if not self.started:
-                await self._start()
-            assert self._endpoint is not None
+            endpoint = self._endpoint if self.started else await self._run_or_find()
+            assert endpoint is not None
             key_id, secret = self.files.admin_credentials()
-            return S3Access(self._endpoint, "us-east-1", key_id, secret)
+            return S3Access(endpoint, "us-east-1", key_id, secret)
 
-    async def _start(self) -> None:
+    async def _run_or_find(self) -> URL:
+        """Starts the store here if no process runs it, else its endpoint (waiting while
+        that process starts it)."""
+        self.files.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + READY_TIMEOUT_S
+        while True:
+            fd = _try_lock(self.files.store_lock)
+            if fd is not None:
+                try:
+                    # Written by a store that is gone: nobody may use it any more.
+                    self.files.endpoint_file.unlink(missing_ok=True)
+                    await self._start(fd)
+                finally:
+                    os.close(fd)  # `weed` holds its own copy of the lock
+                assert self._endpoint is not None
+                _write_private(self.files.endpoint_file, str(self._endpoint))
+                return self._endpoint
+            with contextlib.suppress(FileNotFoundError):
+                return URL(self.files.endpoint_file.read_text().strip())
+            if loop.time() > deadline:
+                raise ObjectStoreUnavailableError(
+                    "the embedded SeaweedFS of another server process did not become ready"
+                )
+            await asyncio.sleep(_POLL_S)
+
+    async def _start(self, lock_fd: int) -> None:
         if self._binary is None:
             raise ObjectStoreUnavailableError(
                 f"buckets are not available: {self._binary_name!r} is not installed on the "
@@ -207,6 +261,7 @@ class EmbeddedSeaweed:
             cwd=self.files.root,
             # Its unix sockets (some in /tmp) are then the platform user's alone.
             umask=0o077,
+            pass_fds=(lock_fd,),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
@@ -249,6 +304,7 @@ class EmbeddedSeaweed:
         process = self._process
         if process is None or process.returncode is not None:
             return
+        self.files.endpoint_file.unlink(missing_ok=True)
         process.terminate()
         try:
             await asyncio.wait_for(process.wait(), STOP_GRACE_S)
