@@ -57,9 +57,7 @@ def _serving(tmp_path: Path, name: str, data_dir: Path, config: Path) -> Iterato
         _stop(process)
 
 
-@pytest.fixture
-def pair(tmp_path: Path, database_url: str) -> Iterator[tuple[PlatformServer, PlatformServer]]:
-    data_dir = tmp_path / "platform-data"
+def _config(tmp_path: Path, database_url: str) -> Path:
     config_file = tmp_path / "platform.toml"
     config: dict[str, Any] = {
         "server": {"host": "127.0.0.1"},
@@ -67,6 +65,12 @@ def pair(tmp_path: Path, database_url: str) -> Iterator[tuple[PlatformServer, Pl
         "buckets": {"s3_host": "127.0.0.1"},
     }
     config_file.write_text(tomli_w.dumps(config))
+    return config_file
+
+
+@pytest.fixture
+def pair(tmp_path: Path, database_url: str) -> Iterator[tuple[PlatformServer, PlatformServer]]:
+    data_dir, config_file = tmp_path / "platform-data", _config(tmp_path, database_url)
     with (
         _serving(tmp_path, "a", data_dir, config_file) as a,
         _serving(tmp_path, "b", data_dir, config_file) as b,
@@ -121,3 +125,32 @@ async def test_a_revoke_on_the_other_process_ends_credentials_at_once(
         # Alice's own credentials are untouched.
         got = s3_client(mine).get_object(Bucket=mine["bucket_name"], Key="k")["Body"].read()
         assert got == b"alice's"
+
+
+async def test_the_other_process_takes_the_store_over_when_its_process_stops(
+    tmp_path: Path, database_url: str
+) -> None:
+    data_dir, config_file = tmp_path / "platform-data", _config(tmp_path, database_url)
+    endpoint_file = data_dir / "buckets" / "s3-endpoint"
+    with contextlib.ExitStack() as b_stack:
+        with _serving(tmp_path, "a", data_dir, config_file) as a:
+            a.create_user("alice", "alice-password")
+            b = b_stack.enter_context(_serving(tmp_path, "b", data_dir, config_file))
+            async with api_session(a, "alice") as alice:
+                async with alice.post(a.api_url / "buckets/buckets", json={"name": "kept"}) as r:
+                    assert r.status == 201, await r.text()
+                url = a.api_url / "buckets/buckets/kept/make_tmp_credentials"
+                async with alice.post(url) as r:
+                    before = (await r.json())["credentials"]
+            s3_client(before).put_object(Bucket=before["bucket_name"], Key="k", Body=b"kept")
+            assert endpoint_file.read_text() == before["endpoint_url"]
+        # a stopped, and its store with it: nobody may be sent to that endpoint any more.
+        assert not endpoint_file.exists()
+        async with api_session(b, "alice") as alice:
+            url = b.api_url / "buckets/buckets/kept/make_tmp_credentials"
+            async with alice.post(url) as r:
+                assert r.status == 200, await r.text()
+                after = (await r.json())["credentials"]
+        got = s3_client(after).get_object(Bucket=after["bucket_name"], Key="k")["Body"].read()
+        assert got == b"kept"
+        assert endpoint_file.read_text() == after["endpoint_url"]
