@@ -2,8 +2,8 @@
 
 Several `serve` processes may share one PostgreSQL database (docs/scale-out.md). Every one
 serves the API; only the leader runs the duties (`composition.leader_duties`: the job
-scheduler with its log archivers, the removal sweeper, the disk refresh, the private registry
-and its garbage collection). Leadership is a session-level `pg_try_advisory_lock` held on a
+scheduler with its log archivers, the removal sweeper, the disk refresh, the private registry's
+garbage collection). Leadership is a session-level `pg_try_advisory_lock` held on a
 connection of its own: PostgreSQL drops the lock when that session ends, so a leader killed
 with SIGKILL frees it the moment the server notices the closed socket, and the next candidate
 (each retries every `RETRY_S`) takes over and adopts the running containers.
