@@ -417,7 +417,7 @@ class Scheduler:
             return
         # Named before it is RUNNING: whoever sees it running can reach it by name.
         self._name(marked, state)
-        self._archivers.ensure(job.id)  # before RUNNING: a log stream then finds the run
+        await self._archivers.begin(job.id)  # before RUNNING: a log stream then finds the run
         item = StatusItem(JobStatus.RUNNING, state.started_at or datetime.now(UTC))
         await self._repository.update(job.id, lambda j: j if j.is_finished else j.with_status(item))
         self._watch(job.id)
