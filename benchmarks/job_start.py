@@ -32,7 +32,10 @@ options. Prints medians, the concurrent batch's wall time and both ratios (targe
 Then the same through the API of a platform whose jobs run on the Slurm test cluster
 (`scripts/slurm-cluster.sh up`; skipped, saying why, when it is not up), against a plain
 `sbatch` of the same `podman run` (benchmarks/slurm_job_start.py's `plain`: RUNNING is when
-its batch script has started podman, the first line when it is in the container's log). One
+its batch script has started podman, the first line when it is in the container's log). As
+on Docker, each side's first line is a job of its own, submitted while its RUNNING one runs:
+Slurm defers a batch job submitted within `batch_sched_delay` (3 s by default) of its last
+scheduling pass, which a first line taken on plain's RUNNING job would spare it alone. One
 job after another only: the test cluster has 4 CPUs and Slurm gives each job a whole one.
 After every sample both sides wait until their Slurm jobs have left the queue, so no start
 competes with a teardown. Not a test: run it by hand,
