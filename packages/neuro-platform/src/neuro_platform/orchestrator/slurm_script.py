@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .slurm_oom import CGROUP, CGROUP_CLEANUP, OOM_VERDICT, memory_setup
 from .spec import ContainerSpec
 
 MIB = 1024**2
@@ -84,7 +85,8 @@ def batch_script(
     q = shlex.quote
     run = ["podman", "run", "-d", "--name", '"$name"', "--network=host"]
     run += ["--log-driver", "k8s-file", "--log-opt", 'path="$run/container.log"']
-    run += ["--cpus", f"{spec.cpu:g}", "--memory", f"{spec.memory}b"]
+    run += ["--cpus", f"{spec.cpu:g}", '"${memory[@]}"', "--cgroups=no-conmon"]
+    run += ["--cgroup-parent", f'"/{CGROUP}"']
     run += ["--pids-limit", str(pids_limit)]
     if spec.shm is True:
         run += ["--shm-size", f"{spec.memory}b"]
@@ -139,6 +141,7 @@ finish() {{  # exit code, oom killed, reason
 shell=$$
 ( setsid bash -c 'tail --pid='"$shell"' -f /dev/null
     podman rm -f -t 0 "$1" >/dev/null 2>&1
+    {CGROUP_CLEANUP}
     if [ ! -e "$2/result" ]; then
         printf "exit_code 137\\noom_killed false\\nreason Error\\nfinished_at %s\\n" \\
             "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)" >"$2/result.tmp" 2>/dev/null \\
@@ -151,6 +154,7 @@ if {"true" if always_pull else "! podman image exists " + q(spec.image)}; then
         {" ".join(pull)} >"$run/message" 2>&1 || finish 1 false ErrImagePull
     fi
 fi
+{memory_setup(spec.memory)}
 if ! {" ".join(run)} >"$run/container.id" 2>"$run/message"; then
     podman rm -f -t 0 "$name" >/dev/null 2>&1
     finish 127 false ContainerCannotRun
@@ -167,6 +171,7 @@ while :; do
 done
 code=$(podman inspect -f '{{{{.State.ExitCode}}}}' "$name" 2>/dev/null)
 oom=$(podman inspect -f '{{{{.State.OOMKilled}}}}' "$name" 2>/dev/null || echo false)
+{OOM_VERDICT}
 podman rm -f -t 0 "$name" >/dev/null 2>&1
 reason=Error
 [ "$code" = 0 ] && reason=Completed
