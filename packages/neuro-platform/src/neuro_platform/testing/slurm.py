@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from ..orchestrator.slurm_networks import release_instance_slots
 from ..orchestrator.slurm_script import image_archive_name
 from ..orchestrator.testing import REPO_ROOT, build_base_image
 from ..settings import SlurmSettings
@@ -78,6 +79,7 @@ def cancel_instance_jobs(instance: str, settings: SlurmSettings | None = None) -
     ids = [row[0] for row in rows if len(row) == 2 and row[1].startswith(prefix)]
     if ids:
         subprocess.run(["scancel", *ids], env=env, check=False)
+    release_instance_slots(settings.shared_dir if settings else CLUSTER_DIR / "shared", instance)
     if settings is not None:
         shutil.rmtree(settings.shared_dir / "jobs" / instance, ignore_errors=True)
 
