@@ -103,3 +103,20 @@ def test_the_node_admits_only_the_owners_and_readers_slots(tmp_path: Path) -> No
         "COMMIT",
     ]
     assert not (tmp_path / "pwned").exists()
+
+
+def test_a_node_that_cannot_isolate_jobs_runs_none(tmp_path: Path) -> None:
+    script = _NETWORK.replace("@SLOT@", "5").replace("@READERS@", str(tmp_path / "readers"))
+    stubs = 'podman() { echo "podman $*"; }\nfinish() { echo "finish $*"; exit 0; }\n'
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEURO_JOBS_")}
+    ran = subprocess.run(
+        ["bash", "-c", f"set -u\n{stubs}{script}\necho on the node's network"],
+        env={**env, "run": str(tmp_path), "name": "c"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    # Not on the node's own network (as a job without a slot is): that reaches every job.
+    assert ran == "finish 127 false ContainerCannotRun\n"
+    assert "NEURO_JOBS_NODE_NET" in (tmp_path / "message").read_text()

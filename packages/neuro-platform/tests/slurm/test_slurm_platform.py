@@ -209,6 +209,25 @@ async def test_port_forward_reaches_a_job_on_its_node(alice: JobsClient) -> None
     assert await alice.kill(job["id"]) == 204
 
 
+async def test_a_job_reaches_none_of_the_nodes_services(alice: JobsClient) -> None:
+    debian = (await asyncio.to_thread(slurm.cluster_for_tests), DEBIAN_IMAGE)[1]
+    # slurmd on each node (SlurmdPort of scripts/slurm-cluster.sh), its own node's too.
+    targets = [("10.219.0.11", 6918), ("10.219.0.12", 6918)]
+    connect = (
+        "import socket, sys\n"
+        "for host, port in zip(sys.argv[1::2], sys.argv[2::2]):\n"
+        "    try: socket.create_connection((host, int(port)), timeout=3); print('open')\n"
+        "    except OSError: print('closed')\n"
+    )
+    arguments = " ".join(f"{host} {port}" for host, port in targets)
+    job = await alice.submit(
+        {"image": debian, "command": f'python3 -c "{connect}" {arguments}'}
+        | {"preset_name": "half"}
+    )
+    await alice.wait_for(job["id"], ["succeeded"])
+    assert (await alice.logs(job["id"])).decode().splitlines() == ["closed", "closed"]
+
+
 @pytest.mark.timeout(300)  # whole-node jobs wait for the other tests' jobs on the cluster
 async def test_jobs_on_two_nodes_reach_each_other_by_internal_host_names_and_no_one_elses(
     slurm_server: PlatformServer, alice: JobsClient, slurm_settings: SlurmSettings

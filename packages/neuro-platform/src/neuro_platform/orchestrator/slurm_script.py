@@ -204,11 +204,18 @@ finish "${{code:-1}}" "$oom" "$reason"
 # node_env_file says where containers get addresses: NEURO_JOBS_NODE_NET (this node's /16,
 # `a.b`), NEURO_JOBS_POOL and NEURO_JOBS_POOL_MASK (all nodes' ranges, `a.b` and a
 # netmask's first two octets); slot s is `<node net>.s.0/24` on every node, so the third
-# octet says whose job an address is, on any node. Without them: the node's own network.
+# octet says whose job an address is, on any node. A job without a slot (the orchestrator
+# used without the platform's networks) runs on the node's own network.
 _NETWORK = r"""slot=@SLOT@
 readers=@READERS@
 network=host
-if [ -n "$slot" ] && [ -n "${NEURO_JOBS_NODE_NET:-}" ]; then
+if [ -n "$slot" ] && [ -z "${NEURO_JOBS_NODE_NET:-}" ]; then
+    # Not on the node's network instead: that would reach, and be reached by, every job.
+    echo "This node's environment sets no NEURO_JOBS_NODE_NET: it cannot keep users' jobs" \
+        "apart (docs/scale-out.md, Network isolation)" >"$run/message"
+    finish 127 false ContainerCannotRun
+fi
+if [ -n "$slot" ]; then
     # Named by its subnet: nodes that share a podman config (the test cluster's) see each
     # other's networks.
     network=neuro-jobs-$NEURO_JOBS_NODE_NET.$slot
