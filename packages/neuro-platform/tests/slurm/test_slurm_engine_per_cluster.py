@@ -69,7 +69,7 @@ async def capacity(client: JobsClient, jobs_url: URL) -> dict[str, int]:
 
 async def test_each_cluster_runs_its_jobs_on_its_own_engine(alice: JobsClient) -> None:
     # The container's host name is the job id on Docker, the node's on Slurm
-    # (podman --network=host): where each job ran is in its output.
+    # (slurm_script gives it): where each job ran is in its output.
     hpc = await alice.submit(busybox_job("echo on $(hostname)", cluster_name="hpc"))
     onprem = await alice.submit(busybox_job("echo on $(hostname)", cluster_name="onprem"))
 

@@ -182,7 +182,6 @@ async def test_a_restarted_platform_adopts_its_slurm_jobs(
 
 
 async def test_port_forward_reaches_a_job_on_its_node(alice: JobsClient) -> None:
-    # Jobs share their node's network: a port of its own, not a fixed one.
     port = random.randint(20000, 30000)
     serve = f"mkdir /w; echo hello from the node > /w/index.html; httpd -f -p {port} -h /w"
     job = await alice.submit(busybox_job(serve))
