@@ -262,6 +262,11 @@ down() {
             CONTAINERS_CONF="$dir/etc/containers.conf" \
                 CONTAINERS_STORAGE_CONF="$dir/nodes/$node/storage.conf" \
                 podman rm -af -t 0 >/dev/null 2>&1 || true
+            # The jobs' per-owner bridges (slurm_script).
+            CONTAINERS_CONF="$dir/etc/containers.conf" \
+                CONTAINERS_STORAGE_CONF="$dir/nodes/$node/storage.conf" \
+                podman network ls -q --filter name='^neuro-jobs-' 2>/dev/null \
+                | xargs -r podman network rm -f >/dev/null 2>&1 || true
         fi
     done
     kill_pidfile "$dir/run/slurmctld.pid"
