@@ -57,3 +57,24 @@ async def test_get_follows_every_update(sessions: async_sessionmaker[AsyncSessio
 
     assert (await repository.get("job-2")).status is JobStatus.RUNNING
     assert (await JobRepository(sessions).get("job-2")).status is JobStatus.RUNNING
+
+
+async def test_concurrent_inserts_commit_together_and_a_bad_one_fails_alone(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    repository = JobRepository(sessions)
+    await repository.insert(_job("job-taken"))
+    # Submitted at once, these go into one group commit; the duplicate id fails it, and then
+    # only itself: the others are committed and their callers told so.
+    ids = [f"job-burst-{i}" for i in range(10)]
+    jobs = [_job(job_id) for job_id in ids[:5]] + [_job("job-taken")]
+    jobs += [_job(job_id) for job_id in ids[5:]]
+    outcomes = await asyncio.gather(
+        *(repository.insert(job) for job in jobs), return_exceptions=True
+    )
+
+    failed = [job.id for job, outcome in zip(jobs, outcomes, strict=True) if outcome is not None]
+    assert failed == ["job-taken"]
+    stored = JobRepository(sessions)  # reads the database itself
+    for job_id in ids:
+        assert (await stored.get(job_id)).id == job_id
