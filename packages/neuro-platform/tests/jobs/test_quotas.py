@@ -204,3 +204,28 @@ async def test_only_members_submit_into_an_org(server: PlatformServer, bob: Jobs
     assert added in (200, 201)
     accepted = await bob.submit(busybox_job("true", org_name="alpha"))
     assert accepted["org_name"] == "alpha"
+
+
+async def test_a_burst_of_submissions_refuses_only_the_bad_ones(
+    server: PlatformServer, bob: JobsClient, carol: JobsClient
+) -> None:
+    # Submitted at once, the good jobs are committed together (`JobRepository.insert`); the
+    # one over its owner's quota and the one naming no preset of the cluster each get their
+    # own 400, and nothing else fails with them.
+    await _admin_patch(
+        server, "clusters/default/users/carol/quota", {"quota": {"total_running_jobs": 1}}
+    )
+    held = await carol.submit(busybox_job("sleep 300"))
+    good = [bob.submit_error(busybox_job("true")) for _ in range(8)]
+    over_quota = carol.submit_error(busybox_job("true"))
+    invalid = bob.submit_error(busybox_job("true", preset_name="no-such-preset"))
+    *accepted, refused, wrong = await asyncio.gather(*good, over_quota, invalid)
+
+    assert [status for status, _ in accepted] == [202] * 8
+    assert len({job["id"] for _, job in accepted}) == 8
+    assert refused == (400, {"error": "Jobs limit quota exceeded for user 'carol'"})
+    assert wrong == (400, {"error": "Preset 'no-such-preset' not found in cluster 'default'"})
+    for _, job in accepted:
+        assert (await bob.get(job["id"]))["id"] == job["id"]
+    await carol.kill(held["id"])
+    await _admin_patch(server, "clusters/default/users/carol/quota", {"quota": {}})

@@ -111,7 +111,7 @@ class JobQuotas:
             raise NotOrgMemberError("User is not allowed to submit jobs to the specified org")
         user = await self._cluster_user(cluster, org, owner)
         if not wait_for_jobs_quota and user.quota.total_running_jobs is not None:
-            active = await self._jobs.find(
+            active = await self._jobs.count(
                 JobQuery(
                     statuses=ACTIVE_STATUSES,
                     owners=[owner],
@@ -120,7 +120,7 @@ class JobQuotas:
                     filter_org=True,
                 )
             )
-            if len(active) >= user.quota.total_running_jobs:
+            if active >= user.quota.total_running_jobs:
                 raise QuotaExceededError(f"Jobs limit quota exceeded for user '{owner}'")
         if await self._out_of_credits_user(cluster, org, owner):
             raise QuotaExceededError(f"No credits left for user '{owner}'")
@@ -128,12 +128,12 @@ class JobQuotas:
             return
         org_cluster = await self._org_cluster(cluster, org)
         if not wait_for_jobs_quota and org_cluster.quota.total_running_jobs is not None:
-            active = await self._jobs.find(
+            active = await self._jobs.count(
                 JobQuery(
                     statuses=ACTIVE_STATUSES, cluster_name=cluster, org_name=org, filter_org=True
                 )
             )
-            if len(active) >= org_cluster.quota.total_running_jobs:
+            if active >= org_cluster.quota.total_running_jobs:
                 raise QuotaExceededError(f"Jobs limit quota exceeded for org '{org}'")
         if await self._out_of_credits_org(cluster, org):
             raise QuotaExceededError(f"No credits left for org '{org}'")

@@ -227,6 +227,15 @@ class JobRepository:
             )
             return int(count or 0)
 
+    async def count(self, query: JobQuery) -> int:
+        """How many jobs the query's filters match: one indexed COUNT, nothing decoded (the
+        jobs quota asks at every submission)."""
+        async with self._sessions() as session:
+            count = await session.scalar(
+                select(func.count()).select_from(JobRow).where(*_conditions(query))
+            )
+            return int(count or 0)
+
     async def find(self, query: JobQuery) -> list[Job]:
         return [job async for job in self.stream(query)]
 
