@@ -229,3 +229,20 @@ async def test_a_burst_of_submissions_refuses_only_the_bad_ones(
         assert (await bob.get(job["id"]))["id"] == job["id"]
     await carol.kill(held["id"])
     await _admin_patch(server, "clusters/default/users/carol/quota", {"quota": {}})
+
+
+async def test_a_quota_lowered_after_a_submission_applies_to_the_next_one(
+    server: PlatformServer, bob: JobsClient
+) -> None:
+    # The first submission leaves bob's account (no quota) in the server's cache; the admin's
+    # change must empty it, not wait for it to expire.
+    first = await bob.submit(busybox_job("sleep 300"))
+    await _admin_patch(
+        server, "clusters/default/users/bob/quota", {"quota": {"total_running_jobs": 1}}
+    )
+    status, error = await bob.submit_error(busybox_job("sleep 300"))
+    assert (status, error) == (400, {"error": "Jobs limit quota exceeded for user 'bob'"})
+    await bob.kill(first["id"])
+    await _admin_patch(server, "clusters/default/users/bob/quota", {"quota": {}})
+    again = await bob.submit(busybox_job("true"))
+    await bob.wait_for(again["id"], ["succeeded"])
