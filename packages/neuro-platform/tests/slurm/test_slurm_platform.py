@@ -45,37 +45,29 @@ FETCH = (
 )
 
 
-def slurm_config(instance: str, slurm: SlurmSettings) -> dict[str, Any]:
-    return {
-        "jobs": {"orchestrator_instance": instance, "poll_interval_s": 0.2, "api_host": "off"},
-        # What the two nodes offer together.
-        "node": {"cpu": 4.0, "memory": 8 * 1024**3, "gpu": 0},
-        "clusters": [{"name": "default", "presets": [*PRESETS, WHOLE_NODE]}],
-        "slurm": {
-            "restd_socket": str(slurm.restd_socket),
-            "token_file": str(slurm.token_file),
-            "shared_dir": str(slurm.shared_dir),
-            "node_env_file": str(slurm.node_env_file),
-            "slurm_conf": str(slurm.slurm_conf),
-        },
-    }
+# Quick polling and a whole-node preset for the platform tests on the cluster.
+PLATFORM_CONFIG: dict[str, Any] = {
+    "jobs": {"poll_interval_s": 0.2},
+    "clusters": [{"name": "default", "presets": [*PRESETS, WHOLE_NODE]}],
+}
+
+
+def slurm_config(instance: str, settings: SlurmSettings) -> dict[str, Any]:
+    return slurm.slurm_config(instance, settings, PLATFORM_CONFIG)
 
 
 @pytest.fixture(scope="module")
 def slurm_server(
     tmp_path_factory: pytest.TempPathFactory, slurm_settings: SlurmSettings, busybox_image: str
 ) -> Iterator[PlatformServer]:
-    instance = f"test-{uuid.uuid4().hex[:12]}"
-    try:
-        with running_platform(
-            tmp_path_factory.mktemp("slurm-platform"),
-            config=slurm_config(instance, slurm_settings),
-            users=USERS,
-        ) as server:
-            yield server
-    finally:
-        cancel_instance_jobs(instance)
-        shutil.rmtree(slurm_settings.shared_dir / "jobs" / instance, ignore_errors=True)
+    with slurm.running_slurm_platform(
+        tmp_path_factory.mktemp("slurm-platform"),
+        slurm.new_instance(),
+        slurm_settings,
+        config=PLATFORM_CONFIG,
+        users=USERS,
+    ) as server:
+        yield server
 
 
 @pytest.fixture
