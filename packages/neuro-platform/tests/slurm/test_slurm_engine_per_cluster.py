@@ -11,12 +11,11 @@ import pytest
 from yarl import URL
 
 from neuro_platform.settings import SettingsError, SlurmSettings, load_settings
-from neuro_platform.testing import PlatformServer, slurm
-from neuro_platform.testing.fixtures import USERS
+from neuro_platform.testing import PlatformServer
 
 from ..jobs.client import JobsClient
 from ..jobs.conftest import PRESETS, busybox_job
-from .test_slurm_platform import PLATFORM_CONFIG
+from .test_slurm_platform import PLATFORM_CONFIG, server_on_cluster
 
 pytestmark = pytest.mark.slurm
 
@@ -32,14 +31,8 @@ def server(
         {"name": "hpc", "presets": PRESETS, "engine": "slurm"},
     ]
     # The Docker side's containers are removed by the platform when their jobs end.
-    with slurm.running_slurm_platform(
-        tmp_path_factory.mktemp("two-engines"),
-        slurm.new_instance(),
-        slurm_settings,
-        config={**PLATFORM_CONFIG, "clusters": clusters},
-        users=USERS,
-    ) as server:
-        yield server
+    config = {**PLATFORM_CONFIG, "clusters": clusters}
+    yield from server_on_cluster(tmp_path_factory, "two-engines", slurm_settings, config)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import asyncio
 import random
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -56,18 +56,24 @@ def slurm_config(instance: str, settings: SlurmSettings) -> dict[str, Any]:
     return slurm.slurm_config(instance, settings, PLATFORM_CONFIG)
 
 
+def server_on_cluster(
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    settings: SlurmSettings,
+    config: Mapping[str, Any] = PLATFORM_CONFIG,
+) -> Iterator[PlatformServer]:
+    """A module's server on the cluster with the test users: `yield from` it in a fixture."""
+    with slurm.running_slurm_platform(
+        tmp_path_factory.mktemp(name), slurm.new_instance(), settings, config=config, users=USERS
+    ) as server:
+        yield server
+
+
 @pytest.fixture(scope="module")
 def slurm_server(
     tmp_path_factory: pytest.TempPathFactory, slurm_settings: SlurmSettings, busybox_image: str
 ) -> Iterator[PlatformServer]:
-    with slurm.running_slurm_platform(
-        tmp_path_factory.mktemp("slurm-platform"),
-        slurm.new_instance(),
-        slurm_settings,
-        config=PLATFORM_CONFIG,
-        users=USERS,
-    ) as server:
-        yield server
+    yield from server_on_cluster(tmp_path_factory, "slurm-platform", slurm_settings)
 
 
 @pytest.fixture

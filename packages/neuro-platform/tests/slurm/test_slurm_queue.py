@@ -14,13 +14,12 @@ from typing import Any
 import pytest
 
 from neuro_platform.settings import SlurmSettings
-from neuro_platform.testing import PlatformServer, slurm
-from neuro_platform.testing.fixtures import USERS
+from neuro_platform.testing import PlatformServer
 
 from ..jobs.client import POLL_S, JobsClient
 from ..jobs.conftest import PRESETS, busybox_job
 from .conftest import CLUSTER_DIR
-from .test_slurm_platform import PLATFORM_CONFIG
+from .test_slurm_platform import PLATFORM_CONFIG, server_on_cluster
 
 pytestmark = pytest.mark.slurm
 
@@ -45,14 +44,7 @@ def server(
         # The test cluster's partition Slurm preempts (PreemptMode=REQUEUE, and JobRequeue=0).
         "slurm": {"preemptible_partition": "preemptible"},
     }
-    with slurm.running_slurm_platform(
-        tmp_path_factory.mktemp("slurm-queue"),
-        slurm.new_instance(),
-        slurm_settings,
-        config=config,
-        users=USERS,
-    ) as server:
-        yield server
+    yield from server_on_cluster(tmp_path_factory, "slurm-queue", slurm_settings, config)
 
 
 @pytest.fixture
