@@ -35,6 +35,7 @@ from neuro_platform.settings import SlurmSettings
 CLUSTER = Path("/tmp/neuro-slurm")
 POLL_S = 0.01
 MIB = 2**20
+PLAIN_JOB_NAME = "bench-plain"  # what benchmarks/job_start.py waits to leave the queue
 
 
 def settings() -> SlurmSettings:
@@ -103,7 +104,8 @@ async def plain(work: Path) -> tuple[float, float]:
     env = {**os.environ, "SLURM_CONF": str(CLUSTER / "etc" / "slurm.conf")}
     begin = time.monotonic()
     submitted = await asyncio.create_subprocess_exec(
-        "sbatch", "--parsable", "-o", "/dev/null", "--mem=64", "--wrap", script,
+        "sbatch", "--parsable", "-o", "/dev/null", "--mem=64", f"--job-name={PLAIN_JOB_NAME}",
+        "--wrap", script,
         stdout=asyncio.subprocess.PIPE, env=env,
     )  # fmt: skip
     slurm_id = (await submitted.communicate())[0].decode().strip()

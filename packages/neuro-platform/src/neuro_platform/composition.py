@@ -14,6 +14,7 @@ dockerd: a platform without one still serves everything but jobs.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -34,7 +35,6 @@ from .disks.refresh import refresh_forever
 from .disks.repository import DiskRepository
 from .disks.service import DisksService
 from .jobs.capacity import ClusterNodes
-from .jobs.entities import JobStatus
 from .jobs.held_disks import disks_held_by_jobs
 from .jobs.job_images import JobImages
 from .jobs.job_mounts import JobMounts
@@ -43,7 +43,7 @@ from .jobs.job_tokens import JobScopedAuthenticator, JobTokenIssuer
 from .jobs.log_archive import LogArchive
 from .jobs.log_archiver import LogArchivers
 from .jobs.mount_staging import MountStaging
-from .jobs.queries import JobNotFoundError, JobQuery
+from .jobs.queries import JobNotFoundError
 from .jobs.quota import JobQuotas
 from .jobs.repository import JobRepository
 from .jobs.scheduler import Scheduler
@@ -195,11 +195,8 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             quotas,
         )
 
-        async def running_job_ids() -> list[str]:
-            return [j.id for j in await job_repository.find(JobQuery(statuses=[JobStatus.RUNNING]))]
-
-        # The web console's usage charts: every running job, sampled whoever looks.
-        usage_history = UsageHistory(running_job_ids, orchestrator.stats)
+        # The web console's usage charts: the jobs whose chart is open, sampled while it is.
+        usage_history = UsageHistory(orchestrator.stats)
         await stack.enter_async_context(running_in_background(usage_history.run(), "job-usage"))
 
         removals = RemovalSweeper(
@@ -209,7 +206,17 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         # account's jobs running (their tokens act as the name) for a new account of the name.
         await removals.sweep()
 
-        private_registry = PrivateRegistry(registry_files(settings), settings.registry.binary)
+        # Every process serves /v2/ through a registry of its own on the shared storage,
+        # named by the process where several share the data dir (registry/private.py).
+        files = registry_files(
+            settings, os.getpid() if is_postgres(settings.database_url) else None
+        )
+        private_registry = PrivateRegistry(files, settings.registry.binary)
+        # Started before serving, so the first push finds it; then restarted whenever it ends.
+        await private_registry.start()
+        await stack.enter_async_context(
+            running_in_background(private_registry.supervise(), "private registry")
+        )
         # No total timeout: a layer may take long; a dead registry is noticed by the connection.
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=10)
         registry_upstream = await stack.enter_async_context(
@@ -278,13 +285,7 @@ async def leader_duties(
         stack.push_async_callback(scheduler.close)
         await stack.enter_async_context(running_in_background(scheduler.run(), "job-scheduler"))
         await stack.enter_async_context(running_in_background(removals.run(), "user-removals"))
-        # Started before serving (on SQLite), so the first push finds it; then restarted
-        # whenever it ends. It listens on the data dir's socket, which every process's /v2/
-        # reaches: one registry per data dir.
-        await private_registry.start()
-        await stack.enter_async_context(
-            running_in_background(private_registry.supervise(), "private registry")
-        )
+        # Keeps out of the registries of every process (registry/gc_gate.py).
         await stack.enter_async_context(
             running_in_background(
                 collect_loop(private_registry, settings.registry.gc_interval_s), "registry gc"
@@ -318,6 +319,7 @@ def _engine(settings: Settings, engine: str) -> Orchestrator:
             instance=settings.orchestrator_instance,
             settings=settings.slurm,
             pids_limit=settings.jobs.pids_limit,
+            docker_url=settings.jobs.docker_url,  # `job save` pushes through the host's dockerd
         )
     return DockerOrchestrator(
         instance=settings.orchestrator_instance,

@@ -7,7 +7,7 @@ import asyncio
 import random
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -81,37 +81,35 @@ print("revoked:", fetch(address), answer, flush=True)
 PROBE_COMMAND = """python3 -c 'import os; exec(os.environ["SCRIPT"])'"""
 
 
-def slurm_config(instance: str, slurm: SlurmSettings) -> dict[str, Any]:
-    return {
-        "jobs": {"orchestrator_instance": instance, "poll_interval_s": 0.2, "api_host": "off"},
-        # What the two nodes offer together.
-        "node": {"cpu": 4.0, "memory": 8 * 1024**3, "gpu": 0},
-        "clusters": [{"name": "default", "presets": [*PRESETS, WHOLE_NODE]}],
-        "slurm": {
-            "restd_socket": str(slurm.restd_socket),
-            "token_file": str(slurm.token_file),
-            "shared_dir": str(slurm.shared_dir),
-            "node_env_file": str(slurm.node_env_file),
-            "slurm_conf": str(slurm.slurm_conf),
-        },
-    }
+# Quick polling and a whole-node preset for the platform tests on the cluster.
+PLATFORM_CONFIG: dict[str, Any] = {
+    "jobs": {"poll_interval_s": 0.2},
+    "clusters": [{"name": "default", "presets": [*PRESETS, WHOLE_NODE]}],
+}
+
+
+def slurm_config(instance: str, settings: SlurmSettings) -> dict[str, Any]:
+    return slurm.slurm_config(instance, settings, PLATFORM_CONFIG)
+
+
+def server_on_cluster(
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    settings: SlurmSettings,
+    config: Mapping[str, Any] = PLATFORM_CONFIG,
+) -> Iterator[PlatformServer]:
+    """A module's server on the cluster with the test users: `yield from` it in a fixture."""
+    with slurm.running_slurm_platform(
+        tmp_path_factory.mktemp(name), slurm.new_instance(), settings, config=config, users=USERS
+    ) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def slurm_server(
     tmp_path_factory: pytest.TempPathFactory, slurm_settings: SlurmSettings, busybox_image: str
 ) -> Iterator[PlatformServer]:
-    instance = f"test-{uuid.uuid4().hex[:12]}"
-    try:
-        with running_platform(
-            tmp_path_factory.mktemp("slurm-platform"),
-            config=slurm_config(instance, slurm_settings),
-            users=USERS,
-        ) as server:
-            yield server
-    finally:
-        cancel_instance_jobs(instance)
-        shutil.rmtree(slurm_settings.shared_dir / "jobs" / instance, ignore_errors=True)
+    yield from server_on_cluster(tmp_path_factory, "slurm-platform", slurm_settings)
 
 
 @pytest.fixture

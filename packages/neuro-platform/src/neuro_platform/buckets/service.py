@@ -9,6 +9,8 @@ expire (`[buckets] tmp_credentials_ttl_s`): `sweep_expired` removes their identi
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 import json
 import re
@@ -134,6 +136,9 @@ class BucketsService:
         self._tmp_ttl = timedelta(seconds=tmp_ttl_s)
         self._orgs_of = orgs_of
         self._import_endpoints = import_endpoints or EndpointPolicy(())
+        # Set when temporary credentials are made: the sweep (setup.py) sleeps until the
+        # first expiry, and a new one may expire sooner than what it waits for.
+        self._credentials_added = asyncio.Event()
 
     def store_running(self) -> bool:
         return self._store is not None and self._store.running()
@@ -390,21 +395,34 @@ class BucketsService:
         self._require_store()
         await self._bucket_of_uri(user, uri)
 
-    async def job_env(self, owner: str, uri: str, expires_at: datetime) -> str:
+    async def job_env(self, owner: str, uri: str, expires_at: datetime, job_id: str) -> str:
         """At each start of a job's container: the JSON of credentials for that bucket
         (read-only unless the owner may write), an identity of their own that lives until
-        `expires_at`. A share revoked since submission makes the start fail."""
+        `expires_at` or until `end_job_credentials(job_id)`, whichever comes first. A share
+        revoked since submission makes the start fail."""
         bucket = await self._bucket_of_uri(owner, uri)
         if bucket.imported:
             answer = await self.tmp_credentials(owner, bucket.cluster_name, bucket.id, None)
             return json.dumps(answer.credentials)
         read_only = not await self._can(owner, bucket, Action.WRITE)
+        # Named for the job, so that its end finds them; persistent names cannot hold ':'.
+        name = f"{_job_prefix(job_id)}{uuid.uuid4().hex[:8]}"
         stored = await self._new_credentials(
-            owner, bucket.cluster_name, None, [bucket], read_only, expires_at
+            owner, bucket.cluster_name, name, [bucket], read_only, expires_at
         )
         answer = await self._answer(stored, bucket)
         fields = {k: v for k, v in answer.credentials.items() if k != "session_token"}
         return json.dumps({**fields, "read_only": read_only})
+
+    async def end_job_credentials(self, job_id: str) -> int:
+        """The job's container is gone (finished, suspended, removed): its credentials end
+        now, not at their expiry. Returns how many."""
+        if self._store is None:
+            return 0
+        ended = await self._repository.temporary_named(_job_prefix(job_id))
+        for stored in ended:
+            await self._drop_credentials(stored)
+        return len(ended)
 
     async def _bucket_of_uri(self, user: str, uri: str) -> Bucket:
         parsed = parse_uri(uri)
@@ -472,6 +490,15 @@ class BucketsService:
             await self._drop_credentials(credentials)
         return len(expired)
 
+    async def next_expiry(self) -> datetime | None:
+        return await self._repository.next_expiry()
+
+    async def wait_for_new_credentials(self, timeout_s: float) -> None:
+        """Until temporary credentials are made or `timeout_s` passed."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._credentials_added.wait(), timeout_s)
+        self._credentials_added.clear()
+
     async def _find_persistent(self, user: str, cluster: str, id_or_name: str) -> StoredCredentials:
         for credentials in await self._repository.credentials(cluster, user):
             if id_or_name in (credentials.id, credentials.name):
@@ -514,6 +541,8 @@ class BucketsService:
         except BaseException:
             await store.delete_identity(identity.user_name)
             raise
+        if expires_at is not None:
+            self._credentials_added.set()
         return stored
 
     async def _persistent(self, stored: StoredCredentials) -> PersistentCredentials:
@@ -558,6 +587,10 @@ class BucketsService:
             raise BucketNotFoundError(f"Bucket {bucket.id!r} not found")
         stored = json.loads(self._cipher.decrypt(ciphertext))
         return _external_access(stored)
+
+
+def _job_prefix(job_id: str) -> str:
+    return f"job:{job_id}:"
 
 
 def _external_access(credentials: dict[str, str]) -> S3Access:

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from .fencing import FencedSession
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # The database holds password hashes, token hashes and encrypted secrets: owner only.
 SQLITE_FILE_MODE = 0o600
@@ -68,4 +70,5 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    # Commits made by a leader's duties are fenced by its term (fencing.py).
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=FencedSession)

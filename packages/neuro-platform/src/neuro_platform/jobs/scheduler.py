@@ -279,6 +279,7 @@ class Scheduler:
         await self._archivers.finish(job.id)
         await self._orchestrator.remove(job.id)
         self._mounts.release(job.id)
+        await self._mounts.end_bucket_credentials(job.id)
         await self._repository.update(job.id, lambda j: replace(j, materialized=False))
 
     def _watch(self, job_id: str) -> None:

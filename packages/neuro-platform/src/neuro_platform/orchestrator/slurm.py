@@ -21,16 +21,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiodocker
+
 from ..settings import DEFAULT_PIDS_LIMIT, SlurmSettings
-from . import slurm_logs
+from . import docker_images, slurm_images, slurm_logs
 from .base import Orchestrator, StartProgress
+from .docker import API_VERSION
 from .docker_images import check_image_name
-from .errors import (
-    ContainerNotFoundError,
-    ContainerNotRunningError,
-    ImagePushError,
-    OrchestratorError,
-)
+from .errors import ContainerNotFoundError, ContainerNotRunningError
 from .interactive import InteractiveSession, StreamOptions
 from .naming import check_name_part, container_name
 from .reasons import JobReason
@@ -44,12 +42,16 @@ from .spec import ContainerSpec, RegistryAuth
 from .state import ContainerPhase, ContainerState, ContainerStats
 
 POLL_S = 0.2
-_NOT_YET = "not supported on the Slurm orchestrator yet (docs/scale-out.md)"
 
 
 class SlurmOrchestrator(Orchestrator):
     def __init__(
-        self, *, instance: str, settings: SlurmSettings, pids_limit: int = DEFAULT_PIDS_LIMIT
+        self,
+        *,
+        instance: str,
+        settings: SlurmSettings,
+        pids_limit: int = DEFAULT_PIDS_LIMIT,
+        docker_url: str | None = None,
     ) -> None:
         self._instance = check_name_part("instance", instance)
         self._settings = settings
@@ -58,9 +60,13 @@ class SlurmOrchestrator(Orchestrator):
         self._jobs_dir = settings.shared_dir / "jobs" / self._instance
         self._node_addresses: dict[str, str | None] = {}
         self._networks = SlurmNetworks(settings.shared_dir, self._instance)
+        self._docker_url = docker_url
+        self._docker: aiodocker.Docker | None = None
 
     async def close(self) -> None:
         await self._rest.close()
+        if self._docker is not None:
+            await self._docker.close()
 
     # -- images: a node gets the job's image itself (pull, or load from the shared dir) ----
 
@@ -68,16 +74,35 @@ class SlurmOrchestrator(Orchestrator):
         check_image_name(image)
 
     async def commit(self, job_id: str, image: str) -> None:
-        raise OrchestratorError(f"Saving a job's image is {_NOT_YET}")
+        """Commits on the job's node and loads the image into the platform host's dockerd
+        (slurm_images), where push and remove_image find it as on Docker."""
+        check_image_name(image)
+        if (await self.state(job_id)).phase is not ContainerPhase.RUNNING:
+            raise ContainerNotRunningError(f"Job {job_id} is not running")
+        slurm_id = self._slurm_id(job_id)
+        await slurm_images.save(
+            docker=self._host_docker(),
+            srun=self._settings.srun,
+            slurm_conf=self._settings.slurm_conf,
+            node_env_file=self._settings.node_env_file,
+            slurm_id=slurm_id,
+            container=self._container(job_id, slurm_id),
+            image=image,
+            job_dir=self._job_dir(job_id),
+        )
 
-    async def push(self, image: str, *, auth: RegistryAuth) -> AsyncIterator[dict[str, Any]]:
-        progress: list[dict[str, Any]] = []  # none: the refusal comes before any
-        for step in progress:
-            yield step
-        raise ImagePushError(f"Pushing images is {_NOT_YET}")
+    def push(self, image: str, *, auth: RegistryAuth) -> AsyncIterator[dict[str, Any]]:
+        return docker_images.push(self._host_docker(), image, auth)
 
     async def remove_image(self, image: str) -> None:
-        return None
+        await docker_images.remove(self._host_docker(), image)
+
+    def _host_docker(self) -> aiodocker.Docker:
+        """The platform host's dockerd, which `job save` pushes through; connected on the
+        first save only, so a platform that never saves needs no dockerd."""
+        if self._docker is None:
+            self._docker = aiodocker.Docker(url=self._docker_url, api_version=API_VERSION)
+        return self._docker
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -304,6 +304,28 @@ async def step_output(
 ) -> str | None:
     """Runs `bash -c SCRIPT ARGS` on the job's node inside its allocation; its stdout, or
     None when it failed (the job ended meanwhile, or the script did)."""
+    returncode, output, _ = await run_step(
+        srun=srun,
+        slurm_conf=slurm_conf,
+        slurm_id=slurm_id,
+        node_env_file=node_env_file,
+        script=script,
+        args=args,
+    )
+    return output if returncode == 0 else None
+
+
+async def run_step(
+    *,
+    srun: str,
+    slurm_conf: Path | None,
+    slurm_id: int,
+    node_env_file: Path | None,
+    script: str,
+    args: Sequence[str],
+) -> tuple[int, str, str]:
+    """Runs `bash -c SCRIPT ARGS` on the job's node inside its allocation: its exit code (the
+    step's: non-zero too when srun could not run it), stdout and stderr."""
     prelude = f". {shlex.quote(str(node_env_file))}; " if node_env_file else ""
     process = await asyncio.create_subprocess_exec(
         *_srun(srun, slurm_id),
@@ -314,16 +336,17 @@ async def step_output(
         *args,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
         env=_env(slurm_conf),
     )
     try:
-        output, _ = await process.communicate()
+        output, errors = await process.communicate()
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
-    return output.decode() if process.returncode == 0 else None
+    assert process.returncode is not None  # communicate() returned: it has exited
+    return process.returncode, output.decode(), errors.decode(errors="replace")
 
 
 def _srun(srun: str, slurm_id: int) -> list[str]:
