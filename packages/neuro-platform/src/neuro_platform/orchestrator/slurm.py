@@ -28,7 +28,7 @@ from . import docker_images, slurm_images, slurm_logs
 from .base import Orchestrator, StartProgress
 from .docker import API_VERSION
 from .docker_images import check_image_name
-from .errors import ContainerNotFoundError, ContainerNotRunningError
+from .errors import ContainerNotFoundError, ContainerNotRunningError, OrchestratorError
 from .interactive import InteractiveSession, StreamOptions
 from .naming import check_name_part, container_name
 from .reasons import JobReason
