@@ -22,13 +22,12 @@ export NEUROMATION_CONFIG="$work/neuro-config"
 export SLURM_CONF="$cluster/etc/slurm.conf"
 mkdir -p "$work" "$logs"
 
-platform_is_up() { curl -fsS "$api_url/ping" >/dev/null 2>&1; }
+admin() { "$bin/neuro-platform" admin --config "$config" "$@"; }
+# shellcheck source=scripts/demo-steps.sh
+. "$root/scripts/demo-steps.sh"
 
 if [ "${1:-}" = stop ]; then
-    if [ -f "$pid_file" ] && kill "$(cat "$pid_file")" 2>/dev/null; then
-        echo "platform stopped"
-    fi
-    rm -f "$pid_file"
+    stop_platform
     exit 0
 fi
 
@@ -79,52 +78,17 @@ shared_dir = "$cluster/shared"
 node_env_file = "$cluster/etc/node.env"
 slurm_conf = "$cluster/etc/slurm.conf"
 EOF
-admin() { "$bin/neuro-platform" admin --config "$config" "$@"; }
-
-if platform_is_up; then
-    echo "platform already answers at $api_url"
-else
-    echo "starting the platform at $api_url on Slurm (log: $logs/platform-slurm.log)"
-    setsid nohup "$bin/neuro-platform" serve --config "$config" \
-        >"$logs/platform-slurm.log" 2>&1 </dev/null &
-    echo $! >"$pid_file"
-    for _ in $(seq 1 150); do platform_is_up && break; sleep 0.2; done
-    platform_is_up || { tail -n 30 "$logs/platform-slurm.log"; echo "the platform did not start"; exit 1; }
-fi
-
-if ! admin user list | grep -qx "$demo_user"; then
-    admin user add "$demo_user" --password demo-password
-fi
-"$bin/neuro" logout >/dev/null 2>&1 || true
-"$bin/neuro" config login-with-token "$(admin token issue "$demo_user")" "$api_url" >/dev/null
+start_platform "$logs/platform-slurm.log" --config "$config"
+login_demo_user demo-password
 echo "the CLI (NEUROMATION_CONFIG=$NEUROMATION_CONFIG) is logged in as '$demo_user'"
 echo
 scontrol -o show node | sed -E 's/^NodeName=([^ ]+).*NodeAddr=([^ ]+).* State=([^ ]+).*/slurm node \1 at \2: \3/'
 
 # The demo of `make demo`: upload, a job reading and writing storage, download.
-neuro() { "$bin/neuro" "$@"; }
-files="$work/files"
-rm -rf "$files" && mkdir -p "$files/input"
-printf 'the quick brown fox\njumps over the lazy dog\n' >"$files/input/fox.txt"
-printf 'hello neuro platform\n' >"$files/input/hello.txt"
-echo
-echo "\$ neuro cp -r $files/input storage:demo/input"
-neuro rm -r storage:demo >/dev/null 2>&1 || true
-neuro mkdir -p storage:demo/output
-neuro cp -r -T "$files/input" storage:demo/input
-neuro ls -l storage:demo/input
-echo
-echo "\$ neuro run --volume storage:demo/input:/input:ro --volume storage:demo/output:/output ..."
-neuro run --preset cpu-small \
-    --volume storage:demo/input:/input:ro --volume storage:demo/output:/output:rw \
-    "$image" -- sh -c 'wc -w /input/*.txt | tee /output/word-counts.txt' | tee "$work/run.out"
-echo
-echo "\$ neuro cp storage:demo/output/word-counts.txt $files/word-counts.txt"
-neuro cp storage:demo/output/word-counts.txt "$files/word-counts.txt"
-cat "$files/word-counts.txt"
+storage_round_trip "$work/files" "$image"
 
 # Where it ran: Slurm's record of the job (named after the platform's job id).
-job_id=$(grep -oE 'job-[0-9a-f-]{36}' "$work/run.out" | head -1)
+job_id=$(grep -oE 'job-[0-9a-f-]{36}' "$work/files/run.out" | head -1)
 node=$(squeue -h -t all -n "neuro-$instance-$job_id" -o %N | tail -1)
 echo
 echo "job $job_id ran on Slurm node ${node:-(unknown: Slurm has forgotten the job)}"

@@ -35,7 +35,6 @@ from .disks.refresh import refresh_forever
 from .disks.repository import DiskRepository
 from .disks.service import DisksService
 from .jobs.capacity import ClusterNodes
-from .jobs.entities import JobStatus
 from .jobs.held_disks import disks_held_by_jobs
 from .jobs.job_images import JobImages
 from .jobs.job_mounts import JobMounts
@@ -44,7 +43,7 @@ from .jobs.job_tokens import JobScopedAuthenticator, JobTokenIssuer
 from .jobs.log_archive import LogArchive
 from .jobs.log_archiver import LogArchivers
 from .jobs.mount_staging import MountStaging
-from .jobs.queries import JobNotFoundError, JobQuery
+from .jobs.queries import JobNotFoundError
 from .jobs.quota import JobQuotas
 from .jobs.repository import JobRepository
 from .jobs.scheduler import Scheduler
@@ -196,11 +195,8 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             quotas,
         )
 
-        async def running_job_ids() -> list[str]:
-            return [j.id for j in await job_repository.find(JobQuery(statuses=[JobStatus.RUNNING]))]
-
-        # The web console's usage charts: every running job, sampled whoever looks.
-        usage_history = UsageHistory(running_job_ids, orchestrator.stats)
+        # The web console's usage charts: the jobs whose chart is open, sampled while it is.
+        usage_history = UsageHistory(orchestrator.stats)
         await stack.enter_async_context(running_in_background(usage_history.run(), "job-usage"))
 
         removals = RemovalSweeper(

@@ -33,6 +33,7 @@ def debian_image() -> str:
     return build_base_image("debian")
 
 
+@pytest.mark.both_orchestrators
 async def test_a_job_over_its_memory_is_oom_killed(alice: JobsClient) -> None:
     # dd wants a 128 MiB buffer; the `small` preset gives the job 64 MiB and no swap.
     job = await alice.submit(busybox_job("dd if=/dev/zero of=/dev/null bs=128M count=1"))

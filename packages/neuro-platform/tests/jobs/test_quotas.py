@@ -204,3 +204,45 @@ async def test_only_members_submit_into_an_org(server: PlatformServer, bob: Jobs
     assert added in (200, 201)
     accepted = await bob.submit(busybox_job("true", org_name="alpha"))
     assert accepted["org_name"] == "alpha"
+
+
+async def test_a_burst_of_submissions_refuses_only_the_bad_ones(
+    server: PlatformServer, bob: JobsClient, carol: JobsClient
+) -> None:
+    # Submitted at once, the good jobs are committed together (`JobRepository.insert`); the
+    # one over its owner's quota and the one naming no preset of the cluster each get their
+    # own 400, and nothing else fails with them.
+    await _admin_patch(
+        server, "clusters/default/users/carol/quota", {"quota": {"total_running_jobs": 1}}
+    )
+    held = await carol.submit(busybox_job("sleep 300"))
+    good = [bob.submit_error(busybox_job("true")) for _ in range(8)]
+    over_quota = carol.submit_error(busybox_job("true"))
+    invalid = bob.submit_error(busybox_job("true", preset_name="no-such-preset"))
+    *accepted, refused, wrong = await asyncio.gather(*good, over_quota, invalid)
+
+    assert [status for status, _ in accepted] == [202] * 8
+    assert len({job["id"] for _, job in accepted}) == 8
+    assert refused == (400, {"error": "Jobs limit quota exceeded for user 'carol'"})
+    assert wrong == (400, {"error": "Preset 'no-such-preset' not found in cluster 'default'"})
+    for _, job in accepted:
+        assert (await bob.get(job["id"]))["id"] == job["id"]
+    await carol.kill(held["id"])
+    await _admin_patch(server, "clusters/default/users/carol/quota", {"quota": {}})
+
+
+async def test_a_quota_lowered_after_a_submission_applies_to_the_next_one(
+    server: PlatformServer, bob: JobsClient
+) -> None:
+    # The first submission leaves bob's account (no quota) in the server's cache; the admin's
+    # change must empty it, not wait for it to expire.
+    first = await bob.submit(busybox_job("sleep 300"))
+    await _admin_patch(
+        server, "clusters/default/users/bob/quota", {"quota": {"total_running_jobs": 1}}
+    )
+    status, error = await bob.submit_error(busybox_job("sleep 300"))
+    assert (status, error) == (400, {"error": "Jobs limit quota exceeded for user 'bob'"})
+    await bob.kill(first["id"])
+    await _admin_patch(server, "clusters/default/users/bob/quota", {"quota": {}})
+    again = await bob.submit(busybox_job("true"))
+    await bob.wait_for(again["id"], ["succeeded"])

@@ -4,54 +4,35 @@ cluster's capacity counts only its own jobs."""
 
 from __future__ import annotations
 
-import shutil
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from yarl import URL
 
 from neuro_platform.settings import SettingsError, SlurmSettings, load_settings
-from neuro_platform.testing import PlatformServer, running_platform
-from neuro_platform.testing.fixtures import USERS
+from neuro_platform.testing import PlatformServer
 
 from ..jobs.client import JobsClient
 from ..jobs.conftest import PRESETS, busybox_job
-from .conftest import cancel_instance_jobs
-from .test_slurm_platform import slurm_config
+from .test_slurm_platform import PLATFORM_CONFIG, server_on_cluster
 
 pytestmark = pytest.mark.slurm
 
 GIB = 1024**3
 
 
-def two_engines_config(instance: str, slurm: SlurmSettings) -> dict[str, Any]:
-    config = slurm_config(instance, slurm)
-    config["clusters"] = [
-        {"name": "onprem", "presets": PRESETS, "engine": "docker", "node": {"cpu": 1.0}},
-        {"name": "hpc", "presets": PRESETS, "engine": "slurm"},
-    ]
-    return config
-
-
 @pytest.fixture(scope="module")
 def server(
     tmp_path_factory: pytest.TempPathFactory, slurm_settings: SlurmSettings, busybox_image: str
 ) -> Iterator[PlatformServer]:
-    instance = f"test-{uuid.uuid4().hex[:12]}"
-    try:
-        with running_platform(
-            tmp_path_factory.mktemp("two-engines"),
-            config=two_engines_config(instance, slurm_settings),
-            users=USERS,
-        ) as server:
-            yield server
-    finally:
-        cancel_instance_jobs(instance)
-        shutil.rmtree(slurm_settings.shared_dir / "jobs" / instance, ignore_errors=True)
-        # The Docker side's containers are removed by the platform when their jobs end.
+    clusters = [
+        {"name": "onprem", "presets": PRESETS, "engine": "docker", "node": {"cpu": 1.0}},
+        {"name": "hpc", "presets": PRESETS, "engine": "slurm"},
+    ]
+    # The Docker side's containers are removed by the platform when their jobs end.
+    config = {**PLATFORM_CONFIG, "clusters": clusters}
+    yield from server_on_cluster(tmp_path_factory, "two-engines", slurm_settings, config)
 
 
 @pytest.fixture
@@ -69,7 +50,7 @@ async def capacity(client: JobsClient, jobs_url: URL) -> dict[str, int]:
 
 async def test_each_cluster_runs_its_jobs_on_its_own_engine(alice: JobsClient) -> None:
     # The container's host name is the job id on Docker, the node's on Slurm
-    # (podman --network=host): where each job ran is in its output.
+    # (slurm_script gives it): where each job ran is in its output.
     hpc = await alice.submit(busybox_job("echo on $(hostname)", cluster_name="hpc"))
     onprem = await alice.submit(busybox_job("echo on $(hostname)", cluster_name="onprem"))
 

@@ -7,22 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import subprocess
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
 from neuro_platform.settings import SlurmSettings
-from neuro_platform.testing import PlatformServer, running_platform
-from neuro_platform.testing.fixtures import USERS
+from neuro_platform.testing import PlatformServer
 
 from ..jobs.client import POLL_S, JobsClient
 from ..jobs.conftest import PRESETS, busybox_job
-from .conftest import CLUSTER_DIR, cancel_instance_jobs
-from .test_slurm_platform import slurm_config
+from .conftest import CLUSTER_DIR
+from .test_slurm_platform import PLATFORM_CONFIG, server_on_cluster
 
 pytestmark = pytest.mark.slurm
 
@@ -39,21 +36,15 @@ PRIORITY = "Slurm: PENDING (Priority)"
 def server(
     tmp_path_factory: pytest.TempPathFactory, slurm_settings: SlurmSettings, busybox_image: str
 ) -> Iterator[PlatformServer]:
-    instance = f"test-{uuid.uuid4().hex[:12]}"
-    config: dict[str, Any] = slurm_config(instance, slurm_settings)
-    # Room for many more jobs than Slurm has: what waits, waits in Slurm's queue.
-    config["node"] = {"cpu": 64.0, "memory": 64 * GIB, "gpu": 0}
-    config["clusters"] = [{"name": "default", "presets": [*PRESETS, WHOLE_NODE, SPOT_NODE]}]
-    # The test cluster's partition Slurm preempts (PreemptMode=REQUEUE, and JobRequeue=0).
-    config["slurm"]["preemptible_partition"] = "preemptible"
-    try:
-        with running_platform(
-            tmp_path_factory.mktemp("slurm-queue"), config=config, users=USERS
-        ) as server:
-            yield server
-    finally:
-        cancel_instance_jobs(instance)
-        shutil.rmtree(slurm_settings.shared_dir / "jobs" / instance, ignore_errors=True)
+    config = {
+        **PLATFORM_CONFIG,
+        # Room for many more jobs than Slurm has: what waits, waits in Slurm's queue.
+        "node": {"cpu": 64.0, "memory": 64 * GIB, "gpu": 0},
+        "clusters": [{"name": "default", "presets": [*PRESETS, WHOLE_NODE, SPOT_NODE]}],
+        # The test cluster's partition Slurm preempts (PreemptMode=REQUEUE, and JobRequeue=0).
+        "slurm": {"preemptible_partition": "preemptible"},
+    }
+    yield from server_on_cluster(tmp_path_factory, "slurm-queue", slurm_settings, config)
 
 
 @pytest.fixture

@@ -145,8 +145,8 @@ def test_hostile_values_stay_arguments_in_the_batch_script(tmp_path: Path) -> No
         pids_limit=100,
         auth_file=None,
     )
-    run_line = next(line for line in script.splitlines() if line.startswith("if ! podman run"))
-    words = shlex.split(run_line)
+    run_line = next(line for line in script.splitlines() if line.startswith("if ! { podman create"))
+    words = shlex.split(run_line.removesuffix("\\"))
     assert words[words.index("-e") :][:4] == ["-e", "X='; reboot; '", "-e", "Y=$(reboot)"]
     image_at = words.index("busybox:latest")
     assert words[image_at + 1 : image_at + 4] == ["sh", "-c", "echo '$(reboot)'; `reboot`"]

@@ -21,6 +21,11 @@ Asked in two places, always through this module:
 
 Jobs count against the cluster user (cluster, org, owner) and, in an org, against the org
 cluster (cluster, org) as well.
+
+The accounts (membership, cluster user, org cluster) are read through a `PrincipalCache`:
+every submission asks for them, and they change only through the admin API, whose commits
+this process sees at once (their tables are among `WATCHED_TABLES`); another server's commits
+are announced or expire with the cache's TTL, as for permissions.
 """
 
 from __future__ import annotations
@@ -32,7 +37,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from ..admin_api.accounts import Accounts
+from ..admin_api.entities import ClusterUser, OrgCluster
 from ..errors import RefusedError
+from ..permissions.cache import PrincipalCache
 from ..presets import preset_named
 from ..settings import Settings
 from .entities import ACTIVE_STATUSES, Job
@@ -67,6 +74,9 @@ class JobQuotas:
         self._accounts = accounts
         self._jobs = jobs
         self._settings = settings
+        self._members: PrincipalCache[tuple[str, str | None, str], bool] = PrincipalCache()
+        self._users: PrincipalCache[UserKey, ClusterUser] = PrincipalCache()
+        self._orgs: PrincipalCache[OrgKey, OrgCluster] = PrincipalCache()
 
     async def spent(self, cluster: str, org: str | None, user: str | None) -> Decimal:
         """Credits spent so far by the jobs of a cluster user (`user`), or of an org cluster
@@ -97,11 +107,11 @@ class JobQuotas:
     async def check_submission(
         self, cluster: str, org: str | None, owner: str, wait_for_jobs_quota: bool
     ) -> None:
-        if not await self._accounts.is_member(cluster, org, owner):
+        if not await self._is_member(cluster, org, owner):
             raise NotOrgMemberError("User is not allowed to submit jobs to the specified org")
-        user = await self._accounts.cluster_user(cluster, org, owner)
+        user = await self._cluster_user(cluster, org, owner)
         if not wait_for_jobs_quota and user.quota.total_running_jobs is not None:
-            active = await self._jobs.find(
+            active = await self._jobs.count(
                 JobQuery(
                     statuses=ACTIVE_STATUSES,
                     owners=[owner],
@@ -110,20 +120,20 @@ class JobQuotas:
                     filter_org=True,
                 )
             )
-            if len(active) >= user.quota.total_running_jobs:
+            if active >= user.quota.total_running_jobs:
                 raise QuotaExceededError(f"Jobs limit quota exceeded for user '{owner}'")
         if await self._out_of_credits_user(cluster, org, owner):
             raise QuotaExceededError(f"No credits left for user '{owner}'")
         if org is None:
             return
-        org_cluster = await self._accounts.org_cluster(cluster, org)
+        org_cluster = await self._org_cluster(cluster, org)
         if not wait_for_jobs_quota and org_cluster.quota.total_running_jobs is not None:
-            active = await self._jobs.find(
+            active = await self._jobs.count(
                 JobQuery(
                     statuses=ACTIVE_STATUSES, cluster_name=cluster, org_name=org, filter_org=True
                 )
             )
-            if len(active) >= org_cluster.quota.total_running_jobs:
+            if active >= org_cluster.quota.total_running_jobs:
                 raise QuotaExceededError(f"Jobs limit quota exceeded for org '{org}'")
         if await self._out_of_credits_org(cluster, org):
             raise QuotaExceededError(f"No credits left for org '{org}'")
@@ -135,29 +145,41 @@ class JobQuotas:
 
     async def _limits(self, key: UserKey) -> _Limits:
         cluster, org, owner = key
-        user = await self._accounts.cluster_user(cluster, org, owner)
+        user = await self._cluster_user(cluster, org, owner)
         org_jobs = None
         out = f"user '{owner}'" if await self._out_of_credits_user(cluster, org, owner) else None
         if org is not None:
-            org_cluster = await self._accounts.org_cluster(cluster, org)
+            org_cluster = await self._org_cluster(cluster, org)
             org_jobs = org_cluster.quota.total_running_jobs
             if out is None and await self._out_of_credits_org(cluster, org):
                 out = f"org '{org}'"
         return _Limits(user.quota.total_running_jobs, org_jobs, out)
 
     async def _out_of_credits_user(self, cluster: str, org: str | None, owner: str) -> bool:
-        credits = (await self._accounts.cluster_user(cluster, org, owner)).credits
+        credits = (await self._cluster_user(cluster, org, owner)).credits
         if credits.amount is None:
             return False
         left = credits.left(await self.spent(cluster, org, owner))
         return left is not None and left <= 0
 
     async def _out_of_credits_org(self, cluster: str, org: str) -> bool:
-        credits = (await self._accounts.org_cluster(cluster, org)).credits
+        credits = (await self._org_cluster(cluster, org)).credits
         if credits.amount is None:
             return False
         left = credits.left(await self.spent(cluster, org, None))
         return left is not None and left <= 0
+
+    async def _is_member(self, cluster: str, org: str | None, owner: str) -> bool:
+        key = (cluster, org, owner)
+        return await self._members.get(key, lambda: self._accounts.is_member(*key))
+
+    async def _cluster_user(self, cluster: str, org: str | None, owner: str) -> ClusterUser:
+        key = (cluster, org, owner)
+        return await self._users.get(key, lambda: self._accounts.cluster_user(*key))
+
+    async def _org_cluster(self, cluster: str, org: str) -> OrgCluster:
+        key = (cluster, org)
+        return await self._orgs.get(key, lambda: self._accounts.org_cluster(*key))
 
 
 class QuotaLedger:

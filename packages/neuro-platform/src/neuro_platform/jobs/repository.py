@@ -70,7 +70,7 @@ class JobRepository:
         self._single_writer = bind is not None and bind.dialect.name == "sqlite"
         self._write_turn = asyncio.Lock()  # FIFO: no writer starves (SQLite only)
         self._inserts: list[tuple[Job, asyncio.Future[None]]] = []  # waiting to be committed
-        self._flushes: set[asyncio.Task[None]] = set()
+        self._flusher: asyncio.Task[None] | None = None  # commits `_inserts` while any wait
 
     @property
     def cached(self) -> bool:
@@ -119,37 +119,45 @@ class JobRepository:
         return current
 
     async def insert(self, job: Job) -> None:
-        """Records a new job. On SQLite, jobs submitted while another insert waits for its
-        turn to write go into the same transaction (one commit for a burst of submissions)."""
-        if not self._single_writer:
-            async with self._sessions.begin() as session:
-                session.add(_to_row(job))
-            self._committed(job)
-            return
+        """Records a new job (group commit). Jobs submitted while a commit of inserts is
+        under way, or waiting for its turn to write, go into the next one together: one
+        transaction for a burst of submissions instead of one each. If that transaction
+        fails, each of its jobs is inserted on its own, so that one bad row fails only its
+        own submission."""
         done = asyncio.get_running_loop().create_future()
         self._inserts.append((job, done))
-        if len(self._inserts) == 1:  # no commit is waiting for its turn yet: start one
+        if self._flusher is None:
             # A task of its own: a request cancelled meanwhile must not strand the others.
-            flush = asyncio.create_task(self._flush_inserts())
-            self._flushes.add(flush)
-            flush.add_done_callback(self._flushes.discard)
+            self._flusher = asyncio.create_task(self._flush_inserts())
         await done
 
     async def _flush_inserts(self) -> None:
-        async with self._writing():
-            batch, self._inserts = self._inserts, []
-            try:
-                async with self._sessions.begin() as session:
-                    session.add_all([_to_row(job) for job, _ in batch])
-            except Exception as error:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(error)
-                return
-            for job, done in batch:
-                self._committed(job)
-                if not done.done():
-                    done.set_result(None)
+        try:
+            while self._inserts:
+                async with self._writing():
+                    # Taken once it is our turn: whatever queued up meanwhile goes too.
+                    batch, self._inserts = self._inserts, []
+                    if not await self._insert_batch(batch) and len(batch) > 1:
+                        for one in batch:
+                            await self._insert_batch([one])
+        finally:
+            self._flusher = None
+
+    async def _insert_batch(self, batch: Sequence[tuple[Job, asyncio.Future[None]]]) -> bool:
+        """One transaction for the batch; True if it committed. With one job, its error (if
+        any) goes to its caller; with several, nobody is told yet (each is retried alone)."""
+        try:
+            async with self._sessions.begin() as session:
+                session.add_all([_to_row(job) for job, _ in batch])
+        except Exception as error:
+            if len(batch) == 1 and not batch[0][1].done():
+                batch[0][1].set_exception(error)
+            return False
+        for job, done in batch:
+            self._committed(job)
+            if not done.done():
+                done.set_result(None)
+        return True
 
     async def insert_many(self, jobs: Sequence[Job]) -> None:
         """Records many jobs in one transaction (imports, the control-plane benchmark's
@@ -216,6 +224,15 @@ class JobRepository:
                     JobRow.owner == owner,
                     JobRow.status.in_([str(s) for s in ACTIVE_STATUSES]),
                 )
+            )
+            return int(count or 0)
+
+    async def count(self, query: JobQuery) -> int:
+        """How many jobs the query's filters match: one indexed COUNT, nothing decoded (the
+        jobs quota asks at every submission)."""
+        async with self._sessions() as session:
+            count = await session.scalar(
+                select(func.count()).select_from(JobRow).where(*_conditions(query))
             )
             return int(count or 0)
 

@@ -28,11 +28,12 @@ from . import docker_images, slurm_images, slurm_logs
 from .base import Orchestrator, StartProgress
 from .docker import API_VERSION
 from .docker_images import check_image_name
-from .errors import ContainerNotFoundError, ContainerNotRunningError
+from .errors import ContainerNotFoundError, ContainerNotRunningError, OrchestratorError
 from .interactive import InteractiveSession, StreamOptions
 from .naming import check_name_part, container_name
 from .reasons import JobReason
 from .slurm_interactive import OutputSession, step_output, step_session
+from .slurm_networks import SlurmNetworks, admit
 from .slurm_rest import SlurmRest
 from .slurm_script import batch_script, job_description
 from .slurm_state import RunFiles, is_ended, state_of, was_requeued
@@ -58,6 +59,7 @@ class SlurmOrchestrator(Orchestrator):
         self._rest = SlurmRest(settings.restd_socket, settings.token_file, settings.user)
         self._jobs_dir = settings.shared_dir / "jobs" / self._instance
         self._node_addresses: dict[str, str | None] = {}
+        self._networks = SlurmNetworks(settings.shared_dir, self._instance)
         self._docker_url = docker_url
         self._docker: aiodocker.Docker | None = None
 
@@ -141,6 +143,8 @@ class SlurmOrchestrator(Orchestrator):
             node_env_file=self._settings.node_env_file,
             pids_limit=self._pids_limit,
             auth_file=auth_file,
+            # Never the node's own network for a job meant to be on one of its owner's.
+            network_slot=self._networks.ensure(spec.network) if spec.network else None,
         )
         description = job_description(
             spec,
@@ -156,7 +160,9 @@ class SlurmOrchestrator(Orchestrator):
         slurm_id = self._slurm_id(job_id)
         record = await self._rest.job(slurm_id)
         files = RunFiles.read(self._job_dir(job_id) / f"run-{slurm_id}")
-        address = await self._address(files.started_node) if files.started_node else None
+        address = files.started_address
+        if address is None and files.started_node:  # on its node's network
+            address = await self._address(files.started_node)
         if was_requeued(record) and not is_ended(record):
             await self._rest.signal(slurm_id, "SIGKILL")  # see was_requeued
         return state_of(job_id, record, files, address)
@@ -261,22 +267,38 @@ class SlurmOrchestrator(Orchestrator):
     async def ip_address(self, job_id: str) -> str | None:
         return (await self.state(job_id)).address
 
-    # -- networks: jobs use their node's network (podman --network=host) ------------------
+    # -- networks: an address slot per network, admitted per job (slurm_networks) ----------
 
     async def ensure_network(self, name: str, labels: Mapping[str, str]) -> None:
-        return None
+        await asyncio.to_thread(self._networks.ensure, name)
 
     async def remove_network(self, name: str) -> bool:
+        # Called once none of its jobs runs (jobs/job_networks.py): its slot is free again.
+        await asyncio.to_thread(self._networks.remove, name)
         return True
 
     async def list_networks(self) -> list[str]:
-        return []
+        return await asyncio.to_thread(self._networks.list)
 
     async def connect(self, job_id: str, network: str) -> str | None:
+        """The job admits the network's jobs from now on (at its one address)."""
+        await self._admit(job_id, network, admitted=True)
         return await self.ip_address(job_id)
 
     async def disconnect(self, job_id: str, network: str) -> None:
-        return None
+        try:
+            await self._admit(job_id, network, admitted=False)
+        except ContainerNotFoundError:
+            return  # the job is gone: nothing admits anything
+
+    async def _admit(self, job_id: str, network: str, *, admitted: bool) -> None:
+        slot = await asyncio.to_thread(self._networks.slot, network)
+        if slot is None:
+            if admitted:
+                raise OrchestratorError(f"No network {network}")
+            return
+        self._slurm_id(job_id)  # raises ContainerNotFoundError for a job without one
+        await asyncio.to_thread(admit, self._job_dir(job_id) / "readers", slot, admitted=admitted)
 
     # -- interaction -------------------------------------------------------------------------
 

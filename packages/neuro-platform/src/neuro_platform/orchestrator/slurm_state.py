@@ -50,13 +50,15 @@ class RunFiles:
     started_at: datetime | None
     result: Mapping[str, str] | None
     message: str | None
+    # The container's own address; None on its node's network (the node's address then).
+    started_address: str | None = None
 
     @classmethod
     def read(cls, run_dir: Path) -> RunFiles:
         started = _read(run_dir / "started")
-        node, started_at = None, None
+        node, started_at, address = None, None, None
         if started:
-            node, _, moment = started.strip().partition(" ")
+            node, moment, address = [*started.split(), "", "", ""][:3]
             started_at = _time(moment)
         result_text = _read(run_dir / "result")
         result = None
@@ -65,7 +67,7 @@ class RunFiles:
                 line.split(" ", 1) for line in result_text.splitlines() if " " in line.strip()
             )
         message = (_read(run_dir / "message") or "").strip() or None
-        return cls(node, started_at, result, message)
+        return cls(node, started_at, result, message, address or None)
 
 
 def state_of(

@@ -8,12 +8,14 @@ import contextlib
 import os
 import shutil
 import subprocess
+import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ..orchestrator.slurm_networks import release_instance_slots
 from ..orchestrator.slurm_script import image_archive_name
 from ..orchestrator.testing import REPO_ROOT, build_base_image
 from ..settings import SlurmSettings
@@ -78,13 +80,22 @@ def cancel_instance_jobs(instance: str, settings: SlurmSettings | None = None) -
     ids = [row[0] for row in rows if len(row) == 2 and row[1].startswith(prefix)]
     if ids:
         subprocess.run(["scancel", *ids], env=env, check=False)
+    release_instance_slots(settings.shared_dir if settings else CLUSTER_DIR / "shared", instance)
     if settings is not None:
         shutil.rmtree(settings.shared_dir / "jobs" / instance, ignore_errors=True)
 
 
-def slurm_config(instance: str, slurm: SlurmSettings) -> dict[str, Any]:
-    """The server settings that run instance `instance`'s jobs on the cluster."""
-    return {
+def new_instance() -> str:
+    """A fresh orchestrator instance name: its Slurm jobs are this test's alone."""
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+def slurm_config(
+    instance: str, slurm: SlurmSettings, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The server settings that run instance `instance`'s jobs on the cluster; a table of
+    `overrides` is merged key by key into the one it names, anything else replaces it."""
+    config: dict[str, Any] = {
         "jobs": {"orchestrator_instance": instance, "api_host": "off"},
         "node": CLUSTER_NODE,
         "slurm": {
@@ -95,6 +106,10 @@ def slurm_config(instance: str, slurm: SlurmSettings) -> dict[str, Any]:
             "slurm_conf": str(slurm.slurm_conf),
         },
     }
+    for section, values in (overrides or {}).items():
+        old = config.get(section)
+        config[section] = {**old, **values} if isinstance(old, dict) else values
+    return config
 
 
 @contextlib.contextmanager
@@ -107,10 +122,7 @@ def running_slurm_platform(
     users: Mapping[str, str] | None = None,
 ) -> Iterator[PlatformServer]:
     """`running_platform` on the cluster; its Slurm jobs are cancelled when it stops."""
-    merged = slurm_config(instance, settings)
-    for section, values in (config or {}).items():
-        old = merged.get(section)
-        merged[section] = {**old, **values} if isinstance(old, dict) else values
+    merged = slurm_config(instance, settings, config)
     try:
         with running_platform(tmp_path, config=merged, users=users) as server:
             yield server
