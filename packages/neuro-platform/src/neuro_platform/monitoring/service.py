@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from ..jobs.entities import Job, JobStatus
@@ -25,6 +25,7 @@ from ..orchestrator import (
     ContainerNotRunningError,
     Orchestrator,
     OrchestratorError,
+    Output,
     RegistryAuth,
 )
 
@@ -99,11 +100,11 @@ class MonitoringService:
         """A process in the job's container; `job` comes from `running_job`."""
         return self._orchestrator.exec(job.id, command, options)
 
-    def attach(
-        self, job: Job, options: StreamOptions
-    ) -> AbstractAsyncContextManager[InteractiveSession]:
+    @asynccontextmanager
+    async def attach(self, job: Job, options: StreamOptions) -> AsyncIterator[InteractiveSession]:
         """The job's own streams; `job` comes from `running_job`."""
-        return self._orchestrator.attach(job.id, options)
+        async with self._orchestrator.attach(job.id, options) as session:
+            yield _RecordedExit(session, job, self._jobs)
 
     async def connect(
         self, job: Job, port: int
@@ -160,3 +161,33 @@ class MonitoringService:
                         await self._orchestrator.remove_image(target.image)
                     except OrchestratorError:
                         log.exception("removing the local image %s after a save", target.image)
+
+
+class _RecordedExit(InteractiveSession):
+    """An attach whose exit code falls back on the job's record: the scheduler may collect a
+    job (on Slurm its container and files go) between the end of its output and the engine's
+    last look at it, and the client must still learn how the job ended."""
+
+    def __init__(self, session: InteractiveSession, job: Job, jobs: JobsService) -> None:
+        self._session = session
+        self._job = job
+        self._jobs = jobs
+
+    async def read(self) -> Output | None:
+        return await self._session.read()
+
+    async def write(self, data: bytes) -> None:
+        await self._session.write(data)
+
+    async def close_stdin(self) -> None:
+        await self._session.close_stdin()
+
+    async def resize(self, height: int, width: int) -> None:
+        await self._session.resize(height, width)
+
+    async def exit_code(self) -> int | None:
+        code = await self._session.exit_code()
+        if code is not None:
+            return code
+        job = await self._jobs.current(self._job)
+        return job.exit_code if job.is_finished else None
