@@ -20,7 +20,8 @@ FAST_TESTS := not docker and not postgres and not browser and not interop and no
 PYTEST_WORKERS ?= 4
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile --timeout 240
 
-.PHONY: demo test test-fast setup services lint format typecheck docs pytest demo-stop
+.PHONY: demo test test-fast setup services lint format typecheck docs pytest demo-stop \
+	demo-slurm demo-slurm-stop
 
 ## Install what is missing, start the platform in the background, log the CLI in as a demo user.
 demo: setup services
@@ -29,6 +30,14 @@ demo: setup services
 ## Stop the platform the demo started.
 demo-stop:
 	@scripts/demo.sh stop
+
+## The same demo with PostgreSQL and the jobs on the two-node Slurm test cluster (docs/scale-out.md).
+demo-slurm: setup services
+	@scripts/demo-slurm.sh
+
+## Stop the platform demo-slurm started (`scripts/slurm-cluster.sh down` stops the cluster).
+demo-slurm-stop:
+	@scripts/demo-slurm.sh stop
 
 ## Install what is missing, start the services the tests need, run every check.
 test: setup services lint typecheck docs pytest

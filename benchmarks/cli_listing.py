@@ -79,6 +79,9 @@ def cli_env(config_dir: Path, bytecode_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEURO")}
     env |= {"NEUROMATION_CONFIG": str(config_dir), "COLUMNS": str(WIDTH)}
     env["PYTHONPYCACHEPREFIX"] = str(bytecode_dir)  # compiled once, as installed packages
+    # ... which this variable (set on the development machines) would defeat: every command
+    # compiled every module it imports again, most of the CLI's "start-up" measured here.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 

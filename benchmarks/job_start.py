@@ -27,16 +27,31 @@ the options the platform gives a job's container (its owner's hosts file mounted
 no-new-privileges, CPU, memory and pids limits, the `local` log driver). The second isolates
 what the platform itself adds; the gap between the two is the engine's price for those
 options. Prints medians, the concurrent batch's wall time and both ratios (target: at most
-1.30). Not a test: run it by hand,
+1.30).
+
+Then the same through the API of a platform whose jobs run on the Slurm test cluster
+(`scripts/slurm-cluster.sh up`; skipped, saying why, when it is not up), against a plain
+`sbatch` of the same `podman run` (benchmarks/slurm_job_start.py's `plain`: RUNNING is when
+its batch script has started podman, the first line when it is in the container's log). As
+on Docker, each side's first line is a job of its own, submitted while its RUNNING one runs:
+Slurm defers a batch job submitted within `batch_sched_delay` (3 s by default) of its last
+scheduling pass, which a first line taken on plain's RUNNING job would spare it alone. One
+job after another only: the test cluster has 4 CPUs and Slurm gives each job a whole one.
+After every sample both sides wait until their Slurm jobs have left the queue, so no start
+competes with a teardown. Not a test: run it by hand,
 
     uv run python benchmarks/job_start.py                 # 5 rounds of 10 jobs per case
     uv run python benchmarks/job_start.py --jobs 5 --rounds 1
+    uv run python benchmarks/job_start.py --engine slurm  # only the Slurm case
 """
 
 import argparse
 import asyncio
 import json
+import os
+import shutil
 import statistics
+import subprocess
 import tempfile
 import time
 import uuid
@@ -45,9 +60,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+from slurm_job_start import PLAIN_JOB_NAME, ensure_image, plain
 
 from neuro_platform.orchestrator.naming import LABEL_INSTANCE
 from neuro_platform.orchestrator.testing import build_base_image, remove_instance_containers
+from neuro_platform.testing import slurm
 from neuro_platform.testing.server import PlatformServer, running_platform
 
 MIB = 2**20
@@ -316,11 +333,131 @@ def print_table(rows: Sequence[Row], count: int, rounds: int) -> None:
     )
 
 
+# -- the Slurm case -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlurmRow:
+    case: str
+    ours: float
+    plain: float  # `sbatch` of the same `podman run`
+
+
+def slurm_unavailable() -> str | None:
+    """Why the Slurm case cannot run here, or None when the test cluster is up."""
+    if missing := slurm.missing_prerequisites():
+        return f"it needs {', '.join(missing)}"
+    if not (slurm.CLUSTER_DIR / "run" / "slurmrestd.sock").exists():
+        return "the test cluster is not up (scripts/slurm-cluster.sh up)"
+    ping = subprocess.run(["scontrol", "ping"], env=slurm_env(), capture_output=True, check=False)
+    if ping.returncode != 0:
+        return "the test cluster's slurmctld does not answer (scripts/slurm-cluster.sh status)"
+    return None
+
+
+def slurm_env() -> dict[str, str]:
+    return {**os.environ, "SLURM_CONF": str(slurm.CLUSTER_DIR / "etc" / "slurm.conf")}
+
+
+async def slurm_queue_empty_of(prefix: str) -> None:
+    """Waits until no Slurm job whose name starts with `prefix` is queued, running or ending."""
+    while True:
+        listing = await asyncio.create_subprocess_exec(
+            "squeue", "-h", "-o", "%j", stdout=asyncio.subprocess.PIPE, env=slurm_env()
+        )
+        names = (await listing.communicate())[0].decode().split()
+        if not any(name.startswith(prefix) for name in names):
+            return
+        await asyncio.sleep(0.1)
+
+
+async def measure_slurm(
+    server: PlatformServer, instance: str, count: int, rounds: int
+) -> list[SlurmRow]:
+    jobs_url = str(server.api_url / "jobs")
+    headers = {"Authorization": f"Bearer {server.issue_token('bench')}"}
+    work = slurm.CLUSTER_DIR / "shared" / f"bench-{instance}"
+    work.mkdir()
+    async with aiohttp.ClientSession(headers=headers) as session:
+        created: list[str] = []
+
+        async def ours() -> Sample:
+            sample = await platform_sample(session, jobs_url, created)
+            for job_id in created:
+                async with session.delete(f"{jobs_url}/{job_id}") as response:
+                    assert response.status == 204
+            created.clear()
+            await slurm_queue_empty_of(f"neuro-{instance}-")
+            return sample
+
+        async def theirs() -> Sample:
+            running, first_line = await plain(work)
+            await slurm_queue_empty_of(PLAIN_JOB_NAME)
+            return Sample(running, first_line)
+
+        try:
+            await ours()  # warm up: each node loads the image once, the DB
+            await theirs()
+            samples: dict[str, list[Sample]] = {"ours": [], "plain": []}
+            for _ in range(rounds):  # the sides take turns, as on Docker
+                samples["ours"] += [await ours() for _ in range(count)]
+                samples["plain"] += [await theirs() for _ in range(count)]
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return [
+        SlurmRow(
+            f"sequential {title}", median(samples["ours"], field), median(samples["plain"], field)
+        )
+        for field, title in (("running", "submit → RUNNING"), ("first_line", "submit → 1st line"))
+    ]
+
+
+def run_slurm_case(count: int, rounds: int) -> None:
+    if reason := slurm_unavailable():
+        print(f"\nJob start on Slurm: skipped, {reason}")
+        return
+    ensure_image()
+    instance = f"bench-{uuid.uuid4().hex[:8]}"
+    preset = {"name": "bench", "cpu": 0.1, "memory": 64 * MIB}
+    config = {"clusters": [{"name": "default", "presets": [preset]}]}
+    with (
+        tempfile.TemporaryDirectory(prefix="job-start-bench-slurm-") as directory,
+        slurm.running_slurm_platform(
+            Path(directory),
+            instance,
+            slurm.start_cluster(),
+            config=config,
+            users={"bench": "bench-password"},
+        ) as server,
+    ):
+        rows = asyncio.run(measure_slurm(server, instance, count, rounds))
+    print(f"\nJob start on Slurm, {rounds} rounds of {count} jobs (medians, seconds)\n")
+    width = max(len(row.case) for row in rows)
+    print(f"{'case':<{width}}  {'ours':>7}  {'sbatch':>7}  {'ratio':>6}")
+    for row in rows:
+        ratio = row.ours / row.plain
+        print(f"{row.case:<{width}}  {row.ours:7.3f}  {row.plain:7.3f}  {ratio:6.2f}")
+    print(
+        "\nratio = ours (the HTTP API, jobs on the Slurm test cluster) / a plain `sbatch`"
+        "\nof the same `podman run`; target ≤ 1.30"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=10, help="jobs per case (default 10)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds per case (default 5)")
+    parser.add_argument(
+        "--engine", choices=("docker", "slurm", "both"), default="both", help="default both"
+    )
     args = parser.parse_args()
+    if args.engine != "slurm":
+        run_docker_case(args.jobs, args.rounds)
+    if args.engine != "docker":
+        run_slurm_case(args.jobs, args.rounds)
+
+
+def run_docker_case(count: int, rounds: int) -> None:
     image = build_base_image("busybox")
     instance = f"bench-{uuid.uuid4().hex[:8]}"
     config = {
@@ -336,10 +473,10 @@ def main() -> None:
             with running_platform(
                 Path(directory), config=config, users={"bench": "bench-password"}
             ) as server:
-                rows = asyncio.run(measure(server, instance, image, args.jobs, args.rounds))
+                rows = asyncio.run(measure(server, instance, image, count, rounds))
         finally:
             remove_instance_containers(instance)
-    print_table(rows, args.jobs, args.rounds)
+    print_table(rows, count, rounds)
 
 
 if __name__ == "__main__":

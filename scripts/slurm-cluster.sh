@@ -21,6 +21,10 @@ subnet=${NEURO_SLURM_SUBNET:-10.219.0}  # /24: host .1, nodeN .1N
 nodes=(node1 node2)
 node_cpus=2
 node_memory_mib=4096
+# Jobs' containers: nodeN's are in 10.(220+N).0.0/16 (within 10.220.0.0/14), a /24 per owner
+# slot (orchestrator/slurm_networks.py); the nodes route these ranges to each other.
+jobs_pool=${NEURO_SLURM_JOBS_POOL:-10.220}
+jobs_pool_mask=255.252
 host=$(hostname)
 
 conf=$dir/etc/slurm.conf
@@ -96,9 +100,12 @@ events_logger = "file"
 EOF
     # What every job sources on its node before running podman (the orchestrator's
     # `node_env_file`): the runtime config above and the node's own image storage.
+    # NEURO_JOBS_*: the container addresses of this node and of all nodes (job isolation).
     cat >"$dir/etc/node.env" <<EOF
 export CONTAINERS_CONF=$dir/etc/containers.conf
 export CONTAINERS_STORAGE_CONF=$dir/nodes/\$SLURMD_NODENAME/storage.conf
+export NEURO_JOBS_POOL=$jobs_pool NEURO_JOBS_POOL_MASK=$jobs_pool_mask
+export NEURO_JOBS_NODE_NET=${jobs_pool%.*}.\$((${jobs_pool#*.} + \${SLURMD_NODENAME#node}))
 EOF
     chmod 644 "$dir/etc/node.env"
 }
@@ -135,6 +142,40 @@ setup_network() {
         ip -n "$prefix-$node" route add default via "$subnet.1"
         index=$((index + 1))
     done
+}
+
+# What an admin of a real cluster provides (docs/scale-out.md "Network isolation"): routes
+# between the nodes' container ranges (and from the platform host), no masquerading between
+# them (a node must see whose job a packet comes from), strict reverse-path filtering (a
+# container cannot pass for another's address), and no way from a job to the nodes' own
+# services. Idempotent: applied on every `up`.
+setup_job_routes() {
+    local index=1 other pool="$jobs_pool.0.0/$jobs_pool_mask.0.0"
+    for node in "${nodes[@]}"; do
+        ip route replace "$(node_jobs_net $index).0.0/16" via "$subnet.1$index" dev "$prefix-h"
+        local in=(nsenter --net="/run/netns/$prefix-$node")
+        for ((other = 1; other <= ${#nodes[@]}; other++)); do
+            [ $other = $index ] && continue
+            "${in[@]}" ip route replace "$(node_jobs_net $other).0.0/16" via "$subnet.1$other"
+        done
+        "${in[@]}" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=1
+        ensure_rule "${in[@]}" -t nat -I POSTROUTING -s "$pool" -d "$pool" -j ACCEPT
+        ensure_rule "${in[@]}" -I INPUT -s "$pool" -m conntrack --ctstate NEW -j DROP
+        # The other nodes' services: no; the platform host (its API): yes. In `mangle`, as
+        # netavark puts its own accepting FORWARD rules first in `filter`.
+        ensure_rule "${in[@]}" -t mangle -I FORWARD -s "$pool" -d "$subnet.0/24" -j DROP
+        ensure_rule "${in[@]}" -t mangle -I FORWARD -s "$pool" -d "$subnet.1" -j RETURN
+        index=$((index + 1))
+    done
+}
+
+node_jobs_net() { echo "${jobs_pool%.*}.$((${jobs_pool#*.} + $1))"; }
+
+# ensure_rule <nsenter...> <iptables args with -I or -A>: adds the rule unless it is there.
+ensure_rule() {
+    local in=("$1" "$2") args=("${@:3}")
+    local check=("${args[@]/#-[IA]/-C}")
+    "${in[@]}" iptables "${check[@]}" 2>/dev/null || "${in[@]}" iptables "${args[@]}"
 }
 
 start_daemons() {
@@ -198,6 +239,7 @@ up() {
     write_config
     start_munge
     setup_network
+    setup_job_routes
     start_daemons
     wait_ready
 }
@@ -220,6 +262,11 @@ down() {
             CONTAINERS_CONF="$dir/etc/containers.conf" \
                 CONTAINERS_STORAGE_CONF="$dir/nodes/$node/storage.conf" \
                 podman rm -af -t 0 >/dev/null 2>&1 || true
+            # The jobs' per-owner bridges (slurm_script).
+            CONTAINERS_CONF="$dir/etc/containers.conf" \
+                CONTAINERS_STORAGE_CONF="$dir/nodes/$node/storage.conf" \
+                podman network ls -q --filter name='^neuro-jobs-' 2>/dev/null \
+                | xargs -r podman network rm -f >/dev/null 2>&1 || true
         fi
     done
     kill_pidfile "$dir/run/slurmctld.pid"

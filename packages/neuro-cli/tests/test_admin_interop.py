@@ -59,3 +59,19 @@ def test_original_cli_user_cannot_raise_their_quota(server: PlatformServer, tmp_
     result = run_original(tmp_path, "admin", "set-user-quota", "default", "bob", "-j", "100")
     assert result.returncode != 0
     assert "admin" in result.stderr
+
+
+def test_original_get_clusters_reads_our_clusters(server: PlatformServer, tmp_path: Path) -> None:
+    # The original asks both the admin API and `API/clusters` (its platform-config service).
+    _log_in(server, tmp_path / "alice", "alice")
+    result = run_original(tmp_path / "alice", "admin", "get-clusters", columns=160)
+    assert result.returncode == 0, result.stderr
+    assert "default" in result.stdout
+    assert "Deployed" in result.stdout
+    assert "not found in platform-config" not in result.stdout
+    # Only admins: bob is refused in one line, with no cluster named.
+    _log_in(server, tmp_path / "bob", "bob")
+    refused = run_original(tmp_path / "bob", "admin", "get-clusters", columns=160)
+    assert refused.returncode != 0
+    assert "cluster admin" in refused.stderr
+    assert "Deployed" not in refused.stdout

@@ -32,6 +32,7 @@ def wait_for_status(neuro: Neuro, job: str, status: str) -> str:
         time.sleep(0.2)
 
 
+@pytest.mark.both_orchestrators
 def test_run_follows_the_output_and_returns_the_exit_code(neuro_alice: Neuro) -> None:
     result = neuro_alice("run", BUSYBOX, "sh", "-c", "echo hello from the job; exit 3")
 
@@ -40,6 +41,7 @@ def test_run_follows_the_output_and_returns_the_exit_code(neuro_alice: Neuro) ->
     assert JOB_ID.search(result.stdout)
 
 
+@pytest.mark.both_orchestrators
 def test_run_then_ps_status_logs(neuro_alice: Neuro) -> None:
     run = neuro_alice("run", "-n", "cli-echo", "--tag", "cli", BUSYBOX, "echo", "hi there")
     assert run.exit_code == 0, run.output
@@ -63,6 +65,7 @@ def test_run_then_ps_status_logs(neuro_alice: Neuro) -> None:
     assert logs.stdout == "hi there\n"
 
 
+@pytest.mark.both_orchestrators
 def test_detach_ps_top_bump_and_kill(neuro_alice: Neuro) -> None:
     run = neuro_alice(
         "run", "--detach", "-n", "sleeper", "--life-span", "1h", BUSYBOX, "sleep", "600"
@@ -85,6 +88,7 @@ def test_detach_ps_top_bump_and_kill(neuro_alice: Neuro) -> None:
     assert "UserRequested" in wait_for_status(neuro_alice, job_id.group(), "cancelled")
 
 
+@pytest.mark.both_orchestrators
 def test_top_shows_usage_until_the_job_ends(neuro_alice: Neuro) -> None:
     run = neuro_alice("job", "run", "--detach", "-n", "busy", BUSYBOX, "sh", "-c", "sleep 3")
     assert run.exit_code == 0, run.output

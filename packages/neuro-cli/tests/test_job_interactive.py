@@ -63,6 +63,7 @@ def start_job(cli: Neuro, *args: str) -> str:
     return found.group()
 
 
+@pytest.mark.both_orchestrators
 def test_exec_pipes_stdin_and_returns_the_exit_code(cli: Neuro) -> None:
     job_id = start_job(cli, BUSYBOX, "sleep", "300")
 
@@ -137,6 +138,7 @@ class Terminal:
         return code
 
 
+@pytest.mark.both_orchestrators
 def test_exec_tty_follows_the_local_terminal_size(
     cli: Neuro, argv: list[str], subprocess_env: dict[str, str]
 ) -> None:
@@ -157,6 +159,7 @@ def test_exec_tty_follows_the_local_terminal_size(
     assert terminal.wait() == 3
 
 
+@pytest.mark.both_orchestrators
 def test_run_with_a_tty_attaches_to_the_job(
     argv: list[str], subprocess_env: dict[str, str]
 ) -> None:
@@ -168,14 +171,31 @@ def test_run_with_a_tty_attaches_to_the_job(
     assert terminal.wait() == 6
 
 
-def test_attach_follows_a_jobs_output_to_its_end(cli: Neuro) -> None:
-    job_id = start_job(cli, BUSYBOX, "sh", "-c", "sleep 2; echo attached; exit 5")
+@pytest.mark.both_orchestrators
+def test_attach_follows_a_jobs_output_to_its_end(
+    cli: Neuro, argv: list[str], subprocess_env: dict[str, str]
+) -> None:
+    # The job talks until told to stop, so attaching never races its end (a job that ends
+    # after a fixed sleep may be over before a slow attach has connected).
+    script = "while [ ! -e /tmp/stop ]; do echo attached; sleep 0.2; done; echo bye; exit 5"
+    job_id = start_job(cli, BUSYBOX, "sh", "-c", script)
 
-    attached = cli("attach", job_id)
-    assert attached.returncode == 5, attached.stderr
-    assert attached.stdout == b"attached\n"
+    with subprocess.Popen(
+        [*argv, "attach", job_id],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=subprocess_env,
+    ) as attached:
+        assert attached.stdout is not None
+        assert attached.stdout.readline() == b"attached\n"
+        assert cli("exec", job_id, "touch", "/tmp/stop").returncode == 0
+        rest = attached.stdout.read()
+        assert attached.wait(timeout=60) == 5
+    assert set(rest.splitlines()) <= {b"attached", b"bye"}
+    assert rest.endswith(b"bye\n")
 
 
+@pytest.mark.both_orchestrators
 def test_port_forward_serves_http_on_several_local_ports(
     cli: Neuro, argv: list[str], subprocess_env: dict[str, str]
 ) -> None:

@@ -29,6 +29,7 @@ def neuro_alice(
     return neuro
 
 
+@pytest.mark.both_orchestrators
 def test_run_mounts_storage_and_secrets_and_status_shows_them(
     neuro_alice: Neuro, tmp_path: Path
 ) -> None:
@@ -75,6 +76,7 @@ def test_run_mounts_storage_and_secrets_and_status_shows_them(
     assert secret not in status.stdout
 
 
+@pytest.mark.both_orchestrators
 def test_run_mounts_a_disk_that_keeps_its_data(neuro_alice: Neuro) -> None:
     assert neuro_alice("disk", "create", "16M", "--name", "cli-disk").exit_code == 0
     write = neuro_alice(

@@ -64,3 +64,13 @@ def test_a_command_imports_its_own_module_only() -> None:
     )
     commands = {name for name in modules if name.startswith("neuro_cli.commands.")}
     assert commands == {"neuro_cli.commands.storage"}
+
+
+def test_the_job_commands_leave_the_browser_module_until_a_page_opens() -> None:
+    # webbrowser (with shutil and its archive modules) was imported by every job command,
+    # `neuro ps` included; only the pages of login and `run --browse` need it.
+    modules = loaded_modules(
+        "from neuro_cli.main import cli\nimport click\ncli.get_command(click.Context(cli), 'ps')"
+    )
+    assert "neuro_cli.commands.job" in modules
+    assert "webbrowser" not in modules

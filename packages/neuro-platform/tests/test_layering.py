@@ -42,6 +42,7 @@ ORCHESTRATOR_USERS = {
     "jobs/job_networks.py": "the scheduler's adapter: one engine network per owner",
     "jobs/log_archive.py": "archive file names follow the engine's name rules",
     "jobs/log_archiver.py": "the scheduler's adapter: copies a container's output",
+    "jobs/engine_wait.py": "the scheduler's adapter: a start waiting in the engine's queue",
     "monitoring/service.py": "logs, usage, signals, exec/attach, port forward, save",
 }
 

@@ -1,18 +1,27 @@
-"""Leader election on PostgreSQL (leadership.py): one leader among candidates, and a leader
-whose connection is cut stops its duties while another takes over."""
+"""Leader election on PostgreSQL (leadership.py): one leader among candidates, a leader
+whose connection is cut stops its duties while another takes over, and what the deposed
+leader still writes is refused by the database (db/fencing.py)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from neuro_platform.db.fencing import Deposed
+from neuro_platform.jobs.entities import JobStatus, StatusItem
+from neuro_platform.jobs.repository import JobRepository
 from neuro_platform.leadership import LOCK_KEY, lead_forever
+
+from .jobs.test_repository import _job
 
 POSTGRES_URL_ENV = "NEURO_TEST_POSTGRES_URL"
 
@@ -77,7 +86,10 @@ async def _terminate_lock_holder(database_url: str) -> int:
         await engine.dispose()
 
 
-async def test_one_leader_and_fail_over_when_its_connection_drops(database_url: str) -> None:
+async def test_one_leader_and_fail_over_when_its_connection_drops(
+    database_url: str,
+    sessions: async_sessionmaker[AsyncSession],  # migrated: the leadership row exists
+) -> None:
     first, second = Candidate(), Candidate()
     first_task = asyncio.create_task(lead_forever(database_url, first.duties))
     await first.wait_until(leading=True)
@@ -100,3 +112,60 @@ async def test_one_leader_and_fail_over_when_its_connection_drops(database_url: 
         await asyncio.gather(first_task, second_task, return_exceptions=True)
     assert not first.leading  # cancelled: duties left
     assert not second.leading
+
+
+class Writer(Candidate):
+    """Duties that keep their context: what the leader's loops write from (its term)."""
+
+    context: contextvars.Context | None = None
+
+    @asynccontextmanager
+    async def duties(self) -> AsyncIterator[None]:
+        self.context = contextvars.copy_context()
+        async with super().duties():
+            yield
+
+
+async def test_a_deposed_leaders_late_write_is_refused_by_the_database(
+    database_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    jobs = JobRepository(sessions, cached=False)  # as on PostgreSQL (several processes)
+    await jobs.insert(_job("job-1"))
+    a, b = Writer(), Writer()
+
+    async def write_as(leader: Writer, status: JobStatus) -> None:
+        # The scheduler's write path (JobRepository.update) run from the leader's loops.
+        item = StatusItem(status, datetime.now(UTC))
+        assert leader.context is not None
+        await asyncio.create_task(
+            jobs.update("job-1", lambda j: j.with_status(item)), context=leader.context
+        )
+
+    a_task = asyncio.create_task(lead_forever(database_url, a.duties))
+    b_task: asyncio.Task[None] | None = None
+    try:
+        await a.wait_until(leading=True)
+        await write_as(a, JobStatus.RUNNING)  # the rightful leader writes
+
+        # A's lock session is cut; A is kept from campaigning again, B wins.
+        assert await _terminate_lock_holder(database_url) == 1
+        await a.wait_until(leading=False)
+        a_task.cancel()
+        await asyncio.gather(a_task, return_exceptions=True)
+        b_task = asyncio.create_task(lead_forever(database_url, b.duties))
+        await b.wait_until(leading=True)
+        await write_as(b, JobStatus.SUCCEEDED)
+
+        # A write of A's scheduler that lands now is refused, whatever A believes.
+        with pytest.raises(Deposed):
+            await write_as(a, JobStatus.FAILED)
+        stored = await JobRepository(sessions).get("job-1")
+        assert stored.status is JobStatus.SUCCEEDED
+        # The API's writes (no leader's context) are not fenced, on any process.
+        await jobs.update("job-1", lambda j: replace(j, restarts=1))
+        assert (await JobRepository(sessions).get("job-1")).restarts == 1
+    finally:
+        for task in (a_task, b_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)

@@ -125,6 +125,8 @@ credits_per_hour = "2.5"
         ("[buckets]\nendpoint_url = 's3.example.org'", "[buckets] endpoint_url must be an http"),
         ("[buckets]\ns3_host = 'localhost'", '[buckets] s3_host must be "auto" or an IP'),
         ("[buckets]\ntmp_credentials_ttl_s = 0", "tmp_credentials_ttl_s is out of range"),
+        ("[buckets]\nimport_allowed_hosts = '10.0.0.0/8'", "import_allowed_hosts must be a list"),
+        ("[buckets]\nimport_allowed_hosts = ['a b']", "'a b' is no host name"),
     ],
 )
 def test_malformed_config_names_the_problem(tmp_path: Path, text: str, message: str) -> None:

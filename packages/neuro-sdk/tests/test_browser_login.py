@@ -1,7 +1,6 @@
 """The OAuth2 flows driven by a real headless Chromium filling our server's login form."""
 
 import asyncio
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -9,48 +8,25 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from yarl import URL
 
 import neuro_sdk
+from neuro_platform.testing.browser import headless_chromium
 from neuro_platform.testing.server import PlatformServer, running_platform
 from neuro_sdk import AuthError, Factory
 from neuro_sdk._config_db import load_config_data
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 PAGE_WAIT_S = 30
 
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        # make test installs them (scripts/install-deps.sh): a missing browser is a broken
-        # setup, not a reason to let the login flow go untested.
-        pytest.fail("needs Debian chromium and chromium-driver: run scripts/install-deps.sh")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
+    with headless_chromium(tmp_path / "chromium-profile") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def submit_login_form(driver: webdriver.Chrome, url: URL, username: str, password: str) -> None:

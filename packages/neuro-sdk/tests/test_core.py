@@ -24,7 +24,7 @@ from neuro_sdk import (
     ResourceNotFound,
     ServerNotAvailable,
 )
-from neuro_sdk._core import USER_AGENT, _Core, new_session
+from neuro_sdk._core import READ_BUFFER_SIZE, USER_AGENT, _Core, new_session
 from neuro_sdk._version import __version__
 
 
@@ -44,6 +44,21 @@ async def ndjson(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def ndjson_in_pieces(request: web.Request) -> web.StreamResponse:
+    """Lines cut anywhere: across writes, several in one write, a last line without its
+    newline, and (`?long=N`) a line of N bytes."""
+    response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
+    await response.prepare(request)
+    body = b"".join(json.dumps({"n": n, "pad": "x" * n}).encode() + b"\n" for n in range(300))
+    if "long" in request.query:
+        body += b'{"pad": "' + b"y" * int(request.query["long"]) + b'"}\n'
+    body += b'{"n": "last"}'
+    for start in range(0, len(body), 997):  # a prime: cuts fall everywhere in a line
+        await response.write(body[start : start + 997])
+    await response.write_eof()
+    return response
+
+
 async def plain_json(request: web.Request) -> web.Response:
     return web.json_response({"items": [{"n": 1}, {"n": 2}]})
 
@@ -57,6 +72,7 @@ async def server() -> AsyncIterator[URL]:
     app = web.Application()
     app.router.add_get("/answer", answer)
     app.router.add_get("/ndjson", ndjson)
+    app.router.add_get("/pieces", ndjson_in_pieces)
     app.router.add_get("/json", plain_json)
     app.router.add_get("/headers", echo_headers)
     async with TestServer(app, host="127.0.0.1") as test_server:
@@ -151,6 +167,20 @@ async def test_ndjson_stream_yields_objects_and_raises_in_band_errors(
     with pytest.raises(NDJSONError, match="disk full"):
         await consume()
     assert seen == [{"n": 1}]
+
+
+async def test_ndjson_lines_cut_anywhere_come_back_whole(core: _Core, server: URL) -> None:
+    items = [item async for item in core.stream_json("GET", server / "pieces")]
+    assert items == [{"n": n, "pad": "x" * n} for n in range(300)] + [{"n": "last"}]
+
+
+async def test_an_endless_ndjson_line_is_an_error_not_unbounded_memory(
+    core: _Core, server: URL
+) -> None:
+    url = (server / "pieces").with_query(long=str(READ_BUFFER_SIZE + 1))
+    with pytest.raises(NDJSONError, match="longer than"):
+        async for _ in core.stream_json("GET", url):
+            pass
 
 
 async def test_stream_falls_back_to_plain_json(core: _Core, server: URL) -> None:

@@ -94,7 +94,7 @@ async def test_tags_follow_the_next_link(client_of: ClientOf, local_name: str) -
             neuro_sdk.LocalImage(local_name, "v1"),
             client.parse.remote_image(f"image:{local_name}:{name}"),
         )
-    untagged = client.parse.remote_image(f"image:{local_name}")
+    untagged = client.parse.remote_image(f"image:{local_name}", tag_option=neuro_sdk.TagOption.DENY)
 
     tags = await client.images.tags(untagged)
 

@@ -2,7 +2,6 @@
 
 import asyncio
 import contextlib
-import webbrowser
 
 from yarl import URL
 
@@ -12,6 +11,10 @@ class BrowserUnavailableError(Exception):
 
 
 async def open_browser(url: URL) -> None:
+    # Imported here: webbrowser (with shutil and its archive modules) costs every command's
+    # start-up, `neuro ps` included, and only the login and browse commands open pages.
+    import webbrowser
+
     # webbrowser may wait for the browser command to exit: keep it off the loop, which
     # must stay free to receive the OAuth callback meanwhile.
     if not await asyncio.to_thread(webbrowser.open_new, str(url)):

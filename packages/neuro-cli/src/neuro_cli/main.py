@@ -195,6 +195,12 @@ class NeuroGroup(click.Group):
 )
 @click.option("--trace", is_flag=True, help="Print each HTTP request and reply to stderr.")
 @click.option(
+    "--x-trace-all",
+    hidden=True,
+    is_flag=True,
+    help="Mark every request's trace as sampled, so the server traces them all.",
+)
+@click.option(
     "--hide-token/--no-hide-token",
     default=None,
     help="Replace the token in traced headers by a placeholder (on by default); needs --trace.",
@@ -221,6 +227,7 @@ def cli(
     show_traceback: bool,
     network_timeout: float,
     trace: bool,
+    x_trace_all: bool,
     hide_token: bool | None,
     iso_datetime_format: bool,
 ) -> None:
@@ -237,8 +244,12 @@ def cli(
         show_traceback=show_traceback,
         iso_datetime_format=iso_datetime_format,
         trace=trace,
+        trace_all=x_trace_all,
         trace_hide_token=hide_token is not False,
     )
+    from neuro_cli.formatters.times import ISO_DATETIME
+
+    ISO_DATETIME.set(iso_datetime_format)  # every printed date/time follows it
     root = Root.create(options)
     ctx.obj = root
     ctx.call_on_close(setup_logging(options.verbosity, root.factory.path))

@@ -30,6 +30,9 @@ class GlobalOptions:
     iso_datetime_format: bool = False
     trace: bool = False  # print each HTTP request and reply to stderr
     trace_hide_token: bool = True
+    # --x-trace-all: every request's trace headers say "sampled" (b3 `-1`, sentry-trace
+    # `-1`), asking the server to trace them all (docs/protocol.md §1); else the server decides.
+    trace_all: bool = False
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,11 @@ class Root:
 
     @classmethod
     def create(cls, options: GlobalOptions) -> Root:
-        return cls(options=options, factory=neuro_sdk.Factory(options.config_path))
+        sampled = True if options.trace_all else None
+        return cls(
+            options=options,
+            factory=neuro_sdk.Factory(options.config_path, trace_sampled=sampled),
+        )
 
     @functools.cached_property
     def console(self) -> Console:
@@ -77,6 +84,7 @@ class Root:
             factory = neuro_sdk.Factory(
                 self.factory.path,
                 trace_configs=[trace_config(hide_token=self.options.trace_hide_token)],
+                trace_sampled=True if self.options.trace_all else None,
             )
         else:
             factory = self.factory

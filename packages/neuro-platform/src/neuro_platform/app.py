@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from .admin_api import config_clusters
 from .admin_api.app import PREFIX as ADMIN_PREFIX
 from .admin_api.app import create_admin_app
 from .admin_api.keys import ADMIN
@@ -70,6 +71,7 @@ def create_app(settings: Settings) -> web.Application:
     mount_buckets(api, settings)
     api.add_subapp("/service_accounts", create_service_accounts_app())
     api.add_subapp(ADMIN_PREFIX, create_admin_app())
+    api.add_routes(config_clusters.routes)  # the original `admin get-clusters` asks it
     mount_jobs(api, settings)
     app.add_subapp("/api/v1", api)
     # Job hosts first, whatever the path: a job's pages never share the platform's origin.

@@ -14,6 +14,7 @@ dockerd: a platform without one still serves everything but jobs.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -33,8 +34,7 @@ from .disks.images import DiskImages
 from .disks.refresh import refresh_forever
 from .disks.repository import DiskRepository
 from .disks.service import DisksService
-from .jobs.capacity import NodeResources
-from .jobs.entities import JobStatus
+from .jobs.capacity import ClusterNodes
 from .jobs.held_disks import disks_held_by_jobs
 from .jobs.job_images import JobImages
 from .jobs.job_mounts import JobMounts
@@ -43,7 +43,7 @@ from .jobs.job_tokens import JobScopedAuthenticator, JobTokenIssuer
 from .jobs.log_archive import LogArchive
 from .jobs.log_archiver import LogArchivers
 from .jobs.mount_staging import MountStaging
-from .jobs.queries import JobQuery
+from .jobs.queries import JobNotFoundError
 from .jobs.quota import JobQuotas
 from .jobs.repository import JobRepository
 from .jobs.scheduler import Scheduler
@@ -53,6 +53,7 @@ from .leadership import is_postgres, lead_forever
 from .monitoring.service import MonitoringService
 from .monitoring.usage_history import UsageHistory
 from .orchestrator import DockerOrchestrator, Orchestrator, SlurmOrchestrator
+from .orchestrator.per_cluster import ClusterOf, PerClusterOrchestrator
 from .permissions import PermissionService, SharingService
 from .permissions.cache import PRINCIPAL_CHANGES
 from .registry.gc import collect_loop, registry_files
@@ -151,7 +152,9 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         await disks.remount_all()
         stack.push_async_callback(disks.unmount_unused)
 
-        orchestrator = await stack.enter_async_context(make_orchestrator(settings))
+        orchestrator = await stack.enter_async_context(
+            make_orchestrator(settings, functools.partial(cluster_of, job_repository))
+        )
         log_archive = LogArchive(settings.log_archive_dir)
         networks = JobNetworks(orchestrator, settings.data_dir / "job-hosts", permissions)
         stack.callback(networks.close)
@@ -166,7 +169,7 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             orchestrator=orchestrator,
             archivers=LogArchivers(log_archive, orchestrator, settings.jobs.log_cap_bytes),
             tokens=job_tokens,
-            node=NodeResources.from_settings(settings.node),
+            nodes=ClusterNodes.from_settings(settings),
             quotas=quotas,
             poll_interval_s=settings.jobs.poll_interval_s,
             life_span_minute_s=settings.jobs.life_span_minute_s,
@@ -185,18 +188,15 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             job_repository,
             permissions,
             settings,
-            scheduler.node,
+            scheduler.nodes,
             scheduler.wake,
             VolumeAccess(job_repository, secrets, disks, buckets),
             job_images,
             quotas,
         )
 
-        async def running_job_ids() -> list[str]:
-            return [j.id for j in await job_repository.find(JobQuery(statuses=[JobStatus.RUNNING]))]
-
-        # The web console's usage charts: every running job, sampled whoever looks.
-        usage_history = UsageHistory(running_job_ids, orchestrator.stats)
+        # The web console's usage charts: the jobs whose chart is open, sampled while it is.
+        usage_history = UsageHistory(orchestrator.stats)
         await stack.enter_async_context(running_in_background(usage_history.run(), "job-usage"))
 
         removals = RemovalSweeper(
@@ -206,7 +206,17 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
         # account's jobs running (their tokens act as the name) for a new account of the name.
         await removals.sweep()
 
-        private_registry = PrivateRegistry(registry_files(settings), settings.registry.binary)
+        # Every process serves /v2/ through a registry of its own on the shared storage,
+        # named by the process where several share the data dir (registry/private.py).
+        files = registry_files(
+            settings, os.getpid() if is_postgres(settings.database_url) else None
+        )
+        private_registry = PrivateRegistry(files, settings.registry.binary)
+        # Started before serving, so the first push finds it; then restarted whenever it ends.
+        await private_registry.start()
+        await stack.enter_async_context(
+            running_in_background(private_registry.supervise(), "private registry")
+        )
         # No total timeout: a layer may take long; a dead registry is noticed by the connection.
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=10)
         registry_upstream = await stack.enter_async_context(
@@ -233,7 +243,9 @@ async def build_services(settings: Settings) -> AsyncIterator[Services]:
             authenticator=authenticator,
             login_throttle=LoginThrottle(settings.auth.login_failures),
             permissions=permissions,
-            sharing=SharingService(permissions, core.permission_repository),
+            sharing=SharingService(
+                permissions, core.permission_repository, after_revoke=[buckets.end_lost_access]
+            ),
             service_accounts=service_accounts,
             admin=admin,
             secrets=secrets,
@@ -273,13 +285,7 @@ async def leader_duties(
         stack.push_async_callback(scheduler.close)
         await stack.enter_async_context(running_in_background(scheduler.run(), "job-scheduler"))
         await stack.enter_async_context(running_in_background(removals.run(), "user-removals"))
-        # Started before serving (on SQLite), so the first push finds it; then restarted
-        # whenever it ends. It listens on the data dir's socket, which every process's /v2/
-        # reaches: one registry per data dir.
-        await private_registry.start()
-        await stack.enter_async_context(
-            running_in_background(private_registry.supervise(), "private registry")
-        )
+        # Keeps out of the registries of every process (registry/gc_gate.py).
         await stack.enter_async_context(
             running_in_background(
                 collect_loop(private_registry, settings.registry.gc_interval_s), "registry gc"
@@ -288,16 +294,43 @@ async def leader_duties(
         yield
 
 
-def make_orchestrator(settings: Settings) -> Orchestrator:
-    """The job runtime: a `[slurm]` table runs jobs on that cluster, else the local dockerd."""
-    if settings.slurm is not None:
+def make_orchestrator(settings: Settings, cluster_of: ClusterOf | None = None) -> Orchestrator:
+    """The job runtime: each cluster's jobs run on its `engine` (the local dockerd or the
+    `[slurm]` cluster); with clusters on both, `cluster_of` tells which job is whose."""
+    engines: dict[str, Orchestrator] = {}
+    for cluster in settings.clusters:
+        if cluster.engine not in engines:
+            engines[cluster.engine] = _engine(settings, cluster.engine)
+    if len(engines) == 1:
+        return next(iter(engines.values()))
+    if cluster_of is None:
+        raise ValueError("clusters on several engines need cluster_of")
+    return PerClusterOrchestrator(
+        {c.name: engines[c.engine] for c in settings.clusters},
+        cluster_of,
+        default=settings.clusters[0].name,
+    )
+
+
+def _engine(settings: Settings, engine: str) -> Orchestrator:
+    if engine == "slurm":
+        assert settings.slurm is not None  # settings.py requires the table for this engine
         return SlurmOrchestrator(
             instance=settings.orchestrator_instance,
             settings=settings.slurm,
             pids_limit=settings.jobs.pids_limit,
+            docker_url=settings.jobs.docker_url,  # `job save` pushes through the host's dockerd
         )
     return DockerOrchestrator(
         instance=settings.orchestrator_instance,
         docker_url=settings.jobs.docker_url,
         pids_limit=settings.jobs.pids_limit,
     )
+
+
+async def cluster_of(repository: JobRepository, job_id: str) -> str | None:
+    """The cluster a job runs on, which picks its engine (orchestrator/per_cluster.py)."""
+    try:
+        return (await repository.get(job_id)).cluster_name
+    except JobNotFoundError:
+        return None

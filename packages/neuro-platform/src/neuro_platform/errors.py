@@ -27,3 +27,7 @@ class ConflictError(DomainError):
 
 class RefusedError(DomainError):
     """A limit forbids it whoever asks, so no permission would help: 403."""
+
+
+class UnprocessableError(DomainError):
+    """Well-formed, but this server does not do it as configured (a disabled service): 422."""

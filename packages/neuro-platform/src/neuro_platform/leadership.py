@@ -2,18 +2,20 @@
 
 Several `serve` processes may share one PostgreSQL database (docs/scale-out.md). Every one
 serves the API; only the leader runs the duties (`composition.leader_duties`: the job
-scheduler with its log archivers, the removal sweeper, the disk refresh, the private registry
-and its garbage collection). Leadership is a session-level `pg_try_advisory_lock` held on a
+scheduler with its log archivers, the removal sweeper, the disk refresh, the private registry's
+garbage collection). Leadership is a session-level `pg_try_advisory_lock` held on a
 connection of its own: PostgreSQL drops the lock when that session ends, so a leader killed
 with SIGKILL frees it the moment the server notices the closed socket, and the next candidate
 (each retries every `RETRY_S`) takes over and adopts the running containers.
 
 A leader that loses its connection has lost the lock too, so it stops its duties at once: the
 connection's termination listener fires when the socket closes, and a `SELECT 1` every
-`RETRY_S` (bounded by the same time) catches a connection that hangs instead. What remains
-open is a leader cut off from PostgreSQL that notices later than PostgreSQL does: for up to
-`RETRY_S` two schedulers may act. They do not start a job twice (a job's container has one
-name, so a second start finds the first's container: `DockerOrchestrator.start`).
+`RETRY_S` (bounded by the same time) catches a connection that hangs instead. A leader cut
+off from PostgreSQL may notice later than PostgreSQL does, with a write of its scheduler in
+flight: each election won starts a new term, and the database refuses the commits of an older
+term (db/fencing.py). What the old scheduler does outside the database in that time (for up
+to `RETRY_S`) is not fenced: it does not start a job twice (a job's container has one name,
+so a second start finds the first's container: `DockerOrchestrator.start`).
 
 On SQLite there is one process (the data dir lock forbids a second), which runs the duties for
 its whole life without an election.
@@ -30,6 +32,8 @@ from contextlib import AbstractAsyncContextManager
 from sqlalchemy import NullPool, make_url, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+
+from .db.fencing import acting_as, next_term
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +57,17 @@ async def lead_forever(database_url: str, duties: Duties) -> None:
     try:
         while True:
             try:
-                async with _leadership(engine.connect()) as connection:
-                    log.info("leading: the scheduler and the other single-process loops run here")
+                async with _leadership(engine.connect()) as (connection, term):
+                    log.info(
+                        "leading: the scheduler and the other single-process loops run here "
+                        "(term %d)",
+                        term,
+                    )
                     try:
-                        async with duties():
-                            await _until_lost(connection)
+                        # The duties' tasks inherit the term: their commits are fenced by it.
+                        with acting_as(term):
+                            async with duties():
+                                await _until_lost(connection)
                     finally:
                         log.warning("no longer leading: the scheduler has stopped here")
             except _NotLeader:
@@ -76,9 +86,9 @@ class _NotLeader(Exception):
 
 
 @contextlib.asynccontextmanager
-async def _leadership(connecting: AsyncConnection) -> AsyncIterator[AsyncConnection]:
-    """Holds the lock for the block (on the connection it yields), or raises _NotLeader when
-    another process holds it."""
+async def _leadership(connecting: AsyncConnection) -> AsyncIterator[tuple[AsyncConnection, int]]:
+    """Holds the lock for the block (on the connection it yields, with the new term's epoch),
+    or raises _NotLeader when another process holds it."""
     async with asyncio.timeout(RETRY_S * 5):
         connection = await connecting.start()
     try:
@@ -88,7 +98,10 @@ async def _leadership(connecting: AsyncConnection) -> AsyncIterator[AsyncConnect
             )
         if not won:
             raise _NotLeader
-        yield connection
+        async with asyncio.timeout(RETRY_S * 5):
+            # Waits for the commits of a deposed leader's term in flight (fencing.py).
+            term = await next_term(connection)
+        yield connection, term
     finally:
         # Ending the session is what releases the lock (also when it is already gone).
         with contextlib.suppress(*_CONNECTION_ERRORS):

@@ -182,8 +182,11 @@ class BucketsSettings:
     s3_host: str = "auto"
     s3_port: int = 0
     binary: str = "weed"
-    # Lifetime of `make_tmp_credentials` answers; a revoked share ends with them.
+    # Lifetime of `make_tmp_credentials` answers (a revoke ends them at once).
     tmp_credentials_ttl_s: int = 3600
+    # `import/external` refuses endpoints on loopback, private, link-local and other
+    # non-global addresses (SSRF) unless listed here: host names, IP addresses or networks.
+    import_allowed_hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,11 @@ class ClusterSettings:
     # Privileged containers are root on the host: off unless the operator allows them here,
     # and then only for users granted them (`neuro-platform admin user grant privileged`).
     allow_privileged: bool = False
+    # Where this cluster's jobs run: the local dockerd or the `[slurm]` cluster
+    # (docs/scale-out.md). Unset: "slurm" when a `[slurm]` table exists, else "docker".
+    engine: str = "docker"
+    # What the cluster's engine offers (`[clusters.node]`); None: the `[node]` table.
+    node: NodeSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -380,7 +388,7 @@ def _build(raw: dict[str, Any], env: Mapping[str, str]) -> Settings:
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
-        clusters=_clusters(raw.get("clusters")),
+        clusters=_clusters(raw.get("clusters"), has_slurm=raw.get("slurm") is not None),
         server=server_settings,
         auth=auth_settings,
         storage=StorageSettings(
@@ -437,6 +445,24 @@ def _registry(table: _Table) -> RegistrySettings:
     return registry
 
 
+def _allowed_hosts(value: Any) -> tuple[str, ...]:
+    where = "[buckets] import_allowed_hosts"
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise SettingsError(f"{where} must be a list of host names, IP addresses or networks")
+    hosts = []
+    for entry in value:
+        try:
+            hosts.append(str(ipaddress.ip_network(entry.strip(), strict=False)))
+        except ValueError:
+            name = entry.strip().lower().rstrip(".")
+            if not re.fullmatch(r"[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?", name):
+                raise SettingsError(
+                    f"{where}: {entry!r} is no host name, address or network"
+                ) from None
+            hosts.append(name)
+    return tuple(hosts)
+
+
 def _buckets(table: _Table) -> BucketsSettings:
     endpoint = table.optional_text("endpoint_url")
     public = table.optional_text("public_endpoint_url")
@@ -459,6 +485,7 @@ def _buckets(table: _Table) -> BucketsSettings:
         tmp_credentials_ttl_s=table.integer(
             "tmp_credentials_ttl_s", BucketsSettings.tmp_credentials_ttl_s, minimum=1
         ),
+        import_allowed_hosts=_allowed_hosts(table.get("import_allowed_hosts", [])),
     )
     if buckets.endpoint_url is not None and not (
         buckets.access_key_id and buckets.secret_access_key
@@ -547,7 +574,7 @@ def _api_host(text: str) -> str:
 def _node(table: _Table) -> NodeSettings:
     cpu = table.get("cpu")
     if cpu is not None and (not isinstance(cpu, int | float) or isinstance(cpu, bool) or cpu <= 0):
-        raise SettingsError("[node] cpu must be a positive number")
+        raise SettingsError(f"{table._where} cpu must be a positive number")
     memory = table.get("memory")
     if memory is not None:
         memory = table.integer("memory", 0, minimum=16 * 1024**2)
@@ -558,16 +585,27 @@ def _node(table: _Table) -> NodeSettings:
     return NodeSettings(cpu=None if cpu is None else float(cpu), memory=memory, gpu=gpu)
 
 
-def _clusters(value: Any) -> tuple[ClusterSettings, ...]:
+ENGINES = ("docker", "slurm")
+
+
+def _clusters(value: Any, *, has_slurm: bool) -> tuple[ClusterSettings, ...]:
+    # Before engines were per cluster, a `[slurm]` table sent every job there: it still does
+    # for a cluster that names no engine.
+    default_engine = "slurm" if has_slurm else "docker"
     if value is None:
         return (
             ClusterSettings(
-                name=DEFAULT_CLUSTER, orgs=(None,), presets=machine_presets(detect_machine())
+                name=DEFAULT_CLUSTER,
+                orgs=(None,),
+                presets=machine_presets(detect_machine()),
+                engine=default_engine,
             ),
         )
     if not isinstance(value, list) or not value:
         raise SettingsError("[[clusters]] must be a non-empty array of tables")
-    clusters = tuple(_cluster(item, index) for index, item in enumerate(value))
+    clusters = tuple(
+        _cluster(item, index, default_engine, has_slurm) for index, item in enumerate(value)
+    )
     names = [c.name for c in clusters]
     if len(set(names)) != len(names):
         raise SettingsError("[[clusters]] names must be unique")
@@ -577,7 +615,7 @@ def _clusters(value: Any) -> tuple[ClusterSettings, ...]:
 _CLUSTER_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 
 
-def _cluster(value: Any, index: int) -> ClusterSettings:
+def _cluster(value: Any, index: int, default_engine: str, has_slurm: bool) -> ClusterSettings:
     if not isinstance(value, dict):
         raise SettingsError(f"clusters[{index}] must be a table")
     table = _Table(value, f"clusters[{index}]")
@@ -621,9 +659,29 @@ def _cluster(value: Any, index: int) -> ClusterSettings:
         disks_url=url("disks_url"),
         buckets_url=url("buckets_url"),
         allow_privileged=table.boolean("allow_privileged", False),
+        engine=_engine(table, index, default_engine, has_slurm),
+        node=_cluster_node(table, index),
     )
     table.reject_unknown()
     return cluster
+
+
+def _engine(table: _Table, index: int, default: str, has_slurm: bool) -> str:
+    engine = table.text("engine", default)
+    if engine not in ENGINES:
+        raise SettingsError(f"clusters[{index}] engine must be one of: {', '.join(ENGINES)}")
+    if engine == "slurm" and not has_slurm:
+        raise SettingsError(f'clusters[{index}] engine "slurm" needs a [slurm] table')
+    return engine
+
+
+def _cluster_node(table: _Table, index: int) -> NodeSettings | None:
+    raw = table.get("node")
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise SettingsError(f"clusters[{index}].node must be a table")
+    return _node(_Table(raw, f"clusters[{index}].node"))
 
 
 def _preset(value: Any, where: str) -> Preset:

@@ -24,19 +24,30 @@ async def test_a_removed_users_credentials_stop_and_a_new_namesake_gets_no_bucke
         body = {"bucket_ids": [bucket["id"]]}
         async with alice.post(url / "persistent_credentials", json=body) as response:
             creds = (await response.json())["credentials"][0]["credentials"]
+        # Bob reads it through a share, with temporary credentials of his own.
+        share = [{"uri": f"blob://default/alice/{bucket['name']}", "action": "read"}]
+        async with alice.post(platform_server.api_url / "users/bob/permissions", json=share) as r:
+            assert r.status == 201
+    async with api_session(platform_server, "bob") as bob:
+        tmp_url = url / "buckets" / bucket["id"] / "make_tmp_credentials"
+        async with bob.post(tmp_url) as response:
+            bobs = s3_client((await response.json())["credentials"])
     s3 = s3_client(creds)
     s3.put_object(Bucket=creds["bucket_name"], Key="data", Body=b"alice's")
+    assert _refusal(bobs, creds["bucket_name"]) is None
 
     platform_server.admin("user", "remove", "alice")
 
     # The running server finishes the removal in its sweeper, woken by the command's notice:
-    # wait for it (the test's timeout bounds the wait).
+    # wait for it (the test's timeout bounds the wait). Bob's credentials for the retired
+    # bucket end in the same pass, after alice's own.
     while True:
-        refusal = _refusal(s3, creds["bucket_name"])
+        refusal = _refusal(bobs, creds["bucket_name"])
         if refusal is not None:
             break
         await asyncio.sleep(0.1)
     assert refusal == "InvalidAccessKeyId"
+    assert _refusal(s3, creds["bucket_name"]) == "InvalidAccessKeyId"
     platform_server.create_user("alice", "new-alice-password")
     async with api_session(platform_server, "alice") as new_alice:
         async with new_alice.get(url / "buckets") as response:

@@ -172,6 +172,55 @@ async def test_second_user_gets_403_until_shared_then_read_only(
         assert response.status == 403
 
 
+async def test_a_revoked_share_ends_the_readers_credentials_at_once(
+    buckets_platform_server: PlatformServer, sessions: dict[str, aiohttp.ClientSession]
+) -> None:
+    """Not when they expire (up to `tmp_credentials_ttl_s` later): with the revoke's answer.
+    Bob's persistent credentials lose alice's bucket and keep his own."""
+    server, alice, bob = buckets_platform_server, sessions["alice"], sessions["bob"]
+    bucket = await _create(server, alice)
+    creds = (await _credentials(server, alice, bucket["id"]))["credentials"]
+    s3_client(creds).put_object(Bucket=creds["bucket_name"], Key="k", Body=b"alice's")
+    uri = f"blob://default/alice/{bucket['name']}"
+    share = [{"uri": uri, "action": "read"}]
+    async with alice.post(server.api_url / "users/bob/permissions", json=share) as response:
+        assert response.status == 201
+    tmp = (await _credentials(server, bob, bucket["name"], owner="alice"))["credentials"]
+    own = await _create(server, bob)
+    body = {"bucket_ids": [bucket["id"], own["id"]], "read_only": True}
+    async with bob.post(_url(server, "persistent_credentials"), json=body) as response:
+        assert response.status == 201, await response.text()
+        persistent = (await response.json())["credentials"][0]["credentials"]
+    name = creds["bucket_name"]
+    for given in (tmp, persistent):
+        assert s3_client(given).get_object(Bucket=name, Key="k")["Body"].read() == b"alice's"
+
+    url = server.api_url / "users/bob/permissions"
+    async with alice.delete(url, params={"uri": uri}) as response:
+        assert response.status == 204
+    assert _denied(lambda: s3_client(tmp).get_object(Bucket=name, Key="k")) in (
+        "InvalidAccessKeyId",
+        "AccessDenied",
+    )
+    kept = s3_client(persistent)
+    assert _denied(lambda: kept.get_object(Bucket=name, Key="k")) == "AccessDenied"
+    kept.list_objects_v2(Bucket=own["id"])  # his own bucket still opens
+    # A share lowered from write to read (a share replaces the grant) ends the write.
+    write = [{"uri": uri, "action": "write"}]
+    async with alice.post(url, json=write) as response:
+        assert response.status == 201
+    writer = (await _credentials(server, bob, bucket["name"], owner="alice"))["credentials"]
+    s3_client(writer).put_object(Bucket=name, Key="bob", Body=b"bob's")
+    async with alice.post(url, json=share) as response:
+        assert response.status == 201
+    assert _denied(lambda: s3_client(writer).put_object(Bucket=name, Key="bob", Body=b"")) in (
+        "InvalidAccessKeyId",
+        "AccessDenied",
+    )
+    # Alice's own credentials are untouched.
+    assert s3_client(creds).get_object(Bucket=name, Key="k")["Body"].read() == b"alice's"
+
+
 async def test_removed_persistent_credentials_stop_working_at_once(
     buckets_platform_server: PlatformServer, sessions: dict[str, aiohttp.ClientSession]
 ) -> None:

@@ -1,8 +1,9 @@
-"""The usage history behind the console's charts: every running job sampled over its life."""
+"""The usage history behind the console's charts: a job is sampled while its chart is open."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 
 import aiohttp
 
@@ -10,15 +11,15 @@ from neuro_platform.monitoring.usage_history import MAX_SAMPLES, UsageHistory
 from neuro_platform.orchestrator import ContainerStats
 from neuro_platform.testing import PlatformServer
 
+from ..jobs.client import JobsClient
+from ..jobs.conftest import busybox_job
+
 
 def test_a_long_life_is_kept_whole_and_coarser() -> None:
-    async def no_jobs() -> list[str]:
-        return []
-
     async def no_stats(job_id: str) -> ContainerStats | None:
         return None
 
-    history = UsageHistory(no_jobs, no_stats)
+    history = UsageHistory(no_stats)
     for n in range(MAX_SAMPLES * 3):
         history.record("job-1", ContainerStats(cpu=n, memory_bytes=n), at=float(n))
     samples = history.samples("job-1")
@@ -65,3 +66,40 @@ async def test_a_running_job_gets_samples_its_owner_sees_and_no_one_else(
         finally:
             async with session.delete(console_server.api_url / "jobs" / job_id, headers=alice):
                 pass
+
+
+async def test_a_job_is_sampled_only_once_its_chart_is_open(
+    console_server: PlatformServer,
+) -> None:
+    async with JobsClient(console_server, "alice") as alice:
+
+        async def samples(job_id: str) -> list[list[float]]:
+            top = console_server.base_url / "console" / "jobs" / job_id / "top"
+            async with alice.session.get(top) as response:
+                assert response.status == 200, await response.text()
+                found: list[list[float]] = (await response.json())["samples"]
+                return found
+
+        async def sampled_since(job_id: str, since: float) -> None:
+            """Asks for the job's chart (watching it) until it has a sample taken after `since`
+            (the test's timeout bounds the wait)."""
+            while True:
+                if any(s[0] > since for s in await samples(job_id)):
+                    return
+                await asyncio.sleep(1)
+
+        watched, unwatched = [(await alice.submit(busybox_job("sleep 600")))["id"] for _ in "ab"]
+        try:
+            for job_id in (watched, unwatched):
+                await alice.wait_for(job_id, {"running"})
+            both_running = time.time()
+            # One chart is open: its job gets a sample taken while both jobs ran...
+            await sampled_since(watched, both_running)
+            # ...and the other, whose chart nobody opened, has none (a sampler of every running
+            # job took one of it in that pass).
+            assert await samples(unwatched) == []
+            # Its chart open, it is sampled too.
+            await sampled_since(unwatched, both_running)
+        finally:
+            for job_id in (watched, unwatched):
+                await alice.kill(job_id)

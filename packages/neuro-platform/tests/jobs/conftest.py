@@ -19,7 +19,7 @@ import pytest
 
 from neuro_platform.orchestrator.naming import container_name
 from neuro_platform.orchestrator.testing import build_base_image, remove_instance_containers
-from neuro_platform.testing import PlatformServer, running_platform
+from neuro_platform.testing import PlatformServer, running_platform, slurm
 from neuro_platform.testing.fixtures import USERS
 
 from .client import JobsClient
@@ -76,18 +76,34 @@ def make_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerFact
 
 
 @pytest.fixture(scope="module")
-def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformServer]:
-    """One server for the tests that only create and watch their own jobs."""
+def shared_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PlatformServer]:
+    """One server for the tests that only create and watch their own jobs; on the Slurm test
+    cluster for the `slurm` variant of a test marked `both_orchestrators`."""
     instance = f"test-{uuid.uuid4().hex[:12]}"
+    config = jobs_config(instance, life_span_minute_s=1.0)
+    directory = tmp_path_factory.mktemp("shared")
+    if getattr(request, "param", "docker") == "slurm":
+        with on_slurm(directory, instance, config) as server:
+            yield server
+        return
     try:
-        with running_platform(
-            tmp_path_factory.mktemp("shared"),
-            config=jobs_config(instance, life_span_minute_s=1.0),
-            users=USERS,
-        ) as server:
+        with running_platform(directory, config=config, users=USERS) as server:
             yield server
     finally:
         remove_instance_containers(instance)
+
+
+@contextmanager
+def on_slurm(directory: Path, instance: str, config: dict[str, Any]) -> Iterator[PlatformServer]:
+    """A server with `config` whose jobs run on the Slurm test cluster (its two nodes)."""
+    settings = slurm.cluster_for_tests()
+    config = {**config, "node": slurm.CLUSTER_NODE}
+    with slurm.running_slurm_platform(
+        directory, instance, settings, config=config, users=USERS
+    ) as server:
+        yield server
 
 
 async def _client(server: PlatformServer, user: str) -> AsyncIterator[JobsClient]:

@@ -9,16 +9,21 @@ server on loopback with its SQLite database.
 from __future__ import annotations
 
 import asyncio
+import gc
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+import pytest
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from neuro_platform.db.engine import create_engine, create_session_factory
+from neuro_platform.jobs import repository as repository_module
+from neuro_platform.jobs.encoded import EncodedJobs
 from neuro_platform.jobs.entities import (
     Container,
     Job,
@@ -29,7 +34,7 @@ from neuro_platform.jobs.entities import (
     StatusItem,
 )
 from neuro_platform.jobs.queries import JobQuery
-from neuro_platform.jobs.repository import PAGE, JobRepository
+from neuro_platform.jobs.repository import FIRST_PAGE, PAGE, JobRepository
 from neuro_platform.jobs.scheduling_queue import SchedulingQueue
 from neuro_platform.testing import PlatformServer
 from neuro_platform.testing.server import DATABASE_FILE
@@ -151,13 +156,90 @@ async def test_a_limited_listing_reads_only_the_rows_it_needs(
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
     assert newest == _expected(jobs, lambda j: True, reverse=True)[:10]
-    # Ten keys, asked for with LIMIT 10, then those ten rows: not every job loaded, then cut.
-    assert len(statements) == 2
-    (keys, key_parameters), (rows, row_parameters) = statements
-    assert "LIMIT" in keys.upper()
-    assert 10 in _values(key_parameters)
-    assert "LIMIT" not in rows.upper()
-    assert sorted(v for v in _values(row_parameters) if isinstance(v, str)) == sorted(newest)
+    # One query of ten rows (LIMIT 10): not every job loaded, then cut, and no next page
+    # read ahead.
+    assert len(statements) == 1
+    ((rows, parameters),) = statements
+    assert "LIMIT" in rows.upper()
+    assert 10 in _values(parameters)
+
+
+async def test_listings_keep_jobs_in_the_cache_without_evicting_or_overwriting(
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(repository_module, "CACHED_JOBS", 30)
+    writer = JobRepository(sessions)
+    await writer.insert_many(_history(80))
+    repository = JobRepository(sessions)
+    # Ten jobs this process wrote: the cache holds them as committed.
+    written = [await repository.update(f"job-{n:06d}", lambda j: j) for n in range(10)]
+    listed = [j async for j in repository.stream(JobQuery())]
+    assert [j.id for j in listed] == _expected(_history(80), lambda j: True, reverse=False)
+    # The listing filled the room left (20 jobs) and evicted none of the written ones.
+    for job in written:
+        assert await repository.get(job.id) is job
+    kept = [j for j in listed if j.id not in {w.id for w in written}][:20]
+    for job in kept:
+        assert await repository.get(job.id) is job  # from memory: the very object listed
+    # A later write wins over what a listing read, in memory and in the next listing.
+    changed = await repository.update(kept[0].id, lambda j: replace(j, materialized=True))
+    again = {j.id: j async for j in repository.stream(JobQuery())}
+    assert again[kept[0].id] is changed
+    assert (await repository.get(kept[0].id)).materialized
+
+
+def test_a_finished_jobs_encoding_lives_as_long_as_the_job_object() -> None:
+    encoded = EncodedJobs()
+    calls: list[str] = []
+
+    def encode(job: Job) -> bytes:
+        calls.append(job.id)
+        return f"{job.id}:{job.status}:{job.materialized}".encode()
+
+    done = _job(1, status=JobStatus.SUCCEEDED)
+    running = _job(2, status=JobStatus.RUNNING)
+    assert (
+        encoded.encoded(done, encode)
+        == encoded.encoded(done, encode)
+        == b"job-000001:succeeded:False"
+    )
+    assert calls == [done.id]  # made once
+    # A running job's run time grows: encoded every time, never kept.
+    encoded.encoded(running, encode)
+    encoded.encoded(running, encode)
+    assert calls == [done.id, running.id, running.id]
+    # Hostile: the same job changed (a new object, equal id) is never served the old bytes.
+    collected = replace(done, materialized=True)
+    assert encoded.encoded(collected, encode) == b"job-000001:succeeded:True"
+    # An equal but distinct object is encoded on its own too: identity, not equality.
+    assert encoded.encoded(replace(done), encode) == b"job-000001:succeeded:False"
+    assert len(calls) == 5
+    # Entries go with their objects: the cache is bounded by the jobs alive elsewhere.
+    del done, collected
+    gc.collect()
+    assert len(encoded) == 0
+
+
+async def test_api_listing_after_a_change_shows_the_change(make_server: ServerFactory) -> None:
+    """Listings keep finished jobs' wire form: a job that changes after a listing must be
+    listed as it is now, in both forms."""
+    jobs = [replace(j, owner="alice", org_name=None) for j in _history(FIRST_PAGE + 40)]
+    finished = [j for j in jobs if j.is_finished]
+    with make_server() as server:
+        await _fill_history(server, finished)
+        async with JobsClient(server, "alice") as alice:
+            pending = await alice.submit(busybox_job("sleep 1000"))
+            for ndjson in (True, False):  # twice: the second listing reuses the encodings
+                listed = {j["id"]: j for j in await alice.list(ndjson=ndjson)}
+                assert listed[pending["id"]]["status"] in ("pending", "running")
+                assert len(listed) == len(finished) + 1
+            assert await alice.kill(pending["id"]) == 204
+            for ndjson in (True, False):
+                listed = {j["id"]: j for j in await alice.list(ndjson=ndjson)}
+                assert listed[pending["id"]]["status"] == "cancelled"
+                assert [j["id"] for j in listed.values()][: len(finished)] == _expected(
+                    finished, lambda j: True, reverse=False
+                )
 
 
 def _values(parameters: Any) -> list[Any]:
@@ -254,6 +336,38 @@ async def test_api_listing_streams_every_page_in_json_and_ndjson(
                 assert "limit" in (await response.json())["error"]
 
 
+async def test_api_limits_and_filters_hold_across_page_boundaries(
+    make_server: ServerFactory,
+) -> None:
+    """Hostile: every other job is bob's, which alice may not see, so each page the server
+    reads is half filtered out; limits beyond the first page and huge limits still answer
+    exactly alice's jobs in order, in both forms."""
+    jobs = [
+        replace(j, owner="alice" if n % 2 else "bob", org_name=None)
+        for n, j in enumerate(_history(PAGE + 3 * FIRST_PAGE))
+    ]
+    finished = [j for j in jobs if j.is_finished]
+    with make_server() as server:
+        await _fill_history(server, finished)
+        async with JobsClient(server, "alice") as alice:
+            mine = _expected(finished, lambda j: j.owner == "alice", reverse=False)
+            assert len(mine) > FIRST_PAGE + 50
+            for ndjson in (True, False):
+                assert [j["id"] for j in await alice.list(ndjson=ndjson)] == mine
+                limited = await alice.list([("limit", str(FIRST_PAGE + 50))], ndjson=ndjson)
+                assert [j["id"] for j in limited] == mine[: FIRST_PAGE + 50]
+                huge = await alice.list([("limit", "1000000"), ("reverse", "1")], ndjson=ndjson)
+                assert [j["id"] for j in huge] == mine[::-1]
+                succeeded = await alice.list(
+                    [("status", "succeeded"), ("limit", str(FIRST_PAGE + 1))], ndjson=ndjson
+                )
+                assert [j["id"] for j in succeeded] == _expected(
+                    finished,
+                    lambda j: j.owner == "alice" and j.status is JobStatus.SUCCEEDED,
+                    reverse=False,
+                )[: FIRST_PAGE + 1]
+
+
 async def test_a_burst_of_kills_of_pending_jobs_never_answers_5xx(
     make_server: ServerFactory,
 ) -> None:
@@ -310,6 +424,41 @@ async def test_a_locked_database_answers_503_with_retry_after_not_500(
             # Once the lock is gone, the same request succeeds.
             assert await alice.kill(job["id"]) == 204
             assert (await alice.get(job["id"]))["status"] == "cancelled"
+
+
+async def test_bursts_of_sqlite_sessions_reuse_their_connections(tmp_path: Path) -> None:
+    """20 requests at a time (the benchmark's submitters) each hold a session: the second
+    burst must find the connections of the first open, not open (a thread, a file, PRAGMAs)
+    and close one each again, as the default pool of five did."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'burst.db'}")
+    opened = 0
+
+    def count(*_: Any) -> None:
+        nonlocal opened
+        opened += 1
+
+    event.listen(engine.sync_engine, "connect", count)
+    sessions = create_session_factory(engine)
+    held = asyncio.Event()
+
+    async def request(arrived: list[int]) -> None:
+        async with sessions() as session:
+            await session.execute(select(1))
+            arrived.append(1)
+            if len(arrived) == 20:
+                held.set()
+            await held.wait()  # all 20 sessions hold a connection at once
+
+    try:
+        for burst in range(2):
+            held.clear()
+            arrived: list[int] = []
+            await asyncio.gather(*(request(arrived) for _ in range(20)))
+            if burst == 0:
+                assert opened == 20
+        assert opened == 20  # the second burst opened none
+    finally:
+        await engine.dispose()
 
 
 async def test_update_many_changes_every_job_in_one_go(

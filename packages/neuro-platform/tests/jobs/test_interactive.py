@@ -64,6 +64,7 @@ async def running(client: JobsClient, body: Mapping[str, Any]) -> str:
     return str(job["id"])
 
 
+@pytest.mark.both_orchestrators
 async def test_exec_round_trips_stdin_and_reports_exit_code(alice: JobsClient) -> None:
     job_id = await running(alice, busybox_job("sleep 300"))
     async with channels(alice, job_id, "exec", cmd="cat", stdin="1") as ws:
@@ -74,6 +75,7 @@ async def test_exec_round_trips_stdin_and_reports_exit_code(alice: JobsClient) -
     assert status == {"exit_code": 0}
 
 
+@pytest.mark.both_orchestrators
 async def test_exec_keeps_stdout_and_stderr_apart(alice: JobsClient) -> None:
     job_id = await running(alice, busybox_job("sleep 300"))
     command = "sh -c 'echo to-out; echo to-err >&2; exit 7'"
@@ -91,6 +93,7 @@ async def test_exec_of_a_missing_program_fails_with_its_exit_code(alice: JobsCli
     assert status["exit_code"] != 0
 
 
+@pytest.mark.both_orchestrators
 async def test_exec_tty_follows_resize(alice: JobsClient) -> None:
     job_id = await running(alice, busybox_job("sleep 300"))
     async with channels(alice, job_id, "exec", cmd="sh", tty="1", stdin="1", stderr="0") as ws:
@@ -112,6 +115,7 @@ async def test_attach_streams_a_running_jobs_output_and_its_end(alice: JobsClien
     assert status == {"exit_code": 5}
 
 
+@pytest.mark.both_orchestrators
 async def test_attach_types_into_a_tty_job(alice: JobsClient) -> None:
     job_id = await running(alice, busybox_job("sh", tty=True))
     async with channels(alice, job_id, "attach", tty="1", stdin="1", stderr="0") as ws:
@@ -154,6 +158,7 @@ async def test_exec_of_unknown_or_finished_jobs_is_not_found(alice: JobsClient) 
         assert "X-Error" in caught.value.headers
 
 
+@pytest.mark.both_orchestrators
 async def test_exec_attach_and_port_forward_need_write_permission(
     alice: JobsClient, bob: JobsClient
 ) -> None:
@@ -171,6 +176,7 @@ HTTP_SERVER = (
 )
 
 
+@pytest.mark.both_orchestrators
 async def test_port_forward_carries_http_both_ways(alice: JobsClient, debian_image: str) -> None:
     body = {
         "image": debian_image,

@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from neuro_platform.orchestrator.testing import build_base_image
 from neuro_platform.testing.buckets import s3_client
@@ -95,3 +97,42 @@ async def test_a_job_reaches_its_bucket_only_with_the_credentials_in_its_env(
     got = s3_client(ours).get_object(Bucket=ours["bucket_name"], Key="from-job.txt")
     assert got["Body"].read() == b"written in a job"
     assert done["history"]["exit_code"] == 0
+
+
+async def _first_log_line(alice: JobsClient, job_id: str) -> str:
+    """The job's first line of output, read while it runs."""
+    received = b""
+    async with alice.session.ws_connect(alice.jobs_url / job_id / "log_ws") as ws:
+        async for message in ws:
+            received += message.data
+            if b"\n" in received:
+                break
+    return received.split(b"\n", 1)[0].decode()
+
+
+async def test_a_jobs_bucket_credentials_end_when_the_job_ends(alice: JobsClient) -> None:
+    """Not at the job's `max_run_time_minutes` (7 days without one): once its container is
+    gone, the credentials it was given open nothing."""
+    mine = await _bucket(alice)
+    uri = f"blob://default/alice/{mine['name']}"
+    body = {
+        "image": "neuro-base/busybox:latest",
+        "command": "sh -c 'echo \"$BUCKET\"; sleep 600'",
+        "preset_name": "small",
+        "secret_env": {"BUCKET": uri},
+    }
+    job = await alice.submit(body)
+    await alice.wait_for(job["id"], ["running"])
+    given = json.loads(await _first_log_line(alice, job["id"]))
+    s3 = s3_client(given)
+    s3.put_object(Bucket=given["bucket_name"], Key="while-running", Body=b"yes")
+
+    assert await alice.kill(job["id"]) == 204
+    await alice.wait_until_collected(job["id"])
+    with pytest.raises(ClientError) as refused:
+        s3.get_object(Bucket=given["bucket_name"], Key="while-running")
+    assert refused.value.response["Error"]["Code"] in ("InvalidAccessKeyId", "AccessDenied")
+    # The bucket itself is untouched: its owner's own credentials still read the blob.
+    ours = mine["credentials"]
+    got = s3_client(ours).get_object(Bucket=ours["bucket_name"], Key="while-running")
+    assert got["Body"].read() == b"yes"

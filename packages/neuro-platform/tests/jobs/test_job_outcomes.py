@@ -33,6 +33,7 @@ def debian_image() -> str:
     return build_base_image("debian")
 
 
+@pytest.mark.both_orchestrators
 async def test_a_job_over_its_memory_is_oom_killed(alice: JobsClient) -> None:
     # dd wants a 128 MiB buffer; the `small` preset gives the job 64 MiB and no swap.
     job = await alice.submit(busybox_job("dd if=/dev/zero of=/dev/null bs=128M count=1"))
@@ -44,6 +45,7 @@ async def test_a_job_over_its_memory_is_oom_killed(alice: JobsClient) -> None:
     assert failed["statuses"][-1]["reason"] == "OOMKilled"
 
 
+@pytest.mark.both_orchestrators
 async def test_a_second_job_reaches_the_first_by_its_internal_host_names(
     alice: JobsClient, debian_image: str
 ) -> None:

@@ -11,6 +11,7 @@ from .client import JobsClient
 from .conftest import MIB, busybox_job
 
 
+@pytest.mark.both_orchestrators
 async def test_preset_job_runs_and_succeeds_with_its_output(alice: JobsClient) -> None:
     submitted = await alice.submit(busybox_job("echo hello from the job", name="hello-job"))
     assert submitted["status"] == "pending"
@@ -29,6 +30,7 @@ async def test_preset_job_runs_and_succeeds_with_its_output(alice: JobsClient) -
     assert await alice.logs(submitted["id"]) == b"hello from the job\n"
 
 
+@pytest.mark.both_orchestrators
 async def test_container_shape_job_fails_with_its_exit_code(alice: JobsClient) -> None:
     body = {
         "container": {
@@ -45,6 +47,7 @@ async def test_container_shape_job_fails_with_its_exit_code(alice: JobsClient) -
     assert (job["history"]["exit_code"], job["history"]["reason"]) == (3, "Error")
 
 
+@pytest.mark.both_orchestrators
 async def test_kill_cancels_a_running_job_by_name(alice: JobsClient) -> None:
     job = await alice.submit(busybox_job("sleep 300", name="sleeper"))
     await alice.wait_for(job["id"], ["running"])
@@ -126,6 +129,7 @@ async def test_invalid_resources_are_400(
     assert message in error["error"]
 
 
+@pytest.mark.both_orchestrators
 async def test_another_user_needs_a_share_to_see_or_kill(
     alice: JobsClient, bob: JobsClient
 ) -> None:

@@ -21,12 +21,14 @@ from .conftest import busybox_job
 SEPARATOR = "<================ Live logs ==============>"
 
 
+@pytest.mark.both_orchestrators
 async def test_logs_of_a_running_job_stream_until_it_ends(alice: JobsClient) -> None:
     job = await alice.submit(busybox_job("echo one; sleep 1; echo two"))
     await alice.wait_for(job["id"], ["running"])
     assert await alice.logs(job["id"], separator=SEPARATOR) == b"one\ntwo\n"
 
 
+@pytest.mark.both_orchestrators
 async def test_logs_asked_for_at_submission_stream_once_the_job_starts(
     alice: JobsClient,
 ) -> None:
@@ -36,6 +38,7 @@ async def test_logs_asked_for_at_submission_stream_once_the_job_starts(
     assert await alice.logs(job["id"], separator=SEPARATOR) == b"one\ntwo\n"
 
 
+@pytest.mark.both_orchestrators
 async def test_logs_of_a_finished_job_come_from_the_archive(alice: JobsClient) -> None:
     job = await alice.submit(busybox_job("echo first; sleep 1; echo second"))
     await alice.wait_for(job["id"], ["succeeded"])
@@ -49,6 +52,7 @@ async def test_logs_of_a_finished_job_come_from_the_archive(alice: JobsClient) -
     assert since_second == b"second\n"
 
 
+@pytest.mark.both_orchestrators
 async def test_restarted_job_shows_archived_runs_then_separator_then_live(
     alice: JobsClient,
 ) -> None:
@@ -58,6 +62,7 @@ async def test_restarted_job_shows_archived_runs_then_separator_then_live(
     assert output.endswith(f"run\n{SEPARATOR}\nrun\n".encode())
 
 
+@pytest.mark.both_orchestrators
 async def test_top_reports_usage_while_the_job_runs(alice: JobsClient) -> None:
     job = await alice.submit(busybox_job("sleep 300"))
     await alice.wait_for(job["id"], ["running"])
@@ -70,6 +75,7 @@ async def test_top_reports_usage_while_the_job_runs(alice: JobsClient) -> None:
     await alice.kill(job["id"])
 
 
+@pytest.mark.both_orchestrators
 async def test_signal_reaches_the_job(alice: JobsClient) -> None:
     job = await alice.submit(
         busybox_job('trap "echo got USR1; exit 7" USR1; echo ready; while true; do sleep 0.1; done')

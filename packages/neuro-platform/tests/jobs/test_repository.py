@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from neuro_platform.jobs.entities import Container, Job, JobSpec, JobStatus, Resources, StatusItem
+from neuro_platform.jobs.queries import JobQuery
 from neuro_platform.jobs.repository import JobRepository
 
 MIB = 1024**2
@@ -57,3 +58,48 @@ async def test_get_follows_every_update(sessions: async_sessionmaker[AsyncSessio
 
     assert (await repository.get("job-2")).status is JobStatus.RUNNING
     assert (await JobRepository(sessions).get("job-2")).status is JobStatus.RUNNING
+
+
+async def test_concurrent_inserts_commit_together_and_a_bad_one_fails_alone(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    repository = JobRepository(sessions)
+    await repository.insert(_job("job-taken"))
+    # Submitted at once, these go into one group commit; the duplicate id fails it, and then
+    # only itself: the others are committed and their callers told so.
+    ids = [f"job-burst-{i}" for i in range(10)]
+    jobs = [_job(job_id) for job_id in ids[:5]] + [_job("job-taken")]
+    jobs += [_job(job_id) for job_id in ids[5:]]
+    outcomes = await asyncio.gather(
+        *(repository.insert(job) for job in jobs), return_exceptions=True
+    )
+
+    failed = [job.id for job, outcome in zip(jobs, outcomes, strict=True) if outcome is not None]
+    assert failed == ["job-taken"]
+    stored = JobRepository(sessions)  # reads the database itself
+    for job_id in ids:
+        assert (await stored.get(job_id)).id == job_id
+
+
+async def test_count_matches_what_find_returns(sessions: async_sessionmaker[AsyncSession]) -> None:
+    repository = JobRepository(sessions)
+    running = StatusItem(JobStatus.RUNNING, datetime.now(UTC))
+    jobs = [
+        _job("job-count-1"),
+        replace(_job("job-count-2"), org_name="acme"),
+        replace(_job("job-count-3"), owner="bob"),
+        _job("job-count-4").with_status(running),
+        replace(_job("job-count-5"), cluster_name="other"),
+    ]
+    for job in jobs:
+        await repository.insert(job)
+    queries = [
+        JobQuery(owners=["alice"]),
+        JobQuery(owners=["alice"], statuses=[JobStatus.PENDING], cluster_name="default"),
+        JobQuery(cluster_name="default", org_name="acme", filter_org=True),
+        JobQuery(cluster_name="default", org_name=None, filter_org=True, owners=["alice"]),
+        JobQuery(owners=["nobody"]),
+    ]
+    for query in queries:
+        found = await repository.find(query)
+        assert await repository.count(query) == len(found), query

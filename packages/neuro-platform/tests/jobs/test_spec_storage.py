@@ -34,6 +34,7 @@ from neuro_platform.jobs.entities import (
     StorageVolume,
 )
 from neuro_platform.jobs.models import JobRow
+from neuro_platform.jobs.queries import JobQuery
 from neuro_platform.jobs.repository import JobRepository
 
 MIB = 1024**2
@@ -203,6 +204,11 @@ async def test_jobs_stored_before_the_spec_load_after_the_migration(engine: Asyn
     # The columns listings and the scheduler query still agree with the documents.
     assert await repository.find_by_name("alice", "web") == full
     assert [j.id for j in await repository.scheduling_queue()] == ["job-full", "job-bare"]
+    # Listings read the migrated documents alike.
+    listed = {
+        j.id: j async for j in JobRepository(create_session_factory(engine)).stream(JobQuery())
+    }
+    assert listed == {"job-full": full, "job-bare": bare}
 
 
 async def test_the_migration_can_be_undone_to_the_old_layout(engine: AsyncEngine) -> None:
@@ -283,14 +289,20 @@ async def test_every_spec_field_comes_back_from_the_database(
         org_name="acme",
         spec=spec,
         created_at=NOW,
-        statuses=(StatusItem(JobStatus.PENDING, NOW),),
+        statuses=(
+            StatusItem(JobStatus.PENDING, NOW, reason="Creating"),
+            StatusItem(JobStatus.RUNNING, NOW),
+            StatusItem(JobStatus.FAILED, NOW, reason="Error", description="oom", exit_code=137),
+        ),
         restarts=3,
         materialized=True,
     )
     await JobRepository(sessions).insert(job)
 
-    # A second repository reads the database itself, not the first one's memory.
+    # A second repository reads the database itself, not the first one's memory; listings
+    # parse the documents in one step (`decode_spec_json`): the same job either way.
     assert await JobRepository(sessions).get(job.id) == job
+    assert [j async for j in JobRepository(sessions).stream(JobQuery())] == [job]
 
 
 async def test_a_spec_document_of_the_wrong_shape_is_an_error_not_a_default(
@@ -313,3 +325,5 @@ async def test_a_spec_document_of_the_wrong_shape_is_an_error_not_a_default(
         )
     with pytest.raises(ValidationError, match="container"):
         await JobRepository(sessions).get(job.id)
+    with pytest.raises(ValidationError, match="container"):
+        _ = [j async for j in JobRepository(sessions).stream(JobQuery())]

@@ -90,6 +90,59 @@ async def test_a_stream_waits_while_the_next_container_is_created_but_not_starte
     await second_run
 
 
+async def test_once_begin_returns_the_archive_has_the_run_a_stream_of_the_running_job_follows(
+    orchestrator: DockerOrchestrator,
+    make_spec: Callable[..., ContainerSpec],
+    sessions: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+) -> None:
+    # The scheduler marks a job RUNNING once `begin` returns. Before it awaited the copier, a
+    # stream that saw the job running could find no run yet: it then waited for a change of
+    # the job, which does not come while it runs (0.5 s of the first line's latency).
+    spec = make_spec("sh", "-c", "echo ready; sleep 60")
+    job = _running_job(spec)
+    repository = JobRepository(sessions)
+    await repository.insert(job)
+    archive = LogArchive(tmp_path)
+    archivers = LogArchivers(archive, orchestrator, cap_bytes=MIB)
+    await orchestrator.start(spec)
+
+    await archivers.begin(spec.job_id)
+
+    assert archive.live_run(spec.job_id) is not None
+    stream = job_logs(job, LogOptions(), jobs=repository, archive=archive)
+    async with asyncio.timeout(30):
+        assert await anext(stream) == b"ready\n"
+    await archivers.close()
+
+
+async def test_begin_returns_without_a_run_for_a_job_that_has_no_container(
+    orchestrator: DockerOrchestrator, make_spec: Callable[..., ContainerSpec], tmp_path: Path
+) -> None:
+    # A container gone before its archiving began (removed at once, say) must not hold the
+    # scheduler's start: `begin` returns, and there is no run to follow.
+    spec = make_spec("true")
+    archive = LogArchive(tmp_path)
+    archivers = LogArchivers(archive, orchestrator, cap_bytes=MIB)
+    async with asyncio.timeout(30):
+        await archivers.begin(spec.job_id)
+    assert archive.latest_run(spec.job_id) is None
+    await archivers.close()
+
+
+def _running_job(spec: ContainerSpec) -> Job:
+    now = datetime.now(UTC)
+    return Job(
+        id=spec.job_id,
+        owner="alice",
+        cluster_name="default",
+        org_name=None,
+        spec=JobSpec(Container(image=spec.image, resources=Resources(cpu=0.5, memory=64 * MIB))),
+        created_at=now,
+        statuses=(StatusItem(JobStatus.PENDING, now), StatusItem(JobStatus.RUNNING, now)),
+    )
+
+
 async def _stream_after_first_run(
     orchestrator: DockerOrchestrator,
     first_run: ContainerSpec,
@@ -97,18 +150,7 @@ async def _stream_after_first_run(
     tmp_path: Path,
 ) -> tuple[JobRepository, LogArchivers, AsyncIterator[bytes]]:
     """A running job whose first run has exited, been archived and removed, and its log stream."""
-    now = datetime.now(UTC)
-    job = Job(
-        id=first_run.job_id,
-        owner="alice",
-        cluster_name="default",
-        org_name=None,
-        spec=JobSpec(
-            Container(image=first_run.image, resources=Resources(cpu=0.5, memory=64 * MIB))
-        ),
-        created_at=now,
-        statuses=(StatusItem(JobStatus.PENDING, now), StatusItem(JobStatus.RUNNING, now)),
-    )
+    job = _running_job(first_run)
     repository = JobRepository(sessions)
     await repository.insert(job)
     archive = LogArchive(tmp_path)

@@ -165,7 +165,7 @@ async def test_catalog_lists_only_readable_repositories_in_pages(
             url = yarl.URL(link[1 : link.index(">")])
             assert url.origin() == registry_server.base_url.origin()
     assert pages >= 3
-    assert seen == sorted(seen)
+    assert seen == sorted(seen, key=lambda name: name.split("/"))  # the registry's order
     assert [s for s in seen if s.startswith(f"alice/{prefix}")] == names
     assert hidden not in seen
     assert all(not s.startswith("default/") for s in seen)
@@ -174,6 +174,44 @@ async def test_catalog_lists_only_readable_repositories_in_pages(
         assert response.status == 400
     async with alice.session.get(alice.url("_catalog?n=abc")) as response:
         assert response.status == 400
+
+
+async def test_many_repositories_come_in_pages_of_n_through_the_link(
+    alice: RegistryClient, bob: RegistryClient
+) -> None:
+    prefix = _unique("many")
+    # Names of one, two and three parts: the registry orders them part by part ("a/b" before
+    # "a-b"), and a page's `last` must resume in that order, neither skipping nor repeating.
+    names = [f"alice/{prefix}-{i:02}" for i in range(10)]
+    names += [f"alice/{prefix}/nested", f"alice/{prefix}-0/nested"]
+    for name in names:
+        await alice.push_image(name, "v1", b"layer of " + name.encode())
+    hidden = [f"bob/{prefix}-{i}" for i in range(3)]
+    for name in hidden:
+        await bob.push_image(name, "v1", b"layer of " + name.encode())
+
+    seen: list[str] = []
+    url: yarl.URL | None = alice.url("_catalog?n=3")
+    while url is not None:
+        async with alice.session.get(url) as response:
+            assert response.status == 200, await response.text()
+            page = (await response.json())["repositories"]
+            link = response.headers.get("Link")
+        assert len(page) == 3 or link is None  # only the last page may be short
+        seen.extend(page)
+        url = None if link is None else yarl.URL(link[1 : link.index(">")])
+    assert seen == sorted(set(seen), key=lambda name: name.split("/"))  # each once, in order
+    assert sorted(s for s in seen if prefix in s) == sorted(names)
+
+    # A `last` of another namespace, cluster or shape starts nowhere else: only alice's
+    # readable repositories (or none), never a 5xx.
+    for last in ("../../other", "bob/", "\x00", "zzz", "x" * 300, f"alice/{prefix}-05"):
+        async with alice.session.get(alice.url("_catalog"), params={"last": last}) as response:
+            assert response.status == 200, (last, await response.text())
+            answer = (await response.json())["repositories"]
+        assert not set(answer) & set(hidden)
+        assert all(not s.startswith("default/") for s in answer)
+    assert answer[:6] == seen[seen.index(f"alice/{prefix}-05") + 1 :][:6]
 
 
 async def test_tags_list_paginates_with_a_public_link(alice: RegistryClient) -> None:

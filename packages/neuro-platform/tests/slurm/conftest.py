@@ -6,7 +6,6 @@ only where the script's prerequisites are not installed (`make test` installs th
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import uuid
@@ -19,33 +18,20 @@ import pytest
 
 from neuro_platform.orchestrator import ContainerSpec, SlurmOrchestrator
 from neuro_platform.orchestrator.slurm_script import image_archive_name
-from neuro_platform.orchestrator.testing import REPO_ROOT, build_base_image
+from neuro_platform.orchestrator.testing import build_base_image
 from neuro_platform.settings import SlurmSettings
+from neuro_platform.testing import slurm
 
 MIB = 1024**2
-CLUSTER_SCRIPT = REPO_ROOT / "scripts" / "slurm-cluster.sh"
-CLUSTER_DIR = Path("/tmp/neuro-slurm")
-PREREQUISITES = ("slurmctld", "slurmd", "slurmrestd", "munged", "podman", "scontrol", "nsenter")
-
-
-def cancel_instance_jobs(instance: str) -> None:
-    """Cancel every Slurm job of a platform instance (a test's safety net: a platform leaves
-    its jobs running when it stops, and a failed test may not have killed its own)."""
-    env = {**os.environ, "SLURM_CONF": str(CLUSTER_DIR / "etc" / "slurm.conf")}
-    listed = subprocess.run(
-        ["squeue", "-h", "-o", "%i %j"], capture_output=True, text=True, env=env, check=False
-    )
-    prefix = f"neuro-{instance}-"
-    rows = [line.split() for line in listed.stdout.splitlines()]
-    ids = [row[0] for row in rows if len(row) == 2 and row[1].startswith(prefix)]
-    if ids:
-        subprocess.run(["scancel", *ids], env=env, check=False)
+# One definition of the cluster for every package's tests (neuro_platform.testing.slurm).
+CLUSTER_SCRIPT = slurm.CLUSTER_SCRIPT
+CLUSTER_DIR = slurm.CLUSTER_DIR
+cancel_instance_jobs = slurm.cancel_instance_jobs
 
 
 @pytest.fixture(scope="session")
 def slurm_cluster() -> Path:
-    missing = [tool for tool in PREREQUISITES if shutil.which(tool) is None]
-    if missing:
+    if missing := slurm.missing_prerequisites():
         pytest.skip(f"the Slurm test cluster needs {', '.join(missing)} (make setup)")
     subprocess.run([str(CLUSTER_SCRIPT), "up"], check=True, capture_output=True)
     return CLUSTER_DIR

@@ -187,18 +187,45 @@ async def test_jobs_that_fill_a_node_land_on_both_nodes(
     assert (await orchestrator.wait(waiting.job_id)).exit_code == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="podman 4.3 + runc on this cgroup v1 host reports OOMKilled=false (exit 137): "
-    "the memory limit is enforced but not yet reported as OOMKilled",
-)
 async def test_memory_limit_kills_with_oom(
     orchestrator: SlurmOrchestrator, make_spec: MakeSpec
 ) -> None:
+    # `tail` holds 200 MiB of one line: the kernel kills it at the job's 32 MiB.
     spec = make_spec("sh", "-c", "head -c 200m /dev/zero | tail > /dev/null", memory=32 * 1024**2)
     await orchestrator.start(spec)
     final = await orchestrator.wait(spec.job_id)
+    assert (final.exit_code, final.reason, final.oom_killed) == (137, JobReason.OOM_KILLED, True)
+
+
+async def test_a_job_that_kills_itself_is_not_oom_killed(
+    orchestrator: SlurmOrchestrator, make_spec: MakeSpec
+) -> None:
+    # Exit 137 like an OOM kill, after using half its limit, but no OOM: a child killed by
+    # SIGKILL (PID 1 of a container cannot be, from inside), whose status the job passes on.
+    kill = "head -c 16m /dev/zero | tail >/dev/null; sh -c 'kill -9 $$'; exit $?"
+    spec = make_spec("sh", "-c", kill, memory=32 * 1024**2)
+    await orchestrator.start(spec)
+    final = await orchestrator.wait(spec.job_id)
+    assert (final.exit_code, final.reason, final.oom_killed) == (137, JobReason.ERROR, False)
+
+
+async def test_a_job_cannot_lift_its_memory_limit(
+    orchestrator: SlurmOrchestrator, make_spec: MakeSpec
+) -> None:
+    # The limit (memory and memory+swap) is on a cgroup above the container's: raising the
+    # container's own would change nothing (and its cgroup files are read-only anyway).
+    lift = "for f in /sys/fs/cgroup/memory/memory.*limit_in_bytes; do echo -1 >$f; done"
+    show = (
+        "cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory.swap.max 2>/dev/null"
+        " || sed -n 's/^hierarchical_mem.*_limit //p' /sys/fs/cgroup/memory/memory.stat"
+    )
+    hog = "head -c 200m /dev/zero | tail >/dev/null"
+    spec = make_spec("sh", "-c", f"{lift} 2>/dev/null; {show}; {hog}", memory=32 * 1024**2)
+    await orchestrator.start(spec)
+    final = await orchestrator.wait(spec.job_id)
     assert (final.reason, final.oom_killed) == (JobReason.OOM_KILLED, True)
+    limits = (await collect_logs(orchestrator, spec.job_id)).split()[:2]  # then sh's "Killed"
+    assert limits in ([b"33554432", b"33554432"], [b"33554432", b"0"]), limits  # v1, v2
 
 
 async def test_a_missing_image_fails_with_err_image_pull(
@@ -275,3 +302,18 @@ async def test_a_bind_mount_on_the_shared_filesystem_is_seen_and_written(
         assert await collect_logs(orchestrator, spec.job_id) == b"read-only\n"
     finally:
         shutil.rmtree(storage.parent, ignore_errors=True)
+
+
+@pytest.mark.timeout(300)  # Slurm looks at time limits about once a minute
+async def test_slurms_time_limit_ends_the_job_as_its_life_span(
+    orchestrator: SlurmOrchestrator, make_spec: Callable[..., ContainerSpec]
+) -> None:
+    # One second of life span: Slurm's shortest limit, a minute, ends it (Slurm's TIMEOUT).
+    spec = make_spec("sleep", "600", time_limit_s=1.0)
+    await orchestrator.start(spec)
+
+    final = await orchestrator.wait(spec.job_id)
+
+    assert (final.phase, final.reason) == (ContainerPhase.EXITED, JobReason.LIFE_SPAN_ENDED)
+    assert final.message is not None
+    assert "TIMEOUT" in final.message

@@ -82,10 +82,17 @@ EXITED_0 = RunFiles(
         (record("PENDING", "Priority"), NOTHING, "pending", "Scheduling", "(Priority)"),
         (record("RUNNING"), NOTHING, "pending", "ContainerCreating", None),
         (record("NODE_FAIL"), NOTHING, "exited", "Error", "NODE_FAIL"),
-        (record("TIMEOUT"), NOTHING, "exited", "Error", "TIMEOUT"),
+        (record("TIMEOUT"), NOTHING, "exited", "LifeSpanEnded", "TIMEOUT"),
         (record("OUT_OF_MEMORY"), NOTHING, "exited", "OOMKilled", "OUT_OF_MEMORY"),
-        (record("PREEMPTED"), NOTHING, "exited", "Error", "PREEMPTED"),
+        (record("PREEMPTED"), NOTHING, "exited", "Preempted", "PREEMPTED"),
         (record("PENDING", "BeginTime", restart_cnt=1), NOTHING, "exited", "Error", "NODE_FAIL"),
+        (
+            record("PENDING", "BeginTime", restart_cnt=1, preempt_time=1796549300),
+            NOTHING,
+            "exited",
+            "Preempted",
+            "PREEMPTED",
+        ),
         (record("CANCELLED"), NOTHING, "exited", "Error", "CANCELLED"),
         (record("COMPLETING"), EXITED_0, "exited", "Completed", None),
         (None, EXITED_0, "exited", "Completed", None),
@@ -138,8 +145,8 @@ def test_hostile_values_stay_arguments_in_the_batch_script(tmp_path: Path) -> No
         pids_limit=100,
         auth_file=None,
     )
-    run_line = next(line for line in script.splitlines() if line.startswith("if ! podman run"))
-    words = shlex.split(run_line)
+    run_line = next(line for line in script.splitlines() if line.startswith("if ! { podman create"))
+    words = shlex.split(run_line.removesuffix("\\"))
     assert words[words.index("-e") :][:4] == ["-e", "X='; reboot; '", "-e", "Y=$(reboot)"]
     image_at = words.index("busybox:latest")
     assert words[image_at + 1 : image_at + 4] == ["sh", "-c", "echo '$(reboot)'; `reboot`"]
@@ -167,3 +174,10 @@ def test_preemptible_jobs_go_to_the_preemptible_partition(tmp_path: Path) -> Non
     assert (normal["partition"], spot["partition"]) == ("gpu", "spot")
     assert (normal["cpus_per_task"], normal["memory_per_node"]) == (1, 1)
     assert "partition" not in job_description(replace(spec, preemptible=True), "n", tmp_path, None)
+
+
+def test_the_life_span_is_the_time_limit_and_none_is_said_outright(tmp_path: Path) -> None:
+    spec = ContainerSpec(job_id="job-1", owner="a", image="busybox", cpu=0.5, memory=1)
+    assert job_description(replace(spec, time_limit_s=61), "n", tmp_path, None)["time_limit"] == 2
+    # Left out, Slurm's backfill scheduler would give the job a year (seen on a CI run).
+    assert job_description(spec, "n", tmp_path, None)["time_limit"] == "UNLIMITED"

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._buckets_entities import BlobCommonPrefix, BlobObject, Bucket, BucketCredentials, BucketEntry
+from ._buckets_signing import hash_payloads_in_threads
 from ._errors import AuthorizationError, IllegalArgumentError, ResourceNotFound
 
 if TYPE_CHECKING:
@@ -466,6 +467,7 @@ class S3Sessions:
                 config=config,
             )
         )
+        hash_payloads_in_threads(client.meta.events)
         return S3Bucket(bucket, client, raw["bucket_name"], self._sizes)
 
     async def close(self) -> None:

@@ -44,6 +44,31 @@ _STATUS_ERRORS: Mapping[int, type[Exception]] = {
 Params = Mapping[str, Any] | list[tuple[str, Any]] | None
 
 
+async def _ndjson_lines(content: aiohttp.StreamReader) -> AsyncIterator[list[bytes]]:
+    """The lines of an NDJSON body, as many at a time as each chunk read completes: reading
+    it line by line cost more than parsing the lines (10,000 jobs of `neuro ps -a`). A line
+    longer than READ_BUFFER_SIZE is an error, as it was when lines were read one by one."""
+    pending: list[bytes] = []  # the start of a line that no chunk has ended yet
+    pending_size = 0
+    async for chunk in content.iter_any():
+        if b"\n" not in chunk:
+            pending.append(chunk)
+            pending_size += len(chunk)
+            if pending_size > READ_BUFFER_SIZE:
+                raise NDJSONError(f"A line of the answer is longer than {READ_BUFFER_SIZE} bytes")
+            continue
+        lines = chunk.split(b"\n")
+        if pending:
+            lines[0] = b"".join([*pending, lines[0]])
+        last = lines.pop()
+        pending, pending_size = ([last], len(last)) if last else ([], 0)
+        if len(lines[0]) > READ_BUFFER_SIZE:
+            raise NDJSONError(f"A line of the answer is longer than {READ_BUFFER_SIZE} bytes")
+        yield lines
+    if pending:
+        yield [b"".join(pending)]
+
+
 def _errno_from(value: object) -> int | None:
     if isinstance(value, bool):
         return None
@@ -151,13 +176,14 @@ class _Core:
             method, url, auth=auth, params=params, json=json, headers={"Accept": NDJSON_MIME}
         ) as response:
             if response.content_type.startswith(NDJSON_MIME):
-                async for line in response.content:
-                    if not line.strip():
-                        continue
-                    item = json_loads(line)
-                    if isinstance(item, dict) and "error" in item:
-                        raise NDJSONError(str(item["error"]))
-                    yield item
+                async for lines in _ndjson_lines(response.content):
+                    for line in lines:
+                        if not line.strip():
+                            continue
+                        item = json_loads(line)
+                        if isinstance(item, dict) and "error" in item:
+                            raise NDJSONError(str(item["error"]))
+                        yield item
                 return
             payload = await response.json()
             items = payload[list_key] if list_key is not None else payload

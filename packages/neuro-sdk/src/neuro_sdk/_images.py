@@ -27,7 +27,7 @@ from ._errors import (
     IllegalArgumentError,
     ResourceNotFound,
 )
-from ._images_refs import LocalImage, RemoteImage
+from ._images_refs import DEFAULT_TAG, LocalImage, RemoteImage, TagOption
 from ._parser import image_ref_parser
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 REPOS_PER_PAGE = 30
 TAGS_PER_PAGE = 30
-DEFAULT_TAG = "latest"
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 NO_ENGINE_MESSAGE = (
     "Docker engine is not available. "
@@ -157,7 +156,7 @@ class Images:
             # The catalog lists paths like ``[org/]owner/name``; a repository that is not
             # a valid image name (nothing our platform pushes) is skipped.
             with contextlib.suppress(ValueError):
-                result.append(parser.parse_remote(f"image://{cluster}/{repo}"))
+                result.append(parser.parse_remote(f"image://{cluster}/{repo}", TagOption.DENY))
         return result
 
     async def tags(self, image: RemoteImage) -> builtins.list[RemoteImage]:

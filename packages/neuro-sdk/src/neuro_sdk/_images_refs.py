@@ -28,6 +28,7 @@ _DOMAIN_RE = re.compile(r"(?:[a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+(?::[0-9]+)?")
 # The original SDK's words for each mistake; the public parsers put
 # "Invalid local image '<text>': " or "Invalid remote image '<text>': " before them.
 _EMPTY = "empty image name"
+DEFAULT_TAG = "latest"  # what Docker uses for an image named without a tag
 _EMPTY_PART = "empty name or empty tag"
 _TOO_MANY_TAGS = "too many tags"
 _NO_NAME = "no image name specified"
@@ -57,9 +58,11 @@ class UnknownClusterError(RuntimeError, ValueError):
 class TagOption(enum.Enum):
     """Whether a parsed image may or must not carry a tag.
 
-    ``DEFAULT`` takes the tag as written (none when omitted; Docker then uses ``latest``),
-    ``ALLOW`` is the same, ``DENY`` refuses a tag (e.g. ``neuro image tags`` wants a
-    repository, not one of its tags).
+    As the original's: ``DEFAULT`` fills in ``latest`` when the tag is left out (what Docker
+    would use), ``ALLOW`` keeps a platform image without a tag untagged (``neuro image rm``:
+    the whole repository), ``DENY`` refuses a tag (``neuro image tags`` wants a repository).
+    An external (non-platform) image, like a local one, always gets ``latest`` when it has
+    no tag, whatever the option.
     """
 
     ALLOW = enum.auto()
@@ -202,7 +205,7 @@ def parse_local_image(text: str) -> LocalImage:
         _check_name(name)
     except _Mistake as exc:
         raise ValueError(f"Invalid local image '{text}': {exc}") from None
-    return LocalImage(name=name, tag=tag)
+    return LocalImage(name=name, tag=tag or DEFAULT_TAG)
 
 
 @dataclass(frozen=True)
@@ -222,6 +225,10 @@ class ImageRefParser:
         image = self._parse_remote(text)
         if tag_option is TagOption.DENY and image.tag is not None:
             raise ValueError(f"Invalid remote image '{text}': tag is not allowed")
+        if image.tag is None and (
+            tag_option is TagOption.DEFAULT or not image.is_in_platform_registry
+        ):
+            return replace(image, tag=DEFAULT_TAG)
         return image
 
     def _is_platform_reference(self, text: str) -> bool:
@@ -266,7 +273,7 @@ class ImageRefParser:
     def parse_docker_url(self, text: str) -> RemoteImage:
         """The image a job reports; what cannot be parsed is shown as INVALID-IMAGE-NAME."""
         try:
-            return self._parse_remote(text)
+            return self.parse_remote(text)
         except ValueError:
             return RemoteImage(name=INVALID_IMAGE_NAME)
 

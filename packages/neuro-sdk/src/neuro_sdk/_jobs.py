@@ -35,7 +35,13 @@ from ._jobs_entities import (
 from ._jobs_interactive import forward_port, open_stream, stream_query
 from ._jobs_monitor import STREAM_TIMEOUT, log_query, stream_logs, stream_telemetry
 from ._jobs_save import JobSaveProgress, report_save
-from ._jobs_wire import ContainerSerializer, job_fields, job_from_api, life_span_minutes
+from ._jobs_wire import (
+    ContainerSerializer,
+    ListingImages,
+    job_fields,
+    job_from_api,
+    life_span_minutes,
+)
 from ._org import ORG_NAME_SENTINEL, OrgName, resolve_org
 from ._parser import image_ref_parser
 
@@ -261,7 +267,7 @@ class Jobs:
 
     async def _iterate(self, params: "Params") -> AsyncGenerator[JobDescription]:
         auth = await self._config._api_auth()
-        images = image_ref_parser(self._config)
+        images = ListingImages(image_ref_parser(self._config))
         async for payload in self._core.stream_json(
             "GET", self._jobs_url, auth=auth, params=params, list_key="jobs"
         ):

@@ -7,7 +7,7 @@ hands what the server answers to :func:`job_from_api`.
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from yarl import URL
 
@@ -193,11 +193,37 @@ def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+# Enum members by their wire value: a dict look-up, not the enum's call (a listing of
+# 10,000 jobs converts 60,000 values).
+_STATUSES = {str(status): status for status in JobStatus}
+_PRIORITIES = {priority.name.lower(): priority for priority in JobPriority}
+_RESTART_POLICIES = {str(policy): policy for policy in JobRestartPolicy}
+
+
+class ImageParser(Protocol):
+    def parse_docker_url(self, text: str) -> RemoteImage: ...
+
+
+class ListingImages:
+    """The images of one listing, each reference parsed once: jobs share a few images."""
+
+    LIMIT = 1024  # distinct references remembered
+
+    def __init__(self, images: ImageRefParser) -> None:
+        self._images = images
+        self._parsed: dict[str, RemoteImage] = {}
+
+    def parse_docker_url(self, text: str) -> RemoteImage:
+        image = self._parsed.get(text)
+        if image is None:
+            if len(self._parsed) >= self.LIMIT:
+                self._parsed.clear()
+            image = self._parsed[text] = self._images.parse_docker_url(text)
+        return image
+
+
 def _status(value: str) -> JobStatus:
-    try:
-        return JobStatus(value)
-    except ValueError:
-        return JobStatus.UNKNOWN
+    return _STATUSES.get(value, JobStatus.UNKNOWN)
 
 
 def _status_item(payload: JSON) -> JobStatusItem:
@@ -240,7 +266,7 @@ def _resources(payload: JSON) -> Resources:
     )
 
 
-def _container(payload: JSON, images: ImageRefParser) -> Container:
+def _container(payload: JSON, images: ImageParser) -> Container:
     http = payload.get("http")
     return Container(
         image=images.parse_docker_url(payload["image"]),
@@ -282,13 +308,14 @@ def _container(payload: JSON, images: ImageRefParser) -> Container:
 def _priority(value: str | None) -> JobPriority:
     if value is None:
         return JobPriority.NORMAL
-    try:
-        return JobPriority[value.upper()]
-    except KeyError:
-        return JobPriority.NORMAL
+    return _PRIORITIES.get(value.lower(), JobPriority.NORMAL)
 
 
-def job_from_api(payload: JSON, images: ImageRefParser) -> JobDescription:
+def _restart_policy(value: str) -> JobRestartPolicy:
+    return _RESTART_POLICIES.get(value) or JobRestartPolicy(value)  # the enum's error if unknown
+
+
+def job_from_api(payload: JSON, images: ImageParser) -> JobDescription:
     """A job object (docs/protocol.md §3.5); a missing mandatory field raises KeyError, as in
     22.6."""
     http_url = payload.get("http_url_named") or payload.get("http_url")
@@ -311,7 +338,7 @@ def job_from_api(payload: JSON, images: ImageRefParser) -> JobDescription:
         http_url=URL(http_url) if http_url else URL(),
         internal_hostname=payload.get("internal_hostname"),
         internal_hostname_named=payload.get("internal_hostname_named"),
-        restart_policy=JobRestartPolicy(payload.get("restart_policy", "never")),
+        restart_policy=_restart_policy(payload.get("restart_policy", "never")),
         life_span=max_run_time * 60 if max_run_time else None,
         schedule_timeout=payload.get("schedule_timeout"),
         preset_name=payload.get("preset_name"),

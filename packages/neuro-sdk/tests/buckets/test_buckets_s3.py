@@ -2,16 +2,22 @@
 credentials refreshed before expiry, errors, and directory transfers (small part sizes so
 the multi-part paths run on megabytes)."""
 
+import asyncio
+import hashlib
+import io
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from botocore.awsrequest import AWSRequest
 
 import neuro_sdk
 from neuro_sdk._buckets_entities import BucketCredentials, BucketEntry
 from neuro_sdk._buckets_s3 import S3Bucket, S3Sessions, TransferSizes
+from neuro_sdk._buckets_signing import THREAD_HASH_MIN, _hash_body
 from neuro_sdk._buckets_transfer import download_file, download_tree, upload_tree
 from neuro_sdk._transfer import NO_PROGRESS
 
@@ -87,6 +93,73 @@ async def test_big_files_travel_in_parts_and_come_back_identical(
     steps = [e for e in recorder.events if isinstance(e, neuro_sdk.StorageProgressStep)]
     assert [s.current for s in steps][-1] == len(data)
     assert [s.current for s in steps] == sorted(s.current for s in steps)
+
+
+async def test_big_bodies_are_signed_with_a_sha256_made_in_a_thread(
+    open_s3: OpenS3, tmp_path: Path
+) -> None:
+    """Each part's SigV4 payload hash is the one `_buckets_signing` made off the event loop
+    (docs/protocol.md §8.4: plain HTTP signs every body), and it is the body's true SHA-256:
+    the store, which checks it, takes the upload."""
+    s3 = await open_s3()
+    data = os.urandom(11 * MIB)  # three parts of SMALL_PARTS
+    source = tmp_path / "big.bin"
+    source.write_bytes(data)
+    signed: list[tuple[str, str | None]] = []
+
+    def record(request: Any, **kwargs: Any) -> None:
+        header = request.headers["X-Amz-Content-SHA256"]
+        signed.append((_text(header), request.context.get("neuro_sdk.payload_sha256")))
+
+    s3._client.meta.events.register("before-send.s3.UploadPart", record)
+    await s3.put_file("signed.bin", source, len(data), lambda _: None)
+    parts = [data[i : i + 5 * MIB] for i in range(0, len(data), 5 * MIB)]
+    assert sorted(signed) == sorted((hashlib.sha256(p).hexdigest(),) * 2 for p in parts)
+    assert await _read(s3, "signed.bin") == data
+
+
+async def test_the_embedded_store_does_not_check_the_signed_payload_hash(
+    open_s3: OpenS3,
+) -> None:
+    """Pins a limit docs/security.md ("Buckets") states: SeaweedFS takes a body whose
+    SHA-256 differs from the signed `X-Amz-Content-SHA256`, so over plain HTTP the body's
+    integrity rests on the network path, not on the signature. When this fails, SeaweedFS
+    checks the hash: update that section."""
+    s3 = await open_s3()
+
+    def tamper(request: Any, **kwargs: Any) -> None:
+        request.context["neuro_sdk.payload_sha256"] = hashlib.sha256(b"other").hexdigest()
+
+    # After `_buckets_signing`'s own handler (same event, registered last).
+    s3._client.meta.events.register_last("before-sign.s3", tamper)
+    body = os.urandom(MIB)
+    await s3.put("tampered.bin", body)
+    assert await _read(s3, "tampered.bin") == body
+
+
+def test_the_thread_hashes_what_botocore_would_from_the_body_position() -> None:
+    """A body already read in part (botocore hashes from its position on) and small bodies
+    (hashed inline by botocore itself, no digest left)."""
+    data = os.urandom(THREAD_HASH_MIN + 10)
+    body = io.BytesIO(data)
+    body.seek(10)
+    request = AWSRequest(method="PUT", url="http://s3.test/b/k", data=body)
+    asyncio.run(_hash_body(request))
+    assert request.context["neuro_sdk.payload_sha256"] == hashlib.sha256(data[10:]).hexdigest()
+    assert body.tell() == 10
+    small = AWSRequest(method="PUT", url="http://s3.test/b/k", data=io.BytesIO(b"x" * 100))
+    small.context["neuro_sdk.payload_sha256"] = "left over from an earlier attempt"
+    asyncio.run(_hash_body(small))
+    assert "neuro_sdk.payload_sha256" not in small.context
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+async def _read(s3: S3Bucket, key: str) -> bytes:
+    async with s3.fetch(key) as chunks:
+        return b"".join([chunk async for chunk in chunks])
 
 
 async def test_continue_downloads_only_the_missing_tail(open_s3: OpenS3, tmp_path: Path) -> None:

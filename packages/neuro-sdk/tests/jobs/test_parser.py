@@ -7,7 +7,7 @@ import aiohttp
 import pytest
 from yarl import URL
 
-from neuro_sdk import LocalImage, Parser, RemoteImage
+from neuro_sdk import LocalImage, Parser, RemoteImage, TagOption
 from neuro_sdk._config import Config
 from neuro_sdk._core import _Core
 
@@ -27,7 +27,8 @@ async def parser(make_config_data: MakeConfigData, tmp_path: Path) -> AsyncItera
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("ubuntu", RemoteImage.new_external_image("ubuntu")),
+        # As the original: an external image without a tag gets "latest".
+        ("ubuntu", RemoteImage.new_external_image("ubuntu", tag="latest")),
         ("ubuntu:latest", RemoteImage.new_external_image("ubuntu", tag="latest")),
         ("library/ubuntu:22.04", RemoteImage.new_external_image("library/ubuntu", tag="22.04")),
         (
@@ -36,7 +37,7 @@ async def parser(make_config_data: MakeConfigData, tmp_path: Path) -> AsyncItera
         ),
         (
             "localhost:5001/tool",
-            RemoteImage.new_external_image("tool", "localhost:5001"),
+            RemoteImage.new_external_image("tool", "localhost:5001", tag="latest"),
         ),
     ],
 )
@@ -47,7 +48,7 @@ async def test_docker_hub_and_other_registries(
 
     assert image == expected
     assert image.owner is None
-    assert image.as_docker_url() == text
+    assert image.as_docker_url() == (text if ":" in text.rpartition("/")[2] else f"{text}:latest")
 
 
 @pytest.mark.parametrize(
@@ -66,7 +67,8 @@ async def test_docker_hub_and_other_registries(
 async def test_platform_registry_forms(
     parser: Parser, text: str, owner: str, org: str | None, name: str, tag: str | None
 ) -> None:
-    image = parser.remote_image(text)
+    # ALLOW takes the tag as written; DEFAULT fills in "latest" (test_tag_options).
+    image = parser.remote_image(text, tag_option=TagOption.ALLOW)
 
     assert image == RemoteImage.new_neuro_image(
         name, REGISTRY, owner=owner, cluster_name="default", org_name=org, tag=tag
@@ -75,6 +77,31 @@ async def test_platform_registry_forms(
     suffix = f":{tag}" if tag else ""
     assert image.as_docker_url() == f"{REGISTRY}/{org_part}{owner}/{name}{suffix}"
     assert str(image) == f"image://default/{org_part}{owner}/{name}{suffix}"
+
+
+@pytest.mark.parametrize(
+    ("text", "option", "tag"),
+    [
+        # The original 22.6.3's table: DEFAULT fills in "latest", ALLOW keeps a platform
+        # image untagged, DENY refuses a tag; an external image always gets "latest".
+        ("image:app", TagOption.DEFAULT, "latest"),
+        ("image:app", TagOption.ALLOW, None),
+        ("image:app", TagOption.DENY, None),
+        ("image:app:v1", TagOption.DEFAULT, "v1"),
+        ("image:app:v1", TagOption.ALLOW, "v1"),
+        (f"{REGISTRY}/bob/app", TagOption.DEFAULT, "latest"),
+        ("ubuntu", TagOption.DEFAULT, "latest"),
+        ("ubuntu", TagOption.ALLOW, "latest"),
+        ("ubuntu", TagOption.DENY, "latest"),
+    ],
+)
+async def test_tag_options(parser: Parser, text: str, option: TagOption, tag: str | None) -> None:
+    assert parser.remote_image(text, tag_option=option).tag == tag
+
+
+async def test_deny_refuses_a_tag(parser: Parser) -> None:
+    with pytest.raises(ValueError, match="tag is not allowed"):
+        parser.remote_image("image:app:v1", tag_option=TagOption.DENY)
 
 
 async def test_an_image_of_another_cluster_uses_its_registry(parser: Parser) -> None:
@@ -95,7 +122,7 @@ async def test_invalid_remote_images(parser: Parser, text: str) -> None:
 
 async def test_local_image(parser: Parser) -> None:
     assert parser.local_image("ubuntu:latest") == LocalImage("ubuntu", "latest")
-    assert parser.local_image("my/app") == LocalImage("my/app")
+    assert parser.local_image("my/app") == LocalImage("my/app", "latest")  # as the original
     assert str(parser.local_image("my/app:2")) == "my/app:2"
     with pytest.raises(ValueError, match="image:"):
         parser.local_image("image:my-image")

@@ -75,6 +75,38 @@ def _as_member(org: str | None) -> str:
     return f"as member of org {org} " if org is not None else ""
 
 
+def _user_on_cluster(user_name: str, org: str | None, cluster_name: str) -> str:
+    return f"{user_name} {_as_member(org)}on cluster {cluster_name}"
+
+
+# Options several commands share (click makes a fresh parameter each time one is applied).
+_force_option = click.option("--force", is_flag=True, default=False, help="Skip prompt")
+_org_option = click.option("--org", metavar="ORG", default=None, help=ORG_HELP)
+_set_jobs_option = click.option("-j", "--jobs", metavar="AMOUNT", required=True, help=JOBS_HELP)
+_set_credits_option = click.option(
+    "-c", "--credits", metavar="AMOUNT", required=True, help=CREDITS_HELP
+)
+_add_credits_option = click.option(
+    "-c", "--credits", metavar="AMOUNT", required=True, help="Credits amount to add"
+)
+
+
+def _print_limits(
+    root: Root,
+    title: str,
+    quota: neuro_sdk._Quota | None = None,
+    balance: neuro_sdk._Balance | None = None,
+) -> None:
+    """A title line, then whichever of the jobs quota and the credits balance are given."""
+    from neuro_cli.formatters.admin import format_balance, format_jobs_quota
+
+    root.print(_text(title))
+    if quota is not None:
+        root.print(format_jobs_quota(quota))
+    if balance is not None:
+        root.print(format_balance(balance))
+
+
 # -- clusters ------------------------------------------------------------------------------
 
 
@@ -112,7 +144,7 @@ async def update_cluster(
 
 
 @admin.command("remove-cluster")
-@click.option("--force", is_flag=True, default=False, help="Skip prompt")
+@_force_option
 @click.argument("cluster_name")
 @click.pass_obj
 @async_command
@@ -137,7 +169,7 @@ async def _confirm(question: str) -> bool:
 
 
 @admin.command("get-cluster-users")
-@click.option("--org", metavar="ORG", default=None, help=ORG_HELP)
+@_org_option
 @click.argument("cluster_name", required=False)
 @click.pass_obj
 @async_command
@@ -158,7 +190,7 @@ async def get_cluster_users(root: Root, org: str | None, cluster_name: str | Non
 @click.argument(
     "role", required=False, default="user", metavar="[ROLE]", type=click.Choice(CLUSTER_ROLES)
 )
-@click.option("--org", metavar="ORG", default=None, help=ORG_HELP)
+@_org_option
 @click.option("-c", "--credits", metavar="AMOUNT", default=None, help=CREDITS_HELP)
 @click.option("-j", "--jobs", metavar="AMOUNT", default=None, help=JOBS_HELP)
 @click.pass_obj
@@ -176,8 +208,6 @@ async def add_cluster_user(
 
     The command supports one of 4 user roles: admin, manager, member or user.
     """
-    from neuro_cli.formatters.admin import format_balance, format_jobs_quota
-
     # Without -c/-j a user gets the defaults of the cluster (or org).
     balance = None if credits is None else neuro_sdk._Balance(credits=_credits(credits))
     quota = None if jobs is None else neuro_sdk._Quota(_jobs(jobs))
@@ -191,20 +221,14 @@ async def add_cluster_user(
             org_name=org,
         )
     if not root.quiet:
-        root.print(
-            _text(
-                f"Added {user.user_name} to cluster {cluster_name} as {_as_member(org)}"
-                f"{user.role}. Quotas set:"
-            )
-        )
-        root.print(format_jobs_quota(user.quota))
-        root.print(format_balance(user.balance))
+        title = f"Added {user.user_name} to cluster {cluster_name} as {_as_member(org)}{user.role}."
+        _print_limits(root, f"{title} Quotas set:", user.quota, user.balance)
 
 
 @admin.command("remove-cluster-user")
 @click.argument("cluster_name")
 @click.argument("user_name")
-@click.option("--org", metavar="ORG", default=None, help=ORG_HELP)
+@_org_option
 @click.pass_obj
 @async_command
 async def remove_cluster_user(
@@ -219,92 +243,75 @@ async def remove_cluster_user(
 @admin.command("get-user-quota")
 @click.argument("cluster_name")
 @click.argument("user_name")
-@click.option("--org", metavar="ORG", default=None, help=ORG_HELP)
+@_org_option
 @click.pass_obj
 @async_command
 async def get_user_quota(root: Root, cluster_name: str, user_name: str, org: str | None) -> None:
     """Get info about user quota in given cluster"""
-    from neuro_cli.formatters.admin import format_balance, format_jobs_quota
-
     async with root.client() as client:
         user = await client._admin.get_cluster_user(cluster_name, user_name, org_name=org)
-    root.print(
-        _text(f"Quota and balance for {user.user_name} {_as_member(org)}on cluster {cluster_name}:")
-    )
-    root.print(format_jobs_quota(user.quota))
-    root.print(format_balance(user.balance))
+    who = _user_on_cluster(user.user_name, org, cluster_name)
+    _print_limits(root, f"Quota and balance for {who}:", user.quota, user.balance)
 
 
 @admin.command("set-user-quota")
 @click.argument("cluster_name")
 @click.argument("user_name")
-@click.option("-j", "--jobs", metavar="AMOUNT", required=True, help=JOBS_HELP)
-@click.option("--org", metavar="ORG", default=None, help=ORG_HELP)
+@_set_jobs_option
+@_org_option
 @click.pass_obj
 @async_command
 async def set_user_quota(
     root: Root, cluster_name: str, user_name: str, jobs: str, org: str | None
 ) -> None:
     """Set user quota to given values"""
-    from neuro_cli.formatters.admin import format_jobs_quota
-
     quota = neuro_sdk._Quota(_jobs(jobs))
     async with root.client() as client:
         user = await client._admin.update_cluster_user_quota(
             cluster_name, user_name, quota, org_name=org
         )
-    root.print(
-        _text(f"New quotas for {user.user_name} {_as_member(org)}on cluster {cluster_name}:")
-    )
-    root.print(format_jobs_quota(user.quota))
+    who = _user_on_cluster(user.user_name, org, cluster_name)
+    _print_limits(root, f"New quotas for {who}:", quota=user.quota)
 
 
 @admin.command("set-user-credits")
 @click.argument("cluster_name")
 @click.argument("user_name")
-@click.option("-c", "--credits", metavar="AMOUNT", required=True, help=CREDITS_HELP)
-@click.option("--org", metavar="ORG", default=None, help=ORG_HELP)
+@_set_credits_option
+@_org_option
 @click.pass_obj
 @async_command
 async def set_user_credits(
     root: Root, cluster_name: str, user_name: str, credits: str, org: str | None
 ) -> None:
     """Set user credits to given value"""
-    from neuro_cli.formatters.admin import format_balance
-
     amount = _credits(credits)
     async with root.client() as client:
         user = await client._admin.update_cluster_user_balance(
             cluster_name, user_name, amount, org_name=org
         )
-    root.print(
-        _text(f"New credits for {user.user_name} {_as_member(org)}on cluster {cluster_name}:")
-    )
-    root.print(format_balance(user.balance))
+    who = _user_on_cluster(user.user_name, org, cluster_name)
+    _print_limits(root, f"New credits for {who}:", balance=user.balance)
 
 
 @admin.command("add-user-credits")
 @click.argument("cluster_name")
 @click.argument("user_name")
-@click.option("-c", "--credits", metavar="AMOUNT", required=True, help="Credits amount to add")
-@click.option("--org", metavar="ORG", default=None, help=ORG_HELP)
+@_add_credits_option
+@_org_option
 @click.pass_obj
 @async_command
 async def add_user_credits(
     root: Root, cluster_name: str, user_name: str, credits: str, org: str | None
 ) -> None:
     """Add given values to user quota"""
-    from neuro_cli.formatters.admin import format_balance
-
     delta = _parse_finite_decimal(credits)
     async with root.client() as client:
         user = await client._admin.update_cluster_user_balance_by_delta(
             cluster_name, user_name, delta, org_name=org
         )
-    root.print(
-        _text(f"New credits for {user.user_name} {_as_member(org)}on cluster {cluster_name}:")
-    )
-    root.print(format_balance(user.balance))
+    who = _user_on_cluster(user.user_name, org, cluster_name)
+    _print_limits(root, f"New credits for {who}:", balance=user.balance)
 
 
 # -- orgs and org users --------------------------------------------------------------------
@@ -333,7 +340,7 @@ async def add_org(root: Root, org_name: str, skip_default_tenants: bool) -> None
 
 
 @admin.command("remove-org")
-@click.option("--force", is_flag=True, default=False, help="Skip prompt")
+@_force_option
 @click.argument("org_name")
 @click.pass_obj
 @async_command
@@ -442,6 +449,18 @@ def _limits_options(func: click.decorators.FC) -> click.decorators.FC:
     )(func)
 
 
+def _print_org_cluster_updated(
+    root: Root, org_name: str, cluster_name: str, org: neuro_sdk._OrgCluster
+) -> None:
+    from neuro_cli.formatters.admin import format_org_cluster
+
+    if not root.quiet:
+        root.print(
+            _text(f"Org {org_name} info in cluster {cluster_name} successfully updated. New info:")
+        )
+        root.print(format_org_cluster(org))
+
+
 @admin.command("get-org-clusters")
 @click.argument("cluster_name")
 @click.pass_obj
@@ -516,8 +535,6 @@ async def update_org_cluster(
     default_role: str,
 ) -> None:
     """Update org cluster quotas."""
-    from neuro_cli.formatters.admin import format_org_cluster
-
     org = neuro_sdk._OrgCluster(
         org_name=org_name,
         cluster_name=cluster_name,
@@ -530,15 +547,11 @@ async def update_org_cluster(
     async with root.client() as client:
         await client._admin.update_org_cluster(org)
         updated = await client._admin.get_org_cluster(cluster_name, org_name)
-    if not root.quiet:
-        root.print(
-            _text(f"Org {org_name} info in cluster {cluster_name} successfully updated. New info:")
-        )
-        root.print(format_org_cluster(updated))
+    _print_org_cluster_updated(root, org_name, cluster_name, updated)
 
 
 @admin.command("remove-org-cluster")
-@click.option("--force", is_flag=True, default=False, help="Skip prompt")
+@_force_option
 @click.argument("cluster_name")
 @click.argument("org_name")
 @click.pass_obj
@@ -571,8 +584,6 @@ async def set_org_cluster_defaults(
     default_role: str,
 ) -> None:
     """Set org cluster defaults to given value"""
-    from neuro_cli.formatters.admin import format_org_cluster
-
     async with root.client() as client:
         org = await client._admin.update_org_cluster_defaults(
             cluster_name,
@@ -581,11 +592,7 @@ async def set_org_cluster_defaults(
             default_credits=_credits(default_credits),
             default_role=neuro_sdk._ClusterUserRoleType(default_role),
         )
-    if not root.quiet:
-        root.print(
-            _text(f"Org {org_name} info in cluster {cluster_name} successfully updated. New info:")
-        )
-        root.print(format_org_cluster(org))
+    _print_org_cluster_updated(root, org_name, cluster_name, org)
 
 
 @admin.command("get-org-cluster-quota")
@@ -595,65 +602,56 @@ async def set_org_cluster_defaults(
 @async_command
 async def get_org_cluster_quota(root: Root, cluster_name: str, org_name: str) -> None:
     """Get info about org quota in given cluster"""
-    from neuro_cli.formatters.admin import format_balance, format_jobs_quota
-
     async with root.client() as client:
         org = await client._admin.get_org_cluster(cluster_name, org_name)
-    root.print(_text(f"Quota and balance for org {org_name} on cluster {cluster_name}:"))
-    root.print(format_jobs_quota(org.quota))
-    root.print(format_balance(org.balance))
+    title = f"Quota and balance for org {org_name} on cluster {cluster_name}:"
+    _print_limits(root, title, org.quota, org.balance)
 
 
 @admin.command("set-org-cluster-quota")
 @click.argument("cluster_name")
 @click.argument("org_name")
-@click.option("-j", "--jobs", metavar="AMOUNT", required=True, help=JOBS_HELP)
+@_set_jobs_option
 @click.pass_obj
 @async_command
 async def set_org_cluster_quota(root: Root, cluster_name: str, org_name: str, jobs: str) -> None:
     """Set org cluster quota to given values"""
-    from neuro_cli.formatters.admin import format_jobs_quota
-
     quota = neuro_sdk._Quota(_jobs(jobs))
     async with root.client() as client:
         org = await client._admin.update_org_cluster_quota(cluster_name, org_name, quota)
-    root.print(_text(f"New quotas for org {org_name} on cluster {cluster_name}:"))
-    root.print(format_jobs_quota(org.quota))
+    title = f"New quotas for org {org_name} on cluster {cluster_name}:"
+    _print_limits(root, title, quota=org.quota)
 
 
 @admin.command("set-org-cluster-credits")
 @click.argument("cluster_name")
 @click.argument("org_name")
-@click.option("-c", "--credits", metavar="AMOUNT", required=True, help=CREDITS_HELP)
+@_set_credits_option
 @click.pass_obj
 @async_command
 async def set_org_cluster_credits(
     root: Root, cluster_name: str, org_name: str, credits: str
 ) -> None:
     """Set org cluster credits to given value"""
-    from neuro_cli.formatters.admin import format_balance
-
     amount = _credits(credits)
     async with root.client() as client:
         org = await client._admin.update_org_cluster_balance(cluster_name, org_name, amount)
-    root.print(_text(f"New credits for org {org_name} on cluster {cluster_name}:"))
-    root.print(format_balance(org.balance))
+    title = f"New credits for org {org_name} on cluster {cluster_name}:"
+    _print_limits(root, title, balance=org.balance)
 
 
 @admin.command("add-org-cluster-credits")
 @click.argument("cluster_name")
 @click.argument("org_name")
-@click.option("-c", "--credits", metavar="AMOUNT", required=True, help="Credits amount to add")
+@_add_credits_option
 @click.pass_obj
 @async_command
 async def add_org_cluster_credits(
     root: Root, cluster_name: str, org_name: str, credits: str
 ) -> None:
     """Add given values to org cluster balance"""
-    from neuro_cli.formatters.admin import format_balance
-
     delta = _parse_finite_decimal(credits)
     async with root.client() as client:
         org = await client._admin.update_org_cluster_balance_by_delta(cluster_name, org_name, delta)
-    root.print(_text(f"New credits for org {org_name} on cluster {cluster_name}:"))
-    root.print(format_balance(org.balance))
+    title = f"New credits for org {org_name} on cluster {cluster_name}:"
+    _print_limits(root, title, balance=org.balance)

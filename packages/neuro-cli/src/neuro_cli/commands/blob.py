@@ -27,6 +27,7 @@ from neuro_cli.commands.storage import (
     make_filter,
 )
 from neuro_cli.errors import UserError, describe_error, error_line
+from neuro_cli.orgs import chosen_org
 from neuro_cli.root import Root
 from neuro_cli.runner import async_command
 
@@ -98,7 +99,9 @@ async def mkbucket(root: Root, cluster: str | None, name: str | None, org: str |
     from neuro_cli.formatters.buckets import format_bucket
 
     async with root.client() as client:
-        bucket = await client.buckets.create(name=name, cluster_name=cluster, org_name=org)
+        bucket = await client.buckets.create(
+            name=name, cluster_name=cluster, org_name=chosen_org(org, client.config.org_name)
+        )
         root.print(format_bucket(bucket, uri_formatter(client, False)))
 
 
@@ -181,7 +184,7 @@ async def importbucket(
             credentials=credentials,
             name=name,
             cluster_name=cluster,
-            org_name=org,
+            org_name=chosen_org(org, client.config.org_name),
         )
         root.print(format_bucket(bucket, uri_formatter(client, False)))
 

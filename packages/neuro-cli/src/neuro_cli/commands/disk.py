@@ -5,11 +5,11 @@ from datetime import timedelta
 
 import click
 
+from neuro_cli.orgs import chosen_org
 from neuro_cli.resource_uris import uri_formatter
 from neuro_cli.root import Root
 from neuro_cli.runner import async_command
 
-NO_ORG = "NO_ORG"
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?)b?$", re.IGNORECASE)
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
@@ -70,7 +70,7 @@ async def create(
     size = parse_size(storage)
     life_span = parse_duration(timeout_unused) if timeout_unused else None
     async with root.client() as client:
-        org_name = None if org == NO_ORG else org  # the SDK's None: the current org
+        org_name = chosen_org(org, client.config.org_name)
         created = await client.disks.create(size, life_span, name, cluster, org_name)
         root.print(format_disk(created, uri_formatter(client.parse, full=False)))
 

@@ -15,17 +15,10 @@ from neuro_cli.errors import UserError
 from neuro_cli.root import Root
 from neuro_cli.runner import async_command
 
-DEFAULT_TAG = "latest"
-
 
 @click.group()
 def image() -> None:
     """Container image operations."""
-
-
-def _with_tag(image: neuro_sdk.RemoteImage) -> neuro_sdk.RemoteImage:
-    # As the original CLI: an image named without a tag means its "latest" tag.
-    return image if image.tag else image.with_tag(DEFAULT_TAG)
 
 
 @click.command()
@@ -174,7 +167,9 @@ async def rm(root: Root, force: bool, images: tuple[str, ...]) -> None:
         neuro image rm image:myimage:latest
     """
     async with root.client() as client:
-        parsed = [client.parse.remote_image(item) for item in images]
+        # ALLOW, as the original: an image without a tag is the whole repository.
+        allow = neuro_sdk.TagOption.ALLOW
+        parsed = [client.parse.remote_image(item, tag_option=allow) for item in images]
         for item in parsed:
             if item.tag is None:
                 for tagged in await client.images.tags(item):
@@ -219,7 +214,7 @@ async def size(root: Root, image_uri: str) -> None:
     from neuro_cli.formatters.images import format_size
 
     async with root.client() as client:
-        image_size = await client.images.size(_with_tag(client.parse.remote_image(image_uri)))
+        image_size = await client.images.size(client.parse.remote_image(image_uri))
     root.print(format_size(image_size))
 
 
@@ -237,7 +232,7 @@ async def digest(root: Root, image_uri: str) -> None:
         neuro image digest image:myimage:latest
     """
     async with root.client() as client:
-        root.print(await client.images.digest(_with_tag(client.parse.remote_image(image_uri))))
+        root.print(await client.images.digest(client.parse.remote_image(image_uri)))
 
 
 for _command in (ls, push, pull, rm, size, digest, tags):

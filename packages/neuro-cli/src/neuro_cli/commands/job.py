@@ -22,9 +22,9 @@ from typing import Any
 import click
 
 import neuro_sdk
-from neuro_cli.browser import open_browser_if_possible
 from neuro_cli.errors import EXIT_ERROR, UserError, error_line
 from neuro_cli.interactive import run_session
+from neuro_cli.orgs import chosen_org
 from neuro_cli.resource_uris import uri_formatter
 from neuro_cli.root import Root
 from neuro_cli.runner import async_command
@@ -38,7 +38,6 @@ JOB_ID_RE = re.compile(r"job-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-
 DURATION_RE = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 ME = "ME"  # the literal `--owner` takes for "the current user"
 ALL = "ALL"  # the literal `top --owner` takes for "every user"
-NO_ORG = "NO_ORG"  # the literal `--org` takes for "no org"
 POLL_FIRST_S = 0.2
 POLL_MAX_S = 1.0
 TOP_NEW_JOBS_S = 3.0  # how often `top` without JOBs looks for new matching jobs
@@ -321,7 +320,7 @@ async def run(
     forwards = [_port_pair(text) for text in port_forwards]
     async with root.client() as client:
         cluster_name = _choose_cluster(client, cluster)
-        org_name = client.config.org_name if org is None else (None if org == NO_ORG else org)
+        org_name = chosen_org(org, client.config.org_name)
         preset_name = _choose_preset(client, cluster_name, preset, preemptible)
         remote_image = client.parse.remote_image(image, cluster_name=cluster_name)
         envs = client.parse.envs(env, env_file, cluster_name=cluster_name)
@@ -366,6 +365,8 @@ async def run(
         started = await wait_while(client, submitted, lambda status: status.is_pending)
         root.info(format_job_started(started))
         if browse and started.container.http is not None:
+            from neuro_cli.browser import open_browser_if_possible
+
             await open_browser_if_possible(started.http_url)
         attached = False
         async with contextlib.AsyncExitStack() as forwarding:

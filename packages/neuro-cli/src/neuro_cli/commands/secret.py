@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 
 from neuro_cli.errors import UserError
+from neuro_cli.orgs import chosen_org
 from neuro_cli.resource_uris import uri_formatter
 from neuro_cli.root import Root
 from neuro_cli.runner import async_command
@@ -46,7 +47,9 @@ async def add(root: Root, key: str, value: str, cluster: str | None, org: str | 
         neuro secret add SSH_KEY @~/.ssh/id_rsa
     """
     async with root.client() as client:
-        await client.secrets.add(key, _value(value), cluster, _org(org))
+        await client.secrets.add(
+            key, _value(value), cluster, chosen_org(org, client.config.org_name)
+        )
     root.info(f"Secret {key} added")
 
 
@@ -59,13 +62,8 @@ async def add(root: Root, key: str, value: str, cluster: str | None, org: str | 
 async def rm(root: Root, key: str, cluster: str | None, org: str | None) -> None:
     """Remove secret KEY."""
     async with root.client() as client:
-        await client.secrets.rm(key, cluster, _org(org))
+        await client.secrets.rm(key, cluster, chosen_org(org, client.config.org_name))
     root.info(f"Secret {key} removed")
-
-
-def _org(org: str | None) -> str | None:
-    # NO_ORG is the SDK's None here, which it takes for the current org (as 22.x's does).
-    return None if org == "NO_ORG" else org
 
 
 def _value(text: str) -> bytes:

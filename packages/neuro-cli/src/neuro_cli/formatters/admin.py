@@ -12,10 +12,11 @@ from rich.text import Text
 
 import neuro_sdk
 from neuro_cli.formatters.config import format_quota_details
+from neuro_cli.formatters.times import format_datetime
 
 
 def _registered(created_at: datetime | None) -> str:
-    return "" if created_at is None else created_at.isoformat()
+    return format_datetime(created_at)
 
 
 def _info(user: neuro_sdk._ClusterUser | neuro_sdk._OrgUser) -> tuple[str, str, str]:

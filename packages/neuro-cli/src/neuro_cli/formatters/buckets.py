@@ -9,6 +9,7 @@ from yarl import URL
 
 import neuro_sdk
 from neuro_cli.formatters.storage import human_size
+from neuro_cli.formatters.times import format_datetime
 
 UriFormatter = Callable[[URL], str]
 NO_ORG = "<no org>"
@@ -16,7 +17,7 @@ NO_ORG = "<no org>"
 
 def _when(entry: neuro_sdk.BucketEntry) -> str:
     moment = entry.modified_at or entry.created_at
-    return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S")
+    return format_datetime(moment)
 
 
 def _table(*columns: str) -> Table:
@@ -43,7 +44,7 @@ def format_blob_listing(
     table.add_column()
     for entry in entries:
         if isinstance(entry, neuro_sdk.Bucket):
-            when = entry.created_at.strftime("%Y-%m-%d %H:%M:%S")
+            when = format_datetime(entry.created_at)
             table.add_row("bucket", "", when, uri(entry.uri))
             continue
         size = human_size(entry.size) if human_readable else str(entry.size)
@@ -69,7 +70,7 @@ def format_buckets(
         if long:
             row += [
                 bucket.org_name or NO_ORG,
-                bucket.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                format_datetime(bucket.created_at),
                 "yes" if bucket.public else "no",
             ]
         table.add_row(*row)
@@ -85,7 +86,7 @@ def format_bucket(bucket: neuro_sdk.Bucket, uri: UriFormatter) -> RenderableType
     if bucket.name:
         table.add_row("Name", bucket.name)
     table.add_row("Org name", bucket.org_name or NO_ORG)
-    table.add_row("Created at", bucket.created_at.strftime("%Y-%m-%d %H:%M:%S"))
+    table.add_row("Created at", format_datetime(bucket.created_at))
     table.add_row("Provider", bucket.provider.value)
     table.add_row("Imported", str(bucket.imported))
     table.add_row("Public", str(bucket.public))

@@ -17,6 +17,7 @@ from yarl import URL
 
 import neuro_sdk
 from neuro_cli.formatters.streamed import Cell, Row, TableFactory, print_streamed
+from neuro_cli.formatters.times import format_datetime
 from neuro_cli.formatters.units import format_cpu, format_memory_mb
 
 STATUS_STYLES = {
@@ -28,16 +29,13 @@ STATUS_STYLES = {
     neuro_sdk.JobStatus.CANCELLED: "yellow",
     neuro_sdk.JobStatus.UNKNOWN: "dim",
 }
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 UriFormatter = Callable[[URL], str]
 
 
 def format_time(value: datetime | None, tz: tzinfo | None, iso: bool = False) -> str:
-    """``--iso-datetime-format`` prints ISO 8601 (with the offset), as 22.x does."""
-    if value is None:
-        return ""
-    local = value.astimezone(tz)
-    return local.isoformat() if iso else local.strftime(TIME_FORMAT)
+    """A job's moment, by formatters/times.py's rule; ``iso=True`` asks for ISO 8601 whatever
+    the global option says."""
+    return format_datetime(value, tz, iso=True if iso else None)
 
 
 def format_duration(seconds: float) -> str:
@@ -403,7 +401,7 @@ def format_telemetry(
     has_gpu = telemetry.gpu_duty_cycle is not None
     table.add_row(
         job_id,
-        moment.strftime(TIME_FORMAT),
+        format_datetime(moment, tz),
         f"{telemetry.cpu:.3f}",
         f"{telemetry.memory:.1f}",
         str(telemetry.gpu_duty_cycle) if has_gpu else "0",

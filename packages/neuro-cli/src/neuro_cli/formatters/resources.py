@@ -8,6 +8,7 @@ from rich.table import Table
 from yarl import URL
 
 import neuro_sdk
+from neuro_cli.formatters.times import format_datetime
 
 _UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
 
@@ -36,7 +37,7 @@ def format_duration(duration: timedelta | None) -> str:
 
 
 def _when(moment: datetime | None) -> str:
-    return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S")
+    return format_datetime(moment)
 
 
 def _table(*columns: str) -> Table:

@@ -1,6 +1,5 @@
 """How storage listings, trees, disk usage and transfer progress look on the console."""
 
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -22,6 +21,7 @@ from yarl import URL
 
 import neuro_sdk
 from neuro_cli.formatters.streamed import Row, cell_width, print_rows
+from neuro_cli.formatters.times import format_timestamp
 
 _TYPE_LETTERS = {"DIRECTORY": "d", "FILE": "-", "SYMLINK": "l"}
 _PERMISSION_LETTERS = {"read": "r", "write": "w", "manage": "m"}
@@ -41,7 +41,7 @@ def human_size(size: int) -> str:
 
 
 def format_time(timestamp: int) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
+    return format_timestamp(timestamp)
 
 
 def format_short_listing(statuses: Sequence[neuro_sdk.FileStatus]) -> RenderableType:

@@ -84,9 +84,10 @@ class StreamedTable:
             self._console.print(self._fixed(widths, header=True))
         self._printed_any = True
         pads = [self._pads(table, index) for index in range(len(widths))]
+        justifies = [column.justify for column in table.columns]
         pending: list[list[Segment]] = []
         for row in rows:
-            line = self._fast_line(table, row, widths, pads)
+            line = self._fast_line(table, row, widths, pads, justifies)
             if line is not None:
                 pending.append(line)
                 continue
@@ -116,7 +117,16 @@ class StreamedTable:
         best_max: list[tuple[int, Cell]] = [(-1, "")] * count
         for row in rows:
             for index, cell in enumerate(row):
-                low, high = _measure(_plain(cell))
+                plain = _plain(cell)
+                # An ASCII cell measures at most its length: most cells of a long listing
+                # are no wider than the widest so far and need no measuring.
+                if (
+                    plain.isascii()
+                    and len(plain) <= best_min[index][0]
+                    and len(plain) <= best_max[index][0]
+                ):
+                    continue
+                low, high = _measure(plain)
                 if low > best_min[index][0]:
                     best_min[index] = (low, cell)
                 if high > best_max[index][0]:
@@ -149,19 +159,29 @@ class StreamedTable:
         return left, right
 
     def _fast_line(
-        self, table: Table, row: Row, widths: list[int], pads: list[tuple[int, int]]
+        self,
+        table: Table,
+        row: Row,
+        widths: list[int],
+        pads: list[tuple[int, int]],
+        justifies: Sequence[str],
     ) -> list[Segment] | None:
         """The row as one line, or None when a cell needs rich (wrapping, cutting)."""
         separator = table.box.mid_vertical if table.box is not None else ""
         segments: list[Segment] = []
         gap = ""  # spaces (and the separator) waiting to go before the next cell
         for index, cell in enumerate(row):
-            # What rich does to every string it prints: control codes go.
-            plain = cell.plain if isinstance(cell, Text) else strip_control_codes(cell)
-            spare = widths[index] - cell_width(plain)
-            justify = table.columns[index].justify
-            # Not printable (a tab, a newline): rich expands or wraps it, so rich renders it.
-            if spare < 0 or not plain.isprintable() or justify not in ("left", "right", "default"):
+            plain = cell.plain if isinstance(cell, Text) else cell
+            if not plain.isprintable():
+                # What rich does to every string it prints: control codes go. What is left
+                # unprintable (a tab, a newline) rich expands or wraps: rich renders it.
+                plain = plain if isinstance(cell, Text) else strip_control_codes(plain)
+                if not plain.isprintable():
+                    return None
+            # Printable ASCII, the common case, is one cell a character.
+            spare = widths[index] - (len(plain) if plain.isascii() else cell_len(plain))
+            justify = justifies[index]
+            if spare < 0 or justify not in ("left", "right", "default"):
                 return None
             left, right = pads[index]
             before = left + (spare if justify == "right" else 0)

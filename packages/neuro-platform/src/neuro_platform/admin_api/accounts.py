@@ -5,6 +5,10 @@ A user without a row of their own in a cluster is a `user` there (every user may
 configured cluster) with the defaults: in an org, the org cluster's default quota, role and
 credits; outside one, the cluster's (`[jobs] max_running_jobs_per_user`, unlimited
 credits). An org cluster without a row has no limits.
+
+Working in an org takes membership, though: a user is in an org on a cluster as one of the
+org's users (`orgs/{org}/users`, on every cluster of the org) or as a cluster user of the org
+there (`clusters/{cluster}/users` with `org_name`).
 """
 
 from __future__ import annotations
@@ -49,6 +53,12 @@ class Accounts:
             quota=self.cluster_default_quota,
             credits=Credits(),
         )
+
+    async def is_member(self, cluster: str, org: str | None, user: str) -> bool:
+        """Whether `user` may work in `org` on `cluster` (anyone may outside an org)."""
+        if org is None or await self._repository.org_user(org, user) is not None:
+            return True
+        return await self._repository.cluster_user(cluster, org, user) is not None
 
     async def org_cluster_or_none(self, cluster: str, org: str | None) -> OrgCluster | None:
         if org is None:

@@ -228,38 +228,55 @@ async def remove_cluster_user(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+# The jobs quota and the credits of a cluster user (of an org, where the path names one) and
+# of an org's share of a cluster are changed alike: one handler each, for all three paths.
+
+
 @routes.patch("/clusters/{cluster}/users/{user}/quota")
 @routes.patch("/clusters/{cluster}/orgs/{org}/users/{user}/quota")
-@describe("Set (`quota`) or move (`additional_quota`) a user's jobs quota", body=QuotaPatchBody)
-async def patch_user_quota(request: web.Request) -> web.Response:
+@routes.patch("/clusters/{cluster}/orgs/{org}/quota")
+@describe(
+    "Set (`quota`) or move (`additional_quota`) the jobs quota of a user or an org in a cluster",
+    body=QuotaPatchBody,
+)
+async def patch_quota(request: web.Request) -> web.Response:
     caller = await _caller(request)
     change = _quota_change(await read_json(request, QuotaPatchBody))
-    account = await request.config_dict[ADMIN].change_user_quota(
-        caller,
-        request.match_info["cluster"],
-        _org(request),
-        request.match_info["user"],
-        change,
-    )
-    return web.json_response(_user_json(account))
+    return await _change_limits(request, caller, quota=change)
 
 
 @routes.patch("/clusters/{cluster}/users/{user}/balance")
 @routes.patch("/clusters/{cluster}/orgs/{org}/users/{user}/balance")
+@routes.patch("/clusters/{cluster}/orgs/{org}/balance")
 @describe(
-    "Set (`credits`) or add to (`additional_credits`) a user's credits", body=BalancePatchBody
+    "Set (`credits`) or add to (`additional_credits`) the credits of a user or an org in a cluster",
+    body=BalancePatchBody,
 )
-async def patch_user_balance(request: web.Request) -> web.Response:
+async def patch_balance(request: web.Request) -> web.Response:
     caller = await _caller(request)
     change = _credits_change(await read_json(request, BalancePatchBody))
-    account = await request.config_dict[ADMIN].change_user_credits(
-        caller,
-        request.match_info["cluster"],
-        _org(request),
-        request.match_info["user"],
-        change,
+    return await _change_limits(request, caller, credits=change)
+
+
+async def _change_limits(
+    request: web.Request,
+    caller: str,
+    *,
+    quota: QuotaChange | None = None,
+    credits: CreditsChange | None = None,
+) -> web.Response:
+    """Applies the change to the user the path names, or to the org where it names none."""
+    admin = request.config_dict[ADMIN]
+    cluster = request.match_info["cluster"]
+    if "user" in request.match_info:
+        user = await admin.change_cluster_user(
+            caller, cluster, _org(request), request.match_info["user"], quota=quota, credits=credits
+        )
+        return web.json_response(_user_json(user))
+    org = await admin.change_org_cluster(
+        caller, cluster, request.match_info["org"], quota=quota, credits=credits
     )
-    return web.json_response(_user_json(account))
+    return web.json_response(_org_cluster_json(org))
 
 
 # -- orgs and org users --------------------------------------------------------------------
@@ -396,28 +413,6 @@ async def remove_org_cluster(request: web.Request) -> web.Response:
     await _caller(request)
     request.config_dict[ADMIN].refuse_settings_change("The orgs of a cluster")
     raise AssertionError("unreachable")
-
-
-@routes.patch("/clusters/{cluster}/orgs/{org}/quota")
-@describe("Set or move an org's jobs quota in a cluster", body=QuotaPatchBody)
-async def patch_org_quota(request: web.Request) -> web.Response:
-    caller = await _caller(request)
-    change = _quota_change(await read_json(request, QuotaPatchBody))
-    account = await request.config_dict[ADMIN].change_org_cluster(
-        caller, request.match_info["cluster"], request.match_info["org"], quota=change
-    )
-    return web.json_response(_org_cluster_json(account))
-
-
-@routes.patch("/clusters/{cluster}/orgs/{org}/balance")
-@describe("Set or add to an org's credits in a cluster", body=BalancePatchBody)
-async def patch_org_balance(request: web.Request) -> web.Response:
-    caller = await _caller(request)
-    change = _credits_change(await read_json(request, BalancePatchBody))
-    account = await request.config_dict[ADMIN].change_org_cluster(
-        caller, request.match_info["cluster"], request.match_info["org"], credits=change
-    )
-    return web.json_response(_org_cluster_json(account))
 
 
 @routes.patch("/clusters/{cluster}/orgs/{org}/defaults")

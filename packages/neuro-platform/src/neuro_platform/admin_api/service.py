@@ -109,6 +109,14 @@ class AdminService:
         self._cluster(name)
         return name
 
+    async def administered_clusters(self, caller: str) -> list[str]:
+        """The clusters where `caller` is an admin (outside any org)."""
+        return [
+            name
+            for name in self.clusters()
+            if await self._cluster_role(caller, name) is ClusterRole.ADMIN
+        ]
+
     @property
     def cluster_default_quota(self) -> Quota:
         return self._accounts.cluster_default_quota
@@ -204,25 +212,24 @@ class AdminService:
             raise AdminForbiddenError("Only a cluster admin may remove an admin or a manager")
         await self._repository.delete_cluster_user(cluster, org, user)
 
-    async def change_user_quota(
-        self, caller: str, cluster: str, org: str | None, user: str, change: QuotaChange
+    async def change_cluster_user(
+        self,
+        caller: str,
+        cluster: str,
+        org: str | None,
+        user: str,
+        *,
+        quota: QuotaChange | None = None,
+        credits: CreditsChange | None = None,
     ) -> UserAccount:
         self._scope(cluster, org)
         await self._require_admin(caller, cluster)
         await self._require_user(user)
-        current = await self._accounts.cluster_user(cluster, org, user)
-        changed = replace(current, quota=_changed_quota(current.quota, change))
-        await self._repository.put_cluster_user(changed)
-        return await self._account(changed, False)
-
-    async def change_user_credits(
-        self, caller: str, cluster: str, org: str | None, user: str, change: CreditsChange
-    ) -> UserAccount:
-        self._scope(cluster, org)
-        await self._require_admin(caller, cluster)
-        await self._require_user(user)
-        current = await self._accounts.cluster_user(cluster, org, user)
-        changed = replace(current, credits=await self._changed_credits(current, change))
+        changed = await self._accounts.cluster_user(cluster, org, user)
+        if quota is not None:
+            changed = replace(changed, quota=_changed_quota(changed.quota, quota))
+        if credits is not None:
+            changed = replace(changed, credits=await self._changed_credits(changed, credits))
         await self._repository.put_cluster_user(changed)
         return await self._account(changed, False)
 

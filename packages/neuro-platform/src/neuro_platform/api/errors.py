@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 
 from .. import __version__
 from ..auth.identity import NotAuthenticatedError
-from ..errors import ConflictError, DomainError, NotFoundError, RefusedError
+from ..errors import ConflictError, DomainError, NotFoundError, RefusedError, UnprocessableError
 from ..monitoring.errors import PortUnreachableError
 from ..permissions import PermissionDeniedError
 from ..storage.errors import DestinationError, StorageError
@@ -48,6 +48,7 @@ _DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (NotFoundError, 404),
     (ConflictError, 409),
     (RefusedError, 403),
+    (UnprocessableError, 422),
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -169,6 +169,27 @@ class BucketRepository:
             rows = await session.scalars(
                 select(BucketCredentialRow).where(BucketCredentialRow.expires_at <= now)
             )
+            return [_credentials(r) for r in rows]
+
+    async def next_expiry(self) -> datetime | None:
+        """When the first temporary credentials expire (None: there are none)."""
+        async with self._sessions() as session:
+            return await session.scalar(select(func.min(BucketCredentialRow.expires_at)))
+
+    async def temporary_named(self, prefix: str) -> list[StoredCredentials]:
+        """Temporary credentials whose name starts with `prefix` (a job's: service.py)."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(BucketCredentialRow).where(
+                    BucketCredentialRow.persistent.is_(False),
+                    BucketCredentialRow.name.startswith(prefix, autoescape=True),
+                )
+            )
+            return [_credentials(r) for r in rows]
+
+    async def every_credential(self) -> list[StoredCredentials]:
+        async with self._sessions() as session:
+            rows = await session.scalars(select(BucketCredentialRow))
             return [_credentials(r) for r in rows]
 
     async def with_bucket(self, bucket_id: str) -> list[StoredCredentials]:

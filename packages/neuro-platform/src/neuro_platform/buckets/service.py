@@ -9,6 +9,8 @@ expire (`[buckets] tmp_credentials_ttl_s`): `sweep_expired` removes their identi
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 import json
 import re
@@ -19,11 +21,12 @@ from typing import Any
 
 from yarl import URL
 
-from ..errors import NotFoundError
+from ..errors import NotFoundError, UnprocessableError
 from ..permissions import Permission, PermissionDeniedError, PermissionService
 from ..permissions.actions import Action
 from ..permissions.uris import owned_uri, parse_uri
 from ..secrets.cipher import SecretCipher
+from .endpoints import EndpointPolicy
 from .entities import Bucket, StoredCredentials
 from .repository import BucketRepository
 from .seaweed import S3Access
@@ -43,8 +46,11 @@ class BucketNotFoundError(NotFoundError):
     pass
 
 
-class BucketsDisabledError(ValueError):
-    pass
+class BucketsDisabledError(UnprocessableError):
+    """`[buckets] enabled = false`: 422 `{"code": "disabled"}`, as the original answers a
+    cluster without buckets (docs/protocol.md §8.4)."""
+
+    code = "disabled"
 
 
 def validate_bucket_name(name: str) -> None:
@@ -120,6 +126,7 @@ class BucketsService:
         public_endpoint: str | None,
         tmp_ttl_s: int,
         orgs_of: dict[str, tuple[str | None, ...]],
+        import_endpoints: EndpointPolicy | None = None,
     ) -> None:
         self._repository = repository
         self._store = store
@@ -128,6 +135,13 @@ class BucketsService:
         self._public_endpoint = public_endpoint
         self._tmp_ttl = timedelta(seconds=tmp_ttl_s)
         self._orgs_of = orgs_of
+        self._import_endpoints = import_endpoints or EndpointPolicy(())
+        # Set when temporary credentials are made: the sweep (setup.py) sleeps until the
+        # first expiry, and a new one may expire sooner than what it waits for.
+        self._credentials_added = asyncio.Event()
+
+    def store_running(self) -> bool:
+        return self._store is not None and self._store.running()
 
     def _require_store(self) -> ObjectStore:
         if self._store is None:
@@ -197,6 +211,7 @@ class BucketsService:
         provider_bucket: str,
         credentials: dict[str, str],
     ) -> Bucket:
+        self._require_store()  # an import needs no store, but a disabled service is off
         if provider not in EXTERNAL_PROVIDERS:
             known = ", ".join(sorted(EXTERNAL_PROVIDERS))
             raise ValueError(f"Unsupported provider {provider!r}: use one of {known}")
@@ -206,7 +221,8 @@ class BucketsService:
             user, [Permission.of(str(owned_uri("blob", cluster, user, org)), Action.WRITE)]
         )
         external = _external_access(credentials)
-        await check_external(external, provider_bucket)
+        endpoint = await self._import_endpoints.resolve(external.endpoint_url)
+        await check_external(external, provider_bucket, endpoint)
         bucket = Bucket(
             id=f"bucket-{uuid.uuid4()}",
             cluster_name=cluster,
@@ -379,21 +395,34 @@ class BucketsService:
         self._require_store()
         await self._bucket_of_uri(user, uri)
 
-    async def job_env(self, owner: str, uri: str, expires_at: datetime) -> str:
+    async def job_env(self, owner: str, uri: str, expires_at: datetime, job_id: str) -> str:
         """At each start of a job's container: the JSON of credentials for that bucket
         (read-only unless the owner may write), an identity of their own that lives until
-        `expires_at`. A share revoked since submission makes the start fail."""
+        `expires_at` or until `end_job_credentials(job_id)`, whichever comes first. A share
+        revoked since submission makes the start fail."""
         bucket = await self._bucket_of_uri(owner, uri)
         if bucket.imported:
             answer = await self.tmp_credentials(owner, bucket.cluster_name, bucket.id, None)
             return json.dumps(answer.credentials)
         read_only = not await self._can(owner, bucket, Action.WRITE)
+        # Named for the job, so that its end finds them; persistent names cannot hold ':'.
+        name = f"{_job_prefix(job_id)}{uuid.uuid4().hex[:8]}"
         stored = await self._new_credentials(
-            owner, bucket.cluster_name, None, [bucket], read_only, expires_at
+            owner, bucket.cluster_name, name, [bucket], read_only, expires_at
         )
         answer = await self._answer(stored, bucket)
         fields = {k: v for k, v in answer.credentials.items() if k != "session_token"}
         return json.dumps({**fields, "read_only": read_only})
+
+    async def end_job_credentials(self, job_id: str) -> int:
+        """The job's container is gone (finished, suspended, removed): its credentials end
+        now, not at their expiry. Returns how many."""
+        if self._store is None:
+            return 0
+        ended = await self._repository.temporary_named(_job_prefix(job_id))
+        for stored in ended:
+            await self._drop_credentials(stored)
+        return len(ended)
 
     async def _bucket_of_uri(self, user: str, uri: str) -> Bucket:
         parsed = parse_uri(uri)
@@ -415,7 +444,41 @@ class BucketsService:
             else:
                 await self._drop_credentials(stored)
         buckets = await self._repository.retire_owner(owner, created_before, retired)
+        await self.end_lost_access()  # others' credentials for the retired buckets
         return len(credentials), buckets
+
+    async def end_lost_access(self) -> int:
+        """Ends what credentials give beyond their holder's permissions now: after a revoke
+        (a share, a role's membership or grant) or a retired owner, temporary credentials
+        for a bucket the holder may no longer use are removed and persistent ones narrowed
+        to the rest, before the revoke is answered: the holder's next S3 request is refused,
+        not only once the credentials expire. Only others' buckets are checked (an owner
+        always holds their own). Returns how many credentials changed."""
+        if self._store is None:
+            return 0
+        changed = 0
+        buckets: dict[str, Bucket | None] = {}
+        for stored in await self._repository.every_credential():
+            kept = []
+            for bucket_id in stored.bucket_ids:
+                if bucket_id not in buckets:
+                    buckets[bucket_id] = await self._repository.get(bucket_id)
+                bucket = buckets[bucket_id]
+                if bucket is None:
+                    continue
+                needed = Action.READ if stored.read_only else Action.WRITE
+                if bucket.owner == stored.owner or await self._can(stored.owner, bucket, needed):
+                    kept.append(bucket_id)
+            if len(kept) == len(stored.bucket_ids):
+                continue
+            changed += 1
+            if not stored.persistent or not kept:
+                await self._drop_credentials(stored)
+                continue
+            store_names = await self._provider_buckets(kept)
+            await self._store.set_identity_buckets(stored.store_user, store_names, stored.read_only)
+            await self._repository.set_credential_buckets(stored.id, kept)
+        return changed
 
     async def sweep_expired(self) -> int:
         """Removes the identities of expired temporary credentials; only when the store runs
@@ -426,6 +489,15 @@ class BucketsService:
         for credentials in expired:
             await self._drop_credentials(credentials)
         return len(expired)
+
+    async def next_expiry(self) -> datetime | None:
+        return await self._repository.next_expiry()
+
+    async def wait_for_new_credentials(self, timeout_s: float) -> None:
+        """Until temporary credentials are made or `timeout_s` passed."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._credentials_added.wait(), timeout_s)
+        self._credentials_added.clear()
 
     async def _find_persistent(self, user: str, cluster: str, id_or_name: str) -> StoredCredentials:
         for credentials in await self._repository.credentials(cluster, user):
@@ -469,6 +541,8 @@ class BucketsService:
         except BaseException:
             await store.delete_identity(identity.user_name)
             raise
+        if expires_at is not None:
+            self._credentials_added.set()
         return stored
 
     async def _persistent(self, stored: StoredCredentials) -> PersistentCredentials:
@@ -513,6 +587,10 @@ class BucketsService:
             raise BucketNotFoundError(f"Bucket {bucket.id!r} not found")
         stored = json.loads(self._cipher.decrypt(ciphertext))
         return _external_access(stored)
+
+
+def _job_prefix(job_id: str) -> str:
+    return f"job:{job_id}:"
 
 
 def _external_access(credentials: dict[str, str]) -> S3Access:

@@ -9,6 +9,7 @@ import ipaddress
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -16,12 +17,15 @@ from ..background import running_in_background
 from ..permissions import PermissionService
 from ..secrets.cipher import SecretCipher
 from ..settings import Settings
+from .endpoints import EndpointPolicy
 from .repository import BucketRepository
 from .seaweed import EmbeddedSeaweed, S3Access, SeaweedFiles
 from .service import BucketsService
 from .store import ObjectStore
 
 log = logging.getLogger(__name__)
+# Past the expiry, so that `expires_at <= now` holds when the sweep looks.
+_EXPIRY_SLACK_S = 0.01
 
 
 @asynccontextmanager
@@ -68,6 +72,7 @@ async def open_buckets(
             public_endpoint=str(public) if public else None,
             tmp_ttl_s=config.tmp_credentials_ttl_s,
             orgs_of={c.name: c.orgs for c in settings.clusters},
+            import_endpoints=EndpointPolicy(config.import_allowed_hosts),
         )
         if store is not None:
             interval = min(30.0, config.tmp_credentials_ttl_s / 4)
@@ -94,9 +99,26 @@ def s3_host(settings: Settings) -> str:
 
 
 async def _sweep_forever(service: BucketsService, interval_s: float) -> None:
+    """Expired credentials are removed at their expiry: the loop sleeps until the first one
+    (or until new ones are made, which may expire sooner), at most `interval_s`, which
+    bounds how late a revoke by another process is applied (`end_lost_access`, which reads
+    every credential: once per interval, not at every wake-up)."""
+    loop = asyncio.get_running_loop()
+    checked_access_at = -interval_s
     while True:
+        delay = interval_s
         try:
             await service.sweep_expired()
+            if service.store_running():
+                if loop.time() - checked_access_at >= interval_s:
+                    # A revoke by another process (a second server), or one whose follow-up
+                    # failed.
+                    await service.end_lost_access()
+                    checked_access_at = loop.time()
+                first = await service.next_expiry()
+                if first is not None:
+                    until = (first - datetime.now(UTC)).total_seconds() + _EXPIRY_SLACK_S
+                    delay = min(interval_s, max(until, _EXPIRY_SLACK_S))
         except Exception:  # the store may be restarting; the next pass retries
             log.exception("removing expired bucket credentials failed")
-        await asyncio.sleep(interval_s)
+        await service.wait_for_new_credentials(delay)

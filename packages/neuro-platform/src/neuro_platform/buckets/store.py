@@ -21,6 +21,7 @@ from aiobotocore.session import get_session
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..errors import ConflictError
+from .endpoints import ResolvedEndpoint, connector_args
 from .seaweed import S3Access
 
 # Read: what `blob ls/cp/du/glob` down needs; write adds uploads (multipart too) and deletes.
@@ -97,7 +98,9 @@ class ObjectStore:
         return await self._access()
 
     @asynccontextmanager
-    async def _client(self, service: str, access: S3Access | None = None) -> AsyncIterator[Any]:
+    async def _client(
+        self, service: str, access: S3Access | None = None, config: AioConfig = _CONFIG
+    ) -> AsyncIterator[Any]:
         access = access or await self._access()
         async with get_session().create_client(
             service,  # type: ignore[call-overload]
@@ -105,7 +108,7 @@ class ObjectStore:
             region_name=access.region,
             aws_access_key_id=access.access_key_id,
             aws_secret_access_key=access.secret_access_key,
-            config=_CONFIG,
+            config=config,
         ) as client:
             yield client
 
@@ -197,12 +200,14 @@ async def _put_policy(iam: Any, user_name: str, buckets: list[str], read_only: b
     )
 
 
-async def check_external(access: S3Access, bucket: str) -> None:
+async def check_external(access: S3Access, bucket: str, endpoint: ResolvedEndpoint) -> None:
     """Raises ExternalBucketError unless `access` can list `bucket` (the import's check that
-    the user's credentials work before they are stored)."""
+    the user's credentials work before they are stored), connecting to `endpoint`'s checked
+    addresses only (endpoints.py)."""
     store = ObjectStore(lambda: _given(access), lambda: True)
+    pinned = _CONFIG.merge(AioConfig(connector_args=connector_args(endpoint)))
     try:
-        async with store._client("s3") as s3:
+        async with store._client("s3", config=pinned) as s3:
             await s3.list_objects_v2(Bucket=bucket, MaxKeys=1)
     except ClientError as e:
         if _code(e) == "NoSuchBucket":

@@ -4,11 +4,11 @@ sharing), kill, life span, and the run form. Everything goes through `JobsServic
 what the API allows the caller.
 
 The usage chart reads the samples `monitoring/usage_history.py` keeps in memory (no query, no
-engine call per page). Live updates cost at most one query per open page per poll (every 2 s):
-the live parts answer
-with an ETag made of the jobs' revision (`JobsService.revision`, which changes with every
-write of a job), the permission generation and the minute (ages are shown in minutes); the
-browser asks again with `If-None-Match` and an unchanged answer is a 304 without any query.
+engine call per page); its asking is what makes the sampler sample the job. Live updates cost
+at most one query per open page per poll (every 2 s): the live parts answer with an ETag made
+of the jobs' revision (`JobsService.revision`, which changes with every write of a job), the
+permission generation and the minute (ages are shown in minutes); the browser asks again with
+`If-None-Match` and an unchanged answer is a 304 without any query.
 """
 
 from __future__ import annotations
@@ -228,6 +228,8 @@ async def job_top(request: web.Request) -> web.Response:
         since = float(request.query.get("since", "0"))
     except ValueError:
         raise ValueError("since must be a number (unix seconds)") from None
+    history = request.config_dict[USAGE_HISTORY]
+    history.watch(job.id)  # the chart asks every 5 s while its page is open
     samples = [
         [
             s.time,
@@ -236,7 +238,7 @@ async def job_top(request: web.Request) -> web.Response:
             s.gpu_duty_cycle,
             None if s.gpu_memory_bytes is None else s.gpu_memory_bytes / MIB,
         ]
-        for s in request.config_dict[USAGE_HISTORY].samples(job.id)
+        for s in history.samples(job.id)
         if s.time > since
     ]
     body = {"status": str(job.status), "finished": job.is_finished, "samples": samples}

@@ -176,7 +176,7 @@ def job_page_body(
         f"<dl class='facts'>{dl}</dl>" + status_part(job, now, minute_s, csrf) + "<h2>Usage</h2>"
         f'<div id="chart" class="chart" data-src="/console/jobs/{url(job.id)}/top"></div>'
         '<p id="chart-note" class="note">CPU (cores), memory (MiB) and GPU (%), '
-        "sampled every 5 s over the job's life.</p>" + "<h2>Log</h2>"
+        "sampled every 5 s while a page shows the job.</p>" + "<h2>Log</h2>"
         f'<pre id="log" class="log" tabindex="0" data-src="/console/jobs/{url(job.id)}/log"></pre>'
         + "<h2>Volumes</h2>"
         + table(("Source", "Mounted at", "Mode"), volumes, id_="volumes", empty="No volumes.")

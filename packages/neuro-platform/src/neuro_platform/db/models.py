@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -109,3 +117,12 @@ from ..jobs import models as _jobs_models  # noqa: E402, F401
 from ..removals import models as _removals_models  # noqa: E402, F401
 from ..secrets import models as _secrets_models  # noqa: E402, F401
 from ..service_accounts import models as _service_accounts_models  # noqa: E402, F401
+
+
+class LeadershipRow(Base):
+    """The leader's fencing epoch (db/fencing.py): one row, raised by every election won."""
+
+    __tablename__ = "leadership"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    epoch: Mapped[int] = mapped_column(BigInteger)

@@ -10,7 +10,8 @@ from ..monitoring import handlers as monitoring_handlers
 from ..monitoring import interactive, port_forward, save
 from ..settings import ClusterSettings, Settings
 from . import handlers
-from .keys import MONITORING_CLUSTER
+from .encoded import EncodedJobs
+from .keys import ENCODED_JOBS, MONITORING_CLUSTER
 
 
 def mount_jobs(api: web.Application, settings: Settings) -> None:
@@ -28,6 +29,7 @@ def create_jobs_app(cluster: ClusterSettings, *, with_jobs_api: bool = True) -> 
     # Fixed paths first, so `capacity` is not taken for a job id.
     app.add_routes(monitoring_handlers.fixed_routes)
     if with_jobs_api:
+        app[ENCODED_JOBS] = EncodedJobs()
         app.add_routes(handlers.routes)
     app.add_routes(monitoring_handlers.routes)
     app.add_routes(interactive.routes)

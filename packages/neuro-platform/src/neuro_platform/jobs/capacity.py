@@ -1,13 +1,13 @@
-"""The one node jobs run on, and how many jobs of each preset still fit on it."""
+"""The node each cluster's jobs run on, and how many jobs of each preset still fit on it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ..machine import detect_machine
 from ..presets import Preset
-from ..settings import NodeSettings
+from ..settings import NodeSettings, Settings
 from .entities import Resources
 
 
@@ -49,3 +49,27 @@ class NodeResources:
         if preset.gpu:
             counts.append(self.gpu // preset.gpu)
         return max(0, min(counts))
+
+
+@dataclass(frozen=True)
+class ClusterNodes:
+    """What each cluster's engine offers: clusters on different engines (Docker here, a
+    Slurm cluster there) have their own room, and a job counts only against its cluster's."""
+
+    by_cluster: Mapping[str, NodeResources]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ClusterNodes:
+        # Clusters sharing the `[node]` table share one detection (it reads the machine).
+        shared = NodeResources.from_settings(settings.node)
+        return cls(
+            {
+                c.name: shared if c.node is None else NodeResources.from_settings(c.node)
+                for c in settings.clusters
+            }
+        )
+
+    def of(self, cluster: str) -> NodeResources:
+        # A job of a cluster since removed from the configuration runs where the first
+        # cluster's do (the engine router says the same: orchestrator/per_cluster.py).
+        return self.by_cluster.get(cluster) or next(iter(self.by_cluster.values()))

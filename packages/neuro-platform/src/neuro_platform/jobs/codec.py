@@ -14,6 +14,7 @@ from pydantic import TypeAdapter
 from .entities import JobSpec, JobStatus, StatusItem
 
 _SPEC = TypeAdapter(JobSpec)
+_STATUSES = TypeAdapter(tuple[StatusItem, ...])
 
 
 def encode_spec(spec: JobSpec) -> dict[str, Any]:
@@ -25,6 +26,12 @@ def decode_spec(data: dict[str, Any]) -> JobSpec:
     return _SPEC.validate_python(data)
 
 
+def decode_spec_json(text: str | bytes) -> JobSpec:
+    """`decode_spec` of the document as stored (listings): parsed and validated in one
+    step, without the dicts in between (a third of the time)."""
+    return _SPEC.validate_json(text)
+
+
 def encode_status(item: StatusItem) -> dict[str, Any]:
     return {
         "status": str(item.status),
@@ -33,6 +40,12 @@ def encode_status(item: StatusItem) -> dict[str, Any]:
         "description": item.description,
         "exit_code": item.exit_code,
     }
+
+
+def decode_statuses_json(text: str | bytes) -> tuple[StatusItem, ...]:
+    """The `statuses` column as stored (listings), parsed and validated in one step like the
+    spec (its times come back aware, in UTC, as `decode_status`'s do)."""
+    return _STATUSES.validate_json(text)
 
 
 def decode_status(data: dict[str, Any]) -> StatusItem:

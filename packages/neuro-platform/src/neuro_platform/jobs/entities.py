@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from ..permissions.uris import owned_uri
+from ..permissions.uris import ResourceUri, owned_uri
 
 MIB = 1024**2
 
@@ -177,13 +177,21 @@ class Job:
 
     @property
     def uri(self) -> str:
-        return str(owned_uri("job", self.cluster_name, self.owner, self.org_name, self.id))
+        return str(self.resource_uris[0])
 
     @property
     def named_uri(self) -> str | None:
+        uris = self.resource_uris
+        return str(uris[1]) if len(uris) > 1 else None
+
+    @property
+    def resource_uris(self) -> tuple[ResourceUri, ...]:
+        """The job's URI, then its named URI if it has a name: a grant on either is a grant
+        on the job."""
+        owned = ("job", self.cluster_name, self.owner, self.org_name)
         if self.spec.name is None:
-            return None
-        return str(owned_uri("job", self.cluster_name, self.owner, self.org_name, self.spec.name))
+            return (owned_uri(*owned, self.id),)
+        return (owned_uri(*owned, self.id), owned_uri(*owned, self.spec.name))
 
     @property
     def base_owner(self) -> str:

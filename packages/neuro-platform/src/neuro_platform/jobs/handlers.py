@@ -3,19 +3,21 @@ answer."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+from pydantic_core import to_json
 
 from ..api.keys import AUTHENTICATOR, SETTINGS
 from ..api.openapi import describe
 from ..api.validation import read_json, read_query
 from ..permissions.uris import org_from_wire
+from .encoded import EncodedJobs
 from .entities import Job, JobStatus
-from .keys import JOBS
+from .keys import ENCODED_JOBS, JOBS
 from .queries import JobQuery
 from .schema import JobListQuery, JobSubmissionBody, LifeSpanBody
 from .service import JobFilter
@@ -23,9 +25,6 @@ from .submission import parse_submission
 from .views import job_json
 
 NDJSON = "application/x-ndjson"
-# A listing goes out in chunks of about this size: few writes, yet the first job goes out
-# before the next page is read.
-FLUSH_BYTES = 64 * 1024
 
 routes = web.RouteTableDef()
 
@@ -48,36 +47,55 @@ async def create_job(request: web.Request) -> web.Response:
 @describe("List jobs", query=JobListQuery)
 async def list_jobs(request: web.Request) -> web.StreamResponse:
     """Streams the listing as the database yields it, in JSON (`{"jobs": [...]}`) or NDJSON:
-    the answer starts with the first page, and memory holds one page, whatever the history."""
+    the answer starts with the first page, and memory holds one page, whatever the history.
+
+    Each page is shaped and encoded in a worker thread, in one go: that is most of a
+    listing's CPU, and on the event loop it would hold up every other request."""
     user = await request.config_dict[AUTHENTICATOR].required_user(request)
     read_query(request.query, JobListQuery)  # types and bounds; _job_filter reads the values
     job_filter = _job_filter(request)
-    jobs = (
-        _nothing() if job_filter is None else await request.config_dict[JOBS].list(user, job_filter)
-    )
+    service = request.config_dict[JOBS]
+    pages = _nothing() if job_filter is None else await service.pages(user, job_filter)
     ndjson = NDJSON in request.headers.get("Accept", "")
     # Everything that can fail with a 4xx has been checked: from here on the status is 200.
     response = web.StreamResponse(
         headers={"Content-Type": NDJSON if ndjson else "application/json; charset=utf-8"}
     )
     await response.prepare(request)
-    chunk = b"" if ndjson else b'{"jobs": ['
-    count = 0
-    async for job in jobs:
-        item = json.dumps(_json(request, job)).encode()
-        chunk += item + b"\n" if ndjson else (b"," if count else b"") + item
-        count += 1
-        # The first job goes out at once; then chunks of FLUSH_BYTES, and each write waits
-        # while the client is slow: memory stays bounded.
-        if count == 1 or len(chunk) >= FLUSH_BYTES:
-            await response.write(chunk)
-            chunk = b""
-    await response.write(chunk if ndjson else chunk + b"]}")
+    view = _view(request)
+    encoded = request.config_dict[ENCODED_JOBS]
+    first = True
+    async for page in pages:
+        if not page:
+            continue
+        items = await asyncio.to_thread(_encode, page, view, encoded, ndjson)
+        # Each write waits while the client is slow: memory stays at one page.
+        if ndjson:
+            await response.write(items)
+        else:
+            await response.write((b'{"jobs": [' if first else b",") + items)
+        first = False
+    if not ndjson:
+        await response.write(b'{"jobs": []}' if first else b"]}")
     await response.write_eof()
     return response
 
 
-async def _nothing() -> AsyncIterator[Job]:
+def _encode(
+    page: Sequence[Job], view: Callable[[Job], dict[str, Any]], encoded: EncodedJobs, ndjson: bool
+) -> bytes:
+    """The page as NDJSON lines, or as the members of a JSON array (without its brackets)."""
+
+    def encode(job: Job) -> bytes:
+        return to_json(view(job))
+
+    items = [encoded.encoded(job, encode) for job in page]
+    if ndjson:
+        return b"".join([item + b"\n" for item in items])
+    return b",".join(items)
+
+
+async def _nothing() -> AsyncIterator[Sequence[Job]]:
     return
     yield  # an async generator that yields nothing
 
@@ -111,15 +129,25 @@ async def bump_life_span(request: web.Request) -> web.Response:
 
 
 def _json(request: web.Request, job: Job) -> dict[str, Any]:
+    return _view(request)(job)
+
+
+def _view(request: web.Request) -> Callable[[Job], dict[str, Any]]:
+    """The job object of docs/protocol.md §3.5 for this request (one `now` for a listing)."""
     service = request.config_dict[JOBS]
     settings = request.config_dict[SETTINGS]
-    return job_json(
-        job,
-        public_url=settings.public_url,
-        http_domain=settings.jobs.http_domain,
-        now=datetime.now(UTC),
-        credits_per_hour=service.credits_per_hour(job),
-    )
+    now = datetime.now(UTC)
+
+    def view(job: Job) -> dict[str, Any]:
+        return job_json(
+            job,
+            public_url=settings.public_url,
+            http_domain=settings.jobs.http_domain,
+            now=now,
+            credits_per_hour=service.credits_per_hour(job),
+        )
+
+    return view
 
 
 def _job_filter(request: web.Request) -> JobFilter | None:

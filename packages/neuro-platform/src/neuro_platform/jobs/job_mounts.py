@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import logging
 import os
 import shutil
 from collections.abc import Callable
@@ -41,6 +42,8 @@ from ..storage.errors import StorageError
 from ..storage.paths import StoragePath
 from .entities import DiskVolume, Job, StorageVolume
 from .mount_staging import MountStaging
+
+log = logging.getLogger(__name__)
 
 # The top of Debian's reserved range 65000-65533, which neither packages nor admins allocate,
 # so the group means nothing else in an image; below 65536, so it maps under user namespaces.
@@ -115,6 +118,15 @@ class JobMounts:
         """Once the container has started it holds its own copies of the bind mounts."""
         self._staging.release(job_id)
 
+    async def end_bucket_credentials(self, job_id: str) -> None:
+        """The container is gone: its bucket credentials end with it (docs/security.md)."""
+        if self._buckets is None:
+            return
+        try:
+            await self._buckets.end_job_credentials(job_id)
+        except Exception:  # the store is down: they still end at their expiry
+            log.exception("ending the bucket credentials of %s failed", job_id)
+
     def release(self, job_id: str) -> None:
         """Removes the job's secret files and staging mounts (its container is gone)."""
         shutil.rmtree(self._secrets_dir / job_id, ignore_errors=True)
@@ -147,12 +159,13 @@ class JobMounts:
             return await self._text(uri)
         if self._buckets is None:
             raise SecretUnavailableError("Buckets are not available to jobs on this server")
-        # The job's own identity, alive for its run time (7 days without one): env cannot be
-        # refreshed inside a running container.
+        # The job's own identity, alive until its container is gone (`end_bucket_credentials`)
+        # and at most for its run time (7 days without one): env cannot be refreshed inside
+        # a running container.
         minutes = job.spec.max_run_time_minutes
         expires = datetime.now(UTC) + (timedelta(minutes=minutes) if minutes else timedelta(days=7))
         try:
-            return await self._buckets.job_env(job.owner, uri, expires)
+            return await self._buckets.job_env(job.owner, uri, expires, job.id)
         except Exception as e:  # gone, unshared, store down: the job cannot run as asked
             raise SecretUnavailableError(f"Bucket {uri} is not available: {e}") from e
 

@@ -29,6 +29,9 @@ FIRST_TAIL = 4096
 MAX_TAIL = 4_000_000  # beyond this a whole read is as cheap
 IDLE_POLL_S = (0.05, 1.0)  # after output, then doubling while the job is quiet
 BATCH_BYTES = 4 * 1024 * 1024  # archived at a time while a large answer comes in
+# How long `begin` waits for the copier to find the run: the scheduler marks the job running
+# after it, so an engine that does not answer delays that mark by this much at most.
+BEGIN_WAIT_S = 5.0
 LOST_MARKER = b"[neuro] output lost here: the engine dropped it before it was archived"
 
 
@@ -40,28 +43,44 @@ class LogArchivers:
         self._orchestrator = orchestrator
         self._cap_bytes = cap_bytes
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._begun: dict[str, asyncio.Event] = {}
 
     def ensure(self, job_id: str) -> None:
         """Archives the job's current container unless that is under way already."""
         task = self._tasks.get(job_id)
         if task is not None and not task.done():
             return
+        self._spawn(job_id)
+
+    async def begin(self, job_id: str) -> None:
+        """`ensure`, then until the archive has the container's run (or the copier found
+        none). The scheduler marks a job running after this: a log stream that sees it
+        running then follows the run at once, rather than waiting for a change of the job
+        that does not come (half a second each time it lost the race)."""
+        self.ensure(job_id)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(BEGIN_WAIT_S):
+                await self._begun[job_id].wait()
+
+    def _spawn(self, job_id: str) -> asyncio.Task[None]:
         copier = _Copier(self._archive, self._orchestrator, job_id, self._cap_bytes)
-        self._tasks[job_id] = asyncio.create_task(copier.run(), name=f"archive-{job_id}")
+        task = asyncio.create_task(copier.run(), name=f"archive-{job_id}")
+        self._tasks[job_id], self._begun[job_id] = task, copier.begun
+        return task
 
     async def finish(self, job_id: str) -> None:
         """Until the job's (exited) container's output is all archived."""
         task = self._tasks.get(job_id)
         if task is None or task.done():
-            # Not archived by this process yet (e.g. right after a restart): catch up now.
-            copier = _Copier(self._archive, self._orchestrator, job_id, self._cap_bytes)
-            task = asyncio.create_task(copier.run(), name=f"archive-{job_id}")
-            self._tasks[job_id] = task  # so that `ensure` starts no second copier meanwhile
+            # Not archived by this process yet (e.g. right after a restart): catch up now,
+            # registered so that `ensure` starts no second copier meanwhile.
+            task = self._spawn(job_id)
         try:
             await task
         finally:
             if self._tasks.get(job_id) is task:
                 del self._tasks[job_id]
+                del self._begun[job_id]
 
     async def close(self) -> None:
         """On shutdown: stop archiving (the next server resumes where this one stopped)."""
@@ -69,6 +88,7 @@ class LogArchivers:
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
         self._tasks.clear()
+        self._begun.clear()
 
 
 class _Behind(Exception):
@@ -88,6 +108,8 @@ class _Copier:
         self._same = 0
         self._written = 0
         self._capped = False
+        # Set once the archive has the run, or once it is clear that it never will.
+        self.begun = asyncio.Event()
 
     async def run(self) -> None:
         try:
@@ -97,6 +119,8 @@ class _Copier:
         except (OrchestratorError, OSError):  # the job must still be collectable
             log.exception("archiving the output of %s failed", self._job_id)
             return
+        finally:
+            self.begun.set()
         if run is None:
             return
         try:

@@ -12,9 +12,9 @@ time, and many connections waiting in its busy handler (which polls) starve one 
 so a burst of kills ended in "database is locked" after the busy timeout. On PostgreSQL,
 which locks rows, writes run concurrently.
 
-Listings (`stream`) read in keyset pages on the (created_at, id) order that the indexes of
-migration 0007 follow: memory stays at one page, each page is a short read that holds no
-connection while the client reads, and a limit stops the reading early.
+Listings (`pages`, `stream`) read in keyset pages on the (created_at, id) order that the
+indexes of migration 0009 follow: memory stays at a page or two, each page is a short read
+that holds no connection while the client reads, and a limit stops the reading early.
 
 Where several server processes share a PostgreSQL database (docs/scale-out.md), the others
 write too, so there `cached=False` makes `get` read through, and the scheduler's queue is
@@ -28,17 +28,28 @@ import contextlib
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, Row, Text, cast, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from .codec import decode_spec, decode_status, encode_spec, encode_status
+from .codec import (
+    decode_spec,
+    decode_spec_json,
+    decode_status,
+    decode_statuses_json,
+    encode_spec,
+    encode_status,
+)
 from .entities import ACTIVE_STATUSES, Job
 from .models import JobRow
 from .queries import JobNotFoundError, JobQuery
 
 CACHED_JOBS = 10_000  # the most recently used jobs kept in memory
-PAGE = 200  # jobs per page of a listing: one page in memory at a time
+# Jobs per page of a listing: one page in memory at a time. Each page costs a query and a
+# trip to a worker thread; a page of 1000 is a few MB and tens of ms of decoding.
+PAGE = 1000
+FIRST_PAGE = 100  # small: the first jobs of a listing go out at once
 
 JobListener = Callable[[Job], None]
 
@@ -59,7 +70,7 @@ class JobRepository:
         self._single_writer = bind is not None and bind.dialect.name == "sqlite"
         self._write_turn = asyncio.Lock()  # FIFO: no writer starves (SQLite only)
         self._inserts: list[tuple[Job, asyncio.Future[None]]] = []  # waiting to be committed
-        self._flushes: set[asyncio.Task[None]] = set()
+        self._flusher: asyncio.Task[None] | None = None  # commits `_inserts` while any wait
 
     @property
     def cached(self) -> bool:
@@ -108,37 +119,45 @@ class JobRepository:
         return current
 
     async def insert(self, job: Job) -> None:
-        """Records a new job. On SQLite, jobs submitted while another insert waits for its
-        turn to write go into the same transaction (one commit for a burst of submissions)."""
-        if not self._single_writer:
-            async with self._sessions.begin() as session:
-                session.add(_to_row(job))
-            self._committed(job)
-            return
+        """Records a new job (group commit). Jobs submitted while a commit of inserts is
+        under way, or waiting for its turn to write, go into the next one together: one
+        transaction for a burst of submissions instead of one each. If that transaction
+        fails, each of its jobs is inserted on its own, so that one bad row fails only its
+        own submission."""
         done = asyncio.get_running_loop().create_future()
         self._inserts.append((job, done))
-        if len(self._inserts) == 1:  # no commit is waiting for its turn yet: start one
+        if self._flusher is None:
             # A task of its own: a request cancelled meanwhile must not strand the others.
-            flush = asyncio.create_task(self._flush_inserts())
-            self._flushes.add(flush)
-            flush.add_done_callback(self._flushes.discard)
+            self._flusher = asyncio.create_task(self._flush_inserts())
         await done
 
     async def _flush_inserts(self) -> None:
-        async with self._writing():
-            batch, self._inserts = self._inserts, []
-            try:
-                async with self._sessions.begin() as session:
-                    session.add_all([_to_row(job) for job, _ in batch])
-            except Exception as error:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(error)
-                return
-            for job, done in batch:
-                self._committed(job)
-                if not done.done():
-                    done.set_result(None)
+        try:
+            while self._inserts:
+                async with self._writing():
+                    # Taken once it is our turn: whatever queued up meanwhile goes too.
+                    batch, self._inserts = self._inserts, []
+                    if not await self._insert_batch(batch) and len(batch) > 1:
+                        for one in batch:
+                            await self._insert_batch([one])
+        finally:
+            self._flusher = None
+
+    async def _insert_batch(self, batch: Sequence[tuple[Job, asyncio.Future[None]]]) -> bool:
+        """One transaction for the batch; True if it committed. With one job, its error (if
+        any) goes to its caller; with several, nobody is told yet (each is retried alone)."""
+        try:
+            async with self._sessions.begin() as session:
+                session.add_all([_to_row(job) for job, _ in batch])
+        except Exception as error:
+            if len(batch) == 1 and not batch[0][1].done():
+                batch[0][1].set_exception(error)
+            return False
+        for job, done in batch:
+            self._committed(job)
+            if not done.done():
+                done.set_result(None)
+        return True
 
     async def insert_many(self, jobs: Sequence[Job]) -> None:
         """Records many jobs in one transaction (imports, the control-plane benchmark's
@@ -208,47 +227,94 @@ class JobRepository:
             )
             return int(count or 0)
 
+    async def count(self, query: JobQuery) -> int:
+        """How many jobs the query's filters match: one indexed COUNT, nothing decoded (the
+        jobs quota asks at every submission)."""
+        async with self._sessions() as session:
+            count = await session.scalar(
+                select(func.count()).select_from(JobRow).where(*_conditions(query))
+            )
+            return int(count or 0)
+
     async def find(self, query: JobQuery) -> list[Job]:
         return [job async for job in self.stream(query)]
 
-    async def stream(self, query: JobQuery, *, first_page: int = PAGE) -> AsyncIterator[Job]:
+    async def stream(self, query: JobQuery, *, first_page: int = FIRST_PAGE) -> AsyncIterator[Job]:
+        """The jobs `query` matches, in its order, one at a time (see `pages`)."""
+        async for page in self.pages(query, first_page=first_page):
+            for job in page:
+                yield job
+
+    async def pages(
+        self, query: JobQuery, *, first_page: int = FIRST_PAGE
+    ) -> AsyncIterator[list[Job]]:
         """The jobs `query` matches, in its order, read a page at a time: the caller may
         stop at any point, and only the pages it reached are read. `first_page` sizes the
-        first read (a caller that wants ten jobs asks for ten rows, not for a page).
+        first read (a caller that wants ten jobs asks for ten rows, not for a page); the
+        pages after it hold `PAGE` jobs.
 
-        A page is read in two steps: the keys, from an index, then the rows of the jobs not
-        in memory, decoded in a worker thread (decoding is most of a listing's CPU, which
-        must not hold up other requests)."""
-        statement = select(JobRow.id, JobRow.created_at).where(*_conditions(query))
+        A page is one query of plain columns (no ORM objects), the JSON documents as text;
+        jobs this process holds in memory are taken from there, the others are decoded in a
+        worker thread (decoding is a large part of a listing's CPU, which must not hold up
+        other requests) and kept in memory while there is room (so that the next listing
+        finds them; a listing never evicts a job, so one longer than the cache does not
+        flush it). From the second page on, the next page is read while the caller handles
+        this one."""
+        statement = select(*_LISTED).where(*_conditions(query))
         if query.reverse:
             statement = statement.order_by(JobRow.created_at.desc(), JobRow.id.desc())
         else:
             statement = statement.order_by(JobRow.created_at, JobRow.id)
-        after: ColumnElement[bool] | None = None
-        size = max(1, first_page)
-        while True:
-            page = statement if after is None else statement.where(after)
+        key = tuple_(JobRow.created_at, JobRow.id)
+
+        async def read(after: _ListedRow | None, size: int) -> Sequence[_ListedRow]:
+            page = statement
+            if after is not None:
+                # Typed binds: the datetime must be stored the way the column stores it.
+                last = tuple_(
+                    literal(after[4], JobRow.created_at.type), literal(after[0], JobRow.id.type)
+                )
+                page = page.where(key < last if query.reverse else key > last)
             async with self._sessions() as session:
-                keys = (await session.execute(page.limit(size))).all()
-                jobs = {job_id: job for job_id, _ in keys if (job := self._cache.get(job_id))}
-                missing = [job_id for job_id, _ in keys if job_id not in jobs]
-                if missing:
-                    rows = list(await session.scalars(select(JobRow).where(JobRow.id.in_(missing))))
-                    decoded = await asyncio.to_thread(_decode, rows)
-                    jobs.update((job.id, job) for job in decoded)
-            for job_id, _ in keys:
-                yield jobs[job_id]
-            if len(keys) < size:
+                return (await session.execute(page.limit(size))).all()
+
+        size = max(1, first_page)
+        rows = await read(None, size)
+        reading: asyncio.Future[Sequence[_ListedRow]] | None = None
+        first = True
+        try:
+            while True:
+                more = len(rows) == size
+                if more and not first:  # after the first page a limit may be met already
+                    reading = asyncio.ensure_future(read(rows[-1], PAGE))
+                cached = [self._cache.get(row[0]) for row in rows]
+                if any(job is None for job in cached):
+                    jobs = await asyncio.to_thread(_decode_listed, rows, cached)
+                    self._keep(jobs)
+                    yield jobs
+                else:
+                    yield [job for job in cached if job is not None]
+                if not more:
+                    return
+                rows = await (reading or read(rows[-1], PAGE))
+                reading, size, first = None, PAGE, False
+        finally:
+            if reading is not None:
+                reading.cancel()  # the caller stopped early: the next page is not needed
+
+    def _keep(self, jobs: Sequence[Job]) -> None:
+        """Jobs a listing read, into the cache while it has room (no eviction, no revision:
+        nothing changed).
+
+        A job written since the read is not replaced by its older read: a commit puts the
+        job in the cache, and it could have left since only by an eviction, which leaves
+        the cache full, and so it stays (nothing else removes jobs): no room, nothing kept."""
+        if not self._cached:
+            return
+        for job in jobs:
+            if len(self._cache) >= CACHED_JOBS:
                 return
-            # Typed binds: the datetime must be stored the way the column stores it.
-            last_id, last_created_at = keys[-1]
-            last = tuple_(
-                literal(last_created_at, JobRow.created_at.type),
-                literal(last_id, JobRow.id.type),
-            )
-            key = tuple_(JobRow.created_at, JobRow.id)
-            after = key < last if query.reverse else key > last
-            size = PAGE
+            self._cache.setdefault(job.id, job)
 
     def _cached_or(self, row: JobRow) -> Job:
         """The job as this process last committed it (no decoding), else as read."""
@@ -369,8 +435,42 @@ def _fill_row(row: JobRow, job: Job) -> None:
     row.materialized = job.materialized
 
 
-def _decode(rows: list[JobRow]) -> list[Job]:
-    return [_from_row(row) for row in rows]
+# A listing's columns, in `_decode_listed`'s order; the documents as text, which the codec
+# parses in one step (the JSON type would parse them into dicts first, on the event loop).
+_LISTED = (
+    JobRow.id,
+    JobRow.owner,
+    JobRow.cluster_name,
+    JobRow.org_name,
+    JobRow.created_at,
+    cast(JobRow.spec, Text),
+    cast(JobRow.statuses, Text),
+    JobRow.restarts,
+    JobRow.materialized,
+)
+
+
+_ListedRow = Row[str, str, str, str | None, datetime, str, str, int, bool]
+
+
+def _decode_listed(rows: Sequence[_ListedRow], cached: Sequence[Job | None]) -> list[Job]:
+    """The page's jobs: those held in memory as they are, the others decoded from `rows`."""
+    return [
+        job
+        if job is not None
+        else Job(
+            id=row[0],
+            owner=row[1],
+            cluster_name=row[2],
+            org_name=row[3],
+            created_at=row[4],
+            spec=decode_spec_json(row[5]),
+            statuses=decode_statuses_json(row[6]),
+            restarts=row[7],
+            materialized=bool(row[8]),
+        )
+        for row, job in zip(rows, cached, strict=True)
+    ]
 
 
 def _from_row(row: JobRow) -> Job:

@@ -10,13 +10,14 @@ reports, reading nothing from the database. A pass:
    grace period; placement does not wait for it);
 2. checks running jobs: an exited container ends the job or restarts it (restart policy);
    a job past its life span is cancelled (LifeSpanEnded); a vanished container fails the job;
+   a job whose owner or org has no credits left is cancelled (QuotaExhausted, `quota.py`);
 3. places waiting jobs (pending, suspended) in priority order, then submission order, while
-   the node has room: a job over its owner's or org's quota waits (QuotaExhausted, the rule
-   is `quota.py`'s), a job waiting
-   longer than its `schedule_timeout` fails, and a non-preemptible job that does not fit
-   suspends preemptible ones to make room (they resume when room comes back). Placed jobs
-   start in the background: a pass does not wait for the engine, so a job submitted while
-   others are starting is placed at once instead of a whole start later.
+   its cluster's node has room: a job over its owner's or org's quota waits (QuotaExhausted,
+   the rule is `quota.py`'s), a job waiting longer than its `schedule_timeout` fails, and a
+   non-preemptible job that does not fit suspends preemptible ones to make room (they resume
+   when room comes back). Placed jobs start in the background: a pass does not wait for the
+   engine, so a job submitted while others are starting is placed at once instead of a whole
+   start later.
 
 A pass runs every `poll_interval_s`, and at once when the API, a container exit or the end of
 a start wakes it. Its walk of the waiting jobs yields to the event loop every
@@ -44,7 +45,8 @@ from ..orchestrator import (
     Orchestrator,
     OrchestratorError,
 )
-from .capacity import NodeResources
+from .capacity import ClusterNodes, NodeResources
+from .engine_wait import EngineWait, schedule_timed_out
 from .entities import Job, JobStatus, RestartPolicy, StatusItem
 from .job_images import JobImages
 from .job_mounts import JobMounts
@@ -52,7 +54,7 @@ from .job_networks import JobNetworks
 from .job_tokens import JobTokenIssuer
 from .log_archiver import LogArchivers
 from .queries import JobQuery
-from .quota import JobQuotas
+from .quota import JobQuotas, QuotaLedger
 from .repository import JobRepository
 from .scheduling_queue import SchedulingQueue
 from .submission import PASSED_CONFIG_ENV
@@ -61,7 +63,6 @@ log = logging.getLogger(__name__)
 
 STOP_GRACE_S = 5.0
 ETC_HOSTS = PurePosixPath("/etc/hosts")
-PREEMPTED = "Preempted"
 WALK_SLICE = 256  # waiting jobs looked at between two turns of the event loop
 LOAD_RETRY_S = 1.0
 NOTES_PER_WRITE = 500  # jobs per transaction noting why they wait (short transactions)
@@ -75,7 +76,7 @@ class Scheduler:
         orchestrator: Orchestrator,
         archivers: LogArchivers,
         tokens: JobTokenIssuer,
-        node: NodeResources,
+        nodes: ClusterNodes,
         quotas: JobQuotas,
         poll_interval_s: float,
         life_span_minute_s: float,
@@ -90,7 +91,7 @@ class Scheduler:
         self._orchestrator = orchestrator
         self._archivers = archivers
         self._tokens = tokens
-        self._node = node
+        self._nodes = nodes
         self._quotas = quotas
         self._poll_interval_s = poll_interval_s
         self._life_span_minute = timedelta(seconds=life_span_minute_s)
@@ -104,15 +105,17 @@ class Scheduler:
         self._starting: dict[str, tuple[Job, asyncio.Task[None]]] = {}
 
     @property
-    def node(self) -> NodeResources:
-        return self._node
+    def nodes(self) -> ClusterNodes:
+        return self._nodes
 
-    async def free_resources(self) -> NodeResources:
+    async def free_resources(self, cluster: str) -> NodeResources:
         if self._queue.loaded:
             running = self._queue.running()
         else:  # the first moments after start
             running = await self._repository.find(JobQuery(statuses=[JobStatus.RUNNING]))
-        return self._node.minus(j.spec.container.resources for j in running)
+        return self._nodes.of(cluster).minus(
+            j.spec.container.resources for j in running if j.cluster_name == cluster
+        )
 
     def wake(self) -> None:
         self._wake.set()
@@ -162,7 +165,10 @@ class Scheduler:
             )
             if job is not None
         ]
-        await self._place(self._queue.waiting(skip=self._starting), still_running, now)
+        starting = [job for job, _ in self._starting.values()]
+        ledger = self._quotas.ledger((*still_running, *starting))
+        still_running = [job for job in still_running if not await self._spent(job, ledger)]
+        await self._place(self._queue.waiting(skip=self._starting), still_running, now, ledger)
         # After placement, which it must not delay: sharing changes take a pass to apply.
         starting = [job for job, _ in self._starting.values()]
         await self._networks.reconcile([*still_running, *starting])
@@ -194,7 +200,23 @@ class Scheduler:
         self._archivers.ensure(job.id)  # e.g. adopted after a restart: resume archiving
         return job
 
+    async def _spent(self, job: Job, ledger: QuotaLedger) -> bool:
+        """Cancels a running job whose owner or org has no credits left (as the original
+        platform does); True when it did."""
+        account = await ledger.out_of_credits(job)
+        if account is None:
+            return False
+        await self._end(
+            job, JobStatus.CANCELLED, JobReason.QUOTA_EXHAUSTED, f"No credits left for {account}"
+        )
+        ledger.release(job)
+        return True
+
     async def _on_exit(self, job: Job, state: ContainerState) -> Job | None:
+        if state.reason is JobReason.PREEMPTED and job.spec.scheduler_enabled:
+            # The engine preempted it (Slurm): suspended, it runs again when there is room.
+            await self._suspend(job, state.message or "Preempted by the engine")
+            return None
         policy = job.spec.restart_policy
         if policy is RestartPolicy.ALWAYS or (
             policy is RestartPolicy.ON_FAILURE and state.exit_code != 0
@@ -257,6 +279,7 @@ class Scheduler:
         await self._archivers.finish(job.id)
         await self._orchestrator.remove(job.id)
         self._mounts.release(job.id)
+        await self._mounts.end_bucket_credentials(job.id)
         await self._repository.update(job.id, lambda j: replace(j, materialized=False))
 
     def _watch(self, job_id: str) -> None:
@@ -281,29 +304,29 @@ class Scheduler:
 
     # -- placement -----------------------------------------------------------------------
 
-    async def _place(self, waiting: Iterable[Job], running: list[Job], now: datetime) -> None:
+    async def _place(
+        self, waiting: Iterable[Job], running: list[Job], now: datetime, ledger: QuotaLedger
+    ) -> None:
         starting = [job for job, _ in self._starting.values()]
-        free = self._node.minus(j.spec.container.resources for j in (*running, *starting))
-        ledger = self._quotas.ledger((*running, *starting))
-        blocked = False  # a job that waits for room keeps the later (lower) ones waiting
+        # Each cluster's engine has its own room: a job counts, waits and preempts only there.
+        free = {name: node for name, node in self._nodes.by_cluster.items()}
+        for held in (*running, *starting):
+            cluster = held.cluster_name
+            free[cluster] = free.get(cluster, self._nodes.of(cluster)).minus(
+                [held.spec.container.resources]
+            )
+        # A job that waits for room keeps the later (lower) ones of its cluster waiting.
+        blocked: set[str] = set()
         notes: dict[str, list[str]] = {}  # why jobs wait, by reason: one write per reason
         for seen, job in enumerate(waiting, 1):
             if seen % WALK_SLICE == 0:
                 await asyncio.sleep(0)  # let requests in: the queue may be long
-            if (
-                job.status is JobStatus.PENDING
-                and job.spec.schedule_timeout is not None
-                and now - job.created_at > timedelta(seconds=job.spec.schedule_timeout)
-            ):
-                await self._end(
-                    job,
-                    JobStatus.FAILED,
-                    JobReason.CLUSTER_SCALE_UP_FAILED,
-                    "No room for the job within its schedule timeout of "
-                    f"{job.spec.schedule_timeout} s",
-                )
+            if timed_out := schedule_timed_out(job, now):
+                await self._end(job, JobStatus.FAILED, timed_out.reason, timed_out.message)
                 continue
-            if not self._node.fits(job.spec.container.resources):  # e.g. the node config shrank
+            cluster = job.cluster_name
+            room = free.get(cluster, self._nodes.of(cluster))
+            if not self._nodes.of(cluster).fits(job.spec.container.resources):  # config shrank
                 await self._end(
                     job,
                     JobStatus.FAILED,
@@ -315,24 +338,26 @@ class Scheduler:
                 _note_waiting(notes, job, JobReason.QUOTA_EXHAUSTED)
                 continue
             resources = job.spec.container.resources
-            if blocked and not job.spec.scheduler_enabled:
+            if cluster in blocked and not job.spec.scheduler_enabled:
                 _note_waiting(notes, job, JobReason.SCHEDULING)
                 continue
-            if not free.fits(resources) and not job.spec.scheduler_enabled:
-                victims = _preemption_victims(job, running, free)
+            if not room.fits(resources) and not job.spec.scheduler_enabled:
+                neighbours = [j for j in running if j.cluster_name == cluster]
+                victims = _preemption_victims(job, neighbours, room)
                 if victims:
                     await asyncio.gather(*(self._suspend(v) for v in victims))
                     for victim in victims:
                         running.remove(victim)
                         ledger.release(victim)
-                    free = free.plus(v.spec.container.resources for v in victims)
-            if free.fits(resources):
-                free = free.minus([resources])
+                    room = room.plus(v.spec.container.resources for v in victims)
+            if room.fits(resources):
+                room = room.minus([resources])
                 ledger.take(job)
                 self._start_soon(job)
             elif not job.spec.scheduler_enabled:
-                blocked = True
+                blocked.add(cluster)
                 _note_waiting(notes, job, JobReason.SCHEDULING)
+            free[cluster] = room
         for reason, job_ids in notes.items():
             await self._noted_waiting(job_ids, reason)
 
@@ -344,12 +369,14 @@ class Scheduler:
                 lambda j: j.with_status(item) if j.status is JobStatus.PENDING else j,
             )
 
-    async def _suspend(self, job: Job) -> None:
+    async def _suspend(
+        self, job: Job, description: str = "Suspended to make room for a non-preemptible job"
+    ) -> None:
         item = StatusItem(
             JobStatus.SUSPENDED,
             datetime.now(UTC),
-            reason=PREEMPTED,
-            description="Suspended to make room for a non-preemptible job",
+            reason=JobReason.PREEMPTED,
+            description=description,
         )
         suspended = await self._repository.update(
             job.id, lambda j: j.with_status(item) if j.status is JobStatus.RUNNING else j
@@ -379,7 +406,7 @@ class Scheduler:
             spec = await self._with_mounts(self._container_spec(marked), marked)
             spec = replace(spec, registry_auth=await self._images.pull_auth(marked))
             async with self._networks.starting(marked):
-                state = await self._orchestrator.start(spec)
+                state = await self._orchestrator.start(spec, EngineWait(self._repository, marked))
         except OrchestratorError as error:
             await self._end(marked, JobStatus.FAILED, error.reason, error.message)
             return
@@ -390,7 +417,7 @@ class Scheduler:
             return
         # Named before it is RUNNING: whoever sees it running can reach it by name.
         self._name(marked, state)
-        self._archivers.ensure(job.id)  # before RUNNING: a log stream then finds the run
+        await self._archivers.begin(job.id)  # before RUNNING: a log stream then finds the run
         item = StatusItem(JobStatus.RUNNING, state.started_at or datetime.now(UTC))
         await self._repository.update(job.id, lambda j: j if j.is_finished else j.with_status(item))
         self._watch(job.id)
@@ -422,7 +449,16 @@ class Scheduler:
             hostname=job.id,
             network=self._networks.network(job),
             preemptible=job.spec.scheduler_enabled,
+            priority_rank=job.spec.priority.rank,
+            time_limit_s=self._life_span_left_s(job),
         )
+
+    def _life_span_left_s(self, job: Job) -> float | None:
+        limit = job.spec.max_run_time_minutes
+        if limit is None:
+            return None
+        left = limit * self._life_span_minute - job.run_time(datetime.now(UTC))
+        return max(0.0, left.total_seconds())
 
     async def _with_mounts(self, spec: ContainerSpec, job: Job) -> ContainerSpec:
         """Adds storage folders, secrets and disks, resolved now (see job_mounts.py): a secret

@@ -7,7 +7,7 @@ orchestrator, so every effect on containers survives a platform restart.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -19,13 +19,13 @@ from ..permissions.actions import Action
 from ..permissions.uris import owned_uri, parse_uri
 from ..presets import preset_named
 from ..settings import Settings
-from .capacity import NodeResources
+from .capacity import ClusterNodes
 from .entities import MIB, Job, JobStatus, StatusItem
 from .job_images import JobImages
 from .privileged import require_privileged
 from .queries import JobNotFoundError, JobQuery
 from .quota import JobQuotas
-from .repository import PAGE, JobRepository
+from .repository import FIRST_PAGE, PAGE, JobRepository
 from .submission import Submission, SubmissionError
 from .volume_access import VolumeAccess
 
@@ -47,7 +47,7 @@ class JobsService:
         repository: JobRepository,
         permissions: PermissionService,
         settings: Settings,
-        node: NodeResources,
+        nodes: ClusterNodes,
         wake_scheduler: Callable[[], None],
         volume_access: VolumeAccess,
         images: JobImages,
@@ -56,7 +56,7 @@ class JobsService:
         self._quotas = quotas
         self._volume_access = volume_access
         self._images = images
-        self._node = node
+        self._nodes = nodes
         self._repository = repository
         self._permissions = permissions
         self._settings = settings
@@ -79,10 +79,11 @@ class JobsService:
             )
         await self._images.require_runnable(user, spec.container.image)
         container = await self._volume_access.resolve(user, submission.cluster_name, spec.container)
-        if not self._node.fits(spec.container.resources):
+        node = self._nodes.of(submission.cluster_name)
+        if not node.fits(spec.container.resources):
             raise SubmissionError(
-                f"The job needs more than the node has (cpu {self._node.cpu}, memory "
-                f"{self._node.memory // MIB} MiB, gpu {self._node.gpu}): it could never start"
+                f"The job needs more than the node has (cpu {node.cpu}, memory "
+                f"{node.memory // MIB} MiB, gpu {node.gpu}): it could never start"
             )
         for volume in spec.container.volumes:
             if parse_uri(volume.src_storage_uri).parts[:1] != (submission.cluster_name,):
@@ -108,26 +109,39 @@ class JobsService:
         return job
 
     async def list(self, user: str, job_filter: JobFilter) -> AsyncIterator[Job]:
-        """The jobs the filter matches that the user may read, as the database yields them
-        (a page at a time, see `JobRepository.stream`): the first comes before the last is
-        read. Tags and permissions are checked here, so a limit stops the reading once met."""
+        """`pages`, one job at a time."""
+        pages = await self.pages(user, job_filter)
+
+        async def jobs() -> AsyncIterator[Job]:
+            async for page in pages:
+                for job in page:
+                    yield job
+
+        return jobs()
+
+    async def pages(self, user: str, job_filter: JobFilter) -> AsyncIterator[Sequence[Job]]:
+        """The jobs the filter matches that the user may read, a page at a time as the
+        database yields them (`JobRepository.pages`): the first page comes before the next
+        is read. Tags and permissions are checked here, so a limit stops the reading once met.
+        A page may be empty (none of its jobs matched)."""
         grants = await self._permissions.grant_set(user, {"job"})
 
-        async def matching() -> AsyncIterator[Job]:
-            found = 0
-            first_page = job_filter.limit if job_filter.limit is not None else PAGE
-            async for job in self._repository.stream(job_filter.query, first_page=first_page):
-                if not job_filter.tags <= set(job.spec.tags):
-                    continue
-                if not any(
-                    grants.allows(parse_uri(uri), Action.READ)
-                    for uri in (job.uri, job.named_uri)
-                    if uri is not None
-                ):
-                    continue
-                yield job
-                found += 1
-                if job_filter.limit is not None and found >= job_filter.limit:
+        def readable(job: Job) -> bool:
+            return job_filter.tags <= set(job.spec.tags) and any(
+                grants.allows(uri, Action.READ) for uri in job.resource_uris
+            )
+
+        async def matching() -> AsyncIterator[Sequence[Job]]:
+            left = job_filter.limit
+            # A limit sizes the first read, up to a page: a huge limit is not one huge read.
+            first_page = min(left, PAGE) if left is not None else FIRST_PAGE
+            async for page in self._repository.pages(job_filter.query, first_page=first_page):
+                found = [job for job in page if readable(job)]
+                if left is not None:
+                    found = found[:left]
+                    left -= len(found)
+                yield found
+                if left == 0:
                     return
 
         return matching()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from yarl import URL
 
-from .entities import Job, StatusItem
+from .entities import Job, JobStatus
 from .host_names import INTERNAL_DOMAIN, http_url, internal_hostnames, named_label
 
 
@@ -62,15 +62,16 @@ def job_json(
             "requires_auth": container.http.requires_auth,
         }
 
-    run_hours = Decimal(job.run_time(now).total_seconds()) / 3600
+    statuses, history = _statuses_and_history(job, now)
+    run_hours = Decimal(history["run_time_seconds"]) / 3600
     body: dict[str, Any] = {
         "id": job.id,
         "owner": job.owner,
         "cluster_name": job.cluster_name,
         "uri": job.uri,
-        "status": str(job.status),
-        "statuses": [_status_json(s) for s in job.statuses],
-        "history": _history_json(job, now),
+        "status": history["status"],
+        "statuses": statuses,
+        "history": history,
         "container": container_json,
         "scheduler_enabled": spec.scheduler_enabled,
         "preemptible_node": spec.preemptible_node,
@@ -103,32 +104,50 @@ def job_json(
     return body
 
 
-def _status_json(item: StatusItem) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "status": str(item.status),
-        "transition_time": item.transition_time.isoformat(),
-        "reason": item.reason,
-        "description": item.description,
-    }
-    if item.exit_code is not None:
-        body["exit_code"] = item.exit_code
-    return body
-
-
-def _history_json(job: Job, now: datetime) -> dict[str, Any]:
-    current = job.current
+def _statuses_and_history(job: Job, now: datetime) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """`statuses` and `history`, in one walk of the transitions: each time is formatted once
+    (listings shape thousands of jobs, and `isoformat` was a fifth of that)."""
+    statuses: list[dict[str, Any]] = []
+    run_time = timedelta()
+    started_at: str | None = None
+    running_since: datetime | None = None
+    for item in job.statuses:
+        when = item.transition_time
+        if running_since is not None:
+            run_time += when - running_since
+            running_since = None
+        body: dict[str, Any] = {
+            "status": str(item.status),
+            "transition_time": when.isoformat(),
+            "reason": item.reason,
+            "description": item.description,
+        }
+        if item.exit_code is not None:
+            body["exit_code"] = item.exit_code
+        statuses.append(body)
+        if item.status is JobStatus.RUNNING:
+            running_since = when
+            if started_at is None:
+                started_at = body["transition_time"]
+    if running_since is not None:
+        run_time += now - running_since
+    current, last = job.current, statuses[-1]
+    created_at = job.created_at
+    first = job.statuses[0].transition_time
     history: dict[str, Any] = {
-        "status": str(current.status),
+        "status": last["status"],
         "reason": current.reason or "",
         "description": current.description or "",
-        "created_at": job.created_at.isoformat(),
-        "run_time_seconds": job.run_time(now).total_seconds(),
+        "created_at": statuses[0]["transition_time"]
+        if created_at == first and created_at.utcoffset() == first.utcoffset()
+        else created_at.isoformat(),
+        "run_time_seconds": run_time.total_seconds(),
         "restarts": job.restarts,
     }
-    if (started_at := job.started_at) is not None:
-        history["started_at"] = started_at.isoformat()
-    if (finished_at := job.finished_at) is not None:
-        history["finished_at"] = finished_at.isoformat()
+    if started_at is not None:
+        history["started_at"] = started_at
+    if current.status.is_finished:
+        history["finished_at"] = last["transition_time"]
     if current.exit_code is not None:
         history["exit_code"] = current.exit_code
-    return history
+    return statuses, history

@@ -35,8 +35,8 @@ routes = web.RouteTableDef()
 async def capacity(request: web.Request) -> web.Response:
     """How many more jobs of each preset fit on the node now: `{"<preset>": n}`."""
     await request.config_dict[AUTHENTICATOR].required_user(request)
-    presets = request.config_dict[MONITORING_CLUSTER].presets
-    return web.json_response(await request.config_dict[MONITORING].capacity(presets))
+    cluster = request.config_dict[MONITORING_CLUSTER]
+    return web.json_response(await request.config_dict[MONITORING].capacity(cluster))
 
 
 @routes.get("/{id}/log_ws")

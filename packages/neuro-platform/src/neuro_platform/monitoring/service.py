@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from ..jobs.entities import Job, JobStatus
@@ -25,6 +25,7 @@ from ..orchestrator import (
     ContainerNotRunningError,
     Orchestrator,
     OrchestratorError,
+    Output,
     RegistryAuth,
 )
 
@@ -34,7 +35,7 @@ from ..orchestrator import ContainerStats as ContainerStats
 from ..orchestrator import InteractiveSession as InteractiveSession
 from ..orchestrator import StreamOptions as StreamOptions
 from ..permissions.actions import Action
-from ..presets import Preset
+from ..settings import ClusterSettings
 from .errors import PortUnreachableError
 from .logs import LogOptions, job_logs
 
@@ -58,10 +59,10 @@ class MonitoringService:
         self._archive = archive
         self._images = images
 
-    async def capacity(self, presets: Sequence[Preset]) -> dict[str, int]:
-        """How many more jobs of each preset fit on the node now."""
-        free = await self._scheduler.free_resources()
-        return {p.name: free.how_many(p) for p in presets}
+    async def capacity(self, cluster: ClusterSettings) -> dict[str, int]:
+        """How many more jobs of each of the cluster's presets fit on its node now."""
+        free = await self._scheduler.free_resources(cluster.name)
+        return {p.name: free.how_many(p) for p in cluster.presets}
 
     async def job(self, user: str, id_or_name: str, action: Action) -> Job:
         """The job, which `user` may `action` (404 when they may not even see it)."""
@@ -99,11 +100,11 @@ class MonitoringService:
         """A process in the job's container; `job` comes from `running_job`."""
         return self._orchestrator.exec(job.id, command, options)
 
-    def attach(
-        self, job: Job, options: StreamOptions
-    ) -> AbstractAsyncContextManager[InteractiveSession]:
+    @asynccontextmanager
+    async def attach(self, job: Job, options: StreamOptions) -> AsyncIterator[InteractiveSession]:
         """The job's own streams; `job` comes from `running_job`."""
-        return self._orchestrator.attach(job.id, options)
+        async with self._orchestrator.attach(job.id, options) as session:
+            yield _RecordedExit(session, job, self._jobs)
 
     async def connect(
         self, job: Job, port: int
@@ -160,3 +161,33 @@ class MonitoringService:
                         await self._orchestrator.remove_image(target.image)
                     except OrchestratorError:
                         log.exception("removing the local image %s after a save", target.image)
+
+
+class _RecordedExit(InteractiveSession):
+    """An attach whose exit code falls back on the job's record: the scheduler may collect a
+    job (on Slurm its container and files go) between the end of its output and the engine's
+    last look at it, and the client must still learn how the job ended."""
+
+    def __init__(self, session: InteractiveSession, job: Job, jobs: JobsService) -> None:
+        self._session = session
+        self._job = job
+        self._jobs = jobs
+
+    async def read(self) -> Output | None:
+        return await self._session.read()
+
+    async def write(self, data: bytes) -> None:
+        await self._session.write(data)
+
+    async def close_stdin(self) -> None:
+        await self._session.close_stdin()
+
+    async def resize(self, height: int, width: int) -> None:
+        await self._session.resize(height, width)
+
+    async def exit_code(self) -> int | None:
+        code = await self._session.exit_code()
+        if code is not None:
+            return code
+        job = await self._jobs.current(self._job)
+        return job.exit_code if job.is_finished else None

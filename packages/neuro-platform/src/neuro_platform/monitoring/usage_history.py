@@ -1,10 +1,12 @@
-"""Usage samples of every running job over its life, for the web console's charts.
+"""Usage samples of the jobs whose chart is open, for the web console's charts.
 
-One loop samples the running jobs every `interval_s` (one query of the running jobs and one
-engine stats call per job, whoever is looking), and keeps the samples in memory: per job at
-most `MAX_SAMPLES`, beyond which every other sample is dropped, so a chart always spans the
-whole life, more coarsely as it grows; the newest `MAX_JOBS` jobs are kept. A restart of the
-server forgets the history (it is a chart, not an account).
+A chart asks for its job's samples every `interval_s`; each ask watches the job for
+`WATCH_PASSES` passes more. One loop samples the watched jobs every `interval_s` (one engine
+stats call per job) and sleeps while none is watched, so a server nobody looks at asks its
+engine nothing. The samples are kept in memory: per job at most `MAX_SAMPLES`, beyond which
+every other sample is dropped, so a chart spans all the time it was watched, more coarsely as
+it grows; the newest `MAX_JOBS` jobs are kept. A restart of the server forgets the history
+(it is a chart, not an account).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -22,6 +24,8 @@ log = logging.getLogger(__name__)
 SAMPLE_INTERVAL_S = 5.0
 MAX_SAMPLES = 2000
 MAX_JOBS = 1000
+# A chart asks every interval: a job is watched while its chart asked within this many passes.
+WATCH_PASSES = 3
 
 
 class Stats(Protocol):
@@ -49,14 +53,26 @@ class UsageSample:
 class UsageHistory:
     def __init__(
         self,
-        running_job_ids: Callable[[], Awaitable[Sequence[str]]],
         stats: Callable[[str], Awaitable[Stats | None]],
         interval_s: float = SAMPLE_INTERVAL_S,
     ) -> None:
-        self._running_job_ids = running_job_ids
         self._stats = stats
         self._interval_s = interval_s
         self._samples: OrderedDict[str, list[UsageSample]] = OrderedDict()
+        self._watched: dict[str, float] = {}  # job id -> monotonic time its watch ends
+        self._someone_watches = asyncio.Event()
+
+    def watch(self, job_id: str) -> None:
+        """The job's chart is open: sample the job from the next pass on."""
+        self._watched[job_id] = time.monotonic() + WATCH_PASSES * self._interval_s
+        self._someone_watches.set()
+
+    def _watched_now(self) -> list[str]:
+        now = time.monotonic()
+        self._watched = {job_id: end for job_id, end in self._watched.items() if end > now}
+        if not self._watched:
+            self._someone_watches.clear()
+        return list(self._watched)
 
     def samples(self, job_id: str) -> list[UsageSample]:
         return list(self._samples.get(job_id, ()))
@@ -75,7 +91,8 @@ class UsageHistory:
             self._samples.popitem(last=False)
 
     async def sample_once(self) -> None:
-        job_ids = await self._running_job_ids()
+        job_ids = self._watched_now()
+        # A job that does not run (yet, or any more) has no stats: None, or the engine's error.
         found = await asyncio.gather(*map(self._stats, job_ids), return_exceptions=True)
         now = time.time()
         for job_id, stats in zip(job_ids, found, strict=True):
@@ -84,6 +101,7 @@ class UsageHistory:
 
     async def run(self) -> None:
         while True:
+            await self._someone_watches.wait()
             try:
                 await self.sample_once()
             except Exception:  # the engine may be down: the next pass tries again

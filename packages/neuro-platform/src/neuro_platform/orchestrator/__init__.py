@@ -1,6 +1,7 @@
 """The job runtime: an engine-independent interface, on the Docker Engine or on Slurm."""
 
 from .base import Orchestrator as Orchestrator
+from .base import StartProgress as StartProgress
 from .docker import DockerOrchestrator as DockerOrchestrator
 from .errors import ContainerCannotRunError as ContainerCannotRunError
 from .errors import ContainerNotFoundError as ContainerNotFoundError

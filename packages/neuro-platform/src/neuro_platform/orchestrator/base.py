@@ -8,7 +8,7 @@ again from the ids in its database, and `list_managed` finds the ones it may hav
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from types import TracebackType
@@ -17,6 +17,11 @@ from typing import Any, Self
 from .interactive import InteractiveSession, StreamOptions
 from .spec import ContainerSpec, RegistryAuth
 from .state import ContainerState, ContainerStats
+
+# Told, while a start waits for the engine to run the container (a Slurm job in its queue),
+# what it waits for: called on every look, a few times a second. Raising abandons the start
+# with that error; the container is then the caller's to remove.
+StartProgress = Callable[[ContainerState], Awaitable[None]]
 
 
 class Orchestrator(abc.ABC):
@@ -63,8 +68,12 @@ class Orchestrator(abc.ABC):
         """Remove the local tag `image` (no-op when it is not here)."""
 
     @abc.abstractmethod
-    async def start(self, spec: ContainerSpec) -> ContainerState:
+    async def start(
+        self, spec: ContainerSpec, progress: StartProgress | None = None
+    ) -> ContainerState:
         """Create and start the job's container, pulling its image when missing.
+
+        An engine that queues jobs before running them tells `progress` why they wait.
 
         Idempotent per job id: when the container exists already it is left as it is (started
         if it was only created) and its state returned. A container the engine cannot run

@@ -17,7 +17,7 @@ from aiodocker.exceptions import DockerError
 
 from ..settings import DEFAULT_PIDS_LIMIT
 from . import docker_images, docker_logs
-from .base import Orchestrator
+from .base import Orchestrator, StartProgress
 from .docker_config import create_config
 from .docker_interactive import attach_session, exec_session
 from .docker_networks import DockerNetworks
@@ -83,7 +83,9 @@ class DockerOrchestrator(Orchestrator):
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    async def start(self, spec: ContainerSpec) -> ContainerState:
+    async def start(
+        self, spec: ContainerSpec, progress: StartProgress | None = None
+    ) -> ContainerState:
         """Creates (unless it exists) and starts the job's container; returns its state.
 
         The fast path is two engine calls, create and start, plus one inspect for the start

@@ -1,8 +1,9 @@
-"""Images on the engine: pulls (with registry credentials), commits and pushes (`job save`)."""
+"""Images on the engine: pulls (with registry credentials), commits, loads, pushes (`job save`)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiodocker
@@ -52,6 +53,16 @@ async def commit(docker: aiodocker.Docker, container: str, image: str) -> None:
         if error.status == _NOT_FOUND:
             raise ContainerNotFoundError(f"No container {container}") from error
         raise OrchestratorError(f"Cannot commit the job's container: {error.message}") from error
+
+
+async def load(docker: aiodocker.Docker, archive: Path) -> None:
+    """Loads a `docker save` / `podman save --format docker-archive` file, streamed from disk
+    (a Slurm job's saved container: orchestrator/slurm_images.py)."""
+    try:
+        with archive.open("rb") as data:
+            await docker.images.import_image(data)
+    except DockerError as error:  # DockerStreamError too: the engine's in-band error
+        raise OrchestratorError(f"Cannot load the job's image: {error.message}") from error
 
 
 async def push(

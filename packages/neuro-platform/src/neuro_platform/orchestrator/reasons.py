@@ -26,6 +26,8 @@ class JobReason(StrEnum):
     CLUSTER_SCALING_UP = "ClusterScalingUp"
     CLUSTER_SCALE_UP_FAILED = "ClusterScaleUpFailed"
     RESTARTING = "Restarting"
+    # Suspended for a higher job: by the platform's scheduler, or by the engine (Slurm).
+    PREEMPTED = "Preempted"
     DISK_UNAVAILABLE = "DiskUnavailable"
     QUOTA_EXHAUSTED = "QuotaExhausted"
     LIFE_SPAN_ENDED = "LifeSpanEnded"

@@ -15,38 +15,43 @@ import json
 import os
 import shutil
 import signal as signals
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiodocker
+
 from ..settings import DEFAULT_PIDS_LIMIT, SlurmSettings
-from . import slurm_logs
-from .base import Orchestrator
+from . import docker_images, slurm_images, slurm_logs
+from .base import Orchestrator, StartProgress
+from .docker import API_VERSION
 from .docker_images import check_image_name
-from .errors import (
-    ContainerNotFoundError,
-    ContainerNotRunningError,
-    ImagePushError,
-    OrchestratorError,
-)
+from .errors import ContainerNotFoundError, ContainerNotRunningError, OrchestratorError
 from .interactive import InteractiveSession, StreamOptions
 from .naming import check_name_part, container_name
-from .slurm_interactive import step_session
+from .reasons import JobReason
+from .slurm_interactive import OutputSession, step_output, step_session
+from .slurm_networks import SlurmNetworks, admit
 from .slurm_rest import SlurmRest
 from .slurm_script import batch_script, job_description
 from .slurm_state import RunFiles, is_ended, state_of, was_requeued
+from .slurm_stats import parse_samples, stats_script
 from .spec import ContainerSpec, RegistryAuth
 from .state import ContainerPhase, ContainerState, ContainerStats
 
 POLL_S = 0.2
-_NOT_YET = "not supported on the Slurm orchestrator yet (docs/scale-out.md)"
 
 
 class SlurmOrchestrator(Orchestrator):
     def __init__(
-        self, *, instance: str, settings: SlurmSettings, pids_limit: int = DEFAULT_PIDS_LIMIT
+        self,
+        *,
+        instance: str,
+        settings: SlurmSettings,
+        pids_limit: int = DEFAULT_PIDS_LIMIT,
+        docker_url: str | None = None,
     ) -> None:
         self._instance = check_name_part("instance", instance)
         self._settings = settings
@@ -54,9 +59,14 @@ class SlurmOrchestrator(Orchestrator):
         self._rest = SlurmRest(settings.restd_socket, settings.token_file, settings.user)
         self._jobs_dir = settings.shared_dir / "jobs" / self._instance
         self._node_addresses: dict[str, str | None] = {}
+        self._networks = SlurmNetworks(settings.shared_dir, self._instance)
+        self._docker_url = docker_url
+        self._docker: aiodocker.Docker | None = None
 
     async def close(self) -> None:
         await self._rest.close()
+        if self._docker is not None:
+            await self._docker.close()
 
     # -- images: a node gets the job's image itself (pull, or load from the shared dir) ----
 
@@ -64,26 +74,50 @@ class SlurmOrchestrator(Orchestrator):
         check_image_name(image)
 
     async def commit(self, job_id: str, image: str) -> None:
-        raise OrchestratorError(f"Saving a job's image is {_NOT_YET}")
+        """Commits on the job's node and loads the image into the platform host's dockerd
+        (slurm_images), where push and remove_image find it as on Docker."""
+        check_image_name(image)
+        if (await self.state(job_id)).phase is not ContainerPhase.RUNNING:
+            raise ContainerNotRunningError(f"Job {job_id} is not running")
+        slurm_id = self._slurm_id(job_id)
+        await slurm_images.save(
+            docker=self._host_docker(),
+            srun=self._settings.srun,
+            slurm_conf=self._settings.slurm_conf,
+            node_env_file=self._settings.node_env_file,
+            slurm_id=slurm_id,
+            container=self._container(job_id, slurm_id),
+            image=image,
+            job_dir=self._job_dir(job_id),
+        )
 
-    async def push(self, image: str, *, auth: RegistryAuth) -> AsyncIterator[dict[str, Any]]:
-        progress: list[dict[str, Any]] = []  # none: the refusal comes before any
-        for step in progress:
-            yield step
-        raise ImagePushError(f"Pushing images is {_NOT_YET}")
+    def push(self, image: str, *, auth: RegistryAuth) -> AsyncIterator[dict[str, Any]]:
+        return docker_images.push(self._host_docker(), image, auth)
 
     async def remove_image(self, image: str) -> None:
-        return None
+        await docker_images.remove(self._host_docker(), image)
+
+    def _host_docker(self) -> aiodocker.Docker:
+        """The platform host's dockerd, which `job save` pushes through; connected on the
+        first save only, so a platform that never saves needs no dockerd."""
+        if self._docker is None:
+            self._docker = aiodocker.Docker(url=self._docker_url, api_version=API_VERSION)
+        return self._docker
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    async def start(self, spec: ContainerSpec) -> ContainerState:
+    async def start(
+        self, spec: ContainerSpec, progress: StartProgress | None = None
+    ) -> ContainerState:
         """Submits the job unless it was (idempotent per job id: its directory is the lock),
         then waits until its container runs or has ended: the scheduler takes what start()
-        returns as running, as a Docker start is (a job queued by Slurm waits in here)."""
+        returns as running, as a Docker start is (a job queued by Slurm waits in here, and
+        `progress` hears Slurm's reason: Resources, Priority, ...)."""
         await self.submit(spec)
         # slurmrestd has no event for a job's start: poll.
-        while (state := await self.state(spec.job_id)).phase is ContainerPhase.PENDING:  # noqa: ASYNC110
+        while (state := await self.state(spec.job_id)).phase is ContainerPhase.PENDING:
+            if progress is not None:
+                await progress(state)
             await asyncio.sleep(POLL_S)
         return state
 
@@ -109,6 +143,8 @@ class SlurmOrchestrator(Orchestrator):
             node_env_file=self._settings.node_env_file,
             pids_limit=self._pids_limit,
             auth_file=auth_file,
+            # Never the node's own network for a job meant to be on one of its owner's.
+            network_slot=self._networks.ensure(spec.network) if spec.network else None,
         )
         description = job_description(
             spec,
@@ -124,7 +160,9 @@ class SlurmOrchestrator(Orchestrator):
         slurm_id = self._slurm_id(job_id)
         record = await self._rest.job(slurm_id)
         files = RunFiles.read(self._job_dir(job_id) / f"run-{slurm_id}")
-        address = await self._address(files.started_node) if files.started_node else None
+        address = files.started_address
+        if address is None and files.started_node:  # on its node's network
+            address = await self._address(files.started_node)
         if was_requeued(record) and not is_ended(record):
             await self._rest.signal(slurm_id, "SIGKILL")  # see was_requeued
         return state_of(job_id, record, files, address)
@@ -147,7 +185,13 @@ class SlurmOrchestrator(Orchestrator):
         return states
 
     async def stop(self, job_id: str, *, timeout_s: float = 10.0) -> None:
-        if (await self.state(job_id)).is_finished:
+        state = await self.state(job_id)
+        if state.is_finished:
+            return
+        if state.reason is JobReason.SCHEDULING:
+            # Still in Slurm's queue: nothing runs to stop, and Slurm refuses to signal a
+            # pending job with anything but SIGKILL, which cancels it.
+            await self._rest.signal(self._slurm_id(job_id), "SIGKILL")
             return
         await self._rest.signal(self._slurm_id(job_id), "SIGTERM")
         deadline = asyncio.get_running_loop().time() + timeout_s
@@ -205,28 +249,56 @@ class SlurmOrchestrator(Orchestrator):
             yield chunk
 
     async def stats(self, job_id: str) -> ContainerStats | None:
-        self._slurm_id(job_id)
-        return None  # no resource samples from the nodes yet
+        """Two samples of podman's counters on the job's node, through a step in its
+        allocation (slurm_stats); None when the container does not run."""
+        slurm_id = self._slurm_id(job_id)
+        if (await self.state(job_id)).phase is not ContainerPhase.RUNNING:
+            return None
+        output = await step_output(
+            srun=self._settings.srun,
+            slurm_conf=self._settings.slurm_conf,
+            slurm_id=slurm_id,
+            node_env_file=self._settings.node_env_file,
+            script=stats_script(),
+            args=[self._container(job_id, slurm_id)],
+        )
+        return None if output is None else parse_samples(output)
 
     async def ip_address(self, job_id: str) -> str | None:
         return (await self.state(job_id)).address
 
-    # -- networks: jobs use their node's network (podman --network=host) ------------------
+    # -- networks: an address slot per network, admitted per job (slurm_networks) ----------
 
     async def ensure_network(self, name: str, labels: Mapping[str, str]) -> None:
-        return None
+        await asyncio.to_thread(self._networks.ensure, name)
 
     async def remove_network(self, name: str) -> bool:
+        # Called once none of its jobs runs (jobs/job_networks.py): its slot is free again.
+        await asyncio.to_thread(self._networks.remove, name)
         return True
 
     async def list_networks(self) -> list[str]:
-        return []
+        return await asyncio.to_thread(self._networks.list)
 
     async def connect(self, job_id: str, network: str) -> str | None:
+        """The job admits the network's jobs from now on (at its one address)."""
+        await self._admit(job_id, network, admitted=True)
         return await self.ip_address(job_id)
 
     async def disconnect(self, job_id: str, network: str) -> None:
-        return None
+        try:
+            await self._admit(job_id, network, admitted=False)
+        except ContainerNotFoundError:
+            return  # the job is gone: nothing admits anything
+
+    async def _admit(self, job_id: str, network: str, *, admitted: bool) -> None:
+        slot = await asyncio.to_thread(self._networks.slot, network)
+        if slot is None:
+            if admitted:
+                raise OrchestratorError(f"No network {network}")
+            return
+        self._slurm_id(job_id)  # raises ContainerNotFoundError for a job without one
+        await asyncio.to_thread(admit, self._job_dir(job_id) / "readers", slot, admitted=admitted)
 
     # -- interaction -------------------------------------------------------------------------
 
@@ -239,18 +311,61 @@ class SlurmOrchestrator(Orchestrator):
     def attach(
         self, job_id: str, options: StreamOptions
     ) -> AbstractAsyncContextManager[InteractiveSession]:
+        if not options.stdin and not options.tty:
+            return self._follow(job_id, options)
         flags = ["--sig-proxy=false", *([] if options.stdin else ["--no-stdin"])]
-        return self._step(job_id, ["attach", *flags], [], options)
+        # podman attach's own exit code is not the job's once the batch script has removed
+        # the container: the job's outcome is.
+        return self._step(job_id, ["attach", *flags], [], options, self._outcome(job_id))
+
+    @asynccontextmanager
+    async def _follow(self, job_id: str, options: StreamOptions) -> AsyncIterator[OutputSession]:
+        # Compared with the node's log stamps: the nodes' clocks must agree with this host's
+        # (NTP), as Slurm itself requires for munge credentials.
+        since = datetime.now(UTC)
+        state = await self.state(job_id)
+        if state.phase is not ContainerPhase.RUNNING:
+            raise ContainerNotRunningError(f"Job {job_id} is not running")
+        log = self._job_dir(job_id) / f"run-{self._slurm_id(job_id)}" / "container.log"
+
+        async def finished() -> bool:
+            try:
+                return (await self.state(job_id)).is_finished
+            except ContainerNotFoundError:
+                return True
+
+        output = slurm_logs.follow_streams(log, since=since, finished=finished)
+        try:
+            yield OutputSession(output, self._outcome(job_id), options)
+        finally:
+            await output.aclose()
+
+    def _outcome(self, job_id: str) -> Callable[[], Awaitable[int | None]]:
+        """The job's exit code once it has ended; None while it runs (a detached attach)."""
+
+        async def exit_code() -> int | None:
+            try:
+                state = await self.state(job_id)
+            except ContainerNotFoundError:
+                return None  # collected since: the scheduler knows how it ended
+            return state.exit_code if state.is_finished else None
+
+        return exit_code
 
     @asynccontextmanager
     async def _step(
-        self, job_id: str, before: list[str], after: list[str], options: StreamOptions
+        self,
+        job_id: str,
+        before: list[str],
+        after: list[str],
+        options: StreamOptions,
+        outcome: Callable[[], Awaitable[int | None]] | None = None,
     ) -> AsyncIterator[InteractiveSession]:
         state = await self.state(job_id)
         if state.phase is not ContainerPhase.RUNNING:
             raise ContainerNotRunningError(f"Job {job_id} is not running")
         slurm_id = self._slurm_id(job_id)
-        container = f"{container_name(self._instance, job_id)}-{slurm_id}"
+        container = self._container(job_id, slurm_id)
         async with step_session(
             srun=self._settings.srun,
             slurm_conf=self._settings.slurm_conf,
@@ -259,6 +374,7 @@ class SlurmOrchestrator(Orchestrator):
             node_env_file=self._settings.node_env_file,
             podman_args=[*before, "--", container, *after],
             options=options,
+            outcome=outcome,
         ) as session:
             yield session
 
@@ -266,6 +382,10 @@ class SlurmOrchestrator(Orchestrator):
 
     def _job_dir(self, job_id: str) -> Path:
         return self._jobs_dir / check_name_part("job id", job_id)
+
+    def _container(self, job_id: str, slurm_id: int) -> str:
+        """The name of the job's container in run `slurm_id` (slurm_script's `$name`)."""
+        return f"{container_name(self._instance, job_id)}-{slurm_id}"
 
     def _slurm_id(self, job_id: str) -> int:
         try:

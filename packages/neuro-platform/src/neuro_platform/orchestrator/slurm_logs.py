@@ -8,7 +8,7 @@ here), so a follower that falls behind loses nothing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,20 +25,25 @@ class LineJoiner:
         self._pieces: list[bytes] = []
 
     def feed(self, data: bytes) -> Iterator[tuple[bytes, bytes]]:
+        for stamp, _stream, line in self.feed_streams(data):
+            yield stamp, line
+
+    def feed_streams(self, data: bytes) -> Iterator[tuple[bytes, bytes, bytes]]:
+        """`(stamp, b"stdout" | b"stderr", line)`: the lines with the stream they came on."""
         self._buffer += data
         *records, self._buffer = self._buffer.split(b"\n")
         for record in records:
             parts = record.split(b" ", 3)
             if len(parts) < 3:
                 continue
-            stamp, _stream, tag = parts[0], parts[1], parts[2]
+            stamp, stream, tag = parts[0], parts[1], parts[2]
             text = parts[3] if len(parts) == 4 else b""
             if self._stamp is None:
                 self._stamp = _docker_stamp(stamp)
             self._pieces.append(text)
             if tag != b"P":
                 line = b"".join(self._pieces) + b"\n"
-                yield self._stamp, line
+                yield self._stamp, stream, line
                 self._stamp, self._pieces = None, []
 
 
@@ -97,3 +102,26 @@ async def read_log(
             if done:
                 return
             await asyncio.sleep(POLL_S)
+
+
+async def follow_streams(
+    path: Path, *, since: datetime, finished: Callable[[], Awaitable[bool]]
+) -> AsyncGenerator[tuple[int, bytes]]:
+    """The output from `since` on as `(1 | 2, line)`, until the container has ended."""
+    joiner = LineJoiner()
+    floor = since.astimezone(UTC)
+    while not await asyncio.to_thread(path.exists):
+        if await finished():
+            return
+        await asyncio.sleep(POLL_S)
+    with path.open("rb") as log:
+        while True:
+            done = await finished()  # asked before reading: the last output is read after
+            data = await asyncio.to_thread(log.read, READ_CHUNK)
+            for stamp, stream, line in joiner.feed_streams(data):
+                if stamp_time(stamp) >= floor:
+                    yield (2 if stream == b"stderr" else 1), line
+            if not data:
+                if done:
+                    return
+                await asyncio.sleep(POLL_S)

@@ -19,9 +19,11 @@ from .state import ContainerPhase, ContainerState
 
 _SLURM_VERDICTS: dict[str, tuple[JobReason, str]] = {
     "NODE_FAIL": (JobReason.ERROR, "Slurm: NODE_FAIL, the job's node stopped responding"),
-    "TIMEOUT": (JobReason.ERROR, "Slurm: TIMEOUT, the job reached its time limit"),
+    # The time limit is the job's life span (slurm_script.job_description).
+    "TIMEOUT": (JobReason.LIFE_SPAN_ENDED, "Slurm: TIMEOUT, the job reached its time limit"),
     "OUT_OF_MEMORY": (JobReason.OOM_KILLED, "Slurm: OUT_OF_MEMORY"),
-    "PREEMPTED": (JobReason.ERROR, "Slurm: PREEMPTED"),
+    # The scheduler suspends a preemptible job so preempted, as its own preemption does.
+    "PREEMPTED": (JobReason.PREEMPTED, "Slurm: PREEMPTED, a higher job took its node"),
     "BOOT_FAIL": (JobReason.ERROR, "Slurm: BOOT_FAIL, the node could not start"),
     "DEADLINE": (JobReason.ERROR, "Slurm: DEADLINE"),
 }
@@ -48,13 +50,15 @@ class RunFiles:
     started_at: datetime | None
     result: Mapping[str, str] | None
     message: str | None
+    # The container's own address; None on its node's network (the node's address then).
+    started_address: str | None = None
 
     @classmethod
     def read(cls, run_dir: Path) -> RunFiles:
         started = _read(run_dir / "started")
-        node, started_at = None, None
+        node, started_at, address = None, None, None
         if started:
-            node, _, moment = started.strip().partition(" ")
+            node, moment, address = [*started.split(), "", "", ""][:3]
             started_at = _time(moment)
         result_text = _read(run_dir / "result")
         result = None
@@ -63,7 +67,7 @@ class RunFiles:
                 line.split(" ", 1) for line in result_text.splitlines() if " " in line.strip()
             )
         message = (_read(run_dir / "message") or "").strip() or None
-        return cls(node, started_at, result, message)
+        return cls(node, started_at, result, message, address or None)
 
 
 def state_of(
@@ -75,6 +79,9 @@ def state_of(
     slurm_state = str(record.get("job_state", "")) if record else ""
     if slurm_state in _SLURM_VERDICTS or was_requeued(record):
         reason, message = _SLURM_VERDICTS.get(slurm_state, _REQUEUED)
+        if slurm_state not in _SLURM_VERDICTS and _epoch((record or {}).get("preempt_time")):
+            # Preemption of a requeueable job (slurmrestd's are) requeues it: still PREEMPTED.
+            reason, message = _SLURM_VERDICTS["PREEMPTED"]
         return ContainerState(
             job_id,
             ContainerPhase.EXITED,

@@ -72,6 +72,11 @@ class ContainerSpec:
     # The job may be preempted (a scheduled, preemptible job): an engine with preemption of
     # its own (Slurm: `preemptible_partition`) places it where that can happen.
     preemptible: bool = False
+    # The platform's scheduler orders and ends jobs itself on every engine; an engine with a
+    # queue of its own (Slurm) is told too: the job's priority rank (0 low, 1 normal, 2 high)
+    # and the rest of its life span, a limit it enforces even while the platform is down.
+    priority_rank: int = 1
+    time_limit_s: float | None = None
     # Set for an image of the platform's own registry: the image is then pulled with these
     # credentials on every start, so a copy cached by the engine never stands in for a
     # permission check (docs/protocol.md §6).

@@ -31,7 +31,11 @@ V = TypeVar("V")
 
 CACHE_TTL_S = 5.0
 MAX_CACHE_ENTRIES = 4096
-WATCHED_TABLES = frozenset({"users", "roles", "role_memberships", "permission_grants"})
+WATCHED_TABLES = frozenset(
+    {"users", "roles", "role_memberships", "permission_grants"}
+    # The accounts the jobs quota reads at each submission (`jobs/quota.py`).
+    | {"admin_cluster_users", "admin_org_users", "admin_org_clusters"}
+)
 _CHANGED = "neuro_platform.principals_changed"  # the session.info key of a pending change
 
 

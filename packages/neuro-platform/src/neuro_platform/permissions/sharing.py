@@ -11,8 +11,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from ..errors import NotFoundError
@@ -21,6 +22,8 @@ from .repository import PermissionRepository
 from .rules import Grant
 from .service import Permission, PermissionService
 from .uris import ResourceUri
+
+log = logging.getLogger(__name__)
 
 ROLE_SCHEME = "role"
 SHAREABLE_ACTIONS = (Action.READ, Action.WRITE, Action.MANAGE)
@@ -71,9 +74,18 @@ def shareable(permission: Permission) -> Permission:
 
 
 class SharingService:
-    def __init__(self, permissions: PermissionService, repository: PermissionRepository) -> None:
+    def __init__(
+        self,
+        permissions: PermissionService,
+        repository: PermissionRepository,
+        after_revoke: Sequence[Callable[[], Awaitable[object]]] = (),
+    ) -> None:
         self._permissions = permissions
         self._repository = repository
+        # Awaited after each revoke, role removal or share (which may lower a grant), before
+        # it is answered: what other slices handed out on a permission (bucket credentials)
+        # ends with it.
+        self._after_revoke = tuple(after_revoke)
 
     async def permissions_of(self, name: str, within: ResourceUri | None) -> list[Permission]:
         """What `name` holds, one entry per URI: owned trees, own grants and roles' grants.
@@ -135,6 +147,7 @@ class SharingService:
                     # that user's permissions); a mistyped role name is not.
                     await self._require_principal(role)
         await self._repository.share(receiver, [Grant(p.uri, p.action) for p in permissions], roles)
+        await self._revoked()  # a share replaces the receiver's grant, maybe with a lesser one
         return permissions
 
     async def revoke(self, caller: str, receiver: str, uri: ResourceUri) -> None:
@@ -144,6 +157,7 @@ class SharingService:
         role = "/".join(uri.parts) if uri.scheme == ROLE_SCHEME and uri.parts else None
         if not await self._repository.unshare(receiver, uri, role):
             raise NothingToRevokeError(f"{receiver!r} holds no permission on {uri}")
+        await self._revoked()
 
     async def add_role(self, caller: str, name: str) -> None:
         validate_role_name(name)
@@ -157,6 +171,14 @@ class SharingService:
         if not await self._repository.is_role(name):
             raise UnknownPrincipalError(f"role {name!r} does not exist")
         await self._repository.remove_role(name)
+        await self._revoked()
+
+    async def _revoked(self) -> None:
+        for follow_up in self._after_revoke:
+            try:
+                await follow_up()
+            except Exception:  # the revoke stands; the follow-up's own sweep retries it
+                log.exception("a follow-up of a revoke failed")
 
     async def _require_principal(self, name: str) -> None:
         if not (await self._repository.is_user(name) or await self._repository.is_role(name)):

@@ -5,14 +5,16 @@ Every request is authenticated (`auth.py`), its repository `[org/]owner/name` ch
 private registry as `<cluster>/<repository>` with both bodies streamed: a layer is never
 held in memory. `Location`/`Link` headers and the tags list's `name` are rewritten back to
 the public name. `_catalog` is answered here: the private registry's, filtered to the
-cluster's repositories the caller may read, paginated with `n`/`last` and `Link`.
+cluster's repositories the caller may read, paginated with `n`/`last` and `Link`; a page reads
+the private catalog from `last` on, only as far as it takes to fill the page.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 import aiohttp
 from aiohttp import web
@@ -304,15 +306,35 @@ async def _catalog(request: web.Request, cluster: ClusterSettings, user: str) ->
     n = _page_size(request.query.get("n"), default=CATALOG_DEFAULT_PAGE)
     assert n is not None
     last = request.query.get("last", "")
-    readable = await _readable(
-        request.config_dict[PERMISSIONS], user, cluster.name, await _private_catalog(request)
-    )
-    page = _page(readable, n, last)
+    readable = await _reader(request.config_dict[PERMISSIONS], user, cluster.name)
+    # The registry's own order (path components compared in turn), in which its `last` works.
+    names = _private_names(request, f"{cluster.name}/{last}", page_size=n + 1)
+    async with contextlib.aclosing(names):
+        page, more = await catalog_page(names, f"{cluster.name}/", readable, n)
     response = web.json_response({"repositories": page})
     response.headers[errors.API_VERSION_HEADER] = errors.API_VERSION
-    if page and page[-1] != readable[-1]:
+    if more:
         _link_next(response, request, cluster, "/v2/_catalog", n, page[-1])
     return response
+
+
+async def catalog_page(
+    names: AsyncIterator[str], prefix: str, readable: Callable[[str], bool], n: int | None
+) -> tuple[list[str], bool]:
+    """The first `n` (all when None) public names of `prefix`'s repositories that are
+    `readable`, and whether another follows; reads `names` no further than that. A cluster's
+    repositories come one after another in the registry's order: the first name of another
+    ends them."""
+    page: list[str] = []
+    async for name in names:
+        if not name.startswith(prefix):
+            break
+        public = name.removeprefix(prefix)
+        if readable(public):
+            if len(page) == n:
+                return page, True
+            page.append(public)
+    return page, False
 
 
 def _page(names: list[str], n: int | None, last: str) -> list[str]:
@@ -348,40 +370,39 @@ async def readable_repositories(
 ) -> list[str]:
     """The cluster's repositories `user` may read, sorted (the web console's images page);
     raises `RegistryError` 503 while the registry is unavailable."""
-    permissions = request.config_dict[PERMISSIONS]
-    return await _readable(permissions, user, cluster.name, await _private_catalog(request))
+    readable = await _reader(request.config_dict[PERMISSIONS], user, cluster.name)
+    names = _private_names(request, f"{cluster.name}/", page_size=_UPSTREAM_CATALOG_PAGE)
+    async with contextlib.aclosing(names):
+        page, _ = await catalog_page(names, f"{cluster.name}/", readable, None)
+    return sorted(page)
 
 
-async def _private_catalog(request: web.Request) -> list[str]:
-    """Every repository of the private registry (all clusters), following its pages."""
+async def _private_names(
+    request: web.Request, last: str, page_size: int
+) -> AsyncGenerator[str, None]:
+    """The private registry's repositories after `last` in its order, a page at a time (close
+    it: it holds the registry in use)."""
     session = request.config_dict[UPSTREAM]
     registry = request.config_dict[PRIVATE_REGISTRY]
-    names: list[str] = []
     try:
         async with registry.use() as base:
-            url: URL | None = (base / "v2" / "_catalog").with_query(n=_UPSTREAM_CATALOG_PAGE)
+            n = min(page_size, _UPSTREAM_CATALOG_PAGE)
+            url: URL | None = (base / "v2" / "_catalog").with_query(n=n, last=last)
             while url is not None:
                 async with session.get(url) as upstream:
                     upstream.raise_for_status()
                     page = (await upstream.json()).get("repositories") or []
                     link = _LINK.search(upstream.headers.get("Link", ""))
-                names.extend(page)
+                for name in page:
+                    yield name
                 url = base.join(URL(link["url"])) if link and page else None
     except RegistryUnavailableError as e:
         raise errors.unavailable(str(e), e.retry_after_s) from None
     except aiohttp.ClientError as e:
         raise errors.unavailable(f"the image registry failed: {e}", 5) from None
-    return names
 
 
-async def _readable(
-    permissions: PermissionService, user: str, cluster: str, private_names: Iterable[str]
-) -> list[str]:
+async def _reader(permissions: PermissionService, user: str, cluster: str) -> Callable[[str], bool]:
+    """Whether `user` may read a repository of `cluster` (by its public name)."""
     grant_set = await permissions.grant_set(user, {"image"})
-    prefix = f"{cluster}/"
-    return sorted(
-        name.removeprefix(prefix)
-        for name in private_names
-        if name.startswith(prefix)
-        and grant_set.allows(parse_uri(image_uri(cluster, name.removeprefix(prefix))), Action.READ)
-    )
+    return lambda name: grant_set.allows(parse_uri(image_uri(cluster, name)), Action.READ)

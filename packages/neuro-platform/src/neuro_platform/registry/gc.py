@@ -1,11 +1,11 @@
 """Garbage collection of the private registry: on a schedule and on request.
 
 `docker-registry garbage-collect` must not run while pushes can happen (it would delete
-blobs of a push in progress), so a running server pauses its registry for it
-(`PrivateRegistry.collect_garbage`). `neuro-platform admin registry gc` either runs it
-itself, holding the data dir lock so no server starts meanwhile, or (while a server holds
-that lock) asks the server through a file, as `auth/account_changes.py` does for accounts:
-it replaces `<data_dir>/registry/gc-request` with a new id, and the server, which looks at
+blobs of a push in progress), so the leader keeps every process's registry requests out for
+it (`PrivateRegistry.collect_garbage`, `gc_gate.py`). `neuro-platform admin registry gc`
+either runs it itself, holding the data dir lock so no server starts meanwhile, or (while a
+server holds that lock) asks the server through a file, as `auth/account_changes.py` does for
+accounts: it replaces `<data_dir>/registry/gc-request` with a new id, and the server, which looks at
 that file twice a second, collects and writes `gc-result` naming the same id.
 """
 
@@ -35,8 +35,8 @@ class GarbageCollectionError(RuntimeError):
     pass
 
 
-def registry_files(settings: Settings) -> RegistryFiles:
-    return RegistryFiles(settings.data_dir / "registry")
+def registry_files(settings: Settings, instance: int | None = None) -> RegistryFiles:
+    return RegistryFiles(settings.data_dir / "registry", instance)
 
 
 def _replace(path: Path, text: str) -> None:

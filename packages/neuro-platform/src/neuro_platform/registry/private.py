@@ -4,6 +4,13 @@ It has no auth of its own, so only the `/v2/` endpoint may talk to it: it listen
 `<data_dir>/registry/registry.sock`, in a directory of mode 0700, which no other local user
 can enter and no job's container has mounted; it has no TCP port at all. Its files live in
 `<data_dir>/registry`: `config.yml` (rewritten at every start), `storage/` and the socket.
+
+Several processes sharing a data dir on PostgreSQL (docs/scale-out.md) each run a registry of
+their own, named by the process (`registry-<pid>.sock`, `config-<pid>.yml`), on the one
+`storage/` and with the one upload-signing secret: distribution keeps everything of an upload
+in the storage (its `_state` parameter is signed by the shared secret), so an upload begun
+through one process may go on through another. Garbage collection keeps out of every one of
+them (`gc_gate.py`).
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from pathlib import Path
 
 import aiohttp
 from yarl import URL
+
+from .gc_gate import CollectingError, GcGate
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +56,14 @@ class RegistryUnavailableError(RuntimeError):
 @dataclass(frozen=True)
 class RegistryFiles:
     root: Path  # `<data_dir>/registry`
+    # The serving process's pid where several processes share the data dir, else None.
+    instance: int | None = None
 
     @property
     def config(self) -> Path:
-        return self.root / "config.yml"
+        return self.root / (
+            "config.yml" if self.instance is None else f"config-{self.instance}.yml"
+        )
 
     @property
     def storage(self) -> Path:
@@ -58,7 +71,15 @@ class RegistryFiles:
 
     @property
     def socket(self) -> Path:
-        return self.root / "registry.sock"
+        name = "registry.sock" if self.instance is None else f"registry-{self.instance}.sock"
+        return self.root / name
+
+    def remove_stale(self) -> None:
+        """Removes the socket and config of processes that no longer run (killed ones)."""
+        for path in [*self.root.glob("registry-*.sock"), *self.root.glob("config-*.yml")]:
+            pid = path.stem.split("-", 1)[1]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                path.unlink(missing_ok=True)
 
     @property
     def secret(self) -> Path:
@@ -129,10 +150,12 @@ def connector(files: RegistryFiles) -> aiohttp.UnixConnector:
 
 
 class PrivateRegistry:
-    """Starts, watches and stops one `docker-registry serve`; pauses it for garbage collection.
+    """Starts, watches and stops one `docker-registry serve`; collects its garbage.
 
-    Requests hold `use()` while they talk to it; `collect_garbage()` stops new ones (they get
-    503 + Retry-After), waits for the running ones, stops the registry, collects, restarts.
+    Requests hold `use()` while they talk to it; `collect_garbage()` refuses new ones on every
+    process of the data dir (503 + Retry-After), waits for the running ones, and collects
+    (`gc_gate.py`). The registries keep running meanwhile: with no `storage.cache` configured
+    they keep nothing of the storage in memory that a collection could leave stale.
     """
 
     def __init__(self, files: RegistryFiles, binary: str) -> None:
@@ -148,23 +171,13 @@ class PrivateRegistry:
             )
         self._process: asyncio.subprocess.Process | None = None
         self._running = False
-        self._paused = False
-        self._resumed = asyncio.Event()  # set while not paused
-        self._resumed.set()
-        self._in_use = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._gc_lock = asyncio.Lock()
+        self._gate = GcGate(files.root)
 
     def check_available(self) -> URL:
         """The registry's base URL (reached through `connector`) now, or
         RegistryUnavailableError saying why not."""
         if self._problem is not None:
             raise RegistryUnavailableError(self._problem)
-        if self._paused:
-            raise RegistryUnavailableError(
-                "the image registry is collecting garbage; try again shortly", retry_after_s=5
-            )
         if not self._running:
             raise RegistryUnavailableError(
                 "the image registry is not running; try again shortly", retry_after_s=5
@@ -175,14 +188,15 @@ class PrivateRegistry:
     async def use(self) -> AsyncIterator[URL]:
         """The registry's base URL, held for the length of one proxied request."""
         url = self.check_available()
-        self._in_use += 1
-        self._idle.clear()
-        try:
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(self._gate.request())
+            except CollectingError:
+                raise RegistryUnavailableError(
+                    "the image registry is collecting garbage; try again shortly",
+                    retry_after_s=5,
+                ) from None
             yield url
-        finally:
-            self._in_use -= 1
-            if self._in_use == 0:
-                self._idle.set()
 
     async def start(self) -> None:
         """Starts the registry and waits until it answers (about 0.2 s): the server answers
@@ -199,16 +213,12 @@ class PrivateRegistry:
         failures = 0
         try:
             while True:
-                await self._wait_unpaused()
                 if self._process is None or self._process.returncode is not None:
                     await self._start()
                 process = self._process
                 assert process is not None
                 code = await process.wait()
                 self._running = False
-                if self._paused:  # stopped on purpose for garbage collection
-                    failures = 0
-                    continue
                 delay = _RESTART_DELAYS_S[min(failures, len(_RESTART_DELAYS_S) - 1)]
                 failures += 1
                 log.warning("private registry exited with %s; restarting in %s s", code, delay)
@@ -216,12 +226,10 @@ class PrivateRegistry:
         finally:
             await self._stop()
 
-    async def _wait_unpaused(self) -> None:
-        await self._resumed.wait()
-
     async def _start(self) -> None:
         assert self._binary is not None
         self.files.write_config()
+        self.files.remove_stale()
         # Left behind by a registry that was killed; the registry would remove it too, but
         # refuses anything that is not a socket.
         self.files.socket.unlink(missing_ok=True)
@@ -268,16 +276,8 @@ class PrivateRegistry:
         """Deletes untagged manifests and unreferenced blobs; returns the tool's summary."""
         if self._binary is None:
             raise RegistryUnavailableError(f"{self._binary_name!r} is not installed")
-        async with self._gc_lock:
-            self._paused = True
-            self._resumed.clear()
-            try:
-                await self._idle.wait()  # running requests finish; new ones get 503
-                await self._stop()
-                return await run_garbage_collect(self._binary, self.files)
-            finally:
-                self._paused = False
-                self._resumed.set()
+        async with self._gate.collecting():
+            return await run_garbage_collect(self._binary, self.files)
 
 
 async def run_garbage_collect(binary: str, files: RegistryFiles) -> str:

@@ -13,8 +13,9 @@ them out without each test saying so. A test that reaches dockerd some other way
 The suite runs in parallel (pytest-xdist, `-n 4 --dist loadfile`; CONTRIBUTING.md): each test
 file is one unit of work, so a module-scoped server starts once, on one worker, not once per
 worker that happens to get some of its tests. The Slurm tests (everything under a `tests/slurm/`
-folder) are one unit across files: the test cluster has two small nodes, and its tests fill
-them, wait for them and cancel jobs on them, so they run one at a time, as before. That is
+folder, and the `[slurm]` variants of `both_orchestrators` tests) are one unit across files:
+the test cluster has two small nodes, and its tests fill them, wait for them and cancel jobs on
+them, so they run one at a time, as before. That is
 this plugin's scheduler, not `xdist_group` marks: with pytest 9.2, xdist 3.8's `loadgroup`
 ignores them (pytest-dev/pytest-xdist#1386).
 
@@ -23,6 +24,11 @@ A parallel run's temporary files go under a short `/tmp/nt-XXXXXXXX/` instead of
 `<data dir>/registry/registry.sock` longer than a unix socket path may be (107 bytes) for tests
 with long names, and the registry then answers 503. The folder is removed when every test
 passed, and kept, for its logs, when one failed.
+
+A test marked `both_orchestrators` that uses `jobs_platform_server` (or the jobs tests'
+`shared_server`) runs twice, `[docker]` and `[slurm]` (jobs on the Slurm test cluster; that
+variant is also marked `slurm`): for what a job offers users, which must behave the same on
+both (docs/scale-out.md).
 """
 
 from __future__ import annotations
@@ -48,6 +54,11 @@ DOCKER_FIXTURES = frozenset(
     }
 )
 
+# The server fixtures that `both_orchestrators` parametrizes (testing/fixtures.py, the jobs
+# tests' conftest), and their variants.
+BOTH_ORCHESTRATORS = ("jobs_platform_server", "shared_server")
+ORCHESTRATORS = ("docker", "slurm")
+
 
 # The Slurm tests' folder, wherever a test run's root is.
 SLURM_TESTS = "/tests/slurm/"
@@ -62,6 +73,19 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "docker: needs the local dockerd (set for every test using a fixture that does)"
     )
+    config.addinivalue_line(
+        "markers",
+        "both_orchestrators: run with jobs_platform_server on dockerd and on the Slurm cluster",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if not metafunc.definition.get_closest_marker("both_orchestrators"):
+        return
+    for server in BOTH_ORCHESTRATORS:
+        if server in metafunc.fixturenames:
+            metafunc.parametrize(server, ORCHESTRATORS, indirect=True, scope="module")
+            return
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -83,6 +107,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if DOCKER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.docker)
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "slurm" in (params.get(server) for server in BOTH_ORCHESTRATORS):
+            item.add_marker(pytest.mark.slurm)
 
 
 # Before xdist's own implementation, which would answer `--dist loadfile` with plain files.
@@ -94,7 +121,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     class FilesAndSlurm(LoadFileScheduling):  # type: ignore[misc]
         def _split_scope(self, nodeid: str) -> str:
-            if SLURM_TESTS in f"/{nodeid.split('::', 1)[0]}":
+            if SLURM_TESTS in f"/{nodeid.split('::', 1)[0]}" or nodeid.endswith("[slurm]"):
                 return "slurm"
             return str(super()._split_scope(nodeid))
 

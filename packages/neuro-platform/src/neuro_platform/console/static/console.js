@@ -30,8 +30,9 @@ async function followLog(pre) {
   pre.dataset.done = "true";
 }
 
-// The usage chart: the samples the server keeps of the job's whole life (one every 5 s),
-// then the new ones every 5 s while it runs (answered from memory: no query, no engine call).
+// The usage chart: the samples the server keeps of the job (one every 5 s while a page shows
+// it: this asking is what keeps it sampled), then the new ones every 5 s while it runs
+// (answered from memory: no query, no engine call).
 function drawChart(box) {
   const data = [[], [], [], []];
   const width = () => Math.max(280, Math.min(box.clientWidth || 640, 960));
