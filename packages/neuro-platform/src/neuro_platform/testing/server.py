@@ -1,4 +1,4 @@
-"""`running_platform`: our server on a free loopback port, in a subprocess of its own."""
+"""`running_platform`: our server on a free loopback port, in a process of its own (`forked.py`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import atexit
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import urllib.request
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,6 +27,7 @@ from ..admin import Admin, run_admin
 from ..data_dir import prepare_data_dir
 from ..orchestrator.testing import remove_instance_containers
 from ..settings import CommandLineOverrides, Settings, load_settings
+from .forked import start_server
 
 T = TypeVar("T")
 
@@ -133,13 +134,11 @@ def running_platform(
     else:
         for name, password in (users or {}).items():
             server.create_user(name, password)
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*_command(), "serve", "--config", str(config_file), "--data-dir", str(data_dir)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=_clean_env(),
-        )
+    process = start_server(
+        ["serve", "--config", str(config_file), "--data-dir", str(data_dir)],
+        _clean_env(),
+        log_path,
+    )
     try:
         _wait_until_ready(process, base_url / "api/v1/ping", log_path)
         yield server
@@ -204,11 +203,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait_until_ready(process: subprocess.Popen[bytes], ping: yarl.URL, log_path: Path) -> None:
+def _wait_until_ready(process: BaseProcess, ping: yarl.URL, log_path: Path) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise PlatformStartError(f"platform server exited with status {process.returncode}")
+        if process.exitcode is not None:
+            raise PlatformStartError(f"platform server exited with status {process.exitcode}")
         try:
             with urllib.request.urlopen(str(ping), timeout=1) as response:
                 if response.status == 200:
@@ -219,14 +218,14 @@ def _wait_until_ready(process: subprocess.Popen[bytes], ping: yarl.URL, log_path
     raise PlatformStartError(f"platform server did not answer {ping} in {STARTUP_TIMEOUT_S} s")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
+def _stop(process: BaseProcess) -> None:
+    if process.exitcode is None:
+        process.terminate()
+        process.join(STOP_TIMEOUT_S)
+        if process.exitcode is None:
             process.kill()
-            process.wait()
+            process.join()
+    process.close()
 
 
 def _deep_merge(target: dict[str, Any], overrides: Mapping[str, Any]) -> None:
