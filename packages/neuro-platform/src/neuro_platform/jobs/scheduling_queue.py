@@ -34,6 +34,9 @@ from .entities import Job, JobStatus
 from .repository import JobRepository
 
 _WAITING = (JobStatus.PENDING, JobStatus.SUSPENDED)
+# Jobs committed here and waiting to be read again (shared database): a pass under a burst
+# of submissions holds about a pass's worth; past this, the next read is a whole one.
+MAX_UNCONFIRMED = 10_000
 
 OrderKey = tuple[int, datetime, str]
 
@@ -46,12 +49,16 @@ class SchedulingQueue:
         self._waiting: dict[str, Job] = {}
         self._order: list[OrderKey] = []  # the waiting jobs in placement order
         self._loaded = False
-        # Changes committed while a read is under way (or before `load`): they win over it.
-        self._early: dict[str, Job] | None = {}
         # Other processes write the table too (see the module's docstring).
         self._shared = not repository.cached
+        # Changes committed while a read is under way: they win over it. Where this process
+        # is the one writer, also those committed before `load` (which then read nothing
+        # newer); where it is not, `load` reads them (a process that never leads, and so
+        # never loads, keeps nothing).
+        self._early: dict[str, Job] | None = None if self._shared else {}
         self._mark: int | None = None  # where the next refresh reads from (shared only)
         self._unconfirmed: set[str] = set()  # committed here, not read since (shared only)
+        self._overflow = False  # too many of those: the next read is whole (shared only)
         repository.subscribe(self._on_change)
 
     @property
@@ -61,7 +68,7 @@ class SchedulingQueue:
     async def load(self) -> None:
         """Reads the jobs to look after; a change committed meanwhile wins over the read."""
         if self._shared:
-            await self._read(None)
+            await self._read(whole=True)
             return
         self._early = self._early if self._early is not None else {}
         try:
@@ -74,24 +81,26 @@ class SchedulingQueue:
         """Reads what other processes changed since the last read; where this process is
         the one writer, nothing to do."""
         if self._shared:
-            await self._read(self._mark)
+            await self._read(whole=self._mark is None or self._overflow)
 
-    async def _read(self, since: int | None) -> None:
-        also: set[str] = set()
-        if since is not None:  # a whole read confirms nothing: it may be older than an event
-            also, self._unconfirmed = self._unconfirmed, also
-        self._early = self._early if self._early is not None else {}
+    async def _read(self, *, whole: bool) -> None:
+        # The jobs committed here before the read starts are confirmed by it (it sees their
+        # commits, or later ones); those committed during it stay for the next read.
+        also, self._unconfirmed = self._unconfirmed, set()
+        overflow, self._overflow = self._overflow, False
+        self._early = {}
         try:
-            mark, jobs = await self._repository.scheduling_changes(since, also)
+            mark, jobs = await self._repository.scheduling_changes(
+                None if whole else self._mark, also
+            )
         except BaseException:
             self._unconfirmed |= also
+            self._overflow |= overflow
             raise
         finally:
             early, self._early = self._early, None
-        self._apply(jobs, early, whole=since is None or mark is None)
+        self._apply(jobs, early, whole=whole or mark is None)
         self._mark = mark
-        if mark is None:  # no marks (SQLite): every read is whole, none to read again
-            self._unconfirmed.clear()
 
     def _apply(self, jobs: list[Job], early: dict[str, Job], *, whole: bool) -> None:
         """`jobs` as read, except those committed here meanwhile; `whole`: all there is."""
@@ -126,12 +135,18 @@ class SchedulingQueue:
                 yield job
 
     def _on_change(self, job: Job) -> None:
+        reading = self._early is not None
         if self._early is not None:
             self._early[job.id] = job
         if self._loaded:
             self._put(job)
-        if self._shared:
+        if not self._shared or self._overflow or not (self._loaded or reading):
+            return
+        if len(self._unconfirmed) < MAX_UNCONFIRMED:
             self._unconfirmed.add(job.id)
+        else:  # a process that stopped leading: one whole read when it leads again
+            self._unconfirmed.clear()
+            self._overflow = True
 
     def _put(self, job: Job) -> None:
         self._running.pop(job.id, None)
