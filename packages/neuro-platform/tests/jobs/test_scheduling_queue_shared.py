@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from neuro_platform.db.engine import create_engine, create_session_factory
+from neuro_platform.jobs import scheduling_queue
 from neuro_platform.jobs.entities import (
     MIB,
     Container,
@@ -160,3 +161,27 @@ async def test_the_first_read_of_a_shared_database_takes_every_active_job(
     await theirs.update(jobs[0].id, lambda j: j.with_status(done))
     queue = await _loaded_queue(sessions)
     assert _ids(queue.waiting()) == _ids(jobs[1:])
+
+
+async def test_past_the_bound_on_unconfirmed_commits_the_next_read_is_whole_and_right(
+    sessions: async_sessionmaker[AsyncSession],
+    other_sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A process that stops leading keeps committing: its queue forgets which of its jobs
+    to read again past a bound, and reads everything once instead."""
+    monkeypatch.setattr(scheduling_queue, "MAX_UNCONFIRMED", 2)
+    ours = JobRepository(sessions, cached=False)
+    queue = SchedulingQueue(ours)
+    await queue.load()
+    jobs = [_pending(n) for n in range(4)]
+    for job in jobs:
+        await ours.insert(job)
+    theirs = JobRepository(other_sessions, cached=False)
+    cancelled = StatusItem(JobStatus.CANCELLED, datetime.now(UTC))
+    await theirs.update(jobs[0].id, lambda j: j.with_status(cancelled))
+    await queue.refresh()
+    assert _ids(queue.waiting()) == _ids(jobs[1:])
+    await theirs.update(jobs[1].id, lambda j: j.with_status(cancelled))
+    await queue.refresh()  # back to reading what changed
+    assert _ids(queue.waiting()) == _ids(jobs[2:])
