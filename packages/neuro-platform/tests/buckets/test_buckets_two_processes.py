@@ -6,25 +6,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import tomli_w
-import yarl
 from botocore.exceptions import ClientError
 
 from neuro_platform.testing import PlatformServer
 from neuro_platform.testing.buckets import api_session, s3_client
-from neuro_platform.testing.server import (
-    _clean_env,
-    _command,
-    _free_port,
-    _stop,
-    _wait_until_ready,
-)
+from neuro_platform.testing.server import serving
 
 pytestmark = [
     pytest.mark.postgres,
@@ -35,26 +27,8 @@ pytestmark = [
 
 @contextlib.contextmanager
 def _serving(tmp_path: Path, name: str, data_dir: Path, config: Path) -> Iterator[PlatformServer]:
-    port = _free_port()
-    base_url = yarl.URL.build(scheme="http", host="127.0.0.1", port=port)
-    log_path = tmp_path / f"{name}.log"
-    server = PlatformServer(base_url, base_url / "api/v1", data_dir, config, log_path)
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                *_command(),
-                *("serve", "--config", str(config), "--data-dir", str(data_dir)),
-                *("--port", str(port)),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=_clean_env(),
-        )
-    try:
-        _wait_until_ready(process, server.api_url / "ping", log_path)
-        yield server
-    finally:
-        _stop(process)
+    with serving(tmp_path, name, data_dir, config) as process:
+        yield process.server
 
 
 def _config(tmp_path: Path, database_url: str) -> Path:

@@ -4,9 +4,7 @@ once (docs/scale-out.md, "Several platform processes")."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
 import time
 import uuid
@@ -19,18 +17,10 @@ from typing import Any
 
 import pytest
 import tomli_w
-import yarl
 
 from neuro_platform.orchestrator.naming import LABEL_INSTANCE
 from neuro_platform.orchestrator.testing import remove_instance_containers
-from neuro_platform.testing import PlatformServer
-from neuro_platform.testing.server import (
-    _clean_env,
-    _command,
-    _free_port,
-    _stop,
-    _wait_until_ready,
-)
+from neuro_platform.testing.server import ServerProcess, serving
 
 from .client import FINISHED, JobsClient
 from .conftest import busybox_job, jobs_config
@@ -46,42 +36,9 @@ pytestmark = [
 ]
 
 
-class Process:
-    def __init__(self, server: PlatformServer, process: subprocess.Popen[bytes]) -> None:
-        self.server = server
-        self.process = process
-
-    def leads(self) -> bool:
-        assert self.server.log_file is not None
-        return LEADING in self.server.log_file.read_bytes()
-
-
-@contextlib.contextmanager
-def serving(tmp_path: Path, name: str, data_dir: Path, config_file: Path) -> Iterator[Process]:
-    """One `serve` on the shared config and data dir, on a port of its own."""
-    port = _free_port()
-    base_url = yarl.URL.build(scheme="http", host="127.0.0.1", port=port)
-    log_path = tmp_path / f"{name}.log"
-    server = PlatformServer(base_url, base_url / "api/v1", data_dir, config_file, log_path)
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                *_command(),
-                *("serve", "--config", str(config_file), "--data-dir", str(data_dir)),
-                *("--port", str(port)),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=_clean_env(),
-        )
-    try:
-        _wait_until_ready(process, server.api_url / "ping", log_path)
-        yield Process(server, process)
-    except BaseException:
-        print(f"--- {name} log ---\n{log_path.read_text()}")
-        raise
-    finally:
-        _stop(process)
+def leads(process: ServerProcess) -> bool:
+    assert process.server.log_file is not None
+    return LEADING in process.server.log_file.read_bytes()
 
 
 def _container_starts(instance: str, since: datetime) -> Counter[str]:
@@ -103,8 +60,8 @@ def _container_starts(instance: str, since: datetime) -> Counter[str]:
 @dataclass
 class Pair:
     instance: str
-    leader: Process
-    follower: Process
+    leader: ServerProcess
+    follower: ServerProcess
 
 
 @pytest.fixture
@@ -122,10 +79,10 @@ def pair(tmp_path: Path, database_url: str, busybox_image: str) -> Iterator[Pair
             serving(tmp_path, "b", data_dir, config_file) as b,
         ):
             a.server.create_user("alice", "alice-password")
-            while not (a.leads() or b.leads()):
+            while not (leads(a) or leads(b)):
                 time.sleep(0.1)
-            assert not (a.leads() and b.leads())
-            yield Pair(instance, a, b) if a.leads() else Pair(instance, b, a)
+            assert not (leads(a) and leads(b))
+            yield Pair(instance, a, b) if leads(a) else Pair(instance, b, a)
     finally:
         remove_instance_containers(instance)
 
@@ -157,8 +114,8 @@ async def test_the_survivor_takes_over_and_every_job_runs_once(pair: Pair) -> No
         # A job running when the leader dies: its container must be adopted, not started
         # again.
         await on_survivor.wait_for(submitted[0], ["running"])
-        leader.process.send_signal(signal.SIGKILL)
-        leader.process.wait()
+        leader.process.kill()
+        leader.process.join()
         for _ in range(JOBS // 2):
             submitted.append((await on_survivor.submit(body))["id"])
 
@@ -166,7 +123,7 @@ async def test_the_survivor_takes_over_and_every_job_runs_once(pair: Pair) -> No
             await on_survivor.wait_for(job_id, FINISHED)
         finished = [await on_survivor.wait_until_collected(j) for j in submitted]
         assert [job["status"] for job in finished] == ["succeeded"] * JOBS
-        assert survivor.leads()
+        assert leads(survivor)
         # The API keeps answering on the survivor, the leader's jobs included.
         listed = {job["id"] for job in await on_survivor.list()}
         assert set(submitted) <= listed

@@ -13,7 +13,8 @@ import pytest
 import tomli_w
 import yarl
 
-from ..jobs.test_leader_failover import Process, serving
+from neuro_platform.testing.server import ServerProcess, serving
+
 from .client import MANIFEST_V2, RegistryClient
 
 POSTGRES_URL_ENV = "NEURO_TEST_POSTGRES_URL"
@@ -26,7 +27,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def pair(tmp_path: Path, database_url: str) -> Iterator[tuple[Process, Process]]:
+def pair(tmp_path: Path, database_url: str) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     """Two servers on one database and data dir (one of them leads), alice and bob created."""
     data_dir = tmp_path / "platform-data"
     config_file = tmp_path / "platform.toml"
@@ -56,7 +57,7 @@ async def _pull(client: RegistryClient, repository: str, tag: str) -> tuple[int,
 
 
 async def test_an_image_pushed_through_one_process_is_pulled_through_the_other(
-    pair: tuple[Process, Process],
+    pair: tuple[ServerProcess, ServerProcess],
 ) -> None:
     a, b = pair
     alice_a, alice_b = RegistryClient(a.server, "alice"), RegistryClient(b.server, "alice")
@@ -80,7 +81,7 @@ async def test_an_image_pushed_through_one_process_is_pulled_through_the_other(
 
 
 async def test_an_upload_begun_through_one_process_is_finished_through_the_other(
-    pair: tuple[Process, Process],
+    pair: tuple[ServerProcess, ServerProcess],
 ) -> None:
     a, b = pair
     alice_a, alice_b = RegistryClient(a.server, "alice"), RegistryClient(b.server, "alice")

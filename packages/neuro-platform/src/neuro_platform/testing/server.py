@@ -134,16 +134,43 @@ def running_platform(
     else:
         for name, password in (users or {}).items():
             server.create_user(name, password)
-    process = start_server(
-        ["serve", "--config", str(config_file), "--data-dir", str(data_dir)],
-        _clean_env(),
-        log_path,
-    )
-    try:
-        _wait_until_ready(process, base_url / "api/v1/ping", log_path)
+    with _serving(server):
         yield server
+
+
+@dataclass
+class ServerProcess:
+    server: PlatformServer
+    process: BaseProcess  # for a test that kills it
+
+
+@contextlib.contextmanager
+def serving(log_dir: Path, name: str, data_dir: Path, config_file: Path) -> Iterator[ServerProcess]:
+    """One more `serve` of a config file and data dir, on a port of its own: several
+    processes on one PostgreSQL database share both (docs/scale-out.md). Its log is
+    `log_dir/<name>.log`."""
+    port = _free_port()
+    base_url = yarl.URL.build(scheme="http", host="127.0.0.1", port=port)
+    log_path = log_dir / f"{name}.log"
+    server = PlatformServer(base_url, base_url / "api/v1", data_dir, config_file, log_path)
+    with _serving(server, "--port", str(port)) as process:
+        yield ServerProcess(server, process)
+
+
+@contextlib.contextmanager
+def _serving(server: PlatformServer, *options: str) -> Iterator[BaseProcess]:
+    """`serve` of the server's config and data dir, until the block ends; its log printed
+    when the block fails."""
+    assert server.log_file is not None
+    config, data_dir = str(server.config_file), str(server.data_dir)
+    args = ["serve", "--config", config, "--data-dir", data_dir, *options]
+    process = start_server(args, _clean_env(), server.log_file)
+    try:
+        _wait_until_ready(process, server.api_url / "ping", server.log_file)
+        yield process
     except BaseException:
-        sys.stderr.write(f"--- platform server log ({log_path}) ---\n{log_path.read_text()}\n")
+        log = server.log_file.read_text()
+        sys.stderr.write(f"--- platform server log ({server.log_file}) ---\n{log}\n")
         raise
     finally:
         _stop(process)
