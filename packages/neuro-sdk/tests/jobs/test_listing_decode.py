@@ -68,3 +68,24 @@ def test_every_url_is_what_yarl_makes_of_the_text(images: ImageRefParser) -> Non
     assert str(job.uri) == str(URL(hostile["uri"]))
     assert str(job.http_url) == str(URL(hostile["http_url_named"]))
     assert job.http_url.host == "name--dave.jobs.example.com"
+
+
+def test_jobs_of_a_listing_share_their_immutable_parts(images: ImageRefParser) -> None:
+    listing = ListingImages(images)
+    first = job_from_api(CASES["finished, no org"], listing)
+    second = job_from_api(CASES["finished, no org"] | {"id": "job-2"}, listing)
+    assert first._internal is second._internal
+    assert first.container.image is second.container.image
+    # Mutable parts stay each job's own.
+    assert first.container.env is not second.container.env
+    assert first.container.volumes is not second.container.volumes
+
+
+def test_flags_that_are_not_booleans_are_kept_as_sent(images: ImageRefParser) -> None:
+    job = job_from_api(CASES["minimal"] | {"materialized": 1, "logs_removed": 0}, images)
+    assert flat(job._internal) == [
+        "job: JobDescriptionInternal",
+        "job.materialized: int 1",
+        "job.being_dropped: bool False",
+        "job.logs_removed: int 0",
+    ]
