@@ -2,6 +2,7 @@
 
 import atexit
 import contextlib
+import gc
 import importlib
 import logging
 import os
@@ -256,7 +257,15 @@ def cli(
     log.debug("neuro %s, config %s", ctx.invoked_subcommand, root.factory.path)
 
 
+# Young collections after this many new objects (CPython: 700). A command's objects mostly
+# live until it exits: `neuro ps -a` of 10k jobs keeps ~200k, and the default thresholds had
+# the collector walk them and every imported module again and again (docs/performance.md).
+YOUNG_OBJECTS = 10_000
+
+
 def main(args: Sequence[str] | None = None) -> NoReturn:
+    gc.freeze()  # what the imports made is never garbage: out of every collection
+    gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
     try:
         code = cli.main(args=args, prog_name="neuro", standalone_mode=False)
     except SystemExit as exit_:
