@@ -257,9 +257,9 @@ def cli(
     log.debug("neuro %s, config %s", ctx.invoked_subcommand, root.factory.path)
 
 
-# Young collections after this many new objects (CPython: 700). A command's objects mostly
-# live until it exits: `neuro ps -a` of 10k jobs keeps ~200k, and the default thresholds had
-# the collector walk them and every imported module again and again (docs/performance.md).
+# Young collections after this many new objects (CPython: 700). What a command imports and
+# builds mostly lives until it exits, and the default thresholds have the collector walk it
+# again and again (`neuro ps -a` of 10k jobs: 0.06 s of collections; docs/performance.md).
 YOUNG_OBJECTS = 10_000
 
 
