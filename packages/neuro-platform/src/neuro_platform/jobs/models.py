@@ -1,12 +1,12 @@
-"""The jobs table (migrations `0003_jobs`, `0006_job_spec`, `0009_job_indexes`): all of the
-scheduler's state lives here."""
+"""The jobs table (migrations `0003_jobs`, `0006_job_spec`, `0009_job_indexes`,
+`0011_pg_refresh_writer_xid`): all of the scheduler's state lives here."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.models import NAME_LENGTH, Base, UTCDateTime
@@ -44,3 +44,7 @@ class JobRow(Base):
     restarts: Mapped[int] = mapped_column(Integer)
     # True while a container may exist for the job: the scheduler still has to clean it up.
     materialized: Mapped[bool] = mapped_column(Boolean)
+    # PostgreSQL: the transaction that last wrote the row, set by a trigger (migration 0011),
+    # never by this code; a scheduler pass reads the rows changed since its last one by it.
+    # NULL on SQLite.
+    writer_xid: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)

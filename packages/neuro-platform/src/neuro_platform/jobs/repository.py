@@ -17,8 +17,8 @@ indexes of migration 0009 follow: memory stays at a page or two, each page is a 
 that holds no connection while the client reads, and a limit stops the reading early.
 
 Where several server processes share a PostgreSQL database (docs/scale-out.md), the others
-write too, so there `cached=False` makes `get` read through, and the scheduler's queue is
-refreshed from the database on each pass (`SchedulingQueue.reload`).
+write too, so there `cached=False` makes `get` read through, and the scheduler's queue reads
+what changed in the database at each pass (`scheduling_changes`, `SchedulingQueue.refresh`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,20 @@ from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Row, Text, cast, func, literal, select, tuple_
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Row,
+    String,
+    Text,
+    any_,
+    cast,
+    func,
+    literal,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .codec import (
@@ -326,13 +339,40 @@ class JobRepository:
         async with self._sessions() as session:
             rows = await session.scalars(
                 select(JobRow)
-                .where(
-                    JobRow.status.in_([str(s) for s in ACTIVE_STATUSES])
-                    | JobRow.materialized.is_(True)
-                )
+                .where(_IN_SCHEDULING_QUEUE)
                 .order_by(JobRow.priority.desc(), JobRow.created_at, JobRow.id)
             )
             return [_from_row(row) for row in rows]
+
+    async def scheduling_changes(
+        self, since: int | None, also: Collection[str] = ()
+    ) -> tuple[int | None, list[Job]]:
+        """What changed for the scheduler since the read that returned the mark `since`.
+
+        On PostgreSQL: a new mark, and every job (in any status) written by a transaction
+        that the read of `since` could not see yet, plus the jobs `also` names; with no
+        mark, the whole `scheduling_queue`. The mark is the xmin of the read's first
+        snapshot: every transaction not visible to it has an id at least that (committed
+        or not: ids are handed out in order, and a transaction below xmin has ended), and
+        each row carries its last writer's id (`writer_xid`, a trigger of migration 0011).
+        The rows are read after the mark, in a later snapshot, which sees at least as much.
+        Rows seen by the last read may come again; a commit that lands later than a
+        transaction with a higher id (ids do not commit in order) is not missed.
+
+        Where transactions have no ids (SQLite): no mark, the whole `scheduling_queue`."""
+        if self._single_writer:
+            return None, await self.scheduling_queue()
+        async with self._sessions() as session:
+            mark = await session.scalar(_SNAPSHOT_XMIN)
+            if since is None:
+                statement = select(JobRow).where(_IN_SCHEDULING_QUEUE)
+            else:
+                changed = JobRow.writer_xid >= since
+                if also:  # one array parameter, however many ids
+                    changed |= JobRow.id == any_(literal(sorted(also), ARRAY(String)))
+                statement = select(JobRow).where(changed)
+            rows = await session.scalars(statement)
+            return int(mark), [_from_row(row) for row in rows]
 
     async def update(self, job_id: str, change: Callable[[Job], Job]) -> Job:
         """Applies `change` to the stored job under a row lock; returns the new job.
@@ -389,6 +429,13 @@ class JobRepository:
                 del self._locks[job_id]
             else:
                 self._locks[job_id] = (lock, users - 1)
+
+
+_IN_SCHEDULING_QUEUE = JobRow.status.in_(
+    [str(s) for s in ACTIVE_STATUSES]
+) | JobRow.materialized.is_(True)
+# xid8 as bigint, as the trigger of migration 0011 stores it.
+_SNAPSHOT_XMIN = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 
 
 def _conditions(query: JobQuery) -> list[ColumnElement[bool]]:

@@ -8,9 +8,20 @@ that table, see `repository.py`), so a pass costs what changed plus a walk of th
 in memory, in placement order, which the bisected order list keeps without sorting.
 
 Where several server processes share a PostgreSQL database (docs/scale-out.md), the others
-write the jobs table too and this process's commits are not all there is: there the queue
-follows nothing and is read again at the start of every pass (`refresh`), which costs one
-indexed query of the active jobs.
+write the jobs table too. There the queue still applies this process's commits at once (its
+own submissions wait for no read), and at the start of every pass (`refresh`) reads the rows
+that changed since the last read, in any status (`JobRepository.scheduling_changes`): a pass
+costs O(jobs changed), not O(active jobs). "Changed since" is a transaction-id mark, not a
+sequence or a timestamp: those are taken before a transaction commits, and a transaction that
+took a lower value but committed after the read would be missed for good; every transaction
+the last read could not see has an id at least the xmin of that read's snapshot. No periodic
+full read is needed on top (nothing else changes the table: jobs are never deleted).
+
+Which of two versions of a job is newer cannot be told from the jobs themselves: a commit of
+this process whose event arrives while a read is under way wins over that read (as in
+`load`), and every job this process commits is read again by the next refresh, whatever its
+mark, so that a commit of another process that came between ours and our event is not
+hidden by our older event for longer than a pass.
 """
 
 from __future__ import annotations
@@ -23,6 +34,9 @@ from .entities import Job, JobStatus
 from .repository import JobRepository
 
 _WAITING = (JobStatus.PENDING, JobStatus.SUSPENDED)
+# Jobs committed here and waiting to be read again (shared database): a pass under a burst
+# of submissions holds about a pass's worth; past this, the next read is a whole one.
+MAX_UNCONFIRMED = 10_000
 
 OrderKey = tuple[int, datetime, str]
 
@@ -35,11 +49,17 @@ class SchedulingQueue:
         self._waiting: dict[str, Job] = {}
         self._order: list[OrderKey] = []  # the waiting jobs in placement order
         self._loaded = False
-        self._early: dict[str, Job] = {}  # changes committed while `load` was reading
-        # Following commits is all it takes only where this process is the one writer.
-        self._follows_commits = repository.cached
-        if self._follows_commits:
-            repository.subscribe(self._on_change)
+        # Other processes write the table too (see the module's docstring).
+        self._shared = not repository.cached
+        # Changes committed while a read is under way: they win over it. Where this process
+        # is the one writer, also those committed before `load` (which then read nothing
+        # newer); where it is not, `load` reads them (a process that never leads, and so
+        # never loads, keeps nothing).
+        self._early: dict[str, Job] | None = None if self._shared else {}
+        self._mark: int | None = None  # where the next refresh reads from (shared only)
+        self._unconfirmed: set[str] = set()  # committed here, not read since (shared only)
+        self._overflow = False  # too many of those: the next read is whole (shared only)
+        repository.subscribe(self._on_change)
 
     @property
     def loaded(self) -> bool:
@@ -47,23 +67,54 @@ class SchedulingQueue:
 
     async def load(self) -> None:
         """Reads the jobs to look after; a change committed meanwhile wins over the read."""
-        for job in await self._repository.scheduling_queue():
-            if job.id not in self._early:
-                self._put(job)
-        for job in self._early.values():
-            self._put(job)
-        self._early.clear()
-        self._loaded = True
+        if self._shared:
+            await self._read(whole=True)
+            return
+        self._early = self._early if self._early is not None else {}
+        try:
+            jobs = await self._repository.scheduling_queue()
+        finally:
+            early, self._early = self._early, None
+        self._apply(jobs, early, whole=True)
 
     async def refresh(self) -> None:
-        """Reads the jobs again where other processes write them too; else nothing to do."""
-        if self._follows_commits:
-            return
-        self._running.clear()
-        self._collectable.clear()
-        self._waiting.clear()
-        self._order.clear()
-        await self.load()
+        """Reads what other processes changed since the last read; where this process is
+        the one writer, nothing to do."""
+        if self._shared:
+            await self._read(whole=self._mark is None or self._overflow)
+
+    async def _read(self, *, whole: bool) -> None:
+        # The jobs committed here before the read starts are confirmed by it (it sees their
+        # commits, or later ones); those committed during it stay for the next read.
+        also, self._unconfirmed = self._unconfirmed, set()
+        overflow, self._overflow = self._overflow, False
+        self._early = {}
+        try:
+            mark, jobs = await self._repository.scheduling_changes(
+                None if whole else self._mark, also
+            )
+        except BaseException:
+            self._unconfirmed |= also
+            self._overflow |= overflow
+            raise
+        finally:
+            early, self._early = self._early, None
+        self._apply(jobs, early, whole=whole or mark is None)
+        self._mark = mark
+
+    def _apply(self, jobs: list[Job], early: dict[str, Job], *, whole: bool) -> None:
+        """`jobs` as read, except those committed here meanwhile; `whole`: all there is."""
+        if whole:
+            self._running.clear()
+            self._collectable.clear()
+            self._waiting.clear()
+            self._order.clear()
+        for job in jobs:
+            if job.id not in early:
+                self._put(job)
+        for job in early.values():
+            self._put(job)
+        self._loaded = True
 
     def all(self) -> list[Job]:
         return [*self._running.values(), *self._collectable.values(), *self._waiting.values()]
@@ -84,10 +135,18 @@ class SchedulingQueue:
                 yield job
 
     def _on_change(self, job: Job) -> None:
+        reading = self._early is not None
+        if self._early is not None:
+            self._early[job.id] = job
         if self._loaded:
             self._put(job)
-        else:
-            self._early[job.id] = job
+        if not self._shared or self._overflow or not (self._loaded or reading):
+            return
+        if len(self._unconfirmed) < MAX_UNCONFIRMED:
+            self._unconfirmed.add(job.id)
+        else:  # a process that stopped leading: one whole read when it leads again
+            self._unconfirmed.clear()
+            self._overflow = True
 
     def _put(self, job: Job) -> None:
         self._running.pop(job.id, None)
