@@ -37,6 +37,7 @@ import asyncio
 import contextlib
 import io
 import os
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -69,6 +70,10 @@ class Row:
     sdk_s: float
     cli_s: float
     render_s: float
+    # CPU seconds (best of the runs) of the SDK's listing in this process and of the CLI's
+    # process: on a machine shared with other work, steadier than the wall-clock times.
+    sdk_cpu_s: float | None = None
+    cli_cpu_s: float | None = None
 
 
 def best(repeat: int, run: Callable[[], float]) -> float:
@@ -98,6 +103,22 @@ def timed_async(action: Callable[[], Awaitable[object]]) -> float:
     started = time.perf_counter()
     asyncio.run(action())  # type: ignore[arg-type]
     return time.perf_counter() - started
+
+
+def cpu_of_async(action: Callable[[], Awaitable[object]]) -> float:
+    started = time.process_time()
+    asyncio.run(action())  # type: ignore[arg-type]
+    return time.process_time() - started
+
+
+def cpu_of_cli(env: dict[str, str], *args: str) -> float:
+    def children() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    started = children()
+    run_cli(env, *args)
+    return children() - started
 
 
 async def raw_get(url: str, token: str, params: Sequence[tuple[str, str]]) -> int:
@@ -167,7 +188,9 @@ def measure_jobs(
         asyncio.run(print_jobs(console, rows(), tz=UTC))
         return time.perf_counter() - started
 
-    return Row("ps -a", size, raw_s, sdk_s, cli_s, best(repeat, render))
+    sdk_cpu_s = best(repeat, lambda: cpu_of_async(sdk))
+    cli_cpu_s = best(repeat, lambda: cpu_of_cli(env, "ps", "-a"))
+    return Row("ps -a", size, raw_s, sdk_s, cli_s, best(repeat, render), sdk_cpu_s, cli_cpu_s)
 
 
 def measure_files(
@@ -240,6 +263,9 @@ def print_table(rows: Sequence[Row], start_s: float) -> None:
             f"{row.render_s / row.size * 1e6:.1f}",
         )
         print("  ".join(f"{cell:>13}" for cell in cells))
+    for row in rows:
+        if row.sdk_cpu_s is not None and row.cli_cpu_s is not None:
+            print(f"{row.case} {row.size}: CPU s, SDK {row.sdk_cpu_s:.3f}, CLI {row.cli_cpu_s:.3f}")
 
 
 def main() -> None:

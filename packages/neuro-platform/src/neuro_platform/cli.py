@@ -20,6 +20,7 @@ from .auth.users import UserError
 from .data_dir import DataDirInUseError, lock_data_dir
 from .jobs.api_listener import bind_jobs_listener
 from .leadership import is_postgres
+from .process_gc import settle_heap
 from .registry.gc import DEFAULT_WAIT_S as DEFAULT_GC_WAIT_S
 from .registry.gc import collect_garbage
 from .settings import CommandLineOverrides, Settings, SettingsError, load_settings
@@ -74,8 +75,10 @@ def serve(
     )
     click.echo(f"Neuro Platform {__version__}: API at {settings.public_url / 'api' / 'v1'}")
     jobs_socket, settings = bind_jobs_listener(settings)
+    app = create_app(settings)
+    settle_heap()
     web.run_app(
-        create_app(settings),
+        app,
         host=settings.server.host,
         port=settings.server.port,
         sock=jobs_socket,

@@ -4,6 +4,7 @@ Only this module knows the JSON field names; ``_jobs`` sends what it builds here
 hands what the server answers to :func:`job_from_api`.
 """
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -187,17 +188,64 @@ def job_fields(
 
 
 # -- incoming ------------------------------------------------------------------------------
-
-
-def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+#
+# A listing decodes thousands of job objects (docs/protocol.md §3.5), so this half is written
+# for speed: every job costs ~15 objects the garbage collector then keeps walking, and each
+# saved allocation or call counts 10,000 times. tests/jobs/test_listing_decode.py holds what
+# each field decoded to before; the results must stay equal, field for field.
 
 
 # Enum members by their wire value: a dict look-up, not the enum's call (a listing of
 # 10,000 jobs converts 60,000 values).
 _STATUSES = {str(status): status for status in JobStatus}
+_UNKNOWN = JobStatus.UNKNOWN
 _PRIORITIES = {priority.name.lower(): priority for priority in JobPriority}
+_NORMAL = JobPriority.NORMAL
 _RESTART_POLICIES = {str(policy): policy for policy in JobRestartPolicy}
+_NO_URL = URL()
+
+# URL text that yarl's URL() keeps as it is: a lower-case host not ending in a digit (no IP
+# address, no IDNA), no port, user, query or fragment, path segments of unreserved characters
+# that are not dot segments. Such a URL is built from its parts as already encoded (no
+# re-quoting, no second parse); it is equal to, and prints as, what URL(text) makes. Anything
+# else goes through URL(text).
+_PLAIN_URL = re.compile(
+    r"([a-z][a-z0-9+.-]*)://((?:[a-z0-9-]+\.)*[a-z0-9-]*[a-z-])((?:/[\w~-][\w.~-]*)*)",
+    re.ASCII,
+)
+_plain_url = _PLAIN_URL.fullmatch
+_build_url = URL.build
+
+
+def _url(text: str) -> URL:
+    plain = _plain_url(text)
+    if plain is None:
+        return URL(text)
+    scheme, host, path = plain.groups()
+    return _build_url(scheme=scheme, host=host, path=path, encoded=True)
+
+
+# The bookkeeping flags of a job: immutable, so every job with the same three shares one.
+_INTERNALS = {
+    (materialized, being_dropped, logs_removed): JobDescriptionInternal(
+        materialized=materialized, being_dropped=being_dropped, logs_removed=logs_removed
+    )
+    for materialized in (False, True)
+    for being_dropped in (False, True)
+    for logs_removed in (False, True)
+}
+
+
+def _internal(payload: JSON) -> JobDescriptionInternal:
+    materialized = payload.get("materialized", False)
+    being_dropped = payload.get("being_dropped", False)
+    logs_removed = payload.get("logs_removed", False)
+    # 1 == True as a key: only real booleans take the shared object.
+    if type(materialized) is bool and type(being_dropped) is bool and type(logs_removed) is bool:
+        return _INTERNALS[materialized, being_dropped, logs_removed]
+    return JobDescriptionInternal(
+        materialized=materialized, being_dropped=being_dropped, logs_removed=logs_removed
+    )
 
 
 class ImageParser(Protocol):
@@ -222,93 +270,123 @@ class ListingImages:
         return image
 
 
-def _status(value: str) -> JobStatus:
-    return _STATUSES.get(value, JobStatus.UNKNOWN)
+class _Times:
+    """A job's timestamps, each text parsed once: the history repeats its transitions'."""
+
+    __slots__ = ("_parsed",)
+
+    def __init__(self) -> None:
+        self._parsed: dict[str, datetime] = {}
+
+    def __call__(self, text: str) -> datetime:
+        when = self._parsed.get(text)
+        if when is None:
+            when = self._parsed[text] = datetime.fromisoformat(text)
+        return when
+
+    def optional(self, text: str | None) -> datetime | None:
+        return self(text) if text else None
 
 
-def _status_item(payload: JSON) -> JobStatusItem:
+def _status_item(payload: JSON, times: _Times) -> JobStatusItem:
+    get = payload.get
     return JobStatusItem(
-        status=_status(payload["status"]),
-        transition_time=datetime.fromisoformat(payload["transition_time"]),
-        reason=payload.get("reason") or "",
-        description=payload.get("description") or "",
-        exit_code=payload.get("exit_code"),
+        _STATUSES.get(payload["status"], _UNKNOWN),
+        times(payload["transition_time"]),
+        get("reason") or "",
+        get("description") or "",
+        get("exit_code"),
     )
 
 
 def _history(payload: JSON, transitions: Sequence[JSON]) -> JobStatusHistory:
+    times = _Times()
+    get = payload.get
     return JobStatusHistory(
-        status=_status(payload["status"]),
-        reason=payload.get("reason") or "",
-        description=payload.get("description") or "",
-        restarts=payload.get("restarts", 0),
-        created_at=_time(payload.get("created_at")),
-        started_at=_time(payload.get("started_at")),
-        finished_at=_time(payload.get("finished_at")),
-        run_time_seconds=payload.get("run_time_seconds"),
-        exit_code=payload.get("exit_code"),
-        transitions=[_status_item(item) for item in transitions],
+        _STATUSES.get(payload["status"], _UNKNOWN),
+        get("reason") or "",
+        get("description") or "",
+        get("restarts", 0),
+        times.optional(get("created_at")),
+        times.optional(get("started_at")),
+        times.optional(get("finished_at")),
+        get("run_time_seconds"),
+        get("exit_code"),
+        [_status_item(item, times) for item in transitions] if transitions else [],
     )
 
 
 def _resources(payload: JSON) -> Resources:
     # 22.6 reads memory_mb; a server that only sends bytes still works.
     memory_mb = payload["memory_mb"] if "memory_mb" in payload else payload["memory"] // MIB
-    tpu = payload.get("tpu") or {}
+    get = payload.get
+    tpu = get("tpu")
     return Resources(
-        memory_mb=memory_mb,
-        cpu=payload["cpu"],
-        gpu=payload.get("gpu"),
-        gpu_model=payload.get("gpu_model"),
-        shm=payload.get("shm", False),
-        tpu_type=tpu.get("type"),
-        tpu_software_version=tpu.get("software_version"),
+        memory_mb,
+        payload["cpu"],
+        get("gpu"),
+        get("gpu_model"),
+        get("shm", False),
+        tpu.get("type") if tpu else None,
+        tpu.get("software_version") if tpu else None,
     )
 
 
 def _container(payload: JSON, images: ImageParser) -> Container:
-    http = payload.get("http")
+    get = payload.get
+    http = get("http")
+    env = get("env")
+    volumes = get("volumes")
+    secret_env = get("secret_env")
+    secret_files = get("secret_volumes")
+    disk_volumes = get("disk_volumes")
     return Container(
-        image=images.parse_docker_url(payload["image"]),
-        resources=_resources(payload["resources"]),
-        entrypoint=payload.get("entrypoint"),
-        command=payload.get("command"),
-        working_dir=payload.get("working_dir"),
-        http=(
+        images.parse_docker_url(payload["image"]),
+        _resources(payload["resources"]),
+        get("entrypoint"),
+        get("command"),
+        get("working_dir"),
+        (
             HTTPPort(port=http["port"], requires_auth=http.get("requires_auth", True))
             if http
             else None
         ),
-        env=dict(payload.get("env") or {}),
-        volumes=[
+        dict(env) if env else {},
+        [
             Volume(
-                storage_uri=URL(item["src_storage_uri"]),
+                storage_uri=_url(item["src_storage_uri"]),
                 container_path=item["dst_path"],
                 read_only=item.get("read_only", True),
             )
-            for item in payload.get("volumes") or ()
-        ],
-        secret_env={name: URL(uri) for name, uri in (payload.get("secret_env") or {}).items()},
-        secret_files=[
-            SecretFile(secret_uri=URL(item["src_secret_uri"]), container_path=item["dst_path"])
-            for item in payload.get("secret_volumes") or ()
-        ],
-        disk_volumes=[
+            for item in volumes
+        ]
+        if volumes
+        else [],
+        {name: _url(uri) for name, uri in secret_env.items()} if secret_env else {},
+        [
+            SecretFile(secret_uri=_url(item["src_secret_uri"]), container_path=item["dst_path"])
+            for item in secret_files
+        ]
+        if secret_files
+        else [],
+        [
             DiskVolume(
-                disk_uri=URL(item["src_disk_uri"]),
+                disk_uri=_url(item["src_disk_uri"]),
                 container_path=item["dst_path"],
                 read_only=item.get("read_only", True),
             )
-            for item in payload.get("disk_volumes") or ()
-        ],
-        tty=payload.get("tty", False),
+            for item in disk_volumes
+        ]
+        if disk_volumes
+        else [],
+        get("tty", False),
     )
 
 
 def _priority(value: str | None) -> JobPriority:
     if value is None:
-        return JobPriority.NORMAL
-    return _PRIORITIES.get(value.lower(), JobPriority.NORMAL)
+        return _NORMAL
+    return _PRIORITIES.get(value) or _PRIORITIES.get(value.lower(), _NORMAL)
 
 
 def _restart_policy(value: str) -> JobRestartPolicy:
@@ -318,39 +396,38 @@ def _restart_policy(value: str) -> JobRestartPolicy:
 def job_from_api(payload: JSON, images: ImageParser) -> JobDescription:
     """A job object (docs/protocol.md §3.5); a missing mandatory field raises KeyError, as in
     22.6."""
-    http_url = payload.get("http_url_named") or payload.get("http_url")
-    max_run_time = payload.get("max_run_time_minutes")
+    get = payload.get
+    http_url = get("http_url_named") or get("http_url")
+    max_run_time = get("max_run_time_minutes")
+    tags = get("tags")
+    # Positional, in the dataclass's field order (keywords cost a name match per field).
     return JobDescription(
-        id=payload["id"],
-        owner=payload["owner"],
-        cluster_name=payload["cluster_name"],
-        status=_status(payload["status"]),
-        history=_history(payload["history"], payload.get("statuses") or ()),
-        container=_container(payload["container"], images),
-        scheduler_enabled=payload["scheduler_enabled"],
-        pass_config=payload["pass_config"],
-        uri=URL(payload["uri"]),
-        total_price_credits=Decimal(payload["total_price_credits"]),
-        price_credits_per_hour=Decimal(payload["price_credits_per_hour"]),
-        name=payload.get("name"),
-        tags=tuple(payload.get("tags") or ()),
-        description=payload.get("description"),
-        http_url=URL(http_url) if http_url else URL(),
-        internal_hostname=payload.get("internal_hostname"),
-        internal_hostname_named=payload.get("internal_hostname_named"),
-        restart_policy=_restart_policy(payload.get("restart_policy", "never")),
-        life_span=max_run_time * 60 if max_run_time else None,
-        schedule_timeout=payload.get("schedule_timeout"),
-        preset_name=payload.get("preset_name"),
-        org_name=payload.get("org_name"),
-        preemptible_node=payload.get("preemptible_node", False),
-        privileged=payload.get("privileged", False),
-        priority=_priority(payload.get("priority")),
-        _internal=JobDescriptionInternal(
-            materialized=payload.get("materialized", False),
-            being_dropped=payload.get("being_dropped", False),
-            logs_removed=payload.get("logs_removed", False),
-        ),
+        payload["id"],
+        payload["owner"],
+        payload["cluster_name"],
+        _STATUSES.get(payload["status"], _UNKNOWN),
+        _history(payload["history"], get("statuses") or ()),
+        _container(payload["container"], images),
+        payload["scheduler_enabled"],
+        payload["pass_config"],
+        _url(payload["uri"]),
+        Decimal(payload["total_price_credits"]),
+        Decimal(payload["price_credits_per_hour"]),
+        get("name"),
+        tuple(tags) if tags else (),
+        get("description"),
+        _url(http_url) if http_url else _NO_URL,
+        get("internal_hostname"),
+        get("internal_hostname_named"),
+        _restart_policy(get("restart_policy", "never")),
+        max_run_time * 60 if max_run_time else None,
+        get("schedule_timeout"),
+        get("preset_name"),
+        get("org_name"),
+        get("preemptible_node", False),
+        get("privileged", False),
+        _priority(get("priority")),
+        _internal(payload),
     )
 
 
