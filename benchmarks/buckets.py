@@ -17,14 +17,11 @@ compared byte for byte with its source, then deleted, so each run writes into me
 freed (see benchmarks/storage.py for why that matters on the development VMs).
 """
 
-import argparse
 import asyncio
 import filecmp
 import functools
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -34,17 +31,19 @@ from pathlib import Path
 from typing import Any
 
 import boto3  # type: ignore[import-untyped]
+from _common import (
+    ORIGINAL_NEURO,
+    OUR_NEURO,
+    SMALL_FILE_SIZE,
+    logged_in,
+    make_data,
+    parse_arguments,
+    timed,
+)
 from boto3.s3.transfer import TransferConfig  # type: ignore[import-untyped]
 
 import neuro_sdk
 from neuro_platform.testing.server import running_platform
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-ORIGINAL_NEURO = REPO_ROOT / ".cache" / "interop-venv" / "bin" / "neuro"
-OUR_NEURO = Path(sys.executable).with_name("neuro")
-SMALL_FILE_SIZE = 4096
-FILES_PER_FOLDER = 100
-WRITE_BLOCK = 16 * 2**20
 
 
 @dataclass(frozen=True)
@@ -54,46 +53,11 @@ class Row:
     times: dict[str, list[float]]  # side -> seconds of each run
 
 
-def make_big_file(path: Path, mib: int) -> None:
-    block = os.urandom(WRITE_BLOCK)
-    with path.open("wb") as file:
-        for written in range(0, mib * 2**20, WRITE_BLOCK):
-            file.write(block[: min(WRITE_BLOCK, mib * 2**20 - written)])
-
-
-def make_small_files(root: Path, count: int) -> None:
-    for index in range(count):
-        folder = root / f"d{index // (FILES_PER_FOLDER * 10)}" / f"e{index // FILES_PER_FOLDER}"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"f{index}.bin").write_bytes(os.urandom(SMALL_FILE_SIZE))
-
-
-def timed_run(command: Sequence[str], env: dict[str, str]) -> float:
-    os.sync()
-    started = time.perf_counter()
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
-    return elapsed
-
-
 def timed_call(action: Callable[[], object]) -> float:
     os.sync()
     started = time.perf_counter()
     action()
     return time.perf_counter() - started
-
-
-def client_env(config_dir: Path, bytecode_dir: Path) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("NEURO") and k != "PYTHONDONTWRITEBYTECODE"
-    }
-    env |= {"NEURO_CLI_DISABLE_PYPI_VERSION_CHECK": "1", "NEUROMATION_CONFIG": str(config_dir)}
-    env["PYTHONPYCACHEPREFIX"] = str(bytecode_dir)
-    return env
 
 
 def same_tree(left: Path, right: Path) -> bool:
@@ -174,9 +138,9 @@ def measure(
             remote = f"blob:{buckets[side]}/{case.replace(' ', '-')}-{run}"
             flags = ["-r"] if is_dir else []
             base = [str(executable), "--skip-stats", "blob", "cp", *flags]
-            up.setdefault(side, []).append(timed_run([*base, str(source), remote], env))
+            up.setdefault(side, []).append(timed([*base, str(source), remote], env))
             target = work / f"down-{side}-{run}"
-            down.setdefault(side, []).append(timed_run([*base, remote, str(target)], env))
+            down.setdefault(side, []).append(timed([*base, remote, str(target)], env))
             check(source, target, side)
         s3, key, target = (
             boto["boto3"],
@@ -236,31 +200,19 @@ async def prepare_buckets(config: Path, sides: Sequence[str]) -> tuple[dict[str,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--big-mib", type=int, default=1024, help="size of the big file")
-    parser.add_argument("--small-files", type=int, default=2000, help="number of 4 KiB files")
-    parser.add_argument("--no-original", action="store_true", help="skip neuro-cli 22.7.1")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each case (best shown)")
-    args = parser.parse_args()
+    args = parse_arguments(__doc__.split("\n\n")[0], 2000, "runs of each case (best shown)")
 
     with tempfile.TemporaryDirectory(prefix="buckets-bench-") as temp:
         work = Path(temp)
-        print(f"preparing {args.big_mib} MiB and {args.small_files} x 4 KiB files in {work}")
-        big = work / "big.bin"
-        make_big_file(big, args.big_mib)
-        small = work / "small"
-        make_small_files(small, args.small_files)
+        big, small = make_data(work, args.big_mib, args.small_files)
         with running_platform(work / "server", users={"alice": "alice-password"}) as server:
             token = server.issue_token("alice")
             clis: dict[str, dict[str, str]] = {"ours": {}}
             if not args.no_original and ORIGINAL_NEURO.exists():
                 clis["original"] = {}
             for side in list(clis):
-                env = client_env(work / f"config-{side}", work / "bytecode")
                 executable = OUR_NEURO if side == "ours" else ORIGINAL_NEURO
-                login = ["config", "login-with-token", token, str(server.api_url)]
-                timed_run([str(executable), "--skip-stats", *login], env)
-                clis[side] = env
+                clis[side] = logged_in(executable, work, side, token, str(server.api_url))
             config = Path(clis["ours"]["NEUROMATION_CONFIG"])
             buckets, credentials = asyncio.run(prepare_buckets(config, [*clis, "boto3"]))
             boto = {"boto3": Boto3Side(credentials)}

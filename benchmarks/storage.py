@@ -32,30 +32,30 @@ to the end instead: right after trees of 5,000 files were deleted, a `cp -r` of 
 files took 1-3 s here instead of 0.13 s.
 """
 
-import argparse
 import asyncio
 import filecmp
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from _common import (
+    ORIGINAL_NEURO,
+    OUR_NEURO,
+    SMALL_FILE_SIZE,
+    logged_in,
+    make_data,
+    parse_arguments,
+    timed,
+)
 from loopback import loopback_copy
 from yarl import URL
 
 import neuro_sdk
 from neuro_platform.testing.server import running_platform
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-ORIGINAL_NEURO = REPO_ROOT / ".cache" / "interop-venv" / "bin" / "neuro"
-OUR_NEURO = Path(sys.executable).with_name("neuro")
-SMALL_FILE_SIZE = 4096
-FILES_PER_FOLDER = 100
-WRITE_BLOCK = 16 * 2**20
 
 
 @dataclass(frozen=True)
@@ -67,49 +67,6 @@ class Row:
     local: list[float]  # cp
     local_synced: list[float]  # cp+sync
     durable: bool  # the client's copy is flushed to disk when it returns (uploads)
-
-
-def make_big_file(path: Path, mib: int) -> None:
-    block = os.urandom(WRITE_BLOCK)
-    with path.open("wb") as file:
-        for written in range(0, mib * 2**20, WRITE_BLOCK):
-            file.write(block[: min(WRITE_BLOCK, mib * 2**20 - written)])
-
-
-def make_small_files(root: Path, count: int) -> None:
-    """`count` files of 4 KiB, 100 per folder, folders nested two levels deep."""
-    for index in range(count):
-        folder = (
-            root / f"group{index // (FILES_PER_FOLDER * 10)}" / f"dir{index // FILES_PER_FOLDER}"
-        )
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"file{index}.bin").write_bytes(os.urandom(SMALL_FILE_SIZE))
-
-
-def timed(command: Sequence[str], env: dict[str, str]) -> float:
-    # Every run starts with nothing left to write back: otherwise whoever runs next pays for
-    # flushing the previous run's gigabyte to disk.
-    os.sync()
-    started = time.perf_counter()
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
-    return elapsed
-
-
-def client_env(config_dir: Path, bytecode_dir: Path) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("NEURO") and k != "PYTHONDONTWRITEBYTECODE"
-    }
-    env |= {"NEURO_CLI_DISABLE_PYPI_VERSION_CHECK": "1", "NEUROMATION_CONFIG": str(config_dir)}
-    # Both clients start with compiled bytecode, as installed packages do: without it every
-    # run of a workspace (editable) install compiles its modules anew (~0.4 s here). The
-    # login below fills the cache, so no timed run pays for compiling.
-    env["PYTHONPYCACHEPREFIX"] = str(bytecode_dir)
-    return env
 
 
 def measure(
@@ -284,20 +241,11 @@ def print_table(rows: Sequence[Row]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--big-mib", type=int, default=1024, help="size of the big file")
-    parser.add_argument("--small-files", type=int, default=5000, help="number of 4 KiB files")
-    parser.add_argument("--no-original", action="store_true", help="skip neuro-cli 22.7.1")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each case (median)")
-    args = parser.parse_args()
+    args = parse_arguments(__doc__.split("\n\n")[0], 5000, "runs of each case (median)")
 
     with tempfile.TemporaryDirectory(prefix="storage-bench-") as temp:
         work = Path(temp)
-        print(f"preparing {args.big_mib} MiB and {args.small_files} x 4 KiB files in {work}")
-        big = work / "big.bin"
-        make_big_file(big, args.big_mib)
-        small = work / "small"
-        make_small_files(small, args.small_files)
+        big, small = make_data(work, args.big_mib, args.small_files)
         (work / "server").mkdir()
         with running_platform(work / "server", users={"alice": "alice-password"}) as server:
             token = server.issue_token("alice")
@@ -305,9 +253,7 @@ def main() -> None:
             if not args.no_original and ORIGINAL_NEURO.exists():
                 clients["original"] = (ORIGINAL_NEURO, {})
             for name, (executable, _) in list(clients.items()):
-                env = client_env(work / f"config-{name}", work / "bytecode")
-                login = ["config", "login-with-token", token, str(server.api_url)]
-                timed([str(executable), "--skip-stats", *login], env)
+                env = logged_in(executable, work, name, token, str(server.api_url))
                 clients[name] = (executable, env)
             rows = [
                 *measure(work, clients, "big file", big, args.big_mib * 2**20, False, args.repeat),

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import replace
-from typing import Any
 
 import pytest
 
 from neuro_platform.orchestrator import ContainerSpec, DockerOrchestrator
-from neuro_platform.orchestrator.testing import build_base_image, remove_instance_containers
-
-MIB = 1024**2
+from neuro_platform.orchestrator.testing import (
+    build_base_image,
+    remove_instance_containers,
+    spec_factory,
+)
 
 
 @pytest.fixture(scope="session")
@@ -47,16 +47,4 @@ async def orchestrator(instance: str) -> AsyncIterator[DockerOrchestrator]:
 @pytest.fixture
 def make_spec(busybox_image: str) -> Callable[..., ContainerSpec]:
     """A small busybox job with a fresh id: `make_spec(*command, **field_overrides)`."""
-
-    def make(*command: str, **overrides: Any) -> ContainerSpec:
-        spec = ContainerSpec(
-            job_id=f"job-{uuid.uuid4()}",
-            owner="alice",
-            image=busybox_image,
-            cpu=0.5,
-            memory=64 * MIB,
-            command=command or None,
-        )
-        return replace(spec, **overrides)
-
-    return make
+    return spec_factory(busybox_image)

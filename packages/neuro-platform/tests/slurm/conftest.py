@@ -6,23 +6,16 @@ only where the script's prerequisites are not installed (`make test` installs th
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from neuro_platform.orchestrator import ContainerSpec, SlurmOrchestrator
-from neuro_platform.orchestrator.slurm_script import image_archive_name
-from neuro_platform.orchestrator.testing import build_base_image
+from neuro_platform.orchestrator.testing import build_base_image, spec_factory
 from neuro_platform.settings import SlurmSettings
 from neuro_platform.testing import slurm
 
-MIB = 1024**2
 # One definition of the cluster for every package's tests (neuro_platform.testing.slurm).
 CLUSTER_SCRIPT = slurm.CLUSTER_SCRIPT
 CLUSTER_DIR = slurm.CLUSTER_DIR
@@ -30,42 +23,26 @@ cancel_instance_jobs = slurm.cancel_instance_jobs
 
 
 @pytest.fixture(scope="session")
-def slurm_cluster() -> Path:
-    if missing := slurm.missing_prerequisites():
-        pytest.skip(f"the Slurm test cluster needs {', '.join(missing)} (make setup)")
-    subprocess.run([str(CLUSTER_SCRIPT), "up"], check=True, capture_output=True)
+def slurm_settings() -> SlurmSettings:
+    return slurm.cluster_for_tests()
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster(slurm_settings: SlurmSettings) -> Path:
     return CLUSTER_DIR
 
 
 @pytest.fixture(scope="session")
-def slurm_settings(slurm_cluster: Path) -> SlurmSettings:
-    return SlurmSettings(
-        restd_socket=slurm_cluster / "run" / "slurmrestd.sock",
-        token_file=slurm_cluster / "etc" / "token",
-        shared_dir=slurm_cluster / "shared",
-        node_env_file=slurm_cluster / "etc" / "node.env",
-        slurm_conf=slurm_cluster / "etc" / "slurm.conf",
-    )
-
-
-@pytest.fixture(scope="session")
 def busybox_image(slurm_settings: SlurmSettings) -> str:
-    """The offline busybox image, saved where the nodes load it from (they cannot pull)."""
-    image = build_base_image("busybox")
-    archive = slurm_settings.shared_dir / "images" / image_archive_name(image)
-    if not archive.exists():
-        partial = archive.with_suffix(".partial")
-        subprocess.run(["docker", "save", "-o", str(partial), image], check=True)
-        partial.rename(archive)
-    return image
+    """The offline busybox image (the cluster's nodes have it: they cannot pull)."""
+    return build_base_image("busybox")
 
 
 @pytest.fixture(scope="session")
 def instance(slurm_settings: SlurmSettings) -> Iterator[str]:
-    name = f"test-{uuid.uuid4().hex[:12]}"
+    name = slurm.new_instance()
     yield name
-    cancel_instance_jobs(name)
-    shutil.rmtree(slurm_settings.shared_dir / "jobs" / name, ignore_errors=True)
+    cancel_instance_jobs(name, slurm_settings)
 
 
 @pytest.fixture
@@ -81,19 +58,7 @@ async def orchestrator(
 @pytest.fixture
 def make_spec(busybox_image: str) -> Callable[..., ContainerSpec]:
     """A small busybox job with a fresh id: `make_spec(*command, **field_overrides)`."""
-
-    def make(*command: str, **overrides: Any) -> ContainerSpec:
-        spec = ContainerSpec(
-            job_id=f"job-{uuid.uuid4()}",
-            owner="alice",
-            image=busybox_image,
-            cpu=0.5,
-            memory=64 * MIB,
-            command=command or None,
-        )
-        return replace(spec, **overrides)
-
-    return make
+    return spec_factory(busybox_image)
 
 
 async def first_output(orchestrator: SlurmOrchestrator, job_id: str) -> bytes:

@@ -35,6 +35,7 @@ from ._buckets_s3 import S3Bucket, S3Sessions, chunks_of
 from ._buckets_transfer import download_file, download_tree, upload_file, upload_tree
 from ._config import Config
 from ._core import _Core
+from ._local_side import check_local_target_file, local_source_dir, local_source_file
 from ._org import ORG_NAME_SENTINEL, OrgName, resolve_org
 from ._storage_entities import (
     AbstractDeleteProgress,
@@ -270,10 +271,7 @@ class Buckets:
         update: bool = False,
         progress: AbstractFileProgress | None = None,
     ) -> None:
-        path = local_uri_to_path(src)
-        info = path.stat()
-        if path.is_dir():
-            raise IsADirectoryError(errno.EISDIR, "Is a directory, use recursive copy", str(path))
+        path, info = local_source_file(src)
         s3, key = await self._locate(dst)
         if key == "" or key.endswith("/"):
             key += path.name
@@ -300,8 +298,7 @@ class Buckets:
         s3, key = await self._locate(src)
         path = local_uri_to_path(dst)
         entry = await s3.head(key)
-        if path.is_dir():
-            raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
+        check_local_target_file(path)
         await download_file(
             s3,
             entry,
@@ -321,11 +318,7 @@ class Buckets:
         ignore_file_names: AbstractSet[str] = frozenset(),
         progress: AbstractRecursiveFileProgress | None = None,
     ) -> None:
-        path = local_uri_to_path(src)
-        if not path.exists():
-            raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(path))
-        if not path.is_dir():
-            raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(path))
+        path = local_source_dir(src)
         s3, key = await self._locate(dst)
         await upload_tree(
             s3,

@@ -15,6 +15,7 @@ from yarl import URL
 
 from ._config import Config
 from ._core import _Core
+from ._local_side import check_local_target_file, local_source_dir, local_source_file
 from ._org import ORG_NAME_SENTINEL, OrgName, resolve_org
 from ._storage_entities import (
     AbstractDeleteProgress,
@@ -97,13 +98,16 @@ class Storage:
         if not exist_ok and await self._remote.stat_or_none(uri) is not None:
             raise FileExistsError(errno.EEXIST, "File exists", str(uri))
         if not parents:
-            parent = uri.parent
-            status = await self._remote.stat_or_none(parent)
-            if status is None:
-                raise FileNotFoundError(errno.ENOENT, "No such directory", str(parent))
-            if not status.is_dir():
-                raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(parent))
+            await self._require_dir(uri.parent)
         await self._remote.mkdirs(uri)
+
+    async def _require_dir(self, uri: URL) -> None:
+        """What is created at a child of (normalised) ``uri`` needs it to be a directory."""
+        status = await self._remote.stat_or_none(uri)
+        if status is None:
+            raise FileNotFoundError(errno.ENOENT, "No such directory", str(uri))
+        if not status.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(uri))
 
     async def mv(self, src: URL, dst: URL) -> None:
         await self._remote.rename(self._remote.normalize(src), self._remote.normalize(dst))
@@ -177,20 +181,13 @@ class Storage:
         continue_: bool = False,
         progress: AbstractFileProgress | None = None,
     ) -> None:
-        path = local_uri_to_path(src)
-        info = path.stat()
-        if path.is_dir():
-            raise IsADirectoryError(errno.EISDIR, "Is a directory, use recursive copy", str(path))
+        path, info = local_source_file(src)
         dst = self._remote.normalize(dst)
         remote = await self._remote.stat_or_none(dst)
         if remote is not None and remote.is_dir():
             raise IsADirectoryError(errno.EISDIR, "Is a directory", str(dst))
         if remote is None:
-            parent = await self._remote.stat_or_none(dst.parent)
-            if parent is None:
-                raise FileNotFoundError(errno.ENOENT, "No such directory", str(dst.parent))
-            if not parent.is_dir():
-                raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(dst.parent))
+            await self._require_dir(dst.parent)
         offset = resume_offset(
             src_size=info.st_size,
             src_mtime=info.st_mtime,
@@ -238,8 +235,7 @@ class Storage:
         remote = await self._remote.stat(src)
         if remote.is_dir():
             raise IsADirectoryError(errno.EISDIR, "Is a directory, use recursive copy", str(src))
-        if path.is_dir():
-            raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path))
+        check_local_target_file(path)
         local = path.stat() if path.exists() else None
         offset = resume_offset(
             src_size=remote.size,
@@ -265,13 +261,8 @@ class Storage:
         ignore_file_names: AbstractSet[str] = frozenset(),
         progress: AbstractRecursiveFileProgress | None = None,
     ) -> None:
-        path = local_uri_to_path(src)
-        if not path.exists():
-            raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(path))
-        if not path.is_dir():
-            raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(path))
         await self._transfers.upload_tree(
-            path,
+            local_source_dir(src),
             self._remote.normalize(dst),
             update=update,
             continue_=continue_,

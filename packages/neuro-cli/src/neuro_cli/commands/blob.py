@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import glob as globmodule
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,10 +20,14 @@ from yarl import URL
 import neuro_sdk
 from neuro_cli.commands.disk import parse_duration
 from neuro_cli.commands.storage import (
-    DEFAULT_IGNORE_FILE,
-    _filter_lines,
+    CopyOptions,
     _OrderedFiltersCommand,
-    make_filter,
+    copy_options,
+    exclude_from_files_option,
+    exclude_option,
+    include_option,
+    no_target_directory_option,
+    split_sources,
 )
 from neuro_cli.errors import UserError, describe_error, error_line
 from neuro_cli.orgs import chosen_org
@@ -365,15 +368,9 @@ class _FailPrinter(neuro_sdk.AbstractRecursiveFileProgress):
     is_flag=True,
     help="Continue copying partially-copied files. Only for copying from Blob Storage.",
 )
-@click.option(
-    "--exclude-from-files",
-    metavar="FILES",
-    default=None,
-    help="Space-separated names of ignore files (gitignore syntax) used when uploading "
-    f"[default: {DEFAULT_IGNORE_FILE}; config: storage.cp-exclude-from-files].",
-)
-@click.option("--exclude", "excludes", multiple=True, help="Exclude files matching PATTERN.")
-@click.option("--include", "includes", multiple=True, help="Include files matching PATTERN.")
+@exclude_from_files_option
+@exclude_option
+@include_option
 @click.option(
     "--glob/--no-glob",
     "use_glob",
@@ -381,9 +378,7 @@ class _FailPrinter(neuro_sdk.AbstractRecursiveFileProgress):
     show_default=True,
     help="Expand glob patterns in SOURCES with explicit scheme.",
 )
-@click.option(
-    "-T", "--no-target-directory", is_flag=True, help="Treat DESTINATION as a normal file."
-)
+@no_target_directory_option
 @click.option(
     "-p/-P", "--progress/--no-progress", default=True, help="Show progress, on by default."
 )
@@ -422,31 +417,21 @@ async def cp(
     Patterns of --exclude/--include follow gitignore rules; the last matching one wins.
     """
     root: Root = ctx.obj
-    arguments = [*sources, *([destination] if destination is not None else [])]
-    if target_directory is not None:
-        if no_target_directory:
-            raise click.UsageError("Cannot combine --target-directory and --no-target-directory")
-        source_texts, target_text = arguments, target_directory
-    else:
-        if len(arguments) < 2:
-            raise click.UsageError("Missing SOURCES or DESTINATION")
-        source_texts, target_text = arguments[:-1], arguments[-1]
+    source_texts, target_text = split_sources(
+        sources, destination, target_directory, no_target_directory
+    )
     async with root.client() as client:
-        user_config = await client.config.get_user_config()
-        storage_config = user_config.get("storage", {})
-        lines = [*storage_config.get("cp-exclude", []), *_filter_lines(ctx, excludes, includes)]
-        if exclude_from_files is None:
-            ignore_names = storage_config.get("cp-exclude-from-files", [DEFAULT_IGNORE_FILE])
-        else:
-            ignore_names = exclude_from_files.split()
-        copier = _BlobCopier(
+        options = await copy_options(
+            ctx,
             client,
             recursive=recursive,
             update=update,
             continue_=continue_,
-            filter=make_filter(lines),
-            ignore_file_names=frozenset(ignore_names),
+            excludes=excludes,
+            includes=includes,
+            exclude_from_files=exclude_from_files,
         )
+        copier = _BlobCopier(client, options)
         src_uris: list[tuple[URL, str]] = []
         for text in source_texts:
             src_uris += await _expand(client, text, use_glob)
@@ -522,60 +507,48 @@ async def _is_dir(client: neuro_sdk.Client, uri: URL) -> bool:
 
 
 class _BlobCopier:
-    def __init__(
-        self,
-        client: neuro_sdk.Client,
-        *,
-        recursive: bool,
-        update: bool,
-        continue_: bool,
-        filter: Callable[[str], Awaitable[bool]] | None,
-        ignore_file_names: frozenset[str],
-    ) -> None:
+    def __init__(self, client: neuro_sdk.Client, options: CopyOptions) -> None:
         self._client = client
         self._buckets = client.buckets
-        self._recursive = recursive
-        self._update = update
-        self._continue = continue_
-        self._filter = filter
-        self._ignore_file_names = ignore_file_names
+        self._options = options
 
     async def copy(
         self, src: URL, dst: URL, progress: neuro_sdk.AbstractRecursiveFileProgress
     ) -> None:
+        options = self._options
         if src.scheme == "file" and dst.scheme == BLOB:
-            if self._continue:
+            if options.continue_:
                 raise click.UsageError("--continue is not supported for copying to Blob Storage")
             if src.path == STDIN:
                 await self._upload_stdin(dst)
             elif self._client.parse.uri_to_path(src).is_dir():
-                self._require_recursive(src)
+                options.require_recursive(src)
                 await self._buckets.upload_dir(
                     src,
                     dst,
-                    update=self._update,
-                    filter=self._filter,
-                    ignore_file_names=self._ignore_file_names,
+                    update=options.update,
+                    filter=options.filter,
+                    ignore_file_names=options.ignore_file_names,
                     progress=progress,
                 )
             else:
-                await self._buckets.upload_file(src, dst, update=self._update, progress=progress)
+                await self._buckets.upload_file(src, dst, update=options.update, progress=progress)
         elif src.scheme == BLOB and dst.scheme == "file":
             if dst.path == STDOUT:
                 await self._buckets.download_file(src, dst)
             elif await self._buckets.blob_is_dir(src):
-                self._require_recursive(src)
+                options.require_recursive(src)
                 await self._buckets.download_dir(
                     src,
                     dst,
-                    update=self._update,
-                    continue_=self._continue,
-                    filter=self._filter,
+                    update=options.update,
+                    continue_=options.continue_,
+                    filter=options.filter,
                     progress=progress,
                 )
             else:
                 await self._buckets.download_file(
-                    src, dst, update=self._update, continue_=self._continue, progress=progress
+                    src, dst, update=options.update, continue_=options.continue_, progress=progress
                 )
         else:
             raise UserError(
@@ -593,10 +566,6 @@ class _BlobCopier:
             spool.flush()
             spooled = self._client.parse.path_to_uri(Path(spool.name))
             await self._buckets.upload_file(spooled, dst)
-
-    def _require_recursive(self, src: URL) -> None:
-        if not self._recursive:
-            raise UserError(f"{src} is a directory; use -r to copy it recursively")
 
 
 # -- rm, sign-url --------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -90,6 +91,95 @@ def make_filter(lines: Sequence[str]) -> Callable[[str], Awaitable[bool]] | None
     return accept
 
 
+# Options that cp (here and in ``neuro blob``), mv and rm share; each keeps its place in
+# --help.
+exclude_option = click.option(
+    "--exclude", "excludes", multiple=True, help="Exclude files matching PATTERN."
+)
+include_option = click.option(
+    "--include", "includes", multiple=True, help="Include files matching PATTERN."
+)
+exclude_from_files_option = click.option(
+    "--exclude-from-files",
+    "exclude_from_files",
+    metavar="FILES",
+    default=None,
+    help="Space-separated names of ignore files (gitignore syntax) used when uploading "
+    f"[default: {DEFAULT_IGNORE_FILE}; config: storage.cp-exclude-from-files].",
+)
+no_target_directory_option = click.option(
+    "-T", "--no-target-directory", is_flag=True, help="Treat DESTINATION as a normal file."
+)
+_glob_option = click.option(
+    "--glob/--no-glob",
+    "use_glob",
+    default=True,
+    show_default=True,
+    help="Expand glob patterns (*, ?, [...], **) in SOURCES.",
+)
+
+
+def split_sources(
+    sources: Sequence[str],
+    destination: str | None,
+    target_directory: str | None,
+    no_target_directory: bool,
+) -> tuple[list[str], str]:
+    """The source texts and the target text of ``cp``/``mv`` SOURCES... DESTINATION (or
+    ``-t DIRECTORY`` SOURCES...); whether any source is needed is the caller's rule."""
+    arguments = [*sources, *([destination] if destination is not None else [])]
+    if target_directory is not None:
+        if no_target_directory:
+            raise click.UsageError("Cannot combine --target-directory and --no-target-directory")
+        return arguments, target_directory
+    if len(arguments) < 2:
+        raise click.UsageError("Missing SOURCES or DESTINATION")
+    return arguments[:-1], arguments[-1]
+
+
+@dataclass(frozen=True)
+class CopyOptions:
+    """How cp copies, here and in ``neuro blob``."""
+
+    recursive: bool
+    update: bool
+    continue_: bool
+    filter: Callable[[str], Awaitable[bool]] | None
+    ignore_file_names: frozenset[str]
+
+    def require_recursive(self, src: URL) -> None:
+        if not self.recursive:
+            raise UserError(f"{src} is a directory; use -r to copy it recursively")
+
+
+async def copy_options(
+    ctx: click.Context,
+    client: neuro_sdk.Client,
+    *,
+    recursive: bool,
+    update: bool,
+    continue_: bool,
+    excludes: Sequence[str],
+    includes: Sequence[str],
+    exclude_from_files: str | None,
+) -> CopyOptions:
+    """The options, with the filters of the user config (``storage`` section) first."""
+    user_config = await client.config.get_user_config()
+    storage_config = user_config.get("storage", {})
+    lines = [*storage_config.get("cp-exclude", []), *_filter_lines(ctx, excludes, includes)]
+    if exclude_from_files is None:
+        ignore_names = storage_config.get("cp-exclude-from-files", [DEFAULT_IGNORE_FILE])
+    else:
+        ignore_names = exclude_from_files.split()
+    return CopyOptions(
+        recursive=recursive,
+        update=update,
+        continue_=continue_,
+        filter=make_filter(lines),
+        ignore_file_names=frozenset(ignore_names),
+    )
+
+
 @storage.command(cls=_OrderedFiltersCommand)
 @click.argument("sources", nargs=-1, required=False)
 @click.argument("destination", required=False)
@@ -103,16 +193,9 @@ def make_filter(lines: Sequence[str]) -> Callable[[str], Awaitable[bool]] | None
     is_flag=True,
     help="Continue copying partially copied files (append past the target's end).",
 )
-@click.option("--exclude", "excludes", multiple=True, help="Exclude files matching PATTERN.")
-@click.option("--include", "includes", multiple=True, help="Include files matching PATTERN.")
-@click.option(
-    "--exclude-from-files",
-    "exclude_from_files",
-    metavar="FILES",
-    default=None,
-    help="Space-separated names of ignore files (gitignore syntax) used when uploading "
-    f"[default: {DEFAULT_IGNORE_FILE}; config: storage.cp-exclude-from-files].",
-)
+@exclude_option
+@include_option
+@exclude_from_files_option
 @click.option(
     "-t",
     "--target-directory",
@@ -120,16 +203,8 @@ def make_filter(lines: Sequence[str]) -> Callable[[str], Awaitable[bool]] | None
     help="Copy all SOURCES into DIRECTORY.",
     metavar="DIRECTORY",
 )
-@click.option(
-    "-T", "--no-target-directory", is_flag=True, help="Treat DESTINATION as a normal file."
-)
-@click.option(
-    "--glob/--no-glob",
-    "use_glob",
-    default=True,
-    show_default=True,
-    help="Expand glob patterns (*, ?, [...], **) in SOURCES.",
-)
+@no_target_directory_option
+@_glob_option
 @click.option("-p/-P", "--progress/--no-progress", default=False, help="Show progress bars.")
 @click.pass_context
 @async_command
@@ -155,41 +230,31 @@ async def cp(
     the last matching one wins.
     """
     root: Root = ctx.obj
-    arguments = [*sources, *([destination] if destination is not None else [])]
-    if target_directory is not None:
-        if no_target_directory:
-            raise click.UsageError("Cannot combine --target-directory and --no-target-directory")
-        source_texts, target_text = arguments, target_directory
-    else:
-        if len(arguments) < 2:
-            raise click.UsageError("Missing SOURCES or DESTINATION")
-        source_texts, target_text = arguments[:-1], arguments[-1]
+    source_texts, target_text = split_sources(
+        sources, destination, target_directory, no_target_directory
+    )
     if not source_texts:
         raise click.UsageError("Missing SOURCES")
     if no_target_directory and len(source_texts) > 1:
         raise click.UsageError("-T needs exactly one source")
 
     async with root.client() as client:
-        user_config = await client.config.get_user_config()
-        storage_config = user_config.get("storage", {})
-        lines = [*storage_config.get("cp-exclude", []), *_filter_lines(ctx, excludes, includes)]
-        if exclude_from_files is None:
-            ignore_names = storage_config.get("cp-exclude-from-files", [DEFAULT_IGNORE_FILE])
-        else:
-            ignore_names = exclude_from_files.split()
-        target = parse_uri(client, target_text)
-        src_uris = [uri for text in source_texts for uri in await _expand(client, text, use_glob)]
-        target_is_dir = target_directory is not None or (
-            not no_target_directory and (len(src_uris) > 1 or await _is_dir(client, target))
-        )
-        copier = _Copier(
+        options = await copy_options(
+            ctx,
             client,
             recursive=recursive,
             update=update,
             continue_=continue_,
-            filter=make_filter(lines),
-            ignore_file_names=frozenset(ignore_names),
+            excludes=excludes,
+            includes=includes,
+            exclude_from_files=exclude_from_files,
         )
+        target = parse_uri(client, target_text)
+        src_uris = [uri for text in source_texts for uri in await _expand(client, text, use_glob)]
+        target_is_dir = await _into_dir(
+            client, target, len(src_uris), target_directory, no_target_directory
+        )
+        copier = _Copier(client, options)
         bar: TransferProgressBar | None = None
         if progress:
             from neuro_cli.formatters.storage import TransferProgressBar
@@ -221,6 +286,19 @@ async def _expand(client: neuro_sdk.Client, text: str, use_glob: bool = True) ->
     return [uri]
 
 
+async def _into_dir(
+    client: neuro_sdk.Client,
+    target: URL,
+    sources: int,
+    target_directory: str | None,
+    no_target_directory: bool,
+) -> bool:
+    """Whether the sources go into ``target`` (as cp and mv decide it), not onto it."""
+    return target_directory is not None or (
+        not no_target_directory and (sources > 1 or await _is_dir(client, target))
+    )
+
+
 async def _is_dir(client: neuro_sdk.Client, uri: URL) -> bool:
     if uri.scheme == "file":
         return client.parse.uri_to_path(uri).is_dir()
@@ -231,35 +309,23 @@ async def _is_dir(client: neuro_sdk.Client, uri: URL) -> bool:
 
 
 class _Copier:
-    def __init__(
-        self,
-        client: neuro_sdk.Client,
-        *,
-        recursive: bool,
-        update: bool,
-        continue_: bool,
-        filter: Callable[[str], Awaitable[bool]] | None,
-        ignore_file_names: frozenset[str],
-    ) -> None:
+    def __init__(self, client: neuro_sdk.Client, options: CopyOptions) -> None:
         self._storage = client.storage
         self._parse = client.parse
-        self._recursive = recursive
-        self._update = update
-        self._continue = continue_
-        self._filter = filter
-        self._ignore_file_names = ignore_file_names
+        self._options = options
 
     async def copy(self, src: URL, dst: URL, bar: TransferProgressBar | None) -> None:
-        flags = {"update": self._update, "continue_": self._continue}
+        options = self._options
+        flags = {"update": options.update, "continue_": options.continue_}
         if src.scheme == "file" and dst.scheme == "storage":
             path = self._parse.uri_to_path(src)
             if path.is_dir():
-                self._require_recursive(src)
+                options.require_recursive(src)
                 await self._storage.upload_dir(
                     src,
                     dst,
-                    filter=self._filter,
-                    ignore_file_names=self._ignore_file_names,
+                    filter=options.filter,
+                    ignore_file_names=options.ignore_file_names,
                     progress=bar,
                     **flags,
                 )
@@ -267,9 +333,9 @@ class _Copier:
                 await self._storage.upload_file(src, dst, progress=bar, **flags)
         elif src.scheme == "storage" and dst.scheme == "file":
             if (await self._storage.stat(src)).is_dir():
-                self._require_recursive(src)
+                options.require_recursive(src)
                 await self._storage.download_dir(
-                    src, dst, filter=self._filter, progress=bar, **flags
+                    src, dst, filter=options.filter, progress=bar, **flags
                 )
             else:
                 await self._storage.download_file(src, dst, progress=bar, **flags)
@@ -278,10 +344,6 @@ class _Copier:
                 f"Copying from {src.scheme}: to {dst.scheme}: is not supported; "
                 "one side must be storage:, the other a local path"
             )
-
-    def _require_recursive(self, src: URL) -> None:
-        if not self._recursive:
-            raise UserError(f"{src} is a directory; use -r to copy it recursively")
 
 
 # -- ls, tree, glob, df ------------------------------------------------------------------
@@ -432,16 +494,8 @@ async def mkdir(root: Root, paths: tuple[str, ...], parents: bool) -> None:
     metavar="DIRECTORY",
     help="Move all SOURCES into DIRECTORY.",
 )
-@click.option(
-    "-T", "--no-target-directory", is_flag=True, help="Treat DESTINATION as a normal file."
-)
-@click.option(
-    "--glob/--no-glob",
-    "use_glob",
-    default=True,
-    show_default=True,
-    help="Expand glob patterns (*, ?, [...], **) in SOURCES.",
-)
+@no_target_directory_option
+@_glob_option
 @click.pass_obj
 @async_command
 async def mv(
@@ -458,13 +512,9 @@ async def mv(
     neuro mv storage:results/*.log storage:logs
     neuro mv -t storage:logs storage:a.log storage:b.log
     """
-    arguments = [*sources, *([destination] if destination is not None else [])]
-    if target_directory is not None:
-        if no_target_directory:
-            raise click.UsageError("Cannot combine --target-directory and --no-target-directory")
-        source_texts, target_text = arguments, target_directory
-    else:
-        source_texts, target_text = arguments[:-1], (arguments or [""])[-1]
+    source_texts, target_text = split_sources(
+        sources, destination, target_directory, no_target_directory
+    )
     if not source_texts:
         raise click.UsageError("Missing SOURCES or DESTINATION")
     async with root.client() as client:
@@ -476,9 +526,7 @@ async def mv(
         ]
         if any(uri.scheme != "storage" for uri in src_uris):
             raise UserError("mv moves storage: files only; use cp for local ones")
-        into = target_directory is not None or (
-            not no_target_directory and (len(src_uris) > 1 or await _is_dir(client, target))
-        )
+        into = await _into_dir(client, target, len(src_uris), target_directory, no_target_directory)
         for src in src_uris:
             await client.storage.mv(src, target / _basename(src) if into else target)
 
@@ -502,13 +550,7 @@ class _PrintRemoved(neuro_sdk.AbstractDeleteProgress):
 @click.argument("paths", nargs=-1, required=True)
 @click.option("-r", "--recursive", is_flag=True, help="Remove directories and their contents.")
 @click.option("-p/-P", "--progress/--no-progress", default=False, help="Print each removed entry.")
-@click.option(
-    "--glob/--no-glob",
-    "use_glob",
-    default=True,
-    show_default=True,
-    help="Expand glob patterns (*, ?, [...], **) in SOURCES.",
-)
+@_glob_option
 @click.pass_obj
 @async_command
 async def rm(

@@ -6,11 +6,15 @@ Only for the development workspace: the image builder is the repository's script
 from __future__ import annotations
 
 import subprocess
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .base import Orchestrator
 from .naming import LABEL_INSTANCE
+from .spec import ContainerSpec
 
 REPO_ROOT = Path(__file__).resolve().parents[5]
 BUILD_BASE_IMAGES = REPO_ROOT / "scripts" / "build-base-images.sh"
@@ -25,6 +29,23 @@ def build_base_image(kind: str) -> str:
     if result.returncode != 0:
         raise RuntimeError(f"{BUILD_BASE_IMAGES} {kind} failed:\n{result.stdout}{result.stderr}")
     return {"busybox": BUSYBOX_IMAGE, "debian": DEBIAN_IMAGE}[kind]
+
+
+def spec_factory(image: str) -> Callable[..., ContainerSpec]:
+    """Small jobs of `image` with fresh ids: `make(*command, **field_overrides)`."""
+
+    def make(*command: str, **overrides: Any) -> ContainerSpec:
+        spec = ContainerSpec(
+            job_id=f"job-{uuid.uuid4()}",
+            owner="alice",
+            image=image,
+            cpu=0.5,
+            memory=64 * 1024**2,
+            command=command or None,
+        )
+        return replace(spec, **overrides)
+
+    return make
 
 
 def remove_instance_containers(instance: str) -> None:
