@@ -101,9 +101,12 @@ async def test_exec_tty_follows_resize(alice: JobsClient) -> None:
         await ws.send_bytes(b"\x00stty size\n")
         assert b"33 111" in await read_until(ws, b"33 111")
         await ws.send_bytes(b'\x04{"Height": 21, "Width": 80}')
-        await ws.send_bytes(b"\x00stty size; exit 3\n")
+        # On Slurm a new size travels beside what is typed, not before it (docs/scale-out.md):
+        # the shell waits for it. `2[1]` keeps the echoed command line from matching.
+        wait = b'until stty size | grep -q "^2[1] 80$"; do sleep 0.1; done'
+        await ws.send_bytes(b"\x00" + wait + b"; stty size; exit 3\n")
         out, status = await collect(ws)
-    assert b"21 80" in out[1]
+    assert b"\n21 80" in out[1]
     assert status == {"exit_code": 3}
 
 

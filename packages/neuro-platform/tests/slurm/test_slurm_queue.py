@@ -57,6 +57,13 @@ async def alice(server: PlatformServer) -> AsyncIterator[JobsClient]:
             await client.kill(job["id"])
         for job in left:
             await client.wait_until_collected(job["id"])
+        # ... and free nodes: a cancelled Slurm job holds its node until it has completed
+        # (COMPLETING), and the next test's first whole-node job would wait for it.
+        instance = server.settings().orchestrator_instance
+        while True:
+            if not slurm_jobs_of(instance):
+                break
+            await asyncio.sleep(POLL_S)
 
 
 def node_job(command: str = SLEEPER, **fields: Any) -> dict[str, Any]:
@@ -115,6 +122,15 @@ def slurm_states(job_id: str) -> list[str]:
     ).stdout
     rows = [line.split() for line in listed.splitlines()]
     return [row[1] for row in rows if len(row) == 2 and row[0].endswith(job_id)]
+
+
+def slurm_jobs_of(instance: str) -> list[str]:
+    """The instance's Slurm jobs that wait for a node or hold one (squeue's default states:
+    pending, running, suspended, completing...)."""
+    listed = subprocess.run(
+        ["squeue", "-h", "-o", "%j"], capture_output=True, text=True, env=slurm_env(), check=True
+    ).stdout
+    return [name for name in listed.split() if name.startswith(f"neuro-{instance}-")]
 
 
 def slurm_job(job_id: str) -> dict[str, str]:
