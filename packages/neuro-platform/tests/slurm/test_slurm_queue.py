@@ -57,13 +57,6 @@ async def alice(server: PlatformServer) -> AsyncIterator[JobsClient]:
             await client.kill(job["id"])
         for job in left:
             await client.wait_until_collected(job["id"])
-        # ... and free nodes: a cancelled Slurm job holds its node until it has completed
-        # (COMPLETING), and the next test's first whole-node job would wait for it.
-        instance = server.settings().orchestrator_instance
-        while True:
-            if not slurm_jobs_of(instance):
-                break
-            await asyncio.sleep(POLL_S)
 
 
 def node_job(command: str = SLEEPER, **fields: Any) -> dict[str, Any]:
@@ -86,8 +79,9 @@ async def slurm_wait(client: JobsClient, job_id: str) -> str | None:
 
 
 async def fill_the_cluster(client: JobsClient) -> list[str]:
-    """Whole-node sleepers until one waits in Slurm's queue (other tests may hold nodes, or
-    queue jobs of their own, meanwhile); returns them all, the waiting one last."""
+    """Whole-node sleepers, once the nodes are free, until one waits in Slurm's queue;
+    returns them all, the waiting one last."""
+    await free_nodes()
     sleepers = []
     while True:
         job = await client.submit(node_job())
@@ -124,13 +118,28 @@ def slurm_states(job_id: str) -> list[str]:
     return [row[1] for row in rows if len(row) == 2 and row[0].endswith(job_id)]
 
 
-def slurm_jobs_of(instance: str) -> list[str]:
-    """The instance's Slurm jobs that wait for a node or hold one (squeue's default states:
-    pending, running, suspended, completing...)."""
+async def free_nodes() -> None:
+    """Until no job waits for or holds a node of partitions `main` and `preemptible`.
+
+    These tests fill those nodes and count on what then waits or runs being theirs; the Slurm
+    tests before them run one at a time (pytest_plugin.py), but a job they cancelled holds its
+    node until it has completed (COMPLETING), and would free it in the middle of a test."""
+    while True:
+        if not jobs_on_main_nodes():
+            return
+        await asyncio.sleep(POLL_S)
+
+
+def jobs_on_main_nodes() -> list[str]:
+    """Slurm's jobs that wait for or hold a node of partitions `main` and `preemptible`."""
     listed = subprocess.run(
-        ["squeue", "-h", "-o", "%j"], capture_output=True, text=True, env=slurm_env(), check=True
+        ["squeue", "-h", "-p", "main,preemptible", "-o", "%i"],
+        capture_output=True,
+        text=True,
+        env=slurm_env(),
+        check=True,
     ).stdout
-    return [name for name in listed.split() if name.startswith(f"neuro-{instance}-")]
+    return listed.split()
 
 
 def slurm_job(job_id: str) -> dict[str, str]:
@@ -201,6 +210,7 @@ async def test_the_life_span_is_slurms_time_limit(alice: JobsClient) -> None:
 
 async def test_a_job_slurm_preempts_is_suspended_and_runs_again(alice: JobsClient) -> None:
     # Spot jobs on every node Slurm has room on, and one waiting (the cluster is full).
+    await free_nodes()
     spots = []
     while True:
         spot = await alice.submit(node_job(preset_name="spot-node"))
