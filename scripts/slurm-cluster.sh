@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A three-node Slurm cluster on this one machine, for the Slurm orchestrator's tests and demo.
 # node1 and node2 are partition `main` (the default) and `preemptible`; node3 is alone in
-# partition `spare`, where the `[slurm]` variants of the job tests run while the Slurm suite
-# fills, waits for and kills the other two (neuro_platform/testing/slurm.py).
+# partition `spare`, where the `[slurm]` variants of the job tests run, apart from the two the
+# Slurm suite fills, waits for and kills (neuro_platform/testing/slurm.py).
 #
 #   scripts/slurm-cluster.sh up|down|status
 #

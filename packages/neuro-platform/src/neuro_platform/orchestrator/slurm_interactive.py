@@ -31,7 +31,7 @@ from pathlib import Path
 from .interactive import InteractiveSession, Output, StreamOptions
 
 READ_CHUNK = 64 * 1024
-# When a terminal's size is signalled to srun again after it was set (_settle).
+# When a terminal's size is signalled to srun again after the step started (_settle).
 SETTLE_DELAYS_S = (0.25, 0.25, 0.5, 1.0, 1.0, 2.0, 2.0, 4.0)
 
 
@@ -133,11 +133,10 @@ class _TerminalSession(InteractiveSession):
         self._settling = asyncio.create_task(self._settle())
 
     async def _settle(self) -> None:
-        """srun forwards our terminal's size only on a SIGWINCH its terminal thread sees: a
-        signal before that thread is connected to the node is lost, and one that another of
-        srun's threads takes leaves its flag unread until the next signal; neither can we
-        observe. So every size (a client sends one on connecting) is signalled again over
-        the following seconds."""
+        """srun forwards our terminal's size only on a SIGWINCH that reaches it once its
+        terminal thread is connected to the node, which we cannot observe; a signal before
+        that is lost (ignored, or its flag left unread until the next one). So a size set in
+        the step's first seconds (a client sends one on connecting) is signalled again."""
         for delay in SETTLE_DELAYS_S:
             await asyncio.sleep(delay)
             if self._resized and self._process.returncode is None:
@@ -186,8 +185,6 @@ class _TerminalSession(InteractiveSession):
         self._resized = True
         if self._process.returncode is None:
             self._process.send_signal(signal.SIGWINCH)
-            self._settling.cancel()
-            self._settling = asyncio.create_task(self._settle())
 
     async def exit_code(self) -> int | None:
         if self._ended:

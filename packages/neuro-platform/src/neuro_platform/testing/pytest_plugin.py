@@ -15,9 +15,9 @@ file is one unit of work, so a module-scoped server starts once, on one worker, 
 worker that happens to get some of its tests. The Slurm tests (everything under a `tests/slurm/`
 folder) are one unit across files: they fill the test cluster's two small nodes of partition
 `main`, wait for them, kill one and cancel jobs on them, so they run one at a time, as before.
-The `[slurm]` variants of `both_orchestrators` tests are another such unit, on the cluster's
-third node, alone in partition `spare` (`testing.slurm.ON_THE_SPARE_NODE`), so the two units
-run at once without one's jobs waiting for the other's. That is
+The `[slurm]` variants of `both_orchestrators` tests run on the cluster's third node, alone in
+partition `spare` (`testing.slurm.ON_THE_SPARE_NODE`), but in the same unit: run beside the
+Slurm suite, their interactive steps (`srun --pty`) timed out under the load of both. That is
 this plugin's scheduler, not `xdist_group` marks: with pytest 9.2, xdist 3.8's `loadgroup`
 ignores them (pytest-dev/pytest-xdist#1386).
 
@@ -123,10 +123,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     class FilesAndSlurm(LoadFileScheduling):  # type: ignore[misc]
         def _split_scope(self, nodeid: str) -> str:
-            if SLURM_TESTS in f"/{nodeid.split('::', 1)[0]}":
+            if SLURM_TESTS in f"/{nodeid.split('::', 1)[0]}" or nodeid.endswith("[slurm]"):
                 return "slurm"
-            if nodeid.endswith("[slurm]"):
-                return "slurm-spare-node"
             return str(super()._split_scope(nodeid))
 
     return FilesAndSlurm(config, log)

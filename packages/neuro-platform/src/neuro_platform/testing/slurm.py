@@ -29,8 +29,7 @@ PREREQUISITES = ("slurmctld", "slurmd", "slurmrestd", "munged", "podman", "scont
 CLUSTER_NODE = {"cpu": 4.0, "memory": 8 * 1024**3, "gpu": 0}
 # The settings that put a server's jobs on node3 alone (partition `spare`): the `[slurm]`
 # variants of `both_orchestrators` tests run there, while the Slurm suite's own tests fill
-# node1 and node2, wait for them and kill one, so that both run at once (pytest_plugin.py)
-# without one's jobs waiting for the other's.
+# node1 and node2, wait for them and kill one, so that neither's jobs wait for the other's.
 ON_THE_SPARE_NODE: dict[str, Any] = {
     "node": CLUSTER_NODE,  # node3 is as large as node1 and node2 together
     "slurm": {"partition": "spare", "preemptible_partition": "spare"},
