@@ -1,12 +1,9 @@
 #!/usr/bin/env bash
-# A three-node Slurm cluster on this one machine, for the Slurm orchestrator's tests and demo.
-# node1 and node2 are partition `main` (the default) and `preemptible`; node3 is alone in
-# partition `spare`, where the `[slurm]` variants of the job tests run, apart from the two the
-# Slurm suite fills, waits for and kills (neuro_platform/testing/slurm.py).
+# A two-node Slurm cluster on this one machine, for the Slurm orchestrator's tests and demo.
 #
 #   scripts/slurm-cluster.sh up|down|status
 #
-# Installs nothing (scripts/install-deps.sh does): starts munged, slurmctld, three slurmd nodes
+# Installs nothing (scripts/install-deps.sh does): starts munged, slurmctld, two slurmd nodes
 # each in its own network namespace with its own address and host name, and slurmrestd
 # (openapi/v0.0.38, JWT auth) on a unix socket. `up` is idempotent; `down` leaves no
 # namespace, process or mount behind. All state lives under $NEURO_SLURM_DIR
@@ -21,14 +18,9 @@ set -euo pipefail
 dir=${NEURO_SLURM_DIR:-/tmp/neuro-slurm}
 prefix=nslurm                      # namespace and interface names
 subnet=${NEURO_SLURM_SUBNET:-10.219.0}  # /24: host .1, nodeN .1N
-nodes=(node1 node2 node3)
+nodes=(node1 node2)
 node_cpus=2
 node_memory_mib=4096
-# node3 alone holds what node1 and node2 hold together: the tests that run there expect that
-# much room (their platform's `[node]`, testing/slurm.py's ON_THE_SPARE_NODE).
-spare_node=node3
-spare_cpus=4
-spare_memory_mib=8192
 # Jobs' containers: nodeN's are in 10.(220+N).0.0/16 (within 10.220.0.0/14), a /24 per owner
 # slot (orchestrator/slurm_networks.py); the nodes route these ranges to each other.
 jobs_pool=${NEURO_SLURM_JOBS_POOL:-10.220}
@@ -53,9 +45,7 @@ write_config() {
     fi
     local node_lines="" index=1
     for node in "${nodes[@]}"; do
-        local cpus=$node_cpus memory=$node_memory_mib
-        [ "$node" = "$spare_node" ] && cpus=$spare_cpus memory=$spare_memory_mib
-        node_lines+="NodeName=$node NodeHostname=$node NodeAddr=$subnet.1$index CPUs=$cpus RealMemory=$memory Features=$node State=UNKNOWN"$'\n'
+        node_lines+="NodeName=$node NodeHostname=$node NodeAddr=$subnet.1$index CPUs=$node_cpus RealMemory=$node_memory_mib Features=$node State=UNKNOWN"$'\n'
         index=$((index + 1))
     done
     cat >"$conf" <<EOF
@@ -94,9 +84,8 @@ KillWait=5
 PreemptType=preempt/partition_prio
 PreemptMode=REQUEUE
 $node_lines
-PartitionName=main Nodes=node1,node2 Default=YES MaxTime=INFINITE State=UP PriorityTier=10 PreemptMode=OFF
-PartitionName=preemptible Nodes=node1,node2 MaxTime=INFINITE State=UP PriorityTier=1 PreemptMode=REQUEUE
-PartitionName=spare Nodes=$spare_node MaxTime=INFINITE State=UP PriorityTier=10 PreemptMode=OFF
+PartitionName=main Nodes=ALL Default=YES MaxTime=INFINITE State=UP PriorityTier=10 PreemptMode=OFF
+PartitionName=preemptible Nodes=ALL MaxTime=INFINITE State=UP PriorityTier=1 PreemptMode=REQUEUE
 EOF
     chmod 644 "$conf"
     # The job runtime on the nodes: podman as root, with this machine's limits (no
@@ -132,23 +121,18 @@ start_munge() {
 }
 
 setup_network() {
-    if [ ! -e "/run/netns/$prefix-br" ]; then
-        log "creating the bridge ($subnet.0/24)"
-        ip netns add "$prefix-br"
-        ip -n "$prefix-br" link set lo up
-        ip -n "$prefix-br" link add br0 type bridge
-        ip -n "$prefix-br" link set br0 up
-        ip link add "$prefix-h" type veth peer name host netns "$prefix-br"
-        ip -n "$prefix-br" link set host master br0 up
-        ip addr add "$subnet.1/24" dev "$prefix-h"
-        ip link set "$prefix-h" up
-    fi
-    local index=0
+    [ -e "/run/netns/$prefix-br" ] && return
+    log "creating namespaces and the bridge ($subnet.0/24)"
+    ip netns add "$prefix-br"
+    ip -n "$prefix-br" link set lo up
+    ip -n "$prefix-br" link add br0 type bridge
+    ip -n "$prefix-br" link set br0 up
+    ip link add "$prefix-h" type veth peer name host netns "$prefix-br"
+    ip -n "$prefix-br" link set host master br0 up
+    ip addr add "$subnet.1/24" dev "$prefix-h"
+    ip link set "$prefix-h" up
+    local index=1
     for node in "${nodes[@]}"; do
-        index=$((index + 1))
-        # Node by node: a namespace left from an earlier `up` is kept as it is.
-        [ -e "/run/netns/$prefix-$node" ] && continue
-        log "creating the namespace of $node ($subnet.1$index)"
         ip netns add "$prefix-$node"
         ip -n "$prefix-$node" link set lo up
         ip -n "$prefix-br" link add "$node" type veth peer name eth0 netns "$prefix-$node"
@@ -156,6 +140,7 @@ setup_network() {
         ip -n "$prefix-$node" addr add "$subnet.1$index/24" dev eth0
         ip -n "$prefix-$node" link set eth0 up
         ip -n "$prefix-$node" route add default via "$subnet.1"
+        index=$((index + 1))
     done
 }
 
@@ -237,8 +222,7 @@ wait_ready() {
     for _ in $(seq 1 100); do
         if scontrol ping >/dev/null 2>&1 && [ -S "$socket" ]; then
             local idle
-            # One line per node and partition: node1 is in two.
-            idle=$(sinfo -h -N -o '%N %t' 2>/dev/null | sort -u | grep -cE ' (idle|mix|alloc)$' || true)
+            idle=$(sinfo -h -N -p main -o '%N %t' 2>/dev/null | grep -cE ' (idle|mix|alloc)$' || true)
             [ "$idle" -ge "${#nodes[@]}" ] && break
         fi
         sleep 0.2

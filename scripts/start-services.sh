@@ -25,5 +25,5 @@ runuser -u postgres -- psql -qtAc "SELECT 1 FROM pg_roles WHERE rolname = 'neuro
 runuser -u postgres -- psql -qtAc "SELECT 1 FROM pg_database WHERE datname = 'neuro'" | grep -q 1 \
     || runuser -u postgres -- createdb -O neuro neuro
 
-# The Slurm test cluster the Slurm orchestrator's tests run jobs on (idempotent).
+# The two-node Slurm cluster the Slurm orchestrator's tests run jobs on (idempotent).
 "$root/scripts/slurm-cluster.sh" up

@@ -97,9 +97,9 @@ def shared_server(
 
 @contextmanager
 def on_slurm(directory: Path, instance: str, config: dict[str, Any]) -> Iterator[PlatformServer]:
-    """A server with `config` whose jobs run on the Slurm test cluster's spare node."""
+    """A server with `config` whose jobs run on the Slurm test cluster (its two nodes)."""
     settings = slurm.cluster_for_tests()
-    config = {**config, **slurm.ON_THE_SPARE_NODE}
+    config = {**config, "node": slurm.CLUSTER_NODE}
     with slurm.running_slurm_platform(
         directory, instance, settings, config=config, users=USERS
     ) as server:

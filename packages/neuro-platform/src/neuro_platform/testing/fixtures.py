@@ -79,7 +79,7 @@ def _serving_on_slurm(
 ) -> Iterator[PlatformServer]:
     settings = slurm.cluster_for_tests()
     with slurm.running_slurm_platform(
-        directory, instance, settings, config={**config, **slurm.ON_THE_SPARE_NODE}, users=USERS
+        directory, instance, settings, config=config, users=USERS
     ) as server:
         yield server
 

@@ -13,11 +13,9 @@ them out without each test saying so. A test that reaches dockerd some other way
 The suite runs in parallel (pytest-xdist, `-n 4 --dist loadfile`; CONTRIBUTING.md): each test
 file is one unit of work, so a module-scoped server starts once, on one worker, not once per
 worker that happens to get some of its tests. The Slurm tests (everything under a `tests/slurm/`
-folder) are one unit across files: they fill the test cluster's two small nodes of partition
-`main`, wait for them, kill one and cancel jobs on them, so they run one at a time, as before.
-The `[slurm]` variants of `both_orchestrators` tests run on the cluster's third node, alone in
-partition `spare` (`testing.slurm.ON_THE_SPARE_NODE`), but in the same unit: run beside the
-Slurm suite, their interactive steps (`srun --pty`) timed out under the load of both. That is
+folder, and the `[slurm]` variants of `both_orchestrators` tests) are one unit across files:
+the test cluster has two small nodes, and its tests fill them, wait for them and cancel jobs on
+them, so they run one at a time, as before. That is
 this plugin's scheduler, not `xdist_group` marks: with pytest 9.2, xdist 3.8's `loadgroup`
 ignores them (pytest-dev/pytest-xdist#1386).
 

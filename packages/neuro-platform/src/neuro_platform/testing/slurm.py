@@ -1,4 +1,4 @@
-"""The Slurm test cluster (scripts/slurm-cluster.sh) for tests of any package: bring
+"""The two-node Slurm test cluster (scripts/slurm-cluster.sh) for tests of any package: bring
 it up, make an image loadable by its nodes, serve a platform whose jobs run on it, and cancel
 what a test's platform left running there."""
 
@@ -24,16 +24,8 @@ from .server import PlatformServer, running_platform
 CLUSTER_SCRIPT = REPO_ROOT / "scripts" / "slurm-cluster.sh"
 CLUSTER_DIR = Path("/tmp/neuro-slurm")
 PREREQUISITES = ("slurmctld", "slurmd", "slurmrestd", "munged", "podman", "scontrol", "nsenter")
-# What node1 and node2 (partition `main`) offer together: the platform's own admission counts
-# against it.
+# What the two nodes offer together: the platform's own admission counts against it.
 CLUSTER_NODE = {"cpu": 4.0, "memory": 8 * 1024**3, "gpu": 0}
-# The settings that put a server's jobs on node3 alone (partition `spare`): the `[slurm]`
-# variants of `both_orchestrators` tests run there, while the Slurm suite's own tests fill
-# node1 and node2, wait for them and kill one, so that neither's jobs wait for the other's.
-ON_THE_SPARE_NODE: dict[str, Any] = {
-    "node": CLUSTER_NODE,  # node3 is as large as node1 and node2 together
-    "slurm": {"partition": "spare", "preemptible_partition": "spare"},
-}
 # The offline images (scripts/build-base-images.sh) the nodes load, as they cannot pull.
 NODE_IMAGES = ("busybox", "debian")
 
