@@ -209,12 +209,21 @@ class Bench:
 
 
 def server_pid(server: PlatformServer) -> int | None:
-    needle = str(server.config_file).encode()
+    """The process listening on the server's port. (Its command line does not say: test
+    servers are forked from a forkserver, `testing/forked.py`, and keep its command line.)"""
+    port = f":{server.api_url.port:04X} "
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if port in f"{fields[1]} " and fields[3] == "0A":  # LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if needle in (entry / "cmdline").read_bytes():
-                    return int(entry.name)
+                for fd in (entry / "fd").iterdir():
+                    if os.readlink(fd) in inodes:
+                        return int(entry.name)
             except OSError:
                 continue
     return None
