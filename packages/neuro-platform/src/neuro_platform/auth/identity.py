@@ -66,6 +66,7 @@ class Authenticator:
                 user_name, verified.token_id
             ):
                 raise NotAuthenticatedError("the token has been revoked")
+            await self._check_bound(verified)
             return user_name
         # A removed user's tokens stop working at once, not when they expire.
         account = await self._account(user_name)
@@ -73,7 +74,12 @@ class Authenticator:
             raise NotAuthenticatedError("the token's user no longer exists")
         if not self._issued_to(verified, account):
             raise NotAuthenticatedError("the token was issued to a removed account of this name")
+        await self._check_bound(verified)
         return user_name
+
+    async def _check_bound(self, verified: VerifiedToken) -> None:
+        """Raises NotAuthenticatedError when what the token is bound to has ended (a
+        job token's job)."""
 
     def _issued_to(self, verified: VerifiedToken, account: User) -> bool:
         """Whether the token belongs to this account, not to a removed one of the same name.
