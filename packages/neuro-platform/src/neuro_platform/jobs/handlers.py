@@ -40,7 +40,7 @@ async def create_job(request: web.Request) -> web.Response:
         clusters=request.config_dict[SETTINGS].clusters,
     )
     job = await request.config_dict[JOBS].submit(user, submission)
-    return web.json_response(_json(request, job), status=202)
+    return _job_response(request, job, status=202)
 
 
 @routes.get("")
@@ -104,7 +104,7 @@ async def _nothing() -> AsyncIterator[Sequence[Job]]:
 async def get_job(request: web.Request) -> web.Response:
     user = await request.config_dict[AUTHENTICATOR].required_user(request)
     job = await request.config_dict[JOBS].get(user, request.match_info["id"])
-    return web.json_response(_json(request, job))
+    return _job_response(request, job)
 
 
 @routes.delete("/{id}")
@@ -128,8 +128,15 @@ async def bump_life_span(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-def _json(request: web.Request, job: Job) -> dict[str, Any]:
-    return _view(request)(job)
+def _job_response(request: web.Request, job: Job, status: int = 200) -> web.Response:
+    """One job object, encoded by `to_json` as listings are (several times faster than
+    `json.dumps`, which `web.json_response` uses: submissions and status polls answer
+    one each)."""
+    return web.Response(
+        body=to_json(_view(request)(job)),
+        status=status,
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
 
 
 def _view(request: web.Request) -> Callable[[Job], dict[str, Any]]:
