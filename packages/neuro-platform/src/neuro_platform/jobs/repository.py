@@ -30,14 +30,17 @@ from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
+from typing import cast as cast_type
 
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
     Row,
     String,
+    Table,
     Text,
     any_,
+    bindparam,
     cast,
     func,
     insert,
@@ -45,6 +48,7 @@ from sqlalchemy import (
     select,
     text,
     tuple_,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -331,20 +335,17 @@ class JobRepository:
                 return
             self._cache.setdefault(job.id, job)
 
-    def _cached_or(self, row: JobRow) -> Job:
-        """The job as this process last committed it (no decoding), else as read."""
-        cached = self._cache.get(row.id)
-        return cached if cached is not None else _from_row(row)
-
     async def scheduling_queue(self) -> list[Job]:
         """Jobs the scheduler must look at: active ones and finished ones with a container."""
         async with self._sessions() as session:
-            rows = await session.scalars(
-                select(JobRow)
-                .where(_IN_SCHEDULING_QUEUE)
-                .order_by(JobRow.priority.desc(), JobRow.created_at, JobRow.id)
-            )
-            return [_from_row(row) for row in rows]
+            rows = (
+                await session.execute(
+                    select(*_LISTED)
+                    .where(_IN_SCHEDULING_QUEUE)
+                    .order_by(JobRow.priority.desc(), JobRow.created_at, JobRow.id)
+                )
+            ).all()
+        return _decode_rows(rows)
 
     async def scheduling_changes(
         self, since: int | None, also: Collection[str] = ()
@@ -367,14 +368,14 @@ class JobRepository:
         async with self._sessions() as session:
             mark = await session.scalar(_SNAPSHOT_XMIN)
             if since is None:
-                statement = select(JobRow).where(_IN_SCHEDULING_QUEUE)
+                statement = select(*_LISTED).where(_IN_SCHEDULING_QUEUE)
             else:
                 changed = JobRow.writer_xid >= since
                 if also:  # one array parameter, however many ids
                     changed |= JobRow.id == any_(literal(sorted(also), ARRAY(String)))
-                statement = select(JobRow).where(changed)
-            rows = await session.scalars(statement)
-            return int(mark), [_from_row(row) for row in rows]
+                statement = select(*_LISTED).where(changed)
+            rows = (await session.execute(statement)).all()
+        return int(mark), _decode_rows(rows)
 
     async def update(self, job_id: str, change: Callable[[Job], Job]) -> Job:
         """Applies `change` to the stored job under a row lock; returns the new job.
@@ -404,14 +405,20 @@ class JobRepository:
             for job_id in ids:
                 await stack.enter_async_context(self._locked(job_id))
             async with self._writing(), self._sessions.begin() as session:
-                rows = await session.scalars(
-                    select(JobRow).where(JobRow.id.in_(ids)).with_for_update()
-                )
-                jobs = []
-                for row in rows:
-                    job = change(self._cached_or(row))
-                    _fill_row(row, job)
-                    jobs.append(job)
+                # Core, as inserts are: the rows are locked and read as a listing reads them
+                # (jobs held in memory are not decoded), and written by one executemany.
+                rows = (
+                    await session.execute(
+                        select(*_LISTED).where(JobRow.id.in_(ids)).with_for_update()
+                    )
+                ).all()
+                stored = _decode_listed(rows, [self._cache.get(row[0]) for row in rows])
+                jobs = [change(job) for job in stored]
+                written = [new for old, new in zip(stored, jobs, strict=True) if new is not old]
+                if written:
+                    await session.execute(
+                        _UPDATE, [{"job_id": job.id, **_state_columns(job)} for job in written]
+                    )
             for job in jobs:
                 self._committed(job)
         for job in jobs:
@@ -466,8 +473,10 @@ def _conditions(query: JobQuery) -> list[ColumnElement[bool]]:
 
 # New jobs go in through Core, not ORM objects: a group commit is one INSERT of many rows
 # (SQLAlchemy's "insertmanyvalues"), without the unit of work's bookkeeping per row, which
-# was most of a PostgreSQL submission's database time in the server.
-_INSERT = insert(JobRow.__table__)
+# was most of a PostgreSQL submission's database time in the server. `update_many` likewise.
+_JOBS = cast_type(Table, JobRow.__table__)
+_INSERT = insert(_JOBS)
+_UPDATE = update(_JOBS).where(_JOBS.c.id == bindparam("job_id"))
 
 
 def _row_values(job: Job) -> dict[str, Any]:
@@ -538,6 +547,12 @@ def _decode_listed(rows: Sequence[_ListedRow], cached: Sequence[Job | None]) -> 
         )
         for row, job in zip(rows, cached, strict=True)
     ]
+
+
+def _decode_rows(rows: Sequence[_ListedRow]) -> list[Job]:
+    """Jobs as stored, from a listing's columns: the documents parsed and validated in one
+    step (the scheduler reads every job it is told changed, its own commits included)."""
+    return _decode_listed(rows, [None] * len(rows))
 
 
 def _from_row(row: JobRow) -> Job:
