@@ -75,6 +75,20 @@ def test_service_account_owns_only_its_own_subtree() -> None:
     assert action(account, "storage://default/alice/data") is None
 
 
+def test_owns_is_ownership_of_a_whole_tree_not_a_grant_or_a_lookalike_name() -> None:
+    # A listing reads every job of a tree the user owns without checking each job
+    # (`JobsService.pages`): only a tree the user's own roots cover may count.
+    gs = grant_set("alice", ("job://default/bob", Action.MANAGE))
+    assert gs.owns(parse_uri("job://default/alice"))
+    assert gs.owns(parse_uri("job://default/acme/alice"))
+    assert gs.owns(parse_uri("job://default/alice/job-1"))
+    assert not gs.owns(parse_uri("job://default/bob"))  # granted, even manage, is not owned
+    assert not gs.owns(parse_uri("job://default/alicex"))
+    assert not gs.owns(parse_uri("job://default/acme/bob"))
+    assert not gs.owns(parse_uri("job://default"))  # above the tree
+    assert not gs.owns(parse_uri("storage://default/bob/alice"))
+
+
 def test_grant_on_folder_covers_everything_below() -> None:
     bob = grant_set("bob", ("storage://default/alice/shared", Action.READ))
     assert action(bob, "storage://default/alice/shared") is Action.READ

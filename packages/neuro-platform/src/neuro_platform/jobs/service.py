@@ -125,11 +125,19 @@ class JobsService:
         is read. Tags and permissions are checked here, so a limit stops the reading once met.
         A page may be empty (none of its jobs matched)."""
         grants = await self._permissions.grant_set(user, {"job"})
+        # Whether the user owns the tree of each (cluster, owner, org) met: every job in a
+        # tree one owns is readable, without building and checking each job's URIs (most
+        # of a listing's own jobs; the check runs on the event loop).
+        owned_trees: dict[tuple[str, str, str | None], bool] = {}
 
         def readable(job: Job) -> bool:
-            return job_filter.tags <= set(job.spec.tags) and any(
-                grants.allows(uri, Action.READ) for uri in job.resource_uris
-            )
+            if job_filter.tags and not job_filter.tags <= set(job.spec.tags):
+                return False
+            tree = (job.cluster_name, job.owner, job.org_name)
+            owned = owned_trees.get(tree)
+            if owned is None:
+                owned = owned_trees[tree] = grants.owns(owned_uri("job", *tree))
+            return owned or any(grants.allows(uri, Action.READ) for uri in job.resource_uris)
 
         async def matching() -> AsyncIterator[Sequence[Job]]:
             left = job_filter.limit

@@ -56,7 +56,7 @@ class GrantSet:
         self._owned = tuple(owned)
 
     def action_on(self, uri: ResourceUri) -> Action | None:
-        if any(root.covers(uri) for root in self._owned):
+        if self.owns(uri):
             return Action.MANAGE
         covering = [g for g in self._grants if g.uri.covers(uri)]
         deny_depth = max((g.uri.depth for g in covering if g.action is Action.DENY), default=-1)
@@ -68,6 +68,10 @@ class GrantSet:
         if self._holds_something_below(uri):
             return Action.LIST
         return None
+
+    def owns(self, uri: ResourceUri) -> bool:
+        """Whether an owned tree covers `uri`, and so everything below it (manage)."""
+        return any(root.covers(uri) for root in self._owned)
 
     def allows(self, uri: ResourceUri, required: Action) -> bool:
         action = self.action_on(uri)
