@@ -13,13 +13,11 @@ export PYTHONPYCACHEPREFIX ?= $(CURDIR)/.cache/pycache
 FAST_TESTS := not docker and not postgres and not browser and not interop and not slurm
 # Parallel pytest (pytest-xdist). Most tests wait on servers, dockerd or Slurm rather than burn
 # CPU, so more workers than cores pays; each test file is one unit (its module-scoped servers
-# start once) and the Slurm tests are one unit (neuro_platform/testing/pytest_plugin.py).
-# One process by default: `make test PYTEST_WORKERS=4` runs the suite in about 17 min instead
-# of 25-35, but four clean-clone runs each had Slurm interactive tests time out under that load
-# and one had order-dependent formatter tests fail (the session note of 2026-12-06). Four tests
-# at once on two cores get about half the CPU each, so the hang guard (pyproject's 120 s) is
-# doubled: the long interop tests (a dozen runs of the original CLI) timed out under load.
-PYTEST_WORKERS ?= 0
+# start once). The Slurm tests run afterwards, alone and one at a time
+# (neuro_platform/testing/pytest_plugin.py says why). Four tests at once on two cores get about
+# half the CPU each, so the hang guard (pyproject's 120 s) is doubled: the long interop tests (a
+# dozen runs of the original CLI) timed out under load. PYTEST_WORKERS=0: one process.
+PYTEST_WORKERS ?= 4
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile --timeout 240
 
 .PHONY: demo test test-fast setup services lint format typecheck docs pytest demo-stop \
@@ -80,6 +78,12 @@ typecheck:
 docs:
 	uv run mkdocs build --strict
 
+## Everything but the Slurm unit in parallel, then the Slurm unit; both run, either failing fails.
 pytest:
-	@echo "running tests (log: $(LOGS)/pytest.log)"
-	uv run pytest $(PYTEST_PARALLEL) --durations=15 packages 2>&1 | tee $(LOGS)/pytest.log
+	@echo "running tests (logs: $(LOGS)/pytest.log, $(LOGS)/pytest-slurm.log)"
+	@status=0; \
+	uv run pytest $(PYTEST_PARALLEL) --slurm-unit skip --durations=15 packages 2>&1 \
+		| tee $(LOGS)/pytest.log || status=1; \
+	uv run pytest --timeout 240 --slurm-unit only --durations=15 packages 2>&1 \
+		| tee $(LOGS)/pytest-slurm.log || status=1; \
+	exit $$status

@@ -3,10 +3,12 @@ what they meant there, and the hidden global `--x-trace-all`; against our real s
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from click.testing import Result
 
+from neuro_cli.formatters.times import format_datetime
 from neuro_platform.testing.server import PlatformServer
 
 Neuro = Callable[..., Result]
@@ -117,3 +119,6 @@ def test_iso_datetime_format_reaches_every_date(
     assert iso.exit_code == 0, iso.output
     assert ISO.search(iso.stdout), iso.stdout
     assert not PLAIN.search(iso.stdout), iso.stdout
+    # The option is one invocation's: it does not stay set in the process that ran the CLI
+    # (in-process callers, and the formatter tests after this one on the same worker).
+    assert PLAIN.fullmatch(format_datetime(datetime.now(UTC)))

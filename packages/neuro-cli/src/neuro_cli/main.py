@@ -9,6 +9,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -250,7 +251,9 @@ def cli(
     )
     from neuro_cli.formatters.times import ISO_DATETIME
 
-    ISO_DATETIME.set(iso_datetime_format)  # every printed date/time follows it
+    # Every printed date/time follows it, for this invocation only: a CLI run in-process
+    # (tests, scripts calling `main`) must not leave the next one in ISO.
+    ctx.call_on_close(partial(ISO_DATETIME.reset, ISO_DATETIME.set(iso_datetime_format)))
     root = Root.create(options)
     ctx.obj = root
     ctx.call_on_close(setup_logging(options.verbosity, root.factory.path))

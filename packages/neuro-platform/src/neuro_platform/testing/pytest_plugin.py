@@ -17,7 +17,10 @@ folder, and the `[slurm]` variants of `both_orchestrators` tests) are one unit a
 the test cluster has two small nodes, and its tests fill them, wait for them and cancel jobs on
 them, so they run one at a time, as before. That is
 this plugin's scheduler, not `xdist_group` marks: with pytest 9.2, xdist 3.8's `loadgroup`
-ignores them (pytest-dev/pytest-xdist#1386).
+ignores them (pytest-dev/pytest-xdist#1386). `make test` runs everything else in parallel
+first (`--slurm-unit skip`), then the Slurm unit alone (`--slurm-unit only`): run beside the
+other workers, at a load of 6-9 on two cores, its interactive steps (`srun --pty`) timed out
+in four clean-clone runs out of six.
 
 A parallel run's temporary files go under a short `/tmp/nt-XXXXXXXX/` instead of
 `/tmp/pytest-of-USER/pytest-N/`: each worker's own folder (`popen-gwN/`) made a server's
@@ -64,6 +67,20 @@ ORCHESTRATORS = ("docker", "slurm")
 SLURM_TESTS = "/tests/slurm/"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--slurm-unit",
+        choices=("only", "skip"),
+        default=None,
+        help="run only the Slurm unit (see in_slurm_unit), or everything but it",
+    )
+
+
+def in_slurm_unit(nodeid: str) -> bool:
+    """The tests that use the Slurm test cluster's nodes, which run one at a time."""
+    return SLURM_TESTS in f"/{nodeid.split('::', 1)[0]}" or nodeid.endswith("[slurm]")
+
+
 # Before pytest's tmp_path plugin reads `--basetemp`.
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
@@ -103,13 +120,20 @@ def _parallel_controller(config: pytest.Config) -> bool:
     return bool(workers) and workers != "0" and not hasattr(config, "workerinput")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if DOCKER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.docker)
         params = getattr(getattr(item, "callspec", None), "params", {})
         if "slurm" in (params.get(server) for server in BOTH_ORCHESTRATORS):
             item.add_marker(pytest.mark.slurm)
+    unit = config.getoption("slurm_unit")
+    if unit is not None:
+        wanted = unit == "only"
+        deselected = [item for item in items if in_slurm_unit(item.nodeid) != wanted]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = [item for item in items if in_slurm_unit(item.nodeid) == wanted]
 
 
 # Before xdist's own implementation, which would answer `--dist loadfile` with plain files.
@@ -121,7 +145,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     class FilesAndSlurm(LoadFileScheduling):  # type: ignore[misc]
         def _split_scope(self, nodeid: str) -> str:
-            if SLURM_TESTS in f"/{nodeid.split('::', 1)[0]}" or nodeid.endswith("[slurm]"):
+            if in_slurm_unit(nodeid):
                 return "slurm"
             return str(super()._split_scope(nodeid))
 
