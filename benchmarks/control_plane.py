@@ -39,6 +39,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from sqlalchemy import make_url, text
@@ -402,16 +403,21 @@ def postgres_database() -> Iterator[str]:
         asyncio.run(execute(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
-def run_backend(backend: str, steps: Sequence[int], args: argparse.Namespace) -> None:
-    instance = f"bench-{uuid.uuid4().hex[:8]}"
-    config = {
+def one_job_config(instance: str) -> dict[str, Any]:
+    """A server whose node has room for one `cpu-small` job at a time: the others wait, as
+    on a busy cluster."""
+    return {
         "jobs": {"orchestrator_instance": instance},
-        # Room for one job at a time: the others wait, as on a busy cluster.
         "node": {"cpu": 0.1, "memory": 64 * MIB, "gpu": 0},
         "clusters": [
             {"name": "default", "presets": [{"name": "cpu-small", "cpu": 0.1, "memory": 64 * MIB}]}
         ],
     }
+
+
+def run_backend(backend: str, steps: Sequence[int], args: argparse.Namespace) -> None:
+    instance = f"bench-{uuid.uuid4().hex[:8]}"
+    config = one_job_config(instance)
     with (
         tempfile.TemporaryDirectory(prefix="control-plane-bench-") as directory,
         postgres_database() if backend == "postgres" else _sqlite(Path(directory)) as database_url,
