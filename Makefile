@@ -9,8 +9,14 @@ export NEURO_TEST_POSTGRES_URL ?= postgresql+asyncpg://neuro:neuro@127.0.0.1:543
 # every module it imports again, 2-6 s here, which made up most of a server's start.
 unexport PYTHONDONTWRITEBYTECODE
 export PYTHONPYCACHEPREFIX ?= $(CURDIR)/.cache/pycache
-# What the tests need beyond this machine's Python: test-fast leaves those tests out.
-FAST_TESTS := not docker and not postgres and not browser and not interop and not slurm
+# test-fast is the tests of our own code alone: it leaves out every test that needs an engine
+# beside it (dockerd, PostgreSQL, a browser, the original CLI, the Slurm cluster, SeaweedFS,
+# docker-registry). Each engine is a marker, declared in the root pyproject.toml (docker by
+# testing/pytest_plugin.py, which also sets docker and seaweedfs from the fixtures a test
+# uses); a new engine's marker goes here too (tests/test_test_support.py checks).
+# `make test` runs everything.
+FAST_TESTS := not docker and not postgres and not browser and not interop and not slurm \
+	and not seaweedfs and not registry
 # Parallel pytest (pytest-xdist). Most tests wait on servers, dockerd or Slurm rather than burn
 # CPU, so more workers than cores pays; each test file is one unit (its module-scoped servers
 # start once). The Slurm tests run afterwards, alone and one at a time

@@ -15,6 +15,9 @@ from neuro_platform.testing.server import PlatformServer
 
 from .conftest import LogIn, NeuroRunner
 
+# Each test tags a local copy of busybox on dockerd (`local_image`).
+pytestmark = pytest.mark.docker
+
 BUSYBOX = "neuro-base/busybox:latest"
 
 
@@ -53,6 +56,7 @@ def one_line_error(output: str) -> str:
     return lines[0]
 
 
+@pytest.mark.registry
 def test_push_list_inspect_pull_and_remove(
     platform_server: PlatformServer, neuro: NeuroRunner, log_in: LogIn, local_image: str
 ) -> None:
@@ -151,6 +155,7 @@ def test_another_users_namespace_is_refused(
     assert "denied" in one_line_error(result.stderr).lower()
 
 
+@pytest.mark.registry
 def test_docker_push_and_pull_through_the_credential_helper(
     platform_server: PlatformServer,
     neuro: NeuroRunner,

@@ -13,6 +13,9 @@ from click.testing import Result
 from neuro_platform.testing.original_cli import run_original as original
 from neuro_platform.testing.server import PlatformServer, running_jobs_platform
 
+# Its jobs run on dockerd, and `job save` commits them there.
+pytestmark = pytest.mark.docker
+
 BUSYBOX = "neuro-base/busybox:latest"
 Neuro = Callable[..., Result]
 JOB_ID = re.compile(r"job-[0-9a-f-]{36}")
@@ -68,6 +71,7 @@ async def _exec_exit_code(server: PlatformServer, job_id: str, command: str) -> 
     return exit_code
 
 
+@pytest.mark.registry
 def test_our_cli_saves_a_job_and_a_new_job_sees_its_file(
     jobs_server: PlatformServer, neuro_alice: Neuro
 ) -> None:
@@ -99,6 +103,7 @@ def test_our_cli_refuses_foreign_namespaces_and_registries_in_one_line(
     neuro_alice("kill", job_id)
 
 
+@pytest.mark.registry
 def test_original_cli_saves_a_job_and_a_new_job_sees_its_file(
     jobs_server: PlatformServer, neuro_alice: Neuro, tmp_path: Path
 ) -> None:

@@ -210,6 +210,7 @@ def listing_size(server: PlatformServer, token: str) -> int:
         return len(response.read())
 
 
+@pytest.mark.docker
 def test_ps_prints_the_first_rows_while_the_rest_is_held_back(
     proxied_server: tuple[PlatformServer, Proxy],
     proxy: Proxy,
@@ -244,6 +245,7 @@ def test_ps_prints_the_first_rows_while_the_rest_is_held_back(
     assert set(ids) <= listed
 
 
+@pytest.mark.docker
 def test_ls_long_cut_midway_is_one_error_line(
     proxied_server: tuple[PlatformServer, Proxy],
     proxy: Proxy,
@@ -272,6 +274,7 @@ def test_ls_long_cut_midway_is_one_error_line(
     assert "file-02999" not in out
 
 
+@pytest.mark.docker
 def test_ps_cut_midway_is_one_error_line_after_the_rows_so_far(
     proxied_server: tuple[PlatformServer, Proxy],
     proxy: Proxy,

@@ -172,6 +172,7 @@ async def test_a_start_that_fails_halfway_stops_what_it_started(tmp_path: Path) 
     assert _running_background_tasks() == set()
 
 
+@pytest.mark.registry
 async def test_the_application_serves_the_services_under_their_keys(tmp_path: Path) -> None:
     app = create_app(_settings(tmp_path))
     runner = web.AppRunner(app)

@@ -9,6 +9,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -55,6 +56,10 @@ def test_openapi_describes_every_route(tmp_path: Path) -> None:
     assert "JobSubmissionBody" in document["components"]["schemas"]
 
 
+# Its requests reach every route, the bucket routes (which start SeaweedFS) and /v2/ (where
+# a missing docker-registry is a 503) among them.
+@pytest.mark.seaweedfs
+@pytest.mark.registry
 def test_fuzzed_requests_from_the_openapi_document_never_get_a_5xx(
     platform_server: PlatformServer,
 ) -> None:

@@ -10,6 +10,9 @@ import pytest
 import neuro_sdk
 from neuro_platform.testing.server import PlatformServer
 
+# Each test works with local images on dockerd (`local_name`, the missing-engine case).
+pytestmark = pytest.mark.docker
+
 BUSYBOX = "neuro-base/busybox:latest"
 # `client_of` comes from conftest.py.
 ClientOf = Callable[[str], Awaitable[neuro_sdk.Client]]
@@ -49,6 +52,7 @@ class Recorder(neuro_sdk.AbstractDockerImageProgress):
         self.events.append(data)
 
 
+@pytest.mark.registry
 async def test_push_inspect_pull_remove(client_of: ClientOf, local_name: str) -> None:
     client = await client_of("alice")
     local = client.parse.local_image(f"{local_name}:v1")
@@ -86,6 +90,7 @@ async def test_push_inspect_pull_remove(client_of: ClientOf, local_name: str) ->
         await client.images.digest(other)
 
 
+@pytest.mark.registry
 async def test_tags_follow_the_next_link(client_of: ClientOf, local_name: str) -> None:
     client = await client_of("alice")
     names = [f"t{n:02d}" for n in range(32)]  # more than one page of 30

@@ -16,6 +16,9 @@ from neuro_platform.testing.buckets import api_session, s3_client
 from neuro_platform.testing.fixtures import USERS
 from neuro_platform.testing.server import running_platform
 
+# Its buckets and credentials are on the server's embedded SeaweedFS.
+pytestmark = pytest.mark.seaweedfs
+
 TTL_S = 20  # the old sweep's period was 5 s of that
 # What the server may take past the expiry: one IAM DeleteUser on a busy machine (CI runs
 # the suite beside other work). The old 5 s sweep misses this margin more often than not.

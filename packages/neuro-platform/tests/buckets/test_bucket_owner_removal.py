@@ -8,10 +8,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from botocore.exceptions import ClientError
 
 from neuro_platform.testing import PlatformServer
 from neuro_platform.testing.buckets import api_session, s3_client
+
+# Its buckets and credentials are on the server's embedded SeaweedFS.
+pytestmark = pytest.mark.seaweedfs
 
 
 async def test_a_removed_users_credentials_stop_and_a_new_namesake_gets_no_buckets(

@@ -8,6 +8,7 @@ import json
 import re
 
 import aiohttp
+import pytest
 from yarl import URL
 
 from neuro_platform.console.session import SESSION_COOKIE, csrf_token_of
@@ -203,6 +204,7 @@ async def _push_image(server: PlatformServer, user: str, repository: str) -> Non
             assert response.status == 201, await response.text()
 
 
+@pytest.mark.registry
 async def test_the_images_page_lists_only_readable_images(console_server: PlatformServer) -> None:
     await _push_image(console_server, "alice", "alice/console-image")
     await _push_image(console_server, "bob", "bob/hidden-image")

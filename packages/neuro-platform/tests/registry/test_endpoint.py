@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import aiohttp
+import pytest
 import yarl
 
 from neuro_platform.admin import Admin
@@ -16,6 +17,9 @@ from neuro_platform.testing import PlatformServer
 from neuro_platform.testing.server import _run_admin
 
 from .client import BUSYBOX, MANIFEST_V2, DockerCli, RegistryClient, basic, registry_host
+
+# Pushes, pulls and listings through the endpoint: docker-registry answers behind it.
+pytestmark = pytest.mark.registry
 
 
 def _unique(prefix: str) -> str:

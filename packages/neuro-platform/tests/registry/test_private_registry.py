@@ -63,6 +63,7 @@ async def _v2_status(server: PlatformServer, token: str) -> int:
         return response.status
 
 
+@pytest.mark.registry
 async def test_gc_frees_the_blobs_of_a_deleted_manifest_online_and_offline(
     tmp_path: Path,
 ) -> None:
@@ -100,6 +101,7 @@ async def test_gc_frees_the_blobs_of_a_deleted_manifest_online_and_offline(
     assert kept_blob.exists()
 
 
+@pytest.mark.registry
 async def test_a_dead_private_registry_is_restarted(
     registry_server: PlatformServer, alice: RegistryClient
 ) -> None:
@@ -134,6 +136,8 @@ async def test_without_docker_registry_v2_is_503_and_the_rest_works(tmp_path: Pa
                 assert response.status == 200
 
 
+@pytest.mark.registry
+@pytest.mark.docker
 def test_a_container_cannot_reach_the_private_registry(registry_server: PlatformServer) -> None:
     socket_path = private_registry_socket(registry_server)
     gateway = subprocess.run(
@@ -227,6 +231,7 @@ def _unix_socket_inodes(path: Path) -> set[str]:
     return inodes
 
 
+@pytest.mark.registry
 def test_another_local_user_cannot_reach_the_private_registry() -> None:
     # Everything above the registry's directory is open to other users here (the platform
     # makes its data dir 0700; an operator may have loosened it): only the registry
@@ -252,6 +257,7 @@ def test_another_local_user_cannot_reach_the_private_registry() -> None:
         shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.mark.registry
 def test_a_loose_registry_directory_is_narrowed_and_a_long_socket_path_is_unavailable(
     tmp_path: Path,
 ) -> None:

@@ -88,6 +88,7 @@ async def test_capacity_counts_the_second_clusters_presets(client: neuro_sdk.Cli
     assert capacity["second-small"] >= 1
 
 
+@pytest.mark.docker
 async def test_logs_top_exec_port_forward_and_signal_on_the_second_cluster(
     client: neuro_sdk.Client,
 ) -> None:

@@ -5,10 +5,11 @@ that starts `make test` in the background makes SIGINT ignored, and an ignored s
 ignored in every child process, so those tests would wait forever. Installing Python's handler
 here makes children start with the default disposition again.
 
-Every test that uses a fixture which talks to the local dockerd is marked `docker`, so that
-`make test-fast` (`-m "not docker and not postgres and not browser and not interop"`) can leave
-them out without each test saying so. A test that reaches dockerd some other way says
-`@pytest.mark.docker` itself.
+Every test that uses a fixture which talks to the local dockerd is marked `docker`, and every
+test that uses a fixture which starts SeaweedFS is marked `seaweedfs`, so that `make test-fast`
+(which leaves out every engine's marker: the Makefile's FAST_TESTS) can leave them out without
+each test saying so. A test that reaches an engine some other way says so itself
+(`@pytest.mark.docker`, `@pytest.mark.seaweedfs`, `@pytest.mark.registry`).
 
 The suite runs in parallel (pytest-xdist, `-n 4 --dist loadfile`; CONTRIBUTING.md): each test
 file is one unit of work, so a module-scoped server starts once, on one worker, not once per
@@ -54,8 +55,13 @@ DOCKER_FIXTURES = frozenset(
         "make_server",
         "shared_server",
         "jobs_platform_server",
+        "console_server",
+        "docker_cli",
     }
 )
+
+# The fixtures (of any package's tests) that start the embedded SeaweedFS.
+SEAWEEDFS_FIXTURES = frozenset({"seaweed", "buckets_platform_server"})
 
 # The server fixtures that `both_orchestrators` parametrizes (testing/fixtures.py, the jobs
 # tests' conftest), and their variants.
@@ -122,8 +128,11 @@ def _parallel_controller(config: pytest.Config) -> bool:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if DOCKER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+        fixtures = getattr(item, "fixturenames", ())
+        if DOCKER_FIXTURES.intersection(fixtures):
             item.add_marker(pytest.mark.docker)
+        if SEAWEEDFS_FIXTURES.intersection(fixtures):
+            item.add_marker(pytest.mark.seaweedfs)
         params = getattr(getattr(item, "callspec", None), "params", {})
         if "slurm" in (params.get(server) for server in BOTH_ORCHESTRATORS):
             item.add_marker(pytest.mark.slurm)
