@@ -24,7 +24,7 @@ from .removals.models import UserRemovalRow
 from .removals.purge import move_storage_folders, purge_user
 from .removals.report import RemovalReport, ServerOutcome
 from .settings import Settings
-from .storage.app import storage_root
+from .storage.roots import storage_root
 
 T = TypeVar("T")
 

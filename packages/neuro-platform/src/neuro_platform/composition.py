@@ -65,7 +65,7 @@ from .secrets.service import SecretsService
 from .service_accounts.repository import ServiceAccountRepository
 from .service_accounts.service import ServiceAccountsService
 from .settings import Settings
-from .storage.app import storage_root
+from .storage.roots import storage_root
 
 
 @dataclass(frozen=True)

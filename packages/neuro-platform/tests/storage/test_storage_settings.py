@@ -7,7 +7,7 @@ from pathlib import Path
 import aiohttp
 
 from neuro_platform.settings import load_settings
-from neuro_platform.storage.app import storage_root
+from neuro_platform.storage.roots import storage_root
 from neuro_platform.testing import running_platform
 
 from .conftest import StorageUser

@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 REQUEST_FILE = "gc-request"
 RESULT_FILE = "gc-result"
 REQUEST_POLL_S = 0.5
-DEFAULT_WAIT_S = 600.0
 
 
 class GarbageCollectionError(RuntimeError):
@@ -77,7 +76,7 @@ async def collect_loop(registry: PrivateRegistry, interval_s: float) -> None:
             _replace(registry.files.root / RESULT_FILE, json.dumps(result))
 
 
-async def collect_garbage(settings: Settings, wait_s: float = DEFAULT_WAIT_S) -> str:
+async def collect_garbage(settings: Settings, wait_s: float) -> str:
     """The admin command: collects here while no server runs, else asks the server."""
     files = registry_files(settings)
     try:

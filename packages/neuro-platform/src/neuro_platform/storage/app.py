@@ -20,12 +20,8 @@ from .filesystem import LocalFilesystem
 from .handlers import handle
 from .keys import STORAGE_CLUSTER, STORAGE_FILESYSTEM, STORAGE_QUOTA, StorageBackend
 from .quota import StorageQuota
+from .roots import storage_root
 from .socket_body import close_taken_connections
-
-
-def storage_root(settings: Settings, cluster_name: str) -> Path:
-    """Where a cluster's storage lives on this machine (job volumes mount from here too)."""
-    return (settings.storage.root or settings.data_dir / "storage") / cluster_name
 
 
 def mount_storage(api: web.Application, settings: Settings) -> dict[str, StorageBackend]:
