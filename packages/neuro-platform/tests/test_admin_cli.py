@@ -1,4 +1,9 @@
-"""`neuro-platform admin ...` as an administrator types it (a real subprocess)."""
+"""`neuro-platform admin ...` as an administrator types it.
+
+The commands run in the test's process (`testing/cli_in_process.py`); the entry point an
+operator's shell starts, `python -m neuro_platform`, has tests of its own below (a real process
+each: its exit codes and messages, and that it imports no more than the command needs).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,14 @@ from pathlib import Path
 
 import jwt
 
+from neuro_platform.testing.cli_in_process import run_cli
+
 
 def admin(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_cli(["admin", "--data-dir", str(data_dir), *args])
+
+
+def admin_process(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "neuro_platform", "admin", "--data-dir", str(data_dir), *args],
         capture_output=True,
@@ -65,3 +76,41 @@ def test_malformed_config_file_is_reported(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "not valid TOML" in result.stderr
+
+
+def test_the_entry_point_runs_admin_commands_with_their_exit_codes(tmp_path: Path) -> None:
+    added = admin_process(tmp_path, "user", "add", "carol", "--password", "carol-password")
+    assert (added.returncode, added.stdout, added.stderr) == (0, "Added user carol\n", "")
+
+    duplicate = admin_process(tmp_path, "user", "add", "carol", "--password", "carol-password")
+    assert duplicate.returncode == 1
+    assert duplicate.stderr == "Error: user 'carol' already exists\n"
+
+    unknown = admin_process(tmp_path, "user", "grant", "privileged", "carol", "--cluster", "x")
+    assert unknown.returncode == 2  # click's usage error
+    assert "no cluster 'x' is configured" in unknown.stderr
+
+
+# The server's own: the web application, the job orchestrators' engine client, the object
+# store's client. An admin command works on the database alone; importing these made each
+# command take twice as long as it does without them.
+SERVER_MODULES = ("neuro_platform.app", "aiohttp", "aiodocker", "aiobotocore")
+
+
+def test_an_admin_command_imports_none_of_the_server(tmp_path: Path) -> None:
+    listing = (
+        "import sys\n"
+        "from neuro_platform.cli import main\n"
+        "try:\n"
+        f"    main(['admin', '--data-dir', {str(tmp_path)!r}, 'user', 'list'])\n"
+        "except SystemExit as e:\n"
+        "    assert e.code == 0, e.code\n"
+        "print(*sorted(sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", listing], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    imported = set(result.stdout.split())
+    assert [m for m in SERVER_MODULES if m in imported] == []
+    assert "neuro_platform.admin" in imported  # hostile: the listing is of a real run

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from neuro_platform.settings import DEFAULT_PIDS_LIMIT, SettingsError, load_settings
+from neuro_platform.testing.cli_in_process import run_cli
 
 
 def _settings_from(tmp_path: Path, text: str) -> object:
@@ -56,9 +56,7 @@ def _admin(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         config.write_text(
             "[[clusters]]\nname = 'open'\nallow_privileged = true\n[[clusters]]\nname = 'closed'\n"
         )
-    argv = [sys.executable, "-m", "neuro_platform", "admin", "--config", str(config)]
-    argv += ["--data-dir", str(tmp_path / "data"), *args]
-    return subprocess.run(argv, capture_output=True, text=True, check=False)
+    return run_cli(["admin", "--config", str(config), "--data-dir", str(tmp_path / "data"), *args])
 
 
 def test_admin_grants_and_revokes_privileged_per_cluster(tmp_path: Path) -> None:

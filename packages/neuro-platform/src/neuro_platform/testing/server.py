@@ -7,7 +7,6 @@ import contextlib
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ from ..admin import Admin, run_admin
 from ..data_dir import prepare_data_dir
 from ..orchestrator.testing import remove_instance_containers
 from ..settings import CommandLineOverrides, Settings, load_settings
+from .cli_in_process import run_cli
 from .forked import start_server
 
 T = TypeVar("T")
@@ -66,22 +66,11 @@ class PlatformServer:
         )
 
     def admin(self, *args: str) -> str:
-        """Runs `neuro-platform admin ARGS` against this server's data; returns its stdout."""
-        result = subprocess.run(
-            [
-                *_command(),
-                "admin",
-                "--config",
-                str(self.config_file),
-                "--data-dir",
-                str(self.data_dir),
-                *args,
-            ],
-            capture_output=True,
-            text=True,
-            env=_clean_env(),
-            check=False,
-        )
+        """Runs `neuro-platform admin ARGS` against this server's data; returns its stdout.
+        In this process (`cli_in_process.py` says why)."""
+        config, data_dir = str(self.config_file), str(self.data_dir)
+        command = ["admin", "--config", config, "--data-dir", data_dir, *args]
+        result = run_cli(command, env=_clean_env())
         if result.returncode != 0:
             raise RuntimeError(f"neuro-platform admin {' '.join(args)} failed: {result.stderr}")
         return result.stdout
@@ -213,10 +202,6 @@ def _run_admin(settings: Settings, action: Callable[[Admin], Awaitable[T]]) -> T
     # A thread of its own, because async tests call this while their event loop runs.
     with ThreadPoolExecutor(max_workers=1) as executor:
         return executor.submit(run_admin, settings, action).result()
-
-
-def _command() -> list[str]:
-    return [sys.executable, "-m", "neuro_platform"]
 
 
 def _clean_env() -> dict[str, str]:
