@@ -63,14 +63,8 @@ def serve(
     config_file: Path | None, data_dir: Path | None, host: str | None, port: int | None
 ) -> None:
     """Run the platform server."""
-    from aiohttp import web
-
-    from .api.access_log import RedactingAccessLogger
-    from .app import create_app
     from .data_dir import DataDirInUseError, lock_data_dir
-    from .jobs.api_listener import bind_jobs_listener
     from .leadership import is_postgres
-    from .process_gc import settle_heap
 
     settings = _settings(config_file, CommandLineOverrides(data_dir=data_dir, host=host, port=port))
     # Before migrations and job adoption: a second server must touch nothing of the first's.
@@ -80,6 +74,14 @@ def serve(
         raise click.ClickException(str(e)) from e
     except OSError as e:
         raise click.ClickException(f"cannot use the data dir {settings.data_dir}: {e}") from e
+    # After the lock: a server refused the data dir, or the settings, exits without them.
+    from aiohttp import web
+
+    from .api.access_log import RedactingAccessLogger
+    from .app import create_app
+    from .jobs.api_listener import bind_jobs_listener
+    from .process_gc import settle_heap
+
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
