@@ -3,6 +3,7 @@ and no dockerd needed."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from neuro_platform.orchestrator.testing import remove_instance_containers
+from neuro_platform.testing import pytest_plugin
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 
@@ -51,12 +53,22 @@ def _write_sample(tmp_path: Path) -> None:
 
 def _collected(tmp_path: Path, *options: str) -> dict[str, list[str]]:
     """The sample's tests that `pytest --collect-only OPTIONS` selects, with their markers."""
-    plugins = ["-p", "neuro_platform.testing.pytest_plugin", "-p", "no:cacheprovider"]
+    # The plugin alone, as a top-level module (its package's __init__ imports the whole
+    # platform), and no other plugin: the sample needs none, and they took most of the start.
+    plugin = pytest_plugin.__file__
+    assert plugin is not None
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(plugin).parent),
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    }
+    plugins = ["-p", "pytest_plugin", "-p", "no:cacheprovider"]
     result = subprocess.run(
         [sys.executable, "-m", "pytest", *plugins, "--collect-only", "-q", *options, "."],
         capture_output=True,
         text=True,
         cwd=tmp_path,
+        env=env,
         check=False,
     )
     assert result.returncode in (0, 5), result.stdout + result.stderr  # 5: none selected
