@@ -17,9 +17,11 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 _FORKSERVER = multiprocessing.get_context("forkserver")
-# What `serve` imports (the CLI imports the application only when `serve` runs), and this
-# module (the forks' entry point is unpickled by reference).
-_FORKSERVER.set_forkserver_preload(["neuro_platform.cli", "neuro_platform.app", __name__])
+# What `serve` imports (the CLI imports the application only when `serve` runs), this module
+# (the forks' entry point is unpickled by reference), then all of it frozen.
+_FORKSERVER.set_forkserver_preload(
+    ["neuro_platform.cli", "neuro_platform.app", __name__, f"{__package__}.forkserver_frozen"]
+)
 
 
 def start_server(args: Sequence[str], env: Mapping[str, str], log_path: Path) -> BaseProcess:
