@@ -1,8 +1,8 @@
 """`neuro-platform admin ...` as an administrator types it.
 
 The commands run in the test's process (`testing/cli_in_process.py`); the entry point an
-operator's shell starts, `python -m neuro_platform`, has tests of its own below (a real process
-each: its exit codes and messages, and that it imports no more than the command needs).
+operator's shell starts, `python -m neuro_platform`, has a test of its own below (real
+processes: their exit codes and messages, and that a command imports no more than it needs).
 """
 
 from __future__ import annotations
@@ -71,12 +71,7 @@ def test_admin_errors_are_clear(tmp_path: Path) -> None:
 def test_malformed_config_file_is_reported(tmp_path: Path) -> None:
     config = tmp_path / "bad.toml"
     config.write_text("[server\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "neuro_platform", "serve", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_cli(["serve", "--config", str(config)])
     assert result.returncode == 1
     assert "not valid TOML" in result.stderr
 
@@ -109,7 +104,4 @@ def test_the_entry_point_runs_admin_commands_with_their_exit_codes(tmp_path: Pat
     duplicate = admin_process(tmp_path, "user", "add", "carol", "--password", "carol-password")
     assert duplicate.returncode == 1
     assert duplicate.stderr == "Error: user 'carol' already exists\n"
-
-    unknown = admin_process(tmp_path, "user", "grant", "privileged", "carol", "--cluster", "x")
-    assert unknown.returncode == 2  # click's usage error
-    assert "no cluster 'x' is configured" in unknown.stderr
+    # Usage errors (exit code 2) are click's, the same in process: test_privileged_settings.py.
