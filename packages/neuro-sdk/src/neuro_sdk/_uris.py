@@ -120,8 +120,8 @@ def child_uris(parent: URL) -> Callable[[str], URL]:
     prefix = path if path.endswith("/") else path + "/"
 
     def child(name: str) -> URL:
-        if name.strip(_PLAIN_SEGMENT) or name in (".", ".."):
-            return parent / name  # quoting, or a segment `/` drops or climbs
+        if name.strip(_PLAIN_SEGMENT) or name in ("", ".", ".."):
+            return parent / name  # quoting, or a segment `/` drops, climbs or keeps empty
         return parent.with_path(prefix + name, encoded=True)
 
     return child
