@@ -388,12 +388,11 @@ async def ls(
     key = SORT_KEYS[sort]
     # Each entry's row is made as it arrives, while the server is still sending the rest;
     # the rows are printed once sorted.
-    row: Callable[[neuro_sdk.FileStatus], Any]  # a long listing's row, or the name
     row = long_row_maker(human_readable=human_readable) if long_format else _entry_name
     async with root.client() as client:
         for index, text in enumerate(paths or ("storage:",)):
             uri = parse_storage_uri(client, text)
-            entries = None
+            entries: list[tuple[Any, Any]] | None = None  # (sort key, long row or name)
             if not directory:
                 entries = await _listed(client, uri, lambda s: (key(s), row(s)), show_all)
             if entries is None:
