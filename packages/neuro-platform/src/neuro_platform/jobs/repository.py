@@ -383,30 +383,28 @@ class JobRepository:
         The row lock (PostgreSQL) and this process's lock of the job (which SQLite needs)
         keep the API and the scheduler from overwriting each other's transitions.
         """
-        async with self._locked(job_id), self._writing():
-            async with self._sessions.begin() as session:
-                row = await session.get(JobRow, job_id, with_for_update=True)
-                if row is None:
-                    raise JobNotFoundError(job_id)
-                job = change(_from_row(row))
-                _fill_row(row, job)
-            self._committed(job)  # committed, and under the lock: in commit order
-        if (changed := self._changes.pop(job_id, None)) is not None:
-            changed.set()  # committed: a waiter that reads the job now sees the change
-        return job
+        changed = await self._change([job_id], change)
+        if not changed:
+            raise JobNotFoundError(job_id)
+        return changed[0]
 
     async def update_many(self, job_ids: Collection[str], change: Callable[[Job], Job]) -> None:
         """`update` of many jobs in one transaction (one commit instead of one each: the
         scheduler notes why thousands of jobs wait). Jobs that are gone are skipped."""
+        await self._change(job_ids, change)
+
+    async def _change(self, job_ids: Collection[str], change: Callable[[Job], Job]) -> list[Job]:
+        """The jobs after `change`, those of `job_ids` that exist. Through Core, as inserts
+        are: the rows are locked and read as a listing reads them (jobs held in memory are
+        not decoded), and those that `change` changed written by one executemany (a kill was
+        an ORM read and flush of the whole row: most of its time in the server)."""
         ids = sorted(set(job_ids))  # locks taken in one order: two callers cannot deadlock
         if not ids:
-            return
+            return []
         async with contextlib.AsyncExitStack() as stack:
             for job_id in ids:
                 await stack.enter_async_context(self._locked(job_id))
             async with self._writing(), self._sessions.begin() as session:
-                # Core, as inserts are: the rows are locked and read as a listing reads them
-                # (jobs held in memory are not decoded), and written by one executemany.
                 rows = (
                     await session.execute(
                         select(*_LISTED).where(JobRow.id.in_(ids)).with_for_update()
@@ -420,10 +418,11 @@ class JobRepository:
                         _UPDATE, [{"job_id": job.id, **_state_columns(job)} for job in written]
                     )
             for job in jobs:
-                self._committed(job)
+                self._committed(job)  # committed, and under the locks: in commit order
         for job in jobs:
             if (changed := self._changes.pop(job.id, None)) is not None:
-                changed.set()
+                changed.set()  # committed: a waiter that reads the job now sees the change
+        return jobs
 
     @asynccontextmanager
     async def _locked(self, job_id: str) -> AsyncIterator[None]:
