@@ -41,9 +41,9 @@ import aiohttp
 from aiohttp import web
 from control_plane import (
     CLIENTS,
-    MIB,
     Bench,
     cpu_s,
+    one_job_config,
     postgres_database,
     quantile,
     server_pid,
@@ -186,13 +186,7 @@ def running_bare_server(answer: bytes, status: int) -> Iterator[tuple[str, int]]
 
 def run_backend(backend: str, args: argparse.Namespace) -> tuple[Run, bytes]:
     instance = f"bench-{uuid.uuid4().hex[:8]}"
-    config = {
-        "jobs": {"orchestrator_instance": instance},
-        "node": {"cpu": 0.1, "memory": 64 * MIB, "gpu": 0},
-        "clusters": [
-            {"name": "default", "presets": [{"name": "cpu-small", "cpu": 0.1, "memory": 64 * MIB}]}
-        ],
-    }
+    config = one_job_config(instance)
     spy = Path(args.py_spy) / f"{backend}.txt" if args.py_spy else None
     with (
         tempfile.TemporaryDirectory(prefix="submit-ceiling-") as directory,

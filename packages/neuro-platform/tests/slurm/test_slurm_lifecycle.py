@@ -43,7 +43,8 @@ async def test_job_runs_to_its_exit_code_with_its_output(
 ) -> None:
     spec = make_spec("sh", "-c", "echo out; echo err >&2; exit 3", env={"GREETING": "hi"})
     started = await orchestrator.start(spec)
-    assert started.phase in (ContainerPhase.PENDING, ContainerPhase.RUNNING)
+    # A job this short may have ended by the time start reads its state (a quiet machine).
+    assert started.phase in (ContainerPhase.PENDING, ContainerPhase.RUNNING, ContainerPhase.EXITED)
 
     final = await orchestrator.wait(spec.job_id)
 
