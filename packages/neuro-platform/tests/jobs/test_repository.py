@@ -103,3 +103,29 @@ async def test_count_matches_what_find_returns(sessions: async_sessionmaker[Asyn
     for query in queries:
         found = await repository.find(query)
         assert await repository.count(query) == len(found), query
+
+
+async def test_a_shared_listing_reuses_only_jobs_whose_row_is_unchanged(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Where other processes write the table (`cached=False`), a listing reuses a job it
+    decoded before only while its row reads the same: another writer's change shows at once."""
+    ours, theirs = JobRepository(sessions, cached=False), JobRepository(sessions, cached=False)
+    for n in range(3):
+        await theirs.insert(_job(f"job-shared-{n}"))
+
+    async def listed() -> list[Job]:
+        return [job async for job in ours.stream(JobQuery())]
+
+    first = await listed()
+    second = await listed()
+    assert [a is b for a, b in zip(first, second, strict=True)] == [True, True, True]
+
+    bumped = await theirs.update("job-shared-1", lambda j: replace(j, restarts=7))
+    running = StatusItem(JobStatus.RUNNING, datetime.now(UTC))
+    await theirs.update("job-shared-2", lambda j: j.with_status(running))
+    third = await listed()
+    assert third[0] is first[0]
+    assert third[1] == bumped
+    assert third[1].restarts == 7
+    assert third[2].status is JobStatus.RUNNING

@@ -19,6 +19,10 @@ that holds no connection while the client reads, and a limit stops the reading e
 Where several server processes share a PostgreSQL database (docs/scale-out.md), the others
 write too, so there `cached=False` makes `get` read through, and the scheduler's queue reads
 what changed in the database at each pass (`scheduling_changes`, `SchedulingQueue.refresh`).
+Listings there keep the jobs they decoded beside the columns they were decoded from, and
+reuse a job only when its row reads the same again: another writer's change is never hidden,
+and an unchanged history is not decoded again (nor encoded again: `encoded.py` keys on the
+job object).
 """
 
 from __future__ import annotations
@@ -80,6 +84,8 @@ class JobRepository:
         # One event per job someone waits on, set (and dropped) by its next `update`.
         self._changes: dict[str, asyncio.Event] = {}
         self._cache: OrderedDict[str, Job] = OrderedDict()
+        # Shared database only: jobs a listing decoded, with the columns they came from.
+        self._listed: OrderedDict[str, tuple[tuple[Any, ...], Job]] = OrderedDict()
         self._commits = 0  # counts writes, so that a read overtaken by one is not cached
         # Updates of one job are serialised here: SQLite ignores FOR UPDATE, and two
         # read-modify-write transactions could otherwise lose one of the changes.
@@ -306,10 +312,10 @@ class JobRepository:
                 more = len(rows) == size
                 if more and not first:  # after the first page a limit may be met already
                     reading = asyncio.ensure_future(read(rows[-1], PAGE))
-                cached = [self._cache.get(row[0]) for row in rows]
+                cached = [self._held(row) for row in rows]
                 if any(job is None for job in cached):
                     jobs = await asyncio.to_thread(_decode_listed, rows, cached)
-                    self._keep(jobs)
+                    self._keep(jobs, rows)
                     yield jobs
                 else:
                     yield [job for job in cached if job is not None]
@@ -321,14 +327,32 @@ class JobRepository:
             if reading is not None:
                 reading.cancel()  # the caller stopped early: the next page is not needed
 
-    def _keep(self, jobs: Sequence[Job]) -> None:
+    def _held(self, row: _ListedRow) -> Job | None:
+        """The job of a listing's row, if this process holds it as that row stores it."""
+        if self._cached:
+            return self._cache.get(row[0])
+        entry = self._listed.get(row[0])
+        if entry is None or entry[0] != tuple(row):  # not seen, or changed since
+            return None
+        self._listed.move_to_end(row[0])
+        return entry[1]
+
+    def _keep(self, jobs: Sequence[Job], rows: Sequence[_ListedRow]) -> None:
         """Jobs a listing read, into the cache while it has room (no eviction, no revision:
         nothing changed).
 
         A job written since the read is not replaced by its older read: a commit puts the
         job in the cache, and it could have left since only by an eviction, which leaves
-        the cache full, and so it stays (nothing else removes jobs): no room, nothing kept."""
+        the cache full, and so it stays (nothing else removes jobs): no room, nothing kept.
+
+        On a shared database, beside the row each was read from (the most recently listed
+        `CACHED_JOBS`): `_held` checks the row before it reuses the job."""
         if not self._cached:
+            for job, row in zip(jobs, rows, strict=True):
+                self._listed[job.id] = (tuple(row), job)
+                self._listed.move_to_end(job.id)
+            while len(self._listed) > CACHED_JOBS:
+                self._listed.popitem(last=False)
             return
         for job in jobs:
             if len(self._cache) >= CACHED_JOBS:
