@@ -30,6 +30,21 @@ Before the streamed tables the rendering alone took 33 s for 10k jobs and 16 s f
 `ls -l` rows (rich laying out every cell), 6.1 s for 100k `ls` names. What is left above
 the SDK is mostly a fixed cost per command (~1.2 s here: importing aiohttp and rich, the
 config), not per row; the server's own time (raw HTTP) is the control plane's.
+
+The storage rows after the sixth round (2026-12-07 03:05 UTC, load average 6.0–6.3, `--jobs
+--files 10000 100000 --repeat 2`; docs/performance.md, "Storage listings in the CLI", has
+runs of the code before and after alternated):
+
+    case     rows  raw HTTP s  SDK s  CLI s  CLI/raw  CLI/SDK  render µs/row
+    ls      10000       0.115  0.184  0.511    4.44x    2.77x            0.6
+    ls -l   10000       0.115  0.184  0.532    4.63x    2.89x            4.2
+    ls     100000       1.666  2.637  2.740    1.65x    1.04x            0.8
+    ls -l  100000       1.666  2.637  2.355    1.41x    0.89x            3.5
+
+CPU seconds: SDK 0.060 (10k) and 0.791 (100k); CLI 0.332 / 0.369 (10k `ls` / `ls -l`) and
+1.023 / 1.266 (100k). The SDK's column runs in this process with the garbage collector's
+default thresholds, which the CLI raises (neuro_cli/main.py): at 100k the CLI can finish
+before the SDK alone does. At 10k what is left is the command's fixed cost (~0.3 s).
 """
 
 import argparse
@@ -54,7 +69,7 @@ from rich.console import Console
 
 import neuro_sdk
 from neuro_cli.formatters.jobs import print_jobs
-from neuro_cli.formatters.storage import format_short_listing, print_long_listing
+from neuro_cli.formatters.storage import long_row_maker, print_long_rows, print_short_listing
 from neuro_platform.testing.server import DATABASE_FILE, PlatformServer, running_platform
 
 OUR_NEURO = Path(sys.executable).with_name("neuro")
@@ -218,15 +233,19 @@ def measure_files(
     assert len(statuses) == size
 
     def render(long: bool) -> float:
+        # What `neuro ls` does with the entries: a row each (made as they arrive), sorted by
+        # name, printed.
         console = Console(file=io.StringIO(), width=WIDTH, color_system=None)
         started = time.perf_counter()
-        ordered = sorted(statuses, key=lambda s: s.name)
         if long:
-            print_long_listing(console, ordered, human_readable=False)
+            row = long_row_maker(human_readable=False)
+            rows = sorted(((s.name, row(s)) for s in statuses), key=lambda entry: entry[0])
+            print_long_rows(console, [entry for _, entry in rows])
         else:
-            console.print(format_short_listing(ordered))
+            print_short_listing(console, sorted(s.name for s in statuses))
         return time.perf_counter() - started
 
+    sdk_cpu_s = best(repeat, lambda: cpu_of_async(sdk))
     return [
         Row(
             "ls",
@@ -235,6 +254,8 @@ def measure_files(
             sdk_s,
             best(repeat, lambda: run_cli(env, "ls", uri)),
             best(repeat, lambda: render(False)),
+            sdk_cpu_s,
+            best(repeat, lambda: cpu_of_cli(env, "ls", uri)),
         ),
         Row(
             "ls -l",
@@ -243,6 +264,8 @@ def measure_files(
             sdk_s,
             best(repeat, lambda: run_cli(env, "ls", "-l", uri)),
             best(repeat, lambda: render(True)),
+            sdk_cpu_s,
+            best(repeat, lambda: cpu_of_cli(env, "ls", "-l", uri)),
         ),
     ]
 

@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -108,6 +109,32 @@ def test_ls_long_human_and_all(logged_in: Neuro, tmp_path: Path) -> None:
     assert neuro("ls", "-l", "-h", "storage:dir").output.split()[1] == "2.0K"
     assert neuro("ls", "-a", "storage:dir").output.split() == [".hidden", "f.bin"]
     assert neuro("ls", "-d", "-l", "storage:dir").output.split()[0] == "dm"
+
+
+def test_ls_of_a_folder_is_its_listing_alone_and_of_a_file_its_stat(
+    logged_in: Neuro, tmp_path: Path
+) -> None:
+    neuro = logged_in
+    (tmp_path / "f.txt").write_text("x")
+    assert neuro("mkdir", "storage:one-request").exit_code == 0
+    assert neuro("cp", str(tmp_path / "f.txt"), "storage:one-request/f.txt").exit_code == 0
+
+    def requests(*args: str) -> tuple[list[str], list[str]]:
+        result = neuro("--trace", *args)
+        assert result.exit_code == 0, result.output
+        operations = re.findall(r"> GET \S*\?op=(\w+) ", result.stderr)
+        return operations, result.stdout.split()
+
+    # No stat before the listing: a folder of 100k entries lists as soon as it can.
+    assert requests("ls", "storage:one-request") == (["LISTSTATUS"], ["f.txt"])
+    # A file's listing is refused (ENOTDIR): its stat follows, and ls prints the file.
+    assert requests("ls", "-l", "storage:one-request/f.txt")[0] == ["LISTSTATUS", "GETFILESTATUS"]
+    assert requests("ls", "storage:one-request/f.txt")[1] == ["f.txt"]
+    # -d lists nothing: the stat alone.
+    assert requests("ls", "-d", "storage:one-request") == (["GETFILESTATUS"], ["one-request"])
+    missing = neuro("ls", "storage:one-request/missing")
+    assert missing.exit_code == 1
+    assert "No such file or directory" in missing.output
 
 
 def test_mv_rm_glob_tree_df(logged_in: Neuro, tmp_path: Path) -> None:

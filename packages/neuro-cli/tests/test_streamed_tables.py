@@ -16,6 +16,7 @@ from neuro_cli.formatters.storage import (
     format_long_listing,
     format_short_listing,
     print_long_listing,
+    print_short_listing,
 )
 from neuro_sdk import Action, FileStatus, JobDescription, JobStatus
 from neuro_sdk._storage_entities import FileStatusType
@@ -171,3 +172,42 @@ def test_short_listing_equals_one_text(width: int) -> None:
     assert rich_render(format_short_listing(statuses), width) == rich_render(
         Text("\n".join(names)), width
     )
+
+
+def odd_file(name: str, index: int) -> FileStatus:
+    return FileStatus(
+        path=name,
+        size=index % 1000,
+        type=FileStatusType.FILE if index % 3 else FileStatusType.DIRECTORY,
+        modification_time=1_700_000_000 + index % 5,
+        permission=Action.WRITE,
+        uri=URL("storage://default/alice/d") / name,
+    )
+
+
+@pytest.mark.parametrize("width", [40, 120])
+@pytest.mark.parametrize("odd", ["", "ünï-名", "tab\tx", "bell\x07"])
+def test_ls_long_plain_chunks_equal_one_table(width: int, odd: str) -> None:
+    # 1,200 rows: three chunks, each as wide as the others (a single rich Table's layout),
+    # all plain ASCII (formatted a chunk at a time) but for one odd name (row by row).
+    listing = [odd_file(f"file {index:05d}", index) for index in range(1200)]
+    if odd:
+        listing[700] = odd_file(odd, 700)
+    target, out = console(width)
+
+    print_long_listing(target, listing, human_readable=False)
+
+    assert out.getvalue() == rich_render(format_long_listing(listing, human_readable=False), width)
+
+
+@pytest.mark.parametrize("width", [12, 80])
+def test_short_listing_printed_uncropped_equals_one_text(width: int) -> None:
+    odd = ["short name", "x" * 30, "tab\there", "bell\x07", "ünïcode-名前", "new\nline", ""]
+    names = [f"name-{index:04d}" for index in range(700)]
+    for index, name in enumerate(odd):
+        names.insert(index * 97, name)  # runs of plain names cut anywhere
+    target, out = console(width)
+
+    print_short_listing(target, names)
+
+    assert out.getvalue() == rich_render(Text("\n".join(names)), width)

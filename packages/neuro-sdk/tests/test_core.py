@@ -59,6 +59,18 @@ async def ndjson_in_pieces(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def ndjson_body(request: web.Request) -> web.StreamResponse:
+    """The body the query's ``hex`` spells, sent in ``piece``-byte writes (default 5)."""
+    response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
+    await response.prepare(request)
+    body = bytes.fromhex(request.query["hex"])
+    piece = int(request.query.get("piece", "5"))
+    for start in range(0, len(body), piece):
+        await response.write(body[start : start + piece])
+    await response.write_eof()
+    return response
+
+
 async def plain_json(request: web.Request) -> web.Response:
     return web.json_response({"items": [{"n": 1}, {"n": 2}]})
 
@@ -73,6 +85,7 @@ async def server() -> AsyncIterator[URL]:
     app.router.add_get("/answer", answer)
     app.router.add_get("/ndjson", ndjson)
     app.router.add_get("/pieces", ndjson_in_pieces)
+    app.router.add_get("/body", ndjson_body)
     app.router.add_get("/json", plain_json)
     app.router.add_get("/headers", echo_headers)
     async with TestServer(app, host="127.0.0.1") as test_server:
@@ -181,6 +194,63 @@ async def test_an_endless_ndjson_line_is_an_error_not_unbounded_memory(
     with pytest.raises(NDJSONError, match="longer than"):
         async for _ in core.stream_json("GET", url):
             pass
+
+
+# Lines json.loads takes, each as it stands: what an NDJSON line may look like beyond the
+# compact `{...}\r\n` our server writes (whitespace, a BOM, escapes, scalars).
+ODD_LINES = [
+    b'{"n": 1}\r',
+    b"",
+    b"  \t ",
+    b'  {"leading": "spaces"}',
+    b'{"trailing": "spaces"}  \t\r',
+    b'\xef\xbb\xbf{"bom": true}',
+    b'{"unicode": "\xc3\xbc\xe5\x90\x8d", "escaped": "\\u00fc\\n\\t\\"\\\\"}',
+    b"42",
+    b'"a string"',
+    b"[1, [2, {}]]",
+    b"null",
+]
+
+
+async def test_ndjson_values_are_what_json_loads_gives_each_line(core: _Core, server: URL) -> None:
+    body = b"\n".join(ODD_LINES) + b"\n"
+    for piece in (1, 3, 1000):  # every line split across chunks, some, none
+        url = (server / "body").with_query(hex=body.hex(), piece=str(piece))
+        items = [item async for item in core.stream_json("GET", url)]
+        assert items == [json.loads(line) for line in ODD_LINES if line.strip()]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b'{"n": 2',  # cut short
+        b'{"n": 2} {"n": 3}',  # two values on one line
+        b'{"n": 2}x',  # trailing data
+        b"\xc3{}",  # not UTF-8
+        b"\xff\xfe{}",  # a UTF-16 BOM, then not UTF-16
+        b"\x1c{}",  # whitespace to str.isspace, not to JSON
+        b"[1, 2",  # with the next line, `[1, 2, 3], 4` would be two valid values
+    ],
+)
+async def test_a_bad_line_raises_what_json_loads_raises_after_the_values_before_it(
+    core: _Core, server: URL, bad: bytes
+) -> None:
+    body = b'{"n": 1}\n' + bad + b"\n3], 4\n"
+    url = (server / "body").with_query(hex=body.hex())
+    try:
+        json.loads(bad)
+    except ValueError as error:
+        expected = error
+    seen: list[object] = []
+
+    async def consume() -> None:
+        async for item in core.stream_json("GET", url):
+            seen.append(item)
+
+    with pytest.raises(type(expected), match=f"^{re.escape(str(expected))}$"):
+        await consume()
+    assert seen == [{"n": 1}]
 
 
 async def test_stream_falls_back_to_plain_json(core: _Core, server: URL) -> None:

@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from neuro_platform.jobs.entities import Container, Job, JobSpec, JobStatus, Resources, StatusItem
-from neuro_platform.jobs.queries import JobQuery
+from neuro_platform.jobs.queries import JobNotFoundError, JobQuery
 from neuro_platform.jobs.repository import JobRepository
 
 MIB = 1024**2
@@ -81,6 +84,71 @@ async def test_concurrent_inserts_commit_together_and_a_bad_one_fails_alone(
         assert (await stored.get(job_id)).id == job_id
 
 
+async def test_concurrent_updates_commit_together(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    repository = JobRepository(sessions)
+    ids = [f"job-kill-{i}" for i in range(10)]
+    for job_id in ids:
+        await repository.insert(_job(job_id))
+    engine = sessions.kw["bind"]
+    assert isinstance(engine, AsyncEngine)
+    commits: list[object] = []
+
+    def count(connection: object) -> None:
+        commits.append(connection)
+
+    cancelled = StatusItem(JobStatus.CANCELLED, datetime.now(UTC))
+    event.listen(engine.sync_engine, "commit", count)
+    try:
+        killed = await asyncio.gather(
+            *(repository.update(job_id, lambda j: j.with_status(cancelled)) for job_id in ids)
+        )
+    finally:
+        event.remove(engine.sync_engine, "commit", count)
+    assert [job.status for job in killed] == [JobStatus.CANCELLED] * len(ids)
+    assert len(commits) < len(ids)  # a burst of kills shares its transactions
+    stored = JobRepository(sessions)  # reads the database itself
+    for job_id in ids:
+        assert (await stored.get(job_id)).status is JobStatus.CANCELLED
+
+
+async def test_a_bad_update_in_a_group_commit_fails_only_its_caller(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """One change refuses its job, one breaks the transaction (a NOT NULL column), one names
+    a job that does not exist: their callers get the error, every other update commits."""
+    repository = JobRepository(sessions)
+    ids = [f"job-batch-{i}" for i in range(8)]
+    for job_id in ids:
+        await repository.insert(_job(job_id))
+    cancelled = StatusItem(JobStatus.CANCELLED, datetime.now(UTC))
+
+    def kill(job: Job) -> Job:
+        return job.with_status(cancelled)
+
+    def refuse(job: Job) -> Job:
+        raise ValueError(f"{job.id} refused")
+
+    def break_row(job: Job) -> Job:
+        return replace(job, owner=cast(str, None))
+
+    changes = [kill, kill, refuse, kill, break_row, kill, kill, kill]
+    calls = [repository.update(i, c) for i, c in zip(ids, changes, strict=True)]
+    outcomes = await asyncio.gather(
+        *calls, repository.update("job-gone", kill), return_exceptions=True
+    )
+
+    assert isinstance(outcomes[2], ValueError)
+    assert isinstance(outcomes[4], IntegrityError)
+    assert isinstance(outcomes[8], JobNotFoundError)
+    stored = JobRepository(sessions)
+    for job_id, change in zip(ids, changes, strict=True):
+        expected = JobStatus.CANCELLED if change is kill else JobStatus.PENDING
+        assert (await stored.get(job_id)).status is expected
+        assert (await repository.get(job_id)).status is expected
+
+
 async def test_count_matches_what_find_returns(sessions: async_sessionmaker[AsyncSession]) -> None:
     repository = JobRepository(sessions)
     running = StatusItem(JobStatus.RUNNING, datetime.now(UTC))
@@ -103,3 +171,29 @@ async def test_count_matches_what_find_returns(sessions: async_sessionmaker[Asyn
     for query in queries:
         found = await repository.find(query)
         assert await repository.count(query) == len(found), query
+
+
+async def test_a_shared_listing_reuses_only_jobs_whose_row_is_unchanged(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Where other processes write the table (`cached=False`), a listing reuses a job it
+    decoded before only while its row reads the same: another writer's change shows at once."""
+    ours, theirs = JobRepository(sessions, cached=False), JobRepository(sessions, cached=False)
+    for n in range(3):
+        await theirs.insert(_job(f"job-shared-{n}"))
+
+    async def listed() -> list[Job]:
+        return [job async for job in ours.stream(JobQuery())]
+
+    first = await listed()
+    second = await listed()
+    assert [a is b for a, b in zip(first, second, strict=True)] == [True, True, True]
+
+    bumped = await theirs.update("job-shared-1", lambda j: replace(j, restarts=7))
+    running = StatusItem(JobStatus.RUNNING, datetime.now(UTC))
+    await theirs.update("job-shared-2", lambda j: j.with_status(running))
+    third = await listed()
+    assert third[0] is first[0]
+    assert third[1] == bumped
+    assert third[1].restarts == 7
+    assert third[2].status is JobStatus.RUNNING

@@ -6,8 +6,9 @@ mapping of error statuses to exceptions (docs/protocol.md §9) in a single place
 
 import errno
 import sys
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
+from json import JSONDecoder
 from json import loads as json_loads
 from typing import Any
 
@@ -67,6 +68,38 @@ async def _ndjson_lines(content: aiohttp.StreamReader) -> AsyncIterator[list[byt
         yield lines
     if pending:
         yield [b"".join(pending)]
+
+
+async def ndjson_batches(content: aiohttp.StreamReader) -> AsyncIterator[Iterator[Any]]:
+    """The values of an NDJSON body, those of each chunk read at a time (``_ndjson_lines``):
+    every NDJSON answer of the SDK is read by this one rule."""
+    async for lines in _ndjson_lines(content):
+        yield _ndjson_values(lines)
+
+
+_raw_decode = JSONDecoder().raw_decode
+_JSON_WHITESPACE = " \t\n\r"  # what json.loads allows around a value (RFC 8259)
+
+
+def _ndjson_values(lines: list[bytes]) -> Iterator[Any]:
+    """Each line's value, as ``json.loads(line)`` gives it; blank lines are skipped. A bad
+    line raises what ``json.loads`` raises, after the values of the lines before it.
+
+    ``raw_decode`` of the decoded line costs a third of ``json.loads`` of the bytes (which
+    detects the encoding and matches whitespace with regular expressions): 2 µs a line of
+    a storage listing instead of 6. Anything it does not take as is (leading whitespace,
+    trailing data, a BOM, bad UTF-8, a blank line) goes to ``json.loads`` itself."""
+    for raw in lines:
+        try:
+            line = raw.decode()
+            value, end = _raw_decode(line)
+            whole = end == len(line) or not line[end:].strip(_JSON_WHITESPACE)
+        except ValueError:
+            whole = False
+        if whole:
+            yield value
+        elif raw.strip():
+            yield json_loads(raw)
 
 
 def _errno_from(value: object) -> int | None:
@@ -176,11 +209,8 @@ class _Core:
             method, url, auth=auth, params=params, json=json, headers={"Accept": NDJSON_MIME}
         ) as response:
             if response.content_type.startswith(NDJSON_MIME):
-                async for lines in _ndjson_lines(response.content):
-                    for line in lines:
-                        if not line.strip():
-                            continue
-                        item = json_loads(line)
+                async for items in ndjson_batches(response.content):
+                    for item in items:
                         if isinstance(item, dict) and "error" in item:
                             raise NDJSONError(str(item["error"]))
                         yield item

@@ -1,15 +1,19 @@
 """Helpers that parse the CLI's textual definitions: images, env, volumes and URIs."""
 
+# Annotations stay unevaluated: the job entities load with the first volume parsed, not
+# with every command that parses a URI (`neuro ls`).
+from __future__ import annotations
+
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from yarl import URL
 
 from ._config import Config
 from ._images_refs import ImageRefParser, LocalImage, RemoteImage, TagOption, parse_local_image
-from ._jobs_entities import DiskVolume, SecretFile, Volume
 from ._org import ORG_NAME_SENTINEL, OrgName, resolve_org
 from ._storage_glob import has_magic
 from ._uris import (
@@ -20,6 +24,9 @@ from ._uris import (
     normalize_uri,
     str_to_uri,
 )
+
+if TYPE_CHECKING:
+    from ._jobs_entities import DiskVolume, SecretFile, Volume
 
 SECRET_SCHEME = "secret"
 DISK_SCHEME = "disk"
@@ -249,6 +256,8 @@ def _split_volume(text: str, resource: str, *, allow_mode: bool) -> tuple[str, s
 
 
 def _parse_volume(text: str, context: UriContext) -> Volume:
+    from ._jobs_entities import Volume
+
     source, destination, read_only = _split_volume(text, "volume", allow_mode=True)
     uri = normalize_uri(URL(source), context, allowed_schemes=(STORAGE_SCHEME,))
     return Volume(uri, destination, read_only)
@@ -261,11 +270,15 @@ def _secret_uri(raw: URL, context: UriContext, text: str) -> URL:
 
 
 def _parse_secret_file(text: str, context: UriContext) -> SecretFile:
+    from ._jobs_entities import SecretFile
+
     source, destination, _ = _split_volume(text, "secret file", allow_mode=False)
     return SecretFile(_secret_uri(URL(source), context, text), destination)
 
 
 def _parse_disk_volume(text: str, context: UriContext) -> DiskVolume:
+    from ._jobs_entities import DiskVolume
+
     source, destination, read_only = _split_volume(text, "disk volume", allow_mode=True)
     raw = URL(source)
     if not raw.path.strip("/") or raw.path.endswith("/"):

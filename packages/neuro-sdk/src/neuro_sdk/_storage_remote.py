@@ -18,10 +18,10 @@ import aiohttp
 from yarl import URL
 
 from ._config import Config
-from ._core import NDJSON_MIME, _Core, _errno_from, error_from_response
+from ._core import NDJSON_MIME, _Core, _errno_from, error_from_response, ndjson_batches
 from ._errors import NDJSONError, ResourceNotFound
 from ._storage_entities import DiskUsageInfo, FileStatus, FileStatusType
-from ._uris import STORAGE_SCHEME, UriContext, normalize_uri
+from ._uris import STORAGE_SCHEME, UriContext, child_uris, normalize_uri
 from ._users import Action
 
 # Statuses a proxy or an overloaded server answers while the service itself is fine.
@@ -138,16 +138,18 @@ class RemoteStorage:
 
     async def list(self, uri: URL) -> AsyncGenerator[FileStatus]:
         headers = {"Accept": NDJSON_MIME}
+        child = child_uris(uri)
         async with self._request("GET", uri, {"op": "LISTSTATUS"}, headers=headers) as response:
             if response.content_type.startswith(NDJSON_MIME):
-                async for line in response.content:
-                    if line.strip():
-                        item = _checked_ndjson_item(line)
-                        yield _file_status(item["FileStatus"], uri / item["FileStatus"]["path"])
+                async for items in ndjson_batches(response.content):
+                    for item in items:
+                        check_for_server_error(item)
+                        status = item["FileStatus"]
+                        yield _file_status(status, child(status["path"]))
                 return
             payload = await response.json()
         for status in payload["FileStatuses"]["FileStatus"]:
-            yield _file_status(status, uri / status["path"])
+            yield _file_status(status, child(status["path"]))
 
     async def mkdirs(self, uri: URL) -> None:
         async with self._request("PUT", uri, {"op": "MKDIRS"}):
@@ -217,9 +219,9 @@ class RemoteStorage:
         async with self._request("DELETE", uri, params, headers=headers) as response:
             if not response.content_type.startswith(NDJSON_MIME):
                 return
-            async for line in response.content:
-                if line.strip():
-                    item = _checked_ndjson_item(line)
+            async for items in ndjson_batches(response.content):
+                for item in items:
+                    check_for_server_error(item)
                     yield self.storage_root_uri(uri, item["path"]), bool(item["is_dir"])
 
     async def rename(self, src: URL, dst: URL) -> None:
@@ -242,12 +244,6 @@ class RemoteStorage:
         )
 
 
-def _checked_ndjson_item(line: bytes) -> dict[str, Any]:
-    item: dict[str, Any] = json.loads(line)
-    check_for_server_error(item)
-    return item
-
-
 def check_for_server_error(item: Mapping[str, Any]) -> None:
     """An in-band ``{"error": ..., "errno": ...}`` item raises OSError or NDJSONError."""
     if "error" in item:
@@ -257,17 +253,28 @@ def check_for_server_error(item: Mapping[str, Any]) -> None:
         raise NDJSONError(str(item["error"]))
 
 
+# Enum lookups by value, a dict's instead of the enum call's (a listing makes one per entry).
+_FILE_TYPES: Mapping[object, FileStatusType] = {kind.value: kind for kind in FileStatusType}
+_ACTIONS: Mapping[object, Action] = {action.value: action for action in Action}
+
+
 def _file_status(payload: Mapping[str, Any], uri: URL) -> FileStatus:
+    kind = payload["type"]
     try:
-        file_type = FileStatusType(payload["type"])
-    except ValueError:
+        file_type = _FILE_TYPES.get(kind, FileStatusType.UNKNOWN)
+    except TypeError:  # not hashable: not a type either
         file_type = FileStatusType.UNKNOWN
+    permission = payload.get("permission", "read")
+    try:
+        action = _ACTIONS[permission]
+    except (KeyError, TypeError):
+        action = Action(permission)  # raises the ValueError of an unknown level
     return FileStatus(
         path=payload["path"],
         size=int(payload["length"]),
         type=file_type,
         modification_time=int(payload["modificationTime"]),
-        permission=Action(payload.get("permission", "read")),
+        permission=action,
         uri=uri,
         target=payload.get("target"),
     )

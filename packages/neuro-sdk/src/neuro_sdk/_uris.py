@@ -22,7 +22,8 @@ Everything that turns text or a ``URL`` into a canonical URI goes through here: 
 
 import posixpath
 import re
-from collections.abc import Iterable
+import string
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,8 @@ FRAGMENT_NOT_ALLOWED = (
 QUERY_NOT_ALLOWED = "Query part is not allowed in {scheme} URI. Use '%3F' to quote '?' in path."
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]+")
 _ENCODED_SLASH = re.compile(r"%2f", re.IGNORECASE)
+# What yarl's `/` leaves unquoted in a path segment (RFC 3986's pchar), "/" aside.
+_PLAIN_SEGMENT = string.ascii_letters + string.digits + "-._~!$&'()*+,;=:@"
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,23 @@ def normalize_uri(
     clean = "" if uri.host and not path else _clean(path)
     long = URL.build(scheme=uri.scheme, host=cluster, path=clean)
     return shorten(long, context) if short else long
+
+
+def child_uris(parent: URL) -> Callable[[str], URL]:
+    """``parent / name`` for the names of one directory's listing: the same URIs, built at a
+    third of the cost for a name that needs no quoting and no cleaning (``/`` quotes, splits
+    and normalizes every name: 3 µs, a fifth of the SDK's time per entry of a listing)."""
+    path = parent.raw_path
+    if not parent.raw_host or any(segment in (".", "..") for segment in path.split("/")):
+        return parent.__truediv__  # a parent `/` would clean as well: rare, left to it
+    prefix = path if path.endswith("/") else path + "/"
+
+    def child(name: str) -> URL:
+        if name.strip(_PLAIN_SEGMENT) or name in ("", ".", ".."):
+            return parent / name  # quoting, or a segment `/` drops, climbs or keeps empty
+        return parent.with_path(prefix + name, encoded=True)
+
+    return child
 
 
 def check_scheme(scheme: str, allowed_schemes: Iterable[str]) -> None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import errno
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from yarl import URL
@@ -378,24 +379,55 @@ async def ls(
     sort: str,
 ) -> None:
     """List directory contents (by default the home directory on storage)."""
-    from neuro_cli.formatters.storage import format_short_listing, print_long_listing
+    from neuro_cli.formatters.storage import (
+        long_row_maker,
+        print_long_rows,
+        print_short_listing,
+    )
 
+    key = SORT_KEYS[sort]
+    # Each entry's row is made as it arrives, while the server is still sending the rest;
+    # the rows are printed once sorted.
+    row = long_row_maker(human_readable=human_readable) if long_format else _entry_name
     async with root.client() as client:
         for index, text in enumerate(paths or ("storage:",)):
             uri = parse_storage_uri(client, text)
-            status = await client.storage.stat(uri)
-            if status.is_dir() and not directory:
-                async with client.storage.list(uri) as listed:
-                    statuses = [s async for s in listed if show_all or not s.name.startswith(".")]
-            else:
-                statuses = [status]
-            statuses.sort(key=SORT_KEYS[sort])
+            entries: list[tuple[Any, Any]] | None = None  # (sort key, long row or name)
+            if not directory:
+                entries = await _listed(client, uri, lambda s: (key(s), row(s)), show_all)
+            if entries is None:
+                status = await client.storage.stat(uri)
+                entries = [(key(status), row(status))]
+            entries.sort(key=itemgetter(0))
             if len(paths) > 1:
                 root.print(("\n" if index else "") + f"{uri}:")
             if long_format:
-                print_long_listing(root.console, statuses, human_readable=human_readable)
-            elif statuses:
-                root.print(format_short_listing(statuses))
+                print_long_rows(root.console, [entry for _, entry in entries])
+            elif entries:
+                print_short_listing(root.console, [entry for _, entry in entries])
+
+
+_T = TypeVar("_T")
+
+
+async def _listed(
+    client: neuro_sdk.Client,
+    uri: URL,
+    make: Callable[[neuro_sdk.FileStatus], _T],
+    show_all: bool,
+) -> list[_T] | None:
+    """``make`` of each entry of the directory ``uri``, or None if ``uri`` is no directory:
+    listing it is refused (ENOTDIR), so no stat needs to go first (nor did the original
+    CLI send one)."""
+    try:
+        async with client.storage.list(uri) as listed:
+            return [make(s) async for s in listed if show_all or not s.name.startswith(".")]
+    except NotADirectoryError:
+        return None
+
+
+def _entry_name(status: neuro_sdk.FileStatus) -> str:
+    return status.name
 
 
 @storage.command()

@@ -1,10 +1,9 @@
 """How storage listings, trees, disk usage and transfer progress look on the console."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
-from rich.control import strip_control_codes
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -23,6 +22,7 @@ import neuro_sdk
 from neuro_cli.formatters.streamed import Row, cell_width, print_rows
 from neuro_cli.formatters.times import format_timestamp
 
+# Keyed by the enums' values, which their members hash and compare as (StrEnum).
 _TYPE_LETTERS = {"DIRECTORY": "d", "FILE": "-", "SYMLINK": "l"}
 _PERMISSION_LETTERS = {"read": "r", "write": "w", "manage": "m"}
 _SIZE_UNITS = ("", "K", "M", "G", "T", "P")
@@ -48,6 +48,17 @@ def format_short_listing(statuses: Sequence[neuro_sdk.FileStatus]) -> Renderable
     return ShortListing([status.name for status in statuses])
 
 
+def print_short_listing(console: Console, names: Sequence[str]) -> None:
+    """``ShortListing`` printed without rich cropping its lines: each one fits already."""
+    console.print(ShortListing(names), crop=False)
+
+
+# Names that fit go out as one segment of up to this many lines: rich's cost is mostly per
+# segment, and cropping (``console.print``'s default) splits a segment in time quadratic in
+# its length, so a run stays short.
+_SHORT_RUN = 256
+
+
 @dataclass(frozen=True)
 class ShortListing:
     """One name a line, as ``Text("\\n".join(names))`` prints (a name wider than the console
@@ -56,16 +67,26 @@ class ShortListing:
     names: Sequence[str]
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        newline = Segment.line()
+        run: list[str] = []  # names that fit, printed as they are
         for name in self.names:
-            plain = strip_control_codes(name)  # what Text() does to every string
-            # Tabs, newlines and the like: rich's own rendering. A segment a line: rich
-            # splits one long multi-line segment in quadratic time.
-            if plain.isprintable() and cell_width(plain) <= options.max_width:
-                yield Segment(plain)
-                yield newline
+            # A printable name has no control codes for Text() to strip; tabs, newlines
+            # and the like, and names wider than the console, rich renders itself.
+            if name.isprintable() and cell_width(name) <= options.max_width:
+                run.append(name)
+                if len(run) == _SHORT_RUN:
+                    yield _lines(run)
+                    run = []
             else:
+                if run:
+                    yield _lines(run)
+                    run = []
                 yield from console.render(Text(name), options)
+        if run:
+            yield _lines(run)
+
+
+def _lines(names: list[str]) -> Segment:
+    return Segment("\n".join(names) + "\n")
 
 
 def _long_table(rows: Sequence[Row]) -> Table:
@@ -77,16 +98,20 @@ def _long_table(rows: Sequence[Row]) -> Table:
     return table
 
 
-def _long_row(status: neuro_sdk.FileStatus, human_readable: bool, times: dict[int, str]) -> Row:
-    mode = _TYPE_LETTERS.get(status.type.value, "?") + _PERMISSION_LETTERS.get(
-        status.permission.value, "?"
-    )
-    size = human_size(status.size) if human_readable else str(status.size)
-    # A folder's files share few modification times: format each once.
-    when = times.get(status.modification_time)
-    if when is None:
-        when = times[status.modification_time] = format_time(status.modification_time)
-    return (mode, size, when, status.name)
+def long_row_maker(*, human_readable: bool) -> Callable[[neuro_sdk.FileStatus], Row]:
+    """The row of an entry in ``ls -l``: type and permission letters, size, modification
+    time, name (made as the entries arrive; printed once sorted)."""
+    times: dict[int, str] = {}  # a folder's files share few modification times
+
+    def row(status: neuro_sdk.FileStatus) -> Row:
+        mode = _TYPE_LETTERS.get(status.type, "?") + _PERMISSION_LETTERS.get(status.permission, "?")
+        size = human_size(status.size) if human_readable else str(status.size)
+        when = times.get(status.modification_time)
+        if when is None:
+            when = times[status.modification_time] = format_time(status.modification_time)
+        return (mode, size, when, status.name)
+
+    return row
 
 
 def format_long_listing(
@@ -94,19 +119,22 @@ def format_long_listing(
 ) -> RenderableType:
     """One row per entry: type and permission letters, size, modification time, name."""
     table = _long_table(())
-    times: dict[int, str] = {}
+    row = long_row_maker(human_readable=human_readable)
     for status in statuses:
-        table.add_row(*_long_row(status, human_readable, times))
+        table.add_row(*row(status))
     return table
+
+
+def print_long_rows(console: Console, rows: Sequence[Row]) -> None:
+    """``format_long_listing``'s table, printed in chunks without rich laying out every cell."""
+    print_rows(console, _long_table, rows)
 
 
 def print_long_listing(
     console: Console, statuses: Sequence[neuro_sdk.FileStatus], *, human_readable: bool
 ) -> None:
-    """``format_long_listing``, printed in chunks without rich laying out every cell."""
-    times: dict[int, str] = {}
-    rows = [_long_row(status, human_readable, times) for status in statuses]
-    print_rows(console, _long_table, rows)
+    row = long_row_maker(human_readable=human_readable)
+    print_long_rows(console, [row(status) for status in statuses])
 
 
 @dataclass(frozen=True)

@@ -24,18 +24,24 @@ SQLITE_FILE_MODE = 0o600
 _SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 
 
-# SQLite connections kept open. The default pool keeps 5 and closes any other when it is
-# returned: 20 concurrent submissions opened (a thread, a file, four PRAGMAs) and closed
-# a connection for most of them (283 for 400 submissions). SQLite connections cost
-# nothing on a server, unlike PostgreSQL's, which keep the default.
+# Connections kept open. The default pool keeps 5 and closes any other when it is returned:
+# 20 concurrent submissions opened (SQLite: a thread, a file, four PRAGMAs) and closed a
+# connection for most of them (283 for 400 submissions); on PostgreSQL each opening is a
+# TCP (and TLS negotiation) and a backend process, 14% of the server's CPU in a burst of
+# kills. SQLite connections cost nothing on a server; a PostgreSQL one is a backend process
+# of the database server (100 by default, shared by every server process of a scale-out
+# installation), so fewer of those are kept.
 SQLITE_POOL_SIZE = 32
+POSTGRES_POOL_SIZE = 20
 
 
 def create_engine(database_url: str) -> AsyncEngine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         engine = create_async_engine(url, pool_size=SQLITE_POOL_SIZE, max_overflow=16)
-    else:  # PostgreSQL, or an in-memory SQLite database (one static connection)
+    elif url.get_backend_name() == "postgresql":
+        engine = create_async_engine(url, pool_size=POSTGRES_POOL_SIZE, max_overflow=5)
+    else:  # an in-memory SQLite database (one static connection)
         engine = create_async_engine(url)
     if engine.dialect.name == "sqlite":
         if engine.url.database and engine.url.database != ":memory:":

@@ -1,4 +1,4 @@
-"""Jobs in the database. Every change of a job goes through `update`, one transaction each.
+"""Jobs in the database. Every change of a job goes through `update` (or `update_many`).
 
 The server process is the only writer of the jobs table (its scheduler and API; the admin
 CLI does not touch jobs, and one database serves one server), so this repository keeps the
@@ -19,6 +19,10 @@ that holds no connection while the client reads, and a limit stops the reading e
 Where several server processes share a PostgreSQL database (docs/scale-out.md), the others
 write too, so there `cached=False` makes `get` read through, and the scheduler's queue reads
 what changed in the database at each pass (`scheduling_changes`, `SchedulingQueue.refresh`).
+Listings there keep the jobs they decoded beside the columns they were decoded from, and
+reuse a job only when its row reads the same again: another writer's change is never hidden,
+and an unchanged history is not decoded again (nor encoded again: `encoded.py` keys on the
+job object).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import contextlib
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from typing import cast as cast_type
@@ -73,6 +78,26 @@ FIRST_PAGE = 100  # small: the first jobs of a listing go out at once
 JobListener = Callable[[Job], None]
 
 
+@dataclass(frozen=True)
+class _Update:
+    """A change asked of one job; `done` is told what it made (`update_many`'s are not)."""
+
+    job_id: str
+    change: Callable[[Job], Job]
+    done: asyncio.Future[Job] | None = None
+
+
+def _outcome(update: _Update, job: Job | None) -> Job | Exception:
+    """What `update` makes of `job` as the batch has left it so far: the new job, or the
+    error its caller gets (the job is gone, or the change refused it)."""
+    if job is None:
+        return JobNotFoundError(update.job_id)
+    try:
+        return update.change(job)
+    except Exception as error:
+        return error
+
+
 class JobRepository:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, cached: bool = True) -> None:
         self._sessions = sessions
@@ -80,6 +105,8 @@ class JobRepository:
         # One event per job someone waits on, set (and dropped) by its next `update`.
         self._changes: dict[str, asyncio.Event] = {}
         self._cache: OrderedDict[str, Job] = OrderedDict()
+        # Shared database only: jobs a listing decoded, with the columns they came from.
+        self._listed: OrderedDict[str, tuple[tuple[Any, ...], Job]] = OrderedDict()
         self._commits = 0  # counts writes, so that a read overtaken by one is not cached
         # Updates of one job are serialised here: SQLite ignores FOR UPDATE, and two
         # read-modify-write transactions could otherwise lose one of the changes.
@@ -90,6 +117,8 @@ class JobRepository:
         self._write_turn = asyncio.Lock()  # FIFO: no writer starves (SQLite only)
         self._inserts: list[tuple[Job, asyncio.Future[None]]] = []  # waiting to be committed
         self._flusher: asyncio.Task[None] | None = None  # commits `_inserts` while any wait
+        self._updates: list[_Update] = []  # waiting to be committed
+        self._updater: asyncio.Task[None] | None = None  # commits `_updates` while any wait
 
     @property
     def cached(self) -> bool:
@@ -306,10 +335,10 @@ class JobRepository:
                 more = len(rows) == size
                 if more and not first:  # after the first page a limit may be met already
                     reading = asyncio.ensure_future(read(rows[-1], PAGE))
-                cached = [self._cache.get(row[0]) for row in rows]
+                cached = [self._held(row) for row in rows]
                 if any(job is None for job in cached):
                     jobs = await asyncio.to_thread(_decode_listed, rows, cached)
-                    self._keep(jobs)
+                    self._keep(jobs, rows)
                     yield jobs
                 else:
                     yield [job for job in cached if job is not None]
@@ -321,14 +350,32 @@ class JobRepository:
             if reading is not None:
                 reading.cancel()  # the caller stopped early: the next page is not needed
 
-    def _keep(self, jobs: Sequence[Job]) -> None:
+    def _held(self, row: _ListedRow) -> Job | None:
+        """The job of a listing's row, if this process holds it as that row stores it."""
+        if self._cached:
+            return self._cache.get(row[0])
+        entry = self._listed.get(row[0])
+        if entry is None or entry[0] != tuple(row):  # not seen, or changed since
+            return None
+        self._listed.move_to_end(row[0])
+        return entry[1]
+
+    def _keep(self, jobs: Sequence[Job], rows: Sequence[_ListedRow]) -> None:
         """Jobs a listing read, into the cache while it has room (no eviction, no revision:
         nothing changed).
 
         A job written since the read is not replaced by its older read: a commit puts the
         job in the cache, and it could have left since only by an eviction, which leaves
-        the cache full, and so it stays (nothing else removes jobs): no room, nothing kept."""
+        the cache full, and so it stays (nothing else removes jobs): no room, nothing kept.
+
+        On a shared database, beside the row each was read from (the most recently listed
+        `CACHED_JOBS`): `_held` checks the row before it reuses the job."""
         if not self._cached:
+            for job, row in zip(jobs, rows, strict=True):
+                self._listed[job.id] = (tuple(row), job)
+                self._listed.move_to_end(job.id)
+            while len(self._listed) > CACHED_JOBS:
+                self._listed.popitem(last=False)
             return
         for job in jobs:
             if len(self._cache) >= CACHED_JOBS:
@@ -382,48 +429,85 @@ class JobRepository:
 
         The row lock (PostgreSQL) and this process's lock of the job (which SQLite needs)
         keep the API and the scheduler from overwriting each other's transitions.
-        """
-        async with self._locked(job_id), self._writing():
-            async with self._sessions.begin() as session:
-                row = await session.get(JobRow, job_id, with_for_update=True)
-                if row is None:
-                    raise JobNotFoundError(job_id)
-                job = change(_from_row(row))
-                _fill_row(row, job)
-            self._committed(job)  # committed, and under the lock: in commit order
-        if (changed := self._changes.pop(job_id, None)) is not None:
-            changed.set()  # committed: a waiter that reads the job now sees the change
-        return job
+
+        Group commit, as for inserts: updates asked while a commit of updates is under way
+        go into the next one together (a burst of kills is one transaction, not one each).
+        Each `change` sees the job as the updates before it in the batch left it, and its
+        caller gets what its own change made. If the transaction fails, each update of the
+        batch is tried on its own, so that one bad change fails only its own caller."""
+        done: asyncio.Future[Job] = asyncio.get_running_loop().create_future()
+        self._updates.append(_Update(job_id, change, done))
+        if self._updater is None:
+            # A task of its own: a request cancelled meanwhile must not strand the others.
+            self._updater = asyncio.create_task(self._flush_updates())
+        return await done
+
+    async def _flush_updates(self) -> None:
+        try:
+            while self._updates:
+                batch, self._updates = self._updates, []
+                if await self._change(batch) is not None and len(batch) > 1:
+                    for one in batch:
+                        await self._change([one])
+        finally:
+            self._updater = None
 
     async def update_many(self, job_ids: Collection[str], change: Callable[[Job], Job]) -> None:
         """`update` of many jobs in one transaction (one commit instead of one each: the
         scheduler notes why thousands of jobs wait). Jobs that are gone are skipped."""
-        ids = sorted(set(job_ids))  # locks taken in one order: two callers cannot deadlock
+        if (error := await self._change([_Update(i, change) for i in job_ids])) is not None:
+            raise error
+
+    async def _change(self, batch: Sequence[_Update]) -> Exception | None:
+        """Applies the batch's changes in one transaction, in order; the error that failed
+        the transaction, if any (then an update with a future of its own, alone in its
+        batch, gets it: with several, nobody is told yet).
+
+        Through Core, as inserts are: the rows are locked and read as a listing reads them
+        (jobs held in memory are not decoded), and those that changed are written by one
+        executemany."""
+        ids = sorted({u.job_id for u in batch})  # locks in one order: callers cannot deadlock
         if not ids:
-            return
-        async with contextlib.AsyncExitStack() as stack:
-            for job_id in ids:
-                await stack.enter_async_context(self._locked(job_id))
-            async with self._writing(), self._sessions.begin() as session:
-                # Core, as inserts are: the rows are locked and read as a listing reads them
-                # (jobs held in memory are not decoded), and written by one executemany.
-                rows = (
-                    await session.execute(
-                        select(*_LISTED).where(JobRow.id.in_(ids)).with_for_update()
-                    )
-                ).all()
-                stored = _decode_listed(rows, [self._cache.get(row[0]) for row in rows])
-                jobs = [change(job) for job in stored]
-                written = [new for old, new in zip(stored, jobs, strict=True) if new is not old]
-                if written:
-                    await session.execute(
-                        _UPDATE, [{"job_id": job.id, **_state_columns(job)} for job in written]
-                    )
-            for job in jobs:
-                self._committed(job)
-        for job in jobs:
+            return None
+        outcomes: list[Job | Exception] = []
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                for job_id in ids:
+                    await stack.enter_async_context(self._locked(job_id))
+                async with self._writing(), self._sessions.begin() as session:
+                    rows = (
+                        await session.execute(
+                            select(*_LISTED).where(JobRow.id.in_(ids)).with_for_update()
+                        )
+                    ).all()
+                    stored = _decode_listed(rows, [self._cache.get(row[0]) for row in rows])
+                    jobs = {job.id: job for job in stored}
+                    for one in batch:
+                        outcomes.append(_outcome(one, jobs.get(one.job_id)))
+                        if isinstance(job := outcomes[-1], Job):
+                            jobs[job.id] = job
+                    written = [new for old in stored if (new := jobs[old.id]) is not old]
+                    if written:
+                        await session.execute(
+                            _UPDATE, [{"job_id": job.id, **_state_columns(job)} for job in written]
+                        )
+                for job in jobs.values():
+                    self._committed(job)  # committed, and under the locks: in commit order
+        except Exception as error:
+            if len(batch) == 1 and batch[0].done is not None and not batch[0].done.done():
+                batch[0].done.set_exception(error)
+            return error
+        for job in jobs.values():
             if (changed := self._changes.pop(job.id, None)) is not None:
-                changed.set()
+                changed.set()  # committed: a waiter that reads the job now sees the change
+        for one, outcome in zip(batch, outcomes, strict=True):
+            if one.done is None or one.done.done():
+                continue
+            if isinstance(outcome, Job):
+                one.done.set_result(outcome)
+            else:
+                one.done.set_exception(outcome)
+        return None
 
     @asynccontextmanager
     async def _locked(self, job_id: str) -> AsyncIterator[None]:

@@ -15,9 +15,11 @@ reports, reading nothing from the database. A pass:
    its cluster's node has room: a job over its owner's or org's quota waits (QuotaExhausted,
    the rule is `quota.py`'s), a job waiting longer than its `schedule_timeout` fails, and a
    non-preemptible job that does not fit suspends preemptible ones to make room (they resume
-   when room comes back). Placed jobs start in the background: a pass does not wait for the
-   engine, so a job submitted while others are starting is placed at once instead of a whole
-   start later.
+   when room comes back). Once one does not fit, the non-preemptible jobs behind it wait for
+   room (Scheduling) and are not looked at again until something about them changes
+   (`SchedulingQueue.park`): a pass costs what changed, not the backlog. Placed jobs start
+   in the background: a pass does not wait for the engine, so a job submitted while others
+   are starting is placed at once instead of a whole start later.
 
 A pass runs every `poll_interval_s`, and at once when the API, a container exit or the end of
 a start wakes it. Its walk of the waiting jobs yields to the event loop every
@@ -30,7 +32,7 @@ import asyncio
 import contextlib
 import logging
 import shlex
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
@@ -168,7 +170,7 @@ class Scheduler:
         starting = [job for job, _ in self._starting.values()]
         ledger = self._quotas.ledger((*still_running, *starting))
         still_running = [job for job in still_running if not await self._spent(job, ledger)]
-        await self._place(self._queue.waiting(skip=self._starting), still_running, now, ledger)
+        await self._place(still_running, now, ledger)
         # After placement, which it must not delay: sharing changes take a pass to apply.
         starting = [job for job, _ in self._starting.values()]
         await self._networks.reconcile([*still_running, *starting])
@@ -304,9 +306,7 @@ class Scheduler:
 
     # -- placement -----------------------------------------------------------------------
 
-    async def _place(
-        self, waiting: Iterable[Job], running: list[Job], now: datetime, ledger: QuotaLedger
-    ) -> None:
+    async def _place(self, running: list[Job], now: datetime, ledger: QuotaLedger) -> None:
         starting = [job for job, _ in self._starting.values()]
         # Each cluster's engine has its own room: a job counts, waits and preempts only there.
         free = {name: node for name, node in self._nodes.by_cluster.items()}
@@ -315,48 +315,54 @@ class Scheduler:
             free[cluster] = free.get(cluster, self._nodes.of(cluster)).minus(
                 [held.spec.container.resources]
             )
-        # A job that waits for room keeps the later (lower) ones of its cluster waiting.
-        blocked: set[str] = set()
         notes: dict[str, list[str]] = {}  # why jobs wait, by reason: one write per reason
-        for seen, job in enumerate(waiting, 1):
-            if seen % WALK_SLICE == 0:
-                await asyncio.sleep(0)  # let requests in: the queue may be long
-            if timed_out := schedule_timed_out(job, now):
-                await self._end(job, JobStatus.FAILED, timed_out.reason, timed_out.message)
-                continue
-            cluster = job.cluster_name
-            room = free.get(cluster, self._nodes.of(cluster))
-            if not self._nodes.of(cluster).fits(job.spec.container.resources):  # config shrank
-                await self._end(
-                    job,
-                    JobStatus.FAILED,
-                    JobReason.CLUSTER_SCALE_UP_FAILED,
-                    "The job needs more resources than the node has",
-                )
-                continue
-            if not await ledger.admits(job):
-                _note_waiting(notes, job, JobReason.QUOTA_EXHAUSTED)
-                continue
-            resources = job.spec.container.resources
-            if cluster in blocked and not job.spec.scheduler_enabled:
-                _note_waiting(notes, job, JobReason.SCHEDULING)
-                continue
-            if not room.fits(resources) and not job.spec.scheduler_enabled:
-                neighbours = [j for j in running if j.cluster_name == cluster]
-                victims = _preemption_victims(job, neighbours, room)
-                if victims:
-                    await asyncio.gather(*(self._suspend(v) for v in victims))
-                    for victim in victims:
-                        running.remove(victim)
-                        ledger.release(victim)
-                    room = room.plus(v.spec.container.resources for v in victims)
-            if room.fits(resources):
-                room = room.minus([resources])
-                ledger.take(job)
-                self._start_soon(job)
-            elif not job.spec.scheduler_enabled:
-                blocked.add(cluster)
-                _note_waiting(notes, job, JobReason.SCHEDULING)
+        seen = 0
+        self._queue.unpark_due(now)
+        for cluster in self._queue.clusters():
+            node = self._nodes.of(cluster)
+            room = free.get(cluster, node)
+            walk = self._queue.walk(cluster, skip=self._starting)
+            for job in walk:
+                seen += 1
+                if seen % WALK_SLICE == 0:
+                    await asyncio.sleep(0)  # let requests in: the queue may be long
+                if timed_out := schedule_timed_out(job, now):
+                    await self._end(job, JobStatus.FAILED, timed_out.reason, timed_out.message)
+                    continue
+                resources = job.spec.container.resources
+                if not node.fits(resources):  # the configuration shrank
+                    await self._end(
+                        job,
+                        JobStatus.FAILED,
+                        JobReason.CLUSTER_SCALE_UP_FAILED,
+                        "The job needs more resources than the node has",
+                    )
+                    continue
+                if walk.is_full and not job.spec.scheduler_enabled:
+                    # Behind a job that waits for room: it waits for room too, whatever
+                    # its quota, and needs no look until something changes.
+                    if not _note_waiting(notes, job, JobReason.SCHEDULING):
+                        self._queue.park(job)
+                    continue
+                if not await ledger.admits(job):
+                    _note_waiting(notes, job, JobReason.QUOTA_EXHAUSTED)
+                    continue
+                if not room.fits(resources) and not job.spec.scheduler_enabled:
+                    neighbours = [j for j in running if j.cluster_name == cluster]
+                    victims = _preemption_victims(job, neighbours, room)
+                    if victims:
+                        await asyncio.gather(*(self._suspend(v) for v in victims))
+                        for victim in victims:
+                            running.remove(victim)
+                            ledger.release(victim)
+                        room = room.plus(v.spec.container.resources for v in victims)
+                if room.fits(resources):
+                    room = room.minus([resources])
+                    ledger.take(job)
+                    self._start_soon(job)
+                elif not job.spec.scheduler_enabled:
+                    walk.full()  # it keeps the later (lower) non-preemptible jobs waiting
+                    _note_waiting(notes, job, JobReason.SCHEDULING)
             free[cluster] = room
         for reason, job_ids in notes.items():
             await self._noted_waiting(job_ids, reason)
@@ -487,10 +493,13 @@ class Scheduler:
         await self._networks.adopt(running)
 
 
-def _note_waiting(notes: dict[str, list[str]], job: Job, reason: str) -> None:
-    """Marks a pending job as waiting for `reason`, once (a job already marked is skipped)."""
-    if job.status is JobStatus.PENDING and job.current.reason != reason:
-        notes.setdefault(reason, []).append(job.id)
+def _note_waiting(notes: dict[str, list[str]], job: Job, reason: str) -> bool:
+    """Marks a pending job as waiting for `reason`, once: False when there is nothing to
+    write (it is marked already, or suspended)."""
+    if job.status is not JobStatus.PENDING or job.current.reason == reason:
+        return False
+    notes.setdefault(reason, []).append(job.id)
+    return True
 
 
 def _preemption_victims(job: Job, running: Sequence[Job], free: NodeResources) -> list[Job]:

@@ -5,7 +5,15 @@ loop: with thousands of pending jobs each pass blocked the API for most of a sec
 submission woke one. This view is read from the database once (`load`, at start), then follows
 every commit of the jobs table (`JobRepository.subscribe`; the server is the only writer of
 that table, see `repository.py`), so a pass costs what changed plus a walk of the waiting jobs
-in memory, in placement order, which the bisected order list keeps without sorting.
+in memory, in placement order, which bisected order lists keep without sorting.
+
+A pass does not walk every waiting job either. Once a cluster's node is full for
+non-preemptible jobs, the jobs behind the first one that does not fit all wait for room; a
+job the walk found there with nothing left to write ("waiting for room" already noted) is
+*parked*. Later walks of that cluster leave parked jobs out once the cluster is full again,
+so a pass costs what changed, not the backlog: any commit of a job, or its schedule timeout
+coming due, puts it back in the walk (`unpark_due`), and parked jobs ahead of the point
+where the node is full are walked as any other (room came back: they may start).
 
 Where several server processes share a PostgreSQL database (docs/scale-out.md), the others
 write the jobs table too. There the queue still applies this process's commits at once (its
@@ -27,8 +35,9 @@ hidden by our older event for longer than a pass.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Collection, Iterator
-from datetime import datetime
+import heapq
+from collections.abc import Collection, Iterator, Sequence
+from datetime import datetime, timedelta
 
 from .entities import Job, JobStatus
 from .repository import JobRepository
@@ -47,7 +56,12 @@ class SchedulingQueue:
         self._running: dict[str, Job] = {}
         self._collectable: dict[str, Job] = {}  # finished, their container maybe still there
         self._waiting: dict[str, Job] = {}
-        self._order: list[OrderKey] = []  # the waiting jobs in placement order
+        # The waiting jobs by cluster, in placement order: those a walk looks at, and those
+        # parked behind a full node (see the module's docstring).
+        self._open: dict[str, list[OrderKey]] = {}
+        self._parked: dict[str, list[OrderKey]] = {}
+        self._parked_ids: set[str] = set()
+        self._deadlines: list[tuple[datetime, str]] = []  # parked jobs' schedule timeouts
         self._loaded = False
         # Other processes write the table too (see the module's docstring).
         self._shared = not repository.cached
@@ -108,7 +122,10 @@ class SchedulingQueue:
             self._running.clear()
             self._collectable.clear()
             self._waiting.clear()
-            self._order.clear()
+            self._open.clear()
+            self._parked.clear()
+            self._parked_ids.clear()
+            self._deadlines.clear()
         for job in jobs:
             if job.id not in early:
                 self._put(job)
@@ -125,14 +142,52 @@ class SchedulingQueue:
     def collectable(self) -> list[Job]:
         return list(self._collectable.values())
 
+    def clusters(self) -> list[str]:
+        """The clusters that have waiting jobs."""
+        names = dict.fromkeys([*self._open, *self._parked])
+        return [name for name in names if self._open.get(name) or self._parked.get(name)]
+
     def waiting(self, skip: Collection[str] = ()) -> Iterator[Job]:
-        """Pending and suspended jobs, highest priority first, then oldest first, each as it
-        is when reached: the caller may await between jobs (a job that changed meanwhile is
-        seen as changed, one that stopped waiting is left out)."""
-        for _, _, job_id in list(self._order):
-            job = self._waiting.get(job_id)
-            if job is not None and job_id not in skip:
-                yield job
+        """Every waiting job, parked or not: each cluster's in placement order."""
+        for cluster in self.clusters():
+            yield from self.walk(cluster, skip)
+
+    def walk(self, cluster: str, skip: Collection[str] = ()) -> Walk:
+        """The cluster's waiting jobs for one pass (`Walk`), leaving out those in `skip`."""
+        return Walk(self, cluster, skip)
+
+    def park(self, job: Job) -> None:
+        """Leaves `job` out of walks past a full node until it changes or its schedule
+        timeout comes due; a job that changed since the walk read it is not parked."""
+        if self._waiting.get(job.id) is not job or job.id in self._parked_ids:
+            return
+        key = _key(job)
+        _remove(self._open[job.cluster_name], key)
+        bisect.insort(self._parked.setdefault(job.cluster_name, []), key)
+        self._parked_ids.add(job.id)
+        if (timeout := job.spec.schedule_timeout) is not None:
+            heapq.heappush(self._deadlines, (job.created_at + timedelta(seconds=timeout), job.id))
+
+    def unpark_due(self, now: datetime) -> None:
+        """Puts back in the walk the parked jobs whose schedule timeout is due."""
+        while self._deadlines and self._deadlines[0][0] < now:
+            _, job_id = heapq.heappop(self._deadlines)
+            if job_id in self._parked_ids:
+                self._put(self._waiting[job_id])
+
+    def next_waiting(
+        self, cluster: str, after: OrderKey | None, *, parked: bool
+    ) -> OrderKey | None:
+        """The key of the cluster's first waiting job after `after`; parked ones too if asked."""
+        found = _next(self._open.get(cluster, ()), after)
+        if parked:
+            other = _next(self._parked.get(cluster, ()), after)
+            if found is None or (other is not None and other < found):
+                found = other
+        return found
+
+    def job(self, job_id: str) -> Job | None:
+        return self._waiting.get(job_id)
 
     def _on_change(self, job: Job) -> None:
         reading = self._early is not None
@@ -152,19 +207,60 @@ class SchedulingQueue:
         self._running.pop(job.id, None)
         self._collectable.pop(job.id, None)
         if (old := self._waiting.pop(job.id, None)) is not None:
-            key = _key(old)
-            index = bisect.bisect_left(self._order, key)
-            if index < len(self._order) and self._order[index] == key:
-                del self._order[index]
+            lists = self._parked if old.id in self._parked_ids else self._open
+            _remove(lists[old.cluster_name], _key(old))
+            self._parked_ids.discard(old.id)
         status = job.status
         if status is JobStatus.RUNNING:
             self._running[job.id] = job
         elif status in _WAITING:
             self._waiting[job.id] = job
-            bisect.insort(self._order, _key(job))
+            bisect.insort(self._open.setdefault(job.cluster_name, []), _key(job))
         elif job.materialized:
             self._collectable[job.id] = job
 
 
+class Walk:
+    """One pass's walk of a cluster's waiting jobs, in placement order (priority, then
+    submission). Each job is read as it is when reached: the caller may await between jobs
+    (a job that changed meanwhile is seen as changed, one that stopped waiting is left out).
+    After `full()` (the node has no room for the next non-preemptible job) parked jobs are
+    left out: they only wait for room."""
+
+    def __init__(self, queue: SchedulingQueue, cluster: str, skip: Collection[str]) -> None:
+        self._queue = queue
+        self._cluster = cluster
+        self._skip = skip
+        self._after: OrderKey | None = None
+        self.is_full = False
+
+    def full(self) -> None:
+        self.is_full = True
+
+    def __iter__(self) -> Iterator[Job]:
+        return self
+
+    def __next__(self) -> Job:
+        while True:
+            key = self._queue.next_waiting(self._cluster, self._after, parked=not self.is_full)
+            if key is None:
+                raise StopIteration
+            self._after = key
+            job = self._queue.job(key[2])
+            if job is not None and job.id not in self._skip:
+                return job
+
+
 def _key(job: Job) -> OrderKey:
     return (-job.spec.priority.rank, job.created_at, job.id)
+
+
+def _next(keys: Sequence[OrderKey], after: OrderKey | None) -> OrderKey | None:
+    index = 0 if after is None else bisect.bisect_right(keys, after)
+    return keys[index] if index < len(keys) else None
+
+
+def _remove(keys: list[OrderKey], key: OrderKey) -> None:
+    index = bisect.bisect_left(keys, key)
+    if index < len(keys) and keys[index] == key:
+        del keys[index]

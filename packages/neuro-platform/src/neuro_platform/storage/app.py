@@ -55,7 +55,8 @@ def create_storage_app(
     app.on_response_prepare.append(close_taken_connections)
     # The bare prefix is the storage root itself (`storage:/`).
     app.router.add_route("*", "", handle)
-    app.router.add_route("*", "/{path:.*}", handle)
+    # Any path, newlines included (a file name may hold one; `.*` would stop there: 404).
+    app.router.add_route("*", r"/{path:[\s\S]*}", handle)
     return app
 
 
