@@ -31,3 +31,8 @@ class RefusedError(DomainError):
 
 class UnprocessableError(DomainError):
     """Well-formed, but this server does not do it as configured (a disabled service): 422."""
+
+
+class UnavailableError(DomainError):
+    """An engine the request needs is not running here (not installed, did not start): 503,
+    with `Retry-After`; the request did nothing."""

@@ -21,7 +21,14 @@ from sqlalchemy.exc import OperationalError
 
 from .. import __version__
 from ..auth.identity import NotAuthenticatedError
-from ..errors import ConflictError, DomainError, NotFoundError, RefusedError, UnprocessableError
+from ..errors import (
+    ConflictError,
+    DomainError,
+    NotFoundError,
+    RefusedError,
+    UnavailableError,
+    UnprocessableError,
+)
 from ..monitoring.errors import PortUnreachableError
 from ..permissions import PermissionDeniedError
 from ..storage.errors import DestinationError, StorageError
@@ -30,9 +37,9 @@ log = logging.getLogger(__name__)
 
 SERVICE_VERSION_HEADER = "X-Service-Version"
 ERROR_HEADER = "X-Error"
-# SQLite's "database is locked" after its busy timeout (another process held the write lock
-# that long): the request did nothing and may be sent again.
-DATABASE_BUSY_RETRY_AFTER_S = 1
+# A 503 (SQLite's "database is locked" after its busy timeout, an engine that is not running):
+# the request did nothing and may be sent again.
+RETRY_AFTER_S = 1
 
 
 class BadRequestError(ValueError):
@@ -49,6 +56,7 @@ _DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (ConflictError, 409),
     (RefusedError, 403),
     (UnprocessableError, 422),
+    (UnavailableError, 503),
 )
 
 
@@ -68,7 +76,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             log.exception("unexpected exception handling %s %s", request.method, request.path)
         response = _failure(request, status, body)
         if status == 503:
-            response.headers["Retry-After"] = str(DATABASE_BUSY_RETRY_AFTER_S)
+            response.headers["Retry-After"] = str(RETRY_AFTER_S)
     response.headers[SERVICE_VERSION_HEADER] = f"neuro-platform/{__version__}"
     return response
 

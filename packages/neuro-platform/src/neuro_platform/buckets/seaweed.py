@@ -37,6 +37,7 @@ import aiohttp
 from yarl import URL
 
 from ..auth.tokens import load_or_create_signing_key
+from ..errors import UnavailableError
 from ..registry.private import _die_with_parent
 from .seaweed_security import SeaweedTls, write_security
 
@@ -51,7 +52,7 @@ STOP_GRACE_S = 3.0
 _POLL_S = 0.1
 
 
-class ObjectStoreUnavailableError(RuntimeError):
+class ObjectStoreUnavailableError(UnavailableError):
     """The embedded store cannot run here (binary missing) or did not start."""
 
 
