@@ -8,10 +8,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import cast
 
+import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from neuro_platform.jobs import repository as repository_module
 from neuro_platform.jobs.entities import Container, Job, JobSpec, JobStatus, Resources, StatusItem
 from neuro_platform.jobs.queries import JobNotFoundError, JobQuery
 from neuro_platform.jobs.repository import JobRepository
@@ -197,3 +199,22 @@ async def test_a_shared_listing_reuses_only_jobs_whose_row_is_unchanged(
     assert third[1] == bumped
     assert third[1].restarts == 7
     assert third[2].status is JobStatus.RUNNING
+
+
+async def test_a_shared_listing_longer_than_the_cache_still_reuses_what_fits(
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A listing longer than the cache must not evict, job by job, what its next run reads
+    first (least recently used order would then find nothing)."""
+    monkeypatch.setattr(repository_module, "CACHED_JOBS", 3)
+    ours, theirs = JobRepository(sessions, cached=False), JobRepository(sessions, cached=False)
+    for n in range(5):
+        await theirs.insert(_job(f"job-long-{n}"))
+
+    async def listed() -> list[Job]:
+        return [job async for job in ours.stream(JobQuery())]
+
+    first = await listed()
+    for _ in range(2):
+        again = await listed()
+        assert [a is b for a, b in zip(first, again, strict=True)] == [True] * 3 + [False] * 2

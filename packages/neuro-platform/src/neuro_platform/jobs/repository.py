@@ -105,8 +105,10 @@ class JobRepository:
         # One event per job someone waits on, set (and dropped) by its next `update`.
         self._changes: dict[str, asyncio.Event] = {}
         self._cache: OrderedDict[str, Job] = OrderedDict()
-        # Shared database only: jobs a listing decoded, with the columns they came from.
-        self._listed: OrderedDict[str, tuple[tuple[Any, ...], Job]] = OrderedDict()
+        # Shared database only: jobs a listing decoded, with the columns they came from and
+        # the number of the listing that last used them.
+        self._listed: OrderedDict[str, tuple[tuple[Any, ...], Job, int]] = OrderedDict()
+        self._listings = 0
         self._commits = 0  # counts writes, so that a read overtaken by one is not cached
         # Updates of one job are serialised here: SQLite ignores FOR UPDATE, and two
         # read-modify-write transactions could otherwise lose one of the changes.
@@ -327,6 +329,8 @@ class JobRepository:
                 return (await session.execute(page.limit(size))).all()
 
         size = max(1, first_page)
+        self._listings += 1
+        listing = self._listings  # this listing's number (see `_keep`)
         rows = await read(None, size)
         reading: asyncio.Future[Sequence[_ListedRow]] | None = None
         first = True
@@ -335,10 +339,10 @@ class JobRepository:
                 more = len(rows) == size
                 if more and not first:  # after the first page a limit may be met already
                     reading = asyncio.ensure_future(read(rows[-1], PAGE))
-                cached = [self._held(row) for row in rows]
+                cached = [self._held(row, listing) for row in rows]
                 if any(job is None for job in cached):
                     jobs = await asyncio.to_thread(_decode_listed, rows, cached)
-                    self._keep(jobs, rows)
+                    self._keep(jobs, rows, listing)
                     yield jobs
                 else:
                     yield [job for job in cached if job is not None]
@@ -350,17 +354,18 @@ class JobRepository:
             if reading is not None:
                 reading.cancel()  # the caller stopped early: the next page is not needed
 
-    def _held(self, row: _ListedRow) -> Job | None:
+    def _held(self, row: _ListedRow, listing: int) -> Job | None:
         """The job of a listing's row, if this process holds it as that row stores it."""
         if self._cached:
             return self._cache.get(row[0])
         entry = self._listed.get(row[0])
         if entry is None or entry[0] != tuple(row):  # not seen, or changed since
             return None
+        self._listed[row[0]] = (entry[0], entry[1], listing)
         self._listed.move_to_end(row[0])
         return entry[1]
 
-    def _keep(self, jobs: Sequence[Job], rows: Sequence[_ListedRow]) -> None:
+    def _keep(self, jobs: Sequence[Job], rows: Sequence[_ListedRow], listing: int) -> None:
         """Jobs a listing read, into the cache while it has room (no eviction, no revision:
         nothing changed).
 
@@ -368,14 +373,20 @@ class JobRepository:
         job in the cache, and it could have left since only by an eviction, which leaves
         the cache full, and so it stays (nothing else removes jobs): no room, nothing kept.
 
-        On a shared database, beside the row each was read from (the most recently listed
-        `CACHED_JOBS`): `_held` checks the row before it reuses the job."""
+        On a shared database, beside the row each was read from (`_held` checks the row
+        before it reuses the job), the least recently used making room for a new one, but
+        never one that this listing (`listing`, its number) has used."""
         if not self._cached:
             for job, row in zip(jobs, rows, strict=True):
-                self._listed[job.id] = (tuple(row), job)
-                self._listed.move_to_end(job.id)
-            while len(self._listed) > CACHED_JOBS:
-                self._listed.popitem(last=False)
+                if job.id in self._listed or len(self._listed) < CACHED_JOBS:
+                    self._listed[job.id] = (tuple(row), job, listing)
+                    self._listed.move_to_end(job.id)
+                elif next(iter(self._listed.values()))[2] != listing:
+                    # Full: the least recently used job goes, unless this very listing
+                    # used it (then all are this listing's: one longer than the cache
+                    # would otherwise evict what its next run needs first, and find none).
+                    self._listed.popitem(last=False)
+                    self._listed[job.id] = (tuple(row), job, listing)
             return
         for job in jobs:
             if len(self._cache) >= CACHED_JOBS:
