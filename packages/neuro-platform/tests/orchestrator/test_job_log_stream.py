@@ -130,6 +130,40 @@ async def test_begin_returns_without_a_run_for_a_job_that_has_no_container(
     await archivers.close()
 
 
+async def test_an_exited_container_archived_whole_is_not_archived_again_as_a_new_run(
+    orchestrator: DockerOrchestrator,
+    make_spec: Callable[..., ContainerSpec],
+    sessions: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+) -> None:
+    # A scheduler pass that sees the job running before the container's exit is noticed
+    # asks its archiving to go on (`ensure`). A second copier of the exited container made
+    # a run of its own: a stream opened at submission showed a separator after the output.
+    spec = make_spec("sh", "-c", "echo one; echo two")
+    job = _running_job(spec)
+    repository = JobRepository(sessions)
+    await repository.insert(job)
+    archive = LogArchive(tmp_path)
+    archivers = LogArchivers(archive, orchestrator, cap_bytes=MIB)
+    await orchestrator.start(spec)
+    archivers.ensure(spec.job_id)
+    await orchestrator.wait(spec.job_id)
+    async with asyncio.timeout(30):
+        while (run := archive.latest_run(spec.job_id)) is None or not run.done:
+            await archive.wait_for_change(spec.job_id, 1.0)
+    stream = job_logs(job, LogOptions(separator=SEPARATOR), jobs=repository, archive=archive)
+    assert await anext(stream) == b"one\ntwo\n"
+
+    await archivers.begin(spec.job_id)  # the pass's `ensure`, and a wait for what it began
+
+    assert archive.latest_run(spec.job_id) is run
+    ended = StatusItem(JobStatus.SUCCEEDED, datetime.now(UTC))
+    await repository.update(spec.job_id, lambda j: j.with_status(ended))
+    async with asyncio.timeout(30):
+        assert await _read_all(stream) == b""
+    await archivers.close()
+
+
 def _running_job(spec: ContainerSpec) -> Job:
     now = datetime.now(UTC)
     return Job(

@@ -43,12 +43,14 @@ class LogArchivers:
         self._orchestrator = orchestrator
         self._cap_bytes = cap_bytes
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._begun: dict[str, asyncio.Event] = {}
+        self._copiers: dict[str, _Copier] = {}
 
     def ensure(self, job_id: str) -> None:
-        """Archives the job's current container unless that is under way already."""
+        """Archives the job's current container unless that is under way already, or done:
+        a second copier of an exited container would archive it as a run of its own (a log
+        stream would show a separator after its output). `finish` forgets a container."""
         task = self._tasks.get(job_id)
-        if task is not None and not task.done():
+        if task is not None and (not task.done() or self._copiers[job_id].complete):
             return
         self._spawn(job_id)
 
@@ -60,12 +62,12 @@ class LogArchivers:
         self.ensure(job_id)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(BEGIN_WAIT_S):
-                await self._begun[job_id].wait()
+                await self._copiers[job_id].begun.wait()
 
     def _spawn(self, job_id: str) -> asyncio.Task[None]:
         copier = _Copier(self._archive, self._orchestrator, job_id, self._cap_bytes)
         task = asyncio.create_task(copier.run(), name=f"archive-{job_id}")
-        self._tasks[job_id], self._begun[job_id] = task, copier.begun
+        self._tasks[job_id], self._copiers[job_id] = task, copier
         return task
 
     async def finish(self, job_id: str) -> None:
@@ -80,7 +82,7 @@ class LogArchivers:
         finally:
             if self._tasks.get(job_id) is task:
                 del self._tasks[job_id]
-                del self._begun[job_id]
+                del self._copiers[job_id]
 
     async def close(self) -> None:
         """On shutdown: stop archiving (the next server resumes where this one stopped)."""
@@ -88,7 +90,7 @@ class LogArchivers:
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
         self._tasks.clear()
-        self._begun.clear()
+        self._copiers.clear()
 
 
 class _Behind(Exception):
@@ -110,11 +112,15 @@ class _Copier:
         self._capped = False
         # Set once the archive has the run, or once it is clear that it never will.
         self.begun = asyncio.Event()
+        # Whether the container's output is all archived (it exited, or never ran, or is
+        # gone); False after an engine error, which a later `ensure` retries.
+        self.complete = False
 
     async def run(self) -> None:
         try:
             run = await self._begin()
         except ContainerNotFoundError:
+            self.complete = True
             return
         except (OrchestratorError, OSError):  # the job must still be collectable
             log.exception("archiving the output of %s failed", self._job_id)
@@ -122,11 +128,13 @@ class _Copier:
         finally:
             self.begun.set()
         if run is None:
+            self.complete = True
             return
         try:
             await self._copy(run)
+            self.complete = True
         except ContainerNotFoundError:
-            pass
+            self.complete = True
         except (OrchestratorError, OSError):
             log.exception("archiving the output of %s failed", self._job_id)
         finally:
