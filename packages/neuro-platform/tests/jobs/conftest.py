@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from neuro_platform.orchestrator.naming import container_name
 from neuro_platform.orchestrator.testing import build_base_image, remove_instance_containers
@@ -150,3 +152,20 @@ async def wait_for_container(
         if done(answer):
             return
         await asyncio.sleep(0.1)
+
+
+@contextmanager
+def counted_commits(sessions: async_sessionmaker[AsyncSession]) -> Iterator[list[object]]:
+    """The commits made through `sessions`' engine while the block runs, one entry each."""
+    engine = sessions.kw["bind"]
+    assert isinstance(engine, AsyncEngine)
+    commits: list[object] = []
+
+    def count(connection: object) -> None:
+        commits.append(connection)
+
+    event.listen(engine.sync_engine, "commit", count)
+    try:
+        yield commits
+    finally:
+        event.remove(engine.sync_engine, "commit", count)

@@ -40,7 +40,7 @@ from neuro_platform.testing import PlatformServer
 from neuro_platform.testing.server import DATABASE_FILE
 
 from .client import JobsClient
-from .conftest import ServerFactory, busybox_job
+from .conftest import ServerFactory, busybox_job, counted_commits
 
 MIB = 1024**2
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
@@ -492,17 +492,9 @@ async def test_a_burst_of_submissions_is_stored_whole_in_few_commits(
     await queue.load()
     engine = sessions.kw["bind"]
     assert isinstance(engine, AsyncEngine)
-    commits: list[object] = []
-
-    def count(connection: object) -> None:
-        commits.append(connection)
-
-    event.listen(engine.sync_engine, "commit", count)
     jobs = [_job(n, status=JobStatus.PENDING) for n in range(50)]
-    try:
+    with counted_commits(sessions) as commits:
         await asyncio.gather(*(repository.insert(job) for job in jobs))
-    finally:
-        event.remove(engine.sync_engine, "commit", count)
     fresh = JobRepository(sessions)
     assert [j.id async for j in fresh.stream(JobQuery())] == [j.id for j in jobs]
     assert [j.id for j in queue.waiting()] == [j.id for j in jobs]  # every commit announced

@@ -9,14 +9,15 @@ from datetime import UTC, datetime
 from typing import cast
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from neuro_platform.jobs import repository as repository_module
 from neuro_platform.jobs.entities import Container, Job, JobSpec, JobStatus, Resources, StatusItem
 from neuro_platform.jobs.queries import JobNotFoundError, JobQuery
 from neuro_platform.jobs.repository import JobRepository
+
+from .conftest import counted_commits
 
 MIB = 1024**2
 
@@ -93,21 +94,11 @@ async def test_concurrent_updates_commit_together(
     ids = [f"job-kill-{i}" for i in range(10)]
     for job_id in ids:
         await repository.insert(_job(job_id))
-    engine = sessions.kw["bind"]
-    assert isinstance(engine, AsyncEngine)
-    commits: list[object] = []
-
-    def count(connection: object) -> None:
-        commits.append(connection)
-
     cancelled = StatusItem(JobStatus.CANCELLED, datetime.now(UTC))
-    event.listen(engine.sync_engine, "commit", count)
-    try:
+    with counted_commits(sessions) as commits:
         killed = await asyncio.gather(
             *(repository.update(job_id, lambda j: j.with_status(cancelled)) for job_id in ids)
         )
-    finally:
-        event.remove(engine.sync_engine, "commit", count)
     assert [job.status for job in killed] == [JobStatus.CANCELLED] * len(ids)
     assert len(commits) < len(ids)  # a burst of kills shares its transactions
     stored = JobRepository(sessions)  # reads the database itself
@@ -180,21 +171,16 @@ async def test_a_shared_listing_reuses_only_jobs_whose_row_is_unchanged(
 ) -> None:
     """Where other processes write the table (`cached=False`), a listing reuses a job it
     decoded before only while its row reads the same: another writer's change shows at once."""
-    ours, theirs = JobRepository(sessions, cached=False), JobRepository(sessions, cached=False)
-    for n in range(3):
-        await theirs.insert(_job(f"job-shared-{n}"))
+    ours, theirs = await _shared_repositories(sessions, [f"job-shared-{n}" for n in range(3)])
 
-    async def listed() -> list[Job]:
-        return [job async for job in ours.stream(JobQuery())]
-
-    first = await listed()
-    second = await listed()
+    first = await _listed(ours)
+    second = await _listed(ours)
     assert [a is b for a, b in zip(first, second, strict=True)] == [True, True, True]
 
     bumped = await theirs.update("job-shared-1", lambda j: replace(j, restarts=7))
     running = StatusItem(JobStatus.RUNNING, datetime.now(UTC))
     await theirs.update("job-shared-2", lambda j: j.with_status(running))
-    third = await listed()
+    third = await _listed(ours)
     assert third[0] is first[0]
     assert third[1] == bumped
     assert third[1].restarts == 7
@@ -207,14 +193,24 @@ async def test_a_shared_listing_longer_than_the_cache_still_reuses_what_fits(
     """A listing longer than the cache must not evict, job by job, what its next run reads
     first (least recently used order would then find nothing)."""
     monkeypatch.setattr(repository_module, "CACHED_JOBS", 3)
-    ours, theirs = JobRepository(sessions, cached=False), JobRepository(sessions, cached=False)
-    for n in range(5):
-        await theirs.insert(_job(f"job-long-{n}"))
+    ours, _ = await _shared_repositories(sessions, [f"job-long-{n}" for n in range(5)])
 
-    async def listed() -> list[Job]:
-        return [job async for job in ours.stream(JobQuery())]
-
-    first = await listed()
+    first = await _listed(ours)
     for _ in range(2):
-        again = await listed()
+        again = await _listed(ours)
         assert [a is b for a, b in zip(first, again, strict=True)] == [True] * 3 + [False] * 2
+
+
+async def _shared_repositories(
+    sessions: async_sessionmaker[AsyncSession], ids: list[str]
+) -> tuple[JobRepository, JobRepository]:
+    """Two processes' repositories of one shared database (`cached=False`), ours and theirs;
+    theirs has inserted a pending job of each id."""
+    ours, theirs = JobRepository(sessions, cached=False), JobRepository(sessions, cached=False)
+    for job_id in ids:
+        await theirs.insert(_job(job_id))
+    return ours, theirs
+
+
+async def _listed(repository: JobRepository) -> list[Job]:
+    return [job async for job in repository.stream(JobQuery())]

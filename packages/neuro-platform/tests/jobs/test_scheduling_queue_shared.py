@@ -26,7 +26,8 @@ from neuro_platform.jobs.entities import (
     Resources,
     StatusItem,
 )
-from neuro_platform.jobs.repository import JobRepository, _to_row
+from neuro_platform.jobs.models import JobRow
+from neuro_platform.jobs.repository import JobRepository, _row_values
 from neuro_platform.jobs.scheduling_queue import SchedulingQueue
 
 POSTGRES_URL_ENV = "NEURO_TEST_POSTGRES_URL"
@@ -116,7 +117,7 @@ async def test_a_transaction_committing_after_a_later_one_is_not_missed(
     theirs = JobRepository(other_sessions, cached=False)
     early, late = _pending(1), _pending(2)
     async with other_sessions.begin() as a:
-        a.add(_to_row(early))
+        a.add(JobRow(**_row_values(early)))
         await a.flush()  # A has written (and so has its transaction id), not committed
         await theirs.insert(late)  # B: a later transaction, committed at once
         await queue.refresh()

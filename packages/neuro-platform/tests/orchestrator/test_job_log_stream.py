@@ -100,11 +100,7 @@ async def test_once_begin_returns_the_archive_has_the_run_a_stream_of_the_runnin
     # stream that saw the job running could find no run yet: it then waited for a change of
     # the job, which does not come while it runs (0.5 s of the first line's latency).
     spec = make_spec("sh", "-c", "echo ready; sleep 60")
-    job = _running_job(spec)
-    repository = JobRepository(sessions)
-    await repository.insert(job)
-    archive = LogArchive(tmp_path)
-    archivers = LogArchivers(archive, orchestrator, cap_bytes=MIB)
+    job, repository, archive, archivers = await _archiving(orchestrator, spec, sessions, tmp_path)
     await orchestrator.start(spec)
 
     await archivers.begin(spec.job_id)
@@ -140,11 +136,7 @@ async def test_an_exited_container_archived_whole_is_not_archived_again_as_a_new
     # asks its archiving to go on (`ensure`). A second copier of the exited container made
     # a run of its own: a stream opened at submission showed a separator after the output.
     spec = make_spec("sh", "-c", "echo one; echo two")
-    job = _running_job(spec)
-    repository = JobRepository(sessions)
-    await repository.insert(job)
-    archive = LogArchive(tmp_path)
-    archivers = LogArchivers(archive, orchestrator, cap_bytes=MIB)
+    job, repository, archive, archivers = await _archiving(orchestrator, spec, sessions, tmp_path)
     await orchestrator.start(spec)
     archivers.ensure(spec.job_id)
     await orchestrator.wait(spec.job_id)
@@ -162,6 +154,20 @@ async def test_an_exited_container_archived_whole_is_not_archived_again_as_a_new
     async with asyncio.timeout(30):
         assert await _read_all(stream) == b""
     await archivers.close()
+
+
+async def _archiving(
+    orchestrator: DockerOrchestrator,
+    spec: ContainerSpec,
+    sessions: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+) -> tuple[Job, JobRepository, LogArchive, LogArchivers]:
+    """The running job of `spec` in a repository, and its archive and archivers."""
+    job = _running_job(spec)
+    repository = JobRepository(sessions)
+    await repository.insert(job)
+    archive = LogArchive(tmp_path)
+    return job, repository, archive, LogArchivers(archive, orchestrator, cap_bytes=MIB)
 
 
 def _running_job(spec: ContainerSpec) -> Job:
@@ -184,11 +190,9 @@ async def _stream_after_first_run(
     tmp_path: Path,
 ) -> tuple[JobRepository, LogArchivers, AsyncIterator[bytes]]:
     """A running job whose first run has exited, been archived and removed, and its log stream."""
-    job = _running_job(first_run)
-    repository = JobRepository(sessions)
-    await repository.insert(job)
-    archive = LogArchive(tmp_path)
-    archivers = LogArchivers(archive, orchestrator, cap_bytes=MIB)
+    job, repository, archive, archivers = await _archiving(
+        orchestrator, first_run, sessions, tmp_path
+    )
     # What the scheduler does when a run of a restarting job exits: archive it, remove it.
     await orchestrator.start(first_run)
     archivers.ensure(first_run.job_id)

@@ -579,17 +579,6 @@ def _row_values(job: Job) -> dict[str, Any]:
     return {"id": job.id, "created_at": job.created_at, **_state_columns(job)}
 
 
-def _to_row(job: Job) -> JobRow:
-    row = JobRow(id=job.id, created_at=job.created_at)
-    _fill_row(row, job)
-    return row
-
-
-def _fill_row(row: JobRow, job: Job) -> None:
-    for column, value in _state_columns(job).items():
-        setattr(row, column, value)
-
-
 def _state_columns(job: Job) -> dict[str, Any]:
     """The job's runtime state as columns, its spec as one document (`codec.py`)."""
     return {
