@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from neuro_platform.db.fencing import Deposed
+from neuro_platform.db.fencing import Deposed, acting_as, next_term
 from neuro_platform.jobs.entities import JobStatus, StatusItem
 from neuro_platform.jobs.repository import JobRepository
 from neuro_platform.leadership import LOCK_KEY, lead_forever
@@ -169,3 +169,38 @@ async def test_a_deposed_leaders_late_write_is_refused_by_the_database(
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.mark.parametrize("first", ["api", "deposed leader"])
+async def test_group_committed_updates_are_fenced_by_their_own_callers_term(
+    database_url: str, sessions: async_sessionmaker[AsyncSession], first: str
+) -> None:
+    """One task commits the updates asked meanwhile together (JobRepository.update): each
+    is fenced by the term its own caller acts in, not by that of whoever started the task.
+    A deposed leader's change is refused, the API's beside it lands, in either order."""
+    jobs = JobRepository(sessions, cached=False)
+    for job_id in ("job-api", "job-late"):
+        await jobs.insert(_job(job_id))
+    async with sessions.begin() as session:  # two elections since the term `old`
+        old = await next_term(await session.connection())
+        await next_term(await session.connection())
+    cancelled = StatusItem(JobStatus.CANCELLED, datetime.now(UTC))
+
+    def api() -> asyncio.Task[object]:
+        return asyncio.create_task(jobs.update("job-api", lambda j: j.with_status(cancelled)))
+
+    def late() -> asyncio.Task[object]:
+        with acting_as(old):  # the task copies the context: the deposed leader's loops
+            return asyncio.create_task(jobs.update("job-late", lambda j: j.with_status(cancelled)))
+
+    # Created in this order, the first task's update starts the group commit's task and
+    # the second's joins its first batch.
+    order = ("api", "late") if first == "api" else ("late", "api")
+    tasks = [api() if name == "api" else late() for name in order]
+    outcomes = dict(zip(order, await asyncio.gather(*tasks, return_exceptions=True), strict=True))
+
+    assert isinstance(outcomes["late"], Deposed)
+    assert not isinstance(outcomes["api"], BaseException)
+    stored = JobRepository(sessions)
+    assert (await stored.get("job-late")).status is JobStatus.PENDING
+    assert (await stored.get("job-api")).status is JobStatus.CANCELLED

@@ -56,9 +56,9 @@ async def next_term(connection: AsyncConnection) -> int:
 
 
 @contextlib.contextmanager
-def acting_as(term: int) -> Iterator[None]:
+def acting_as(term: int | None) -> Iterator[None]:
     """Transactions committed in this context, and in the tasks it starts, are fenced by
-    `term`."""
+    `term` (None: not at all, as outside a leader's duties)."""
     token = _term.set(term)
     try:
         yield

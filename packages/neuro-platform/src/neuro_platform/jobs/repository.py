@@ -57,6 +57,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ..db.fencing import acting_as, current_term
 from .codec import (
     decode_spec,
     decode_spec_json,
@@ -85,6 +86,7 @@ class _Update:
     job_id: str
     change: Callable[[Job], Job]
     done: asyncio.Future[Job] | None = None
+    term: int | None = None  # the leader's term its caller acts in (db/fencing.py)
 
 
 def _outcome(update: _Update, job: Job | None) -> Job | Exception:
@@ -445,9 +447,12 @@ class JobRepository:
         go into the next one together (a burst of kills is one transaction, not one each).
         Each `change` sees the job as the updates before it in the batch left it, and its
         caller gets what its own change made. If the transaction fails, each update of the
-        batch is tried on its own, so that one bad change fails only its own caller."""
+        batch is tried on its own, so that one bad change fails only its own caller.
+        Updates are grouped by the leader's term their callers act in, and each group is
+        committed in its term: a deposed leader's change is refused however it was
+        grouped, and nobody else's fails with it (db/fencing.py)."""
         done: asyncio.Future[Job] = asyncio.get_running_loop().create_future()
-        self._updates.append(_Update(job_id, change, done))
+        self._updates.append(_Update(job_id, change, done, current_term()))
         if self._updater is None:
             # A task of its own: a request cancelled meanwhile must not strand the others.
             self._updater = asyncio.create_task(self._flush_updates())
@@ -456,10 +461,13 @@ class JobRepository:
     async def _flush_updates(self) -> None:
         try:
             while self._updates:
-                batch, self._updates = self._updates, []
-                if await self._change(batch) is not None and len(batch) > 1:
-                    for one in batch:
-                        await self._change([one])
+                term = self._updates[0].term
+                batch = [u for u in self._updates if u.term == term]
+                self._updates = [u for u in self._updates if u.term != term]
+                with acting_as(term):  # not the term of whoever started this task
+                    if await self._change(batch) is not None and len(batch) > 1:
+                        for one in batch:
+                            await self._change([one])
         finally:
             self._updater = None
 
