@@ -186,3 +186,47 @@ async def test_past_the_bound_on_unconfirmed_commits_the_next_read_is_whole_and_
     await theirs.update(jobs[1].id, lambda j: j.with_status(cancelled))
     await queue.refresh()  # back to reading what changed
     assert _ids(queue.waiting()) == _ids(jobs[2:])
+
+
+async def test_a_refresh_leaves_out_what_this_process_wrote_last_and_reads_what_others_did(
+    sessions: async_sessionmaker[AsyncSession],
+    other_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """This process's subscribers had its own commits: the next pass does not read them
+    back. A row another process wrote since is read, whoever wrote it before."""
+    ours = JobRepository(sessions, cached=False)
+    mark, _ = await ours.scheduling_changes(None)
+    jobs = [_pending(n) for n in range(3)]
+    for job in jobs:
+        await ours.insert(job)
+    waiting = StatusItem(JobStatus.PENDING, datetime.now(UTC), reason="Scheduling")
+    await ours.update_many(_ids(jobs[1:]), lambda j: j.with_status(waiting))
+    # As the queue asks: the jobs committed here since the last read are named too.
+    mark, changed = await ours.scheduling_changes(mark, also=_ids(jobs))
+    assert changed == []
+
+    theirs = JobRepository(other_sessions, cached=False)
+    await theirs.update(jobs[1].id, lambda j: replace(j, restarts=7))
+    mark, changed = await ours.scheduling_changes(mark)
+    assert [(j.id, j.restarts, j.current.reason) for j in changed] == [
+        (jobs[1].id, 7, "Scheduling")
+    ]
+
+
+async def test_an_update_reads_again_a_job_another_process_changed_since_this_one_wrote_it(
+    sessions: async_sessionmaker[AsyncSession],
+    other_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """An update starts from the job this process wrote only while the row's last writer is
+    still that transaction: another process's change in between is never overwritten."""
+    ours = JobRepository(sessions, cached=False)
+    theirs = JobRepository(other_sessions, cached=False)
+    job = _pending(1)
+    await ours.insert(job)
+    await ours.update(job.id, lambda j: replace(j, restarts=1))  # from the job it wrote
+    await theirs.update(job.id, lambda j: replace(j, restarts=j.restarts + 10))
+    running = StatusItem(JobStatus.RUNNING, datetime.now(UTC))
+    updated = await ours.update(job.id, lambda j: j.with_status(running))
+    assert (updated.restarts, updated.status) == (11, JobStatus.RUNNING)
+    stored = await JobRepository(other_sessions, cached=False).get(job.id)
+    assert (stored.restarts, stored.status) == (11, JobStatus.RUNNING)

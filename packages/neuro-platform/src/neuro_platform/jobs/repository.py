@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -39,11 +39,13 @@ from typing import cast as cast_type
 
 from sqlalchemy import (
     ARRAY,
+    BigInteger,
     ColumnElement,
     Row,
     String,
     Table,
     Text,
+    all_,
     any_,
     bindparam,
     cast,
@@ -51,11 +53,10 @@ from sqlalchemy import (
     insert,
     literal,
     select,
-    text,
     tuple_,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..db.fencing import acting_as, current_term
 from .codec import (
@@ -71,6 +72,12 @@ from .models import JobRow
 from .queries import JobNotFoundError, JobQuery
 
 CACHED_JOBS = 10_000  # the most recently used jobs kept in memory
+# This process's write transactions that a refresh may still meet (shared database): more
+# than a scheduler pass commits under any burst; one dropped is only read again.
+OWN_TRANSACTIONS = 10_000
+# The most inserts committed together: one INSERT statement of that many rows (SQLAlchemy
+# splits larger ones into several, which one statement's atomicity would not cover).
+GROUP_COMMIT = 1000
 # Jobs per page of a listing: one page in memory at a time. Each page costs a query and a
 # trip to a worker thread; a page of 1000 is a few MB and tens of ms of decoding.
 PAGE = 1000
@@ -116,13 +123,29 @@ class JobRepository:
         # read-modify-write transactions could otherwise lose one of the changes.
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._listeners: list[JobListener] = []
-        bind = sessions.kw.get("bind")
-        self._single_writer = bind is not None and bind.dialect.name == "sqlite"
+        bind: AsyncEngine = sessions.kw["bind"]
+        self._single_writer = bind.dialect.name == "sqlite"
+        # Where others write too (PostgreSQL), this process tells its own writes by the id
+        # of the transaction that made them (see `_written`).
+        self._tracks_writers = not cached and not self._single_writer
+        # A statement that runs alone needs no transaction around it: on PostgreSQL that
+        # saves a round trip for BEGIN and one for COMMIT (or ROLLBACK) of a group of
+        # inserts, a scheduler's refresh, a listing's page. (SQLite: the engine as it is,
+        # whose `begin` commits what the statement wrote.)
+        self._one_statement = (
+            bind if self._single_writer else bind.execution_options(isolation_level="AUTOCOMMIT")
+        )
         self._write_turn = asyncio.Lock()  # FIFO: no writer starves (SQLite only)
         self._inserts: list[tuple[Job, asyncio.Future[None]]] = []  # waiting to be committed
         self._flusher: asyncio.Task[None] | None = None  # commits `_inserts` while any wait
         self._updates: list[_Update] = []  # waiting to be committed
         self._updater: asyncio.Task[None] | None = None  # commits `_updates` while any wait
+        # Shared database only: the jobs this process wrote last, each with the id of the
+        # transaction that wrote it. A row whose `writer_xid` still names that transaction
+        # holds that very job: an update need not read it whole, nor the scheduler's
+        # refresh read it again (`scheduling_changes`).
+        self._written: OrderedDict[str, tuple[int, Job]] = OrderedDict()
+        self._own_xids: deque[int] = deque(maxlen=OWN_TRANSACTIONS)
 
     @property
     def cached(self) -> bool:
@@ -187,8 +210,10 @@ class JobRepository:
         try:
             while self._inserts:
                 async with self._writing():
-                    # Taken once it is our turn: whatever queued up meanwhile goes too.
-                    batch, self._inserts = self._inserts, []
+                    # Taken once it is our turn: whatever queued up meanwhile goes too, up
+                    # to one statement's worth.
+                    batch = self._inserts[:GROUP_COMMIT]
+                    del self._inserts[:GROUP_COMMIT]
                     if not await self._insert_batch(batch) and len(batch) > 1:
                         for one in batch:
                             await self._insert_batch([one])
@@ -196,15 +221,21 @@ class JobRepository:
             self._flusher = None
 
     async def _insert_batch(self, batch: Sequence[tuple[Job, asyncio.Future[None]]]) -> bool:
-        """One transaction for the batch; True if it committed. With one job, its error (if
-        any) goes to its caller; with several, nobody is told yet (each is retried alone)."""
+        """One INSERT statement for the batch; True if it committed. With one job, its
+        error (if any) goes to its caller; with several, nobody is told yet (each is
+        retried alone)."""
         try:
-            async with self._sessions.begin() as session:
-                await session.execute(_INSERT, [_row_values(job) for job, _ in batch])
+            # One statement, atomic by itself (a submission is the API's: never fenced).
+            async with self._one_statement.begin() as connection:
+                written = await connection.execute(
+                    _INSERT_RETURNING, [_row_values(job) for job, _ in batch]
+                )
+                xid = written.scalars().first() if self._tracks_writers else None
         except Exception as error:
             if len(batch) == 1 and not batch[0][1].done():
                 batch[0][1].set_exception(error)
             return False
+        self._wrote(xid, [job for job, _ in batch])
         for job, done in batch:
             self._committed(job)
             if not done.done():
@@ -226,11 +257,11 @@ class JobRepository:
             self._cache.move_to_end(job_id)
             return cached
         commits = self._commits
-        async with self._sessions() as session:
-            row = await session.get(JobRow, job_id)
-            if row is None:
-                raise JobNotFoundError(job_id)
-            job = _from_row(row)
+        async with self._one_statement.connect() as connection:
+            rows = (await connection.execute(select(*_LISTED).where(JobRow.id == job_id))).all()
+        if not rows:
+            raise JobNotFoundError(job_id)
+        job = _decode_rows(rows)[0]
         if self._commits == commits:  # else a write since the read may have changed it
             self._remember(job)
         return job
@@ -243,6 +274,26 @@ class JobRepository:
         self._cache.move_to_end(job.id)
         if len(self._cache) > CACHED_JOBS:
             self._cache.popitem(last=False)
+
+    def _wrote(self, xid: int | None, jobs: Sequence[Job]) -> None:
+        """Notes jobs that the committed transaction `xid` wrote (shared database)."""
+        if xid is None:
+            return
+        self._own_xids.append(xid)
+        for job in jobs:
+            self._written[job.id] = (xid, job)
+            self._written.move_to_end(job.id)
+        while len(self._written) > CACHED_JOBS:
+            self._written.popitem(last=False)
+
+    def _as_written(self, job_id: str, writer_xid: int | None) -> Job | None:
+        """The job as this process holds it, if the row still holds the same: in memory
+        where this process is the one writer, else if this process's transaction
+        `writer_xid` was the row's last writer."""
+        if self._cached:
+            return self._cache.get(job_id)
+        written = self._written.get(job_id)
+        return written[1] if written is not None and written[0] == writer_xid else None
 
     async def find_by_name(self, owner: str, name: str) -> Job | None:
         """The owner's newest job of that name (names may repeat once a job has finished)."""
@@ -327,8 +378,8 @@ class JobRepository:
                     literal(after[4], JobRow.created_at.type), literal(after[0], JobRow.id.type)
                 )
                 page = page.where(key < last if query.reverse else key > last)
-            async with self._sessions() as session:
-                return (await session.execute(page.limit(size))).all()
+            async with self._one_statement.connect() as connection:
+                return (await connection.execute(page.limit(size))).all()
 
         size = max(1, first_page)
         self._listings += 1
@@ -414,28 +465,37 @@ class JobRepository:
 
         On PostgreSQL: a new mark, and every job (in any status) written by a transaction
         that the read of `since` could not see yet, plus the jobs `also` names; with no
-        mark, the whole `scheduling_queue`. The mark is the xmin of the read's first
-        snapshot: every transaction not visible to it has an id at least that (committed
+        mark, the whole `scheduling_queue`. The mark is the xmin of the snapshot the rows
+        are read in: every transaction not visible to it has an id at least that (committed
         or not: ids are handed out in order, and a transaction below xmin has ended), and
         each row carries its last writer's id (`writer_xid`, a trigger of migration 0011).
-        The rows are read after the mark, in a later snapshot, which sees at least as much.
         Rows seen by the last read may come again; a commit that lands later than a
-        transaction with a higher id (ids do not commit in order) is not missed.
+        transaction with a higher id (ids do not commit in order) is not missed. Rows whose
+        last writer was this process are left out: its subscribers had that very job when
+        it committed (a burst of submissions is not read back in the next pass).
 
         Where transactions have no ids (SQLite): no mark, the whole `scheduling_queue`."""
         if self._single_writer:
             return None, await self.scheduling_queue()
-        async with self._sessions() as session:
-            mark = await session.scalar(_SNAPSHOT_XMIN)
-            if since is None:
-                statement = select(*_LISTED).where(_IN_SCHEDULING_QUEUE)
-            else:
-                changed = JobRow.writer_xid >= since
-                if also:  # one array parameter, however many ids
-                    changed |= JobRow.id == any_(literal(sorted(also), ARRAY(String)))
-                statement = select(*_LISTED).where(changed)
-            rows = (await session.execute(statement)).all()
-        return int(mark), _decode_rows(rows)
+        changed: ColumnElement[bool] = _IN_SCHEDULING_QUEUE
+        if since is not None:
+            changed = JobRow.writer_xid >= since
+            if also:  # one array parameter, however many ids
+                changed |= JobRow.id == any_(literal(sorted(also), ARRAY(String)))
+            ours = sorted(xid for xid in self._own_xids if xid >= since)
+            if ours:  # (older ones name no row that `writer_xid >= since` finds)
+                changed &= JobRow.writer_xid != all_(literal(ours, ARRAY(BigInteger)))
+        # One statement: the mark's one row, joined with the changed rows (if any).
+        snapshot = select(_SNAPSHOT_XMIN.label("mark")).subquery("snapshot")
+        statement = select(*_LISTED, snapshot.c.mark).select_from(
+            snapshot.outerjoin(_JOBS, changed)
+        )
+        async with self._one_statement.connect() as connection:
+            rows = (await connection.execute(statement)).all()
+        mark = int(rows[0][-1])
+        # Ours below the mark can name no row that the next read's `writer_xid >= mark` finds.
+        self._own_xids = deque((x for x in self._own_xids if x >= mark), OWN_TRANSACTIONS)
+        return mark, _decode_rows([row for row in rows if row[0] is not None])
 
     async def update(self, job_id: str, change: Callable[[Job], Job]) -> Job:
         """Applies `change` to the stored job under a row lock; returns the new job.
@@ -482,9 +542,9 @@ class JobRepository:
         the transaction, if any (then an update with a future of its own, alone in its
         batch, gets it: with several, nobody is told yet).
 
-        Through Core, as inserts are: the rows are locked and read as a listing reads them
-        (jobs held in memory are not decoded), and those that changed are written by one
-        executemany."""
+        Through Core, as inserts are: the rows are locked, read whole only where this
+        process does not hold the job as stored (`_read_locked`), and those that changed
+        are written by one executemany (two where some specs changed too)."""
         ids = sorted({u.job_id for u in batch})  # locks in one order: callers cannot deadlock
         if not ids:
             return None
@@ -494,22 +554,23 @@ class JobRepository:
                 for job_id in ids:
                     await stack.enter_async_context(self._locked(job_id))
                 async with self._writing(), self._sessions.begin() as session:
-                    rows = (
-                        await session.execute(
-                            select(*_LISTED).where(JobRow.id.in_(ids)).with_for_update()
-                        )
-                    ).all()
-                    stored = _decode_listed(rows, [self._cache.get(row[0]) for row in rows])
+                    xid, stored = await self._read_locked(session, ids)
                     jobs = {job.id: job for job in stored}
                     for one in batch:
                         outcomes.append(_outcome(one, jobs.get(one.job_id)))
                         if isinstance(job := outcomes[-1], Job):
                             jobs[job.id] = job
-                    written = [new for old in stored if (new := jobs[old.id]) is not old]
-                    if written:
+                    written = [(old, new) for old in stored if (new := jobs[old.id]) is not old]
+                    # Most changes touch the status alone: the spec's document is not written.
+                    if states := [new for old, new in written if _status_only(old, new)]:
                         await session.execute(
-                            _UPDATE, [{"job_id": job.id, **_state_columns(job)} for job in written]
+                            _UPDATE, [{"job_id": j.id, **_status_columns(j)} for j in states]
                         )
+                    if others := [new for old, new in written if not _status_only(old, new)]:
+                        await session.execute(
+                            _UPDATE, [{"job_id": j.id, **_state_columns(j)} for j in others]
+                        )
+                self._wrote(xid, [new for _, new in written])
                 for job in jobs.values():
                     self._committed(job)  # committed, and under the locks: in commit order
         except Exception as error:
@@ -527,6 +588,31 @@ class JobRepository:
             else:
                 one.done.set_exception(outcome)
         return None
+
+    async def _read_locked(
+        self, session: AsyncSession, ids: Sequence[str]
+    ) -> tuple[int | None, list[Job]]:
+        """The jobs `ids` names that exist, their rows locked for the transaction, and the
+        transaction's id where this process tracks its writes. A row that holds a job as
+        this process holds it (`_as_written`) is only locked, not read whole: a note of why
+        a thousand jobs wait reads a thousand ids, not their specs."""
+        xid = _CURRENT_XID if self._tracks_writers else literal(None, BigInteger)
+        locked = (
+            await session.execute(
+                select(JobRow.id, JobRow.writer_xid, xid)
+                .where(JobRow.id.in_(ids))
+                .with_for_update()
+            )
+        ).all()
+        held = {job_id: self._as_written(job_id, writer) for job_id, writer, _ in locked}
+        if unheld := [job_id for job_id, job in held.items() if job is None]:
+            rows = (await session.execute(select(*_LISTED).where(JobRow.id.in_(unheld)))).all()
+            for job in _decode_rows(rows):
+                held[job.id] = job
+        return (
+            locked[0][2] if locked else None,
+            [job for job in held.values() if job is not None],
+        )
 
     @asynccontextmanager
     async def _locked(self, job_id: str) -> AsyncIterator[None]:
@@ -547,7 +633,8 @@ _IN_SCHEDULING_QUEUE = JobRow.status.in_(
     [str(s) for s in ACTIVE_STATUSES]
 ) | JobRow.materialized.is_(True)
 # xid8 as bigint, as the trigger of migration 0011 stores it.
-_SNAPSHOT_XMIN = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+_SNAPSHOT_XMIN = cast(cast(func.pg_snapshot_xmin(func.pg_current_snapshot()), Text), BigInteger)
+_CURRENT_XID = cast(cast(func.pg_current_xact_id(), Text), BigInteger)
 
 
 def _conditions(query: JobQuery) -> list[ColumnElement[bool]]:
@@ -579,6 +666,9 @@ def _conditions(query: JobQuery) -> list[ColumnElement[bool]]:
 # was most of a PostgreSQL submission's database time in the server. `update_many` likewise.
 _JOBS = cast_type(Table, JobRow.__table__)
 _INSERT = insert(_JOBS)
+# One statement for a group (SQLAlchemy's "insertmanyvalues"), telling the id of the
+# transaction that wrote it (PostgreSQL's trigger; NULL on SQLite).
+_INSERT_RETURNING = insert(_JOBS).returning(_JOBS.c.writer_xid)
 _UPDATE = update(_JOBS).where(_JOBS.c.id == bindparam("job_id"))
 
 
@@ -596,6 +686,23 @@ def _state_columns(job: Job) -> dict[str, Any]:
         "spec": encode_spec(job.spec),
         "name": job.spec.name,  # columns to filter and order by, never read back
         "priority": job.spec.priority.rank,
+        **_status_columns(job),
+    }
+
+
+def _status_only(old: Job, new: Job) -> bool:
+    """Whether `new` differs from `old` in `_status_columns` alone."""
+    return (new.spec, new.owner, new.cluster_name, new.org_name) == (
+        old.spec,
+        old.owner,
+        old.cluster_name,
+        old.org_name,
+    )
+
+
+def _status_columns(job: Job) -> dict[str, Any]:
+    """The columns that change with the job's status (the rest come from its spec)."""
+    return {
         "status": str(job.status),
         "statuses": [encode_status(s) for s in job.statuses],
         "restarts": job.restarts,
