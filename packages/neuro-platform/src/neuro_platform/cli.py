@@ -85,6 +85,10 @@ def serve(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # The format names no caller, thread or process: records need not find them (the
+    # logging HOWTO's "Optimization"). Every request logs a line; this halves its cost.
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     click.echo(f"Neuro Platform {__version__}: API at {settings.public_url / 'api' / 'v1'}")
     jobs_socket, settings = bind_jobs_listener(settings)
     app = create_app(settings)

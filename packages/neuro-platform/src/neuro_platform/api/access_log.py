@@ -9,10 +9,10 @@ percent-encoded counts too, since aiohttp decodes names before the token is look
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from urllib.parse import unquote_plus
 
-from aiohttp.web_log import AccessLogger
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.hdrs import REFERER, USER_AGENT
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
@@ -31,11 +31,20 @@ def redact_token(text: str) -> str:
     return _PARAMETER.sub(scrub, text)
 
 
-class RedactingAccessLogger(AccessLogger):
-    def _format_line(
-        self, request: BaseRequest, response: StreamResponse, time: float
-    ) -> Iterable[tuple[str | tuple[str, str], str]]:
-        return [
-            (key, redact_token(value) if isinstance(value, str) else value)
-            for key, value in super()._format_line(request, response, time)
-        ]
+class RedactingAccessLogger(AbstractAccessLogger):
+    """One line per request, what aiohttp's default format says (the client, the request
+    line, the status, the body's size, `Referer`, `User-Agent`) and how long it took, with
+    tokens redacted. Built with one f-string: aiohttp's format machinery and `%t` cost a
+    submission about 4% of the server's CPU; the time is the log record's own."""
+
+    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        headers = request.headers
+        version = request.version
+        line = (
+            f'{request.remote} "{request.method} {request.path_qs} '
+            f'HTTP/{version.major}.{version.minor}" {response.status} {response.body_length} '
+            f'"{headers.get(REFERER, "-")}" "{headers.get(USER_AGENT, "-")}" '
+            f"{time * 1000:.1f}ms"
+        )
+        # A token is a parameter's value: a line without "=" has none.
+        self.logger.info(redact_token(line) if "=" in line else line)
