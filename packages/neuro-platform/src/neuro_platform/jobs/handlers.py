@@ -144,12 +144,14 @@ def _view(request: web.Request) -> Callable[[Job], dict[str, Any]]:
     service = request.config_dict[JOBS]
     settings = request.config_dict[SETTINGS]
     now = datetime.now(UTC)
+    # Once per request, not per job: a listing views thousands.
+    public_url, http_domain = settings.public_url, settings.jobs.http_domain
 
     def view(job: Job) -> dict[str, Any]:
         return job_json(
             job,
-            public_url=settings.public_url,
-            http_domain=settings.jobs.http_domain,
+            public_url=public_url,
+            http_domain=http_domain,
             now=now,
             credits_per_hour=service.credits_per_hour(job),
         )
