@@ -99,7 +99,7 @@ class JobsService:
             owner=user,
             cluster_name=submission.cluster_name,
             org_name=submission.org_name,
-            spec=replace(spec, container=container),
+            spec=spec if container is spec.container else replace(spec, container=container),
             created_at=now,
             statuses=(StatusItem(JobStatus.PENDING, now, reason=JobReason.CREATING),),
         )

@@ -73,7 +73,7 @@ class VolumeAccess:
         writable = [d.disk_id for d in disks if not d.read_only]
         if len(set(writable)) != len(writable):
             raise DiskInUseError("A disk can be mounted read-write only once")
-        return replace(container, disk_volumes=tuple(disks))
+        return replace(container, disk_volumes=tuple(disks)) if disks else container
 
     @asynccontextmanager
     async def claiming(self, container: Container) -> AsyncIterator[None]:
