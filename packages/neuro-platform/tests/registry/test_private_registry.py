@@ -17,6 +17,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from neuro_platform.orchestrator import DockerOrchestrator
 from neuro_platform.registry import image_ref_to_uri
 from neuro_platform.registry.names import InvalidRepositoryNameError
 from neuro_platform.registry.private import (
@@ -138,21 +139,20 @@ async def test_without_docker_registry_v2_is_503_and_the_rest_works(tmp_path: Pa
 
 @pytest.mark.registry
 @pytest.mark.docker
+async def _engine_gateway(server: PlatformServer) -> str | None:
+    """Where the server's jobs listener is: the question the server asked at its start (the
+    engine may leave the gateway out of the bridge's description)."""
+    settings = server.settings()
+    async with DockerOrchestrator(
+        instance=settings.orchestrator_instance, docker_url=settings.jobs.docker_url
+    ) as engine:
+        return await engine.default_gateway()
+
+
 def test_a_container_cannot_reach_the_private_registry(registry_server: PlatformServer) -> None:
     socket_path = private_registry_socket(registry_server)
-    gateway = subprocess.run(
-        [
-            "docker",
-            "network",
-            "inspect",
-            "bridge",
-            "--format",
-            "{{(index .IPAM.Config 0).Gateway}}",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    gateway = asyncio.run(_engine_gateway(registry_server))
+    assert gateway is not None
     api_port = registry_server.base_url.port
     script = (
         f"timeout 3 bash -c 'exec 3<>/dev/tcp/{gateway}/{api_port}' 2>/dev/null && echo api-ok; "
