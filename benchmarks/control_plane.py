@@ -112,8 +112,11 @@ class Bench:
         self.jobs_url = str(server.api_url / "jobs")
         self.ping_url = str(server.api_url / "ping")
 
-    async def submit(self, count: int) -> tuple[list[str], list[float], int, float]:
-        """Submits `count` jobs from CLIENTS clients: ids, latencies, 5xx answers, wall time."""
+    async def submit(
+        self, count: int, clients: int = CLIENTS
+    ) -> tuple[list[str], list[float], int, float]:
+        """Submits `count` jobs from `clients` clients: ids, latencies, 5xx answers, wall
+        time."""
         body = {"image": "neuro-base/busybox:latest", "command": "true"}
         body["preset_name"] = "cpu-small"
         ids: list[str] = []
@@ -136,7 +139,7 @@ class Bench:
                     raise RuntimeError(f"submission answered {r.status}: {answer}")
 
         started = time.perf_counter()
-        await asyncio.gather(*(client() for _ in range(CLIENTS)))
+        await asyncio.gather(*(client() for _ in range(clients)))
         return ids, latencies, errors, time.perf_counter() - started
 
     async def kill(self, ids: Sequence[str]) -> tuple[list[float], int, float]:

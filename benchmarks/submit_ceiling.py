@@ -12,6 +12,10 @@ from 20 concurrent clients (`control_plane.Bench.submit`, the same body), and pr
   of the PostgreSQL backends serving the benchmark's database: unlike the rate, steady
   under other work on the same cores.
 
+With `--processes N` (PostgreSQL only) it runs N `serve` processes on the one database and
+data dir, as docs/scale-out.md describes, and the clients are spread over them evenly, as a
+load balancer would spread connections; the server CPU is that of all N.
+
 With `--py-spy DIR` (py-spy on the PATH, e.g. `uv tool run py-spy`'s), it records the server
 during the measured submissions, one collapsed-stack file per backend, every thread
 (`--threads`), for `flamegraph.pl` or a quick `sort | head`. Not a test: run it by hand,
@@ -33,7 +37,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +54,7 @@ from control_plane import (
 )
 
 from neuro_platform.orchestrator.testing import build_base_image, remove_instance_containers
-from neuro_platform.testing.server import PlatformServer, _free_port, running_platform
+from neuro_platform.testing.server import PlatformServer, _free_port, running_platform, serving
 
 
 @dataclass
@@ -95,28 +99,45 @@ def own_cpu_s() -> float:
 
 async def measure(
     name: str,
-    url: str,
+    urls: list[str],
     token: str | None,
-    pid: int | None,
+    pids: list[int | None],
     database: str | None,
     args: argparse.Namespace,
     spy: Path | None = None,
 ) -> tuple[Run, bytes]:
+    """Submissions to `urls` (the same server's processes), CLIENTS clients spread over them."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     connector = aiohttp.TCPConnector(limit=CLIENTS + 5)
+
+    def servers_cpu_s() -> float:
+        return sum(cpu_s(pid) for pid in pids)
+
     async with aiohttp.ClientSession(headers=headers, connector=connector) as session:
-        bench = UrlBench(url, session)
+        benches = [UrlBench(url, session) for url in urls]
+        clients = CLIENTS // len(urls)
+
+        async def submit(count: int) -> tuple[list[float], int, float]:
+            runs = await asyncio.gather(
+                *(bench.submit(count // len(urls), clients) for bench in benches)
+            )
+            return (
+                [latency for run in runs for latency in run[1]],
+                sum(run[2] for run in runs),
+                max(run[3] for run in runs),
+            )
+
         body = {"image": "neuro-base/busybox:latest", "command": "true", "preset_name": "cpu-small"}
-        async with session.post(f"{url}?from_preset", json=body) as r:
+        async with session.post(f"{urls[0]}?from_preset", json=body) as r:
             answer = await r.read()
-        await bench.submit(args.warm_up)
-        recorder = start_py_spy(spy, pid, args) if spy is not None else None
-        before = (cpu_s(pid), own_cpu_s(), postgres_cpu_s(database))
-        _, latencies, errors, wall = await bench.submit(args.submit)
-        after = (cpu_s(pid), own_cpu_s(), postgres_cpu_s(database))
+        await submit(args.warm_up)
+        recorder = start_py_spy(spy, pids[0], args) if spy is not None else None
+        before = (servers_cpu_s(), own_cpu_s(), postgres_cpu_s(database))
+        latencies, errors, wall = await submit(args.submit)
+        after = (servers_cpu_s(), own_cpu_s(), postgres_cpu_s(database))
         if recorder is not None:
             stop_py_spy(recorder)
-    per_1000 = 1000 / args.submit
+    per_1000 = 1000 / len(latencies)
     run = Run(
         name,
         rate=len(latencies) / wall,
@@ -193,30 +214,45 @@ def run_backend(backend: str, args: argparse.Namespace) -> tuple[Run, bytes]:
         postgres_database() if backend == "postgres" else _no_database() as database_url,
     ):
         try:
-            with running_platform(
-                Path(directory),
-                config=config,
-                database_url=database_url,
-                users={"bench": "bench-password"},
-            ) as server:
-                return asyncio.run(_measure_server(backend, server, database_url, args, spy))
+            with (
+                running_platform(
+                    Path(directory),
+                    config=config,
+                    database_url=database_url,
+                    users={"bench": "bench-password"},
+                ) as server,
+                ExitStack() as more,
+            ):
+                # More processes of the one server: its data dir and configuration.
+                extra = [
+                    more.enter_context(
+                        serving(
+                            Path(directory), f"process-{n}", server.data_dir, server.config_file
+                        )
+                    ).server
+                    for n in range(2, args.processes + 1 if backend == "postgres" else 2)
+                ]
+                return asyncio.run(
+                    _measure_server(backend, [server, *extra], database_url, args, spy)
+                )
         finally:
             remove_instance_containers(instance)
 
 
 async def _measure_server(
     backend: str,
-    server: PlatformServer,
+    processes: list[PlatformServer],
     database_url: str | None,
     args: argparse.Namespace,
     spy: Path | None,
 ) -> tuple[Run, bytes]:
     database = database_url.rpartition("/")[2] if database_url else None
+    name = backend if len(processes) == 1 else f"{backend} x{len(processes)}"
     return await measure(
-        backend,
-        str(server.api_url / "jobs"),
-        server.issue_token("bench"),
-        server_pid(server),
+        name,
+        [str(process.api_url / "jobs") for process in processes],
+        processes[0].issue_token("bench"),
+        [server_pid(process) for process in processes],
         database,
         args,
         spy,
@@ -233,6 +269,9 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgres", help="sqlite, postgres")
     parser.add_argument("--submit", type=int, default=2000, help="jobs submitted, measured")
     parser.add_argument("--warm-up", type=int, default=200, help="jobs submitted before")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="serve processes (PostgreSQL only)"
+    )
     parser.add_argument("--py-spy", help="a folder: record the server with py-spy during it")
     parser.add_argument("--threads", action="store_true", help="py-spy: one stack per thread")
     args = parser.parse_args()
@@ -246,7 +285,7 @@ def main() -> None:
         runs.append(run)
         print(f"  {backend} done", flush=True)
     with running_bare_server(answer, status) as (url, pid):
-        bare, _ = asyncio.run(measure("bare aiohttp", url, None, pid, None, args))
+        bare, _ = asyncio.run(measure("bare aiohttp", [url], None, [pid], None, args))
     print(f"\n{args.submit} submissions from {CLIENTS} clients; load average {os.getloadavg()}")
     print(f"bare server's answer: {len(answer)} bytes, status {status}\n")
     header = f"{'':<14}{'per s':>8}{'of bare':>9}{'p50 ms':>8}{'p99 ms':>8}"
