@@ -56,6 +56,15 @@ class ObjectStoreUnavailableError(UnavailableError):
     """The embedded store cannot run here (binary missing) or did not start."""
 
 
+class _ExitedAtStart(ObjectStoreUnavailableError):
+    """`weed` exited before it was ready: most often one of the free ports it was given was
+    taken by another process in between (ports are picked, then bound by `weed`)."""
+
+
+# Starts tried, each on ports picked anew, before the store is called unavailable.
+START_ATTEMPTS = 3
+
+
 @dataclass(frozen=True)
 class S3Access:
     """How the platform reaches an S3 endpoint as its administrator."""
@@ -205,7 +214,14 @@ class EmbeddedSeaweed:
                 try:
                     # Written by a store that is gone: nobody may use it any more.
                     self.files.endpoint_file.unlink(missing_ok=True)
-                    await self._start(fd)
+                    for attempt in range(1, START_ATTEMPTS + 1):
+                        try:
+                            await self._start(fd)
+                            break
+                        except _ExitedAtStart:
+                            if attempt == START_ATTEMPTS:
+                                raise
+                            log.warning("the embedded SeaweedFS exited at start: again")
                 finally:
                     os.close(fd)  # `weed` holds its own copy of the lock
                 assert self._endpoint is not None
@@ -284,7 +300,7 @@ class EmbeddedSeaweed:
         async with aiohttp.ClientSession() as session:
             while loop.time() < deadline:
                 if self._process is None or self._process.returncode is not None:
-                    raise ObjectStoreUnavailableError("the embedded SeaweedFS exited at start")
+                    raise _ExitedAtStart("the embedded SeaweedFS exited at start")
                 with contextlib.suppress(aiohttp.ClientError, OSError, ValueError):
                     if ready[0] == self._endpoint:
                         async with session.get(self._endpoint) as response:
