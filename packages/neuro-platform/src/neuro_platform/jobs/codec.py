@@ -6,12 +6,11 @@ field of `JobSpec` (with a default) is stored and read back without a change her
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter
 
-from .entities import JobSpec, JobStatus, StatusItem
+from .entities import JobSpec, StatusItem
 
 _SPEC = TypeAdapter(JobSpec)
 _STATUSES = TypeAdapter(tuple[StatusItem, ...])
@@ -22,13 +21,9 @@ def encode_spec(spec: JobSpec) -> dict[str, Any]:
     return encoded
 
 
-def decode_spec(data: dict[str, Any]) -> JobSpec:
-    return _SPEC.validate_python(data)
-
-
 def decode_spec_json(text: str | bytes) -> JobSpec:
-    """`decode_spec` of the document as stored (listings): parsed and validated in one
-    step, without the dicts in between (a third of the time)."""
+    """The spec's document as stored: parsed and validated in one step, without the dicts
+    in between (a third of the time)."""
     return _SPEC.validate_json(text)
 
 
@@ -43,16 +38,6 @@ def encode_status(item: StatusItem) -> dict[str, Any]:
 
 
 def decode_statuses_json(text: str | bytes) -> tuple[StatusItem, ...]:
-    """The `statuses` column as stored (listings), parsed and validated in one step like the
-    spec (its times come back aware, in UTC, as `decode_status`'s do)."""
+    """The `statuses` column as stored, parsed and validated in one step like the spec (its
+    times come back aware, in UTC)."""
     return _STATUSES.validate_json(text)
-
-
-def decode_status(data: dict[str, Any]) -> StatusItem:
-    return StatusItem(
-        status=JobStatus(data["status"]),
-        transition_time=datetime.fromisoformat(data["transition_time"]),
-        reason=data.get("reason"),
-        description=data.get("description"),
-        exit_code=data.get("exit_code"),
-    )

@@ -42,6 +42,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Row,
+    Select,
     String,
     Table,
     Text,
@@ -60,9 +61,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..db.fencing import acting_as, current_term
 from .codec import (
-    decode_spec,
     decode_spec_json,
-    decode_status,
     decode_statuses_json,
     encode_spec,
     encode_status,
@@ -257,11 +256,9 @@ class JobRepository:
             self._cache.move_to_end(job_id)
             return cached
         commits = self._commits
-        async with self._one_statement.connect() as connection:
-            rows = (await connection.execute(select(*_LISTED).where(JobRow.id == job_id))).all()
-        if not rows:
+        job = await self._first(select(*_LISTED).where(JobRow.id == job_id))
+        if job is None:
             raise JobNotFoundError(job_id)
-        job = _decode_rows(rows)[0]
         if self._commits == commits:  # else a write since the read may have changed it
             self._remember(job)
         return job
@@ -297,25 +294,29 @@ class JobRepository:
 
     async def find_by_name(self, owner: str, name: str) -> Job | None:
         """The owner's newest job of that name (names may repeat once a job has finished)."""
-        async with self._sessions() as session:
-            row = await session.scalar(
-                select(JobRow)
-                .where(JobRow.owner == owner, JobRow.name == name)
-                .order_by(JobRow.created_at.desc())
-                .limit(1)
-            )
-            return None if row is None else _from_row(row)
+        return await self._first(
+            select(*_LISTED)
+            .where(JobRow.owner == owner, JobRow.name == name)
+            .order_by(JobRow.created_at.desc())
+            .limit(1)
+        )
 
     async def active_with_name(self, owner: str, name: str) -> Job | None:
-        async with self._sessions() as session:
-            row = await session.scalar(
-                select(JobRow).where(
-                    JobRow.owner == owner,
-                    JobRow.name == name,
-                    JobRow.status.in_([str(s) for s in ACTIVE_STATUSES]),
-                )
+        return await self._first(
+            select(*_LISTED)
+            .where(
+                JobRow.owner == owner,
+                JobRow.name == name,
+                JobRow.status.in_([str(s) for s in ACTIVE_STATUSES]),
             )
-            return None if row is None else _from_row(row)
+            .limit(1)
+        )
+
+    async def _first(self, statement: _ListedSelect) -> Job | None:
+        """The first job a listing statement reads, decoded as a listing decodes."""
+        async with self._one_statement.connect() as connection:
+            rows = (await connection.execute(statement)).all()
+        return _decode_rows(rows)[0] if rows else None
 
     async def count_active(self, owner: str) -> int:
         """How many unfinished jobs the owner has (the running-jobs quota)."""
@@ -735,6 +736,7 @@ _LISTED = (
 
 
 _ListedRow = Row[str, str, str, str | None, datetime, str, str, int, bool]
+_ListedSelect = Select[str, str, str, str | None, datetime, str, str, int, bool]
 
 
 def _decode_listed(rows: Sequence[_ListedRow], cached: Sequence[Job | None]) -> list[Job]:
@@ -761,17 +763,3 @@ def _decode_rows(rows: Sequence[_ListedRow]) -> list[Job]:
     """Jobs as stored, from a listing's columns: the documents parsed and validated in one
     step (the scheduler reads every job it is told changed, its own commits included)."""
     return _decode_listed(rows, [None] * len(rows))
-
-
-def _from_row(row: JobRow) -> Job:
-    return Job(
-        id=row.id,
-        owner=row.owner,
-        cluster_name=row.cluster_name,
-        org_name=row.org_name,
-        spec=decode_spec(row.spec),
-        created_at=row.created_at,
-        statuses=tuple(decode_status(s) for s in row.statuses),
-        restarts=row.restarts,
-        materialized=row.materialized,
-    )
