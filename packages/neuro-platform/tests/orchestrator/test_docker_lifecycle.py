@@ -58,8 +58,11 @@ async def test_non_zero_exit_code_is_reported_as_error(
 async def test_job_over_its_memory_limit_is_oom_killed(
     orchestrator: DockerOrchestrator, make_spec: SpecFactory
 ) -> None:
-    # dd fills a 64 MiB buffer: four times the job's memory, with no swap to escape to.
-    spec = make_spec("dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1", memory=16 * MIB)
+    # awk doubles a string to 256 MiB, sixteen times the job's memory, with no swap to escape
+    # to (unlimited, it would end with 0). Its pages are touched in user space, so the
+    # cgroup's OOM killer must act: `dd bs=64M` filled its buffer inside read(2), where a
+    # failed charge can end as EFAULT and a graceful exit 1, which happened under load.
+    spec = make_spec("awk", 'BEGIN { s = "x"; for (i = 0; i < 28; i++) s = s s }', memory=16 * MIB)
 
     await orchestrator.start(spec)
     final = await orchestrator.wait(spec.job_id)
