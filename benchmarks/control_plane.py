@@ -18,7 +18,9 @@ jobs, as on a busy cluster. For each step (a size of the job history) it:
 * kills the pending jobs from 20 clients: kills per second, p99, max, answers of 5xx;
 * the server's RSS.
 
-Then prints each figure per step and its growth from the first step to the last. Not a test:
+Then prints each figure per step and its growth from the first step to the last. With
+`--py-spy DIR` (py-spy on the PATH) it records the server during each step's submissions, one
+raw collapsed-stack file per backend and step: where the growth goes. Not a test:
 run it by hand,
 
     uv run python benchmarks/control_plane.py                        # 1k, 10k, 100k
@@ -30,7 +32,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
+import subprocess
 import tempfile
 import time
 import uuid
@@ -301,7 +305,12 @@ async def fill_through_repository(database_url: str, count: int) -> None:
 
 
 async def measure_step(
-    bench: Bench, database_url: str, target: int, history: int, args: argparse.Namespace
+    bench: Bench,
+    backend: str,
+    database_url: str,
+    target: int,
+    history: int,
+    args: argparse.Namespace,
 ) -> Figures:
     figures = Figures()
     missing = max(0, target - history)
@@ -319,8 +328,12 @@ async def measure_step(
     pid = server_pid(bench.server)
     # The server's CPU per 1,000 requests: what the rate would be with a core to itself, and
     # a figure the other work on the machine moves less than a rate.
+    spy = Path(args.py_spy) / f"{backend}-{target}.txt" if args.py_spy else None
+    recorder = start_py_spy(spy, pid) if spy is not None else None
     cpu_before = cpu_s(pid)
     ids, latencies, figures.submit_5xx, wall = await bench.submit(args.submit)
+    if recorder is not None:
+        stop_py_spy(recorder)
     figures.submit_cpu = (cpu_s(pid) - cpu_before) * 1000 / max(1, len(latencies))
     figures.submit_rate = len(latencies) / wall
     figures.submit_p50 = quantile(latencies, 0.5)
@@ -351,6 +364,23 @@ async def measure_step(
     figures.rss_mib = rss_mib(server_pid(bench.server))
     figures.history = figures.list_count
     return figures
+
+
+def start_py_spy(output: Path, pid: int | None, threads: bool = False) -> subprocess.Popen[bytes]:
+    executable = shutil.which("py-spy")
+    if executable is None or pid is None:
+        raise SystemExit("--py-spy needs py-spy on the PATH and the server's pid")
+    command = [executable, "record", "-p", str(pid), "-f", "raw", "-o", str(output), "-r", "200"]
+    if threads:
+        command.append("--threads")
+    recorder = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(1.0)  # attached before the first measured request
+    return recorder
+
+
+def stop_py_spy(recorder: subprocess.Popen[bytes]) -> None:
+    recorder.send_signal(2)  # SIGINT: py-spy writes its file and exits
+    recorder.wait(30)
 
 
 ROWS: tuple[tuple[str, str, str], ...] = (
@@ -442,7 +472,7 @@ def run_backend(backend: str, steps: Sequence[int], args: argparse.Namespace) ->
                 database_url=database_url if backend == "postgres" else None,
                 users={"bench": "bench-password"},
             ) as server:
-                results = asyncio.run(_run_steps(server, database_url, steps, args))
+                results = asyncio.run(_run_steps(server, backend, database_url, steps, args))
         finally:
             remove_instance_containers(instance)
     print_table(backend, steps, results)
@@ -454,7 +484,11 @@ def _sqlite(directory: Path) -> Iterator[str]:
 
 
 async def _run_steps(
-    server: PlatformServer, database_url: str, steps: Sequence[int], args: argparse.Namespace
+    server: PlatformServer,
+    backend: str,
+    database_url: str,
+    steps: Sequence[int],
+    args: argparse.Namespace,
 ) -> list[Figures]:
     headers = {"Authorization": f"Bearer {server.issue_token('bench')}"}
     connector = aiohttp.TCPConnector(limit=CLIENTS + 5)
@@ -467,7 +501,7 @@ async def _run_steps(
         history = 0
         for step in steps:
             started = time.perf_counter()
-            figures = await measure_step(bench, database_url, step, history, args)
+            figures = await measure_step(bench, backend, database_url, step, history, args)
             history = figures.history
             results.append(figures)
             print(f"  step {step:,} done in {time.perf_counter() - started:.0f} s", flush=True)
@@ -482,7 +516,12 @@ def main() -> None:
     parser.add_argument(
         "--api-fill", type=int, default=1000, help="history up to this size goes through the API"
     )
+    parser.add_argument(
+        "--py-spy", help="a folder: record the server's submissions, a file per backend and step"
+    )
     args = parser.parse_args()
+    if args.py_spy:
+        Path(args.py_spy).mkdir(parents=True, exist_ok=True)
     steps = [int(s) for s in args.steps.split(",")]
     build_base_image("busybox")
     for backend in args.backends.split(","):

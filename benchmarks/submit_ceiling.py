@@ -30,9 +30,7 @@ import argparse
 import asyncio
 import multiprocessing
 import os
-import shutil
 import socket
-import subprocess
 import tempfile
 import time
 import uuid
@@ -51,6 +49,8 @@ from control_plane import (
     postgres_database,
     quantile,
     server_pid,
+    start_py_spy,
+    stop_py_spy,
 )
 
 from neuro_platform.orchestrator.testing import build_base_image, remove_instance_containers
@@ -131,7 +131,7 @@ async def measure(
         async with session.post(f"{urls[0]}?from_preset", json=body) as r:
             answer = await r.read()
         await submit(args.warm_up)
-        recorder = start_py_spy(spy, pids[0], args) if spy is not None else None
+        recorder = start_py_spy(spy, pids[0], args.threads) if spy is not None else None
         before = (servers_cpu_s(), own_cpu_s(), postgres_cpu_s(database))
         latencies, errors, wall = await submit(args.submit)
         after = (servers_cpu_s(), own_cpu_s(), postgres_cpu_s(database))
@@ -150,25 +150,6 @@ async def measure(
     if errors:
         print(f"  {name}: {errors} answers of 5xx")
     return run, answer
-
-
-def start_py_spy(
-    output: Path, pid: int | None, args: argparse.Namespace
-) -> subprocess.Popen[bytes]:
-    executable = shutil.which("py-spy")
-    if executable is None or pid is None:
-        raise SystemExit("--py-spy needs py-spy on the PATH and the server's pid")
-    command = [executable, "record", "-p", str(pid), "-f", "raw", "-o", str(output), "-r", "200"]
-    if args.threads:
-        command.append("--threads")
-    recorder = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    time.sleep(1.0)  # attached before the first measured request
-    return recorder
-
-
-def stop_py_spy(recorder: subprocess.Popen[bytes]) -> None:
-    recorder.send_signal(2)  # SIGINT: py-spy writes its file and exits
-    recorder.wait(30)
 
 
 def bare_server(port: int, answer: bytes, status: int) -> None:

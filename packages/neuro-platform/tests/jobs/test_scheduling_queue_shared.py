@@ -195,22 +195,48 @@ async def test_a_refresh_leaves_out_what_this_process_wrote_last_and_reads_what_
     """This process's subscribers had its own commits: the next pass does not read them
     back. A row another process wrote since is read, whoever wrote it before."""
     ours = JobRepository(sessions, cached=False)
-    mark, _ = await ours.scheduling_changes(None)
+    mark, _, _ = await ours.scheduling_changes(None)
     jobs = [_pending(n) for n in range(3)]
     for job in jobs:
         await ours.insert(job)
     waiting = StatusItem(JobStatus.PENDING, datetime.now(UTC), reason="Scheduling")
     await ours.update_many(_ids(jobs[1:]), lambda j: j.with_status(waiting))
     # As the queue asks: the jobs committed here since the last read are named too.
-    mark, changed = await ours.scheduling_changes(mark, also=_ids(jobs))
-    assert changed == []
+    mark, changed, left = await ours.scheduling_changes(mark, also=_ids(jobs))
+    assert (changed, left) == ([], [])
 
     theirs = JobRepository(other_sessions, cached=False)
     await theirs.update(jobs[1].id, lambda j: replace(j, restarts=7))
-    mark, changed = await ours.scheduling_changes(mark)
+    mark, changed, _ = await ours.scheduling_changes(mark)
     assert [(j.id, j.restarts, j.current.reason) for j in changed] == [
         (jobs[1].id, 7, "Scheduling")
     ]
+
+
+async def test_of_changed_jobs_that_left_the_queue_a_refresh_reads_only_the_ids(
+    sessions: async_sessionmaker[AsyncSession],
+    other_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Another process finishing jobs, or importing finished ones, costs a refresh an id
+    each, not a decoded job; a finished job whose container is left stays whole."""
+    ours = JobRepository(sessions, cached=False)
+    mark, _, _ = await ours.scheduling_changes(None)
+    theirs = JobRepository(other_sessions, cached=False)
+    finished = StatusItem(JobStatus.SUCCEEDED, datetime.now(UTC))
+    imported = [_pending(n).with_status(finished) for n in range(3)]
+    await theirs.insert_many(imported)
+    waiting, killed, collectable = _pending(10), _pending(11), _pending(12)
+    for job in (waiting, killed, collectable):
+        await theirs.insert(job)
+    await theirs.update(killed.id, lambda j: j.with_status(finished))
+    await theirs.update(
+        collectable.id, lambda j: replace(j, materialized=True).with_status(finished)
+    )
+
+    mark, changed, left = await ours.scheduling_changes(mark)
+
+    assert sorted(_ids(changed)) == [waiting.id, collectable.id]
+    assert sorted(left) == sorted([*_ids(imported), killed.id])
 
 
 async def test_an_update_reads_again_a_job_another_process_changed_since_this_one_wrote_it(

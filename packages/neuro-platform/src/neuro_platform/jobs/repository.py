@@ -34,7 +34,7 @@ from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from typing import cast as cast_type
 
 from sqlalchemy import (
@@ -49,6 +49,7 @@ from sqlalchemy import (
     all_,
     any_,
     bindparam,
+    case,
     cast,
     func,
     insert,
@@ -83,6 +84,14 @@ PAGE = 1000
 FIRST_PAGE = 100  # small: the first jobs of a listing go out at once
 
 JobListener = Callable[[Job], None]
+
+
+class SchedulingChanges(NamedTuple):
+    """A scheduler's read (`JobRepository.scheduling_changes`)."""
+
+    mark: int | None  # where the next read starts (PostgreSQL); None: read all again
+    jobs: list[Job]  # changed jobs in the scheduling queue, or all of it
+    left: list[str]  # ids of changed jobs no longer in it (finished, no container)
 
 
 @dataclass(frozen=True)
@@ -461,12 +470,15 @@ class JobRepository:
 
     async def scheduling_changes(
         self, since: int | None, also: Collection[str] = ()
-    ) -> tuple[int | None, list[Job]]:
+    ) -> SchedulingChanges:
         """What changed for the scheduler since the read that returned the mark `since`.
 
         On PostgreSQL: a new mark, and every job (in any status) written by a transaction
         that the read of `since` could not see yet, plus the jobs `also` names; with no
-        mark, the whole `scheduling_queue`. The mark is the xmin of the snapshot the rows
+        mark, the whole `scheduling_queue`. Of a changed job that is no longer the
+        scheduler's (finished without a container) only the id comes, in `left`: decoding
+        it would be wasted, and another process finishing or importing many jobs would
+        cost every pass that much. The mark is the xmin of the snapshot the rows
         are read in: every transaction not visible to it has an id at least that (committed
         or not: ids are handed out in order, and a transaction below xmin has ended), and
         each row carries its last writer's id (`writer_xid`, a trigger of migration 0011).
@@ -477,7 +489,7 @@ class JobRepository:
 
         Where transactions have no ids (SQLite): no mark, the whole `scheduling_queue`."""
         if self._single_writer:
-            return None, await self.scheduling_queue()
+            return SchedulingChanges(None, await self.scheduling_queue(), [])
         changed: ColumnElement[bool] = _IN_SCHEDULING_QUEUE
         if since is not None:
             changed = JobRow.writer_xid >= since
@@ -488,7 +500,7 @@ class JobRepository:
                 changed &= JobRow.writer_xid != all_(literal(ours, ARRAY(BigInteger)))
         # One statement: the mark's one row, joined with the changed rows (if any).
         snapshot = select(_SNAPSHOT_XMIN.label("mark")).subquery("snapshot")
-        statement = select(*_LISTED, snapshot.c.mark).select_from(
+        statement = select(*_CHANGED, snapshot.c.mark).select_from(
             snapshot.outerjoin(_JOBS, changed)
         )
         async with self._one_statement.connect() as connection:
@@ -496,7 +508,12 @@ class JobRepository:
         mark = int(rows[0][-1])
         # Ours below the mark can name no row that the next read's `writer_xid >= mark` finds.
         self._own_xids = deque((x for x in self._own_xids if x >= mark), OWN_TRANSACTIONS)
-        return mark, _decode_rows([row for row in rows if row[0] is not None])
+        found = [row for row in rows if row[0] is not None]
+        return SchedulingChanges(
+            mark,
+            _decode_rows([cast_type(_ListedRow, row[:-2]) for row in found if row[-2]]),
+            [row[0] for row in found if not row[-2]],
+        )
 
     async def update(self, job_id: str, change: Callable[[Job], Job]) -> Job:
         """Applies `change` to the stored job under a row lock; returns the new job.
@@ -734,6 +751,16 @@ _LISTED = (
     JobRow.materialized,
 )
 
+
+# A scheduler's refresh: the listing's columns, the documents only of the jobs still in the
+# scheduling queue, and whether each is (`scheduling_changes`).
+_CHANGED = (
+    *_LISTED[:5],
+    case((_IN_SCHEDULING_QUEUE, _LISTED[5])),
+    case((_IN_SCHEDULING_QUEUE, _LISTED[6])),
+    *_LISTED[7:],
+    _IN_SCHEDULING_QUEUE.label("in_queue"),
+)
 
 _ListedRow = Row[str, str, str, str | None, datetime, str, str, int, bool]
 _ListedSelect = Select[str, str, str, str | None, datetime, str, str, int, bool]

@@ -89,7 +89,7 @@ class SchedulingQueue:
             jobs = await self._repository.scheduling_queue()
         finally:
             early, self._early = self._early, None
-        self._apply(jobs, early, whole=True)
+        self._apply(jobs, [], early, whole=True)
 
     async def refresh(self) -> None:
         """Reads what other processes changed since the last read; where this process is
@@ -104,7 +104,7 @@ class SchedulingQueue:
         overflow, self._overflow = self._overflow, False
         self._early = {}
         try:
-            mark, jobs = await self._repository.scheduling_changes(
+            mark, jobs, left = await self._repository.scheduling_changes(
                 None if whole else self._mark, also
             )
         except BaseException:
@@ -113,11 +113,14 @@ class SchedulingQueue:
             raise
         finally:
             early, self._early = self._early, None
-        self._apply(jobs, early, whole=whole or mark is None)
+        self._apply(jobs, left, early, whole=whole or mark is None)
         self._mark = mark
 
-    def _apply(self, jobs: list[Job], early: dict[str, Job], *, whole: bool) -> None:
-        """`jobs` as read, except those committed here meanwhile; `whole`: all there is."""
+    def _apply(
+        self, jobs: list[Job], left: list[str], early: dict[str, Job], *, whole: bool
+    ) -> None:
+        """`jobs` as read and the `left` ones dropped, except those committed here
+        meanwhile; `whole`: all there is."""
         if whole:
             self._running.clear()
             self._collectable.clear()
@@ -129,6 +132,9 @@ class SchedulingQueue:
         for job in jobs:
             if job.id not in early:
                 self._put(job)
+        for job_id in left:
+            if job_id not in early:
+                self._drop(job_id)
         for job in early.values():
             self._put(job)
         self._loaded = True
@@ -204,12 +210,7 @@ class SchedulingQueue:
             self._overflow = True
 
     def _put(self, job: Job) -> None:
-        self._running.pop(job.id, None)
-        self._collectable.pop(job.id, None)
-        if (old := self._waiting.pop(job.id, None)) is not None:
-            lists = self._parked if old.id in self._parked_ids else self._open
-            _remove(lists[old.cluster_name], _key(old))
-            self._parked_ids.discard(old.id)
+        self._drop(job.id)
         status = job.status
         if status is JobStatus.RUNNING:
             self._running[job.id] = job
@@ -218,6 +219,14 @@ class SchedulingQueue:
             bisect.insort(self._open.setdefault(job.cluster_name, []), _key(job))
         elif job.materialized:
             self._collectable[job.id] = job
+
+    def _drop(self, job_id: str) -> None:
+        self._running.pop(job_id, None)
+        self._collectable.pop(job_id, None)
+        if (old := self._waiting.pop(job_id, None)) is not None:
+            lists = self._parked if old.id in self._parked_ids else self._open
+            _remove(lists[old.cluster_name], _key(old))
+            self._parked_ids.discard(old.id)
 
 
 class Walk:
