@@ -1,5 +1,6 @@
 """The jobs table (migrations `0003_jobs`, `0006_job_spec`, `0009_job_indexes`,
-`0011_pg_refresh_writer_xid`): all of the scheduler's state lives here."""
+`0011_pg_refresh_writer_xid`): all of the scheduler's state lives here. Beside it, the
+read-write claims of disks (`0012_disk_writers`)."""
 
 from __future__ import annotations
 
@@ -48,3 +49,20 @@ class JobRow(Base):
     # never by this code; a scheduler pass reads the rows changed since its last one by it.
     # NULL on SQLite.
     writer_xid: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+
+
+class DiskWriterRow(Base):
+    """The job that last claimed a disk read-write (`jobs/volume_access.py`).
+
+    The primary key lets the database, not a process, decide between submissions racing
+    for one disk, whichever server process they reach. A claim holds while its job is
+    unfinished and is taken over by the next writer after that, so it is never released
+    and rows are never deleted (a disk id is never reused: a removed disk's row is inert).
+    """
+
+    __tablename__ = "disk_writers"
+
+    disk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # No foreign key: the claim is written before its job in the same transaction, and a
+    # holder that is not stored counts as finished.
+    job_id: Mapped[str] = mapped_column(String(64))

@@ -12,6 +12,10 @@ time, and many connections waiting in its busy handler (which polls) starve one 
 so a burst of kills ended in "database is locked" after the busy timeout. On PostgreSQL,
 which locks rows, writes run concurrently.
 
+A job that mounts disks read-write is recorded with its claims on them (`insert_claiming`), in
+one transaction whose primary key on `disk_writers` decides between racing submissions,
+whichever process they reach; every other job takes the group-committed `insert`.
+
 Listings (`pages`, `stream`) read in keyset pages on the (created_at, id) order that the
 indexes of migration 0009 follow: memory stays at a page or two, each page is a short read
 that holds no connection while the client reads, and a limit stops the reading early.
@@ -40,6 +44,7 @@ from typing import cast as cast_type
 from sqlalchemy import (
     ARRAY,
     BigInteger,
+    BindParameter,
     ColumnElement,
     Row,
     Select,
@@ -58,7 +63,8 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..db.fencing import acting_as, current_term
 from .codec import (
@@ -68,7 +74,7 @@ from .codec import (
     encode_status,
 )
 from .entities import ACTIVE_STATUSES, Job
-from .models import JobRow
+from .models import DiskWriterRow, JobRow
 from .queries import JobNotFoundError, JobQuery
 
 CACHED_JOBS = 10_000  # the most recently used jobs kept in memory
@@ -132,7 +138,9 @@ class JobRepository:
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._listeners: list[JobListener] = []
         bind: AsyncEngine = sessions.kw["bind"]
+        self._engine = bind
         self._single_writer = bind.dialect.name == "sqlite"
+        self._claim = _CLAIM[bind.dialect.name]
         # Where others write too (PostgreSQL), this process tells its own writes by the id
         # of the transaction that made them (see `_written`).
         self._tracks_writers = not cached and not self._single_writer
@@ -249,6 +257,62 @@ class JobRepository:
             if not done.done():
                 done.set_result(None)
         return True
+
+    async def insert_claiming(self, job: Job, disk_ids: Collection[str]) -> str | None:
+        """Records a new job together with its claims on `disk_ids` (the disks it mounts
+        read-write), in one transaction: None once committed; else the first disk an
+        unfinished job holds, and nothing is recorded (nor is anything if this raises).
+
+        Each disk has one row in `disk_writers`, naming the job that claimed it last; the
+        claim is free once that job has finished (or is not stored). Per disk, in a fixed
+        order (two transactions claiming the same disks never wait for each other in a
+        cycle):
+
+        1. Insert the claim, doing nothing on a conflict. On PostgreSQL a conflict with a
+           claim that another transaction is writing (inserting, or taking over) waits for
+           that transaction to end: only one of racing inserts lands, and the others then
+           read its row committed, with its job (written in the same transaction).
+        2. On a conflict, read the holder and its status in one statement. Unfinished: in
+           use. (Finished is final: no job leaves a finished status.)
+        3. Finished: take the claim over with `UPDATE … WHERE job_id = <holder read>`, a
+           compare-and-swap. On PostgreSQL (READ COMMITTED) a concurrent take-over holds
+           the row lock until it ends; ours then re-checks the row as committed, finds
+           another job, and updates nothing: in use. Job ids are never reused, so a claim
+           that names the holder read has not changed since the read.
+
+        On SQLite the first insert takes the database's write lock for the whole
+        transaction (other connections wait in the busy handler), so nothing changes
+        between the steps. Claims are never deleted: a finished holder makes one stale."""
+        ordered = sorted(set(disk_ids))
+        async with (
+            self._writing(),
+            self._engine.connect() as connection,
+            connection.begin() as transaction,
+        ):
+            for disk_id in ordered:
+                if not await self._take(connection, disk_id, job.id):
+                    await transaction.rollback()
+                    return disk_id
+            # After the claims: a job that cannot be stored rolls them back.
+            written = await connection.execute(_INSERT_RETURNING, [_row_values(job)])
+            xid = written.scalars().first() if self._tracks_writers else None
+        self._wrote(xid, [job])
+        self._committed(job)
+        return None
+
+    async def _take(self, connection: AsyncConnection, disk_id: str, job_id: str) -> bool:
+        """Whether `job_id` now holds the claim on the disk (see `insert_claiming`)."""
+        claim = {"disk": disk_id, "claimant": job_id}
+        if (await connection.execute(self._claim, claim)).first() is not None:
+            return True
+        holder = (await connection.execute(_HOLDER, claim)).first()
+        if holder is None:  # a claim is never deleted: the conflict's row is there
+            return False
+        holder_id, status = holder
+        if status is not None and status in _UNFINISHED:
+            return False
+        taken = await connection.execute(_TAKE_OVER, {**claim, "holder": holder_id})
+        return taken.rowcount == 1
 
     async def insert_many(self, jobs: Sequence[Job]) -> None:
         """Records many jobs in one transaction (imports, the control-plane benchmark's
@@ -684,6 +748,39 @@ _INSERT = insert(_JOBS)
 # transaction that wrote it (PostgreSQL's trigger; NULL on SQLite).
 _INSERT_RETURNING = insert(_JOBS).returning(_JOBS.c.writer_xid)
 _UPDATE = update(_JOBS).where(_JOBS.c.id == bindparam("job_id"))
+
+# The claims of `insert_claiming`: an insert that does nothing on a conflict (in each
+# dialect's words; RETURNING tells whether it inserted), the holder's status (NULL if the
+# holder is not stored), and the take-over of a stale claim.
+_DISK_WRITERS = cast_type(Table, DiskWriterRow.__table__)
+_CLAIM_VALUES: dict[str, BindParameter[str]] = {
+    "disk_id": bindparam("disk"),
+    "job_id": bindparam("claimant"),
+}
+_CLAIM = {
+    "postgresql": postgresql.insert(_DISK_WRITERS)
+    .values(_CLAIM_VALUES)
+    .on_conflict_do_nothing(index_elements=[_DISK_WRITERS.c.disk_id])
+    .returning(_DISK_WRITERS.c.disk_id),
+    "sqlite": sqlite.insert(_DISK_WRITERS)
+    .values(_CLAIM_VALUES)
+    .on_conflict_do_nothing(index_elements=[_DISK_WRITERS.c.disk_id])
+    .returning(_DISK_WRITERS.c.disk_id),
+}
+_HOLDER = (
+    select(_DISK_WRITERS.c.job_id, _JOBS.c.status)
+    .select_from(_DISK_WRITERS.outerjoin(_JOBS, _JOBS.c.id == _DISK_WRITERS.c.job_id))
+    .where(_DISK_WRITERS.c.disk_id == bindparam("disk"))
+)
+_TAKE_OVER = (
+    update(_DISK_WRITERS)
+    .where(
+        _DISK_WRITERS.c.disk_id == bindparam("disk"),
+        _DISK_WRITERS.c.job_id == bindparam("holder"),
+    )
+    .values(job_id=bindparam("claimant"))
+)
+_UNFINISHED = frozenset(str(s) for s in ACTIVE_STATUSES)
 
 
 def _row_values(job: Job) -> dict[str, Any]:

@@ -103,8 +103,7 @@ class JobsService:
             created_at=now,
             statuses=(StatusItem(JobStatus.PENDING, now, reason=JobReason.CREATING),),
         )
-        async with self._volume_access.claiming(container):
-            await self._repository.insert(job)
+        await self._volume_access.record(job)
         self._wake_scheduler()
         return job
 

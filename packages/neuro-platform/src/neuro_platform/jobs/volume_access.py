@@ -3,22 +3,20 @@
 Read on each secret; read on a read-only disk, write on a writable one (403 otherwise); every
 secret and disk must exist in the job's cluster. A disk that an unfinished job holds
 read-write cannot be claimed read-write by another job: two writers would corrupt its
-filesystem.
+filesystem. The database decides (`JobRepository.insert_claiming`), so this holds between
+racing submissions in one process and across the server processes sharing a PostgreSQL
+database (docs/scale-out.md) alike.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from ..buckets.service import BucketsService
 from ..disks.service import DiskNotFoundError, DisksService
 from ..permissions.uris import parse_uri
 from ..secrets.service import SecretNotFoundError, SecretsService
-from .entities import ACTIVE_STATUSES, Container
-from .queries import JobQuery
+from .entities import Container, Job
 from .repository import JobRepository
 from .submission import SubmissionError
 
@@ -39,9 +37,6 @@ class VolumeAccess:
         self._repository = repository
         self._secrets = secrets
         self._disks = disks
-        # Checking for a writer and recording the new job are one step, so two submissions
-        # racing for the same disk cannot both win.
-        self._claims = asyncio.Lock()
 
     async def resolve(self, user: str, cluster_name: str, container: Container) -> Container:
         """The container with its disks resolved to ids, once the user may use everything."""
@@ -75,28 +70,23 @@ class VolumeAccess:
             raise DiskInUseError("A disk can be mounted read-write only once")
         return replace(container, disk_volumes=tuple(disks)) if disks else container
 
-    @asynccontextmanager
-    async def claiming(self, container: Container) -> AsyncIterator[None]:
-        """Holds the claim lock while the caller records the job; refuses a second writer."""
-        wanted = {v.disk_id: v for v in container.disk_volumes if not v.read_only}
-        if not wanted:  # claims nothing: submissions without such disks never queue here
-            yield
-            return
-        async with self._claims:
-            if wanted:
-                for disk_id in await self._writers():
-                    if disk_id in wanted:
-                        raise DiskInUseError(
-                            f"Disk {wanted[disk_id].src_disk_uri} is mounted read-write by "
-                            "another job that has not finished; mount it read-only or wait"
-                        )
-            yield
+    async def record(self, job: Job) -> None:
+        """Records the submitted job (its container as `resolve` returned it), with its
+        claims on the disks it mounts read-write; refuses it if an unfinished job holds one.
 
-    async def _writers(self) -> set[str]:
-        active = await self._repository.find(JobQuery(statuses=ACTIVE_STATUSES))
-        return {
-            v.disk_id for job in active for v in job.spec.container.disk_volumes if not v.read_only
-        }
+        The claims and the job are one transaction: a refused or failed submission leaves
+        neither. A job without such disks goes through the group-committed insert, with no
+        query of claims."""
+        wanted = {v.disk_id: v for v in job.spec.container.disk_volumes if not v.read_only}
+        if not wanted:
+            await self._repository.insert(job)
+            return
+        held = await self._repository.insert_claiming(job, wanted)
+        if held is not None:
+            raise DiskInUseError(
+                f"Disk {wanted[held].src_disk_uri} is mounted read-write by another job that "
+                "has not finished; mount it read-only or wait"
+            )
 
 
 def _require_cluster(uri: str, cluster_name: str) -> None:
