@@ -19,8 +19,8 @@ jobs, as on a busy cluster. For each step (a size of the job history) it:
 * the server's RSS.
 
 Then prints each figure per step and its growth from the first step to the last. With
-`--py-spy DIR` (py-spy on the PATH) it records the server during each step's submissions, one
-raw collapsed-stack file per backend and step: where the growth goes. Not a test:
+`--py-spy DIR` (py-spy on the PATH) it records the server during each step's submissions and
+kills, one raw collapsed-stack file per backend, step and phase: where the growth goes. Not a test:
 run it by hand,
 
     uv run python benchmarks/control_plane.py                        # 1k, 10k, 100k
@@ -328,8 +328,8 @@ async def measure_step(
     pid = server_pid(bench.server)
     # The server's CPU per 1,000 requests: what the rate would be with a core to itself, and
     # a figure the other work on the machine moves less than a rate.
-    spy = Path(args.py_spy) / f"{backend}-{target}.txt" if args.py_spy else None
-    recorder = start_py_spy(spy, pid) if spy is not None else None
+    spy = Path(args.py_spy) if args.py_spy else None
+    recorder = start_py_spy(spy / f"{backend}-{target}-submit.txt", pid) if spy else None
     cpu_before = cpu_s(pid)
     ids, latencies, figures.submit_5xx, wall = await bench.submit(args.submit)
     if recorder is not None:
@@ -355,8 +355,11 @@ async def measure_step(
     figures.limit10 = statistics.median([await timed(bench.limit10) for _ in range(5)])
     figures.ping_during_list = await bench.ping_during(bench.list_all_unread)
 
+    recorder = start_py_spy(spy / f"{backend}-{target}-kill.txt", pid) if spy else None
     cpu_before = cpu_s(pid)
     latencies, figures.kill_5xx, wall = await bench.kill(ids)
+    if recorder is not None:
+        stop_py_spy(recorder)
     figures.kill_cpu = (cpu_s(pid) - cpu_before) * 1000 / max(1, len(latencies))
     figures.kill_rate = len(latencies) / wall
     figures.kill_p99 = quantile(latencies, 0.99)
@@ -517,7 +520,7 @@ def main() -> None:
         "--api-fill", type=int, default=1000, help="history up to this size goes through the API"
     )
     parser.add_argument(
-        "--py-spy", help="a folder: record the server's submissions, a file per backend and step"
+        "--py-spy", help="a folder: record the server's submissions and kills, a file per step"
     )
     args = parser.parse_args()
     if args.py_spy:
