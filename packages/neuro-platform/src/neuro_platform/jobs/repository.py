@@ -758,14 +758,11 @@ _CLAIM_VALUES: dict[str, BindParameter[str]] = {
     "job_id": bindparam("claimant"),
 }
 _CLAIM = {
-    "postgresql": postgresql.insert(_DISK_WRITERS)
+    name: dialect.insert(_DISK_WRITERS)
     .values(_CLAIM_VALUES)
     .on_conflict_do_nothing(index_elements=[_DISK_WRITERS.c.disk_id])
-    .returning(_DISK_WRITERS.c.disk_id),
-    "sqlite": sqlite.insert(_DISK_WRITERS)
-    .values(_CLAIM_VALUES)
-    .on_conflict_do_nothing(index_elements=[_DISK_WRITERS.c.disk_id])
-    .returning(_DISK_WRITERS.c.disk_id),
+    .returning(_DISK_WRITERS.c.disk_id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
 _HOLDER = (
     select(_DISK_WRITERS.c.job_id, _JOBS.c.status)
