@@ -207,6 +207,22 @@ async def test_a_claim_is_free_once_its_holder_finishes(first: Process, second: 
     assert await _claims(second.engine) == {disk_id: again.id}
 
 
+async def test_a_finished_holder_whose_container_is_not_removed_yet_still_holds(
+    first: Process, second: Process
+) -> None:
+    """A killed job's container may still be writing while it stops: the disk stays held
+    until the scheduler has removed it (`materialized`), as its removal does."""
+    disk_id = await _disk(first, "data")
+    holder = await first.jobs.submit("alice", _submission(("data", False)))
+    await first.repository.update(holder.id, lambda j: replace(j, materialized=True))
+    await first.jobs.finish(holder.id, JobStatus.CANCELLED, "Killed")
+    with pytest.raises(DiskInUseError, match="whose container is still being removed"):
+        await second.jobs.submit("alice", _submission(("data", False)))
+    await first.repository.update(holder.id, lambda j: replace(j, materialized=False))
+    taker = await second.jobs.submit("alice", _submission(("data", False)))
+    assert await _claims(first.engine) == {disk_id: taker.id}
+
+
 async def test_a_claim_naming_a_job_that_is_not_stored_is_free(first: Process) -> None:
     """A claim whose job row is gone holds nothing (jobs are never deleted today: this is
     the rule should one ever be)."""

@@ -55,8 +55,9 @@ class DiskWriterRow(Base):
     """The job that last claimed a disk read-write (`jobs/volume_access.py`).
 
     The primary key lets the database, not a process, decide between submissions racing
-    for one disk, whichever server process they reach. A claim holds while its job is
-    unfinished and is taken over by the next writer after that, so it is never released
+    for one disk, whichever server process they reach. A claim holds while its job is in
+    the scheduling queue (unfinished, or its container not yet removed) and is taken over by
+    the next writer after that, so it is never released
     and rows are never deleted (a disk id is never reused: a removed disk's row is inert).
     """
 

@@ -260,11 +260,13 @@ class JobRepository:
 
     async def insert_claiming(self, job: Job, disk_ids: Collection[str]) -> str | None:
         """Records a new job together with its claims on `disk_ids` (the disks it mounts
-        read-write), in one transaction: None once committed; else the first disk an
-        unfinished job holds, and nothing is recorded (nor is anything if this raises).
+        read-write), in one transaction: None once committed; else the first disk another
+        job holds, and nothing is recorded (nor is anything if this raises).
 
         Each disk has one row in `disk_writers`, naming the job that claimed it last; the
-        claim is free once that job has finished (or is not stored). Per disk, in a fixed
+        claim holds while that job is in the scheduling queue (unfinished, or finished with
+        its container not yet removed: it may still write), as the disk's removal sees it
+        (`held_disks.py`), and is free after that or if the job is not stored. Per disk, in a fixed
         order (two transactions claiming the same disks never wait for each other in a
         cycle):
 
@@ -272,9 +274,10 @@ class JobRepository:
            claim that another transaction is writing (inserting, or taking over) waits for
            that transaction to end: only one of racing inserts lands, and the others then
            read its row committed, with its job (written in the same transaction).
-        2. On a conflict, read the holder and its status in one statement. Unfinished: in
-           use. (Finished is final: no job leaves a finished status.)
-        3. Finished: take the claim over with `UPDATE … WHERE job_id = <holder read>`, a
+        2. On a conflict, read the holder and whether it is in the queue, in one statement.
+           In it: in use. (Leaving the queue is final: no job leaves a finished status,
+           and a finished job's container, once removed, is never made again.)
+        3. Out of it: take the claim over with `UPDATE … WHERE job_id = <holder read>`, a
            compare-and-swap. On PostgreSQL (READ COMMITTED) a concurrent take-over holds
            the row lock until it ends; ours then re-checks the row as committed, finds
            another job, and updates nothing: in use. Job ids are never reused, so a claim
@@ -282,7 +285,8 @@ class JobRepository:
 
         On SQLite the first insert takes the database's write lock for the whole
         transaction (other connections wait in the busy handler), so nothing changes
-        between the steps. Claims are never deleted: a finished holder makes one stale."""
+        between the steps. Claims are never deleted: a holder out of the queue makes one
+        stale."""
         ordered = sorted(set(disk_ids))
         async with (
             self._writing(),
@@ -308,8 +312,8 @@ class JobRepository:
         holder = (await connection.execute(_HOLDER, claim)).first()
         if holder is None:  # a claim is never deleted: the conflict's row is there
             return False
-        holder_id, status = holder
-        if status is not None and status in _UNFINISHED:
+        holder_id, held = holder
+        if held:
             return False
         taken = await connection.execute(_TAKE_OVER, {**claim, "holder": holder_id})
         return taken.rowcount == 1
@@ -765,7 +769,7 @@ _CLAIM = {
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
 _HOLDER = (
-    select(_DISK_WRITERS.c.job_id, _JOBS.c.status)
+    select(_DISK_WRITERS.c.job_id, _IN_SCHEDULING_QUEUE)
     .select_from(_DISK_WRITERS.outerjoin(_JOBS, _JOBS.c.id == _DISK_WRITERS.c.job_id))
     .where(_DISK_WRITERS.c.disk_id == bindparam("disk"))
 )
@@ -777,7 +781,6 @@ _TAKE_OVER = (
     )
     .values(job_id=bindparam("claimant"))
 )
-_UNFINISHED = frozenset(str(s) for s in ACTIVE_STATUSES)
 
 
 def _row_values(job: Job) -> dict[str, Any]:

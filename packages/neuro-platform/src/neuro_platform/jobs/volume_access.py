@@ -2,10 +2,11 @@
 
 Read on each secret; read on a read-only disk, write on a writable one (403 otherwise); every
 secret and disk must exist in the job's cluster. A disk that an unfinished job holds
-read-write cannot be claimed read-write by another job: two writers would corrupt its
-filesystem. The database decides (`JobRepository.insert_claiming`), so this holds between
-racing submissions in one process and across the server processes sharing a PostgreSQL
-database (docs/scale-out.md) alike.
+read-write (or a finished one whose container is not removed yet: it may still write) cannot
+be claimed read-write by another job: two writers would corrupt its filesystem. The
+database decides (`JobRepository.insert_claiming`), so this holds between racing
+submissions in one process and across the server processes sharing a PostgreSQL database
+(docs/scale-out.md) alike.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .submission import SubmissionError
 
 
 class DiskInUseError(SubmissionError):
-    """A read-write claim on a disk another unfinished job writes to."""
+    """A read-write claim on a disk another job may still write to."""
 
 
 class VolumeAccess:
@@ -72,7 +73,7 @@ class VolumeAccess:
 
     async def record(self, job: Job) -> None:
         """Records the submitted job (its container as `resolve` returned it), with its
-        claims on the disks it mounts read-write; refuses it if an unfinished job holds one.
+        claims on the disks it mounts read-write; refuses it if another job holds one.
 
         The claims and the job are one transaction: a refused or failed submission leaves
         neither. A job without such disks goes through the group-committed insert, with no
@@ -85,7 +86,8 @@ class VolumeAccess:
         if held is not None:
             raise DiskInUseError(
                 f"Disk {wanted[held].src_disk_uri} is mounted read-write by another job that "
-                "has not finished; mount it read-only or wait"
+                "has not finished, or whose container is still being removed; mount it "
+                "read-only or wait"
             )
 
 
