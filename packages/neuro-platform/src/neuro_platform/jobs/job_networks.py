@@ -186,14 +186,16 @@ class JobNetworks:
             self._file(reader).add(job.id, address, host_names(job))
 
     async def _leave(self, job: Job, reader: Reader, joined: dict[Reader, str]) -> None:
-        # The name first: a lookup that still succeeds must not lead to a dead address.
-        self._file(reader).remove(job.id)
+        # The reader may no longer read the job. The network first, then the name: once the
+        # name is gone the address is out of reach too (the other order left the reader's
+        # jobs reaching it, by the address they had resolved, for as long as the disconnect
+        # took).
         try:
             await self._orchestrator.disconnect(job.id, network_name(reader))
         except OrchestratorError as error:  # retried on the next pass
             log.warning("%s cannot leave the network of %s: %s", job.id, reader, error)
-            self._file(reader).add(job.id, joined[reader], host_names(job))
             return
+        self._file(reader).remove(job.id)
         del joined[reader]
 
     async def _remove_unused(self, reader: Reader) -> None:
