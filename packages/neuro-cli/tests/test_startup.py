@@ -74,3 +74,12 @@ def test_the_job_commands_leave_the_browser_module_until_a_page_opens() -> None:
     )
     assert "neuro_cli.commands.job" in modules
     assert "webbrowser" not in modules
+
+
+def test_listings_leave_the_progress_bars_until_a_copy() -> None:
+    # `ls`, `tree` and `df` print with this module; rich.progress (with rich.live and the
+    # spinners) is only for the bar of a copy.
+    modules = loaded_modules("import neuro_cli.formatters.storage")
+    assert "rich.console" in modules
+    assert "rich.progress" not in modules
+
