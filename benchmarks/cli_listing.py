@@ -43,7 +43,7 @@ runs of the code before and after alternated):
 
 CPU seconds: SDK 0.060 (10k) and 0.791 (100k); CLI 0.332 / 0.369 (10k `ls` / `ls -l`) and
 1.023 / 1.266 (100k). The SDK's column runs in this process with the garbage collector's
-default thresholds, which the CLI raises (neuro_cli/main.py): at 100k the CLI can finish
+default thresholds, which the CLI raises (neuro_cli/process_gc.py): at 100k the CLI can finish
 before the SDK alone does. At 10k what is left is the command's fixed cost (~0.3 s).
 """
 

@@ -2,7 +2,6 @@
 
 import atexit
 import contextlib
-import gc
 import importlib
 import logging
 import os
@@ -15,6 +14,7 @@ from typing import Any, NoReturn
 
 import click
 
+from neuro_cli import process_gc
 from neuro_cli.console import COLOR_MODES, ColorMode
 from neuro_cli.errors import (
     EXIT_ERROR,
@@ -260,15 +260,8 @@ def cli(
     log.debug("neuro %s, config %s", ctx.invoked_subcommand, root.factory.path)
 
 
-# Young collections after this many new objects (CPython: 700). What a command imports and
-# builds mostly lives until it exits, and the default thresholds have the collector walk it
-# again and again (`neuro ps -a` of 10k jobs: 0.06 s of collections; docs/performance.md).
-YOUNG_OBJECTS = 10_000
-
-
 def main(args: Sequence[str] | None = None) -> NoReturn:
-    gc.freeze()  # what the imports made is never garbage: out of every collection
-    gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
+    process_gc.pause_for_start_up()  # until the command's client is made
     try:
         code = cli.main(args=args, prog_name="neuro", standalone_mode=False)
     except SystemExit as exit_:
