@@ -114,8 +114,11 @@ class NeuroGroup(click.Group):
         except Exception as exc:
             # Here the -v count is known (the root callback has run), so this is where
             # a failure becomes either a traceback or a single line.
-            log.debug("Command failed", exc_info=True)
             root = ctx.find_object(Root)
+            config = root.factory.path if root is not None else None
+            log.debug(
+                "Command failed: neuro %s, config %s", ctx.invoked_subcommand, config, exc_info=True
+            )
             if root is not None and (root.options.verbosity > 0 or root.options.show_traceback):
                 click.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
             if isinstance(exc, click.ClickException):
@@ -257,7 +260,10 @@ def cli(
     root = Root.create(options)
     ctx.obj = root
     ctx.call_on_close(setup_logging(options.verbosity, root.factory.path))
-    log.debug("neuro %s, config %s", ctx.invoked_subcommand, root.factory.path)
+    if options.verbosity >= 2:
+        # Only where stderr shows it: a record at every run made every run's log file
+        # (logs.py), where a failure's record names the command and config anyway.
+        log.debug("neuro %s, config %s", ctx.invoked_subcommand, root.factory.path)
 
 
 def main(args: Sequence[str] | None = None) -> NoReturn:
