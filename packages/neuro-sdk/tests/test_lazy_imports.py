@@ -57,7 +57,7 @@ def test_factory_brings_the_http_client_only() -> None:
     assert "aiohttp.web" not in modules
     assert not modules & {"neuro_sdk._storage", "neuro_sdk._transfer", "neuro_sdk._jobs"}
     # The plugins (importlib.metadata) and the TOML parser: only for a user config file.
-    assert not modules & {"importlib.metadata", "tomllib"}
+    assert not modules & {"importlib.metadata", "tomllib", "neuro_sdk._plugins"}
 
 
 def test_a_storage_listing_loads_no_transfer_machinery() -> None:

@@ -9,7 +9,7 @@ import json
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from yarl import URL
@@ -27,10 +27,12 @@ from ._config_db import (
 from ._core import _Core, new_session
 from ._errors import AuthError, ConfigError
 from ._login import browser_login, headless_login, standalone_token
-from ._plugins import ConfigBuilder, load_plugins
 from ._server_cfg import _AuthConfig, _ServerConfig, get_server_config
 from ._user_config import load_user_config
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._plugins import ConfigBuilder
 
 DEFAULT_API_URL = URL("https://staging.neu.ro/api/v1")
 DEFAULT_CONFIG_PATH = "~/.neuro"
@@ -44,8 +46,10 @@ TOKEN_LOGIN_LIFETIME_S = 3 * 365 * 24 * 3600
 _Negotiator = Callable[[_Core, _AuthConfig], Awaitable[_AuthToken]]
 
 
-def _user_config_params() -> ConfigBuilder:
+def _user_config_params() -> "ConfigBuilder":
     """The parameters a user config file may set: the built-in ones and the plugins'."""
+    from ._plugins import load_plugins
+
     return load_plugins().config
 
 

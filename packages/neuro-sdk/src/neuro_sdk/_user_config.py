@@ -1,12 +1,17 @@
 """User settings: ``<config dir>/user.toml`` merged with the project's ``.neuro.toml``."""
 
+# Annotations stay unevaluated: the plugins' module is imported only to check a file.
+from __future__ import annotations
+
 import contextlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import ConfigError
-from ._plugins import ConfigBuilder, ConfigScope
+
+if TYPE_CHECKING:
+    from ._plugins import ConfigBuilder
 
 GLOBAL_CONFIG_NAME = "user.toml"
 LOCAL_CONFIG_NAME = ".neuro.toml"
@@ -40,6 +45,8 @@ def _read_toml(file: Path) -> dict[str, Any]:
 def _validate(
     file: Path, content: Mapping[str, Any], builder: ConfigBuilder, *, local: bool
 ) -> None:
+    from ._plugins import ConfigScope
+
     for section, values in content.items():
         if not isinstance(values, dict):
             raise ConfigError(f"{file}: '{section}' must be a section")
