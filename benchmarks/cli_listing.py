@@ -43,8 +43,14 @@ runs of the code before and after alternated):
 
 CPU seconds: SDK 0.060 (10k) and 0.791 (100k); CLI 0.332 / 0.369 (10k `ls` / `ls -l`) and
 1.023 / 1.266 (100k). The SDK's column runs in this process with the garbage collector's
-default thresholds, which the CLI raises (neuro_cli/main.py): at 100k the CLI can finish
+default thresholds, which the CLI raises (neuro_cli/process_gc.py): at 100k the CLI can finish
 before the SDK alone does. At 10k what is left is the command's fixed cost (~0.3 s).
+
+After the eighth round (2026-12-07 08:40–08:42 UTC, load average 2.1–2.9, `--jobs 1000
+--files 10000 --repeat 3`, three runs alternated with the code before it; docs/performance.md,
+"CLI start-up"): `ls` 10k 2.37–3.76x LISTSTATUS, `ls -l` 2.35–3.86x, the CLI's CPU 0.27–0.29 s
+(`ls`) against 0.30–0.32 s before. The fixed cost is now ~0.21 s of CPU (`ls` of an empty
+folder), nearly all of it the interpreter and imports: aiohttp alone ~0.10 s.
 """
 
 import argparse

@@ -98,7 +98,19 @@ def test_failure_is_logged_with_traceback_in_the_config_dir(
     assert result.exit_code == 1
     assert "Traceback" not in result.stderr
     (log_file,) = (config_dir / "logs").glob("neuro-run-*.txt")
-    assert "Traceback (most recent call last):" in log_file.read_text()
+    text = log_file.read_text()
+    assert f"Command failed: neuro config, config {config_dir}" in text
+    assert "Traceback (most recent call last):" in text
+
+
+def test_a_run_that_logs_nothing_leaves_no_log_file(
+    neuro: Neuro, log_in: LogIn, platform_server: PlatformServer, config_dir: Path
+) -> None:
+    # Nor makes the folder or lists the old files: a cost of every command's start.
+    log_in(platform_server)
+    assert neuro("ls", "storage:").exit_code == 0
+    assert neuro("config", "show").exit_code == 0
+    assert not (config_dir / "logs").exists()
 
 
 def test_version_and_compatibility_flags(neuro: Neuro) -> None:

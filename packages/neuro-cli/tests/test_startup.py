@@ -74,3 +74,32 @@ def test_the_job_commands_leave_the_browser_module_until_a_page_opens() -> None:
     )
     assert "neuro_cli.commands.job" in modules
     assert "webbrowser" not in modules
+
+
+def test_listings_leave_the_progress_bars_until_a_copy() -> None:
+    # `ls`, `tree` and `df` print with this module; rich.progress (with rich.live and the
+    # spinners) is only for the bar of a copy.
+    modules = loaded_modules("import neuro_cli.formatters.storage")
+    assert "rich.console" in modules
+    assert "rich.progress" not in modules
+
+
+def test_the_collector_waits_for_the_client_only_in_a_neuro_process() -> None:
+    # main() pauses it until Root.client has made the client; a program running the CLI
+    # in-process (cli.main) keeps its collector as it is: nothing frozen, nothing paused.
+    probe = (
+        "import gc\n"
+        "from neuro_cli import process_gc\n"
+        "process_gc.start_up_done()\n"
+        "assert gc.isenabled() and gc.get_freeze_count() == 0\n"
+        "process_gc.pause_for_start_up()\n"
+        "assert not gc.isenabled() and gc.get_freeze_count() > 0\n"
+        "frozen = gc.get_freeze_count()\n"
+        "import rich.console\n"  # start-up goes on: more objects
+        "process_gc.start_up_done()\n"
+        "assert gc.isenabled() and gc.get_freeze_count() > frozen\n"
+        "gc.disable()\n"
+        "process_gc.start_up_done()\n"  # once only
+        "assert not gc.isenabled()\n"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True)

@@ -1,5 +1,6 @@
 """``neuro cp/ls/mkdir/mv/rm`` and ``neuro storage glob/df/tree`` against the real server."""
 
+import gc
 import hashlib
 import os
 import re
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
+from neuro_cli import process_gc
 from neuro_platform.testing.server import PlatformServer
 
 Neuro = Callable[..., Result]
@@ -43,6 +45,21 @@ def local_tree(tmp_path: Path) -> Path:
     (root / "debug.log").write_text("ignored")
     (root / ".neuroignore").write_text("*.log\n")
     return root
+
+
+def test_making_the_client_ends_the_collectors_pause(
+    logged_in: Neuro, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As main() leaves it for the start-up of a `neuro` process (neuro_cli.process_gc),
+    # without freezing this test process's heap.
+    monkeypatch.setattr(process_gc, "_paused", True)
+    monkeypatch.setattr(gc, "freeze", lambda: None)
+    gc.disable()
+    try:
+        assert logged_in("ls", "storage:").exit_code == 0
+        assert gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_cp_recursive_both_ways(logged_in: Neuro, local_tree: Path, tmp_path: Path) -> None:

@@ -56,6 +56,14 @@ def test_factory_brings_the_http_client_only() -> None:
     assert not top_level(modules) & {"jwt", "cryptography", "pathspec", "rich"}
     assert "aiohttp.web" not in modules
     assert not modules & {"neuro_sdk._storage", "neuro_sdk._transfer", "neuro_sdk._jobs"}
+    # The plugins (importlib.metadata) and the TOML parser: only for a user config file.
+    assert not modules & {"importlib.metadata", "tomllib", "neuro_sdk._plugins"}
+
+
+def test_a_storage_listing_loads_no_transfer_machinery() -> None:
+    # `neuro ls`: Client.storage's module; copies import theirs on the first one.
+    modules = loaded_after("import neuro_sdk._storage")
+    assert "neuro_sdk._transfer" not in modules
 
 
 def test_every_public_name_is_looked_up_lazily_from_its_defining_module() -> None:

@@ -46,14 +46,14 @@ def test_a_local_scope_parameter_is_refused_in_the_global_file(config_dir: Path)
     config_dir.mkdir()
     (config_dir / "user.toml").write_text("[plugin]\nproject-only = 'x'\n")
     with pytest.raises(ConfigError, match=r"'plugin\.project-only' is allowed only in a project"):
-        load_user_config(config_dir, _builder())
+        load_user_config(config_dir, _builder)
 
 
 def test_each_scope_is_accepted_where_it_belongs(config_dir: Path) -> None:
     config_dir.mkdir()
     (config_dir / "user.toml").write_text("[plugin]\nanywhere = 'g'\nglobal-only = 'g'\n")
     Path(".neuro.toml").write_text("[plugin]\nanywhere = 'l'\nproject-only = 'l'\n")
-    assert load_user_config(config_dir, _builder()) == {
+    assert load_user_config(config_dir, _builder) == {
         "plugin": {"anywhere": "l", "global-only": "g", "project-only": "l"}
     }
     assert ConfigScope.ALL == ConfigScope.GLOBAL | ConfigScope.LOCAL

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from neuro_sdk import ConfigError, find_project_root
-from neuro_sdk._plugins import PluginManager, load_plugins
+from neuro_sdk._plugins import ConfigBuilder, PluginManager, load_plugins
 from neuro_sdk._user_config import load_user_config
 
 
@@ -19,7 +19,7 @@ def write(path: Path, text: str) -> Path:
 
 
 def load(config_dir: Path) -> dict[str, object]:
-    return load_user_config(config_dir, load_plugins().config)
+    return load_user_config(config_dir, lambda: load_plugins().config)
 
 
 def test_local_file_wins_and_sections_merge(
@@ -59,6 +59,22 @@ def test_local_file_wins_and_sections_merge(
 
 def test_no_files_give_an_empty_config(config_dir: Path) -> None:
     assert load(config_dir) == {}
+
+
+def test_the_plugins_are_scanned_only_for_a_file_and_once(config_dir: Path) -> None:
+    # Scanning them costs every command's start-up a few milliseconds (importlib.metadata).
+    calls: list[None] = []
+
+    def params() -> ConfigBuilder:
+        calls.append(None)
+        return load_plugins().config
+
+    assert load_user_config(config_dir, params) == {}
+    assert calls == []
+    write(config_dir / "user.toml", "[job]\nps-format = '{id}'\n")
+    write(Path(".neuro.toml"), "[job]\nlife-span = '1d'\n")
+    assert load_user_config(config_dir, params) == {"job": {"ps-format": "{id}", "life-span": "1d"}}
+    assert calls == [None]
 
 
 def test_unknown_key_names_file_and_key(config_dir: Path) -> None:

@@ -2,7 +2,6 @@
 
 import atexit
 import contextlib
-import gc
 import importlib
 import logging
 import os
@@ -15,6 +14,7 @@ from typing import Any, NoReturn
 
 import click
 
+from neuro_cli import process_gc
 from neuro_cli.console import COLOR_MODES, ColorMode
 from neuro_cli.errors import (
     EXIT_ERROR,
@@ -114,8 +114,11 @@ class NeuroGroup(click.Group):
         except Exception as exc:
             # Here the -v count is known (the root callback has run), so this is where
             # a failure becomes either a traceback or a single line.
-            log.debug("Command failed", exc_info=True)
             root = ctx.find_object(Root)
+            config = root.factory.path if root is not None else None
+            log.debug(
+                "Command failed: neuro %s, config %s", ctx.invoked_subcommand, config, exc_info=True
+            )
             if root is not None and (root.options.verbosity > 0 or root.options.show_traceback):
                 click.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
             if isinstance(exc, click.ClickException):
@@ -257,18 +260,14 @@ def cli(
     root = Root.create(options)
     ctx.obj = root
     ctx.call_on_close(setup_logging(options.verbosity, root.factory.path))
-    log.debug("neuro %s, config %s", ctx.invoked_subcommand, root.factory.path)
-
-
-# Young collections after this many new objects (CPython: 700). What a command imports and
-# builds mostly lives until it exits, and the default thresholds have the collector walk it
-# again and again (`neuro ps -a` of 10k jobs: 0.06 s of collections; docs/performance.md).
-YOUNG_OBJECTS = 10_000
+    if options.verbosity >= 2:
+        # Only where stderr shows it: a record at every run made every run's log file
+        # (logs.py), where a failure's record names the command and config anyway.
+        log.debug("neuro %s, config %s", ctx.invoked_subcommand, root.factory.path)
 
 
 def main(args: Sequence[str] | None = None) -> NoReturn:
-    gc.freeze()  # what the imports made is never garbage: out of every collection
-    gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
+    process_gc.pause_for_start_up()  # until the command's client is made
     try:
         code = cli.main(args=args, prog_name="neuro", standalone_mode=False)
     except SystemExit as exit_:

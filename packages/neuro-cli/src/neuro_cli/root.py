@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import neuro_sdk
+from neuro_cli import process_gc
 from neuro_cli.console import ColorMode, make_console
 from neuro_cli.errors import NotLoggedInError
 
@@ -95,6 +96,7 @@ class Root:
             if self.factory.is_config_present:
                 raise
             raise NotLoggedInError() from exc
+        process_gc.start_up_done()
         try:
             yield client
         finally:

@@ -9,7 +9,7 @@ import json
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from yarl import URL
@@ -27,10 +27,12 @@ from ._config_db import (
 from ._core import _Core, new_session
 from ._errors import AuthError, ConfigError
 from ._login import browser_login, headless_login, standalone_token
-from ._plugins import load_plugins
 from ._server_cfg import _AuthConfig, _ServerConfig, get_server_config
 from ._user_config import load_user_config
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._plugins import ConfigBuilder
 
 DEFAULT_API_URL = URL("https://staging.neu.ro/api/v1")
 DEFAULT_CONFIG_PATH = "~/.neuro"
@@ -42,6 +44,13 @@ DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=60, sock_read=6
 TOKEN_LOGIN_LIFETIME_S = 3 * 365 * 24 * 3600
 
 _Negotiator = Callable[[_Core, _AuthConfig], Awaitable[_AuthToken]]
+
+
+def _user_config_params() -> "ConfigBuilder":
+    """The parameters a user config file may set: the built-in ones and the plugins'."""
+    from ._plugins import load_plugins
+
+    return load_plugins().config
 
 
 class Factory:
@@ -72,14 +81,14 @@ class Factory:
     async def load_user_config(self) -> Mapping[str, Any]:
         """The merged user config (user.toml and the project's .neuro.toml), logged in or
         not: what the CLI's aliases need before any login (22.6's ``Factory`` method)."""
-        return load_user_config(self._path, load_plugins().config)
+        return load_user_config(self._path, _user_config_params)
 
     async def get(self, *, timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT) -> Client:
         """A client for the stored config; the token is refreshed when stale."""
         if not self.is_config_present and PASS_CONFIG_ENV_NAME in os.environ:
             await self.login_with_passed_config(timeout=timeout)
         data = load_config_data(self._path)
-        user_config = load_user_config(self._path, load_plugins().config)
+        user_config = load_user_config(self._path, _user_config_params)
         session = new_session(timeout, self._trace_configs)
         try:
             core = _Core(session, self._trace_id, self._trace_sampled)

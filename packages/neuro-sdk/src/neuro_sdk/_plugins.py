@@ -3,7 +3,6 @@
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 
 from ._errors import ConfigError
 
@@ -162,6 +161,10 @@ def _define_builtin_params(builder: ConfigBuilder) -> None:
 
 def load_plugins() -> PluginManager:
     """A manager with the built-in parameters and those of every installed plugin."""
+    # Imported here: importlib.metadata alone takes a few milliseconds to import, and only
+    # a user config file to check needs the plugins (load_user_config).
+    from importlib.metadata import entry_points
+
     manager = PluginManager()
     _define_builtin_params(manager.config)
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):

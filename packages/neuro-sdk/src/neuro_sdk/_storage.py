@@ -6,10 +6,11 @@ transfers in ``_transfer``, glob in ``_storage_glob`` and the entities in
 """
 
 import errno
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from collections.abc import Set as AbstractSet
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yarl import URL
 
@@ -34,15 +35,10 @@ from ._storage_entities import (
 )
 from ._storage_glob import Globber
 from ._storage_remote import RemoteStorage, check_for_server_error
-from ._transfer import (
-    NO_PROGRESS,
-    Transfers,
-    TransferSettings,
-    resume_offset,
-    staged_offset,
-    staging_uri,
-)
 from ._uris import STORAGE_SCHEME, home_path, local_uri_to_path
+
+if TYPE_CHECKING:
+    from ._transfer import Transfers
 
 __all__ = [
     "AbstractDeleteProgress",
@@ -68,7 +64,6 @@ class Storage:
     def __init__(self, core: _Core, config: Config) -> None:
         self._config = config
         self._remote = RemoteStorage(core, config)
-        self._transfers = Transfers(self._remote, TransferSettings())
         # The globber walks the pattern's own form (short stays short, as the original's
         # matches do); each request goes out normalised.
         remote = self._remote
@@ -76,6 +71,14 @@ class Storage:
             lambda uri: remote.list(remote.normalize(uri)),
             lambda uri: remote.stat_or_none(remote.normalize(uri)),
         )
+
+    @functools.cached_property
+    def _transfers(self) -> "Transfers":
+        # Made, and its module imported (with the bundles, filters and spliced bodies), on
+        # the first copy or open: `ls`, `mkdir`, `rm` never need them.
+        from ._transfer import Transfers, TransferSettings
+
+        return Transfers(self._remote, TransferSettings())
 
     # -- remote filesystem operations --------------------------------------------------------
 
@@ -181,6 +184,8 @@ class Storage:
         continue_: bool = False,
         progress: AbstractFileProgress | None = None,
     ) -> None:
+        from ._transfer import NO_PROGRESS, resume_offset, staged_offset, staging_uri
+
         path, info = local_source_file(src)
         dst = self._remote.normalize(dst)
         remote = await self._remote.stat_or_none(dst)
@@ -230,6 +235,8 @@ class Storage:
         continue_: bool = False,
         progress: AbstractFileProgress | None = None,
     ) -> None:
+        from ._transfer import NO_PROGRESS, resume_offset
+
         src = self._remote.normalize(src)
         path = local_uri_to_path(dst)
         remote = await self._remote.stat(src)
@@ -261,6 +268,8 @@ class Storage:
         ignore_file_names: AbstractSet[str] = frozenset(),
         progress: AbstractRecursiveFileProgress | None = None,
     ) -> None:
+        from ._transfer import NO_PROGRESS
+
         await self._transfers.upload_tree(
             local_source_dir(src),
             self._remote.normalize(dst),
@@ -281,6 +290,8 @@ class Storage:
         filter: Callable[[str], Awaitable[bool]] | None = None,
         progress: AbstractRecursiveFileProgress | None = None,
     ) -> None:
+        from ._transfer import NO_PROGRESS
+
         src = self._remote.normalize(src)
         remote = await self._remote.stat(src)
         if not remote.is_dir():

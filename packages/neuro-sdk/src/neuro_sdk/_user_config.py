@@ -1,12 +1,17 @@
 """User settings: ``<config dir>/user.toml`` merged with the project's ``.neuro.toml``."""
 
-import tomllib
-from collections.abc import Mapping
+# Annotations stay unevaluated: the plugins' module is imported only to check a file.
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import ConfigError
-from ._plugins import ConfigBuilder, ConfigScope
+
+if TYPE_CHECKING:
+    from ._plugins import ConfigBuilder
 
 GLOBAL_CONFIG_NAME = "user.toml"
 LOCAL_CONFIG_NAME = ".neuro.toml"
@@ -25,6 +30,9 @@ def find_project_root(path: Path | None = None) -> Path:
 
 
 def _read_toml(file: Path) -> dict[str, Any]:
+    # Imported here: most commands run with no user config file to read.
+    import tomllib
+
     try:
         with file.open("rb") as stream:
             return tomllib.load(stream)
@@ -37,6 +45,8 @@ def _read_toml(file: Path) -> dict[str, Any]:
 def _validate(
     file: Path, content: Mapping[str, Any], builder: ConfigBuilder, *, local: bool
 ) -> None:
+    from ._plugins import ConfigScope
+
     for section, values in content.items():
         if not isinstance(values, dict):
             raise ConfigError(f"{file}: '{section}' must be a section")
@@ -70,20 +80,25 @@ def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
     return merged
 
 
-def load_user_config(config_dir: Path, builder: ConfigBuilder) -> dict[str, Any]:
-    config: dict[str, Any] = {}
+def load_user_config(config_dir: Path, params: Callable[[], ConfigBuilder]) -> dict[str, Any]:
+    """The merged user config. ``params`` gives the parameters a file may set; it is called
+    only when there is a file: it scans the installed plugins (importlib.metadata's import
+    and every installed distribution's metadata), which a command without one does not need."""
+    files: list[tuple[Path, bool]] = []  # (file, whether it is the project's)
     global_file = config_dir / GLOBAL_CONFIG_NAME
     if global_file.is_file():
-        content = _read_toml(global_file)
-        _validate(global_file, content, builder, local=False)
+        files.append((global_file, False))
+    with contextlib.suppress(ConfigError):  # no project
+        files.append((find_project_root() / LOCAL_CONFIG_NAME, True))
+    if not files:
+        return {}
+    builder = params()
+    config: dict[str, Any] = {}
+    for file, local in files:
+        content = _read_toml(file)
+        _validate(file, content, builder, local=local)
         config = _merge(config, content)
-    try:
-        local_file = find_project_root() / LOCAL_CONFIG_NAME
-    except ConfigError:
-        return config
-    content = _read_toml(local_file)
-    _validate(local_file, content, builder, local=True)
-    return _merge(config, content)
+    return config
 
 
 def local_selection(user_config: Mapping[str, Any]) -> tuple[str | None, str | None, bool]:

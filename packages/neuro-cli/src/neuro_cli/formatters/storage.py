@@ -2,17 +2,9 @@
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
@@ -21,6 +13,9 @@ from yarl import URL
 import neuro_sdk
 from neuro_cli.formatters.streamed import Row, cell_width, print_rows
 from neuro_cli.formatters.times import format_timestamp
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 # Keyed by the enums' values, which their members hash and compare as (StrEnum).
 _TYPE_LETTERS = {"DIRECTORY": "d", "FILE": "-", "SYMLINK": "l"}
@@ -203,6 +198,17 @@ class TransferProgressBar(neuro_sdk.AbstractRecursiveFileProgress):
     """
 
     def __init__(self, console: Console) -> None:
+        # Imported here: rich.progress (and rich.live, the spinners) takes milliseconds to
+        # import, and only a copy draws a bar; `ls`, `tree` and `df` import this module too.
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
         self._progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
