@@ -42,6 +42,25 @@ async def test_stop_terminates_a_running_job_with_sigterm(
     assert (final.exit_code, final.reason) == (143, JobReason.ERROR)
 
 
+async def test_stop_sends_sigterm_again_to_a_job_that_missed_the_first_one(
+    orchestrator: DockerOrchestrator, make_spec: SpecFactory
+) -> None:
+    """A SIGTERM that reaches a container before its init handles signals is lost. This job
+    loses the first one on purpose (it traps it once): the second still comes well before
+    the deadline's SIGKILL."""
+    spec = make_spec(
+        "sh", "-c", 'trap "trap - TERM; echo missed" TERM; echo ready; while :; do sleep 0.1; done'
+    )
+    await orchestrator.start(spec)
+    await _wait_for_output(orchestrator, spec.job_id, b"ready")
+
+    await orchestrator.stop(spec.job_id, timeout_s=30)
+    final = await orchestrator.state(spec.job_id)
+
+    assert (final.exit_code, final.reason) == (143, JobReason.ERROR)
+    assert await collect_logs(orchestrator, spec.job_id) == b"ready\nmissed\n"
+
+
 async def test_stop_of_a_finished_job_changes_nothing(
     orchestrator: DockerOrchestrator, make_spec: SpecFactory
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 import math
 import signal as signals
@@ -44,6 +46,11 @@ from .state import ContainerPhase, ContainerState, ContainerStats
 API_VERSION = "v1.41"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NOT_FOUND = 404
+# A signal that reaches a container before its init (docker-init) has set up its handlers is
+# lost: the init of a PID namespace ignores what it does not handle, and a job stopped right
+# after its start waited out the whole deadline, then was killed. A stop sends SIGTERM again
+# after this long.
+SIGTERM_AGAIN_AFTER_S = 1.0
 _CONFLICT = 409
 
 
@@ -164,8 +171,21 @@ class DockerOrchestrator(Orchestrator):
         return states
 
     async def stop(self, job_id: str, *, timeout_s: float = 10.0) -> None:
+        container = self._container(job_id)
         try:
-            await self._container(job_id).stop(t=math.ceil(timeout_s))
+            try:
+                await container.kill(signal="SIGTERM")
+            except DockerError as error:
+                if error.status == _CONFLICT:  # not running: nothing to stop
+                    return
+                raise
+            first = min(SIGTERM_AGAIN_AFTER_S, timeout_s)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(first):
+                    await container.wait()
+                    return
+            # Docker's stop: SIGTERM again, SIGKILL at the deadline.
+            await container.stop(t=math.ceil(max(0.0, timeout_s - first)))
         except DockerError as error:
             raise _container_error(job_id, error) from error
 
