@@ -67,6 +67,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..db.fencing import acting_as, current_term
+from ..db.group_commit import GroupCommit
 from .codec import (
     decode_spec_json,
     decode_statuses_json,
@@ -100,6 +101,9 @@ class SchedulingChanges(NamedTuple):
     left: list[str]  # ids of changed jobs no longer in it (finished, no container)
 
 
+_Insert = tuple[Job, asyncio.Future[None]]  # a new job, and its caller's wait for the commit
+
+
 @dataclass(frozen=True)
 class _Update:
     """A change asked of one job; `done` is told what it made (`update_many`'s are not)."""
@@ -108,6 +112,15 @@ class _Update:
     change: Callable[[Job], Job]
     done: asyncio.Future[Job] | None = None
     term: int | None = None  # the leader's term its caller acts in (db/fencing.py)
+
+
+def _up_to_a_statement(queue: list[_Insert]) -> tuple[list[_Insert], list[_Insert]]:
+    return queue[:GROUP_COMMIT], queue[GROUP_COMMIT:]
+
+
+def _of_one_term(queue: list[_Update]) -> tuple[list[_Update], list[_Update]]:
+    term = queue[0].term
+    return [u for u in queue if u.term == term], [u for u in queue if u.term != term]
 
 
 def _outcome(update: _Update, job: Job | None) -> Job | Exception:
@@ -152,10 +165,11 @@ class JobRepository:
             bind if self._single_writer else bind.execution_options(isolation_level="AUTOCOMMIT")
         )
         self._write_turn = asyncio.Lock()  # FIFO: no writer starves (SQLite only)
-        self._inserts: list[tuple[Job, asyncio.Future[None]]] = []  # waiting to be committed
-        self._flusher: asyncio.Task[None] | None = None  # commits `_inserts` while any wait
-        self._updates: list[_Update] = []  # waiting to be committed
-        self._updater: asyncio.Task[None] | None = None  # commits `_updates` while any wait
+        # A group of inserts is taken once it is this process's turn to write (SQLite),
+        # up to one statement's worth; a group of updates holds the updates of one
+        # leader's term (see `update`).
+        self._inserts = GroupCommit(self._insert_batch, _up_to_a_statement, self._writing)
+        self._updates = GroupCommit(self._commit_updates, _of_one_term)
         # Shared database only: the jobs this process wrote last, each with the id of the
         # transaction that wrote it. A row whose `writer_xid` still names that transaction
         # holds that very job: an update need not read it whole, nor the scheduler's
@@ -216,27 +230,10 @@ class JobRepository:
         fails, each of its jobs is inserted on its own, so that one bad row fails only its
         own submission."""
         done = asyncio.get_running_loop().create_future()
-        self._inserts.append((job, done))
-        if self._flusher is None:
-            # A task of its own: a request cancelled meanwhile must not strand the others.
-            self._flusher = asyncio.create_task(self._flush_inserts())
+        self._inserts.add((job, done))
         await done
 
-    async def _flush_inserts(self) -> None:
-        try:
-            while self._inserts:
-                async with self._writing():
-                    # Taken once it is our turn: whatever queued up meanwhile goes too, up
-                    # to one statement's worth.
-                    batch = self._inserts[:GROUP_COMMIT]
-                    del self._inserts[:GROUP_COMMIT]
-                    if not await self._insert_batch(batch) and len(batch) > 1:
-                        for one in batch:
-                            await self._insert_batch([one])
-        finally:
-            self._flusher = None
-
-    async def _insert_batch(self, batch: Sequence[tuple[Job, asyncio.Future[None]]]) -> bool:
+    async def _insert_batch(self, batch: Sequence[_Insert]) -> bool:
         """One INSERT statement for the batch; True if it committed. With one job, its
         error (if any) goes to its caller; with several, nobody is told yet (each is
         retried alone)."""
@@ -585,24 +582,12 @@ class JobRepository:
         committed in its term: a deposed leader's change is refused however it was
         grouped, and nobody else's fails with it (db/fencing.py)."""
         done: asyncio.Future[Job] = asyncio.get_running_loop().create_future()
-        self._updates.append(_Update(job_id, change, done, current_term()))
-        if self._updater is None:
-            # A task of its own: a request cancelled meanwhile must not strand the others.
-            self._updater = asyncio.create_task(self._flush_updates())
+        self._updates.add(_Update(job_id, change, done, current_term()))
         return await done
 
-    async def _flush_updates(self) -> None:
-        try:
-            while self._updates:
-                term = self._updates[0].term
-                batch = [u for u in self._updates if u.term == term]
-                self._updates = [u for u in self._updates if u.term != term]
-                with acting_as(term):  # not the term of whoever started this task
-                    if await self._change(batch) is not None and len(batch) > 1:
-                        for one in batch:
-                            await self._change([one])
-        finally:
-            self._updater = None
+    async def _commit_updates(self, batch: Sequence[_Update]) -> bool:
+        with acting_as(batch[0].term):  # not the term of whoever started the group's task
+            return await self._change(batch) is None
 
     async def update_many(self, job_ids: Collection[str], change: Callable[[Job], Job]) -> None:
         """`update` of many jobs in one transaction (one commit instead of one each: the
@@ -667,17 +652,11 @@ class JobRepository:
         transaction's id where this process tracks its writes. A row that holds a job as
         this process holds it (`_as_written`) is only locked, not read whole: a note of why
         a thousand jobs wait reads a thousand ids, not their specs."""
-        xid = _CURRENT_XID if self._tracks_writers else literal(None, BigInteger)
-        locked = (
-            await session.execute(
-                select(JobRow.id, JobRow.writer_xid, xid)
-                .where(JobRow.id.in_(ids))
-                .with_for_update()
-            )
-        ).all()
+        lock = _LOCK_TRACKED if self._tracks_writers else _LOCK
+        locked = (await session.execute(lock, {"ids": ids})).all()
         held = {job_id: self._as_written(job_id, writer) for job_id, writer, _ in locked}
         if unheld := [job_id for job_id, job in held.items() if job is None]:
-            rows = (await session.execute(select(*_LISTED).where(JobRow.id.in_(unheld)))).all()
+            rows = (await session.execute(_BY_IDS, {"ids": unheld})).all()
             for job in _decode_rows(rows):
                 held[job.id] = job
         return (
@@ -717,6 +696,18 @@ _IN_SCHEDULING_QUEUE = JobRow.status.in_(
 # xid8 as bigint, as the trigger of migration 0011 stores it.
 _SNAPSHOT_XMIN = cast(cast(func.pg_snapshot_xmin(func.pg_current_snapshot()), Text), BigInteger)
 _CURRENT_XID = cast(cast(func.pg_current_xact_id(), Text), BigInteger)
+
+
+def _lock_rows(xid: ColumnElement[Any]) -> Select[str, int | None, Any]:
+    """An update's first statement (`_read_locked`): the rows locked, their last writers and
+    the transaction's id (NULL where writers are not tracked). Built once, as the one-job
+    reads are."""
+    ids: BindParameter[list[str]] = bindparam("ids", expanding=True)
+    return select(JobRow.id, JobRow.writer_xid, xid).where(JobRow.id.in_(ids)).with_for_update()
+
+
+_LOCK_TRACKED = _lock_rows(_CURRENT_XID)
+_LOCK = _lock_rows(literal(None, BigInteger))
 
 
 def _conditions(query: JobQuery) -> list[ColumnElement[bool]]:
@@ -852,6 +843,7 @@ _ListedSelect = Select[str, str, str, str | None, datetime, str, str, int, bool]
 # The reads of one job, built once: building a statement per call (its clauses, then its
 # cache key) was a fifth of a kill's CPU on PostgreSQL, where every lookup is a query.
 _BY_ID = select(*_LISTED).where(JobRow.id == bindparam("job_id"))
+_BY_IDS = select(*_LISTED).where(JobRow.id.in_(bindparam("ids", expanding=True)))
 _NEWEST_BY_NAME = (
     select(*_LISTED)
     .where(JobRow.owner == bindparam("owner"), JobRow.name == bindparam("name"))
