@@ -22,8 +22,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from sqlalchemy import Connection, event
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.util import await_only
 
@@ -31,7 +30,7 @@ from neuro_platform.admin_api.accounts import Accounts
 from neuro_platform.admin_api.repository import AdminRepository
 from neuro_platform.core import open_core
 from neuro_platform.db.engine import create_engine
-from neuro_platform.db.migrate import alembic_config
+from neuro_platform.db.migrate import upgrade_to
 from neuro_platform.disks.entities import Disk, DiskStatus
 from neuro_platform.disks.images import DiskImages
 from neuro_platform.disks.repository import DiskRepository
@@ -462,16 +461,6 @@ def _writing_job(job_id: str, status: JobStatus, *disks: tuple[str, bool]) -> Jo
 async def test_migration_claims_the_disks_unfinished_jobs_write(database_url: str) -> None:
     """Jobs running when the server is upgraded hold their disks from the first start on."""
     engine = create_engine(database_url)
-
-    async def migrate(revision: str) -> None:
-        def run(connection: Connection) -> None:
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
-
-        async with engine.begin() as connection:
-            await connection.run_sync(run)
-
     jobs = [
         _writing_job("job-running", JobStatus.RUNNING, ("disk-a", False), ("disk-b", True)),
         _writing_job("job-pending", JobStatus.PENDING, ("disk-c", False)),
@@ -483,7 +472,7 @@ async def test_migration_claims_the_disks_unfinished_jobs_write(database_url: st
         _writing_job("job-newer", JobStatus.RUNNING, ("disk-e", False)),
     ]
     try:
-        await migrate("0011_pg_refresh_writer_xid")
+        await upgrade_to(engine, "0011_pg_refresh_writer_xid")
         async with engine.begin() as connection:
             # Created one second apart, in this order (the older of two writers wins).
             rows = [
@@ -491,7 +480,7 @@ async def test_migration_claims_the_disks_unfinished_jobs_write(database_url: st
                 for i, job in enumerate(jobs)
             ]
             await connection.execute(sa.insert(JobRow), rows)
-        await migrate("head")
+        await upgrade_to(engine, "head")
         assert await _claims(engine) == {
             "disk-a": "job-running",
             "disk-c": "job-pending",

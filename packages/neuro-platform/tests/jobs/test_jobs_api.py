@@ -57,6 +57,22 @@ async def test_kill_cancels_a_running_job_by_name(alice: JobsClient) -> None:
     assert (killed["status"], killed["history"]["reason"]) == ("cancelled", "UserRequested")
 
 
+async def test_racing_submissions_of_one_name_admit_one_job(alice: JobsClient) -> None:
+    """A name is unique among its owner's unfinished jobs, also between submissions that race
+    past the check: the database decides (a unique index on unfinished jobs' names)."""
+    body = busybox_job("sleep 300", name="racer")
+    outcomes = await asyncio.gather(*(alice.submit_error(body) for _ in range(6)))
+
+    assert sorted(status for status, _ in outcomes) == [202] + [400] * 5
+    refused = [answer["error"] for status, answer in outcomes if status == 400]
+    assert all("already have a running job named 'racer'" in e for e in refused), refused
+    [accepted] = [answer for status, answer in outcomes if status == 202]
+    assert await alice.kill(accepted["id"]) == 204
+    # Finished, it holds the name no longer.
+    again = await alice.submit(busybox_job("true", name="racer"))
+    await alice.wait_for(again["id"], ["succeeded"])
+
+
 async def test_list_filters(alice: JobsClient) -> None:
     before = datetime.now(UTC)
     first = await alice.submit(busybox_job("true", name="list-a", tags=["list-test", "x"]))

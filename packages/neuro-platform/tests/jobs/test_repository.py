@@ -4,18 +4,31 @@ that race lose nothing, and what `get` answers from memory is what the database 
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from neuro_platform.db.engine import create_engine, create_session_factory
+from neuro_platform.db.migrate import upgrade_to
 from neuro_platform.jobs import repository as repository_module
-from neuro_platform.jobs.entities import Container, Job, JobSpec, JobStatus, Resources, StatusItem
-from neuro_platform.jobs.queries import JobNotFoundError, JobQuery
-from neuro_platform.jobs.repository import JobRepository
+from neuro_platform.jobs.entities import (
+    ACTIVE_STATUSES,
+    Container,
+    Job,
+    JobSpec,
+    JobStatus,
+    Resources,
+    StatusItem,
+)
+from neuro_platform.jobs.models import UNFINISHED_NAMED, JobRow
+from neuro_platform.jobs.queries import JobNameTakenError, JobNotFoundError, JobQuery
+from neuro_platform.jobs.repository import JobRepository, _row_values
 
 from .conftest import counted_commits
 
@@ -214,3 +227,74 @@ async def _shared_repositories(
 
 async def _listed(repository: JobRepository) -> list[Job]:
     return [job async for job in repository.stream(JobQuery())]
+
+
+def _named(job_id: str, owner: str, name: str | None) -> Job:
+    job = _job(job_id)
+    return replace(job, owner=owner, spec=replace(job.spec, name=name))
+
+
+async def test_a_name_is_unique_among_its_owners_unfinished_jobs(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The database refuses a second unfinished job of one owner's name, whichever process
+    writes it (here a second repository, as a second server would have): no check before
+    the insert can be raced past."""
+    ours, theirs = JobRepository(sessions), JobRepository(sessions)
+    await ours.insert(_named("job-a", "alice", "train"))
+    with pytest.raises(JobNameTakenError):
+        await theirs.insert(_named("job-b", "alice", "train"))
+    # Another owner's, unnamed ones, and the name once its job has finished: all accepted.
+    await theirs.insert(_named("job-c", "bob", "train"))
+    await theirs.insert(_named("job-d", "alice", None))
+    await theirs.insert(_named("job-e", "alice", None))
+    finished = StatusItem(JobStatus.SUCCEEDED, datetime.now(UTC))
+    await ours.update("job-a", lambda j: j.with_status(finished))
+    await theirs.insert(_named("job-f", "alice", "train"))
+    # Racing inserts of one name, committed as one group: one lands.
+    racing = [theirs.insert(_named(f"job-r{i}", "alice", "eval")) for i in range(4)]
+    outcomes = await asyncio.gather(*racing, return_exceptions=True)
+    assert sum(o is None for o in outcomes) == 1
+    assert all(isinstance(o, JobNameTakenError) for o in outcomes if o is not None)
+
+
+def test_the_unique_names_index_covers_the_unfinished_statuses() -> None:
+    """The index states the unfinished statuses in SQL: it must name exactly these."""
+    stated = set(re.findall(r"'(\w+)'", str(UNFINISHED_NAMED)))
+    assert stated == {str(s) for s in ACTIVE_STATUSES}
+
+
+async def test_migration_leaves_the_name_to_the_oldest_of_racing_unfinished_jobs(
+    database_url: str,
+) -> None:
+    """Duplicates the race left before the unique index: the oldest keeps answering to the
+    name; the newer keep it in their specs, and the index can be made."""
+    engine = create_engine(database_url)
+    base = datetime.now(UTC)
+    jobs = [
+        _named("job-older", "alice", "train"),
+        _named("job-newer", "alice", "train"),
+        _named("job-bobs", "bob", "train"),
+        _named("job-done", "alice", "eval"),
+        _named("job-eval", "alice", "eval"),
+    ]
+    finished = StatusItem(JobStatus.SUCCEEDED, base)
+    jobs[3] = jobs[3].with_status(finished)
+    try:
+        await upgrade_to(engine, "0012_disk_writers")
+        async with engine.begin() as connection:
+            rows = [
+                _row_values(replace(job, created_at=base + timedelta(seconds=i)))
+                for i, job in enumerate(jobs)
+            ]
+            await connection.execute(sa.insert(JobRow), rows)
+        await upgrade_to(engine, "head")
+
+        repository = JobRepository(create_session_factory(engine), cached=False)
+        named = [await repository.find_by_name("alice", name) for name in ("train", "eval")]
+        assert [job.id if job else None for job in named] == ["job-older", "job-eval"]
+        assert (await repository.get("job-newer")).spec.name == "train"
+        with pytest.raises(JobNameTakenError):
+            await repository.insert(_named("job-third", "alice", "train"))
+    finally:
+        await engine.dispose()

@@ -1,16 +1,20 @@
 """The jobs table (migrations `0003_jobs`, `0006_job_spec`, `0009_job_indexes`,
-`0011_pg_refresh_writer_xid`): all of the scheduler's state lives here. Beside it, the
-read-write claims of disks (`0012_disk_writers`)."""
+`0011_pg_refresh_writer_xid`, `0013_unique_active_job_names`): all of the scheduler's state
+lives here. Beside it, the read-write claims of disks (`0012_disk_writers`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.models import NAME_LENGTH, Base, UTCDateTime
+
+# The unfinished statuses (`ACTIVE_STATUSES`) as the index below and migration 0013 state
+# them: a status added to those must be added here, by a migration.
+UNFINISHED_NAMED = text("name IS NOT NULL AND status IN ('pending', 'suspended', 'running')")
 
 
 class JobRow(Base):
@@ -30,6 +34,16 @@ class JobRow(Base):
         Index("ix_jobs_owner_created_at_id", "owner", "created_at", "id"),
         Index("ix_jobs_status_created_at_id", "status", "created_at", "id"),
         Index("ix_jobs_owner_status", "owner", "status"),
+        # A name is its owner's among the unfinished jobs: the database refuses a second
+        # one, however submissions race, whichever process they reach.
+        Index(
+            "ix_jobs_unfinished_owner_name",
+            "owner",
+            "name",
+            unique=True,
+            sqlite_where=UNFINISHED_NAMED,
+            postgresql_where=UNFINISHED_NAMED,
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -18,6 +18,10 @@ class JobNotFoundError(NotFoundError):
     pass
 
 
+class JobNameTakenError(Exception):
+    """Another unfinished job of the owner has the new job's name (the database said so)."""
+
+
 @dataclass(frozen=True)
 class JobQuery:
     """What the database can narrow by; the service filters the rest (tags, permissions)."""

@@ -64,6 +64,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..db.fencing import acting_as, current_term
@@ -76,7 +77,7 @@ from .codec import (
 )
 from .entities import ACTIVE_STATUSES, Job
 from .models import DiskWriterRow, JobRow
-from .queries import JobNotFoundError, JobQuery
+from .queries import JobNameTakenError, JobNotFoundError, JobQuery
 
 CACHED_JOBS = 10_000  # the most recently used jobs kept in memory
 # This process's write transactions that a refresh may still meet (shared database): more
@@ -231,7 +232,21 @@ class JobRepository:
         own submission."""
         done = asyncio.get_running_loop().create_future()
         self._inserts.add((job, done))
-        await done
+        async with self._name_taken_said(job):
+            await done
+
+    @asynccontextmanager
+    async def _name_taken_said(self, job: Job) -> AsyncIterator[None]:
+        """A refused insert of a named job raises `JobNameTakenError` where the unique index
+        on unfinished jobs' names refused it (asked again: each database words its errors
+        its own way)."""
+        try:
+            yield
+        except IntegrityError:
+            name = job.spec.name
+            if name is not None and await self.active_with_name(job.owner, name) is not None:
+                raise JobNameTakenError(name) from None
+            raise
 
     async def _insert_batch(self, batch: Sequence[_Insert]) -> bool:
         """One INSERT statement for the batch; True if it committed. With one job, its
@@ -286,6 +301,7 @@ class JobRepository:
         stale."""
         ordered = sorted(set(disk_ids))
         async with (
+            self._name_taken_said(job),
             self._writing(),
             self._engine.connect() as connection,
             connection.begin() as transaction,

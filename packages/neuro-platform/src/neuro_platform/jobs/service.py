@@ -23,7 +23,7 @@ from .capacity import ClusterNodes
 from .entities import MIB, Job, JobStatus, StatusItem
 from .job_images import JobImages
 from .privileged import require_privileged
-from .queries import JobNotFoundError, JobQuery
+from .queries import JobNameTakenError, JobNotFoundError, JobQuery
 from .quota import JobQuotas
 from .repository import FIRST_PAGE, PAGE, JobRepository
 from .submission import Submission, SubmissionError
@@ -89,7 +89,7 @@ class JobsService:
             if parse_uri(volume.src_storage_uri).parts[:1] != (submission.cluster_name,):
                 raise SubmissionError("volumes must be in the job's cluster")
         if spec.name is not None and await self._repository.active_with_name(user, spec.name):
-            raise SubmissionError(f"You already have a running job named {spec.name!r}")
+            raise _name_taken(spec.name)
         await self._quotas.check_submission(
             submission.cluster_name, submission.org_name, user, spec.wait_for_jobs_quota
         )
@@ -103,7 +103,10 @@ class JobsService:
             created_at=now,
             statuses=(StatusItem(JobStatus.PENDING, now, reason=JobReason.CREATING),),
         )
-        await self._volume_access.record(job)
+        try:
+            await self._volume_access.record(job)
+        except JobNameTakenError as taken:  # a submission of the name raced past the check
+            raise _name_taken(str(taken)) from None
         self._wake_scheduler()
         return job
 
@@ -285,3 +288,7 @@ class JobsService:
         if job is None:
             raise JobLookupError(f"Job {id_or_name!r} not found")
         return job
+
+
+def _name_taken(name: str) -> SubmissionError:
+    return SubmissionError(f"You already have a running job named {name!r}")
