@@ -25,6 +25,7 @@ from neuro_platform.db.engine import create_engine, create_session_factory
 from neuro_platform.jobs import repository as repository_module
 from neuro_platform.jobs.encoded import EncodedJobs
 from neuro_platform.jobs.entities import (
+    FINISHED_STATUSES,
     Container,
     Job,
     JobPriority,
@@ -76,17 +77,21 @@ def _job(
 
 def _history(count: int) -> list[Job]:
     """`count` jobs of two owners in every status; seven at a time share a creation time, so
-    page boundaries fall inside such groups (the id orders them) — ids do not follow time."""
+    page boundaries fall inside such groups (the id orders them) — ids do not follow time.
+    Names repeat among finished jobs only, as the database allows (an unfinished job's name
+    is its owner's)."""
     jobs = []
     for n in range(count):
+        status = STATUSES[n % len(STATUSES)]
+        name = f"name-{n % 5}" if status in FINISHED_STATUSES else f"name-{n % 5}-{n}"
         jobs.append(
             _job(
                 # Reversed ids within a group: the order must come from (created_at, id).
                 (n // 7) * 7 + (6 - n % 7),
                 owner="alice" if n % 3 else "bob",
                 created_at=BASE + timedelta(minutes=n // 7),
-                status=STATUSES[n % len(STATUSES)],
-                name=f"name-{n % 5}" if n % 2 else None,
+                status=status,
+                name=name if n % 2 else None,
                 org="acme" if n % 11 == 0 else None,
             )
         )
