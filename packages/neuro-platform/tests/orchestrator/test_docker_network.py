@@ -4,6 +4,7 @@ share; the platform reaches them by IP address on any of them."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
@@ -16,9 +17,11 @@ from neuro_platform.jobs.hosts_file import HostsFile
 from neuro_platform.orchestrator import (
     BindMount,
     ContainerCannotRunError,
+    ContainerNotFoundError,
     ContainerSpec,
     DockerOrchestrator,
 )
+from neuro_platform.orchestrator.docker_firewall import CHAIN, ENGINE_CHAIN, RULES
 from neuro_platform.orchestrator.testing import collect_logs
 
 SpecFactory = Callable[..., ContainerSpec]
@@ -230,3 +233,112 @@ async def test_a_network_name_cannot_reach_another_engine_endpoint(
         await orchestrator.ensure_network("../../containers/x", {})
     with pytest.raises(ValueError, match="Invalid network name"):
         await orchestrator.remove_network("x/../../y")
+
+
+# Says "listening", then "from <sender>" for the first datagram of each sender.
+COUNT_DATAGRAMS = """
+import socket
+server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+server.bind(("", 9000))
+print("listening", flush=True)
+seen = set()
+while True:
+    sender = server.recv(64).decode()
+    if sender not in seen:
+        seen.add(sender)
+        print("from", sender, flush=True)
+"""
+# Sends its name to argv[1] every half millisecond until it is stopped.
+SEND_DATAGRAMS = """
+import socket, sys, time
+client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+print("sending", flush=True)
+while True:
+    try:
+        client.sendto(sys.argv[2].encode(), (sys.argv[1], 9000))
+    except OSError:  # an ICMP error of an earlier datagram: keep sending
+        pass
+    time.sleep(0.0005)
+"""
+
+
+async def test_networks_stay_apart_while_the_engine_adds_others(
+    orchestrator: DockerOrchestrator,
+    make_spec: SpecFactory,
+    debian_image: str,
+    networks: tuple[str, str],
+) -> None:
+    # Docker 20.10 drops and re-inserts its isolation jump whenever a network is created;
+    # without the platform's own chain bob's datagrams got through in that gap (144 of them
+    # in ten networks on this machine).
+    alices, bobs = networks
+    listener = await _start_until(
+        orchestrator,
+        make_spec("python3", "-c", COUNT_DATAGRAMS, image=debian_image, network=alices),
+        b"listening",
+    )
+    address = (await orchestrator.state(listener.job_id)).addresses[alices]
+    senders = []
+    for name, network in (("bob", bobs), ("alice", alices)):
+        sender = make_spec(
+            "python3", "-c", SEND_DATAGRAMS, address, name, image=debian_image, network=network
+        )
+        senders.append(await _start_until(orchestrator, sender, b"sending"))
+
+    for _ in range(10):
+        other = f"net-{uuid.uuid4().hex[:8]}"
+        await orchestrator.ensure_network(other, {})
+        assert await orchestrator.remove_network(other)
+    for job in (*senders, listener):
+        await orchestrator.kill(job.job_id)
+
+    # Alice's datagrams show the listener heard what reached it.
+    assert await collect_logs(orchestrator, listener.job_id) == b"listening\nfrom alice\n"
+
+
+def _iptables(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["iptables", *args], capture_output=True, text=True)
+
+
+def _isolation_rules() -> tuple[list[str], list[str]]:
+    """The engine's operator chain and the platform's, as `iptables -S` lists them."""
+    return (
+        _iptables("-S", ENGINE_CHAIN).stdout.splitlines(),
+        _iptables("-S", CHAIN).stdout.splitlines(),
+    )
+
+
+def _remove_every_jump_to_the_chain() -> None:
+    """What an operator's `iptables -F DOCKER-USER` does to it."""
+    while _iptables("-D", ENGINE_CHAIN, "-j", CHAIN).returncode == 0:
+        pass
+
+
+async def test_an_isolation_chain_the_operator_removed_comes_back_with_the_next_network(
+    orchestrator: DockerOrchestrator,
+) -> None:
+    first, second = (f"net-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    await orchestrator.ensure_network(first, {})  # the chain is in place from here on
+    _remove_every_jump_to_the_chain()
+
+    await orchestrator.ensure_network(second, {})
+    await orchestrator.ensure_network(second, {})  # it exists: nothing to add twice
+    for name in (first, second):
+        assert await orchestrator.remove_network(name)
+
+    engine_chain, own_chain = _isolation_rules()
+    assert engine_chain.count(f"-A {ENGINE_CHAIN} -j {CHAIN}") == 1
+    assert engine_chain.index(f"-A {ENGINE_CHAIN} -j {CHAIN}") == 1  # first, after -N
+    assert own_chain == [f"-N {CHAIN}", *(f"-A {CHAIN} {rule}" for rule in RULES)]
+
+
+async def test_without_iptables_no_job_starts(
+    instance: str, make_spec: SpecFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # a host without iptables
+    spec = make_spec("true")
+    async with DockerOrchestrator(instance=instance) as orchestrator:
+        with pytest.raises(ContainerCannotRunError, match="cannot keep job networks apart"):
+            await orchestrator.start(spec)
+        with pytest.raises(ContainerNotFoundError):
+            await orchestrator.state(spec.job_id)

@@ -21,6 +21,7 @@ from ..settings import DEFAULT_PIDS_LIMIT
 from . import docker_images, docker_logs
 from .base import Orchestrator, StartProgress
 from .docker_config import create_config
+from .docker_firewall import BridgeIsolation
 from .docker_interactive import attach_session, exec_session
 from .docker_networks import DockerNetworks
 from .docker_state import state_from_inspect, stats_from_sample
@@ -69,6 +70,7 @@ class DockerOrchestrator(Orchestrator):
         self._pids_limit = pids_limit
         self._docker = aiodocker.Docker(url=docker_url, api_version=API_VERSION)
         self._networks = DockerNetworks(self._docker, self._instance)
+        self._isolation = BridgeIsolation()
         self._network_prefix = network_name(self._instance, "x")[:-1]
 
     async def close(self) -> None:
@@ -101,6 +103,7 @@ class DockerOrchestrator(Orchestrator):
         (a retried start) is found through create's conflict. An image of the platform's
         registry (`spec.registry_auth`) is pulled first, every time.
         """
+        await self._isolation.ensure()
         name = container_name(self._instance, spec.job_id)
         if spec.registry_auth is not None:
             await self.pull(spec.image, auth=spec.registry_auth)
@@ -279,7 +282,9 @@ class DockerOrchestrator(Orchestrator):
     # -- networks ----------------------------------------------------------------------------
 
     async def ensure_network(self, name: str, labels: Mapping[str, str]) -> None:
-        await self._networks.ensure(name, labels)
+        created = await self._networks.ensure(name, labels)
+        # Rare enough to check the rules again: that repairs a flush by the operator.
+        await self._isolation.ensure(again=created)
 
     async def remove_network(self, name: str) -> bool:
         return await self._networks.remove(name)

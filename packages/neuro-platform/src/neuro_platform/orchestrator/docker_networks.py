@@ -33,7 +33,8 @@ class DockerNetworks:
         # By name: the engine takes a network's name wherever it takes its id.
         return DockerNetwork(self._docker, network_name(self._instance, name))  # type: ignore[no-untyped-call]
 
-    async def ensure(self, name: str, labels: Mapping[str, str]) -> None:
+    async def ensure(self, name: str, labels: Mapping[str, str]) -> bool:
+        """Whether this call created the network (False: it existed)."""
         try:
             full_name = network_name(self._instance, name)
         except ValueError as error:  # a job whose network cannot be named cannot run
@@ -54,6 +55,8 @@ class DockerNetworks:
         except DockerError as error:
             if error.status != _CONFLICT:  # made meanwhile by a concurrent start: fine
                 raise OrchestratorError(error.message) from error
+            return False
+        return True
 
     async def remove(self, name: str) -> bool:
         """False when containers still use it (it stays); True when it is gone."""
