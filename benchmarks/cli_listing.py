@@ -289,7 +289,7 @@ def print_table(rows: Sequence[Row], start_s: float) -> None:
             f"{row.cli_s:.3f}",
             f"{row.cli_s / row.raw_s:.2f}x",
             f"{row.cli_s / row.sdk_s:.2f}x",
-            f"{row.render_s / row.size * 1e6:.1f}",
+            f"{row.render_s / row.size * 1e6:.1f}" if row.size else "-",  # an empty folder
         )
         print("  ".join(f"{cell:>13}" for cell in cells))
     for row in rows:
