@@ -1,7 +1,10 @@
-"""One writer per disk, held by the database (`jobs/volume_access.py`, `disk_writers`), on
-SQLite and PostgreSQL: submissions racing for a disk in two server processes cannot both win,
-a claim ends with its holder, read-only mounts claim nothing, and a submission that fails
-after its claim leaves none behind.
+"""What the database decides between racing submissions, on SQLite and PostgreSQL:
+
+* one writer per disk (`jobs/volume_access.py`, `disk_writers`): submissions racing for a
+  disk in two server processes cannot both win, a claim ends with its holder, read-only
+  mounts claim nothing, and a submission that fails after its claim leaves none behind;
+* an account's limit of unfinished jobs (`jobs/quota.py`, `ActiveLimit`): racing
+  submissions of one user, or of one org's users, cannot each take the same last place.
 
 "A server process" here is what `composition.build_services` builds for submissions, on an
 engine of its own: two of them on one database are two `serve` processes (docs/scale-out.md),
@@ -27,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.util import await_only
 
 from neuro_platform.admin_api.accounts import Accounts
+from neuro_platform.admin_api.entities import Credits, OrgCluster, OrgRole, OrgUser, Quota
 from neuro_platform.admin_api.repository import AdminRepository
 from neuro_platform.core import open_core
 from neuro_platform.db.engine import create_engine
@@ -50,7 +54,7 @@ from neuro_platform.jobs.held_disks import disks_held_by_jobs
 from neuro_platform.jobs.job_images import JobImages
 from neuro_platform.jobs.job_tokens import JobTokenIssuer
 from neuro_platform.jobs.models import JobRow
-from neuro_platform.jobs.quota import JobQuotas
+from neuro_platform.jobs.quota import JobQuotas, QuotaExceededError
 from neuro_platform.jobs.repository import JobRepository, _row_values
 from neuro_platform.jobs.service import JobsService
 from neuro_platform.jobs.submission import Submission
@@ -113,9 +117,15 @@ async def _process(settings: Settings) -> AsyncIterator[Process]:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def extra_config() -> str:
+    """More of platform.toml, for a test to parametrize."""
+    return ""
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, extra_config: str) -> Settings:
     config = tmp_path / "platform.toml"
-    config.write_text(f'[database]\nurl = "{database_url}"\n')
+    config.write_text(f'[database]\nurl = "{database_url}"\n{extra_config}')
     return load_settings(config, env={}, overrides=CommandLineOverrides(data_dir=tmp_path / "data"))
 
 
@@ -456,6 +466,62 @@ def _writing_job(job_id: str, status: JobStatus, *disks: tuple[str, bool]) -> Jo
         created_at=now,
         statuses=(StatusItem(status, now),),
     )
+
+
+USER_LIMIT = "[jobs]\nmax_running_jobs_per_user = 3\n"
+ORGS = '[[clusters]]\nname = "default"\norgs = ["NO_ORG", "acme"]\n'
+
+
+@pytest.mark.parametrize("extra_config", [USER_LIMIT])
+async def test_racing_processes_hold_a_users_limit_of_unfinished_jobs(
+    first: Process, second: Process
+) -> None:
+    """Ten submissions at once, five in each process, against a limit of three: each one's
+    early check sees room, and without the count in the insert's transaction all ten were
+    accepted."""
+    outcomes = await asyncio.gather(
+        *(process.jobs.submit("alice", _submission()) for process in (first, second) * 5),
+        return_exceptions=True,
+    )
+
+    accepted = [o for o in outcomes if isinstance(o, Job)]
+    refused = [o for o in outcomes if isinstance(o, QuotaExceededError)]
+    assert (len(accepted), len(refused)) == (3, 7), outcomes
+    assert {str(e) for e in refused} == {"Jobs limit quota exceeded for user 'alice'"}
+    assert await first.repository.count_active("alice") == 3  # the refused left no row
+    # Another user has room of their own; a finished job gives alice's room back.
+    await second.jobs.submit("bob", _submission())
+    await first.jobs.finish(accepted[0].id, JobStatus.SUCCEEDED, "Completed")
+    await second.jobs.submit("alice", _submission())
+    with pytest.raises(QuotaExceededError):
+        await first.jobs.submit("alice", _submission())
+
+
+@pytest.mark.parametrize("extra_config", [ORGS])
+async def test_racing_processes_hold_an_orgs_limit_across_its_users(
+    first: Process, second: Process
+) -> None:
+    admin = AdminRepository(first.sessions)
+    await admin.put_org_cluster(OrgCluster("default", "acme", Quota(2), Credits()))
+    for user in ("alice", "bob"):
+        await admin.put_org_user(OrgUser("acme", user, OrgRole.USER))
+    in_acme = replace(_submission(), org_name="acme")
+
+    outcomes = await asyncio.gather(
+        *(
+            process.jobs.submit(user, in_acme)
+            for process in (first, second)
+            for user in ("alice", "bob", "alice", "bob")
+        ),
+        return_exceptions=True,
+    )
+
+    accepted = [o for o in outcomes if isinstance(o, Job)]
+    refused = [o for o in outcomes if isinstance(o, QuotaExceededError)]
+    assert (len(accepted), len(refused)) == (2, 6), outcomes
+    assert {str(e) for e in refused} == {"Jobs limit quota exceeded for org 'acme'"}
+    assert {job.org_name for job in accepted} == {"acme"}
+    await first.jobs.submit("alice", _submission())  # outside the org: no limit
 
 
 async def test_migration_claims_the_disks_unfinished_jobs_write(database_url: str) -> None:

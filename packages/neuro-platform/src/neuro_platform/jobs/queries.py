@@ -35,3 +35,24 @@ class JobQuery:
     since: datetime | None = None
     until: datetime | None = None
     reverse: bool = False
+
+
+@dataclass(frozen=True)
+class ActiveLimit:
+    """At most `most` jobs match `query` (the jobs quota of an account: its unfinished jobs).
+
+    `account` names who is limited: inserts under one account take turns, so racing ones
+    cannot each count the same headroom. `refusal` is what a refused submission is told."""
+
+    account: str
+    query: JobQuery
+    most: int
+    refusal: str
+
+
+class ActiveLimitReachedError(Exception):
+    """A new job would have taken its account past an `ActiveLimit` (the database said so)."""
+
+    def __init__(self, limit: ActiveLimit) -> None:
+        super().__init__(limit.refusal)
+        self.limit = limit

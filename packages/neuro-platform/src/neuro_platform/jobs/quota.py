@@ -43,7 +43,7 @@ from ..permissions.cache import PrincipalCache
 from ..presets import preset_named
 from ..settings import Settings
 from .entities import ACTIVE_STATUSES, Job
-from .queries import JobQuery
+from .queries import ActiveLimit, JobQuery
 from .repository import JobRepository
 
 SECONDS_PER_HOUR = Decimal(3600)
@@ -106,37 +106,58 @@ class JobQuotas:
 
     async def check_submission(
         self, cluster: str, org: str | None, owner: str, wait_for_jobs_quota: bool
-    ) -> None:
+    ) -> list[ActiveLimit]:
+        """Refuses a submission the quotas refuse now; returns the limits of unfinished
+        jobs that its insert must still hold to (`JobRepository.insert_claiming` counts
+        again in its transaction: racing submissions each see the same headroom here)."""
         if not await self._is_member(cluster, org, owner):
             raise NotOrgMemberError("User is not allowed to submit jobs to the specified org")
+        limits: list[ActiveLimit] = []
         user = await self._cluster_user(cluster, org, owner)
         if not wait_for_jobs_quota and user.quota.total_running_jobs is not None:
-            active = await self._jobs.count(
-                JobQuery(
-                    statuses=ACTIVE_STATUSES,
-                    owners=[owner],
-                    cluster_name=cluster,
-                    org_name=org,
-                    filter_org=True,
+            limits.append(
+                ActiveLimit(
+                    account=f"user {cluster}/{org}/{owner}",
+                    query=JobQuery(
+                        statuses=ACTIVE_STATUSES,
+                        owners=[owner],
+                        cluster_name=cluster,
+                        org_name=org,
+                        filter_org=True,
+                    ),
+                    most=user.quota.total_running_jobs,
+                    refusal=f"Jobs limit quota exceeded for user '{owner}'",
                 )
             )
-            if active >= user.quota.total_running_jobs:
-                raise QuotaExceededError(f"Jobs limit quota exceeded for user '{owner}'")
+            await self._require_room(limits[-1])
         if await self._out_of_credits_user(cluster, org, owner):
             raise QuotaExceededError(f"No credits left for user '{owner}'")
         if org is None:
-            return
+            return limits
         org_cluster = await self._org_cluster(cluster, org)
         if not wait_for_jobs_quota and org_cluster.quota.total_running_jobs is not None:
-            active = await self._jobs.count(
-                JobQuery(
-                    statuses=ACTIVE_STATUSES, cluster_name=cluster, org_name=org, filter_org=True
+            limits.append(
+                ActiveLimit(
+                    account=f"org {cluster}/{org}",
+                    query=JobQuery(
+                        statuses=ACTIVE_STATUSES,
+                        cluster_name=cluster,
+                        org_name=org,
+                        filter_org=True,
+                    ),
+                    most=org_cluster.quota.total_running_jobs,
+                    refusal=f"Jobs limit quota exceeded for org '{org}'",
                 )
             )
-            if active >= org_cluster.quota.total_running_jobs:
-                raise QuotaExceededError(f"Jobs limit quota exceeded for org '{org}'")
+            await self._require_room(limits[-1])
         if await self._out_of_credits_org(cluster, org):
             raise QuotaExceededError(f"No credits left for org '{org}'")
+        return limits
+
+    async def _require_room(self, limit: ActiveLimit) -> None:
+        """Refuses at once what the insert would refuse anyway, before anything is resolved."""
+        if await self._jobs.count(limit.query) >= limit.most:
+            raise QuotaExceededError(limit.refusal)
 
     def ledger(self, in_play: Iterable[Job]) -> QuotaLedger:
         """What the scheduler needs for one placement pass: the jobs that hold a place now

@@ -14,7 +14,8 @@ which locks rows, writes run concurrently.
 
 A job that mounts disks read-write is recorded with its claims on them (`insert_claiming`), in
 one transaction whose primary key on `disk_writers` decides between racing submissions,
-whichever process they reach; every other job takes the group-committed `insert`.
+whichever process they reach; so is a job whose account has a limit of unfinished jobs,
+counted in that transaction. Every other job takes the group-committed `insert`.
 
 Listings (`pages`, `stream`) read in keyset pages on the (created_at, id) order that the
 indexes of migration 0009 follow: memory stays at a page or two, each page is a short read
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
@@ -60,6 +62,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    text,
     tuple_,
     update,
 )
@@ -77,7 +80,13 @@ from .codec import (
 )
 from .entities import ACTIVE_STATUSES, Job
 from .models import DiskWriterRow, JobRow
-from .queries import JobNameTakenError, JobNotFoundError, JobQuery
+from .queries import (
+    ActiveLimit,
+    ActiveLimitReachedError,
+    JobNameTakenError,
+    JobNotFoundError,
+    JobQuery,
+)
 
 CACHED_JOBS = 10_000  # the most recently used jobs kept in memory
 # This process's write transactions that a refresh may still meet (shared database): more
@@ -270,10 +279,18 @@ class JobRepository:
                 done.set_result(None)
         return True
 
-    async def insert_claiming(self, job: Job, disk_ids: Collection[str]) -> str | None:
+    async def insert_claiming(
+        self, job: Job, disk_ids: Collection[str], limits: Sequence[ActiveLimit] = ()
+    ) -> str | None:
         """Records a new job together with its claims on `disk_ids` (the disks it mounts
         read-write), in one transaction: None once committed; else the first disk another
         job holds, and nothing is recorded (nor is anything if this raises).
+
+        With `limits`, the job is counted in the same transaction, after its insert, and
+        `ActiveLimitReachedError` is raised (and nothing recorded) if it takes its account
+        past one. Inserts of one account take turns: on PostgreSQL through a transaction
+        lock per account (`pg_advisory_xact_lock`, taken first and in a fixed order), on
+        SQLite through the database's write lock, which the first insert takes.
 
         Each disk has one row in `disk_writers`, naming the job that claimed it last; the
         claim holds while that job is in the scheduling queue (unfinished, or finished with
@@ -306,6 +323,9 @@ class JobRepository:
             self._engine.connect() as connection,
             connection.begin() as transaction,
         ):
+            if not self._single_writer:
+                for account in sorted({limit.account for limit in limits}):
+                    await connection.execute(_ACCOUNT_TURN, {"key": _lock_key(account)})
             for disk_id in ordered:
                 if not await self._take(connection, disk_id, job.id):
                     await transaction.rollback()
@@ -313,6 +333,10 @@ class JobRepository:
             # After the claims: a job that cannot be stored rolls them back.
             written = await connection.execute(_INSERT_RETURNING, [_row_values(job)])
             xid = written.scalars().first() if self._tracks_writers else None
+            for limit in limits:  # the new job counts itself
+                if await _count(connection, limit.query) > limit.most:
+                    await transaction.rollback()
+                    raise ActiveLimitReachedError(limit)
         self._wrote(xid, [job])
         self._committed(job)
         return None
@@ -411,11 +435,8 @@ class JobRepository:
     async def count(self, query: JobQuery) -> int:
         """How many jobs the query's filters match: one indexed COUNT, nothing decoded (the
         jobs quota asks at every submission)."""
-        async with self._sessions() as session:
-            count = await session.scalar(
-                select(func.count()).select_from(JobRow).where(*_conditions(query))
-            )
-            return int(count or 0)
+        async with self._one_statement.connect() as connection:
+            return await _count(connection, query)
 
     async def find(self, query: JobQuery) -> list[Job]:
         return [job async for job in self.stream(query)]
@@ -748,6 +769,24 @@ def _conditions(query: JobQuery) -> list[ColumnElement[bool]]:
     if query.until is not None:
         conditions.append(JobRow.created_at <= query.until)
     return conditions
+
+
+async def _count(connection: AsyncConnection, query: JobQuery) -> int:
+    found = await connection.scalar(
+        select(func.count()).select_from(JobRow).where(*_conditions(query))
+    )
+    return int(found or 0)
+
+
+# Inserts under one account's limit take turns on PostgreSQL: a lock per account, held until
+# the transaction ends.
+_ACCOUNT_TURN = text("SELECT pg_advisory_xact_lock(:key)")
+
+
+def _lock_key(account: str) -> int:
+    """The account as an advisory lock's key: 64 bits of a hash, the same in every process."""
+    digest = hashlib.blake2b(account.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 # New jobs go in through Core, not ORM objects: a group commit is one INSERT of many rows

@@ -23,8 +23,8 @@ from .capacity import ClusterNodes
 from .entities import MIB, Job, JobStatus, StatusItem
 from .job_images import JobImages
 from .privileged import require_privileged
-from .queries import JobNameTakenError, JobNotFoundError, JobQuery
-from .quota import JobQuotas
+from .queries import ActiveLimitReachedError, JobNameTakenError, JobNotFoundError, JobQuery
+from .quota import JobQuotas, QuotaExceededError
 from .repository import FIRST_PAGE, PAGE, JobRepository
 from .submission import Submission, SubmissionError
 from .volume_access import VolumeAccess
@@ -90,7 +90,7 @@ class JobsService:
                 raise SubmissionError("volumes must be in the job's cluster")
         if spec.name is not None and await self._repository.active_with_name(user, spec.name):
             raise _name_taken(spec.name)
-        await self._quotas.check_submission(
+        limits = await self._quotas.check_submission(
             submission.cluster_name, submission.org_name, user, spec.wait_for_jobs_quota
         )
         now = datetime.now(UTC)
@@ -104,9 +104,11 @@ class JobsService:
             statuses=(StatusItem(JobStatus.PENDING, now, reason=JobReason.CREATING),),
         )
         try:
-            await self._volume_access.record(job)
+            await self._volume_access.record(job, limits)
         except JobNameTakenError as taken:  # a submission of the name raced past the check
             raise _name_taken(str(taken)) from None
+        except ActiveLimitReachedError as reached:  # ... or of the account, past its quota
+            raise QuotaExceededError(reached.limit.refusal) from None
         self._wake_scheduler()
         return job
 

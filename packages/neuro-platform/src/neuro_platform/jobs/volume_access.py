@@ -11,6 +11,7 @@ submissions in one process and across the server processes sharing a PostgreSQL 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from ..buckets.service import BucketsService
@@ -18,6 +19,7 @@ from ..disks.service import DiskNotFoundError, DisksService
 from ..permissions.uris import parse_uri
 from ..secrets.service import SecretNotFoundError, SecretsService
 from .entities import Container, Job
+from .queries import ActiveLimit
 from .repository import JobRepository
 from .submission import SubmissionError
 
@@ -71,18 +73,19 @@ class VolumeAccess:
             raise DiskInUseError("A disk can be mounted read-write only once")
         return replace(container, disk_volumes=tuple(disks)) if disks else container
 
-    async def record(self, job: Job) -> None:
+    async def record(self, job: Job, limits: Sequence[ActiveLimit] = ()) -> None:
         """Records the submitted job (its container as `resolve` returned it), with its
-        claims on the disks it mounts read-write; refuses it if another job holds one.
+        claims on the disks it mounts read-write; refuses it if another job holds one, or
+        (`ActiveLimitReachedError`) if it would take its account past one of `limits`.
 
-        The claims and the job are one transaction: a refused or failed submission leaves
-        neither. A job without such disks goes through the group-committed insert, with no
-        query of claims."""
+        The claims, the count and the job are one transaction: a refused or failed
+        submission leaves nothing. A job without such disks or limits goes through the
+        group-committed insert, with no query of claims."""
         wanted = {v.disk_id: v for v in job.spec.container.disk_volumes if not v.read_only}
-        if not wanted:
+        if not wanted and not limits:
             await self._repository.insert(job)
             return
-        held = await self._repository.insert_claiming(job, wanted)
+        held = await self._repository.insert_claiming(job, wanted, limits)
         if held is not None:
             raise DiskInUseError(
                 f"Disk {wanted[held].src_disk_uri} is mounted read-write by another job that "
