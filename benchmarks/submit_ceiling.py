@@ -16,6 +16,10 @@ With `--processes N` (PostgreSQL only) it runs N `serve` processes on the one da
 data dir, as docs/scale-out.md describes, and the clients are spread over them evenly, as a
 load balancer would spread connections; the server CPU is that of all N.
 
+With `--jobs-quota N` every user has a jobs quota of N (make it larger than all the jobs
+submitted): each submission is then counted in the transaction that records it, one each,
+instead of joining a group commit (docs/admin.md, "Quotas").
+
 With `--py-spy DIR` (py-spy on the PATH, e.g. `uv tool run py-spy`'s), it records the server
 during the measured submissions, one collapsed-stack file per backend, every thread
 (`--threads`), for `flamegraph.pl` or a quick `sort | head`. Not a test: run it by hand,
@@ -189,6 +193,8 @@ def running_bare_server(answer: bytes, status: int) -> Iterator[tuple[str, int]]
 def run_backend(backend: str, args: argparse.Namespace) -> tuple[Run, bytes]:
     instance = f"bench-{uuid.uuid4().hex[:8]}"
     config = one_job_config(instance)
+    if args.jobs_quota is not None:
+        config["jobs"]["max_running_jobs_per_user"] = args.jobs_quota
     spy = Path(args.py_spy) / f"{backend}.txt" if args.py_spy else None
     with (
         tempfile.TemporaryDirectory(prefix="submit-ceiling-") as directory,
@@ -252,6 +258,11 @@ def main() -> None:
     parser.add_argument("--warm-up", type=int, default=200, help="jobs submitted before")
     parser.add_argument(
         "--processes", type=int, default=1, help="serve processes (PostgreSQL only)"
+    )
+    parser.add_argument(
+        "--jobs-quota",
+        type=int,
+        help="every user's jobs quota: such submissions are counted, one transaction each",
     )
     parser.add_argument("--py-spy", help="a folder: record the server with py-spy during it")
     parser.add_argument("--threads", action="store_true", help="py-spy: one stack per thread")
