@@ -30,10 +30,13 @@ class SlurmNetworks:
 
     def ensure(self, name: str) -> int:
         """The network's slot, taken now unless it has one."""
-        if (slot := self.slot(name)) is not None:
+        if name in self._slots:
+            return self._slots[name]
+        owners = self._owners()  # read once: whether it has a slot, and which are taken
+        if (slot := self._known(name, owners)) is not None:
             return slot
         self._dir.mkdir(parents=True, exist_ok=True)
-        taken = set(self._owners())
+        taken = set(owners)
         for slot in SLOTS:
             if slot in taken:
                 continue
@@ -48,10 +51,15 @@ class SlurmNetworks:
         raise OrchestratorError(f"All {len(SLOTS)} network slots of the cluster are in use")
 
     def slot(self, name: str) -> int | None:
-        if name not in self._slots:
-            for slot, owner in self._owners().items():
-                if owner == (self._instance, name):
-                    self._slots[name] = slot
+        if name in self._slots:
+            return self._slots[name]
+        return self._known(name, self._owners())
+
+    def _known(self, name: str, owners: dict[int, tuple[str, str]]) -> int | None:
+        """The slot `owners` give the network (remembered from now on), if any."""
+        for slot, owner in owners.items():
+            if owner == (self._instance, name):
+                self._slots[name] = slot
         return self._slots.get(name)
 
     def remove(self, name: str) -> None:
