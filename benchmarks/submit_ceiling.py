@@ -17,8 +17,8 @@ data dir, as docs/scale-out.md describes, and the clients are spread over them e
 load balancer would spread connections; the server CPU is that of all N.
 
 With `--jobs-quota N` every user has a jobs quota of N (make it larger than all the jobs
-submitted): each submission is then counted in the transaction that records it, one each,
-instead of joining a group commit (docs/admin.md, "Quotas").
+submitted): each group of submissions then counts its users' unfinished jobs in the
+transaction that records it (docs/admin.md, "Quotas").
 
 With `--py-spy DIR` (py-spy on the PATH, e.g. `uv tool run py-spy`'s), it records the server
 during the measured submissions, one collapsed-stack file per backend, every thread
@@ -262,7 +262,7 @@ def main() -> None:
     parser.add_argument(
         "--jobs-quota",
         type=int,
-        help="every user's jobs quota: such submissions are counted, one transaction each",
+        help="every user's jobs quota: submissions are counted where they are recorded",
     )
     parser.add_argument("--py-spy", help="a folder: record the server with py-spy during it")
     parser.add_argument("--threads", action="store_true", help="py-spy: one stack per thread")

@@ -472,15 +472,22 @@ USER_LIMIT = "[jobs]\nmax_running_jobs_per_user = 3\n"
 ORGS = '[[clusters]]\nname = "default"\norgs = ["NO_ORG", "acme"]\n'
 
 
-@pytest.mark.parametrize("extra_config", [USER_LIMIT])
+@pytest.mark.parametrize("extra_config", [USER_LIMIT], ids=["user-quota"])
 async def test_racing_processes_hold_a_users_limit_of_unfinished_jobs(
     first: Process, second: Process
 ) -> None:
-    """Ten submissions at once, five in each process, against a limit of three: each one's
-    early check sees room, and without the count in the insert's transaction all ten were
-    accepted."""
+    """Ten submissions at once, five in each process, against a limit of three: without the
+    count in the insert's transaction all ten were accepted. Two of them write a disk (their
+    claims and count are a transaction of their own), the others are group-committed."""
+    for name in ("q0", "q1"):
+        await _disk(first, name)
+    submissions = [_submission(("q0", False)), _submission(("q1", False))]
+    submissions += [_submission() for _ in range(8)]
     outcomes = await asyncio.gather(
-        *(process.jobs.submit("alice", _submission()) for process in (first, second) * 5),
+        *(
+            process.jobs.submit("alice", submission)
+            for process, submission in zip((first, second) * 5, submissions, strict=True)
+        ),
         return_exceptions=True,
     )
 
@@ -497,7 +504,7 @@ async def test_racing_processes_hold_a_users_limit_of_unfinished_jobs(
         await first.jobs.submit("alice", _submission())
 
 
-@pytest.mark.parametrize("extra_config", [ORGS])
+@pytest.mark.parametrize("extra_config", [ORGS], ids=["orgs"])
 async def test_racing_processes_hold_an_orgs_limit_across_its_users(
     first: Process, second: Process
 ) -> None:

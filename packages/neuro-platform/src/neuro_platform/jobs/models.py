@@ -1,6 +1,7 @@
 """The jobs table (migrations `0003_jobs`, `0006_job_spec`, `0009_job_indexes`,
-`0011_pg_refresh_writer_xid`, `0013_unique_active_job_names`): all of the scheduler's state
-lives here. Beside it, the read-write claims of disks (`0012_disk_writers`)."""
+`0011_pg_refresh_writer_xid`, `0013_unique_active_job_names`, `0014_job_quota_indexes`):
+all of the scheduler's state lives here. Beside it, the read-write claims of disks
+(`0012_disk_writers`)."""
 
 from __future__ import annotations
 
@@ -28,12 +29,14 @@ class JobRow(Base):
     __tablename__ = "jobs"
     # Listings are ordered by (created_at, id) and read in keyset pages on it, filtered by
     # owner or status (docs/protocol.md §3.2): each index ends with that order, so a page is
-    # one range scan at any history size. (owner, status) counts an owner's active jobs.
+    # one range scan at any history size. The jobs quota counts a user's or an org's
+    # unfinished jobs in a cluster from an index alone, reading no row (migration 0014).
     __table_args__ = (
         Index("ix_jobs_created_at_id", "created_at", "id"),
         Index("ix_jobs_owner_created_at_id", "owner", "created_at", "id"),
         Index("ix_jobs_status_created_at_id", "status", "created_at", "id"),
-        Index("ix_jobs_owner_status", "owner", "status"),
+        Index("ix_jobs_owner_status_cluster_org", "owner", "status", "cluster_name", "org_name"),
+        Index("ix_jobs_org_cluster_status", "org_name", "cluster_name", "status"),
         # A name is its owner's among the unfinished jobs: the database refuses a second
         # one, however submissions race, whichever process they reach.
         Index(

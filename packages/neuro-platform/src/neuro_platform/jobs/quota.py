@@ -10,7 +10,8 @@ Asked in two places, always through this module:
 * at submission (`JobsService.submit`): with no credits left, the job is refused (400 "No
   credits left for user 'alice'"); over the jobs limit (counting pending, suspended and
   running jobs) too (400 "Jobs limit quota exceeded for user 'alice'"), unless the client
-  asked to wait (`wait_for_jobs_quota`), as the original platform does;
+  asked to wait (`wait_for_jobs_quota`), as the original platform does. That count is the
+  repository's, in the transaction that records the job (`ActiveLimit`);
 * by the scheduler, for every waiting job (`Scheduler._place` through `QuotaLedger`): a job
   whose owner or org is at its limit of running jobs, or has no credits left, stays
   pending with reason `QuotaExhausted` until that changes;
@@ -107,9 +108,10 @@ class JobQuotas:
     async def check_submission(
         self, cluster: str, org: str | None, owner: str, wait_for_jobs_quota: bool
     ) -> list[ActiveLimit]:
-        """Refuses a submission the quotas refuse now; returns the limits of unfinished
-        jobs that its insert must still hold to (`JobRepository.insert_claiming` counts
-        again in its transaction: racing submissions each see the same headroom here)."""
+        """Refuses a submission its membership or credits refuse; returns the limits of
+        unfinished jobs its insert is to hold to (the repository counts them in the
+        transaction that records the job: counted here, racing submissions would each
+        see the same room)."""
         if not await self._is_member(cluster, org, owner):
             raise NotOrgMemberError("User is not allowed to submit jobs to the specified org")
         limits: list[ActiveLimit] = []
@@ -129,7 +131,6 @@ class JobQuotas:
                     refusal=f"Jobs limit quota exceeded for user '{owner}'",
                 )
             )
-            await self._require_room(limits[-1])
         if await self._out_of_credits_user(cluster, org, owner):
             raise QuotaExceededError(f"No credits left for user '{owner}'")
         if org is None:
@@ -149,15 +150,9 @@ class JobQuotas:
                     refusal=f"Jobs limit quota exceeded for org '{org}'",
                 )
             )
-            await self._require_room(limits[-1])
         if await self._out_of_credits_org(cluster, org):
             raise QuotaExceededError(f"No credits left for org '{org}'")
         return limits
-
-    async def _require_room(self, limit: ActiveLimit) -> None:
-        """Refuses at once what the insert would refuse anyway, before anything is resolved."""
-        if await self._jobs.count(limit.query) >= limit.most:
-            raise QuotaExceededError(limit.refusal)
 
     def ledger(self, in_play: Iterable[Job]) -> QuotaLedger:
         """What the scheduler needs for one placement pass: the jobs that hold a place now

@@ -14,8 +14,9 @@ which locks rows, writes run concurrently.
 
 A job that mounts disks read-write is recorded with its claims on them (`insert_claiming`), in
 one transaction whose primary key on `disk_writers` decides between racing submissions,
-whichever process they reach; so is a job whose account has a limit of unfinished jobs,
-counted in that transaction. Every other job takes the group-committed `insert`.
+whichever process they reach; every other job takes the group-committed `insert`. Either
+counts, in its transaction, the unfinished jobs of an account with a limit of them (the jobs
+quota), so that racing submissions cannot each take its last place.
 
 Listings (`pages`, `stream`) read in keyset pages on the (created_at, id) order that the
 indexes of migration 0009 follow: memory stays at a page or two, each page is a short read
@@ -111,7 +112,10 @@ class SchedulingChanges(NamedTuple):
     left: list[str]  # ids of changed jobs no longer in it (finished, no container)
 
 
-_Insert = tuple[Job, asyncio.Future[None]]  # a new job, and its caller's wait for the commit
+class _Insert(NamedTuple):
+    job: Job
+    limits: Sequence[ActiveLimit]  # of its account's unfinished jobs: counted with the insert
+    done: asyncio.Future[None]  # its caller's wait for the commit
 
 
 @dataclass(frozen=True)
@@ -233,14 +237,18 @@ class JobRepository:
             current = await self.get(job.id)
         return current
 
-    async def insert(self, job: Job) -> None:
+    async def insert(self, job: Job, limits: Sequence[ActiveLimit] = ()) -> None:
         """Records a new job (group commit). Jobs submitted while a commit of inserts is
         under way, or waiting for its turn to write, go into the next one together: one
         transaction for a burst of submissions instead of one each. If that transaction
         fails, each of its jobs is inserted on its own, so that one bad row fails only its
-        own submission."""
+        own submission.
+
+        With `limits`, the job is counted against them in that transaction: a job that
+        would take its account past one is not recorded, and `ActiveLimitReachedError` is
+        raised. The jobs of one group are admitted in the order they came."""
         done = asyncio.get_running_loop().create_future()
-        self._inserts.add((job, done))
+        self._inserts.add(_Insert(job, limits, done))
         async with self._name_taken_said(job):
             await done
 
@@ -258,26 +266,70 @@ class JobRepository:
             raise
 
     async def _insert_batch(self, batch: Sequence[_Insert]) -> bool:
-        """One INSERT statement for the batch; True if it committed. With one job, its
-        error (if any) goes to its caller; with several, nobody is told yet (each is
-        retried alone)."""
+        """One INSERT statement for the jobs of the batch its limits admit; True if it
+        committed. With one job, its error (if any) goes to its caller; with several,
+        nobody is told yet (each is retried alone)."""
+        refused: list[tuple[_Insert, ActiveLimit]] = []
         try:
-            # One statement, atomic by itself (a submission is the API's: never fenced).
-            async with self._one_statement.begin() as connection:
-                written = await connection.execute(
-                    _INSERT_RETURNING, [_row_values(job) for job, _ in batch]
-                )
-                xid = written.scalars().first() if self._tracks_writers else None
+            if any(item.limits for item in batch):
+                # The counts, and the insert they admit, in one transaction.
+                async with self._engine.connect() as connection, connection.begin():
+                    overs = await self._over_limits(connection, [i.limits for i in batch])
+                    refused = [(i, over) for i, over in zip(batch, overs, strict=True) if over]
+                    admitted = [i for i, over in zip(batch, overs, strict=True) if over is None]
+                    xid = await self._insert_rows(connection, admitted)
+            else:
+                # One statement, atomic by itself (a submission is the API's: never fenced).
+                admitted = list(batch)
+                async with self._one_statement.begin() as connection:
+                    xid = await self._insert_rows(connection, admitted)
         except Exception as error:
-            if len(batch) == 1 and not batch[0][1].done():
-                batch[0][1].set_exception(error)
+            if len(batch) == 1 and not batch[0].done.done():
+                batch[0].done.set_exception(error)
             return False
-        self._wrote(xid, [job for job, _ in batch])
-        for job, done in batch:
-            self._committed(job)
-            if not done.done():
-                done.set_result(None)
+        self._wrote(xid, [item.job for item in admitted])
+        for item in admitted:
+            self._committed(item.job)
+            if not item.done.done():
+                item.done.set_result(None)
+        for item, limit in refused:
+            if not item.done.done():
+                item.done.set_exception(ActiveLimitReachedError(limit))
         return True
+
+    async def _insert_rows(
+        self, connection: AsyncConnection, items: Sequence[_Insert]
+    ) -> int | None:
+        """Inserts the jobs; the id of the transaction that wrote them, where it is tracked."""
+        if not items:
+            return None
+        written = await connection.execute(_INSERT_RETURNING, [_row_values(i.job) for i in items])
+        return written.scalars().first() if self._tracks_writers else None
+
+    async def _over_limits(
+        self, connection: AsyncConnection, wanted: Sequence[Sequence[ActiveLimit]]
+    ) -> list[ActiveLimit | None]:
+        """For new jobs under `wanted` limits, in order: the first limit each would take its
+        account past (it is then not to be recorded), or None. Each account is counted
+        once, after its turn is taken: on PostgreSQL a transaction lock per account, taken
+        in a fixed order; on SQLite the database's write lock (`BEGIN IMMEDIATE`), so that
+        no other connection inserts between the count and this transaction's insert."""
+        accounts = {limit.account: limit.query for limits in wanted for limit in limits}
+        if not accounts:
+            return [None for _ in wanted]
+        if self._single_writer:
+            await connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            for account in sorted(accounts):
+                await connection.execute(_ACCOUNT_TURN, {"key": _lock_key(account)})
+        taken = {account: await _count(connection, query) for account, query in accounts.items()}
+        overs: list[ActiveLimit | None] = []
+        for limits in wanted:
+            overs.append(next((lim for lim in limits if taken[lim.account] >= lim.most), None))
+            if overs[-1] is None:
+                for limit in limits:
+                    taken[limit.account] += 1
+        return overs
 
     async def insert_claiming(
         self, job: Job, disk_ids: Collection[str], limits: Sequence[ActiveLimit] = ()
@@ -286,11 +338,9 @@ class JobRepository:
         read-write), in one transaction: None once committed; else the first disk another
         job holds, and nothing is recorded (nor is anything if this raises).
 
-        With `limits`, the job is counted in the same transaction, after its insert, and
-        `ActiveLimitReachedError` is raised (and nothing recorded) if it takes its account
-        past one. Inserts of one account take turns: on PostgreSQL through a transaction
-        lock per account (`pg_advisory_xact_lock`, taken first and in a fixed order), on
-        SQLite through the database's write lock, which the first insert takes.
+        With `limits`, its account's jobs are counted first in the same transaction, as
+        `insert` counts them, and `ActiveLimitReachedError` is raised (and nothing
+        recorded) if the job would take its account past one.
 
         Each disk has one row in `disk_writers`, naming the job that claimed it last; the
         claim holds while that job is in the scheduling queue (unfinished, or finished with
@@ -323,9 +373,10 @@ class JobRepository:
             self._engine.connect() as connection,
             connection.begin() as transaction,
         ):
-            if not self._single_writer:
-                for account in sorted({limit.account for limit in limits}):
-                    await connection.execute(_ACCOUNT_TURN, {"key": _lock_key(account)})
+            [over] = await self._over_limits(connection, [limits])
+            if over is not None:
+                await transaction.rollback()
+                raise ActiveLimitReachedError(over)
             for disk_id in ordered:
                 if not await self._take(connection, disk_id, job.id):
                     await transaction.rollback()
@@ -333,10 +384,6 @@ class JobRepository:
             # After the claims: a job that cannot be stored rolls them back.
             written = await connection.execute(_INSERT_RETURNING, [_row_values(job)])
             xid = written.scalars().first() if self._tracks_writers else None
-            for limit in limits:  # the new job counts itself
-                if await _count(connection, limit.query) > limit.most:
-                    await transaction.rollback()
-                    raise ActiveLimitReachedError(limit)
         self._wrote(xid, [job])
         self._committed(job)
         return None

@@ -79,11 +79,11 @@ class VolumeAccess:
         (`ActiveLimitReachedError`) if it would take its account past one of `limits`.
 
         The claims, the count and the job are one transaction: a refused or failed
-        submission leaves nothing. A job without such disks or limits goes through the
+        submission leaves nothing. A job without such disks goes through the
         group-committed insert, with no query of claims."""
         wanted = {v.disk_id: v for v in job.spec.container.disk_volumes if not v.read_only}
-        if not wanted and not limits:
-            await self._repository.insert(job)
+        if not wanted:
+            await self._repository.insert(job, limits)
             return
         held = await self._repository.insert_claiming(job, wanted, limits)
         if held is not None:
