@@ -20,12 +20,14 @@ from neuro_platform.jobs import repository as repository_module
 from neuro_platform.jobs.entities import (
     ACTIVE_STATUSES,
     Container,
+    DiskVolume,
     Job,
     JobSpec,
     JobStatus,
     Resources,
     StatusItem,
 )
+from neuro_platform.jobs.held_disks import disks_held_by_jobs
 from neuro_platform.jobs.models import UNFINISHED_NAMED, JobRow
 from neuro_platform.jobs.queries import JobNameTakenError, JobNotFoundError, JobQuery
 from neuro_platform.jobs.repository import JobRepository, _row_values
@@ -298,3 +300,37 @@ async def test_migration_leaves_the_name_to_the_oldest_of_racing_unfinished_jobs
             await repository.insert(_named("job-third", "alice", "train"))
     finally:
         await engine.dispose()
+
+
+async def test_the_disks_held_are_those_of_jobs_in_the_scheduling_queue(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    repository = JobRepository(sessions)
+    done = StatusItem(JobStatus.SUCCEEDED, datetime.now(UTC))
+
+    def mounting(job_id: str, *disk_ids: str, **spec_fields: object) -> Job:
+        volumes = tuple(
+            DiskVolume(f"disk://default/alice/{d}", f"/mnt/{d}", read_only=i == 0, disk_id=d)
+            for i, d in enumerate(disk_ids)
+        )
+        job = _job(job_id)
+        container = replace(job.spec.container, disk_volumes=volumes, **spec_fields)
+        return replace(job, spec=replace(job.spec, container=container))
+
+    for job in (
+        mounting("job-reads-and-writes", "disk-a", "disk-b"),
+        mounting("job-done", "disk-c"),
+        mounting("job-done-still-there", "disk-d"),
+        # Names a disk id in its spec but mounts none: decoded, and nothing found.
+        mounting("job-talks", env={"DISK": "disk-e"}),
+        mounting("job-plain"),
+    ):
+        await repository.insert(job)
+    await repository.update("job-done", lambda j: j.with_status(done))
+    await repository.update(
+        "job-done-still-there", lambda j: replace(j.with_status(done), materialized=True)
+    )
+
+    assert await disks_held_by_jobs(repository) == {"disk-a", "disk-b", "disk-d"}
+    specs = await repository.queued_specs(containing="disk-")
+    assert len(specs) == 3  # the two that mount disks, and the one whose env names one

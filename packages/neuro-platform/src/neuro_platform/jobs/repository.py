@@ -79,7 +79,7 @@ from .codec import (
     encode_spec,
     encode_status,
 )
-from .entities import ACTIVE_STATUSES, Job
+from .entities import ACTIVE_STATUSES, Job, JobSpec
 from .models import DiskWriterRow, JobRow
 from .queries import (
     ActiveLimit,
@@ -603,6 +603,19 @@ class JobRepository:
                 )
             ).all()
         return _decode_rows(rows)
+
+    async def queued_specs(self, containing: str) -> list[JobSpec]:
+        """The specs of the jobs in the scheduling queue whose stored document contains
+        `containing` (and maybe a few more: SQLite's LIKE ignores ASCII case). The
+        database picks them; only those are decoded, in a worker thread: a question asked
+        every minute (which disks are in use) costs little whatever the queue's size."""
+        spec = cast(JobRow.spec, Text)
+        async with self._one_statement.connect() as connection:
+            found = await connection.execute(
+                select(spec).where(_IN_SCHEDULING_QUEUE, spec.contains(containing, autoescape=True))
+            )
+            texts = found.scalars().all()
+        return await asyncio.to_thread(lambda: [decode_spec_json(text) for text in texts])
 
     async def scheduling_changes(
         self, since: int | None, also: Collection[str] = ()
