@@ -3,9 +3,11 @@
 For each size N: a fresh database (NEURO_TEST_POSTGRES_URL, or the local server at
 postgresql+asyncpg://neuro:neuro@127.0.0.1:5432/neuro; created and dropped) with N pending
 jobs; a `SchedulingQueue` as the leader's, on an engine of its own, loads them; then 20 times
-"another process" (a second engine and repository) submits 10 jobs and the queue refreshes
-(`SchedulingQueue.refresh`, the start of each pass). Prints the median and the slowest
-refresh. Works on older code too (point PYTHONPATH at an export of its `src`). Not a test:
+"another process" (a second engine and repository) submits 10 jobs (`--burst N`: N jobs in one
+transaction) and the queue refreshes (`SchedulingQueue.refresh`, the start of each pass).
+Prints the median and the slowest refresh, and the longest the event loop was held during
+one (what the API's requests would have waited). Works on older code too (point PYTHONPATH
+at an export of its `src`). Not a test:
 
     uv run python benchmarks/scheduling_refresh.py --sizes 1000,10000
 """
@@ -18,6 +20,7 @@ import os
 import statistics
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import make_url, text
@@ -57,7 +60,28 @@ def pending(n: int) -> Job:
     )
 
 
-async def measure(database_url: str, size: int) -> list[float]:
+async def held_loop_during(action: Callable[[], Awaitable[None]]) -> tuple[float, float]:
+    """Seconds the action took, and the longest the event loop was held meanwhile (a task
+    that only yields, timed between its turns): what the API's requests waited."""
+    longest = 0.0
+
+    async def probe() -> None:
+        nonlocal longest
+        while True:
+            turn = time.perf_counter()
+            await asyncio.sleep(0)
+            longest = max(longest, time.perf_counter() - turn)
+
+    prober = asyncio.create_task(probe())
+    await asyncio.sleep(0)
+    started = time.perf_counter()
+    await action()
+    took = time.perf_counter() - started
+    prober.cancel()
+    return took, longest
+
+
+async def measure(database_url: str, size: int, burst: int) -> list[tuple[float, float]]:
     ours, theirs_engine = create_engine(database_url), create_engine(database_url)
     try:
         await upgrade_to_head(ours)
@@ -69,12 +93,13 @@ async def measure(database_url: str, size: int) -> list[float]:
         times = []
         n = size
         for _ in range(PASSES):
-            for _ in range(SUBMITTED_PER_PASS):
+            if burst:  # one transaction, as a burst of submissions group-committed elsewhere
+                await theirs.insert_many([pending(i) for i in range(n, n + burst)])
+                n += burst
+            for _ in range(0 if burst else SUBMITTED_PER_PASS):
                 await theirs.insert(pending(n))
                 n += 1
-            started = time.perf_counter()
-            await queue.refresh()
-            times.append(time.perf_counter() - started)
+            times.append(await held_loop_during(queue.refresh))
         assert len(list(queue.waiting())) == n  # every job submitted is in the queue
         return times
     finally:
@@ -82,7 +107,7 @@ async def measure(database_url: str, size: int) -> list[float]:
         await theirs_engine.dispose()
 
 
-async def main(sizes: list[int]) -> None:
+async def main(sizes: list[int], burst: int) -> None:
     server = make_url(os.environ.get("NEURO_TEST_POSTGRES_URL", LOCAL_POSTGRES))
     admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
     try:
@@ -92,13 +117,17 @@ async def main(sizes: list[int]) -> None:
                 await connection.execute(text(f'CREATE DATABASE "{name}"'))
             try:
                 url = server.set(database=name).render_as_string(hide_password=False)
-                times = await measure(url, size)
+                times = await measure(url, size, burst)
             finally:
                 async with admin.connect() as connection:
                     await connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            took = [t for t, _ in times]
+            held = [h for _, h in times]
             print(
-                f"{size:>7,} pending: refresh median {statistics.median(times) * 1000:8.1f} ms,"
-                f" max {max(times) * 1000:8.1f} ms"
+                f"{size:>7,} pending, {burst or SUBMITTED_PER_PASS} new a pass: refresh median"
+                f" {statistics.median(took) * 1000:8.1f} ms, max {max(took) * 1000:8.1f} ms;"
+                f" event loop held up to {max(held) * 1000:6.1f} ms"
+                f" (median of the passes {statistics.median(held) * 1000:.1f} ms)"
             )
     finally:
         await admin.dispose()
@@ -107,5 +136,8 @@ async def main(sizes: list[int]) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000", help="pending jobs, comma-separated")
+    parser.add_argument(
+        "--burst", type=int, default=0, help="jobs another process adds a pass, in one transaction"
+    )
     args = parser.parse_args()
-    asyncio.run(main([int(size) for size in args.sizes.split(",")]))
+    asyncio.run(main([int(size) for size in args.sizes.split(",")], args.burst))
