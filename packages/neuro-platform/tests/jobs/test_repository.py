@@ -308,13 +308,13 @@ async def test_the_disks_held_are_those_of_jobs_in_the_scheduling_queue(
     repository = JobRepository(sessions)
     done = StatusItem(JobStatus.SUCCEEDED, datetime.now(UTC))
 
-    def mounting(job_id: str, *disk_ids: str, **spec_fields: object) -> Job:
+    def mounting(job_id: str, *disk_ids: str, env: dict[str, str] | None = None) -> Job:
         volumes = tuple(
             DiskVolume(f"disk://default/alice/{d}", f"/mnt/{d}", read_only=i == 0, disk_id=d)
             for i, d in enumerate(disk_ids)
         )
         job = _job(job_id)
-        container = replace(job.spec.container, disk_volumes=volumes, **spec_fields)
+        container = replace(job.spec.container, disk_volumes=volumes, env=env or {})
         return replace(job, spec=replace(job.spec, container=container))
 
     for job in (
