@@ -81,6 +81,7 @@ def serve(
     from .app import create_app
     from .jobs.api_listener import bind_jobs_listener
     from .process_gc import settle_heap
+    from .process_gil import hand_the_gil_over_often
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -93,6 +94,7 @@ def serve(
     jobs_socket, settings = bind_jobs_listener(settings)
     app = create_app(settings)
     settle_heap()
+    hand_the_gil_over_often()
     web.run_app(
         app,
         host=settings.server.host,
