@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import os
 import shutil
 import socket
@@ -12,6 +13,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,11 +36,17 @@ T = TypeVar("T")
 STARTUP_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
 POLL_INTERVAL_S = 0.05
+PORT_ATTEMPTS = 3  # a free port picked, then taken by another process before the server binds it
 DATABASE_FILE = "platform.db"  # the default SQLite database in the data dir (settings.py)
 
 
 class PlatformStartError(RuntimeError):
     pass
+
+
+class PortTakenError(PlatformStartError):
+    """Another process took the port picked for the server before the server bound it (the
+    port was free when picked): the server exited, and another server answered meanwhile."""
 
 
 @dataclass
@@ -107,24 +115,29 @@ def running_platform(
 ) -> Iterator[PlatformServer]:
     """`users` (name -> password) are created before the server starts, which is quicker."""
     tmp_path.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
     data_dir = tmp_path / "platform-data"
     config_file = tmp_path / "platform.toml"
-    settings: dict[str, Any] = {"server": {"host": "127.0.0.1", "port": port}}
+    settings: dict[str, Any] = {"server": {"host": "127.0.0.1"}}
     if database_url is not None:
         settings["database"] = {"url": database_url}
     _deep_merge(settings, config or {})
-    config_file.write_text(tomli_w.dumps(settings))
     log_path = tmp_path / "platform.log"
-    base_url = yarl.URL.build(scheme="http", host="127.0.0.1", port=port)
-    server = PlatformServer(base_url, base_url / "api/v1", data_dir, config_file, log_path)
+
+    def on_a_free_port() -> PlatformServer:
+        port = _free_port()
+        settings["server"]["port"] = port
+        config_file.write_text(tomli_w.dumps(settings))
+        base_url = yarl.URL.build(scheme="http", host="127.0.0.1", port=port)
+        return PlatformServer(base_url, base_url / "api/v1", data_dir, config_file, log_path)
+
+    server = on_a_free_port()
     if users and "database" not in settings and not (data_dir / DATABASE_FILE).exists():
         _copy_users_database(users, data_dir)
     else:
         for name, password in (users or {}).items():
             server.create_user(name, password)
-    with _serving(server):
-        yield server
+    with _serving(server, on_a_free_port) as (serving_server, _):
+        yield serving_server
 
 
 @dataclass
@@ -138,31 +151,57 @@ def serving(log_dir: Path, name: str, data_dir: Path, config_file: Path) -> Iter
     """One more `serve` of a config file and data dir, on a port of its own: several
     processes on one PostgreSQL database share both (docs/scale-out.md). Its log is
     `log_dir/<name>.log`."""
-    port = _free_port()
-    base_url = yarl.URL.build(scheme="http", host="127.0.0.1", port=port)
     log_path = log_dir / f"{name}.log"
-    server = PlatformServer(base_url, base_url / "api/v1", data_dir, config_file, log_path)
-    with _serving(server, "--port", str(port)) as process:
+
+    def on_a_free_port() -> PlatformServer:
+        base_url = yarl.URL.build(scheme="http", host="127.0.0.1", port=_free_port())
+        return PlatformServer(base_url, base_url / "api/v1", data_dir, config_file, log_path)
+
+    with _serving(on_a_free_port(), on_a_free_port, port_option=True) as (server, process):
         yield ServerProcess(server, process)
 
 
 @contextlib.contextmanager
-def _serving(server: PlatformServer, *options: str) -> Iterator[BaseProcess]:
+def _serving(
+    server: PlatformServer, elsewhere: Callable[[], PlatformServer], *, port_option: bool = False
+) -> Iterator[tuple[PlatformServer, BaseProcess]]:
     """`serve` of the server's config and data dir, until the block ends; its log printed
-    when the block fails."""
-    assert server.log_file is not None
-    config, data_dir = str(server.config_file), str(server.data_dir)
-    args = ["serve", "--config", config, "--data-dir", data_dir, *options]
-    process = start_server(args, _clean_env(), server.log_file)
+    when the block fails. A server whose port another process took before it bound it is
+    started again as `elsewhere()` makes it, on another free port (its config file says
+    which, or `--port` with `port_option`)."""
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        assert server.log_file is not None
+        port = ["--port", str(server.base_url.port)] if port_option else []
+        config, data_dir = str(server.config_file), str(server.data_dir)
+        args = ["serve", "--config", config, "--data-dir", data_dir, *port]
+        logged = server.log_file.stat().st_size if server.log_file.exists() else 0
+        process = start_server(args, _clean_env(), server.log_file)
+        try:
+            _wait_until_ready(process, server.api_url / "ping", server.log_file, logged)
+            break
+        except PortTakenError:
+            _stop(process)
+            if attempt == PORT_ATTEMPTS:
+                _print_log(server)
+                raise
+            server = elsewhere()
+        except BaseException:
+            _print_log(server)
+            _stop(process)
+            raise
     try:
-        _wait_until_ready(process, server.api_url / "ping", server.log_file)
-        yield process
+        yield server, process
     except BaseException:
-        log = server.log_file.read_text()
-        sys.stderr.write(f"--- platform server log ({server.log_file}) ---\n{log}\n")
+        _print_log(server)
         raise
     finally:
         _stop(process)
+
+
+def _print_log(server: PlatformServer) -> None:
+    assert server.log_file is not None
+    log = server.log_file.read_text()
+    sys.stderr.write(f"--- platform server log ({server.log_file}) ---\n{log}\n")
 
 
 # A SQLite database holding just these users (name -> password), per set of users.
@@ -215,19 +254,33 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait_until_ready(process: BaseProcess, ping: yarl.URL, log_path: Path) -> None:
+def _wait_until_ready(process: BaseProcess, ping: yarl.URL, log_path: Path, logged: int) -> None:
+    """Until this process answers `/ping`. Another process may answer at its port first (the
+    port was free when picked, and taken before the server bound it): an answer counts when
+    the process logged the request, which carries a mark of its own. `logged`: the size of
+    the log before the process started."""
+    mark = uuid.uuid4().hex
+    probe = ping % {"probe": mark}
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.exitcode is not None:
+            if f"[Errno {errno.EADDRINUSE}]" in _log_since(log_path, logged):
+                raise PortTakenError(f"{ping.port} was taken before the platform server bound it")
             raise PlatformStartError(f"platform server exited with status {process.exitcode}")
         try:
-            with urllib.request.urlopen(str(ping), timeout=1) as response:
-                if response.status == 200:
+            with urllib.request.urlopen(str(probe), timeout=1) as response:
+                if response.status == 200 and mark in _log_since(log_path, logged):
                     return
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(POLL_INTERVAL_S)
     raise PlatformStartError(f"platform server did not answer {ping} in {STARTUP_TIMEOUT_S} s")
+
+
+def _log_since(log_path: Path, offset: int) -> str:
+    with log_path.open("rb") as log:
+        log.seek(offset)
+        return log.read().decode(errors="replace")
 
 
 def _stop(process: BaseProcess) -> None:
