@@ -7,7 +7,7 @@ and dropped): N pending jobs, one in `--mounting` of them mounting a disk. Then,
 `--repeat` times, the platform's question (`disks_held_by_jobs`) and the baseline (every
 queued job read and decoded, `JobRepository.scheduling_queue`, then its disks collected).
 Prints the best time of each, their ratio, and the longest the event loop was held during
-each (a task that only yields, `sleep(0)`, timed between its turns). Not a test:
+each (`scheduling_refresh.held_loop_during`). Not a test:
 
     uv run python benchmarks/held_disks.py --queued 5000
 """
@@ -18,13 +18,13 @@ import argparse
 import asyncio
 import os
 import tempfile
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from scheduling_refresh import LOCAL_POSTGRES, held_loop_during
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -43,7 +43,6 @@ from neuro_platform.jobs.entities import (
 from neuro_platform.jobs.held_disks import disks_held_by_jobs
 from neuro_platform.jobs.repository import JobRepository
 
-LOCAL_POSTGRES = "postgresql+asyncpg://neuro:neuro@127.0.0.1:5432/neuro"
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -82,21 +81,7 @@ async def decode_all(repository: JobRepository) -> Collection[str]:
 
 async def timed(action: Callable[[], Awaitable[Collection[str]]]) -> tuple[float, float, int]:
     """Seconds the action took, the longest the event loop was held meanwhile, disks found."""
-    longest = 0.0
-
-    async def probe() -> None:
-        nonlocal longest
-        while True:
-            turn = time.perf_counter()
-            await asyncio.sleep(0)
-            longest = max(longest, time.perf_counter() - turn)
-
-    prober = asyncio.create_task(probe())
-    await asyncio.sleep(0)
-    started = time.perf_counter()
-    found = await action()
-    took = time.perf_counter() - started
-    prober.cancel()
+    took, longest, found = await held_loop_during(action)
     return took, longest, len(found)
 
 

@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -40,6 +41,7 @@ from neuro_platform.jobs.entities import (
 from neuro_platform.jobs.repository import JobRepository
 from neuro_platform.jobs.scheduling_queue import SchedulingQueue
 
+T = TypeVar("T")
 LOCAL_POSTGRES = "postgresql+asyncpg://neuro:neuro@127.0.0.1:5432/neuro"
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
 PASSES = 20
@@ -60,9 +62,9 @@ def pending(n: int) -> Job:
     )
 
 
-async def held_loop_during(action: Callable[[], Awaitable[None]]) -> tuple[float, float]:
-    """Seconds the action took, and the longest the event loop was held meanwhile (a task
-    that only yields, timed between its turns): what the API's requests waited."""
+async def held_loop_during(action: Callable[[], Awaitable[T]]) -> tuple[float, float, T]:
+    """Seconds the action took, the longest the event loop was held meanwhile (a task that
+    only yields, timed between its turns: what the API's requests waited), and its result."""
     longest = 0.0
 
     async def probe() -> None:
@@ -75,10 +77,10 @@ async def held_loop_during(action: Callable[[], Awaitable[None]]) -> tuple[float
     prober = asyncio.create_task(probe())
     await asyncio.sleep(0)
     started = time.perf_counter()
-    await action()
+    result = await action()
     took = time.perf_counter() - started
     prober.cancel()
-    return took, longest
+    return took, longest, result
 
 
 async def measure(database_url: str, size: int, burst: int) -> list[tuple[float, float]]:
@@ -99,7 +101,8 @@ async def measure(database_url: str, size: int, burst: int) -> list[tuple[float,
             for _ in range(0 if burst else SUBMITTED_PER_PASS):
                 await theirs.insert(pending(n))
                 n += 1
-            times.append(await held_loop_during(queue.refresh))
+            took, held, _ = await held_loop_during(queue.refresh)
+            times.append((took, held))
         assert len(list(queue.waiting())) == n  # every job submitted is in the queue
         return times
     finally:
